@@ -1,0 +1,134 @@
+//! The audit log in the database: append inside the caller's transaction, verify the whole chain.
+
+use futures_util::TryStreamExt;
+use qyzmet_domain::audit::{AuditEntry, AuditRecord, ChainVerifier, Tamper, entry_hash};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::{Result, Store, now_text};
+
+/// The columns that [`entry_from_row`] reads, in its order.
+macro_rules! entry_columns {
+    () => {
+        "seq, at, actor, action, object_kind, object_id, details, prev_hash, hash"
+    };
+}
+
+/// What a caller says about a change; the time is taken at append.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub object_kind: &'a str,
+    pub object_id: &'a str,
+    pub details: serde_json::Value,
+}
+
+/// Appends `events` to the chain inside the caller's write transaction and returns the last
+/// sequence number. The `UPDATE … RETURNING` on the head row takes its lock first, so concurrent
+/// appenders (other connections, other nodes on one PostgreSQL) queue instead of forking the
+/// chain.
+pub async fn append(conn: &mut AnyConnection, events: &[Event<'_>]) -> Result<i64> {
+    let at = now_text();
+    let count = events.len() as i64;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(count)
+        .fetch_one(&mut *conn)
+        .await?;
+    let last: i64 = head.try_get(0)?;
+    let mut prev_hash: String = head.try_get(1)?;
+    for (i, event) in events.iter().enumerate() {
+        let record = AuditRecord {
+            at: at.clone(),
+            actor: event.actor.to_owned(),
+            action: event.action.to_owned(),
+            object_kind: event.object_kind.to_owned(),
+            object_id: event.object_id.to_owned(),
+            details: event.details.to_string(),
+        };
+        let hash = entry_hash(&prev_hash, &record);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, details, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(last - count + 1 + i as i64)
+        .bind(record.at)
+        .bind(record.actor)
+        .bind(record.action)
+        .bind(record.object_kind)
+        .bind(record.object_id)
+        .bind(record.details)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+        prev_hash = hash;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev_hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(last)
+}
+
+/// A verified chain, or the first place it was tampered with.
+pub type Verdict = std::result::Result<i64, Tamper>;
+
+impl Store {
+    /// Appends one event in its own transaction; for changes that are only recorded.
+    pub async fn record(&self, event: Event<'_>) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let seq = append(&mut tx, &[event]).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Checks the whole chain. The head is read first and only entries up to it are read
+    /// after, so appends that commit meanwhile do not look like tampering.
+    pub async fn verify_audit(&self) -> Result<Verdict> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        let head = match head {
+            Some(row) => Some((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)),
+            None => None,
+        };
+        let upto = head.as_ref().map_or(i64::MAX, |(seq, _)| *seq);
+        let mut rows = sqlx::query(concat!("SELECT ", entry_columns!(), " FROM audit_log WHERE seq <= $1 ORDER BY seq"))
+        .bind(upto)
+        .fetch(&self.pool);
+        let mut verifier = ChainVerifier::default();
+        while let Some(row) = rows.try_next().await? {
+            if let Err(tamper) = verifier.push(&entry_from_row(&row)?) {
+                return Ok(Err(tamper));
+            }
+        }
+        Ok(verifier.finish(head.filter(|(seq, _)| *seq > 0)))
+    }
+
+    /// The newest entries, newest first, for people to read.
+    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(concat!("SELECT ", entry_columns!(), " FROM audit_log ORDER BY seq DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(entry_from_row).collect::<Result<_, _>>()?)
+    }
+}
+
+
+fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
+    Ok(AuditEntry {
+        seq: row.try_get(0)?,
+        record: AuditRecord {
+            at: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            action: row.try_get(3)?,
+            object_kind: row.try_get(4)?,
+            object_id: row.try_get(5)?,
+            details: row.try_get(6)?,
+        },
+        prev_hash: row.try_get(7)?,
+        hash: row.try_get(8)?,
+    })
+}

@@ -1,0 +1,168 @@
+//! Storage: one schema on SQLite (the embedded default) and PostgreSQL, through sqlx's `Any`
+//! driver so that every query is written once and runs on both.
+//!
+//! Every function that changes state takes a write transaction and appends its audit entry in
+//! it ([`audit::append`]), so a change and its record commit or vanish together.
+
+pub mod audit;
+pub mod bench;
+pub mod calendar;
+pub mod directory;
+pub mod registry_csv;
+pub mod registry;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use sqlx::Error as SqlError;
+
+/// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that it holds the write lock from
+/// the start and never fails half-way for a lock upgrade.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--database-url must start with postgres:// or postgresql:// (got {0:?})")]
+    UnsupportedUrl(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// `qyzmet.db` in this directory, created if missing.
+    DataDir(PathBuf),
+    /// A PostgreSQL server.
+    Postgres(String),
+}
+
+impl Location {
+    /// `--database-url` wins over `--data`.
+    pub fn from_args(data: &Path, database_url: Option<&str>) -> Location {
+        match database_url {
+            Some(url) => Location::Postgres(url.to_owned()),
+            None => Location::DataDir(data.to_owned()),
+        }
+    }
+
+    /// What to print for a person: the file, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::DataDir(dir) => dir.join(DB_FILE).display().to_string(),
+            Location::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+const DB_FILE: &str = "qyzmet.db";
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database.
+    pub async fn open(location: &Location) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (url, backend, max) = match location {
+            Location::DataDir(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                    path: dir.clone(),
+                    source,
+                })?;
+                let file = dir.join(DB_FILE);
+                (format!("sqlite://{}?mode=rwc", file.display()), Backend::Sqlite, 4)
+            }
+            Location::Postgres(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(StoreError::UnsupportedUrl(url.clone()));
+                }
+                (url.clone(), Backend::Postgres, 10)
+            }
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let mut pool = AnyPoolOptions::new().max_connections(max);
+        if backend == Backend::Sqlite {
+            // WAL lets readers run beside the writer; FULL makes each commit durable on disk;
+            // the busy timeout makes a second writer wait instead of failing.
+            pool = pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction (see [`Tx`]).
+    pub async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The current time as stored: RFC 3339 in UTC.
+pub fn now_text() -> String {
+    jiff::Timestamp::now().to_string()
+}
