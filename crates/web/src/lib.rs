@@ -1,0 +1,44 @@
+//! The HTTP face of Qyzmet: pages in Kazakh, Russian and English, and a JSON API. Only this
+//! crate knows HTTP and HTML; it calls the store and the domain, and holds no state of its own.
+
+pub mod i18n;
+mod api;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use qyzmet_domain::calendar::Calendar;
+use qyzmet_store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub calendar: Arc<Calendar>,
+}
+
+/// Largest request body accepted anywhere until an endpoint says otherwise.
+const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::landing))
+        .route("/healthz", get(api::health))
+        .route("/api/id/{number}", get(api::identify))
+        .route("/api/calendar/due", get(api::due))
+        .route("/api/organisations", get(api::organisations))
+        .fallback(pages::not_found)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until the process is stopped.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -1,0 +1,163 @@
+//! Server-rendered pages. Every text comes from the locale files; every page has the language
+//! switch.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+use qyzmet_domain::directory::OrgKind;
+
+use crate::AppState;
+use crate::api::{DueQuery, UserLang, compute_due, internal};
+use crate::i18n::{Lang, t};
+
+fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Qyzmet" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "Qyzmet" } " · " span { (t(lang, "app.tagline")) }
+                    nav aria-label="language" {
+                        @for other in Lang::ALL {
+                            @if other == lang {
+                                span.current lang=(other.code()) { (t(other, "lang.name")) }
+                            } @else {
+                                a href={ "?lang=" (other.code()) } hreflang=(other.code()) lang=(other.code()) { (t(other, "lang.name")) }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,'Noto Sans','DejaVu Sans',sans-serif;margin:0;color:#1b1f24}\
+header{display:flex;gap:1em;justify-content:space-between;padding:.8em 1.5em;background:#00587a;color:#fff}\
+header a{color:#fff}nav a,nav span{margin-left:.8em}nav .current{font-weight:bold;text-decoration:underline}\
+main{max-width:60em;margin:1.5em auto;padding:0 1.5em}section{margin-bottom:2em}\
+.error{color:#b00020}table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}";
+
+/// Remembers an explicit `?lang=` choice for the next pages.
+fn with_lang_cookie(lang: Lang, chose: bool, markup: Markup) -> Response {
+    let mut response = markup.into_response();
+    if chose && let Ok(cookie) = HeaderValue::from_str(&format!("lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code())) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LandingQuery {
+    lang: Option<String>,
+    #[serde(flatten)]
+    due: DueQuery,
+}
+
+pub async fn landing(State(state): State<AppState>, UserLang(lang): UserLang, Query(query): Query<LandingQuery>) -> Response {
+    let counts = match state.store.registry_counts().await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let organisations = match state.store.organisations().await {
+        Ok(o) => o,
+        Err(e) => return internal(e),
+    };
+    let today = jiff::Timestamp::now().to_zoned_datetime(state.calendar.time_zone().clone()).date();
+    let working = state.calendar.is_working_day(today).unwrap_or(false);
+    let asked = query.due.start.is_some() || query.due.days.is_some();
+    let result = asked.then(|| compute_due(&state, &query.due));
+    let problem = result.as_ref().and_then(|r| r.as_ref().err());
+    let field_error = |field: &str| problem.filter(|p| p.field == field).map(|p| p.message(lang));
+    let kinds = [OrgKind::StateBody, OrgKind::Archive, OrgKind::Psc, OrgKind::PscBranch, OrgKind::CertificationAuthority, OrgKind::Operator];
+    let body = html! {
+        p { (t(lang, "landing.intro")) }
+        section {
+            h2 { (t(lang, "landing.today")) }
+            p id="today" { (today) " — " (if working { t(lang, "day.working") } else { t(lang, "day.off") }) }
+        }
+        section {
+            h2 { (t(lang, "calc.title")) }
+            form method="get" action="/" {
+                input type="hidden" name="lang" value=(lang.code());
+                label { (t(lang, "calc.start")) " " input type="date" name="start" value=[query.due.start.as_deref()]; }
+                @if let Some(e) = field_error("start") { span.error id="start-error" { (e) } }
+                " "
+                label { (t(lang, "calc.days")) " " input type="number" name="days" min="0" max="3650" value=[query.due.days.as_deref()]; }
+                @if let Some(e) = field_error("days") { span.error id="days-error" { (e) } }
+                " "
+                label { (t(lang, "calc.unit")) " "
+                    select name="unit" {
+                        @for unit in ["working-days", "calendar-days"] {
+                            option value=(unit) selected[query.due.unit.as_deref() == Some(unit)] { (t(lang, &format!("calc.unit.{unit}"))) }
+                        }
+                    }
+                }
+                @if let Some(e) = field_error("unit") { span.error id="unit-error" { (e) } }
+                " " button type="submit" { (t(lang, "calc.submit")) }
+            }
+            @if let Some(Ok(due)) = &result {
+                p { (t(lang, "calc.due")) ": " strong id="due" { (due.date) } }
+                @if !due.skipped.is_empty() {
+                    p { (t(lang, "calc.skipped")) ": "
+                        @for (i, (day, _)) in due.skipped.iter().enumerate() { @if i > 0 { ", " } (day) }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (t(lang, "landing.registries")) }
+            table {
+                tr { td { (t(lang, "registry.persons")) } td id="persons" { (counts.persons) } }
+                tr { td { (t(lang, "registry.entities")) } td id="entities" { (counts.entities) } }
+                tr { td { (t(lang, "registry.powers")) } td id="powers" { (counts.powers) } }
+            }
+        }
+        section {
+            h2 { (t(lang, "landing.directory")) }
+            @for kind in kinds {
+                @let of_kind: Vec<_> = organisations.iter().filter(|o| o.kind == kind).collect();
+                @if !of_kind.is_empty() {
+                    h3 { (t(lang, &format!("org.kind.{}", kind.as_str()))) " (" (of_kind.len()) ")" }
+                    ul {
+                        @for org in of_kind {
+                            li {
+                                (match lang { Lang::Kk => &org.name_kk, Lang::Ru => &org.name_ru, Lang::En => &org.name_en })
+                                @if let Some(address) = localized_address(lang, org) { " — " (address) }
+                                @if let Some(phone) = &org.phone { ", " (phone) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (t(lang, "landing.parts")) }
+            ul { @for part in ["portal", "backoffice", "pki", "psc", "gateway", "regulations"] { li { (t(lang, &format!("part.{part}"))) } } }
+        }
+    };
+    let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, "Qyzmet", body));
+    *response.status_mut() = status;
+    response
+}
+
+fn localized_address(lang: Lang, org: &qyzmet_domain::directory::Organisation) -> Option<&String> {
+    match lang {
+        Lang::Kk => org.address_kk.as_ref().or(org.address_ru.as_ref()),
+        _ => org.address_ru.as_ref().or(org.address_kk.as_ref()),
+    }
+}
+
+pub async fn not_found(UserLang(lang): UserLang) -> Response {
+    let title = t(lang, "error.not_found");
+    (StatusCode::NOT_FOUND, layout(lang, &title, html! { h1 { (title) } })).into_response()
+}
