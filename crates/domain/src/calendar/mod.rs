@@ -16,7 +16,8 @@
 //! - "N days after D" counts D as day zero (the day of registration does not count) and the Nth
 //!   day is the due date (REFERENCE "Deadlines": the sending day is day zero).
 //! - A term in calendar days whose last day is a non-working day ends on the next working day
-//!   (Civil Code of RK, art. 183: "если последний день срока приходится на нерабочий день, днем
+//!   (the rule of the Civil Code of the RK, General part, chapter "Terms", restated for
+//!   administrative procedures: "если последний день срока приходится на нерабочий день, днем
 //!   окончания срока считается ближайший следующий за ним рабочий день").
 
 mod rules;

@@ -1,0 +1,137 @@
+//! `demo` and `serve`: open the store, prepare it, and serve HTTP until stopped.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use qyzmet_demo::population::{Sizes, generate};
+use qyzmet_domain::calendar::KAZAKHSTAN_RULES;
+use qyzmet_store::Store;
+use qyzmet_store::registry_csv::ImportError;
+use qyzmet_web::AppState;
+use serde::Deserialize;
+
+use super::{CLI_ACTOR, open, population_records};
+use crate::{Outcome, StoreArgs};
+
+/// The seed of the demo population, so every demo has the same people.
+const DEMO_SEED: u64 = 2026;
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to serve HTTP on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// TOML file with `listen`, `data` and `database_url`; flags and QYZMET_* variables win over it.
+    #[arg(long, env = "QYZMET_CONFIG")]
+    config: Option<PathBuf>,
+    #[arg(long, env = "QYZMET_LISTEN")]
+    listen: Option<SocketAddr>,
+    #[arg(long, env = "QYZMET_DATA")]
+    data: Option<PathBuf>,
+    #[arg(long, env = "QYZMET_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+/// The deployment's configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    database_url: Option<String>,
+}
+
+pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
+    let store = open(&args.store).await?;
+    prepare_demo(&store).await?;
+    let staff = store.staff(None).await?;
+    let applicants = store.persons(3).await?;
+    let listener = bind(args.listen).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("Qyzmet demo on {}", describe(&args.store));
+    println!("  landing page (kk): {url}/?lang=kk");
+    println!("  landing page (ru): {url}/?lang=ru");
+    println!("  health:            {url}/healthz");
+    println!("  organisations API: {url}/api/organisations");
+    println!("Demo accounts (IIN; sign-in arrives with the portal and the back office):");
+    for person in &applicants {
+        println!("  applicant      {}  {} {}", person.iin, person.surname, person.given_name);
+    }
+    let mut shown = std::collections::HashSet::new();
+    for member in staff.iter().filter(|m| shown.insert(m.role)) {
+        println!("  {:<14} {}  {} ({})", member.role.as_str(), member.iin, member.organisation, member.position_ru);
+    }
+    run_server(store, listener).await
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            match toml::from_str::<Config>(&text) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("error: {}: {}", path.display(), e.message());
+                    return Ok(Outcome::Rejected);
+                }
+            }
+        }
+        None => Config::default(),
+    };
+    let store_args = StoreArgs {
+        data: args.data.or(config.data).unwrap_or_else(|| PathBuf::from("data")),
+        database_url: args.database_url.or(config.database_url),
+    };
+    let listen = args.listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let store = open(&store_args).await?;
+    let listener = bind(listen).await?;
+    println!("Qyzmet on {} serving http://{}", describe(&store_args), listener.local_addr()?);
+    run_server(store, listener).await
+}
+
+/// Loads what the demo shows, once: the built-in calendar, the directory with its staff, and a
+/// synthetic population. Each load is its own transaction with its audit entries; a second
+/// start finds them there and changes nothing.
+async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
+    if store.calendar_rules().await?.is_none() {
+        store.save_calendar_rules(KAZAKHSTAN_RULES, CLI_ACTOR).await?;
+    }
+    let directory = qyzmet_demo::directory();
+    if store.registry_counts().await?.persons == 0 {
+        let population = generate(DEMO_SEED, Sizes::DEMO, &directory);
+        let staff = population.staff.clone();
+        for records in population_records(population) {
+            match store.import(&records, CLI_ACTOR, "demo").await {
+                Ok(_) => {}
+                Err(ImportError::Rows(rows)) => anyhow::bail!("demo population rejected: {}", rows[0]),
+                Err(ImportError::Store(e)) => return Err(e.into()),
+            }
+        }
+        store.load_directory(&directory, &staff, CLI_ACTOR).await?;
+    }
+    Ok(())
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))
+}
+
+async fn run_server(store: Store, listener: tokio::net::TcpListener) -> anyhow::Result<Outcome> {
+    let calendar = Arc::new(store.calendar().await?);
+    qyzmet_web::serve(listener, AppState { store: store.clone(), calendar }).await?;
+    store.close().await;
+    Ok(Outcome::Done)
+}
+
+fn describe(args: &StoreArgs) -> String {
+    qyzmet_store::Location::from_args(&args.data, args.database_url.as_deref()).describe()
+}

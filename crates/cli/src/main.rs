@@ -1,0 +1,102 @@
+//! `qyzmet`: the one binary. It parses arguments, opens the store and calls the library crates;
+//! no rule lives here.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "qyzmet", version, about = "Qyzmet: electronic state services")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: a directory with the embedded database, or a PostgreSQL server.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "QYZMET_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// PostgreSQL URL (postgres://user@host/db); used instead of --data when given.
+    #[arg(long, env = "QYZMET_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the product on the embedded database with the demo directory and registries.
+    Demo(commands::run::DemoArgs),
+    /// Run a configured deployment (config file and QYZMET_* environment variables).
+    Serve(commands::run::ServeArgs),
+    /// Check an IIN or a BIN and say what it encodes.
+    Id {
+        #[command(subcommand)]
+        command: commands::id::IdCommand,
+    },
+    /// Deadline arithmetic on the legal calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: commands::calendar::CalendarCommand,
+    },
+    /// The state registries: individuals, legal entities, powers of attorney.
+    Registry {
+        #[command(subcommand)]
+        command: commands::registry::RegistryCommand,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::AuditCommand,
+    },
+    /// Measure the database against its physical limit.
+    Bench {
+        #[command(subcommand)]
+        command: commands::bench::BenchCommand,
+    },
+}
+
+/// How a command ends: success, a rule the input broke (exit 1), or a failure of the system.
+pub enum Outcome {
+    Done,
+    Rejected,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(args) => commands::run::demo(args).await,
+            Command::Serve(args) => commands::run::serve(args).await,
+            Command::Id { command } => commands::id::run(command),
+            Command::Calendar { command } => commands::calendar::run(command).await,
+            Command::Registry { command } => commands::registry::run(command).await,
+            Command::Audit { command } => commands::audit::run(command).await,
+            Command::Bench { command } => commands::bench::run(command).await,
+        }
+    });
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Rejected) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(3)
+        }
+    }
+}
