@@ -93,6 +93,7 @@ const DB_FILE: &str = "qyzmet.db";
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    location: Location,
 }
 
 impl Store {
@@ -132,11 +133,15 @@ impl Store {
         }
         let pool = pool.connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, location: location.clone() })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     pub fn pool(&self) -> &AnyPool {
