@@ -9,7 +9,11 @@ use qyzmet_domain::ids::{Iin, Sex};
 use qyzmet_store::{Location, Store, both_backends};
 
 fn qyzmet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qyzmet")).args(args).env_remove("QYZMET_DATABASE_URL").output().expect("run qyzmet")
+    Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(args)
+        .env_remove("QYZMET_DATABASE_URL")
+        .output()
+        .expect("run qyzmet")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -33,25 +37,45 @@ fn qyzmet_on(store: &Store, args: &[&str]) -> Output {
 
 #[test]
 fn id_check_explains_a_valid_iin_and_a_valid_bin() {
-    let iin = Iin::compose(date(1987, 7, 4), Sex::Female, 17).expect("IIN").to_string();
+    let iin = Iin::compose(date(1987, 7, 4), Sex::Female, 17)
+        .expect("IIN")
+        .to_string();
     let out = qyzmet(&["id", "check", &iin]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("birth date: 1987-07-04") && stdout.contains("sex: female"), "{stdout}");
+    assert!(
+        stdout.contains("birth date: 1987-07-04") && stdout.contains("sex: female"),
+        "{stdout}"
+    );
 
     let bin = (1..)
-        .find_map(|s| qyzmet_domain::ids::Bin::compose(2012, 3, qyzmet_domain::ids::EntityKind::ResidentLegalEntity, qyzmet_domain::ids::Division::Branch, s))
+        .find_map(|s| {
+            qyzmet_domain::ids::Bin::compose(
+                2012,
+                3,
+                qyzmet_domain::ids::EntityKind::ResidentLegalEntity,
+                qyzmet_domain::ids::Division::Branch,
+                s,
+            )
+        })
         .expect("BIN")
         .to_string();
     let out = qyzmet(&["id", "check", &bin]);
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("registered: 03/12") && stdout.contains("resident legal entity") && stdout.contains("branch"), "{stdout}");
+    assert!(
+        stdout.contains("registered: 03/12")
+            && stdout.contains("resident legal entity")
+            && stdout.contains("branch"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn id_check_names_the_broken_rule_and_exits_1() {
-    let iin = Iin::compose(date(1987, 7, 4), Sex::Female, 17).expect("IIN").to_string();
+    let iin = Iin::compose(date(1987, 7, 4), Sex::Female, 17)
+        .expect("IIN")
+        .to_string();
     let mut wrong = iin.into_bytes();
     wrong[11] = b'0' + (wrong[11] - b'0' + 1) % 10;
     for (input, rule) in [
@@ -62,7 +86,11 @@ fn id_check_names_the_broken_rule_and_exits_1() {
     ] {
         let out = qyzmet(&["id", "check", &input]);
         assert_eq!(out.status.code(), Some(1), "{input}");
-        assert!(text(&out.stderr).contains(&format!("[rule {rule}]")), "{input}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(&format!("[rule {rule}]")),
+            "{input}: {}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -76,12 +104,27 @@ fn calendar_add_counts_working_and_calendar_days() {
         (["2026-12-30", "3", "calendar-days"], "2027-01-05"),
     ] {
         let out = qyzmet(&["calendar", "add", args[0], args[1], args[2]]);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert_eq!(text(&out.stdout).trim(), expected, "{args:?}");
     }
-    let out = qyzmet(&["calendar", "add", "--explain", "2026-12-11", "5", "working-days"]);
+    let out = qyzmet(&[
+        "calendar",
+        "add",
+        "--explain",
+        "2026-12-11",
+        "5",
+        "working-days",
+    ]);
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("2026-12-16 Wed: holiday, Тәуелсіздік күні"), "{stdout}");
+    assert!(
+        stdout.contains("2026-12-16 Wed: holiday, Тәуелсіздік күні"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -90,11 +133,18 @@ fn calendar_add_names_the_bad_argument() {
         (["2026-02-30", "5", "working-days"], "DATE"),
         (["2026-12-11", "five", "working-days"], "N"),
         (["2026-12-11", "5", "weeks"], "UNIT"),
-        (["2040-12-11", "5", "working-days"], "outside the calendar's years"),
+        (
+            ["2040-12-11", "5", "working-days"],
+            "outside the calendar's years",
+        ),
     ] {
         let out = qyzmet(&["calendar", "add", args[0], args[1], args[2]]);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(text(&out.stderr).contains(field), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(field),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -114,7 +164,10 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
         let mut lines = BufReader::new(demo.stdout.take().expect("stdout")).lines();
         let mut printed = Vec::new();
         let health = loop {
-            let line = lines.next().expect("the demo prints its URLs").expect("line");
+            let line = lines
+                .next()
+                .expect("the demo prints its URLs")
+                .expect("line");
             printed.push(line.clone());
             if let Some(url) = line.split_whitespace().find(|w| w.ends_with("/healthz")) {
                 break url.to_owned();
@@ -124,14 +177,24 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
         for _ in 0..4 {
             printed.push(lines.next().expect("more lines").expect("line"));
         }
-        let address = health.trim_start_matches("http://").trim_end_matches("/healthz");
+        let address = health
+            .trim_start_matches("http://")
+            .trim_end_matches("/healthz");
         let health_reply = http_get(address, "/healthz", "ru");
         let landing = http_get(address, "/", "kk");
         demo.kill().expect("stop demo");
         let _ = demo.wait();
-        assert!(health_reply.starts_with("HTTP/1.1 200"), "run {run}: {health_reply}");
+        assert!(
+            health_reply.starts_with("HTTP/1.1 200"),
+            "run {run}: {health_reply}"
+        );
         assert!(landing.contains("<html lang=\"kk\""), "run {run}");
-        assert!(printed.iter().any(|l| l.trim_start().starts_with("applicant")), "{printed:#?}");
+        assert!(
+            printed
+                .iter()
+                .any(|l| l.trim_start().starts_with("applicant")),
+            "{printed:#?}"
+        );
         entries.push(verified_entries(data));
     }
     let organisations = qyzmet_demo::directory().organisation.len() as u64;
@@ -139,7 +202,10 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
     assert!(entries[0] >= 4 + 2 * organisations, "{entries:?}");
     assert_eq!(entries[0], entries[1], "the second start added nothing");
     let out = qyzmet(&["audit", "tail", "--limit", "100000", "--data", data]);
-    let imports = text(&out.stdout).lines().filter(|l| l.contains("registry.import")).count();
+    let imports = text(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("registry.import"))
+        .count();
     assert_eq!(imports, 3, "the population was loaded once");
 }
 
@@ -147,7 +213,10 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
 fn verified_entries(data: &str) -> u64 {
     let out = qyzmet(&["audit", "verify", "--data", data]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    text(&out.stdout).split_whitespace().find_map(|w| w.parse().ok()).expect("a count")
+    text(&out.stdout)
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .expect("a count")
 }
 
 fn http_get(address: &str, path: &str, lang: &str) -> String {
@@ -162,10 +231,18 @@ fn http_get(address: &str, path: &str, lang: &str) -> String {
 fn serve_rejects_an_unknown_config_key_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("qyzmet.toml");
-    std::fs::write(&config, "listen = \"127.0.0.1:0\"\ndatabse_url = \"postgres://x\"\n").expect("write");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\ndatabse_url = \"postgres://x\"\n",
+    )
+    .expect("write");
     let out = qyzmet(&["serve", "--config", config.to_str().expect("UTF-8")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("databse_url"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("databse_url"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 both_backends!(
@@ -177,29 +254,85 @@ both_backends!(
 async fn generated_registries_import_and_verify(store: &Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().to_str().expect("UTF-8").to_owned();
-    let out = qyzmet(&["registry", "generate", "--seed", "7", "--persons", "300", "--entities", "50", "--powers", "40", "--out", &out_dir]);
+    let out = qyzmet(&[
+        "registry",
+        "generate",
+        "--seed",
+        "7",
+        "--persons",
+        "300",
+        "--entities",
+        "50",
+        "--powers",
+        "40",
+        "--out",
+        &out_dir,
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let again = tempfile::tempdir().expect("tempdir");
-    qyzmet(&["registry", "generate", "--seed", "7", "--persons", "300", "--entities", "50", "--powers", "40", "--out", again.path().to_str().expect("UTF-8")]);
+    qyzmet(&[
+        "registry",
+        "generate",
+        "--seed",
+        "7",
+        "--persons",
+        "300",
+        "--entities",
+        "50",
+        "--powers",
+        "40",
+        "--out",
+        again.path().to_str().expect("UTF-8"),
+    ]);
     for kind in ["persons", "entities", "powers"] {
         let a = std::fs::read(dir.path().join(format!("{kind}.csv"))).expect("file");
         let b = std::fs::read(again.path().join(format!("{kind}.csv"))).expect("file");
         assert_eq!(a, b, "{kind}: the same seed gives the same data");
         let file = dir.path().join(format!("{kind}.csv"));
-        let out = qyzmet_on(store, &["registry", "import", "--kind", kind, file.to_str().expect("UTF-8")]);
+        let out = qyzmet_on(
+            store,
+            &[
+                "registry",
+                "import",
+                "--kind",
+                kind,
+                file.to_str().expect("UTF-8"),
+            ],
+        );
         assert_eq!(out.status.code(), Some(0), "{kind}: {}", text(&out.stderr));
     }
-    let rows = |kind: &str| std::fs::read_to_string(dir.path().join(format!("{kind}.csv"))).expect("file").lines().count() as i64 - 1;
+    let rows = |kind: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{kind}.csv")))
+            .expect("file")
+            .lines()
+            .count() as i64
+            - 1
+    };
     let counts = store.registry_counts().await.expect("counts");
-    assert!(rows("persons") >= 300, "300 applicants and the directory's staff");
-    assert_eq!((counts.persons, counts.entities, counts.powers), (rows("persons"), 50, 40));
-    let first_iin = std::fs::read_to_string(dir.path().join("persons.csv")).expect("file").lines().nth(1).expect("row")[..12].to_owned();
+    assert!(
+        rows("persons") >= 300,
+        "300 applicants and the directory's staff"
+    );
+    assert_eq!(
+        (counts.persons, counts.entities, counts.powers),
+        (rows("persons"), 50, 40)
+    );
+    let first_iin = std::fs::read_to_string(dir.path().join("persons.csv"))
+        .expect("file")
+        .lines()
+        .nth(1)
+        .expect("row")[..12]
+        .to_owned();
     let out = qyzmet_on(store, &["registry", "show", &first_iin]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains(&first_iin));
     let out = qyzmet_on(store, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("3 entries verified"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 entries verified"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 async fn a_bad_csv_row_imports_nothing_and_is_reported_with_its_line(store: &Store) {
@@ -210,16 +343,44 @@ async fn a_bad_csv_row_imports_nothing_and_is_reported_with_its_line(store: &Sto
     );
     let file = dir.path().join("persons.csv");
     std::fs::write(&file, csv).expect("write");
-    let out = qyzmet_on(store, &["registry", "import", "--kind", "persons", file.to_str().expect("UTF-8")]);
+    let out = qyzmet_on(
+        store,
+        &[
+            "registry",
+            "import",
+            "--kind",
+            "persons",
+            file.to_str().expect("UTF-8"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("line 3: iin: must be exactly 12 digits"), "{stderr}");
-    assert!(stderr.contains("line 4: iin"), "the duplicate is reported too: {stderr}");
+    assert!(
+        stderr.contains("line 3: iin: must be exactly 12 digits"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 4: iin"),
+        "the duplicate is reported too: {stderr}"
+    );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     assert_eq!(store.registry_counts().await.expect("counts").persons, 0);
-    let out = qyzmet_on(store, &["registry", "import", "--kind", "people", file.to_str().expect("UTF-8")]);
+    let out = qyzmet_on(
+        store,
+        &[
+            "registry",
+            "import",
+            "--kind",
+            "people",
+            file.to_str().expect("UTF-8"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--kind"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--kind"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 async fn audit_verify_names_the_first_tampered_entry(store: &Store) {
@@ -227,13 +388,23 @@ async fn audit_verify_names_the_first_tampered_entry(store: &Store) {
     let rules = dir.path().join("calendar.toml");
     std::fs::write(&rules, qyzmet_domain::calendar::KAZAKHSTAN_RULES).expect("write");
     for _ in 0..3 {
-        let out = qyzmet_on(store, &["calendar", "import", rules.to_str().expect("UTF-8")]);
+        let out = qyzmet_on(
+            store,
+            &["calendar", "import", rules.to_str().expect("UTF-8")],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     }
     let out = qyzmet_on(store, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(0));
-    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2").execute(store.pool()).await.expect("tamper");
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+        .execute(store.pool())
+        .await
+        .expect("tamper");
     let out = qyzmet_on(store, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("TAMPERED at entry 2"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("TAMPERED at entry 2"),
+        "{}",
+        text(&out.stdout)
+    );
 }

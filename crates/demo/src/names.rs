@@ -55,7 +55,8 @@ pub struct EntityWords {
 /// The built-in lists, parsed once.
 pub fn names() -> &'static Names {
     static NAMES: std::sync::LazyLock<Names> = std::sync::LazyLock::new(|| {
-        toml::from_str(include_str!("../data/names.toml")).expect("the built-in name lists are valid")
+        toml::from_str(include_str!("../data/names.toml"))
+            .expect("the built-in name lists are valid")
     });
     &NAMES
 }
@@ -64,7 +65,10 @@ pub fn names() -> &'static Names {
 pub fn female_surname(male: &str) -> String {
     if let Some(stem) = male.strip_suffix("ский") {
         format!("{stem}ская")
-    } else if ["ов", "ев", "ёв", "ин", "ын"].iter().any(|end| male.ends_with(end)) {
+    } else if ["ов", "ев", "ёв", "ин", "ын"]
+        .iter()
+        .any(|end| male.ends_with(end))
+    {
         format!("{male}а")
     } else {
         male.to_owned()
@@ -88,7 +92,11 @@ mod tests {
         for r in &n.region {
             assert_eq!(r.localities_kk.len(), r.localities_ru.len(), "{}", r.code);
             assert_eq!(r.streets_kk.len(), r.streets_ru.len(), "{}", r.code);
-            assert!(!r.localities_kk.is_empty() && !r.streets_kk.is_empty(), "{}", r.code);
+            assert!(
+                !r.localities_kk.is_empty() && !r.streets_kk.is_empty(),
+                "{}",
+                r.code
+            );
         }
         assert_eq!(n.entity.activities_kk.len(), n.entity.activities_ru.len());
     }

@@ -64,11 +64,16 @@ impl Generator {
     fn date_between(&mut self, from: Date, to: Date) -> Date {
         let days = to.duration_since(from).as_hours() / 24;
         let offset = self.rng.random_range(0..=days);
-        from.checked_add(jiff::SignedDuration::from_hours(offset * 24)).expect("within range")
+        from.checked_add(jiff::SignedDuration::from_hours(offset * 24))
+            .expect("within range")
     }
 
     fn person(&mut self, born_from: Date, born_to: Date) -> Person {
-        let sex = if self.rng.random_bool(0.5) { Sex::Female } else { Sex::Male };
+        let sex = if self.rng.random_bool(0.5) {
+            Sex::Female
+        } else {
+            Sex::Male
+        };
         let iin = loop {
             let birth = self.date_between(born_from, born_to);
             let serial = self.rng.random_range(0..=9999u16);
@@ -84,27 +89,57 @@ impl Generator {
             let father = k.male_given.choose(&mut self.rng).expect("names").clone();
             let plain = self.rng.random_bool(0.15);
             let surname = if plain {
-                k.surnames_plain.choose(&mut self.rng).expect("names").clone()
+                k.surnames_plain
+                    .choose(&mut self.rng)
+                    .expect("names")
+                    .clone()
             } else {
                 let male = k.surnames.choose(&mut self.rng).expect("names");
-                if sex == Sex::Female { female_surname(male) } else { male.clone() }
+                if sex == Sex::Female {
+                    female_surname(male)
+                } else {
+                    male.clone()
+                }
             };
             let (given, suffix) = match sex {
-                Sex::Male => (k.male_given.choose(&mut self.rng), &k.patronymic_male_suffix),
-                Sex::Female => (k.female_given.choose(&mut self.rng), &k.patronymic_female_suffix),
+                Sex::Male => (
+                    k.male_given.choose(&mut self.rng),
+                    &k.patronymic_male_suffix,
+                ),
+                Sex::Female => (
+                    k.female_given.choose(&mut self.rng),
+                    &k.patronymic_female_suffix,
+                ),
             };
-            (surname, given.expect("names").clone(), format!("{father}{suffix}"))
+            (
+                surname,
+                given.expect("names").clone(),
+                format!("{father}{suffix}"),
+            )
         } else {
             let r = &self.names.russian;
             let male = r.surnames.choose(&mut self.rng).expect("names");
             let (surname, given, patronymic) = match sex {
-                Sex::Male => (male.clone(), r.male_given.choose(&mut self.rng), r.patronymics_male.choose(&mut self.rng)),
-                Sex::Female => (female_surname(male), r.female_given.choose(&mut self.rng), r.patronymics_female.choose(&mut self.rng)),
+                Sex::Male => (
+                    male.clone(),
+                    r.male_given.choose(&mut self.rng),
+                    r.patronymics_male.choose(&mut self.rng),
+                ),
+                Sex::Female => (
+                    female_surname(male),
+                    r.female_given.choose(&mut self.rng),
+                    r.patronymics_female.choose(&mut self.rng),
+                ),
             };
-            (surname, given.expect("names").clone(), patronymic.expect("names").clone())
+            (
+                surname,
+                given.expect("names").clone(),
+                patronymic.expect("names").clone(),
+            )
         };
         let (address, region) = self.address(kazakh);
-        Person::new(iin, &surname, &given, Some(&patronymic), &address, &region).expect("generated fields fit")
+        Person::new(iin, &surname, &given, Some(&patronymic), &address, &region)
+            .expect("generated fields fit")
     }
 
     /// An address in Kazakh or Russian, and its region code.
@@ -116,19 +151,41 @@ impl Generator {
         let house = self.rng.random_range(1..=150);
         let flat = self.rng.random_range(1..=120);
         let text = if kazakh {
-            format!("{}, {}, {house}-үй, {flat}-пәтер", r.localities_kk[locality], r.streets_kk[street])
+            format!(
+                "{}, {}, {house}-үй, {flat}-пәтер",
+                r.localities_kk[locality], r.streets_kk[street]
+            )
         } else {
-            format!("{}, {}, д. {house}, кв. {flat}", r.localities_ru[locality], r.streets_ru[street])
+            format!(
+                "{}, {}, д. {house}, кв. {flat}",
+                r.localities_ru[locality], r.streets_ru[street]
+            )
         };
         (text, r.code.clone())
     }
 
     fn entity(&mut self, serial: u32, head: Iin) -> LegalEntity {
         let registered = self.date_between(date(1996, 1, 1), date(2025, 12, 31));
-        let kind = if self.rng.random_bool(0.9) { EntityKind::ResidentLegalEntity } else { EntityKind::NonResidentLegalEntity };
-        let division = if self.rng.random_bool(0.85) { Division::HeadUnit } else { Division::Branch };
+        let kind = if self.rng.random_bool(0.9) {
+            EntityKind::ResidentLegalEntity
+        } else {
+            EntityKind::NonResidentLegalEntity
+        };
+        let division = if self.rng.random_bool(0.85) {
+            Division::HeadUnit
+        } else {
+            Division::Branch
+        };
         let bin = (serial..)
-            .find_map(|s| Bin::compose(registered.year(), registered.month() as u8, kind, division, s % 1_000_000))
+            .find_map(|s| {
+                Bin::compose(
+                    registered.year(),
+                    registered.month() as u8,
+                    kind,
+                    division,
+                    s % 1_000_000,
+                )
+            })
             .expect("some serial is issuable");
         let names: &'static Names = self.names;
         let words = &names.entity;
@@ -140,8 +197,17 @@ impl Generator {
         let legal_form = form.ru.clone();
         let kazakh = self.rng.random_bool(0.5);
         let (address, region) = self.address(kazakh);
-        LegalEntity::new(bin, &name_kk, &name_ru, &legal_form, registered, Some(head), &address, &region)
-            .expect("generated fields fit")
+        LegalEntity::new(
+            bin,
+            &name_kk,
+            &name_ru,
+            &legal_form,
+            registered,
+            Some(head),
+            &address,
+            &region,
+        )
+        .expect("generated fields fit")
     }
 }
 
@@ -152,7 +218,9 @@ pub fn generate(seed: u64, sizes: Sizes, directory: &Directory) -> Population {
         names: names(),
         iins: HashSet::new(),
     };
-    let mut persons: Vec<Person> = (0..sizes.persons).map(|_| g.person(date(1940, 1, 1), date(2008, 12, 31))).collect();
+    let mut persons: Vec<Person> = (0..sizes.persons)
+        .map(|_| g.person(date(1940, 1, 1), date(2008, 12, 31)))
+        .collect();
 
     // Serials step by a prime so that BINs of one month differ beyond the check digit.
     let mut bins = HashSet::new();
@@ -184,12 +252,17 @@ pub fn generate(seed: u64, sizes: Sizes, directory: &Directory) -> Population {
         };
         let issued = g.date_between(date(2023, 1, 1), date(2026, 10, 31));
         let years = g.rng.random_range(1..=3);
-        let valid_until = issued.checked_add(jiff::Span::new().years(years)).expect("in range");
+        let valid_until = issued
+            .checked_add(jiff::Span::new().years(years))
+            .expect("in range");
         let scope = if g.rng.random_bool(0.3) {
             vec!["*".to_owned()]
         } else {
             let count = g.rng.random_range(1..=3);
-            let mut picked: Vec<String> = SERVICES.sample(&mut g.rng, count).map(|s| (*s).to_owned()).collect();
+            let mut picked: Vec<String> = SERVICES
+                .sample(&mut g.rng, count)
+                .map(|s| (*s).to_owned())
+                .collect();
             picked.sort();
             picked
         };
@@ -197,11 +270,26 @@ pub fn generate(seed: u64, sizes: Sizes, directory: &Directory) -> Population {
         let notary = format!(
             "Нотариус {} {}.",
             notary_names.surnames.choose(&mut g.rng).expect("names"),
-            notary_names.male_given.choose(&mut g.rng).expect("names").chars().next().unwrap_or('А')
+            notary_names
+                .male_given
+                .choose(&mut g.rng)
+                .expect("names")
+                .chars()
+                .next()
+                .unwrap_or('А')
         );
         let revoked = g.rng.random_bool(0.05);
         let number = format!("{}-{:06}", issued.year(), n + 1);
-        if let Ok(power) = PowerOfAttorney::new(&number, principal, attorney, &notary, issued, valid_until, scope, revoked) {
+        if let Ok(power) = PowerOfAttorney::new(
+            &number,
+            principal,
+            attorney,
+            &notary,
+            issued,
+            valid_until,
+            scope,
+            revoked,
+        ) {
             powers.push(power);
         }
     }
@@ -209,7 +297,10 @@ pub fn generate(seed: u64, sizes: Sizes, directory: &Directory) -> Population {
     // Staff: adults of working age, one per role that fits each organisation.
     let mut staff = Vec::new();
     for org in &directory.organisation {
-        for role in Role::ALL.into_iter().filter(|r| r.fits(org.kind) && wanted(*r, org.kind)) {
+        for role in Role::ALL
+            .into_iter()
+            .filter(|r| r.fits(org.kind) && wanted(*r, org.kind))
+        {
             let person = g.person(date(1965, 1, 1), date(2000, 12, 31));
             staff.push(StaffMember {
                 iin: person.iin,
@@ -221,7 +312,12 @@ pub fn generate(seed: u64, sizes: Sizes, directory: &Directory) -> Population {
             persons.push(person);
         }
     }
-    Population { persons, entities, powers, staff }
+    Population {
+        persons,
+        entities,
+        powers,
+        staff,
+    }
 }
 
 /// The demo gives every organisation the roles it works with: a PSC's operators, a CA's
@@ -236,7 +332,10 @@ fn wanted(role: Role, kind: OrgKind) -> bool {
 
 fn position(role: Role) -> (&'static str, &'static str) {
     match role {
-        Role::Clerk => ("Құжаттамалық қамтамасыз ету бөлімінің маманы", "Специалист отдела документационного обеспечения"),
+        Role::Clerk => (
+            "Құжаттамалық қамтамасыз ету бөлімінің маманы",
+            "Специалист отдела документационного обеспечения",
+        ),
         Role::Executor => ("Бас маман", "Главный специалист"),
         Role::Head => ("Басшы", "Руководитель"),
         Role::PscOperator => ("ХҚКО операторы", "Оператор ЦОН"),
@@ -250,7 +349,15 @@ mod tests {
     use super::*;
 
     fn small() -> Population {
-        generate(42, Sizes { persons: 300, entities: 60, powers: 40 }, &crate::directory())
+        generate(
+            42,
+            Sizes {
+                persons: 300,
+                entities: 60,
+                powers: 40,
+            },
+            &crate::directory(),
+        )
     }
 
     #[test]
@@ -259,7 +366,15 @@ mod tests {
         assert_eq!(a.persons, b.persons);
         assert_eq!(a.entities, b.entities);
         assert_eq!(a.powers, b.powers);
-        let other = generate(43, Sizes { persons: 300, entities: 60, powers: 40 }, &crate::directory());
+        let other = generate(
+            43,
+            Sizes {
+                persons: 300,
+                entities: 60,
+                powers: 40,
+            },
+            &crate::directory(),
+        );
         assert_ne!(a.persons, other.persons);
     }
 
@@ -274,7 +389,10 @@ mod tests {
         let bins: HashSet<_> = p.entities.iter().map(|x| x.bin).collect();
         assert_eq!(bins.len(), 60);
         for e in &p.entities {
-            assert!(iins.contains(&e.head_iin.unwrap()), "the head is a registered person");
+            assert!(
+                iins.contains(&e.head_iin.unwrap()),
+                "the head is a registered person"
+            );
         }
         for power in &p.powers {
             assert!(iins.contains(&power.attorney));
@@ -286,7 +404,11 @@ mod tests {
         let p = small();
         let kazakh_letters = |s: &str| s.chars().any(|c| "әғқңөұүһіӘҒҚҢӨҰҮҺІ".contains(c));
         assert!(p.persons.iter().any(|x| kazakh_letters(&x.full_name())));
-        assert!(p.persons.iter().any(|x| x.patronymic.as_deref().is_some_and(|pat| pat.ends_with("вич") || pat.ends_with("вна"))));
+        assert!(p.persons.iter().any(|x| {
+            x.patronymic
+                .as_deref()
+                .is_some_and(|pat| pat.ends_with("вич") || pat.ends_with("вна"))
+        }));
     }
 
     #[test]
@@ -294,8 +416,16 @@ mod tests {
         let d = crate::directory();
         let p = small();
         for org in &d.organisation {
-            assert!(p.staff.iter().any(|s| s.organisation == org.code), "{} has staff", org.code);
+            assert!(
+                p.staff.iter().any(|s| s.organisation == org.code),
+                "{} has staff",
+                org.code
+            );
         }
-        assert!(p.staff.iter().all(|s| s.role.fits(d.get(&s.organisation).unwrap().kind)));
+        assert!(
+            p.staff
+                .iter()
+                .all(|s| s.role.fits(d.get(&s.organisation).unwrap().kind))
+        );
     }
 }

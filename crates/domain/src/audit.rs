@@ -58,11 +58,15 @@ pub enum Tamper {
     Altered { seq: i64 },
     #[error("entry {seq} is missing: it was removed")]
     Removed { seq: i64 },
-    #[error("entry {seq} does not follow entry {previous}: entries were reordered, inserted, or entry {previous} was rewritten with a new hash")]
+    #[error(
+        "entry {seq} does not follow entry {previous}: entries were reordered, inserted, or entry {previous} was rewritten with a new hash"
+    )]
     Unlinked { seq: i64, previous: i64 },
     #[error("entries after {last_seq} are missing: the chain head records entry {head_seq}")]
     Truncated { last_seq: i64, head_seq: i64 },
-    #[error("the chain head was altered: it records hash {head_hash} for entry {seq}, the entry has {entry_hash}")]
+    #[error(
+        "the chain head was altered: it records hash {head_hash} for entry {seq}, the entry has {entry_hash}"
+    )]
     HeadAltered {
         seq: i64,
         head_hash: String,
@@ -74,7 +78,9 @@ impl Tamper {
     /// The sequence number of the first entry that is wrong or missing.
     pub fn first_bad_seq(&self) -> i64 {
         match self {
-            Tamper::Altered { seq } | Tamper::Removed { seq } | Tamper::Unlinked { seq, .. } => *seq,
+            Tamper::Altered { seq } | Tamper::Removed { seq } | Tamper::Unlinked { seq, .. } => {
+                *seq
+            }
             Tamper::Truncated { last_seq, .. } => last_seq + 1,
             Tamper::HeadAltered { seq, .. } => *seq,
         }
@@ -132,7 +138,9 @@ impl ChainVerifier {
                 head_hash: "(none)".into(),
                 entry_hash: self.prev_hash,
             }),
-            Some((head_seq, _)) if head_seq > last_seq => Err(Tamper::Truncated { last_seq, head_seq }),
+            Some((head_seq, _)) if head_seq > last_seq => {
+                Err(Tamper::Truncated { last_seq, head_seq })
+            }
             Some((head_seq, head_hash)) if head_seq != last_seq || head_hash != self.prev_hash => {
                 Err(Tamper::HeadAltered {
                     seq: head_seq,
@@ -166,13 +174,12 @@ mod tests {
             .map(|seq| {
                 let record = record(seq);
                 let hash = entry_hash(&prev, &record);
-                let entry = AuditEntry {
+                AuditEntry {
                     seq,
                     record,
                     prev_hash: std::mem::replace(&mut prev, hash.clone()),
                     hash,
-                };
-                entry
+                }
             })
             .collect()
     }
@@ -210,7 +217,13 @@ mod tests {
         let h = head(&c);
         c[4].record.actor = "intruder".into();
         c[4].hash = entry_hash(&c[4].prev_hash, &c[4].record);
-        assert_eq!(verify(&c, h), Err(Tamper::Unlinked { seq: 6, previous: 5 }));
+        assert_eq!(
+            verify(&c, h),
+            Err(Tamper::Unlinked {
+                seq: 6,
+                previous: 5
+            })
+        );
     }
 
     #[test]
@@ -229,14 +242,26 @@ mod tests {
         let (a, b) = (c[2].clone(), c[3].clone());
         c[2] = AuditEntry { seq: 3, ..b };
         c[3] = AuditEntry { seq: 4, ..a };
-        assert_eq!(verify(&c, h), Err(Tamper::Unlinked { seq: 3, previous: 2 }));
+        assert_eq!(
+            verify(&c, h),
+            Err(Tamper::Unlinked {
+                seq: 3,
+                previous: 2
+            })
+        );
     }
 
     #[test]
     fn a_cut_tail_is_named() {
         let c = chain(10);
         let h = head(&c);
-        assert_eq!(verify(&c[..8], h), Err(Tamper::Truncated { last_seq: 8, head_seq: 10 }));
+        assert_eq!(
+            verify(&c[..8], h),
+            Err(Tamper::Truncated {
+                last_seq: 8,
+                head_seq: 10
+            })
+        );
     }
 
     #[test]

@@ -114,7 +114,13 @@ impl Role {
     pub fn fits(self, kind: OrgKind) -> bool {
         match self {
             Role::Clerk | Role::Executor | Role::Head => {
-                matches!(kind, OrgKind::StateBody | OrgKind::Archive | OrgKind::CertificationAuthority | OrgKind::Psc)
+                matches!(
+                    kind,
+                    OrgKind::StateBody
+                        | OrgKind::Archive
+                        | OrgKind::CertificationAuthority
+                        | OrgKind::Psc
+                )
             }
             Role::PscOperator => matches!(kind, OrgKind::Psc | OrgKind::PscBranch),
             Role::CaOperator => kind == OrgKind::CertificationAuthority,
@@ -142,8 +148,8 @@ pub struct Directory {
 
 impl Directory {
     pub fn from_toml(text: &str) -> Result<Directory, FieldError> {
-        let directory: Directory =
-            toml::from_str(text).map_err(|e| FieldError::new("directory", e.message().to_owned()))?;
+        let directory: Directory = toml::from_str(text)
+            .map_err(|e| FieldError::new("directory", e.message().to_owned()))?;
         directory.check()?;
         Ok(directory)
     }
@@ -154,11 +160,21 @@ impl Directory {
             let at = |field: &str| format!("organisation[{i}] ({}).{field}", org.code);
             let slug = !org.code.is_empty()
                 && org.code.len() <= 64
-                && org.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && org
+                    .code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !slug {
-                return Err(FieldError::new(&at("code"), "must be 1-64 of a-z, 0-9 and '-'".into()));
+                return Err(FieldError::new(
+                    &at("code"),
+                    "must be 1-64 of a-z, 0-9 and '-'".into(),
+                ));
             }
-            for (field, value) in [("name_kk", &org.name_kk), ("name_ru", &org.name_ru), ("name_en", &org.name_en)] {
+            for (field, value) in [
+                ("name_kk", &org.name_kk),
+                ("name_ru", &org.name_ru),
+                ("name_en", &org.name_en),
+            ] {
                 text(&at(field), value, 1, crate::registry::LONG_TEXT_MAX)?;
             }
             if let Some(parent) = &org.parent
@@ -181,8 +197,13 @@ impl Directory {
     }
 
     /// The organisations that provide `service`.
-    pub fn providers_of<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'a Organisation> + 'a {
-        self.organisation.iter().filter(move |o| o.services.iter().any(|s| s == service))
+    pub fn providers_of<'a>(
+        &'a self,
+        service: &'a str,
+    ) -> impl Iterator<Item = &'a Organisation> + 'a {
+        self.organisation
+            .iter()
+            .filter(move |o| o.services.iter().any(|s| s == service))
     }
 }
 

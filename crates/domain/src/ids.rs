@@ -26,7 +26,9 @@ pub enum IdError {
     NotDigit { position: usize, found: char },
     #[error("the check digit (12th) must be {expected}, not {actual}")]
     CheckDigit { expected: u8, actual: u8 },
-    #[error("the check digit cannot be computed: both weight sequences give 10, so no such number is issued")]
+    #[error(
+        "the check digit cannot be computed: both weight sequences give 10, so no such number is issued"
+    )]
     Unissuable,
     #[error("digits 1-6 must be a birth date YYMMDD: {reason}")]
     BirthDate { reason: String },
@@ -70,10 +72,13 @@ fn digits(input: &str) -> Result<[u8; 12], IdError> {
     }
     let mut out = [0u8; 12];
     for (position, ch) in input.chars().enumerate() {
-        out[position] = ch.to_digit(10).filter(|_| ch.is_ascii_digit()).ok_or(IdError::NotDigit {
-            position: position + 1,
-            found: ch,
-        })? as u8;
+        out[position] =
+            ch.to_digit(10)
+                .filter(|_| ch.is_ascii_digit())
+                .ok_or(IdError::NotDigit {
+                    position: position + 1,
+                    found: ch,
+                })? as u8;
     }
     Ok(out)
 }
@@ -428,21 +433,51 @@ mod tests {
             Iin::parse("90051230012a"),
             Err(IdError::NotDigit { position: 12, .. })
         ));
-        assert!(matches!(Iin::parse("900512300121"), Err(IdError::CheckDigit { expected: 0, actual: 1 })));
-        assert!(matches!(Iin::parse(&with_check("90023030012")), Err(IdError::BirthDate { .. })));
-        assert!(matches!(Iin::parse(&with_check("90051270012")), Err(IdError::CenturySex { digit: 7 })));
-        assert!(matches!(Bin::parse(&with_check("08134000001")), Err(IdError::RegistrationMonth { month: 13 })));
-        assert!(matches!(Bin::parse(&with_check("08014700001")), Err(IdError::Division { digit: 7 })));
+        assert!(matches!(
+            Iin::parse("900512300121"),
+            Err(IdError::CheckDigit {
+                expected: 0,
+                actual: 1
+            })
+        ));
+        assert!(matches!(
+            Iin::parse(&with_check("90023030012")),
+            Err(IdError::BirthDate { .. })
+        ));
+        assert!(matches!(
+            Iin::parse(&with_check("90051270012")),
+            Err(IdError::CenturySex { digit: 7 })
+        ));
+        assert!(matches!(
+            Bin::parse(&with_check("08134000001")),
+            Err(IdError::RegistrationMonth { month: 13 })
+        ));
+        assert!(matches!(
+            Bin::parse(&with_check("08014700001")),
+            Err(IdError::Division { digit: 7 })
+        ));
         assert_eq!(Bin::parse("900512300120"), Err(IdError::ExpectedBin));
-        assert_eq!(Iin::parse(&with_check("08014000001")), Err(IdError::ExpectedIin));
+        assert_eq!(
+            Iin::parse(&with_check("08014000001")),
+            Err(IdError::ExpectedIin)
+        );
         // Cyrillic digits-lookalike and full-width digits are not digits.
-        assert!(matches!(Iin::parse("９００５１２３００１２０"), Err(IdError::NotDigit { position: 1, .. })));
+        assert!(matches!(
+            Iin::parse("９００５１２３００１２０"),
+            Err(IdError::NotDigit { position: 1, .. })
+        ));
     }
 
     #[test]
     fn leap_day_births() {
         assert!(Iin::parse(&with_check("00022950001")).is_ok(), "2000-02-29");
-        assert!(matches!(Iin::parse(&with_check("00022930001")), Err(IdError::BirthDate { .. })), "1900-02-29");
+        assert!(
+            matches!(
+                Iin::parse(&with_check("00022930001")),
+                Err(IdError::BirthDate { .. })
+            ),
+            "1900-02-29"
+        );
     }
 
     #[test]
@@ -451,7 +486,10 @@ mod tests {
         assert_eq!(bin.registration(), (8, 1));
         assert_eq!(bin.entity_kind(), EntityKind::ResidentLegalEntity);
         assert_eq!(bin.division(), Division::Branch);
-        assert!(matches!(TaxpayerId::parse(&bin.to_string()), Ok(TaxpayerId::Bin(_))));
+        assert!(matches!(
+            TaxpayerId::parse(&bin.to_string()),
+            Ok(TaxpayerId::Bin(_))
+        ));
     }
 
     fn any_date() -> impl Strategy<Value = Date> {

@@ -86,10 +86,13 @@ impl LegalEntity {
         region: &str,
     ) -> Result<LegalEntity, FieldError> {
         let (yy, month) = bin.registration();
-        if registered_on.year().rem_euclid(100) as u8 != yy || registered_on.month() as u8 != month {
+        if registered_on.year().rem_euclid(100) as u8 != yy || registered_on.month() as u8 != month
+        {
             return Err(FieldError::new(
                 "registered_on",
-                format!("must be in the year and month the BIN encodes (20{yy:02}/19{yy:02}-{month:02})"),
+                format!(
+                    "must be in the year and month the BIN encodes (20{yy:02}/19{yy:02}-{month:02})"
+                ),
             ));
         }
         Ok(LegalEntity {
@@ -132,12 +135,25 @@ impl PowerOfAttorney {
         revoked: bool,
     ) -> Result<PowerOfAttorney, FieldError> {
         if TaxpayerId::Iin(attorney) == principal {
-            return Err(FieldError::new("attorney", "must differ from the principal".into()));
+            return Err(FieldError::new(
+                "attorney",
+                "must differ from the principal".into(),
+            ));
         }
         if valid_until < issued_on {
-            return Err(FieldError::new("valid_until", format!("must not be before issued_on ({issued_on})")));
+            return Err(FieldError::new(
+                "valid_until",
+                format!("must not be before issued_on ({issued_on})"),
+            ));
         }
-        if scope.is_empty() || scope.iter().any(|s| s.is_empty() || !s.chars().all(|c| c == '*' || c == '-' || c.is_ascii_alphanumeric())) {
+        if scope.is_empty()
+            || scope.iter().any(|s| {
+                s.is_empty()
+                    || !s
+                        .chars()
+                        .all(|c| c == '*' || c == '-' || c.is_ascii_alphanumeric())
+            })
+        {
             return Err(FieldError::new(
                 "scope",
                 "must list service codes (letters, digits, '-') or '*' separated by ';'".into(),
@@ -175,7 +191,15 @@ mod tests {
 
     #[test]
     fn a_person_takes_birth_date_and_sex_from_the_iin() {
-        let p = Person::new(iin("900512300120"), "Сәрсенбаев", "Әлібек", Some("Нұрланұлы"), "Қызылорда қ.", "kyzylorda").unwrap();
+        let p = Person::new(
+            iin("900512300120"),
+            "Сәрсенбаев",
+            "Әлібек",
+            Some("Нұрланұлы"),
+            "Қызылорда қ.",
+            "kyzylorda",
+        )
+        .unwrap();
         assert_eq!(p.birth_date, date(1990, 5, 12));
         assert_eq!(p.sex, Sex::Male);
         assert_eq!(p.full_name(), "Сәрсенбаев Әлібек Нұрланұлы");
@@ -207,7 +231,17 @@ mod tests {
         assert!(poa.authorises("archival-reference-regional", date(2026, 6, 1)));
         assert!(!poa.authorises("nca-certificate", date(2026, 6, 1)));
         assert!(!poa.authorises("archival-reference-regional", date(2027, 1, 1)));
-        let err = PowerOfAttorney::new("1", poa.principal, poa.attorney, "n", date(2026, 2, 1), date(2026, 1, 1), vec!["*".into()], false).unwrap_err();
+        let err = PowerOfAttorney::new(
+            "1",
+            poa.principal,
+            poa.attorney,
+            "n",
+            date(2026, 2, 1),
+            date(2026, 1, 1),
+            vec!["*".into()],
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.field, "valid_until");
     }
 }

@@ -32,7 +32,10 @@ pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, 
         ));
     }
     if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(FieldError::new(field, format!("must not contain control character U+{:04X}", c as u32)));
+        return Err(FieldError::new(
+            field,
+            format!("must not contain control character U+{:04X}", c as u32),
+        ));
     }
     Ok(value.to_owned())
 }

@@ -94,7 +94,11 @@ impl Store {
             None => None,
         };
         let upto = head.as_ref().map_or(i64::MAX, |(seq, _)| *seq);
-        let mut rows = sqlx::query(concat!("SELECT ", entry_columns!(), " FROM audit_log WHERE seq <= $1 ORDER BY seq"))
+        let mut rows = sqlx::query(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM audit_log WHERE seq <= $1 ORDER BY seq"
+        ))
         .bind(upto)
         .fetch(&self.pool);
         let mut verifier = ChainVerifier::default();
@@ -108,14 +112,17 @@ impl Store {
 
     /// The newest entries, newest first, for people to read.
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(concat!("SELECT ", entry_columns!(), " FROM audit_log ORDER BY seq DESC LIMIT $1"))
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM audit_log ORDER BY seq DESC LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(entry_from_row).collect::<Result<_, _>>()?)
     }
 }
-
 
 fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
     Ok(AuditEntry {

@@ -41,7 +41,9 @@ impl Store {
     /// Inserts `count` rows of the same width as audit entries into a scratch table, `per_tx` to a
     /// transaction, with the same durability; the scratch table is dropped afterwards.
     pub async fn bench_bare_insert(&self, count: i64, per_tx: i64) -> Result<Duration> {
-        sqlx::query("DROP TABLE IF EXISTS bench_bare_insert").execute(&self.pool).await?;
+        sqlx::query("DROP TABLE IF EXISTS bench_bare_insert")
+            .execute(&self.pool)
+            .await?;
         sqlx::query(
             "CREATE TABLE bench_bare_insert (seq BIGINT PRIMARY KEY, at TEXT, actor TEXT, action TEXT, \
              object_kind TEXT, object_id TEXT, details TEXT, prev_hash TEXT, hash TEXT)",
@@ -75,7 +77,9 @@ impl Store {
             done += batch;
         }
         let elapsed = started.elapsed();
-        sqlx::query("DROP TABLE bench_bare_insert").execute(&self.pool).await?;
+        sqlx::query("DROP TABLE bench_bare_insert")
+            .execute(&self.pool)
+            .await?;
         Ok(elapsed)
     }
 }

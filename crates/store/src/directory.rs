@@ -2,8 +2,8 @@
 
 use qyzmet_domain::directory::{Directory, OrgKind, Organisation, Role, StaffMember};
 use qyzmet_domain::ids::Iin;
-use sqlx::any::AnyRow;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::audit::{Event, append};
 use crate::{Result, Store, StoreError};
@@ -15,11 +15,16 @@ pub struct Loaded {
     pub staff: usize,
 }
 
-fn organisation_from_row(row: &AnyRow, services: Vec<String>, appeal_topics: Vec<String>) -> Result<Organisation> {
+fn organisation_from_row(
+    row: &AnyRow,
+    services: Vec<String>,
+    appeal_topics: Vec<String>,
+) -> Result<Organisation> {
     let kind: String = row.try_get("kind")?;
     Ok(Organisation {
         code: row.try_get("code")?,
-        kind: OrgKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("organisation.kind {kind:?}")))?,
+        kind: OrgKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("organisation.kind {kind:?}")))?,
         parent: row.try_get("parent")?,
         name_kk: row.try_get("name_kk")?,
         name_ru: row.try_get("name_ru")?,
@@ -38,8 +43,15 @@ fn organisation_from_row(row: &AnyRow, services: Vec<String>, appeal_topics: Vec
 impl Store {
     /// Adds the organisations and staff that are not there yet, each with its audit entry, in
     /// one transaction. Loading the same directory twice changes nothing the second time.
-    pub async fn load_directory(&self, directory: &Directory, staff: &[StaffMember], actor: &str) -> Result<Loaded> {
-        directory.check().map_err(|e| StoreError::Invalid(e.to_string()))?;
+    pub async fn load_directory(
+        &self,
+        directory: &Directory,
+        staff: &[StaffMember],
+        actor: &str,
+    ) -> Result<Loaded> {
+        directory
+            .check()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let mut tx = self.begin_write().await?;
         let mut loaded = Loaded::default();
         for org in &directory.organisation {
@@ -96,7 +108,12 @@ impl Store {
             let kind = directory
                 .get(&member.organisation)
                 .map(|o| o.kind)
-                .ok_or_else(|| StoreError::Invalid(format!("staff.organisation: {:?} is not in the directory", member.organisation)))?;
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!(
+                        "staff.organisation: {:?} is not in the directory",
+                        member.organisation
+                    ))
+                })?;
             if !member.role.fits(kind) {
                 return Err(StoreError::Invalid(format!(
                     "staff.role: {} does not fit organisation {} of kind {}",
@@ -138,11 +155,21 @@ impl Store {
     }
 
     pub async fn organisations(&self) -> Result<Vec<Organisation>> {
-        let rows = sqlx::query("SELECT * FROM organisation ORDER BY code").fetch_all(&self.pool).await?;
-        let services = self.pairs("SELECT organisation, service FROM organisation_service ORDER BY service").await?;
-        let topics = self.pairs("SELECT organisation, topic FROM organisation_topic ORDER BY topic").await?;
+        let rows = sqlx::query("SELECT * FROM organisation ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        let services = self
+            .pairs("SELECT organisation, service FROM organisation_service ORDER BY service")
+            .await?;
+        let topics = self
+            .pairs("SELECT organisation, topic FROM organisation_topic ORDER BY topic")
+            .await?;
         let of = |pairs: &[(String, String)], code: &str| -> Vec<String> {
-            pairs.iter().filter(|(o, _)| o == code).map(|(_, v)| v.clone()).collect()
+            pairs
+                .iter()
+                .filter(|(o, _)| o == code)
+                .map(|(_, v)| v.clone())
+                .collect()
         };
         rows.iter()
             .map(|row| {
@@ -166,7 +193,10 @@ impl Store {
             .bind(service)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
     }
 
     /// Staff with their organisation, optionally of one organisation.
@@ -183,9 +213,11 @@ impl Store {
                 let iin: String = r.try_get(0)?;
                 let role: String = r.try_get(2)?;
                 Ok(StaffMember {
-                    iin: Iin::parse(&iin).map_err(|e| StoreError::Corrupt(format!("staff.iin: {e}")))?,
+                    iin: Iin::parse(&iin)
+                        .map_err(|e| StoreError::Corrupt(format!("staff.iin: {e}")))?,
                     organisation: r.try_get(1)?,
-                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("staff.role {role:?}")))?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Corrupt(format!("staff.role {role:?}")))?,
                     position_kk: r.try_get(3)?,
                     position_ru: r.try_get(4)?,
                 })

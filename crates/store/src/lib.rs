@@ -8,8 +8,8 @@ pub mod audit;
 pub mod bench;
 pub mod calendar;
 pub mod directory;
-pub mod registry_csv;
 pub mod registry;
+pub mod registry_csv;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -107,7 +107,11 @@ impl Store {
                     source,
                 })?;
                 let file = dir.join(DB_FILE);
-                (format!("sqlite://{}?mode=rwc", file.display()), Backend::Sqlite, 4)
+                (
+                    format!("sqlite://{}?mode=rwc", file.display()),
+                    Backend::Sqlite,
+                    4,
+                )
             }
             Location::Postgres(url) => {
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -133,7 +137,11 @@ impl Store {
         }
         let pool = pool.connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend, location: location.clone() })
+        Ok(Store {
+            pool,
+            backend,
+            location: location.clone(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -118,8 +118,10 @@ fn power_from_row(row: &AnyRow) -> Result<PowerOfAttorney> {
     let scope: String = row.try_get("scope")?;
     Ok(PowerOfAttorney {
         number: row.try_get("number")?,
-        principal: TaxpayerId::parse(&principal).map_err(|e| corrupt("power_of_attorney.principal", e))?,
-        attorney: Iin::parse(&attorney).map_err(|e| corrupt("power_of_attorney.attorney_iin", e))?,
+        principal: TaxpayerId::parse(&principal)
+            .map_err(|e| corrupt("power_of_attorney.principal", e))?,
+        attorney: Iin::parse(&attorney)
+            .map_err(|e| corrupt("power_of_attorney.attorney_iin", e))?,
         notary: row.try_get("notary")?,
         issued_on: date(row, "issued_on")?,
         valid_until: date(row, "valid_until")?,

@@ -27,12 +27,33 @@ pub enum RegistryKind {
 impl RegistryKind {
     pub fn columns(self) -> &'static [&'static str] {
         match self {
-            RegistryKind::Persons => &["iin", "surname", "given_name", "patronymic", "address", "region"],
+            RegistryKind::Persons => &[
+                "iin",
+                "surname",
+                "given_name",
+                "patronymic",
+                "address",
+                "region",
+            ],
             RegistryKind::Entities => &[
-                "bin", "name_kk", "name_ru", "legal_form", "registered_on", "head_iin", "address", "region",
+                "bin",
+                "name_kk",
+                "name_ru",
+                "legal_form",
+                "registered_on",
+                "head_iin",
+                "address",
+                "region",
             ],
             RegistryKind::Powers => &[
-                "number", "principal", "attorney_iin", "notary", "issued_on", "valid_until", "scope", "revoked",
+                "number",
+                "principal",
+                "attorney_iin",
+                "notary",
+                "issued_on",
+                "valid_until",
+                "scope",
+                "revoked",
             ],
         }
     }
@@ -53,7 +74,9 @@ impl std::str::FromStr for RegistryKind {
             "persons" => Ok(RegistryKind::Persons),
             "entities" => Ok(RegistryKind::Entities),
             "powers" => Ok(RegistryKind::Powers),
-            other => Err(format!("kind must be persons, entities or powers, not {other:?}")),
+            other => Err(format!(
+                "kind must be persons, entities or powers, not {other:?}"
+            )),
         }
     }
 }
@@ -124,9 +147,17 @@ struct Row<'r> {
 
 impl Row<'_> {
     fn get(&self, column: &str) -> &str {
-        self.index.get(column).and_then(|&i| self.record.get(i)).unwrap_or("").trim()
+        self.index
+            .get(column)
+            .and_then(|&i| self.record.get(i))
+            .unwrap_or("")
+            .trim()
     }
-    fn id<T>(&self, column: &str, parse: fn(&str) -> Result<T, qyzmet_domain::ids::IdError>) -> Result<T, FieldError> {
+    fn id<T>(
+        &self,
+        column: &str,
+        parse: fn(&str) -> Result<T, qyzmet_domain::ids::IdError>,
+    ) -> Result<T, FieldError> {
         parse(self.get(column)).map_err(|e| FieldError::new(column, e.to_string()))
     }
     fn optional_iin(&self, column: &str) -> Result<Option<Iin>, FieldError> {
@@ -136,17 +167,29 @@ impl Row<'_> {
         }
     }
     fn date(&self, column: &str) -> Result<Date, FieldError> {
-        self.get(column)
-            .parse()
-            .map_err(|_| FieldError::new(column, format!("must be a date YYYY-MM-DD (got {:?})", self.get(column))))
+        self.get(column).parse().map_err(|_| {
+            FieldError::new(
+                column,
+                format!("must be a date YYYY-MM-DD (got {:?})", self.get(column)),
+            )
+        })
     }
 }
 
 /// Parses a whole file; returns every bad row, not just the first.
 pub fn parse(kind: RegistryKind, input: impl Read) -> Result<Records, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-    let header_error = |rule: String| vec![RowError { line: 1, field: "header".into(), rule }];
-    let headers = reader.headers().map_err(|e| header_error(e.to_string()))?.clone();
+    let header_error = |rule: String| {
+        vec![RowError {
+            line: 1,
+            field: "header".into(),
+            rule,
+        }]
+    };
+    let headers = reader
+        .headers()
+        .map_err(|e| header_error(e.to_string()))?
+        .clone();
     let mut index = HashMap::new();
     for &column in kind.columns() {
         match headers.iter().position(|h| h.trim() == column) {
@@ -174,12 +217,20 @@ pub fn parse(kind: RegistryKind, input: impl Read) -> Result<Records, Vec<RowErr
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError { line, field: "row".into(), rule: e.to_string() });
+                errors.push(RowError {
+                    line,
+                    field: "row".into(),
+                    rule: e.to_string(),
+                });
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let row = Row { line, record: &record, index: &index };
+        let row = Row {
+            line,
+            record: &record,
+            index: &index,
+        };
         let parsed = match &mut records {
             Records::Persons(out) => parse_person(&row).map(|p| {
                 let key = p.iin.to_string();
@@ -207,10 +258,18 @@ pub fn parse(kind: RegistryKind, input: impl Read) -> Result<Records, Vec<RowErr
                     });
                 }
             }
-            Err(e) => errors.push(RowError { line: row.line, field: e.field, rule: e.rule }),
+            Err(e) => errors.push(RowError {
+                line: row.line,
+                field: e.field,
+                rule: e.rule,
+            }),
         }
     }
-    if errors.is_empty() { Ok(records) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
 }
 
 fn parse_person(row: &Row) -> Result<Person, FieldError> {
@@ -242,7 +301,12 @@ fn parse_power(row: &Row) -> Result<PowerOfAttorney, FieldError> {
     let revoked = match row.get("revoked") {
         "" | "0" | "false" => false,
         "1" | "true" => true,
-        other => return Err(FieldError::new("revoked", format!("must be 0/1 or false/true (got {other:?})"))),
+        other => {
+            return Err(FieldError::new(
+                "revoked",
+                format!("must be 0/1 or false/true (got {other:?})"),
+            ));
+        }
     };
     PowerOfAttorney::new(
         row.get("number"),
@@ -251,7 +315,10 @@ fn parse_power(row: &Row) -> Result<PowerOfAttorney, FieldError> {
         row.get("notary"),
         row.date("issued_on")?,
         row.date("valid_until")?,
-        row.get("scope").split(';').map(|s| s.trim().to_owned()).collect(),
+        row.get("scope")
+            .split(';')
+            .map(|s| s.trim().to_owned())
+            .collect(),
         revoked,
     )
 }
@@ -317,39 +384,68 @@ impl Store {
     /// Imports parsed records in one transaction with one audit entry, after checking them
     /// against the registry: a key already there, or a person referred to who is in neither the
     /// registry nor this file, rejects the whole import.
-    pub async fn import(&self, records: &Records, actor: &str, source: &str) -> Result<usize, ImportError> {
+    pub async fn import(
+        &self,
+        records: &Records,
+        actor: &str,
+        source: &str,
+    ) -> Result<usize, ImportError> {
         let mut tx = self.begin_write().await?;
         let mut errors = Vec::new();
         let mut check = async |sql: &'static str, key: String| -> Result<bool, sqlx::Error> {
-            Ok(sqlx::query(sql).bind(key).fetch_optional(&mut *tx).await?.is_some())
+            Ok(sqlx::query(sql)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some())
         };
         match records {
             Records::Persons(rows) => {
                 for (line, p) in rows {
                     if check(PERSON_EXISTS, p.iin.to_string()).await? {
-                        errors.push(RowError { line: *line, field: "iin".into(), rule: "is already in the individuals registry".into() });
+                        errors.push(RowError {
+                            line: *line,
+                            field: "iin".into(),
+                            rule: "is already in the individuals registry".into(),
+                        });
                     }
                 }
             }
             Records::Entities(rows) => {
                 for (line, e) in rows {
                     if check(ENTITY_EXISTS, e.bin.to_string()).await? {
-                        errors.push(RowError { line: *line, field: "bin".into(), rule: "is already in the legal entities registry".into() });
+                        errors.push(RowError {
+                            line: *line,
+                            field: "bin".into(),
+                            rule: "is already in the legal entities registry".into(),
+                        });
                     }
                     if let Some(head) = e.head_iin
                         && !check(PERSON_EXISTS, head.to_string()).await?
                     {
-                        errors.push(RowError { line: *line, field: "head_iin".into(), rule: "no person with this IIN in the individuals registry".into() });
+                        errors.push(RowError {
+                            line: *line,
+                            field: "head_iin".into(),
+                            rule: "no person with this IIN in the individuals registry".into(),
+                        });
                     }
                 }
             }
             Records::Powers(rows) => {
                 for (line, p) in rows {
                     if check(POWER_EXISTS, p.number.clone()).await? {
-                        errors.push(RowError { line: *line, field: "number".into(), rule: "is already in the powers of attorney registry".into() });
+                        errors.push(RowError {
+                            line: *line,
+                            field: "number".into(),
+                            rule: "is already in the powers of attorney registry".into(),
+                        });
                     }
                     if !check(PERSON_EXISTS, p.attorney.to_string()).await? {
-                        errors.push(RowError { line: *line, field: "attorney_iin".into(), rule: "no person with this IIN in the individuals registry".into() });
+                        errors.push(RowError {
+                            line: *line,
+                            field: "attorney_iin".into(),
+                            rule: "no person with this IIN in the individuals registry".into(),
+                        });
                     }
                 }
             }

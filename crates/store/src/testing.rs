@@ -33,7 +33,12 @@ impl Scratch {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let location = Location::DataDir(dir.path().join("data"));
                 let store = Store::open(&location).await.expect("open SQLite");
-                Some(Scratch { store, location, _dir: Some(dir), postgres: None })
+                Some(Scratch {
+                    store,
+                    location,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
             }
             Backend::Postgres => {
                 let Ok(admin) = std::env::var("QYZMET_TEST_DATABASE_URL") else {
@@ -41,7 +46,9 @@ impl Scratch {
                         std::env::var("QYZMET_REQUIRE_POSTGRES").as_deref() != Ok("1"),
                         "QYZMET_REQUIRE_POSTGRES=1 but QYZMET_TEST_DATABASE_URL is not set"
                     );
-                    eprintln!("note: QYZMET_TEST_DATABASE_URL is not set; skipping the PostgreSQL case");
+                    eprintln!(
+                        "note: QYZMET_TEST_DATABASE_URL is not set; skipping the PostgreSQL case"
+                    );
                     return None;
                 };
                 let name = format!(
@@ -50,14 +57,23 @@ impl Scratch {
                     COUNTER.fetch_add(1, Ordering::Relaxed),
                     jiff::Timestamp::now().as_millisecond()
                 );
-                let mut conn = PgConnection::connect(&admin).await.expect("connect to QYZMET_TEST_DATABASE_URL");
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create scratch database");
+                let mut conn = PgConnection::connect(&admin)
+                    .await
+                    .expect("connect to QYZMET_TEST_DATABASE_URL");
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .expect("create scratch database");
                 conn.close().await.expect("close");
                 let mut url = url::Url::parse(&admin).expect("QYZMET_TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
                 let location = Location::Postgres(url.to_string());
                 let store = Store::open(&location).await.expect("open PostgreSQL");
-                Some(Scratch { store, location, _dir: None, postgres: Some((admin, name)) })
+                Some(Scratch {
+                    store,
+                    location,
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                })
             }
         }
     }
@@ -66,10 +82,14 @@ impl Scratch {
     pub async fn finish(self) {
         self.store.close().await;
         if let Some((admin, name)) = self.postgres {
-            let mut conn = PgConnection::connect(&admin).await.expect("connect to QYZMET_TEST_DATABASE_URL");
-            conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            let mut conn = PgConnection::connect(&admin)
                 .await
-                .expect("drop scratch database");
+                .expect("connect to QYZMET_TEST_DATABASE_URL");
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .await
+            .expect("drop scratch database");
         }
     }
 }

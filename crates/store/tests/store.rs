@@ -29,7 +29,9 @@ fn iin(serial: u16) -> Iin {
 }
 
 fn iin_issuable(from: u16) -> Iin {
-    (from..).find_map(|s| Iin::compose(date(1985, 4, 12), Sex::Female, s)).expect("some serial")
+    (from..)
+        .find_map(|s| Iin::compose(date(1985, 4, 12), Sex::Female, s))
+        .expect("some serial")
 }
 
 async fn chain_of(store: &Store, n: usize) {
@@ -49,7 +51,10 @@ async fn chain_of(store: &Store, n: usize) {
 }
 
 async fn tamper(store: &Store, sql: &'static str) {
-    sqlx::query(sql).execute(store.pool()).await.expect("tamper");
+    sqlx::query(sql)
+        .execute(store.pool())
+        .await
+        .expect("tamper");
 }
 
 async fn verdict(store: &Store) -> Result<i64, Tamper> {
@@ -63,7 +68,11 @@ async fn an_intact_chain_verifies(store: &Store) {
 
 async fn an_edited_entry_is_named(store: &Store) {
     chain_of(store, 5).await;
-    tamper(store, "UPDATE audit_log SET details = '{\"i\":99}' WHERE seq = 3").await;
+    tamper(
+        store,
+        "UPDATE audit_log SET details = '{\"i\":99}' WHERE seq = 3",
+    )
+    .await;
     assert_eq!(verdict(store).await, Err(Tamper::Altered { seq: 3 }));
 }
 
@@ -81,7 +90,16 @@ async fn reordered_entries_are_named(store: &Store) {
     tamper(store, "UPDATE audit_log SET seq = 3 WHERE seq = 100").await;
     let err = verdict(store).await.expect_err("reordering is tampering");
     assert_eq!(err.first_bad_seq(), 2, "{err}");
-    assert!(matches!(err, Tamper::Unlinked { seq: 2, previous: 1 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Tamper::Unlinked {
+                seq: 2,
+                previous: 1
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 async fn a_rehashed_entry_is_caught_by_its_successor(store: &Store) {
@@ -98,13 +116,25 @@ async fn a_rehashed_entry_is_caught_by_its_successor(store: &Store) {
         .execute(store.pool())
         .await
         .expect("forge");
-    assert_eq!(verdict(store).await, Err(Tamper::Unlinked { seq: 4, previous: 3 }));
+    assert_eq!(
+        verdict(store).await,
+        Err(Tamper::Unlinked {
+            seq: 4,
+            previous: 3
+        })
+    );
 }
 
 async fn a_truncated_tail_is_caught_by_the_head(store: &Store) {
     chain_of(store, 5).await;
     tamper(store, "DELETE FROM audit_log WHERE seq = 5").await;
-    assert_eq!(verdict(store).await, Err(Tamper::Truncated { last_seq: 4, head_seq: 5 }));
+    assert_eq!(
+        verdict(store).await,
+        Err(Tamper::Truncated {
+            last_seq: 4,
+            head_seq: 5
+        })
+    );
 }
 
 async fn concurrent_appends_keep_one_chain(store: &Store) {
@@ -115,7 +145,13 @@ async fn concurrent_appends_keep_one_chain(store: &Store) {
                 for i in 0..15 {
                     let id = format!("{t}-{i}");
                     store
-                        .record(Event { actor: "test", action: "test.concurrent", object_kind: "test", object_id: &id, details: serde_json::json!({}) })
+                        .record(Event {
+                            actor: "test",
+                            action: "test.concurrent",
+                            object_kind: "test",
+                            object_id: &id,
+                            details: serde_json::json!({}),
+                        })
                         .await
                         .expect("append");
                 }
@@ -143,60 +179,141 @@ async fn a_csv_with_one_bad_row_imports_nothing(store: &Store) {
     broken[11] = b'0' + (broken[11] - b'0' + 1) % 10;
     let csv = persons_csv(&[
         format!("{good},Сәрсенова,Айгүл,Нұрланқызы,\"Қызылорда қ., Абай даңғылы, 5\",kyzylorda"),
-        format!("{},Иванова,Анна,,\"г. Кызылорда, ул. Абая, 5\",kyzylorda", String::from_utf8(broken).expect("ascii")),
-        format!("{},,Мария,,адрес,kyzylorda", iin_issuable(good.to_string()[7..11].parse::<u16>().expect("serial") + 1)),
+        format!(
+            "{},Иванова,Анна,,\"г. Кызылорда, ул. Абая, 5\",kyzylorda",
+            String::from_utf8(broken).expect("ascii")
+        ),
+        format!(
+            "{},,Мария,,адрес,kyzylorda",
+            iin_issuable(good.to_string()[7..11].parse::<u16>().expect("serial") + 1)
+        ),
     ]);
-    let errors = registry_csv::parse(RegistryKind::Persons, csv.as_bytes()).expect_err("two bad rows");
+    let errors =
+        registry_csv::parse(RegistryKind::Persons, csv.as_bytes()).expect_err("two bad rows");
     let lines: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
     assert_eq!(lines, [(3, "iin"), (4, "surname")], "{errors:?}");
     assert!(errors[0].rule.contains("check digit"), "{}", errors[0].rule);
     let counts = store.registry_counts().await.expect("counts");
-    assert_eq!((counts.persons, verdict(store).await), (0, Ok(0)), "nothing was written");
+    assert_eq!(
+        (counts.persons, verdict(store).await),
+        (0, Ok(0)),
+        "nothing was written"
+    );
 }
 
 async fn an_import_conflicting_with_the_registry_imports_nothing(store: &Store) {
     let first = iin(1001);
     let csv = persons_csv(&[format!("{first},Ахметов,Ерлан,,Астана,astana")]);
     let records = registry_csv::parse(RegistryKind::Persons, csv.as_bytes()).expect("valid");
-    assert_eq!(store.import(&records, "test", "one.csv").await.expect("import"), 1);
+    assert_eq!(
+        store
+            .import(&records, "test", "one.csv")
+            .await
+            .expect("import"),
+        1
+    );
     let second = iin_issuable(2001);
-    let csv = persons_csv(&[format!("{second},Ким,Олег,,Алматы,almaty-city"), format!("{first},Ахметов,Ерлан,,Астана,astana")]);
+    let csv = persons_csv(&[
+        format!("{second},Ким,Олег,,Алматы,almaty-city"),
+        format!("{first},Ахметов,Ерлан,,Астана,astana"),
+    ]);
     let records = registry_csv::parse(RegistryKind::Persons, csv.as_bytes()).expect("valid rows");
     match store.import(&records, "test", "two.csv").await {
-        Err(ImportError::Rows(rows)) => assert_eq!((rows.len(), rows[0].line, rows[0].field.as_str()), (1, 3, "iin")),
+        Err(ImportError::Rows(rows)) => assert_eq!(
+            (rows.len(), rows[0].line, rows[0].field.as_str()),
+            (1, 3, "iin")
+        ),
         other => panic!("expected a row error, got {other:?}"),
     }
-    assert_eq!(store.person(second).await.expect("lookup"), None, "the good row was not imported either");
+    assert_eq!(
+        store.person(second).await.expect("lookup"),
+        None,
+        "the good row was not imported either"
+    );
     assert_eq!(verdict(store).await, Ok(1), "one import, one audit entry");
 }
 
 async fn registries_are_looked_up_by_iin_and_bin(store: &Store) {
     let head = iin(3001);
     let attorney = iin_issuable(3002);
-    let persons = persons_csv(&[format!("{head},Нұрланов,Асқар,,Қызылорда,kyzylorda"), format!("{attorney},Петрова,Ольга,Ивановна,Кызылорда,kyzylorda")]);
-    store.import(&registry_csv::parse(RegistryKind::Persons, persons.as_bytes()).expect("persons"), "test", "p.csv").await.expect("persons");
-    let bin = (1..).find_map(|s| Bin::compose(2015, 6, EntityKind::ResidentLegalEntity, Division::HeadUnit, s)).expect("BIN");
+    let persons = persons_csv(&[
+        format!("{head},Нұрланов,Асқар,,Қызылорда,kyzylorda"),
+        format!("{attorney},Петрова,Ольга,Ивановна,Кызылорда,kyzylorda"),
+    ]);
+    store
+        .import(
+            &registry_csv::parse(RegistryKind::Persons, persons.as_bytes()).expect("persons"),
+            "test",
+            "p.csv",
+        )
+        .await
+        .expect("persons");
+    let bin = (1..)
+        .find_map(|s| {
+            Bin::compose(
+                2015,
+                6,
+                EntityKind::ResidentLegalEntity,
+                Division::HeadUnit,
+                s,
+            )
+        })
+        .expect("BIN");
     let entities = format!(
         "{}\n{bin},«Береке» ЖШС,ТОО «Береке»,ТОО,2015-06-03,{head},Қызылорда,kyzylorda",
         RegistryKind::Entities.columns().join(",")
     );
-    store.import(&registry_csv::parse(RegistryKind::Entities, entities.as_bytes()).expect("entities"), "test", "e.csv").await.expect("entities");
+    store
+        .import(
+            &registry_csv::parse(RegistryKind::Entities, entities.as_bytes()).expect("entities"),
+            "test",
+            "e.csv",
+        )
+        .await
+        .expect("entities");
     let powers = format!(
         "{}\nPOA-1,{bin},{attorney},Нотариус Ахметова А.,2026-01-15,2027-01-15,archival-reference-regional;le-registration-duplicate,0",
         RegistryKind::Powers.columns().join(",")
     );
-    store.import(&registry_csv::parse(RegistryKind::Powers, powers.as_bytes()).expect("powers"), "test", "a.csv").await.expect("powers");
+    store
+        .import(
+            &registry_csv::parse(RegistryKind::Powers, powers.as_bytes()).expect("powers"),
+            "test",
+            "a.csv",
+        )
+        .await
+        .expect("powers");
 
     let person = store.person(head).await.expect("lookup").expect("found");
-    assert_eq!((person.surname.as_str(), person.birth_date), ("Нұрланов", date(1985, 4, 12)));
+    assert_eq!(
+        (person.surname.as_str(), person.birth_date),
+        ("Нұрланов", date(1985, 4, 12))
+    );
     let entity = store.entity(bin).await.expect("lookup").expect("found");
     assert_eq!(entity.head_iin, Some(head));
     let powers = store.powers_of(TaxpayerId::Bin(bin)).await.expect("powers");
     assert_eq!(powers.len(), 1);
     assert_eq!(powers[0].attorney, attorney);
-    assert_eq!(powers[0].scope, ["archival-reference-regional", "le-registration-duplicate"]);
-    assert_eq!(store.powers_of(TaxpayerId::Iin(attorney)).await.expect("powers").len(), 1);
-    assert_eq!(store.powers_of(TaxpayerId::Iin(head)).await.expect("powers").len(), 0);
+    assert_eq!(
+        powers[0].scope,
+        ["archival-reference-regional", "le-registration-duplicate"]
+    );
+    assert_eq!(
+        store
+            .powers_of(TaxpayerId::Iin(attorney))
+            .await
+            .expect("powers")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .powers_of(TaxpayerId::Iin(head))
+            .await
+            .expect("powers")
+            .len(),
+        0
+    );
 }
 
 const DIRECTORY: &str = r#"
@@ -227,7 +344,14 @@ async fn loading_a_directory_twice_changes_nothing(store: &Store) {
     let directory = Directory::from_toml(DIRECTORY).expect("valid directory");
     let clerk = iin(4001);
     let persons = persons_csv(&[format!("{clerk},Омарова,Гүлнар,,Арал,kyzylorda")]);
-    store.import(&registry_csv::parse(RegistryKind::Persons, persons.as_bytes()).expect("p"), "test", "p.csv").await.expect("p");
+    store
+        .import(
+            &registry_csv::parse(RegistryKind::Persons, persons.as_bytes()).expect("p"),
+            "test",
+            "p.csv",
+        )
+        .await
+        .expect("p");
     let staff = [StaffMember {
         iin: clerk,
         organisation: "archive-aral".into(),
@@ -235,19 +359,52 @@ async fn loading_a_directory_twice_changes_nothing(store: &Store) {
         position_kk: "іс жүргізуші".into(),
         position_ru: "делопроизводитель".into(),
     }];
-    let first = store.load_directory(&directory, &staff, "test").await.expect("load");
+    let first = store
+        .load_directory(&directory, &staff, "test")
+        .await
+        .expect("load");
     assert_eq!((first.organisations, first.staff), (2, 1));
-    let second = store.load_directory(&directory, &staff, "test").await.expect("load again");
+    let second = store
+        .load_directory(&directory, &staff, "test")
+        .await
+        .expect("load again");
     assert_eq!((second.organisations, second.staff), (0, 0));
-    assert_eq!(verdict(store).await, Ok(1 + 3), "one import and three additions");
+    assert_eq!(
+        verdict(store).await,
+        Ok(1 + 3),
+        "one import and three additions"
+    );
     let orgs = store.organisations().await.expect("orgs");
-    let aral = orgs.iter().find(|o| o.code == "archive-aral").expect("aral");
-    assert_eq!((aral.parent.as_deref(), aral.phone.as_deref()), (Some("archives"), Some("8(72433)2-11-11")));
-    assert_eq!(store.providers_of("archival-reference-regional").await.expect("providers"), ["archive-aral", "archives"]);
-    assert_eq!(store.staff(Some("archive-aral")).await.expect("staff"), staff);
+    let aral = orgs
+        .iter()
+        .find(|o| o.code == "archive-aral")
+        .expect("aral");
+    assert_eq!(
+        (aral.parent.as_deref(), aral.phone.as_deref()),
+        (Some("archives"), Some("8(72433)2-11-11"))
+    );
+    assert_eq!(
+        store
+            .providers_of("archival-reference-regional")
+            .await
+            .expect("providers"),
+        ["archive-aral", "archives"]
+    );
+    assert_eq!(
+        store.staff(Some("archive-aral")).await.expect("staff"),
+        staff
+    );
     // Staff must be in the individuals registry.
-    let stranger = StaffMember { iin: iin_issuable(4002), ..staff[0].clone() };
-    assert!(store.load_directory(&directory, &[stranger], "test").await.is_err());
+    let stranger = StaffMember {
+        iin: iin_issuable(4002),
+        ..staff[0].clone()
+    };
+    assert!(
+        store
+            .load_directory(&directory, &[stranger], "test")
+            .await
+            .is_err()
+    );
     assert_eq!(verdict(store).await, Ok(4), "the failed load left no trace");
 }
 
@@ -255,11 +412,20 @@ async fn calendar_rules_are_checked_before_they_are_stored(store: &Store) {
     let broken = KAZAKHSTAN_RULES.replace("day = 8\n", "day = 32\n");
     match store.save_calendar_rules(&broken, "test").await {
         Err(StoreError::Invalid(rule)) => assert!(rule.contains("day"), "{rule}"),
-        other => panic!("expected the rules to be refused, got {:?}", other.map(|c| c.years())),
+        other => panic!(
+            "expected the rules to be refused, got {:?}",
+            other.map(|c| c.years())
+        ),
     }
     assert_eq!(store.calendar_rules().await.expect("read"), None);
     assert_eq!(verdict(store).await, Ok(0));
-    let calendar = store.save_calendar_rules(KAZAKHSTAN_RULES, "admin").await.expect("valid rules");
-    assert_eq!(calendar.years(), store.calendar().await.expect("stored").years());
+    let calendar = store
+        .save_calendar_rules(KAZAKHSTAN_RULES, "admin")
+        .await
+        .expect("valid rules");
+    assert_eq!(
+        calendar.years(),
+        store.calendar().await.expect("stored").years()
+    );
     assert_eq!(verdict(store).await, Ok(1));
 }

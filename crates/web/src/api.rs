@@ -34,11 +34,9 @@ impl<S: Send + Sync> FromRequestParts<S> for UserLang {
                 .find(|(k, _)| *k == "lang")
                 .and_then(|(_, v)| Lang::parse(v))
         });
-        Ok(UserLang(
-            from_query
-                .or(from_cookie)
-                .unwrap_or_else(|| Lang::negotiate(header(header::ACCEPT_LANGUAGE))),
-        ))
+        Ok(UserLang(from_query.or(from_cookie).unwrap_or_else(|| {
+            Lang::negotiate(header(header::ACCEPT_LANGUAGE))
+        })))
     }
 }
 
@@ -71,7 +69,11 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": "error" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "error" })),
+            )
+                .into_response()
         }
     }
 }
@@ -105,35 +107,63 @@ pub struct DueQuery {
 impl DueQuery {
     /// Checks the three fields in order and names the first bad one.
     pub fn parse(&self) -> Result<(Date, u32, DayUnit), FieldProblem> {
-        let required = |field| FieldProblem { field, key: "error.required".into(), detail: format!("{field} is required") };
-        let start = self.start.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| required("start"))?;
+        let required = |field| FieldProblem {
+            field,
+            key: "error.required".into(),
+            detail: format!("{field} is required"),
+        };
+        let start = self
+            .start
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| required("start"))?;
         let start: Date = start.trim().parse().map_err(|_| FieldProblem {
             field: "start",
             key: "error.date".into(),
             detail: format!("{start:?} is not a date YYYY-MM-DD"),
         })?;
-        let days = self.days.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| required("days"))?;
-        let days: u32 = days.trim().parse().ok().filter(|d| *d <= 3650).ok_or_else(|| FieldProblem {
-            field: "days",
-            key: "error.days".into(),
-            detail: format!("{days:?} is not a whole number 0..=3650"),
-        })?;
+        let days = self
+            .days
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| required("days"))?;
+        let days: u32 = days
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| *d <= 3650)
+            .ok_or_else(|| FieldProblem {
+                field: "days",
+                key: "error.days".into(),
+                detail: format!("{days:?} is not a whole number 0..=3650"),
+            })?;
         let unit = self.unit.as_deref().unwrap_or("working-days");
-        let unit: DayUnit = unit.parse().map_err(|detail| FieldProblem { field: "unit", key: "error.unit".into(), detail })?;
+        let unit: DayUnit = unit.parse().map_err(|detail| FieldProblem {
+            field: "unit",
+            key: "error.unit".into(),
+            detail,
+        })?;
         Ok((start, days, unit))
     }
 }
 
 pub fn compute_due(state: &AppState, query: &DueQuery) -> Result<DueDate, FieldProblem> {
     let (start, days, unit) = query.parse()?;
-    state.calendar.add(start, days, unit).map_err(|e| FieldProblem {
-        field: "start",
-        key: "error.calendar_range".into(),
-        detail: e.to_string(),
-    })
+    state
+        .calendar
+        .add(start, days, unit)
+        .map_err(|e| FieldProblem {
+            field: "start",
+            key: "error.calendar_range".into(),
+            detail: e.to_string(),
+        })
 }
 
-pub async fn due(State(state): State<AppState>, UserLang(lang): UserLang, Query(query): Query<DueQuery>) -> Response {
+pub async fn due(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Query(query): Query<DueQuery>,
+) -> Response {
     match compute_due(&state, &query) {
         Ok(due) => Json(due).into_response(),
         Err(problem) => problem.into_response(lang),
@@ -149,5 +179,9 @@ pub async fn organisations(State(state): State<AppState>) -> Response {
 
 pub fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "request failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": { "rule": "internal" } }))).into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "error": { "rule": "internal" } })),
+    )
+        .into_response()
 }

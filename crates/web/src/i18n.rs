@@ -23,7 +23,9 @@ impl Lang {
     }
 
     pub fn parse(code: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == code.trim().to_ascii_lowercase())
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code() == code.trim().to_ascii_lowercase())
     }
 
     /// The first supported language of an `Accept-Language` header; Kazakh when none is.
@@ -55,7 +57,10 @@ fn table(lang: Lang) -> &'static HashMap<String, String> {
 
 /// The text of `key` in `lang`; the key itself if a file lacks it (a test forbids that).
 pub fn t(lang: Lang, key: &str) -> String {
-    table(lang).get(key).cloned().unwrap_or_else(|| key.to_owned())
+    table(lang)
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
 }
 
 #[cfg(test)]
@@ -76,10 +81,21 @@ mod tests {
         use qyzmet_domain::ids::IdError;
         let codes = [
             IdError::Length { length: 0 }.code(),
-            IdError::NotDigit { position: 1, found: 'x' }.code(),
-            IdError::CheckDigit { expected: 0, actual: 1 }.code(),
+            IdError::NotDigit {
+                position: 1,
+                found: 'x',
+            }
+            .code(),
+            IdError::CheckDigit {
+                expected: 0,
+                actual: 1,
+            }
+            .code(),
             IdError::Unissuable.code(),
-            IdError::BirthDate { reason: String::new() }.code(),
+            IdError::BirthDate {
+                reason: String::new(),
+            }
+            .code(),
             IdError::CenturySex { digit: 0 }.code(),
             IdError::RegistrationMonth { month: 0 }.code(),
             IdError::EntityKind { digit: 0 }.code(),

@@ -1,8 +1,8 @@
 //! The HTTP face of Qyzmet: pages in Kazakh, Russian and English, and a JSON API. Only this
 //! crate knows HTTP and HTML; it calls the store and the domain, and holds no state of its own.
 
-pub mod i18n;
 mod api;
+pub mod i18n;
 mod pages;
 
 use std::sync::Arc;

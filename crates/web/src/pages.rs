@@ -49,7 +49,12 @@ main{max-width:60em;margin:1.5em auto;padding:0 1.5em}section{margin-bottom:2em}
 /// Remembers an explicit `?lang=` choice for the next pages.
 fn with_lang_cookie(lang: Lang, chose: bool, markup: Markup) -> Response {
     let mut response = markup.into_response();
-    if chose && let Ok(cookie) = HeaderValue::from_str(&format!("lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code())) {
+    if chose
+        && let Ok(cookie) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.code()
+        ))
+    {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
@@ -62,7 +67,11 @@ pub struct LandingQuery {
     due: DueQuery,
 }
 
-pub async fn landing(State(state): State<AppState>, UserLang(lang): UserLang, Query(query): Query<LandingQuery>) -> Response {
+pub async fn landing(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Query(query): Query<LandingQuery>,
+) -> Response {
     let counts = match state.store.registry_counts().await {
         Ok(c) => c,
         Err(e) => return internal(e),
@@ -71,13 +80,26 @@ pub async fn landing(State(state): State<AppState>, UserLang(lang): UserLang, Qu
         Ok(o) => o,
         Err(e) => return internal(e),
     };
-    let today = jiff::Timestamp::now().to_zoned_datetime(state.calendar.time_zone().clone()).date();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(state.calendar.time_zone().clone())
+        .date();
     let working = state.calendar.is_working_day(today).unwrap_or(false);
     let asked = query.due.start.is_some() || query.due.days.is_some();
     let result = asked.then(|| compute_due(&state, &query.due));
     let problem = result.as_ref().and_then(|r| r.as_ref().err());
-    let field_error = |field: &str| problem.filter(|p| p.field == field).map(|p| p.message(lang));
-    let kinds = [OrgKind::StateBody, OrgKind::Archive, OrgKind::Psc, OrgKind::PscBranch, OrgKind::CertificationAuthority, OrgKind::Operator];
+    let field_error = |field: &str| {
+        problem
+            .filter(|p| p.field == field)
+            .map(|p| p.message(lang))
+    };
+    let kinds = [
+        OrgKind::StateBody,
+        OrgKind::Archive,
+        OrgKind::Psc,
+        OrgKind::PscBranch,
+        OrgKind::CertificationAuthority,
+        OrgKind::Operator,
+    ];
     let body = html! {
         p { (t(lang, "landing.intro")) }
         section {
@@ -144,7 +166,11 @@ pub async fn landing(State(state): State<AppState>, UserLang(lang): UserLang, Qu
             ul { @for part in ["portal", "backoffice", "pki", "psc", "gateway", "regulations"] { li { (t(lang, &format!("part.{part}"))) } } }
         }
     };
-    let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, "Qyzmet", body));
     *response.status_mut() = status;
     response
@@ -159,5 +185,9 @@ fn localized_address(lang: Lang, org: &qyzmet_domain::directory::Organisation) -
 
 pub async fn not_found(UserLang(lang): UserLang) -> Response {
     let title = t(lang, "error.not_found");
-    (StatusCode::NOT_FOUND, layout(lang, &title, html! { h1 { (title) } })).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        layout(lang, &title, html! { h1 { (title) } }),
+    )
+        .into_response()
 }

@@ -9,7 +9,11 @@ use jiff::civil::date;
 use qyzmet_domain::calendar::Calendar;
 use qyzmet_domain::ids::{Iin, Sex};
 use qyzmet_store::{Store, both_backends};
-use qyzmet_web::{AppState, i18n::{Lang, t}, router};
+use qyzmet_web::{
+    AppState,
+    i18n::{Lang, t},
+    router,
+};
 use tower::ServiceExt;
 
 both_backends!(
@@ -30,16 +34,31 @@ struct Reply {
 }
 
 async fn get(store: &Store, uri: &str, headers: &[(header::HeaderName, &str)]) -> Reply {
-    let state = AppState { store: store.clone(), calendar: Arc::new(Calendar::kazakhstan()) };
+    let state = AppState {
+        store: store.clone(),
+        calendar: Arc::new(Calendar::kazakhstan()),
+    };
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(name, *value);
     }
-    let response = router(state).oneshot(request.body(Body::empty()).expect("request")).await.expect("infallible");
+    let response = router(state)
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    Reply { status, headers, body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body") }
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+    }
 }
 
 fn json(reply: &Reply) -> serde_json::Value {
@@ -52,33 +71,67 @@ async fn health_answers_with_the_database(store: &Store) {
     assert_eq!(json(&reply)["database"], "ok");
     store.close().await;
     let reply = get(store, "/healthz", &[]).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "a closed database is reported");
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a closed database is reported"
+    );
 }
 
 async fn the_landing_page_speaks_kazakh_and_russian(store: &Store) {
     let kk = get(store, "/?lang=kk", &[]).await;
     assert_eq!(kk.status, StatusCode::OK);
-    assert!(kk.body.contains("<html lang=\"kk\""), "{}", &kk.body[..200.min(kk.body.len())]);
+    assert!(
+        kk.body.contains("<html lang=\"kk\""),
+        "{}",
+        &kk.body[..200.min(kk.body.len())]
+    );
     assert!(kk.body.contains(&t(Lang::Kk, "app.tagline")));
-    assert!(kk.headers[header::SET_COOKIE].to_str().expect("ascii").starts_with("lang=kk"), "the choice is remembered");
+    assert!(
+        kk.headers[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .starts_with("lang=kk"),
+        "the choice is remembered"
+    );
 
-    let ru = get(store, "/", &[(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9,en;q=0.5")]).await;
+    let ru = get(
+        store,
+        "/",
+        &[(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9,en;q=0.5")],
+    )
+    .await;
     assert!(ru.body.contains("<html lang=\"ru\""));
     assert!(ru.body.contains(&t(Lang::Ru, "app.tagline")));
     assert!(!ru.body.contains(&t(Lang::Kk, "app.tagline")));
 
-    let remembered = get(store, "/", &[(header::COOKIE, "lang=ru"), (header::ACCEPT_LANGUAGE, "kk")]).await;
-    assert!(remembered.body.contains("<html lang=\"ru\""), "the cookie wins over the browser");
+    let remembered = get(
+        store,
+        "/",
+        &[(header::COOKIE, "lang=ru"), (header::ACCEPT_LANGUAGE, "kk")],
+    )
+    .await;
+    assert!(
+        remembered.body.contains("<html lang=\"ru\""),
+        "the cookie wins over the browser"
+    );
     assert_ne!(t(Lang::Kk, "app.tagline"), t(Lang::Ru, "app.tagline"));
 }
 
 async fn an_invalid_iin_names_the_rule_in_the_callers_language(store: &Store) {
-    let valid = Iin::compose(date(1990, 1, 15), Sex::Male, 1).expect("IIN").to_string();
+    let valid = Iin::compose(date(1990, 1, 15), Sex::Male, 1)
+        .expect("IIN")
+        .to_string();
     let mut broken = valid.into_bytes();
     broken[11] = b'0' + (broken[11] - b'0' + 1) % 10;
     let broken = String::from_utf8(broken).expect("ascii");
     for (lang, accept) in [(Lang::Kk, "kk"), (Lang::Ru, "ru")] {
-        let reply = get(store, &format!("/api/id/{broken}"), &[(header::ACCEPT_LANGUAGE, accept)]).await;
+        let reply = get(
+            store,
+            &format!("/api/id/{broken}"),
+            &[(header::ACCEPT_LANGUAGE, accept)],
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         let error = &json(&reply)["error"];
         assert_eq!(error["field"], "number");
@@ -94,16 +147,42 @@ async fn a_valid_iin_says_what_it_encodes(store: &Store) {
     let reply = get(store, &format!("/api/id/{iin}"), &[]).await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = json(&reply);
-    assert_eq!((body["kind"].as_str(), body["birth_date"].as_str(), body["sex"].as_str()), (Some("iin"), Some("1990-01-15"), Some("female")));
+    assert_eq!(
+        (
+            body["kind"].as_str(),
+            body["birth_date"].as_str(),
+            body["sex"].as_str()
+        ),
+        (Some("iin"), Some("1990-01-15"), Some("female"))
+    );
 }
 
 async fn the_due_date_api_counts_working_days(store: &Store) {
-    let reply = get(store, "/api/calendar/due?start=2026-12-11&days=5&unit=working-days", &[]).await;
+    let reply = get(
+        store,
+        "/api/calendar/due?start=2026-12-11&days=5&unit=working-days",
+        &[],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let body = json(&reply);
     assert_eq!(body["date"], "2026-12-21");
-    let skipped: Vec<&str> = body["skipped"].as_array().expect("list").iter().map(|d| d[0].as_str().expect("date")).collect();
-    assert_eq!(skipped, ["2026-12-12", "2026-12-13", "2026-12-16", "2026-12-19", "2026-12-20"]);
+    let skipped: Vec<&str> = body["skipped"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| d[0].as_str().expect("date"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "2026-12-12",
+            "2026-12-13",
+            "2026-12-16",
+            "2026-12-19",
+            "2026-12-20"
+        ]
+    );
 }
 
 async fn the_due_date_api_names_the_bad_field(store: &Store) {
@@ -114,18 +193,35 @@ async fn the_due_date_api_names_the_bad_field(store: &Store) {
         ("start=2026-12-11&days=5&unit=weeks", "unit", "unit"),
         ("start=2099-12-11&days=5", "start", "calendar_range"),
     ] {
-        let reply = get(store, &format!("/api/calendar/due?{query}"), &[(header::ACCEPT_LANGUAGE, "ru")]).await;
+        let reply = get(
+            store,
+            &format!("/api/calendar/due?{query}"),
+            &[(header::ACCEPT_LANGUAGE, "ru")],
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
         let error = &json(&reply)["error"];
-        assert_eq!((error["field"].as_str(), error["rule"].as_str()), (Some(field), Some(rule)), "{query}");
+        assert_eq!(
+            (error["field"].as_str(), error["rule"].as_str()),
+            (Some(field), Some(rule)),
+            "{query}"
+        );
         assert_eq!(error["message"], t(Lang::Ru, &format!("error.{rule}")));
     }
 }
 
 async fn the_deadline_form_shows_the_due_date_and_field_errors(store: &Store) {
-    let ok = get(store, "/?lang=ru&start=2026-12-30&days=3&unit=working-days", &[]).await;
+    let ok = get(
+        store,
+        "/?lang=ru&start=2026-12-30&days=3&unit=working-days",
+        &[],
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK);
-    assert!(ok.body.contains("<strong id=\"due\">2027-01-06</strong>"), "year boundary with New Year and its carried-over day");
+    assert!(
+        ok.body.contains("<strong id=\"due\">2027-01-06</strong>"),
+        "year boundary with New Year and its carried-over day"
+    );
     let bad = get(store, "/?lang=kk&start=yesterday&days=3", &[]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains(&t(Lang::Kk, "error.date")));

@@ -29,11 +29,17 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<Outcome> {
             let elapsed = started.elapsed();
             match verdict {
                 Ok(count) => {
-                    println!("audit log intact: {count} entries verified in {:.3} s", elapsed.as_secs_f64());
+                    println!(
+                        "audit log intact: {count} entries verified in {:.3} s",
+                        elapsed.as_secs_f64()
+                    );
                     Ok(Outcome::Done)
                 }
                 Err(tamper) => {
-                    println!("audit log TAMPERED at entry {}: {tamper}", tamper.first_bad_seq());
+                    println!(
+                        "audit log TAMPERED at entry {}: {tamper}",
+                        tamper.first_bad_seq()
+                    );
                     Ok(Outcome::Rejected)
                 }
             }
@@ -42,7 +48,10 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<Outcome> {
             let store = open(&store).await?;
             for entry in store.recent_audit(limit).await? {
                 let r = &entry.record;
-                println!("{:>8} {} {} {} {}:{} {}", entry.seq, r.at, r.actor, r.action, r.object_kind, r.object_id, r.details);
+                println!(
+                    "{:>8} {} {} {} {}:{} {}",
+                    entry.seq, r.at, r.actor, r.action, r.object_kind, r.object_id, r.details
+                );
             }
             Ok(Outcome::Done)
         }

@@ -20,14 +20,20 @@ pub enum BenchCommand {
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
-    let BenchCommand::Audit { entries, per_tx, store: args } = command;
+    let BenchCommand::Audit {
+        entries,
+        per_tx,
+        store: args,
+    } = command;
     if entries < 1 || per_tx < 1 {
         eprintln!("error: --entries and --per-tx must be at least 1");
         return Ok(Outcome::Rejected);
     }
     let store = open(&args).await?;
     if store.verify_audit().await?.unwrap_or(1) != 0 {
-        eprintln!("error: the database's audit log is not empty; run the bench on a fresh --data or --database-url");
+        eprintln!(
+            "error: the database's audit log is not empty; run the bench on a fresh --data or --database-url"
+        );
         return Ok(Outcome::Rejected);
     }
     let backend = format!("{:?}", store.backend());
@@ -38,11 +44,26 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
     let verify = started.elapsed();
     let rate = |d: std::time::Duration| entries as f64 / d.as_secs_f64();
     println!("backend: {backend}, entries: {entries}, per transaction: {per_tx}");
-    println!("bare insert loop: {:>12.0} rows/s ({:.2} s)", rate(bare), bare.as_secs_f64());
-    println!("audit append:     {:>12.0} entries/s ({:.2} s)", rate(append), append.as_secs_f64());
-    println!("ratio append/bare: {:.2}", bare.as_secs_f64() / append.as_secs_f64());
+    println!(
+        "bare insert loop: {:>12.0} rows/s ({:.2} s)",
+        rate(bare),
+        bare.as_secs_f64()
+    );
+    println!(
+        "audit append:     {:>12.0} entries/s ({:.2} s)",
+        rate(append),
+        append.as_secs_f64()
+    );
+    println!(
+        "ratio append/bare: {:.2}",
+        bare.as_secs_f64() / append.as_secs_f64()
+    );
     match verified {
-        Ok(count) => println!("audit verify: {count} entries in {:.2} s ({:.0} entries/s)", verify.as_secs_f64(), rate(verify)),
+        Ok(count) => println!(
+            "audit verify: {count} entries in {:.2} s ({:.0} entries/s)",
+            verify.as_secs_f64(),
+            rate(verify)
+        ),
         Err(tamper) => anyhow::bail!("the bench's own chain does not verify: {tamper}"),
     }
     Ok(Outcome::Done)

@@ -35,10 +35,17 @@ pub enum CalendarCommand {
 
 pub async fn run(command: CalendarCommand) -> anyhow::Result<Outcome> {
     match command {
-        CalendarCommand::Add { date, n, unit, explain, rules } => {
+        CalendarCommand::Add {
+            date,
+            n,
+            unit,
+            explain,
+            rules,
+        } => {
             let calendar = match rules {
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
                     match CalendarRules::from_toml(&text).and_then(|rules| Calendar::new(&rules)) {
                         Ok(calendar) => calendar,
                         Err(e) => return rejected(&format!("{}: {e}", path.display())),
@@ -50,7 +57,9 @@ pub async fn run(command: CalendarCommand) -> anyhow::Result<Outcome> {
                 return rejected(&format!("DATE: must be a date YYYY-MM-DD (got {date:?})"));
             };
             let Ok(n) = n.parse::<u32>() else {
-                return rejected(&format!("N: must be a whole number of days 0-4294967295 (got {n:?})"));
+                return rejected(&format!(
+                    "N: must be a whole number of days 0-4294967295 (got {n:?})"
+                ));
             };
             let unit = match unit.parse::<DayUnit>() {
                 Ok(unit) => unit,
@@ -70,7 +79,8 @@ pub async fn run(command: CalendarCommand) -> anyhow::Result<Outcome> {
             }
         }
         CalendarCommand::Import { file, store } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let store = open(&store).await?;
             match store.save_calendar_rules(&text, CLI_ACTOR).await {
                 Ok(calendar) => {
@@ -78,7 +88,9 @@ pub async fn run(command: CalendarCommand) -> anyhow::Result<Outcome> {
                     println!("calendar rules stored: years {first}–{last}");
                     Ok(Outcome::Done)
                 }
-                Err(qyzmet_store::StoreError::Invalid(rule)) => rejected(&format!("{}: {rule}", file.display())),
+                Err(qyzmet_store::StoreError::Invalid(rule)) => {
+                    rejected(&format!("{}: {rule}", file.display()))
+                }
                 Err(e) => Err(e.into()),
             }
         }
@@ -95,7 +107,9 @@ fn describe(reason: &DayReason) -> String {
         DayReason::Weekday => "working day".into(),
         DayReason::Weekend => "weekend".into(),
         DayReason::Holiday { name_kk, name_ru } => format!("holiday, {name_kk} / {name_ru}"),
-        DayReason::HolidayCarriedOver { from } => format!("day off carried over from the holiday on {from}"),
+        DayReason::HolidayCarriedOver { from } => {
+            format!("day off carried over from the holiday on {from}")
+        }
         DayReason::DecreeDayOff { decree } => format!("day off by decree: {decree}"),
         DayReason::DecreeWorkingDay { decree } => format!("working day by decree: {decree}"),
     }

@@ -29,7 +29,9 @@ pub fn run(command: IdCommand) -> anyhow::Result<Outcome> {
             let kind = match bin.entity_kind() {
                 EntityKind::ResidentLegalEntity => "resident legal entity",
                 EntityKind::NonResidentLegalEntity => "non-resident legal entity",
-                EntityKind::JointEntrepreneur => "individual entrepreneur in joint entrepreneurship",
+                EntityKind::JointEntrepreneur => {
+                    "individual entrepreneur in joint entrepreneurship"
+                }
             };
             println!("  entity type: {kind}");
             let division = match bin.division() {
@@ -42,7 +44,10 @@ pub fn run(command: IdCommand) -> anyhow::Result<Outcome> {
             Ok(Outcome::Done)
         }
         Err(e) => {
-            eprintln!("{number:?} is not a valid IIN or BIN: {e} [rule {}]", e.code());
+            eprintln!(
+                "{number:?} is not a valid IIN or BIN: {e} [rule {}]",
+                e.code()
+            );
             Ok(Outcome::Rejected)
         }
     }

@@ -52,13 +52,17 @@ pub async fn run(command: RegistryCommand) -> anyhow::Result<Outcome> {
                     return Ok(Outcome::Rejected);
                 }
             };
-            let input = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             let records = match registry_csv::parse(kind, input) {
                 Ok(records) => records,
                 Err(rows) => return Ok(report_rows(&file, &rows)),
             };
             let store = open(&store).await?;
-            match store.import(&records, CLI_ACTOR, &file.display().to_string()).await {
+            match store
+                .import(&records, CLI_ACTOR, &file.display().to_string())
+                .await
+            {
                 Ok(count) => {
                     println!("imported {count} {} from {}", kind.as_str(), file.display());
                     Ok(Outcome::Done)
@@ -67,14 +71,27 @@ pub async fn run(command: RegistryCommand) -> anyhow::Result<Outcome> {
                 Err(ImportError::Store(e)) => Err(e.into()),
             }
         }
-        RegistryCommand::Generate { seed, persons, entities, powers, out } => {
-            let sizes = Sizes { persons, entities, powers };
+        RegistryCommand::Generate {
+            seed,
+            persons,
+            entities,
+            powers,
+            out,
+        } => {
+            let sizes = Sizes {
+                persons,
+                entities,
+                powers,
+            };
             let population = generate(seed, sizes, &qyzmet_demo::directory());
-            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
             for records in population_records(population) {
                 let path = out.join(format!("{}.csv", records.kind().as_str()));
-                let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-                registry_csv::write(&records, file).with_context(|| format!("cannot write {}", path.display()))?;
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                registry_csv::write(&records, file)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 println!("wrote {} rows to {}", records.len(), path.display());
             }
             Ok(Outcome::Done)
@@ -89,8 +106,14 @@ pub async fn run(command: RegistryCommand) -> anyhow::Result<Outcome> {
             };
             let store = open(&store).await?;
             let found = match id {
-                TaxpayerId::Iin(iin) => store.person(iin).await?.map(|p| serde_json::to_string_pretty(&p)),
-                TaxpayerId::Bin(bin) => store.entity(bin).await?.map(|e| serde_json::to_string_pretty(&e)),
+                TaxpayerId::Iin(iin) => store
+                    .person(iin)
+                    .await?
+                    .map(|p| serde_json::to_string_pretty(&p)),
+                TaxpayerId::Bin(bin) => store
+                    .entity(bin)
+                    .await?
+                    .map(|e| serde_json::to_string_pretty(&e)),
             };
             let Some(record) = found.transpose()? else {
                 eprintln!("{id} is not in the registries");

@@ -64,11 +64,20 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
     println!("  organisations API: {url}/api/organisations");
     println!("Demo accounts (IIN; sign-in arrives with the portal and the back office):");
     for person in &applicants {
-        println!("  applicant      {}  {} {}", person.iin, person.surname, person.given_name);
+        println!(
+            "  applicant      {}  {} {}",
+            person.iin, person.surname, person.given_name
+        );
     }
     let mut shown = std::collections::HashSet::new();
     for member in staff.iter().filter(|m| shown.insert(m.role)) {
-        println!("  {:<14} {}  {} ({})", member.role.as_str(), member.iin, member.organisation, member.position_ru);
+        println!(
+            "  {:<14} {}  {} ({})",
+            member.role.as_str(),
+            member.iin,
+            member.organisation,
+            member.position_ru
+        );
     }
     run_server(store, listener).await
 }
@@ -76,7 +85,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
     let config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             match toml::from_str::<Config>(&text) {
                 Ok(config) => config,
                 Err(e) => {
@@ -88,13 +98,23 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         None => Config::default(),
     };
     let store_args = StoreArgs {
-        data: args.data.or(config.data).unwrap_or_else(|| PathBuf::from("data")),
+        data: args
+            .data
+            .or(config.data)
+            .unwrap_or_else(|| PathBuf::from("data")),
         database_url: args.database_url.or(config.database_url),
     };
-    let listen = args.listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let listen = args
+        .listen
+        .or(config.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let store = open(&store_args).await?;
     let listener = bind(listen).await?;
-    println!("Qyzmet on {} serving http://{}", describe(&store_args), listener.local_addr()?);
+    println!(
+        "Qyzmet on {} serving http://{}",
+        describe(&store_args),
+        listener.local_addr()?
+    );
     run_server(store, listener).await
 }
 
@@ -103,7 +123,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
 /// start finds them there and changes nothing.
 async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
     if store.calendar_rules().await?.is_none() {
-        store.save_calendar_rules(KAZAKHSTAN_RULES, CLI_ACTOR).await?;
+        store
+            .save_calendar_rules(KAZAKHSTAN_RULES, CLI_ACTOR)
+            .await?;
     }
     let directory = qyzmet_demo::directory();
     if store.registry_counts().await?.persons == 0 {
@@ -112,7 +134,9 @@ async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
         for records in population_records(population) {
             match store.import(&records, CLI_ACTOR, "demo").await {
                 Ok(_) => {}
-                Err(ImportError::Rows(rows)) => anyhow::bail!("demo population rejected: {}", rows[0]),
+                Err(ImportError::Rows(rows)) => {
+                    anyhow::bail!("demo population rejected: {}", rows[0])
+                }
                 Err(ImportError::Store(e)) => return Err(e.into()),
             }
         }
@@ -122,12 +146,21 @@ async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
 }
 
 async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))
 }
 
 async fn run_server(store: Store, listener: tokio::net::TcpListener) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
-    qyzmet_web::serve(listener, AppState { store: store.clone(), calendar }).await?;
+    qyzmet_web::serve(
+        listener,
+        AppState {
+            store: store.clone(),
+            calendar,
+        },
+    )
+    .await?;
     store.close().await;
     Ok(Outcome::Done)
 }

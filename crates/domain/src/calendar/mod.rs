@@ -53,7 +53,10 @@ pub enum DayReason {
 
 impl DayReason {
     pub fn is_working(&self) -> bool {
-        matches!(self, DayReason::Weekday | DayReason::DecreeWorkingDay { .. })
+        matches!(
+            self,
+            DayReason::Weekday | DayReason::DecreeWorkingDay { .. }
+        )
     }
 }
 
@@ -111,9 +114,12 @@ impl Calendar {
     }
 
     pub fn new(rules: &CalendarRules) -> Result<Calendar, RulesError> {
-        let time_zone = jiff::tz::db()
-            .get(&rules.timezone)
-            .map_err(|_| RulesError::new("timezone", format!("unknown time zone {:?}", rules.timezone)))?;
+        let time_zone = jiff::tz::db().get(&rules.timezone).map_err(|_| {
+            RulesError::new(
+                "timezone",
+                format!("unknown time zone {:?}", rules.timezone),
+            )
+        })?;
         let first = Date::new(rules.first_year, 1, 1)
             .map_err(|e| RulesError::new("first_year", e.to_string()))?;
         let last = Date::new(rules.last_year, 12, 31)
@@ -135,7 +141,10 @@ impl Calendar {
         let mut national = vec![false; count];
         for year in rules.first_year..=rules.last_year {
             for holiday in rules.holiday.iter().filter(|h| h.in_force(year)) {
-                if let Some(i) = Date::new(year, holiday.month, holiday.day).ok().and_then(index) {
+                if let Some(i) = Date::new(year, holiday.month, holiday.day)
+                    .ok()
+                    .and_then(index)
+                {
                     days[i] = DayReason::Holiday {
                         name_kk: holiday.name_kk.clone(),
                         name_ru: holiday.name_ru.clone(),

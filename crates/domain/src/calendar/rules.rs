@@ -29,7 +29,8 @@ pub struct FixedHoliday {
 
 impl FixedHoliday {
     pub fn in_force(&self, year: i16) -> bool {
-        self.from_year.is_none_or(|from| year >= from) && self.until_year.is_none_or(|until| year <= until)
+        self.from_year.is_none_or(|from| year >= from)
+            && self.until_year.is_none_or(|until| year <= until)
     }
 }
 
@@ -104,7 +105,10 @@ impl CalendarRules {
     }
 
     fn check(&self) -> Result<(), RulesError> {
-        if !(1900..=2200).contains(&self.first_year) || self.last_year < self.first_year || self.last_year > 2200 {
+        if !(1900..=2200).contains(&self.first_year)
+            || self.last_year < self.first_year
+            || self.last_year > 2200
+        {
             return Err(RulesError::new(
                 "first_year/last_year",
                 format!(

@@ -14,38 +14,94 @@ fn add(d: Date, n: u32, unit: DayUnit) -> Date {
 #[test]
 fn the_issue_example_holds() {
     // Friday 11 Dec 2026; Wednesday 16 Dec is Independence Day.
-    assert_eq!(add(date(2026, 12, 11), 5, DayUnit::WorkingDays), date(2026, 12, 21));
-    let due = kz().add(date(2026, 12, 11), 5, DayUnit::WorkingDays).unwrap();
+    assert_eq!(
+        add(date(2026, 12, 11), 5, DayUnit::WorkingDays),
+        date(2026, 12, 21)
+    );
+    let due = kz()
+        .add(date(2026, 12, 11), 5, DayUnit::WorkingDays)
+        .unwrap();
     let skipped: Vec<Date> = due.skipped.iter().map(|(d, _)| *d).collect();
-    assert_eq!(skipped, [date(2026, 12, 12), date(2026, 12, 13), date(2026, 12, 16), date(2026, 12, 19), date(2026, 12, 20)]);
+    assert_eq!(
+        skipped,
+        [
+            date(2026, 12, 12),
+            date(2026, 12, 13),
+            date(2026, 12, 16),
+            date(2026, 12, 19),
+            date(2026, 12, 20)
+        ]
+    );
 }
 
 #[test]
 fn fixed_holidays_are_days_off() {
-    for d in [date(2026, 1, 1), date(2026, 1, 2), date(2026, 3, 8), date(2026, 5, 1), date(2026, 7, 6), date(2026, 12, 16)] {
-        assert!(matches!(kz().day(d).unwrap(), DayReason::Holiday { .. }), "{d}");
+    for d in [
+        date(2026, 1, 1),
+        date(2026, 1, 2),
+        date(2026, 3, 8),
+        date(2026, 5, 1),
+        date(2026, 7, 6),
+        date(2026, 12, 16),
+    ] {
+        assert!(
+            matches!(kz().day(d).unwrap(), DayReason::Holiday { .. }),
+            "{d}"
+        );
     }
-    assert!(kz().is_working_day(date(2026, 12, 17)).unwrap(), "17 December is a working day since 2022");
-    assert!(!kz().is_working_day(date(2021, 12, 17)).unwrap(), "17 December was a holiday until 2021");
+    assert!(
+        kz().is_working_day(date(2026, 12, 17)).unwrap(),
+        "17 December is a working day since 2022"
+    );
+    assert!(
+        !kz().is_working_day(date(2021, 12, 17)).unwrap(),
+        "17 December was a holiday until 2021"
+    );
 }
 
 #[test]
 fn a_national_holiday_on_a_day_off_moves_the_day_off() {
     // Women's Day 2026 is a Sunday.
-    assert_eq!(kz().day(date(2026, 3, 9)).unwrap(), &DayReason::HolidayCarriedOver { from: date(2026, 3, 8) });
+    assert_eq!(
+        kz().day(date(2026, 3, 9)).unwrap(),
+        &DayReason::HolidayCarriedOver {
+            from: date(2026, 3, 8)
+        }
+    );
     // Victory Day 2026 is a Saturday: Monday 11 May is the carried-over day off.
-    assert_eq!(kz().day(date(2026, 5, 11)).unwrap(), &DayReason::HolidayCarriedOver { from: date(2026, 5, 9) });
+    assert_eq!(
+        kz().day(date(2026, 5, 11)).unwrap(),
+        &DayReason::HolidayCarriedOver {
+            from: date(2026, 5, 9)
+        }
+    );
     // Nauryz 2026: Saturday 21, Sunday 22, Monday 23 March; the two weekend days move to 24 and 25.
-    assert!(matches!(kz().day(date(2026, 3, 23)).unwrap(), DayReason::Holiday { .. }));
-    assert_eq!(kz().day(date(2026, 3, 24)).unwrap(), &DayReason::HolidayCarriedOver { from: date(2026, 3, 21) });
-    assert_eq!(kz().day(date(2026, 3, 25)).unwrap(), &DayReason::HolidayCarriedOver { from: date(2026, 3, 22) });
+    assert!(matches!(
+        kz().day(date(2026, 3, 23)).unwrap(),
+        DayReason::Holiday { .. }
+    ));
+    assert_eq!(
+        kz().day(date(2026, 3, 24)).unwrap(),
+        &DayReason::HolidayCarriedOver {
+            from: date(2026, 3, 21)
+        }
+    );
+    assert_eq!(
+        kz().day(date(2026, 3, 25)).unwrap(),
+        &DayReason::HolidayCarriedOver {
+            from: date(2026, 3, 22)
+        }
+    );
     assert!(kz().is_working_day(date(2026, 3, 26)).unwrap());
 }
 
 #[test]
 fn a_religious_holiday_on_a_day_off_does_not_move() {
     // Orthodox Christmas, 7 January 2024, was a Sunday: Monday 8 January 2024 was a working day.
-    assert!(matches!(kz().day(date(2024, 1, 7)).unwrap(), DayReason::Holiday { .. }));
+    assert!(matches!(
+        kz().day(date(2024, 1, 7)).unwrap(),
+        DayReason::Holiday { .. }
+    ));
     assert!(kz().is_working_day(date(2024, 1, 8)).unwrap());
 }
 
@@ -53,30 +109,58 @@ fn a_religious_holiday_on_a_day_off_does_not_move() {
 fn counting_crosses_the_year_boundary() {
     // Wednesday 30 Dec 2026 + 3 working days: 31 Dec (Thu), then 1–2 Jan holidays, 3–4 weekend,
     // 4 carried over, then 5 and 6 January.
-    assert_eq!(add(date(2026, 12, 30), 3, DayUnit::WorkingDays), date(2027, 1, 6));
+    assert_eq!(
+        add(date(2026, 12, 30), 3, DayUnit::WorkingDays),
+        date(2027, 1, 6)
+    );
     // 2 January 2027 is a Saturday holiday, so Monday 4 January is its carried-over day off and
     // a term ending on 2 January rolls to Tuesday 5.
-    assert_eq!(kz().day(date(2027, 1, 4)).unwrap(), &DayReason::HolidayCarriedOver { from: date(2027, 1, 2) });
-    assert_eq!(add(date(2026, 12, 30), 3, DayUnit::CalendarDays), date(2027, 1, 5));
+    assert_eq!(
+        kz().day(date(2027, 1, 4)).unwrap(),
+        &DayReason::HolidayCarriedOver {
+            from: date(2027, 1, 2)
+        }
+    );
+    assert_eq!(
+        add(date(2026, 12, 30), 3, DayUnit::CalendarDays),
+        date(2027, 1, 5)
+    );
 }
 
 #[test]
 fn calendar_days_roll_over_to_the_next_working_day() {
-    assert_eq!(add(date(2026, 12, 1), 15, DayUnit::CalendarDays), date(2026, 12, 17), "16 Dec is a holiday");
-    assert_eq!(add(date(2026, 11, 24), 4, DayUnit::CalendarDays), date(2026, 11, 30), "Saturday 28 rolls to Monday 30");
-    assert_eq!(add(date(2026, 11, 24), 2, DayUnit::CalendarDays), date(2026, 11, 26));
+    assert_eq!(
+        add(date(2026, 12, 1), 15, DayUnit::CalendarDays),
+        date(2026, 12, 17),
+        "16 Dec is a holiday"
+    );
+    assert_eq!(
+        add(date(2026, 11, 24), 4, DayUnit::CalendarDays),
+        date(2026, 11, 30),
+        "Saturday 28 rolls to Monday 30"
+    );
+    assert_eq!(
+        add(date(2026, 11, 24), 2, DayUnit::CalendarDays),
+        date(2026, 11, 26)
+    );
 }
 
 #[test]
 fn zero_days_is_the_start() {
-    assert_eq!(add(date(2026, 11, 28), 0, DayUnit::WorkingDays), date(2026, 11, 28));
+    assert_eq!(
+        add(date(2026, 11, 28), 0, DayUnit::WorkingDays),
+        date(2026, 11, 28)
+    );
 }
 
 #[test]
 fn out_of_range_is_an_error_not_a_panic() {
     let (_, last) = kz().years();
     let end = Date::new(last, 12, 30).unwrap();
-    assert!(matches!(kz().add(end, 10, DayUnit::WorkingDays), Err(CalendarError::OutOfRange { .. })));
+    assert!(matches!(
+        kz().add(end, 10, DayUnit::WorkingDays),
+        Err(CalendarError::OutOfRange { .. })
+    ));
     assert!(kz().add(date(1800, 1, 1), 1, DayUnit::WorkingDays).is_err());
 }
 
@@ -97,7 +181,12 @@ fn decree_transfers_apply() {
     let cal = Calendar::new(&rules).unwrap();
     assert!(!cal.is_working_day(date(2030, 1, 3)).unwrap());
     assert!(cal.is_working_day(date(2030, 1, 5)).unwrap());
-    assert_eq!(cal.add(date(2030, 1, 2), 2, DayUnit::WorkingDays).unwrap().date, date(2030, 1, 5));
+    assert_eq!(
+        cal.add(date(2030, 1, 2), 2, DayUnit::WorkingDays)
+            .unwrap()
+            .date,
+        date(2030, 1, 5)
+    );
 }
 
 #[test]
@@ -107,29 +196,52 @@ fn bad_rules_name_the_element() {
     )
     .unwrap_err();
     assert_eq!(err.element, "holiday[0] (y)");
-    let err = CalendarRules::from_toml("timezone = \"Asia/Almaty\"\nfirst_year = 2030\n").unwrap_err();
+    let err =
+        CalendarRules::from_toml("timezone = \"Asia/Almaty\"\nfirst_year = 2030\n").unwrap_err();
     assert!(err.rule.contains("last_year"), "{err}");
-    let rules = CalendarRules::from_toml("timezone = \"Mars/Olympus\"\nfirst_year = 2030\nlast_year = 2030\n").unwrap();
+    let rules = CalendarRules::from_toml(
+        "timezone = \"Mars/Olympus\"\nfirst_year = 2030\nlast_year = 2030\n",
+    )
+    .unwrap();
     assert_eq!(Calendar::new(&rules).unwrap_err().element, "timezone");
 }
 
 #[test]
 fn working_minutes_skip_lunch_nights_and_days_off() {
     let cal = kz();
-    let at = |d: Date, h: i8, m: i8| d.at(h, m, 0, 0).to_zoned_datetime(cal.time_zone().clone()).unwrap();
+    let at = |d: Date, h: i8, m: i8| {
+        d.at(h, m, 0, 0)
+            .to_zoned_datetime(cal.time_zone().clone())
+            .unwrap()
+    };
     // Friday 11 Dec 2026 12:50 + 20 minutes of a provider: 10 before lunch, 10 after it.
     let start = at(date(2026, 12, 11), 12, 50).timestamp();
-    assert_eq!(Schedule::PROVIDER.add_minutes(cal, start, 20).unwrap(), at(date(2026, 12, 11), 14, 40));
+    assert_eq!(
+        Schedule::PROVIDER.add_minutes(cal, start, 20).unwrap(),
+        at(date(2026, 12, 11), 14, 40)
+    );
     // Friday 18:20 + 20 minutes: 10 on Friday, then Monday 14 Dec 09:10.
     let start = at(date(2026, 12, 11), 18, 20).timestamp();
-    assert_eq!(Schedule::PROVIDER.add_minutes(cal, start, 20).unwrap(), at(date(2026, 12, 14), 9, 10));
+    assert_eq!(
+        Schedule::PROVIDER.add_minutes(cal, start, 20).unwrap(),
+        at(date(2026, 12, 14), 9, 10)
+    );
     // A PSC works Saturday, but not on the Independence Day holiday.
     let start = at(date(2026, 12, 11), 19, 50).timestamp();
-    assert_eq!(Schedule::PSC.add_minutes(cal, start, 20).unwrap(), at(date(2026, 12, 12), 9, 10));
+    assert_eq!(
+        Schedule::PSC.add_minutes(cal, start, 20).unwrap(),
+        at(date(2026, 12, 12), 9, 10)
+    );
     let start = at(date(2026, 12, 15), 19, 50).timestamp();
-    assert_eq!(Schedule::PSC.add_minutes(cal, start, 20).unwrap(), at(date(2026, 12, 17), 9, 10));
+    assert_eq!(
+        Schedule::PSC.add_minutes(cal, start, 20).unwrap(),
+        at(date(2026, 12, 17), 9, 10)
+    );
     // Astana time is UTC+5 since 1 March 2024.
-    assert_eq!(at(date(2026, 12, 11), 9, 0).timestamp().to_string(), "2026-12-11T04:00:00Z");
+    assert_eq!(
+        at(date(2026, 12, 11), 9, 0).timestamp().to_string(),
+        "2026-12-11T04:00:00Z"
+    );
 }
 
 fn any_covered_start() -> impl Strategy<Value = Date> {

@@ -47,7 +47,15 @@ impl Schedule {
     /// A service provider: Monday–Friday 09:00–18:30 with lunch 13:00–14:30 (003 Std-1..5 §8).
     pub const PROVIDER: Schedule = Schedule {
         name: "provider",
-        weekly: [PROVIDER_DAY, PROVIDER_DAY, PROVIDER_DAY, PROVIDER_DAY, PROVIDER_DAY, CLOSED, CLOSED],
+        weekly: [
+            PROVIDER_DAY,
+            PROVIDER_DAY,
+            PROVIDER_DAY,
+            PROVIDER_DAY,
+            PROVIDER_DAY,
+            CLOSED,
+            CLOSED,
+        ],
     };
 
     /// A public service centre: Monday–Saturday 09:00–20:00 without a break (003 Std-1 §8.2).
@@ -59,7 +67,15 @@ impl Schedule {
     /// The state bodies' CA operators: working days 09:00–18:30, Saturday 10:00–13:00 (000 §17.3).
     pub const STATE_BODIES_CA: Schedule = Schedule {
         name: "state-bodies-ca",
-        weekly: [CA_WEEKDAY, CA_WEEKDAY, CA_WEEKDAY, CA_WEEKDAY, CA_WEEKDAY, CA_SATURDAY, CLOSED],
+        weekly: [
+            CA_WEEKDAY,
+            CA_WEEKDAY,
+            CA_WEEKDAY,
+            CA_WEEKDAY,
+            CA_WEEKDAY,
+            CA_SATURDAY,
+            CLOSED,
+        ],
     };
 
     pub fn by_name(name: &str) -> Option<&'static Schedule> {
@@ -70,19 +86,34 @@ impl Schedule {
 
     /// The hours open on `date`: none on holidays and days off; a weekend day that a decree
     /// makes a working day works Monday's hours.
-    pub fn hours_on(&self, calendar: &Calendar, date: Date) -> Result<&'static [Interval], CalendarError> {
+    pub fn hours_on(
+        &self,
+        calendar: &Calendar,
+        date: Date,
+    ) -> Result<&'static [Interval], CalendarError> {
         let weekday = date.weekday().to_monday_zero_offset() as usize;
         Ok(match calendar.day(date)? {
-            DayReason::Holiday { .. } | DayReason::HolidayCarriedOver { .. } | DayReason::DecreeDayOff { .. } => CLOSED,
+            DayReason::Holiday { .. }
+            | DayReason::HolidayCarriedOver { .. }
+            | DayReason::DecreeDayOff { .. } => CLOSED,
             DayReason::DecreeWorkingDay { .. } if self.weekly[weekday].is_empty() => self.weekly[0],
-            DayReason::Weekday | DayReason::Weekend | DayReason::DecreeWorkingDay { .. } => self.weekly[weekday],
+            DayReason::Weekday | DayReason::Weekend | DayReason::DecreeWorkingDay { .. } => {
+                self.weekly[weekday]
+            }
         })
     }
 
     /// The moment `minutes` of working time after `start`, in Astana time. Time before opening,
     /// during breaks and on days off does not count.
-    pub fn add_minutes(&self, calendar: &Calendar, start: Timestamp, minutes: u32) -> Result<ZonedDateTime, WorkingTimeError> {
-        let local = start.to_zoned_datetime(calendar.time_zone().clone()).datetime();
+    pub fn add_minutes(
+        &self,
+        calendar: &Calendar,
+        start: Timestamp,
+        minutes: u32,
+    ) -> Result<ZonedDateTime, WorkingTimeError> {
+        let local = start
+            .to_zoned_datetime(calendar.time_zone().clone())
+            .datetime();
         let mut date = local.date();
         let mut from_minute = (local.hour() as u16) * 60 + local.minute() as u16;
         let mut remaining = minutes;
@@ -103,7 +134,9 @@ impl Schedule {
                 }
                 remaining -= available;
             }
-            date = date.tomorrow().map_err(|e| WorkingTimeError::TimeZone(e.to_string()))?;
+            date = date
+                .tomorrow()
+                .map_err(|e| WorkingTimeError::TimeZone(e.to_string()))?;
             from_minute = 0;
         }
     }
