@@ -408,3 +408,44 @@ async fn audit_verify_names_the_first_tampered_entry(store: &Store) {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn serve_takes_the_config_file_and_lets_the_environment_override_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from_config = dir.path().join("from-config");
+    let from_env = dir.path().join("from-env");
+    let config = dir.path().join("qyzmet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata = {:?}\n",
+            from_config.display().to_string()
+        ),
+    )
+    .expect("write");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(["serve", "--config", config.to_str().expect("UTF-8")])
+        .env("QYZMET_DATA", &from_env)
+        .env_remove("QYZMET_DATABASE_URL")
+        .env_remove("QYZMET_LISTEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let line = BufReader::new(serve.stdout.take().expect("stdout"))
+        .lines()
+        .next()
+        .expect("a line")
+        .expect("line");
+    let address = line.rsplit("http://").next().expect("address").to_owned();
+    let health = http_get(&address, "/healthz", "kk");
+    serve.kill().expect("stop");
+    let _ = serve.wait();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(line.contains("from-env"), "{line}");
+    assert!(
+        from_env.join("qyzmet.db").exists(),
+        "the environment wins over the file"
+    );
+    assert!(!from_config.exists());
+}
