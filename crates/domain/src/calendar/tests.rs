@@ -288,3 +288,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_government_decree_moves_a_day_off() {
+    // 2023: the day off of Saturday 1 July moved to Friday 7 July (after Capital Day on the 6th).
+    assert!(matches!(
+        kz().day(date(2023, 7, 7)).unwrap(),
+        DayReason::DecreeDayOff { .. }
+    ));
+    assert!(matches!(
+        kz().day(date(2023, 7, 1)).unwrap(),
+        DayReason::DecreeWorkingDay { .. }
+    ));
+    // Wednesday 5 July + 1 working day: Thursday is the holiday, Friday the decreed day off,
+    // so the due date is Monday 10 July.
+    assert_eq!(
+        add(date(2023, 7, 5), 1, DayUnit::WorkingDays),
+        date(2023, 7, 10)
+    );
+    // A decreed working Saturday counts: Friday 30 June + 1 working day is Saturday 1 July.
+    assert_eq!(
+        add(date(2023, 6, 30), 1, DayUnit::WorkingDays),
+        date(2023, 7, 1)
+    );
+}
+
+#[test]
+fn the_official_2026_calendar_is_reproduced() {
+    // Constitution Day (Sun 30 Aug) and Republic Day (Sun 25 Oct) carry to the Mondays after;
+    // Kurban ait, religious, is on Wednesday 27 May and moves nothing.
+    for (day, from) in [
+        (date(2026, 8, 31), date(2026, 8, 30)),
+        (date(2026, 10, 26), date(2026, 10, 25)),
+    ] {
+        assert_eq!(
+            kz().day(day).unwrap(),
+            &DayReason::HolidayCarriedOver { from }
+        );
+    }
+    assert!(!kz().is_working_day(date(2026, 5, 27)).unwrap());
+    assert!(kz().is_working_day(date(2026, 5, 28)).unwrap());
+    // Working days in 2026 (five-day week): 365 days, 104 weekend days, 15 days off on weekdays.
+    assert_eq!(
+        kz().working_days_between(date(2025, 12, 31), date(2026, 12, 31))
+            .unwrap(),
+        365 - 104 - 15
+    );
+}
