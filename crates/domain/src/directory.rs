@@ -20,6 +20,16 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
+    /// Every kind, in the order the directory is shown.
+    pub const ALL: [OrgKind; 6] = [
+        OrgKind::StateBody,
+        OrgKind::Archive,
+        OrgKind::Psc,
+        OrgKind::PscBranch,
+        OrgKind::CertificationAuthority,
+        OrgKind::Operator,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrgKind::StateBody => "state_body",
@@ -32,18 +42,9 @@ impl OrgKind {
     }
 
     pub fn parse(s: &str) -> Option<OrgKind> {
-        ALL_KINDS.into_iter().find(|k| k.as_str() == s)
+        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
-
-const ALL_KINDS: [OrgKind; 6] = [
-    OrgKind::StateBody,
-    OrgKind::Archive,
-    OrgKind::Psc,
-    OrgKind::PscBranch,
-    OrgKind::CertificationAuthority,
-    OrgKind::Operator,
-];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

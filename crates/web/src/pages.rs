@@ -92,14 +92,6 @@ pub async fn landing(
             .filter(|p| p.field == field)
             .map(|p| p.message(lang))
     };
-    let kinds = [
-        OrgKind::StateBody,
-        OrgKind::Archive,
-        OrgKind::Psc,
-        OrgKind::PscBranch,
-        OrgKind::CertificationAuthority,
-        OrgKind::Operator,
-    ];
     let body = html! {
         p { (t(lang, "landing.intro")) }
         section {
@@ -145,7 +137,7 @@ pub async fn landing(
         }
         section {
             h2 { (t(lang, "landing.directory")) }
-            @for kind in kinds {
+            @for kind in OrgKind::ALL {
                 @let of_kind: Vec<_> = organisations.iter().filter(|o| o.kind == kind).collect();
                 @if !of_kind.is_empty() {
                     h3 { (t(lang, &format!("org.kind.{}", kind.as_str()))) " (" (of_kind.len()) ")" }
