@@ -1,0 +1,383 @@
+//! Key pairs and signature algorithms.
+//!
+//! The algorithm is a parameter everywhere (issue 3: "keep the algorithm a parameter, not an assumption"):
+//! every signature the platform makes goes through [`PrivateKey::sign`], every signature it checks goes
+//! through [`verify_signature`]. GOST 34.310 arrives as one more variant of each, not as a new code path.
+
+use std::fmt;
+use std::str::FromStr;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912::{
+    ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SHA_256_WITH_RSA_ENCRYPTION,
+};
+use der::asn1::{AnyRef, BitString};
+use der::{Decode, Encode};
+use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use rand_core::OsRng;
+use sha2::{Digest, Sha256};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use crate::PkiError;
+
+/// The key algorithms Qyzmet issues certificates for (REFERENCE: the NCA issues RSA and GOST keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAlgorithm {
+    Rsa2048,
+    EcdsaP256,
+}
+
+impl KeyAlgorithm {
+    pub const ALL: [KeyAlgorithm; 2] = [KeyAlgorithm::Rsa2048, KeyAlgorithm::EcdsaP256];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa2048 => "rsa2048",
+            KeyAlgorithm::EcdsaP256 => "p256",
+        }
+    }
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for KeyAlgorithm {
+    type Err = PkiError;
+    fn from_str(s: &str) -> Result<Self, PkiError> {
+        KeyAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.code() == s)
+            .ok_or_else(|| PkiError::UnsupportedAlgorithm(format!("{s} (known: rsa2048, p256)")))
+    }
+}
+
+/// A private key held by the platform: a CA's, the OCSP responder's, the TSA's, or a key generated for a
+/// holder and handed out at once inside a PKCS#12 (never stored).
+#[derive(Clone)]
+pub enum PrivateKey {
+    Rsa(Box<rsa::RsaPrivateKey>),
+    EcdsaP256(p256::ecdsa::SigningKey),
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey({})", self.algorithm())
+    }
+}
+
+impl PrivateKey {
+    pub fn generate(algorithm: KeyAlgorithm) -> Result<Self, PkiError> {
+        Ok(match algorithm {
+            KeyAlgorithm::Rsa2048 => PrivateKey::Rsa(Box::new(
+                rsa::RsaPrivateKey::new(&mut OsRng, 2048)
+                    .map_err(|e| PkiError::Crypto(e.to_string()))?,
+            )),
+            KeyAlgorithm::EcdsaP256 => {
+                PrivateKey::EcdsaP256(p256::ecdsa::SigningKey::random(&mut OsRng))
+            }
+        })
+    }
+
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match self {
+            PrivateKey::Rsa(_) => KeyAlgorithm::Rsa2048,
+            PrivateKey::EcdsaP256(_) => KeyAlgorithm::EcdsaP256,
+        }
+    }
+
+    /// Reads an unencrypted PKCS#8 key (as found inside a PKCS#12).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
+        let info = pkcs8::PrivateKeyInfo::from_der(der)
+            .map_err(|e| PkiError::Malformed(format!("private key: {e}")))?;
+        match info.algorithm.oid {
+            RSA_ENCRYPTION => {
+                let key = rsa::RsaPrivateKey::from_pkcs8_der(der)
+                    .map_err(|e| PkiError::Malformed(format!("RSA key: {e}")))?;
+                Ok(PrivateKey::Rsa(Box::new(key)))
+            }
+            ID_EC_PUBLIC_KEY => {
+                let key = p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|_| {
+                    PkiError::UnsupportedAlgorithm("EC key on a curve other than P-256".into())
+                })?;
+                Ok(PrivateKey::EcdsaP256(key))
+            }
+            other => Err(PkiError::UnsupportedAlgorithm(format!(
+                "private key algorithm {other}"
+            ))),
+        }
+    }
+
+    pub fn to_pkcs8_der(&self) -> Result<pkcs8::SecretDocument, PkiError> {
+        match self {
+            PrivateKey::Rsa(k) => k.to_pkcs8_der(),
+            PrivateKey::EcdsaP256(k) => k.to_pkcs8_der(),
+        }
+        .map_err(|e| PkiError::Crypto(e.to_string()))
+    }
+
+    /// Encrypted PKCS#8 PEM (PBES2: scrypt + AES-256-CBC) that `openssl pkey -passin` also opens.
+    pub fn to_encrypted_pem(&self, passphrase: &[u8]) -> Result<String, PkiError> {
+        let doc = self.to_pkcs8_der()?;
+        let info = pkcs8::PrivateKeyInfo::from_der(doc.as_bytes())
+            .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        let encrypted = info
+            .encrypt(OsRng, passphrase)
+            .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        Ok(encrypted
+            .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+            .map_err(|e| PkiError::Crypto(e.to_string()))?
+            .to_string())
+    }
+
+    pub fn from_encrypted_pem(pem: &str, passphrase: &[u8]) -> Result<Self, PkiError> {
+        let (label, doc) = pkcs8::Document::from_pem(pem)
+            .map_err(|e| PkiError::Malformed(format!("key file: {e}")))?;
+        if label != "ENCRYPTED PRIVATE KEY" {
+            return Err(PkiError::Malformed(format!(
+                "key file: expected ENCRYPTED PRIVATE KEY, found {label}"
+            )));
+        }
+        let encrypted = pkcs8::EncryptedPrivateKeyInfo::from_der(doc.as_bytes())
+            .map_err(|e| PkiError::Malformed(format!("key file: {e}")))?;
+        let plain = encrypted
+            .decrypt(passphrase)
+            .map_err(|_| PkiError::WrongPassword)?;
+        Self::from_pkcs8_der(plain.as_bytes())
+    }
+
+    pub fn public_key_info(&self) -> Result<SubjectPublicKeyInfoOwned, PkiError> {
+        let der = match self {
+            PrivateKey::Rsa(k) => k.to_public_key().to_public_key_der(),
+            PrivateKey::EcdsaP256(k) => k.verifying_key().to_public_key_der(),
+        }
+        .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        SubjectPublicKeyInfoOwned::from_der(der.as_bytes())
+            .map_err(|e| PkiError::Crypto(e.to_string()))
+    }
+
+    /// The signatureAlgorithm this key writes: sha256WithRSAEncryption (NULL parameters, RFC 4055) or
+    /// ecdsa-with-SHA256 (absent parameters, RFC 5758).
+    pub fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        match self {
+            PrivateKey::Rsa(_) => AlgorithmIdentifierOwned {
+                oid: SHA_256_WITH_RSA_ENCRYPTION,
+                parameters: Some(AnyRef::NULL.into()),
+            },
+            PrivateKey::EcdsaP256(_) => AlgorithmIdentifierOwned {
+                oid: ECDSA_WITH_SHA_256,
+                parameters: None,
+            },
+        }
+    }
+
+    /// Signs `message` with SHA-256 (hashing it here).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, PkiError> {
+        self.sign_digest(&Sha256::digest(message).into())
+    }
+
+    /// Signs a SHA-256 digest computed elsewhere.
+    pub fn sign_digest(&self, digest: &[u8; 32]) -> Result<Vec<u8>, PkiError> {
+        match self {
+            PrivateKey::Rsa(k) => k
+                .sign(rsa::Pkcs1v15Sign::new::<Sha256>(), digest)
+                .map_err(|e| PkiError::Crypto(e.to_string())),
+            PrivateKey::EcdsaP256(k) => {
+                use signature::hazmat::PrehashSigner;
+                let sig: p256::ecdsa::Signature = k
+                    .sign_prehash(digest)
+                    .map_err(|e| PkiError::Crypto(e.to_string()))?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+        }
+    }
+}
+
+/// Why a signature did not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureFailure {
+    /// Well formed, but not made by this key over this message.
+    Invalid,
+    /// An algorithm (or a key/algorithm pairing) this verifier does not know.
+    Unsupported(String),
+    /// The key or the signature value cannot be decoded.
+    Malformed(String),
+}
+
+/// The digest algorithms the verifier accepts inside signatures (SHA-256 is what both Qyzmet and OpenSSL
+/// write by default; SHA-384/512 are accepted because other tools write them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestAlgorithm {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    pub fn from_oid(oid: ObjectIdentifier) -> Option<Self> {
+        use const_oid::db::rfc5912::{ID_SHA_256, ID_SHA_384, ID_SHA_512};
+        match oid {
+            ID_SHA_256 => Some(DigestAlgorithm::Sha256),
+            ID_SHA_384 => Some(DigestAlgorithm::Sha384),
+            ID_SHA_512 => Some(DigestAlgorithm::Sha512),
+            _ => None,
+        }
+    }
+
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            DigestAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
+            DigestAlgorithm::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            DigestAlgorithm::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+}
+
+/// Verifies `signature` over `message` with the key in `spki`, for the signature algorithm `algorithm`.
+///
+/// `digest_hint` is the digest when `algorithm` names only the key type (CMS writes plain `rsaEncryption`
+/// or `id-ecPublicKey` beside a separate digestAlgorithm).
+pub fn verify_signature(
+    spki: &SubjectPublicKeyInfoOwned,
+    algorithm: &AlgorithmIdentifierOwned,
+    digest_hint: Option<DigestAlgorithm>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureFailure> {
+    use const_oid::db::rfc5912::{
+        ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, SHA_384_WITH_RSA_ENCRYPTION,
+        SHA_512_WITH_RSA_ENCRYPTION,
+    };
+    let (family, digest) = match algorithm.oid {
+        SHA_256_WITH_RSA_ENCRYPTION => (RSA_ENCRYPTION, Some(DigestAlgorithm::Sha256)),
+        SHA_384_WITH_RSA_ENCRYPTION => (RSA_ENCRYPTION, Some(DigestAlgorithm::Sha384)),
+        SHA_512_WITH_RSA_ENCRYPTION => (RSA_ENCRYPTION, Some(DigestAlgorithm::Sha512)),
+        ECDSA_WITH_SHA_256 => (ID_EC_PUBLIC_KEY, Some(DigestAlgorithm::Sha256)),
+        ECDSA_WITH_SHA_384 => (ID_EC_PUBLIC_KEY, Some(DigestAlgorithm::Sha384)),
+        ECDSA_WITH_SHA_512 => (ID_EC_PUBLIC_KEY, Some(DigestAlgorithm::Sha512)),
+        RSA_ENCRYPTION | ID_EC_PUBLIC_KEY => (algorithm.oid, digest_hint),
+        other => {
+            return Err(SignatureFailure::Unsupported(format!(
+                "signature algorithm {other}"
+            )));
+        }
+    };
+    let digest = digest.ok_or_else(|| {
+        SignatureFailure::Unsupported("signature algorithm without a digest".into())
+    })?;
+    if spki.algorithm.oid != family {
+        return Err(SignatureFailure::Unsupported(format!(
+            "a {} key cannot make a {} signature",
+            spki.algorithm.oid, algorithm.oid
+        )));
+    }
+    let key_bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| SignatureFailure::Malformed("public key bit string".into()))?;
+    let hashed = digest.digest(message);
+    match family {
+        RSA_ENCRYPTION => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            let key = rsa::RsaPublicKey::from_pkcs1_der(key_bits)
+                .map_err(|e| SignatureFailure::Malformed(format!("RSA public key: {e}")))?;
+            let scheme = match digest {
+                DigestAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+                DigestAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                DigestAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            };
+            key.verify(scheme, &hashed, signature)
+                .map_err(|_| SignatureFailure::Invalid)
+        }
+        _ => {
+            use signature::hazmat::PrehashVerifier;
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            if curve != Some(SECP_256_R_1) {
+                return Err(SignatureFailure::Unsupported(
+                    "EC curve other than P-256".into(),
+                ));
+            }
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
+                .map_err(|_| SignatureFailure::Malformed("P-256 public key".into()))?;
+            let sig = p256::ecdsa::Signature::from_der(signature)
+                .map_err(|_| SignatureFailure::Invalid)?;
+            key.verify_prehash(&hashed, &sig)
+                .map_err(|_| SignatureFailure::Invalid)
+        }
+    }
+}
+
+/// The SHA-1 of the subjectPublicKey bits: RFC 5280 §4.2.1.2 method (1), what OpenSSL writes as the key
+/// identifier, and what OCSP's ResponderID byKey carries (RFC 6960 §4.2.1).
+pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+    use sha1::Sha1;
+    Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
+}
+
+/// Wraps a signature value for the BIT STRING fields of certificates, CRLs and OCSP responses.
+pub fn signature_bits(signature: &[u8]) -> Result<BitString, PkiError> {
+    BitString::from_bytes(signature).map_err(|e| PkiError::Crypto(e.to_string()))
+}
+
+/// DER of any encodable value, with the error mapped.
+pub fn to_der<T: Encode>(value: &T) -> Result<Vec<u8>, PkiError> {
+    value
+        .to_der()
+        .map_err(|e| PkiError::Crypto(format!("DER encoding: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_algorithm_signs_and_verifies_and_detects_change() {
+        for alg in KeyAlgorithm::ALL {
+            let key = PrivateKey::generate(alg).unwrap();
+            let spki = key.public_key_info().unwrap();
+            let sig = key.sign(b"message").unwrap();
+            let alg_id = key.signature_algorithm();
+            assert_eq!(
+                verify_signature(&spki, &alg_id, None, b"message", &sig),
+                Ok(())
+            );
+            assert_eq!(
+                verify_signature(&spki, &alg_id, None, b"messagE", &sig),
+                Err(SignatureFailure::Invalid)
+            );
+        }
+    }
+
+    #[test]
+    fn encrypted_key_round_trip_and_wrong_passphrase() {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let pem = key.to_encrypted_pem("құпия сөз".as_bytes()).unwrap();
+        let back = PrivateKey::from_encrypted_pem(&pem, "құпия сөз".as_bytes()).unwrap();
+        assert_eq!(
+            back.public_key_info().unwrap(),
+            key.public_key_info().unwrap()
+        );
+        assert!(matches!(
+            PrivateKey::from_encrypted_pem(&pem, b"wrong"),
+            Err(PkiError::WrongPassword)
+        ));
+    }
+
+    #[test]
+    fn a_key_of_one_family_cannot_verify_the_other() {
+        let rsa = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let ec = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let sig = ec.sign(b"m").unwrap();
+        let spki = rsa.public_key_info().unwrap();
+        assert!(matches!(
+            verify_signature(&spki, &ec.signature_algorithm(), None, b"m", &sig),
+            Err(SignatureFailure::Unsupported(_))
+        ));
+    }
+}

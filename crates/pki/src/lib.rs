@@ -1,0 +1,47 @@
+//! Qyzmet's public key infrastructure: the certification authorities of seed 003 (the NCA for citizens and
+//! businesses, the state bodies' CA for officials), their certificates, revocation lists, OCSP answers and
+//! time-stamps, and the verifier that judges every signature the platform receives (seed 001 condition C3,
+//! seed 000 §9).
+//!
+//! This crate is cryptography and ASN.1 only: it stores nothing and serves nothing. The store crate keeps
+//! the register, the web crate answers HTTP, the CLI reads files; the one piece of network code here is the
+//! revocation fetcher ([`fetch`]) that the verifier uses to follow a certificate's CRL and OCSP addresses.
+
+pub mod algorithm;
+pub mod authority;
+pub mod name;
+pub mod time;
+
+pub use algorithm::{KeyAlgorithm, PrivateKey};
+
+/// Errors of the PKI operations (not of verification, which gives a [`report`] instead of failing).
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("malformed: {0}")]
+    Malformed(String),
+    #[error("unsupported algorithm: {0}")]
+    UnsupportedAlgorithm(String),
+    #[error("wrong password or passphrase")]
+    WrongPassword,
+    #[error("rejected: {0}")]
+    Rejected(String),
+    #[error("cryptographic operation failed: {0}")]
+    Crypto(String),
+}
+
+/// Accepts DER, or PEM with the given label (files from OpenSSL come either way).
+pub fn pem_or_der(bytes: &[u8], label: &str) -> Result<Vec<u8>, PkiError> {
+    let text = bytes.trim_ascii_start();
+    if text.starts_with(b"-----BEGIN") {
+        let (found, der) =
+            der::pem::decode_vec(text).map_err(|e| PkiError::Malformed(format!("PEM: {e}")))?;
+        if found != label {
+            return Err(PkiError::Malformed(format!(
+                "PEM: expected {label}, found {found}"
+            )));
+        }
+        Ok(der)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
