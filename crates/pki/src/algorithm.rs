@@ -14,7 +14,7 @@ use const_oid::db::rfc5912::{
 use der::asn1::{AnyRef, BitString};
 use der::{Decode, Encode};
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use rand_core::OsRng;
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
@@ -118,13 +118,23 @@ impl PrivateKey {
         .map_err(|e| PkiError::Crypto(e.to_string()))
     }
 
-    /// Encrypted PKCS#8 PEM (PBES2: scrypt + AES-256-CBC) that `openssl pkey -passin` also opens.
+    /// Encrypted PKCS#8 PEM that `openssl pkey -passin` also opens: PBES2 with PBKDF2-HMAC-SHA256 and
+    /// AES-256-CBC. (The crate's default, scrypt at 32 MiB, is over OpenSSL's scrypt memory limit.)
     pub fn to_encrypted_pem(&self, passphrase: &[u8]) -> Result<String, PkiError> {
+        /// OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
+        const ITERATIONS: u32 = 600_000;
         let doc = self.to_pkcs8_der()?;
         let info = pkcs8::PrivateKeyInfo::from_der(doc.as_bytes())
             .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        OsRng.fill_bytes(&mut iv);
+        let params =
+            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, &iv)
+                .map_err(|e| PkiError::Crypto(e.to_string()))?;
         let encrypted = info
-            .encrypt(OsRng, passphrase)
+            .encrypt_with_params(params, passphrase)
             .map_err(|e| PkiError::Crypto(e.to_string()))?;
         Ok(encrypted
             .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)

@@ -280,7 +280,10 @@ fn random_serial() -> Result<SerialNumber, PkiError> {
     SerialNumber::new(&bytes).map_err(|e| PkiError::Crypto(e.to_string()))
 }
 
-fn extension<T: Encode + AssociatedOid>(value: &T, critical: bool) -> Result<Extension, PkiError> {
+pub(crate) fn extension<T: Encode + AssociatedOid>(
+    value: &T,
+    critical: bool,
+) -> Result<Extension, PkiError> {
     Ok(Extension {
         extn_id: T::OID,
         critical,

@@ -9,8 +9,14 @@
 
 pub mod algorithm;
 pub mod authority;
+pub mod cms;
+pub mod crl;
 pub mod name;
+pub mod pkcs12;
+pub mod report;
+pub mod revocation;
 pub mod time;
+pub mod verify;
 
 pub use algorithm::{KeyAlgorithm, PrivateKey};
 

@@ -1,0 +1,336 @@
+//! CMS SignedData (RFC 5652) as Qyzmet writes it, and the shapes both the signer and the verifier share:
+//! the attribute OIDs, ESS signing-certificate-v2 (RFC 5035), and the raw walk over signer infos.
+
+use const_oid::ObjectIdentifier;
+use der::asn1::{Any, AnyRef, OctetString, SetOfVec};
+use der::{Decode, Encode, Header, Length, Reader, Sequence, SliceReader, Tag, Tagged};
+use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::serial_number::SerialNumber;
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use jiff::Timestamp;
+
+use crate::algorithm::{PrivateKey, to_der};
+use crate::pkcs12::KeyStore;
+use crate::{PkiError, time};
+
+pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+pub const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// id-aa-signatureTimeStampToken (RFC 3161 Appendix A): a time-stamp over the signature value.
+pub const ID_SIGNATURE_TIME_STAMP: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+pub const ID_SHA_256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+
+/// ESSCertIDv2 (RFC 5035 §4): hashAlgorithm DEFAULT sha256 is left out, as DER requires.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EssCertIdV2 {
+    pub cert_hash: OctetString,
+    pub issuer_serial: Option<IssuerSerial>,
+}
+
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct IssuerSerial {
+    pub issuer: Vec<GeneralName>,
+    pub serial_number: SerialNumber,
+}
+
+/// SigningCertificateV2 (RFC 5035 §3): binds the signature to the signer's certificate.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct SigningCertificateV2 {
+    pub certs: Vec<EssCertIdV2>,
+}
+
+impl SigningCertificateV2 {
+    pub fn of(certificate: &Certificate) -> Result<Self, PkiError> {
+        Ok(SigningCertificateV2 {
+            certs: vec![EssCertIdV2 {
+                cert_hash: octets(Sha256::digest(to_der(certificate)?).to_vec())?,
+                issuer_serial: Some(IssuerSerial {
+                    issuer: vec![GeneralName::DirectoryName(
+                        certificate.tbs_certificate.issuer.clone(),
+                    )],
+                    serial_number: certificate.tbs_certificate.serial_number.clone(),
+                }),
+            }],
+        })
+    }
+}
+
+pub(crate) fn octets(bytes: Vec<u8>) -> Result<OctetString, PkiError> {
+    OctetString::new(bytes).map_err(|e| PkiError::Crypto(e.to_string()))
+}
+
+pub(crate) fn attribute<T: Encode>(
+    oid: ObjectIdentifier,
+    value: &T,
+) -> Result<Attribute, PkiError> {
+    let any = Any::from_der(&to_der(value)?).map_err(|e| PkiError::Crypto(e.to_string()))?;
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![any]).map_err(|e| PkiError::Crypto(e.to_string()))?,
+    })
+}
+
+/// What the signer puts in a SignedData besides the content.
+pub struct SignerParts<'a> {
+    pub key: &'a PrivateKey,
+    pub certificate: &'a Certificate,
+    pub chain: &'a [Certificate],
+}
+
+impl<'a> From<&'a KeyStore> for SignerParts<'a> {
+    fn from(store: &'a KeyStore) -> Self {
+        SignerParts {
+            key: &store.key,
+            certificate: &store.certificate,
+            chain: &store.chain,
+        }
+    }
+}
+
+/// Signs `content` of type `content_type` into a DER ContentInfo: SHA-256, signed attributes content-type,
+/// message-digest, signing-time and ESS signing-certificate-v2, the chain included (issue 3). With
+/// `detached` the content is left out (RFC 5652 §5.2: eContent absent).
+pub fn sign_content(
+    content_type: ObjectIdentifier,
+    content: &[u8],
+    signer: &SignerParts<'_>,
+    detached: bool,
+    signing_time: Timestamp,
+) -> Result<Vec<u8>, PkiError> {
+    let digest = Sha256::digest(content).to_vec();
+    let signed_attrs = SetOfVec::try_from(vec![
+        attribute(ID_CONTENT_TYPE, &content_type)?,
+        attribute(ID_MESSAGE_DIGEST, &octets(digest)?)?,
+        attribute(ID_SIGNING_TIME, &time::to_x509(signing_time)?)?,
+        attribute(
+            ID_SIGNING_CERTIFICATE_V2,
+            &SigningCertificateV2::of(signer.certificate)?,
+        )?,
+    ])
+    .map_err(|e| PkiError::Crypto(e.to_string()))?;
+    // The signature covers the DER of the attributes as a SET OF (RFC 5652 §5.4), not the [0] field.
+    let signature = signer.key.sign(&to_der(&signed_attrs)?)?;
+    let tbs = &signer.certificate.tbs_certificate;
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: tbs.issuer.clone(),
+            serial_number: tbs.serial_number.clone(),
+        }),
+        digest_alg: sha256_identifier(),
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: signer.key.signature_algorithm(),
+        signature: octets(signature)?,
+        unsigned_attrs: None,
+    };
+    let certificates = std::iter::once(signer.certificate)
+        .chain(signer.chain.iter())
+        .map(|c| CertificateChoices::Certificate(c.clone()))
+        .collect::<Vec<_>>();
+    let econtent = if detached {
+        None
+    } else {
+        Some(Any::new(Tag::OctetString, content).map_err(|e| PkiError::Crypto(e.to_string()))?)
+    };
+    let signed_data = SignedData {
+        // RFC 5652 §5.1: version 1 for id-data with IssuerAndSerialNumber, 3 for any other content type.
+        version: if content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
+        digest_algorithms: SetOfVec::try_from(vec![sha256_identifier()])
+            .map_err(|e| PkiError::Crypto(e.to_string()))?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: content_type,
+            econtent,
+        },
+        certificates: Some(
+            CertificateSet::try_from(certificates).map_err(|e| PkiError::Crypto(e.to_string()))?,
+        ),
+        crls: None,
+        signer_infos: SignerInfos::try_from(vec![signer_info])
+            .map_err(|e| PkiError::Crypto(e.to_string()))?,
+    };
+    to_der(&ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed_data).map_err(|e| PkiError::Crypto(e.to_string()))?,
+    })
+}
+
+/// Signs a document (`id-data`) with a key store: what `qyzmet sign` and `qyzmet layer` do.
+pub fn sign(
+    document: &[u8],
+    store: &KeyStore,
+    detached: bool,
+    signing_time: Timestamp,
+) -> Result<Vec<u8>, PkiError> {
+    sign_content(
+        ID_DATA,
+        document,
+        &SignerParts::from(store),
+        detached,
+        signing_time,
+    )
+}
+
+pub fn sha256_identifier() -> spki::AlgorithmIdentifierOwned {
+    spki::AlgorithmIdentifierOwned {
+        oid: ID_SHA_256,
+        parameters: None,
+    }
+}
+
+/// The SHA-256 of the (first) signature value: what a signature time-stamp covers (RFC 3161 Appendix A).
+pub fn signature_value_digest(cms_der: &[u8]) -> Result<[u8; 32], PkiError> {
+    let (signed_data, _) = parse(cms_der)?;
+    let signer = signed_data
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or_else(|| PkiError::Malformed("CMS: no signer".into()))?;
+    Ok(Sha256::digest(signer.signature.as_bytes()).into())
+}
+
+/// Adds a time-stamp token (a DER ContentInfo from a TSA) as the first signer's unsigned attribute.
+pub fn add_signature_time_stamp(cms_der: &[u8], token_der: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let (mut signed_data, _) = parse(cms_der)?;
+    let token = Any::from_der(token_der)
+        .map_err(|e| PkiError::Malformed(format!("time-stamp token: {e}")))?;
+    let mut signers: Vec<SignerInfo> = signed_data.signer_infos.0.into_vec();
+    let first = signers
+        .first_mut()
+        .ok_or_else(|| PkiError::Malformed("CMS: no signer".into()))?;
+    let mut unsigned: Vec<Attribute> = first
+        .unsigned_attrs
+        .take()
+        .map(SetOfVec::into_vec)
+        .unwrap_or_default();
+    unsigned.push(Attribute {
+        oid: ID_SIGNATURE_TIME_STAMP,
+        values: SetOfVec::try_from(vec![token]).map_err(|e| PkiError::Crypto(e.to_string()))?,
+    });
+    first.unsigned_attrs =
+        Some(SetOfVec::try_from(unsigned).map_err(|e| PkiError::Crypto(e.to_string()))?);
+    signed_data.signer_infos =
+        SignerInfos::try_from(signers).map_err(|e| PkiError::Crypto(e.to_string()))?;
+    to_der(&ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed_data).map_err(|e| PkiError::Crypto(e.to_string()))?,
+    })
+}
+
+/// A decoded SignedData with, for each signer info in the order received, the bytes its signature covers
+/// (the signed attributes re-tagged as SET OF exactly as received: der re-sorts a SET OF when it decodes,
+/// and a signer that wrote them unsorted signed the unsorted bytes).
+pub fn parse(bytes: &[u8]) -> Result<(SignedData, Vec<(SignerInfo, Option<Vec<u8>>)>), PkiError> {
+    let der = crate::pem_or_der(bytes, "CMS").or_else(|_| crate::pem_or_der(bytes, "PKCS7"))?;
+    let malformed = |what: &str, e: der::Error| PkiError::Malformed(format!("CMS {what}: {e}"));
+    let info = ContentInfo::from_der(&der).map_err(|e| malformed("ContentInfo", e))?;
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(PkiError::Malformed(format!(
+            "CMS: content type {} is not signedData",
+            info.content_type
+        )));
+    }
+    let signed_data_der = info.content.to_der().map_err(|e| malformed("content", e))?;
+    let signed_data =
+        SignedData::from_der(&signed_data_der).map_err(|e| malformed("SignedData", e))?;
+    // Walk the SignedData's elements raw: the last one is the SET OF SignerInfo.
+    let elements = raw_elements(
+        AnyRef::from_der(&signed_data_der)
+            .map_err(|e| malformed("SignedData", e))?
+            .value(),
+    )
+    .map_err(|e| malformed("SignedData", e))?;
+    let signer_set = elements
+        .last()
+        .ok_or_else(|| PkiError::Malformed("CMS: no signer infos".into()))?;
+    let mut signers = Vec::new();
+    for raw_signer in raw_elements(signer_set.value()).map_err(|e| malformed("SignerInfos", e))? {
+        let raw_der = raw_signer
+            .to_der()
+            .map_err(|e| malformed("SignerInfo", e))?;
+        let decoded = SignerInfo::from_der(&raw_der).map_err(|e| malformed("SignerInfo", e))?;
+        let signed_attrs = raw_elements(raw_signer.value())
+            .map_err(|e| malformed("SignerInfo", e))?
+            .into_iter()
+            .find(|el| {
+                el.tag()
+                    == Tag::ContextSpecific {
+                        constructed: true,
+                        number: der::TagNumber::N0,
+                    }
+            })
+            .map(|el| as_set_of(el.value()))
+            .transpose()?;
+        signers.push((decoded, signed_attrs));
+    }
+    if signers.is_empty() {
+        return Err(PkiError::Malformed("CMS: no signer infos".into()));
+    }
+    Ok((signed_data, signers))
+}
+
+fn raw_elements(value: &[u8]) -> der::Result<Vec<AnyRef<'_>>> {
+    let mut reader = SliceReader::new(value)?;
+    let mut out = Vec::new();
+    while !reader.is_finished() {
+        out.push(AnyRef::decode(&mut reader)?);
+    }
+    Ok(out)
+}
+
+fn as_set_of(value: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let length = Length::try_from(value.len()).map_err(|e| PkiError::Malformed(e.to_string()))?;
+    let mut out = Header::new(Tag::Set, length)
+        .and_then(|h| h.to_der())
+        .map_err(|e| PkiError::Malformed(e.to_string()))?;
+    out.extend_from_slice(value);
+    Ok(out)
+}
+
+/// The certificates carried in a SignedData.
+pub fn certificates(signed_data: &SignedData) -> Vec<Certificate> {
+    signed_data
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(c) => Some(c.clone()),
+            CertificateChoices::Other(_) => None,
+        })
+        .collect()
+}
+
+/// The attached content, if any.
+pub fn econtent(signed_data: &SignedData) -> Result<Option<Vec<u8>>, PkiError> {
+    signed_data
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .map(|any| {
+            OctetString::from_der(
+                &any.to_der()
+                    .map_err(|e| PkiError::Malformed(e.to_string()))?,
+            )
+            .map(|o| o.into_bytes())
+            .map_err(|e| PkiError::Malformed(format!("CMS eContent: {e}")))
+        })
+        .transpose()
+}

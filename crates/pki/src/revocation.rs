@@ -1,0 +1,123 @@
+//! Revocation sources that need no network: CRLs given by the caller (`qyzmet verify --crl`), or published
+//! by our own CAs and read from the register.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use x509_cert::Certificate;
+
+use crate::algorithm::to_der;
+use crate::authority::serial_hex;
+use crate::crl::RevocationList;
+use crate::name::display;
+use crate::report::{RevocationEvidence, RevocationStatus};
+use crate::verify::RevocationSource;
+
+/// A set of CRLs in any order and of any issuer; each is matched to its issuer and signature-checked the
+/// first time that issuer is asked about, then kept indexed.
+#[derive(Default)]
+pub struct CrlSet {
+    raw: Vec<Vec<u8>>,
+    parsed: Mutex<HashMap<Vec<u8>, Arc<RevocationList>>>,
+}
+
+impl CrlSet {
+    pub fn new(raw: Vec<Vec<u8>>) -> CrlSet {
+        CrlSet {
+            raw,
+            parsed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The newest valid CRL of `issuer` among those given, if any.
+    pub fn list_for(&self, issuer: &Certificate) -> Option<Arc<RevocationList>> {
+        let key = to_der(issuer).ok()?;
+        if let Some(found) = self.parsed.lock().ok()?.get(&key) {
+            return Some(found.clone());
+        }
+        let newest = self
+            .raw
+            .iter()
+            .filter_map(|bytes| RevocationList::parse(bytes, issuer).ok())
+            .max_by_key(|list| list.this_update)?;
+        let newest = Arc::new(newest);
+        self.parsed.lock().ok()?.insert(key, newest.clone());
+        Some(newest)
+    }
+
+    /// The evidence this set gives about `certificate`, or `None` when it holds no CRL of its issuer.
+    pub fn evidence(
+        &self,
+        certificate: &Certificate,
+        issuer: &Certificate,
+        now: Timestamp,
+    ) -> Option<RevocationEvidence> {
+        let list = self.list_for(issuer)?;
+        Some(evidence_from_crl(&list, certificate, issuer, now))
+    }
+}
+
+/// What one CRL says of one certificate; a CRL past its nextUpdate says nothing (status unknown).
+pub fn evidence_from_crl(
+    list: &RevocationList,
+    certificate: &Certificate,
+    issuer: &Certificate,
+    now: Timestamp,
+) -> RevocationEvidence {
+    let number = list
+        .number
+        .as_deref()
+        .map(|n| format!("#{} ", u128_of(n)))
+        .unwrap_or_default();
+    let source = format!(
+        "CRL {number}of {}, thisUpdate {}",
+        display(&issuer.tbs_certificate.subject),
+        list.this_update
+    );
+    let status = if list.is_stale(now) {
+        RevocationStatus::Unknown {
+            why: format!("the CRL expired at {:?}", list.next_update),
+        }
+    } else {
+        match list.lookup(&certificate.tbs_certificate.serial_number) {
+            Some(revocation) => RevocationStatus::Revoked(revocation),
+            None => RevocationStatus::Good,
+        }
+    };
+    RevocationEvidence {
+        serial: serial_hex(&certificate.tbs_certificate.serial_number),
+        source,
+        status,
+    }
+}
+
+fn u128_of(bytes: &[u8]) -> u128 {
+    bytes
+        .iter()
+        .rev()
+        .take(16)
+        .rev()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
+}
+
+impl RevocationSource for CrlSet {
+    fn check(
+        &self,
+        certificate: &Certificate,
+        issuer: &Certificate,
+        now: Timestamp,
+    ) -> RevocationEvidence {
+        self.evidence(certificate, issuer, now)
+            .unwrap_or_else(|| RevocationEvidence {
+                serial: serial_hex(&certificate.tbs_certificate.serial_number),
+                source: "none".into(),
+                status: RevocationStatus::Unknown {
+                    why: format!(
+                        "no CRL of {} was given",
+                        display(&issuer.tbs_certificate.subject)
+                    ),
+                },
+            })
+    }
+}
