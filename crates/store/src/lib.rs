@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bench;
 pub mod calendar;
 pub mod directory;
+pub mod pki;
 pub mod registry;
 pub mod registry_csv;
 #[cfg(feature = "test-support")]

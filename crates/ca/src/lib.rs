@@ -1,0 +1,514 @@
+//! The certification authorities as a service (issue 3, seed 003 service A): initialise the hierarchy,
+//! issue and record certificates, revoke and publish CRLs. The pki crate signs, the store keeps the
+//! register; this crate puts them in one transaction with the audit entry.
+//!
+//! The hierarchy: a root; under it the NCA (ҚР ҰКО, for individuals and legal entities) and the state
+//! bodies' CA (МО КО, for officials); for each CA a delegated OCSP responder; under the NCA the TSA.
+
+use std::time::Duration;
+
+use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME, ORGANIZATION_NAME};
+use der::{Decode, Encode};
+use jiff::Timestamp;
+use qyzmet_pki::authority::{Authority, Endpoints, Issue, Profile, serial_hex, validity_of};
+use qyzmet_pki::crl::{self, Revocation, RevocationReason};
+use qyzmet_pki::name::{Holder, Identity, display, simple_name};
+use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::{KeyAlgorithm, PkiError, PrivateKey};
+use qyzmet_store::pki::{self as register, AuthorityRecord, CertificateRecord, CrlRecord};
+use qyzmet_store::{Store, StoreError};
+use x509_cert::Certificate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the certification authorities are not initialised: run `qyzmet pki init`")]
+    NotInitialised,
+    #[error("the certification authorities are already initialised")]
+    AlreadyInitialised,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<qyzmet_store::SqlError> for CaError {
+    fn from(e: qyzmet_store::SqlError) -> Self {
+        CaError::Store(StoreError::Sql(e))
+    }
+}
+
+pub type Result<T, E = CaError> = std::result::Result<T, E>;
+
+/// The codes of the hierarchy, used in URLs (`/pki/nca.crl`) and the register.
+pub mod code {
+    pub const ROOT: &str = "root";
+    pub const NCA: &str = "nca";
+    pub const GOV: &str = "gov";
+    pub const TSA: &str = "tsa";
+    /// The delegated OCSP responder of a CA.
+    pub fn responder(ca: &str) -> String {
+        format!("{ca}-ocsp")
+    }
+}
+
+/// A CRL is valid for a day; a new one is published on every revocation and by `qyzmet pki crl`.
+pub const CRL_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// The unlocked hierarchy: every key decrypted with the passphrase.
+#[derive(Debug, Clone)]
+pub struct Authorities {
+    pub cas: Vec<Authority>,
+    /// Delegated OCSP responders, one per CA: (CA code, responder).
+    pub responders: Vec<(String, Authority)>,
+    pub tsa: Authority,
+}
+
+impl Authorities {
+    pub fn ca(&self, code: &str) -> Result<&Authority> {
+        self.cas.iter().find(|a| a.code == code).ok_or_else(|| {
+            CaError::Invalid(format!(
+                "ca: unknown certification authority {code:?} (known: root, nca, gov)"
+            ))
+        })
+    }
+
+    pub fn root(&self) -> Result<&Authority> {
+        self.ca(code::ROOT)
+    }
+
+    /// The CA that issued `certificate`, by name and signature.
+    pub fn issuer_of(&self, certificate: &Certificate) -> Option<&Authority> {
+        self.cas
+            .iter()
+            .find(|ca| ca.certificate.tbs_certificate.subject == certificate.tbs_certificate.issuer)
+    }
+}
+
+/// What the CA service needs to know of its deployment.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub store: Store,
+    pub endpoints: Endpoints,
+}
+
+impl Service {
+    /// Creates the whole hierarchy in one transaction, with an empty first CRL per CA.
+    pub async fn init(
+        &self,
+        algorithm: KeyAlgorithm,
+        passphrase: &[u8],
+        actor: &str,
+    ) -> Result<Authorities> {
+        if !self.store.authorities().await?.is_empty() {
+            return Err(CaError::AlreadyInitialised);
+        }
+        let now = Timestamp::now();
+        let name = |cn: &str| {
+            simple_name(&[
+                (COMMON_NAME, cn),
+                (ORGANIZATION_NAME, "Qyzmet"),
+                (COUNTRY_NAME, "KZ"),
+            ])
+        };
+        let root = Authority::create_root(
+            code::ROOT,
+            name("ҚАЗАҚСТАН РЕСПУБЛИКАСЫНЫҢ ТҮБІРЛІК КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)")?,
+            PrivateKey::generate(algorithm)?,
+            &self.endpoints,
+            now,
+        )?;
+        let nca = root.create_subordinate(
+            code::NCA,
+            name("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (Qyzmet)")?,
+            PrivateKey::generate(algorithm)?,
+            &self.endpoints,
+            now,
+        )?;
+        let gov = root.create_subordinate(
+            code::GOV,
+            name("МЕМЛЕКЕТТІК ОРГАНДАРДЫҢ КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)")?,
+            PrivateKey::generate(algorithm)?,
+            &self.endpoints,
+            now,
+        )?;
+        let service =
+            |ca: &Authority, code: String, cn: &str, profile: Profile| -> Result<Authority> {
+                let key = PrivateKey::generate(algorithm)?;
+                let issue = Issue {
+                    subject: name(cn)?,
+                    public_key: key.public_key_info()?,
+                    profile,
+                    not_before: now,
+                };
+                let certificate = ca.issue(&issue, &self.endpoints)?;
+                Ok(Authority {
+                    code,
+                    certificate,
+                    key,
+                    chain: ca.chain_from_here(),
+                })
+            };
+        let mut responders = Vec::new();
+        for ca in [&root, &nca, &gov] {
+            let cn = format!("OCSP {} (Qyzmet)", ca.code.to_uppercase());
+            responders.push((
+                ca.code.clone(),
+                service(ca, code::responder(&ca.code), &cn, Profile::OcspResponder)?,
+            ));
+        }
+        let tsa = service(
+            &nca,
+            code::TSA.into(),
+            "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ / TSA (Qyzmet)",
+            Profile::TimeStamping,
+        )?;
+
+        let mut tx = self.store.begin_write().await?;
+        for (ca, role, parent) in [
+            (&root, "root_ca", None),
+            (&nca, "issuing_ca", Some(code::ROOT)),
+            (&gov, "issuing_ca", Some(code::ROOT)),
+        ] {
+            register::insert_authority(
+                &mut tx,
+                &authority_record(ca, role, parent, passphrase)?,
+                actor,
+            )
+            .await?;
+        }
+        for (ca_code, responder) in &responders {
+            register::insert_authority(
+                &mut tx,
+                &authority_record(responder, "ocsp", Some(ca_code), passphrase)?,
+                actor,
+            )
+            .await?;
+        }
+        register::insert_authority(
+            &mut tx,
+            &authority_record(&tsa, "tsa", Some(code::NCA), passphrase)?,
+            actor,
+        )
+        .await?;
+        // The CA and service certificates are in the register too: the root's CRL covers nca and gov.
+        for (issuer, cert, profile) in [
+            (code::ROOT, &nca.certificate, "issuing_ca"),
+            (code::ROOT, &gov.certificate, "issuing_ca"),
+            (code::NCA, &tsa.certificate, "tsa"),
+        ]
+        .into_iter()
+        .chain(
+            responders
+                .iter()
+                .map(|(ca, r)| (ca.as_str(), &r.certificate, "ocsp")),
+        ) {
+            register::insert_certificate(
+                &mut tx,
+                &certificate_record(issuer, profile, cert)?,
+                actor,
+            )
+            .await?;
+        }
+        let authorities = Authorities {
+            cas: vec![root, nca, gov],
+            responders,
+            tsa,
+        };
+        for ca in &authorities.cas {
+            publish_crl_in(&mut tx, ca, actor).await?;
+        }
+        tx.commit().await?;
+        Ok(authorities)
+    }
+
+    /// Unlocks the hierarchy with the passphrase.
+    pub async fn load(&self, passphrase: &[u8]) -> Result<Authorities> {
+        let records = self.store.authorities().await?;
+        if records.is_empty() {
+            return Err(CaError::NotInitialised);
+        }
+        let mut unlocked = Vec::new();
+        for record in &records {
+            let certificate = Certificate::from_der(&record.certificate_der)
+                .map_err(|e| StoreError::Corrupt(format!("pki_authority {}: {e}", record.code)))?;
+            let key = PrivateKey::from_encrypted_pem(&record.key_pem, passphrase)?;
+            unlocked.push((
+                record,
+                Authority {
+                    code: record.code.clone(),
+                    certificate,
+                    key,
+                    chain: Vec::new(),
+                },
+            ));
+        }
+        // Chains: walk the parents up to the root.
+        let certificate_of = |code: &str| {
+            unlocked
+                .iter()
+                .find(|(r, _)| r.code == code)
+                .map(|(_, a)| a.certificate.clone())
+        };
+        let parent_of = |code: &str| {
+            records
+                .iter()
+                .find(|r| r.code == code)
+                .and_then(|r| r.parent.clone())
+        };
+        let chain_of = |code: &str| {
+            let mut chain = Vec::new();
+            let mut next = parent_of(code);
+            while let Some(parent) = next {
+                chain.extend(certificate_of(&parent));
+                next = parent_of(&parent);
+            }
+            chain
+        };
+        let mut cas = Vec::new();
+        let mut responders = Vec::new();
+        let mut tsa = None;
+        for (record, mut authority) in unlocked.clone() {
+            authority.chain = chain_of(&record.code);
+            match record.role.as_str() {
+                "root_ca" | "issuing_ca" => cas.push(authority),
+                "ocsp" => responders.push((record.parent.clone().unwrap_or_default(), authority)),
+                "tsa" => tsa = Some(authority),
+                other => {
+                    return Err(StoreError::Corrupt(format!("pki_authority.role {other:?}")).into());
+                }
+            }
+        }
+        let tsa = tsa.ok_or_else(|| StoreError::Corrupt("no TSA in pki_authority".into()))?;
+        Ok(Authorities {
+            cas,
+            responders,
+            tsa,
+        })
+    }
+
+    /// The CA certificates without their keys: the trust anchors and chains verifiers need.
+    pub async fn certificates(&self) -> Result<Vec<(String, Certificate)>> {
+        self.store
+            .authorities()
+            .await?
+            .into_iter()
+            .map(|r| {
+                let cert = Certificate::from_der(&r.certificate_der).map_err(|e| {
+                    CaError::Store(StoreError::Corrupt(format!(
+                        "pki_authority {}: {e}",
+                        r.code
+                    )))
+                })?;
+                Ok((r.code, cert))
+            })
+            .collect()
+    }
+
+    /// Issues a certificate for a public key (from a PKCS#10 request or a key generated here) and records it.
+    pub async fn issue(
+        &self,
+        authorities: &Authorities,
+        ca_code: &str,
+        issue: &Issue,
+        actor: &str,
+    ) -> Result<Certificate> {
+        let ca = authorities.ca(ca_code)?;
+        if ca_code == code::ROOT {
+            return Err(CaError::Invalid(
+                "ca: the root issues only CA certificates".into(),
+            ));
+        }
+        let certificate = ca.issue(issue, &self.endpoints)?;
+        let mut tx = self.store.begin_write().await?;
+        register::insert_certificate(
+            &mut tx,
+            &certificate_record(ca_code, issue.profile.code(), &certificate)?,
+            actor,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(certificate)
+    }
+
+    /// Generates a key pair for a holder and issues its certificate: the key leaves in the returned
+    /// key store (to be written as a password-protected PKCS#12) and is not kept.
+    pub async fn issue_key_store(
+        &self,
+        authorities: &Authorities,
+        ca_code: &str,
+        holder: &Holder,
+        profile: Profile,
+        algorithm: KeyAlgorithm,
+        actor: &str,
+    ) -> Result<KeyStore> {
+        let key = PrivateKey::generate(algorithm)?;
+        let issue = Issue {
+            subject: holder.subject()?,
+            public_key: key.public_key_info()?,
+            profile,
+            not_before: Timestamp::now(),
+        };
+        let certificate = self.issue(authorities, ca_code, &issue, actor).await?;
+        Ok(KeyStore {
+            key,
+            certificate,
+            chain: authorities.ca(ca_code)?.chain_from_here(),
+        })
+    }
+
+    /// Revokes a certificate (RFC 5280 reason and time) and publishes its issuer's new CRL in the same
+    /// transaction, so that the register, the CRL and the audit log never disagree.
+    pub async fn revoke(
+        &self,
+        authorities: &Authorities,
+        serial: &str,
+        reason: RevocationReason,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<CertificateRecord> {
+        let serial = serial.trim().to_uppercase();
+        let mut tx = self.store.begin_write().await?;
+        let record = register::mark_revoked(
+            &mut tx,
+            &serial,
+            &at.to_string(),
+            i64::from(reason.code()),
+            actor,
+        )
+        .await?;
+        let ca = authorities.ca(&record.issuer)?;
+        publish_crl_in(&mut tx, ca, actor).await?;
+        tx.commit().await?;
+        Ok(CertificateRecord {
+            revoked_at: Some(at.to_string()),
+            revocation_reason: Some(i64::from(reason.code())),
+            ..record
+        })
+    }
+
+    /// Publishes a fresh CRL of one CA (e.g. daily, before the previous one's nextUpdate).
+    pub async fn publish_crl(
+        &self,
+        authorities: &Authorities,
+        ca_code: &str,
+        actor: &str,
+    ) -> Result<CrlRecord> {
+        let ca = authorities.ca(ca_code)?;
+        let mut tx = self.store.begin_write().await?;
+        let record = publish_crl_in(&mut tx, ca, actor).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+}
+
+async fn publish_crl_in(
+    tx: &mut qyzmet_store::Tx,
+    ca: &Authority,
+    actor: &str,
+) -> Result<CrlRecord> {
+    let revoked = register::revoked_by(tx, &ca.code)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let serial = hex_bytes(&r.serial)?;
+            let at: Timestamp = r
+                .revoked_at
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("pki_certificate.revoked_at: {e}")))?;
+            let reason = r
+                .revocation_reason
+                .and_then(|c| u8::try_from(c).ok())
+                .and_then(RevocationReason::from_code)
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "pki_certificate.revocation_reason {:?}",
+                        r.revocation_reason
+                    ))
+                })?;
+            Ok((serial, Revocation { at, reason }))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let number = register::next_crl_number(tx, &ca.code).await?;
+    let this_update = Timestamp::now();
+    let next_update = this_update + CRL_LIFETIME;
+    let der = crl::issue(
+        ca,
+        &revoked,
+        u64::try_from(number).unwrap_or(0),
+        this_update,
+        next_update,
+    )?;
+    let record = CrlRecord {
+        issuer: ca.code.clone(),
+        number,
+        this_update: this_update.to_string(),
+        next_update: next_update.to_string(),
+        crl_der: der,
+    };
+    register::insert_crl(tx, &record, actor).await?;
+    Ok(record)
+}
+
+fn hex_bytes(serial: &str) -> Result<Vec<u8>> {
+    (0..serial.len())
+        .step_by(2)
+        .map(|i| {
+            serial
+                .get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| {
+            CaError::Store(StoreError::Corrupt(format!(
+                "pki_certificate.serial {serial:?}"
+            )))
+        })
+}
+
+fn authority_record(
+    authority: &Authority,
+    role: &str,
+    parent: Option<&str>,
+    passphrase: &[u8],
+) -> Result<AuthorityRecord> {
+    Ok(AuthorityRecord {
+        code: authority.code.clone(),
+        role: role.to_owned(),
+        parent: parent.map(str::to_owned),
+        certificate_der: authority
+            .certificate
+            .to_der()
+            .map_err(|e| PkiError::Crypto(e.to_string()))?,
+        key_pem: authority.key.to_encrypted_pem(passphrase)?,
+    })
+}
+
+/// The register row of a certificate.
+pub fn certificate_record(
+    issuer: &str,
+    profile: &str,
+    certificate: &Certificate,
+) -> Result<CertificateRecord> {
+    let identity = Identity::of(&certificate.tbs_certificate.subject);
+    let (not_before, not_after) = validity_of(certificate);
+    Ok(CertificateRecord {
+        serial: serial_hex(&certificate.tbs_certificate.serial_number),
+        issuer: issuer.to_owned(),
+        profile: profile.to_owned(),
+        subject: display(&certificate.tbs_certificate.subject),
+        iin: identity.iin.map(|i| i.to_string()),
+        bin: identity.organisation.map(|o| o.bin.to_string()),
+        not_before: not_before.to_string(),
+        not_after: not_after.to_string(),
+        certificate_der: certificate
+            .to_der()
+            .map_err(|e| PkiError::Crypto(e.to_string()))?,
+        issued_at: Timestamp::now().to_string(),
+        revoked_at: None,
+        revocation_reason: None,
+    })
+}
