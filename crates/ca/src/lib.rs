@@ -14,7 +14,7 @@ use qyzmet_pki::authority::{Authority, Endpoints, Issue, Profile, serial_hex, va
 use qyzmet_pki::crl::{self, Revocation, RevocationReason};
 use qyzmet_pki::name::{Holder, Identity, display, simple_name};
 use qyzmet_pki::pkcs12::KeyStore;
-use qyzmet_pki::{KeyAlgorithm, PkiError, PrivateKey};
+use qyzmet_pki::{KeyAlgorithm, PkiError, PrivateKey, ocsp, tsp};
 use qyzmet_store::pki::{self as register, AuthorityRecord, CertificateRecord, CrlRecord};
 use qyzmet_store::{Store, StoreError};
 use x509_cert::Certificate;
@@ -83,6 +83,87 @@ impl Authorities {
         self.cas
             .iter()
             .find(|ca| ca.certificate.tbs_certificate.subject == certificate.tbs_certificate.issuer)
+    }
+}
+
+/// The TSA's policy (RFC 3161 §2.4.2 requires one): the value KalkanCrypt's constants give for the NCA's
+/// TSA policy (`1.2.398.3.3.2.6.1`), so that clients configured for the NCA accept ours.
+pub const TSA_POLICY: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.398.3.3.2.6.1");
+
+/// How long an OCSP answer may be reused by a client (its nextUpdate).
+pub const OCSP_VALIDITY: Duration = Duration::from_secs(3600);
+
+/// What a public node needs to answer OCSP and time-stamp requests: the CA certificates and the two
+/// services' keys. The CA keys stay locked; a web node never holds them.
+#[derive(Debug, Clone)]
+pub struct TrustServices {
+    /// (code, certificate) of every authority and service.
+    pub certificates: Vec<(String, Certificate)>,
+    /// (code of the CA answered for, its delegated responder).
+    responders: Vec<(String, ocsp::Responder)>,
+    pub tsa: tsp::TimeStampAuthority,
+}
+
+impl TrustServices {
+    pub fn certificate(&self, code: &str) -> Option<&Certificate> {
+        self.certificates
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, cert)| cert)
+    }
+
+    /// Answers an OCSP request with the responder of the CA it asks about. `lookup` reads the register:
+    /// (CA code, serial) → status.
+    pub fn answer_ocsp(
+        &self,
+        request: &[u8],
+        lookup: impl Fn(&str, &x509_cert::serial_number::SerialNumber) -> ocsp::Status,
+        now: Timestamp,
+    ) -> Vec<u8> {
+        let next_update = Some(now + OCSP_VALIDITY);
+        let mut last = Vec::new();
+        for (ca_code, responder) in &self.responders {
+            let Some(issuer) = self.certificate(ca_code) else {
+                continue;
+            };
+            last = ocsp::respond(
+                request,
+                responder,
+                std::slice::from_ref(issuer),
+                |_, serial| lookup(ca_code, serial),
+                now,
+                next_update,
+            );
+            // Another CA's responder answers "unauthorized"; anything else is this one's answer.
+            let unauthorized = x509_ocsp::OcspResponse::from_der(&last)
+                .is_ok_and(|r| r.response_status == x509_ocsp::OcspResponseStatus::Unauthorized);
+            if !unauthorized {
+                return last;
+            }
+        }
+        last
+    }
+
+    pub fn answer_time_stamp(&self, request: &[u8], serial: u64, now: Timestamp) -> Vec<u8> {
+        tsp::respond(request, &self.tsa, u128::from(serial), now)
+    }
+}
+
+/// The register's answer for OCSP: unknown unless this CA issued the serial.
+pub fn ocsp_status(record: Option<&CertificateRecord>, ca_code: &str) -> ocsp::Status {
+    match record {
+        Some(r) if r.issuer == ca_code => match (&r.revoked_at, r.revocation_reason) {
+            (Some(at), reason) => match at.parse() {
+                Ok(at) => ocsp::Status::Revoked {
+                    at,
+                    reason: reason.and_then(|c| u8::try_from(c).ok()),
+                },
+                Err(_) => ocsp::Status::Unknown,
+            },
+            (None, _) => ocsp::Status::Good,
+        },
+        _ => ocsp::Status::Unknown,
     }
 }
 
@@ -283,6 +364,60 @@ impl Service {
         let tsa = tsa.ok_or_else(|| StoreError::Corrupt("no TSA in pki_authority".into()))?;
         Ok(Authorities {
             cas,
+            responders,
+            tsa,
+        })
+    }
+
+    /// Unlocks only the OCSP responders' and the TSA's keys: what `qyzmet serve` needs.
+    pub async fn load_services(&self, passphrase: &[u8]) -> Result<TrustServices> {
+        let records = self.store.authorities().await?;
+        if records.is_empty() {
+            return Err(CaError::NotInitialised);
+        }
+        let certificates = self.certificates().await?;
+        let certificate = |code: &str| {
+            certificates
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, cert)| cert.clone())
+        };
+        let mut responders = Vec::new();
+        let mut tsa = None;
+        for record in &records {
+            let Some(cert) = certificate(&record.code) else {
+                continue;
+            };
+            match record.role.as_str() {
+                "ocsp" => {
+                    let key = PrivateKey::from_encrypted_pem(&record.key_pem, passphrase)?;
+                    responders.push((
+                        record.parent.clone().unwrap_or_default(),
+                        ocsp::Responder {
+                            certificate: cert,
+                            key,
+                        },
+                    ));
+                }
+                "tsa" => {
+                    let key = PrivateKey::from_encrypted_pem(&record.key_pem, passphrase)?;
+                    let chain = [code::NCA, code::ROOT]
+                        .into_iter()
+                        .filter_map(certificate)
+                        .collect();
+                    tsa = Some(tsp::TimeStampAuthority {
+                        certificate: cert,
+                        key,
+                        chain,
+                        policy: TSA_POLICY,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let tsa = tsa.ok_or_else(|| StoreError::Corrupt("no TSA in pki_authority".into()))?;
+        Ok(TrustServices {
+            certificates,
             responders,
             tsa,
         })

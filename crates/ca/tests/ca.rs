@@ -1,4 +1,5 @@
 //! The CA service on both databases: the hierarchy, the register, revocation and its CRL.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
 
 use std::sync::Arc;
 
@@ -271,7 +272,7 @@ async fn issue_search_revoke_and_the_crl_agree(store: &Store) {
             .iter()
             .map(|r| r.serial.clone())
             .collect::<Vec<_>>(),
-        [serial.clone()]
+        std::slice::from_ref(&serial)
     );
     let active = store
         .certificates(

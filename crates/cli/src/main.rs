@@ -52,6 +52,15 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
+    /// The certification authorities: init, issue, revoke, register, CRL.
+    Pki {
+        #[command(subcommand)]
+        command: Box<commands::pki::PkiCommand>,
+    },
+    /// Sign a document with a PKCS#12 key into a CMS SignedData (DER).
+    Sign(commands::sign::SignArgs),
+    /// Verify a CMS signature: exit 0 valid, 1 invalid, 2 usage or I/O error.
+    Verify(commands::sign::VerifyArgs),
     /// Measure the database against its physical limit.
     Bench {
         #[command(subcommand)]
@@ -63,6 +72,8 @@ enum Command {
 pub enum Outcome {
     Done,
     Rejected,
+    /// A usage or I/O error reported by the command itself (exit 2, as clap's own).
+    Usage,
 }
 
 fn main() -> ExitCode {
@@ -90,11 +101,20 @@ fn main() -> ExitCode {
             Command::Registry { command } => commands::registry::run(command).await,
             Command::Audit { command } => commands::audit::run(command).await,
             Command::Bench { command } => commands::bench::run(command).await,
+            Command::Pki { command } => commands::pki::run(*command).await,
+            // The verifier may fetch CRLs and OCSP answers with a blocking client.
+            Command::Sign(args) => {
+                tokio::task::spawn_blocking(move || commands::sign::sign(args)).await?
+            }
+            Command::Verify(args) => {
+                tokio::task::spawn_blocking(move || commands::sign::verify(args)).await?
+            }
         }
     });
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Rejected) => ExitCode::from(1),
+        Ok(Outcome::Usage) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(3)

@@ -235,10 +235,13 @@ pub fn add_signature_time_stamp(cms_der: &[u8], token_der: &[u8]) -> Result<Vec<
     })
 }
 
+/// A signer info as decoded, with the bytes its signature covers when it has signed attributes.
+pub type ReceivedSigner = (SignerInfo, Option<Vec<u8>>);
+
 /// A decoded SignedData with, for each signer info in the order received, the bytes its signature covers
 /// (the signed attributes re-tagged as SET OF exactly as received: der re-sorts a SET OF when it decodes,
 /// and a signer that wrote them unsorted signed the unsorted bytes).
-pub fn parse(bytes: &[u8]) -> Result<(SignedData, Vec<(SignerInfo, Option<Vec<u8>>)>), PkiError> {
+pub fn parse(bytes: &[u8]) -> Result<(SignedData, Vec<ReceivedSigner>), PkiError> {
     let der = crate::pem_or_der(bytes, "CMS").or_else(|_| crate::pem_or_der(bytes, "PKCS7"))?;
     let malformed = |what: &str, e: der::Error| PkiError::Malformed(format!("CMS {what}: {e}"));
     let info = ContentInfo::from_der(&der).map_err(|e| malformed("ContentInfo", e))?;

@@ -11,11 +11,14 @@ pub mod algorithm;
 pub mod authority;
 pub mod cms;
 pub mod crl;
+pub mod fetch;
 pub mod name;
+pub mod ocsp;
 pub mod pkcs12;
 pub mod report;
 pub mod revocation;
 pub mod time;
+pub mod tsp;
 pub mod verify;
 
 pub use algorithm::{KeyAlgorithm, PrivateKey};
@@ -50,4 +53,16 @@ pub fn pem_or_der(bytes: &[u8], label: &str) -> Result<Vec<u8>, PkiError> {
     } else {
         Ok(bytes.to_vec())
     }
+}
+
+/// Every certificate in a PEM bundle (or the one certificate of a DER file).
+pub fn certificates_from_pem(bytes: &[u8]) -> Result<Vec<x509_cert::Certificate>, PkiError> {
+    use der::Decode;
+    if !bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return x509_cert::Certificate::from_der(bytes)
+            .map(|c| vec![c])
+            .map_err(|e| PkiError::Malformed(format!("certificate: {e}")));
+    }
+    x509_cert::Certificate::load_pem_chain(bytes)
+        .map_err(|e| PkiError::Malformed(format!("PEM certificates: {e}")))
 }

@@ -252,7 +252,7 @@ impl Verifier {
             let signature_digest: [u8; 32] = Sha256::digest(info.signature.as_bytes()).into();
             match der::Encode::to_der(token)
                 .map_err(|e| PkiError::Malformed(e.to_string()))
-                .and_then(|der| verify_time_stamp(&der, &signature_digest, &self.anchors))
+                .and_then(|der| crate::tsp::verify_token(&der, &signature_digest, &self.anchors))
             {
                 Ok(stamp) => {
                     judged_at = stamp.gen_time;
@@ -550,14 +550,4 @@ pub fn summary(cert: &Certificate) -> CertificateSummary {
         not_before,
         not_after,
     }
-}
-
-// TEMPORARY until tsp.rs lands (helper-6): replaced by crate::tsp::verify_token.
-fn verify_time_stamp(_: &[u8], _: &[u8; 32], _: &[Certificate]) -> Result<TsInfoTmp, PkiError> {
-    Err(PkiError::Rejected("time-stamp verification pending".into()))
-}
-struct TsInfoTmp {
-    gen_time: Timestamp,
-    tsa_subject: String,
-    serial_hex: String,
 }

@@ -1,4 +1,5 @@
 //! Our certificates as OpenSSL sees them.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
 
 mod support;
 

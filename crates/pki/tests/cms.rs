@@ -1,4 +1,5 @@
 //! Signatures both ways with OpenSSL, and each failure code of the verifier.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
 
 mod support;
 

@@ -4,8 +4,10 @@ pub mod audit;
 pub mod bench;
 pub mod calendar;
 pub mod id;
+pub mod pki;
 pub mod registry;
 pub mod run;
+pub mod sign;
 
 use anyhow::Context;
 use qyzmet_store::{Location, Store};
@@ -36,4 +38,24 @@ pub fn population_records(
         Records::Entities(lines(population.entities)),
         Records::Powers(lines(population.powers)),
     ]
+}
+
+/// The first line of a secret file (passphrase, password), without its line ending.
+pub fn read_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    Ok(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+}
+
+/// Writes to the file, or to standard output when none is given.
+pub fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match path {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => std::io::stdout()
+            .write_all(bytes)
+            .context("cannot write to standard output"),
+    }
 }

@@ -109,11 +109,10 @@ pub fn write_der<T: Encode>(path: &Path, value: &T) {
 }
 
 pub fn openssl(args: &[&str]) -> Output {
-    let out = Command::new("openssl")
+    Command::new("openssl")
         .args(args)
         .output()
-        .expect("openssl is installed (.ci/run installs it)");
-    out
+        .expect("openssl is installed (.ci/run installs it)")
 }
 
 pub fn assert_ok(out: &Output, what: &str) {

@@ -1,0 +1,231 @@
+//! `qyzmet sign` and `qyzmet verify` (issue 3): CMS SignedData in and out, exit 0 valid / 1 invalid /
+//! 2 usage or I/O error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use jiff::Timestamp;
+use qyzmet_domain::ids::{Bin, Iin};
+use qyzmet_pki::fetch::NetworkRevocation;
+use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::report::Report;
+use qyzmet_pki::revocation::CrlSet;
+use qyzmet_pki::verify::{Expectation, Purpose, Verifier};
+
+use super::{read_secret, write_output};
+use crate::Outcome;
+
+#[derive(Args)]
+pub struct SignArgs {
+    /// The signer's PKCS#12 key store.
+    #[arg(long)]
+    p12: PathBuf,
+    /// File whose first line is the PKCS#12 password.
+    #[arg(long)]
+    password_file: PathBuf,
+    /// Leave the document out of the signature.
+    #[arg(long)]
+    detached: bool,
+    /// Add a signature time-stamp from this RFC 3161 TSA (e.g. http://127.0.0.1:8080/pki/tsa).
+    #[arg(long)]
+    tsa: Option<String>,
+    /// Where to write the DER CMS; standard output by default.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The document to sign.
+    document: PathBuf,
+}
+
+pub fn sign(args: SignArgs) -> anyhow::Result<Outcome> {
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
+    };
+    let document = match read(&args.document) {
+        Ok(bytes) => bytes,
+        Err(outcome) => return Ok(outcome),
+    };
+    let p12 = match read(&args.p12) {
+        Ok(bytes) => bytes,
+        Err(outcome) => return Ok(outcome),
+    };
+    let password = match read_secret(&args.password_file).map(String::from_utf8) {
+        Ok(Ok(password)) => password,
+        Ok(Err(_)) => {
+            return Ok(usage(format!(
+                "{}: the password is not UTF-8",
+                args.password_file.display()
+            )));
+        }
+        Err(e) => return Ok(usage(format!("{e:#}"))),
+    };
+    let store = match KeyStore::from_pkcs12(&p12, &password) {
+        Ok(store) => store,
+        Err(e) => return Ok(usage(format!("--p12 {}: {e}", args.p12.display()))),
+    };
+    let mut cms = qyzmet_pki::cms::sign(&document, &store, args.detached, Timestamp::now())?;
+    if let Some(tsa) = &args.tsa {
+        let digest = qyzmet_pki::cms::signature_value_digest(&cms)?;
+        let token = match qyzmet_pki::fetch::time_stamp(tsa, &digest) {
+            Ok(token) => token,
+            Err(e) => return Ok(usage(format!("--tsa {tsa}: {e}"))),
+        };
+        cms = qyzmet_pki::cms::add_signature_time_stamp(&cms, &token)?;
+    }
+    write_output(args.output.as_deref(), &cms)?;
+    Ok(Outcome::Done)
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PurposeArg {
+    /// A document signature (a signing key: nonRepudiation).
+    Signing,
+    /// A login (an authentication key: clientAuth).
+    Authentication,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Trust anchor certificates (PEM, may hold several).
+    #[arg(long = "trust", required = true)]
+    trust: Vec<PathBuf>,
+    /// CRLs (DER or PEM) to use before fetching any.
+    #[arg(long = "crl")]
+    crls: Vec<PathBuf>,
+    /// Ask the OCSP responder named in each certificate instead of fetching CRLs.
+    #[arg(long)]
+    ocsp: bool,
+    /// Accept a certificate whose revocation status cannot be established (fails closed otherwise).
+    #[arg(long)]
+    allow_unknown_revocation: bool,
+    /// The document, for a detached signature.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Validate as of this time (RFC 3339) instead of now.
+    #[arg(long)]
+    at: Option<Timestamp>,
+    /// The IIN the signer must have.
+    #[arg(long, conflicts_with = "expect_bin")]
+    expect_iin: Option<Iin>,
+    /// The BIN the signer's organisation must have.
+    #[arg(long)]
+    expect_bin: Option<Bin>,
+    #[arg(long, value_enum, default_value = "signing")]
+    purpose: PurposeArg,
+    /// Print the validation report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The CMS signature (DER or PEM).
+    signature: PathBuf,
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
+    };
+    let mut anchors = Vec::new();
+    for path in &args.trust {
+        let bytes = match read(path) {
+            Ok(bytes) => bytes,
+            Err(outcome) => return Ok(outcome),
+        };
+        match qyzmet_pki::certificates_from_pem(&bytes) {
+            Ok(found) if !found.is_empty() => anchors.extend(found),
+            Ok(_) => {
+                return Ok(usage(format!(
+                    "--trust {}: no certificate in the file",
+                    path.display()
+                )));
+            }
+            Err(e) => return Ok(usage(format!("--trust {}: {e}", path.display()))),
+        }
+    }
+    let mut crls = Vec::new();
+    for path in &args.crls {
+        match read(path) {
+            Ok(bytes) => crls.push(bytes),
+            Err(outcome) => return Ok(outcome),
+        }
+    }
+    let signature = match read(&args.signature) {
+        Ok(bytes) => bytes,
+        Err(outcome) => return Ok(outcome),
+    };
+    let data = match args.data.as_ref().map(read).transpose() {
+        Ok(data) => data,
+        Err(outcome) => return Ok(outcome),
+    };
+    let revocation = NetworkRevocation::new(CrlSet::new(crls), args.ocsp);
+    let mut verifier = Verifier::new(anchors, Arc::new(revocation));
+    verifier.allow_unknown_revocation = args.allow_unknown_revocation;
+    let expect = Expectation {
+        iin: args.expect_iin,
+        bin: args.expect_bin,
+        purpose: match args.purpose {
+            PurposeArg::Signing => Purpose::DocumentSignature,
+            PurposeArg::Authentication => Purpose::Authentication,
+        },
+    };
+    let report = verifier.verify(
+        &signature,
+        data.as_deref(),
+        &expect,
+        args.at.unwrap_or_else(Timestamp::now),
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.valid {
+        Outcome::Done
+    } else {
+        Outcome::Rejected
+    })
+}
+
+fn print_report(report: &Report) {
+    println!("{}", if report.valid { "VALID" } else { "INVALID" });
+    for failure in &report.failures {
+        println!(
+            "  {}: {} ({})",
+            failure.code.as_str(),
+            failure.message.en,
+            failure.detail
+        );
+    }
+    for signer in &report.signers {
+        if let Some(identity) = &signer.signer {
+            println!("signer: {}", identity.subject);
+        }
+        if let Some(time) = signer.claimed_signing_time {
+            println!("  signing time (claimed): {time}");
+        }
+        if let Some(stamp) = &signer.time_stamp {
+            println!("  time-stamp: {} by {}", stamp.time, stamp.authority);
+        }
+        for link in &signer.chain {
+            println!("  chain: {}", link.subject);
+        }
+        for evidence in &signer.revocation {
+            println!(
+                "  revocation of {}: {:?} ({})",
+                evidence.serial, evidence.status, evidence.source
+            );
+        }
+        for failure in &signer.failures {
+            println!(
+                "  {}: {} ({})",
+                failure.code.as_str(),
+                failure.message.en,
+                failure.detail
+            );
+        }
+    }
+}
+
+/// A usage or I/O error of sign/verify: exit 2 (issue 3).
+fn usage(message: String) -> Outcome {
+    eprintln!("error: {message}");
+    Outcome::Usage
+}

@@ -1,0 +1,262 @@
+//! The verifier's network side: CRLs from a certificate's distribution points, OCSP from its AIA address,
+//! and time-stamps from a TSA, with caches so that a busy verifier asks each source once per validity
+//! period (REFERENCE: parsing the NCA's large CRLs per request takes seconds).
+//!
+//! Blocking HTTP (ureq): the verifier runs on blocking threads; the web crate calls it through
+//! `spawn_blocking`.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use const_oid::db::rfc5280::{ID_AD_OCSP, ID_PE_AUTHORITY_INFO_ACCESS};
+use const_oid::db::rfc5912::ID_CE_CRL_DISTRIBUTION_POINTS;
+use der::Decode;
+use jiff::Timestamp;
+use rand_core::{OsRng, RngCore};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
+
+use crate::PkiError;
+use crate::algorithm::to_der;
+use crate::authority::serial_hex;
+use crate::crl::{Revocation, RevocationList, RevocationReason};
+use crate::ocsp;
+use crate::report::{RevocationEvidence, RevocationStatus};
+use crate::revocation::{CrlSet, evidence_from_crl};
+use crate::verify::RevocationSource;
+
+/// CRLs of tens of megabytes exist (the NCA's); more than this is refused rather than read into memory.
+const MAX_DOWNLOAD: u64 = 256 * 1024 * 1024;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(TIMEOUT).build()
+}
+
+fn read_body(response: ureq::Response) -> Result<Vec<u8>, PkiError> {
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(MAX_DOWNLOAD + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| PkiError::Rejected(format!("download: {e}")))?;
+    if body.len() as u64 > MAX_DOWNLOAD {
+        return Err(PkiError::Rejected(format!(
+            "download larger than {MAX_DOWNLOAD} bytes"
+        )));
+    }
+    Ok(body)
+}
+
+fn get(url: &str) -> Result<Vec<u8>, PkiError> {
+    let response = agent()
+        .get(url)
+        .call()
+        .map_err(|e| PkiError::Rejected(format!("GET {url}: {e}")))?;
+    read_body(response)
+}
+
+fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let response = agent()
+        .post(url)
+        .set("Content-Type", content_type)
+        .send_bytes(body)
+        .map_err(|e| PkiError::Rejected(format!("POST {url}: {e}")))?;
+    read_body(response)
+}
+
+fn extension<T: for<'a> Decode<'a>>(
+    cert: &Certificate,
+    oid: const_oid::ObjectIdentifier,
+) -> Option<T> {
+    cert.tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == oid)
+        .and_then(|e| T::from_der(e.extn_value.as_bytes()).ok())
+}
+
+/// The http(s) addresses of a certificate's CRL distribution points.
+pub fn crl_urls(cert: &Certificate) -> Vec<String> {
+    extension::<CrlDistributionPoints>(cert, ID_CE_CRL_DISTRIBUTION_POINTS)
+        .map(|dps| {
+            dps.0
+                .iter()
+                .filter_map(|dp| match &dp.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => Some(names.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .filter_map(|name| match name {
+                    GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+                    _ => None,
+                })
+                .filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The OCSP responder's address from the authority information access extension.
+pub fn ocsp_url(cert: &Certificate) -> Option<String> {
+    extension::<AuthorityInfoAccessSyntax>(cert, ID_PE_AUTHORITY_INFO_ACCESS)?
+        .0
+        .into_iter()
+        .filter(|ad| ad.access_method == ID_AD_OCSP)
+        .find_map(|ad| match ad.access_location {
+            GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+            _ => None,
+        })
+}
+
+/// (serial, issuer DER) of a cached OCSP answer; (URL, issuer DER) of a cached CRL.
+type CacheKey = (Vec<u8>, Vec<u8>);
+type CrlKey = (String, Vec<u8>);
+
+/// Revocation from the CRLs given, else from the network (CRL distribution points, or OCSP when asked).
+pub struct NetworkRevocation {
+    given: CrlSet,
+    use_ocsp: bool,
+    crls: Mutex<HashMap<CrlKey, Arc<RevocationList>>>,
+    answers: Mutex<HashMap<CacheKey, ocsp::OcspAnswer>>,
+}
+
+impl NetworkRevocation {
+    pub fn new(given: CrlSet, use_ocsp: bool) -> NetworkRevocation {
+        NetworkRevocation {
+            given,
+            use_ocsp,
+            crls: Mutex::new(HashMap::new()),
+            answers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn crl(
+        &self,
+        url: &str,
+        issuer: &Certificate,
+        now: Timestamp,
+    ) -> Result<Arc<RevocationList>, PkiError> {
+        let key = (url.to_owned(), to_der(issuer)?);
+        if let Some(list) = self
+            .crls
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned())
+            && !list.is_stale(now)
+        {
+            return Ok(list);
+        }
+        let list = Arc::new(RevocationList::parse(&get(url)?, issuer)?);
+        if let Ok(mut cache) = self.crls.lock() {
+            cache.insert(key, list.clone());
+        }
+        Ok(list)
+    }
+
+    fn ocsp(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        now: Timestamp,
+    ) -> Result<(String, ocsp::OcspAnswer), PkiError> {
+        let url = ocsp_url(cert)
+            .ok_or_else(|| PkiError::Rejected("the certificate names no OCSP responder".into()))?;
+        let key = (
+            cert.tbs_certificate.serial_number.as_bytes().to_vec(),
+            to_der(issuer)?,
+        );
+        if let Some(answer) = self
+            .answers
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned())
+            && answer.next_update.is_some_and(|next| now < next)
+        {
+            return Ok((url, answer));
+        }
+        let mut nonce = [0u8; 16];
+        OsRng.fill_bytes(&mut nonce);
+        let request = ocsp::build_request(cert, issuer, Some(&nonce))?;
+        // REFERENCE: responders answer "try later" under load; one retry before giving up.
+        let answer = post(&url, "application/ocsp-request", &request)
+            .and_then(|der| ocsp::parse_response(&der, cert, issuer, issuer, now))
+            .or_else(|_| {
+                std::thread::sleep(Duration::from_millis(200));
+                post(&url, "application/ocsp-request", &request)
+                    .and_then(|der| ocsp::parse_response(&der, cert, issuer, issuer, now))
+            })?;
+        if answer.nonce.as_deref().is_some_and(|n| n != nonce) {
+            return Err(PkiError::Rejected(
+                "the OCSP response answers another request (nonce differs)".into(),
+            ));
+        }
+        if let Ok(mut cache) = self.answers.lock() {
+            cache.insert(key, answer.clone());
+        }
+        Ok((url, answer))
+    }
+}
+
+impl RevocationSource for NetworkRevocation {
+    fn check(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        now: Timestamp,
+    ) -> RevocationEvidence {
+        if let Some(evidence) = self.given.evidence(cert, issuer, now) {
+            return evidence;
+        }
+        let serial = serial_hex(&cert.tbs_certificate.serial_number);
+        let unknown = |source: String, why: String| RevocationEvidence {
+            serial: serial.clone(),
+            source,
+            status: RevocationStatus::Unknown { why },
+        };
+        if self.use_ocsp {
+            return match self.ocsp(cert, issuer, now) {
+                Ok((url, answer)) => RevocationEvidence {
+                    serial: serial.clone(),
+                    source: format!("OCSP {url}, producedAt {}", answer.produced_at),
+                    status: match answer.status {
+                        ocsp::Status::Good => RevocationStatus::Good,
+                        ocsp::Status::Revoked { at, reason } => {
+                            RevocationStatus::Revoked(Revocation {
+                                at,
+                                reason: reason
+                                    .and_then(RevocationReason::from_code)
+                                    .unwrap_or(RevocationReason::Unspecified),
+                            })
+                        }
+                        ocsp::Status::Unknown => RevocationStatus::Unknown {
+                            why: "the OCSP responder does not know the certificate".into(),
+                        },
+                    },
+                },
+                Err(e) => unknown("OCSP".into(), e.to_string()),
+            };
+        }
+        let urls = crl_urls(cert);
+        let mut last_error = "the certificate names no CRL distribution point".to_owned();
+        for url in &urls {
+            match self.crl(url, issuer, now) {
+                Ok(list) => return evidence_from_crl(&list, cert, issuer, now),
+                Err(e) => last_error = format!("{url}: {e}"),
+            }
+        }
+        unknown(urls.join(", "), last_error)
+    }
+}
+
+/// Asks an RFC 3161 TSA for a token over a SHA-256 digest; returns the token (a DER ContentInfo).
+pub fn time_stamp(url: &str, digest: &[u8; 32]) -> Result<Vec<u8>, PkiError> {
+    let nonce = OsRng.next_u64() >> 1;
+    let request = crate::tsp::build_request(digest, Some(nonce), true);
+    let response = post(url, "application/timestamp-query", &request)?;
+    crate::tsp::extract_token(&response)
+}
