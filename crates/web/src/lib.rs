@@ -4,11 +4,12 @@
 mod api;
 pub mod i18n;
 mod pages;
+mod pki;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use qyzmet_domain::calendar::Calendar;
 use qyzmet_store::Store;
 
@@ -16,6 +17,8 @@ use qyzmet_store::Store;
 pub struct AppState {
     pub store: Store,
     pub calendar: Arc<Calendar>,
+    /// The OCSP responders and the TSA, when this node runs them (`None`: those endpoints answer 503).
+    pub trust: Option<Arc<qyzmet_ca::TrustServices>>,
 }
 
 /// Largest request body accepted anywhere until an endpoint says otherwise.
@@ -28,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/id/{number}", get(api::identify))
         .route("/api/calendar/due", get(api::due))
         .route("/api/organisations", get(api::organisations))
+        .route("/pki/{file}", get(pki::published))
+        .route("/pki/ocsp", post(pki::ocsp_post))
+        .route("/pki/ocsp/{request}", get(pki::ocsp_get))
+        .route("/pki/tsa", post(pki::tsa))
         .fallback(pages::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -37,6 +37,7 @@ async fn get(store: &Store, uri: &str, headers: &[(header::HeaderName, &str)]) -
     let state = AppState {
         store: store.clone(),
         calendar: Arc::new(Calendar::kazakhstan()),
+        trust: None,
     };
     let mut request = Request::get(uri);
     for (name, value) in headers {

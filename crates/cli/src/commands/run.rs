@@ -13,7 +13,7 @@ use qyzmet_store::registry_csv::ImportError;
 use qyzmet_web::AppState;
 use serde::Deserialize;
 
-use super::{CLI_ACTOR, open, population_records};
+use super::{CLI_ACTOR, demo_pki, open, population_records};
 use crate::{Outcome, StoreArgs};
 
 /// The seed of the demo population, so every demo has the same people.
@@ -39,6 +39,9 @@ pub struct ServeArgs {
     data: Option<PathBuf>,
     #[arg(long, env = "QYZMET_DATABASE_URL")]
     database_url: Option<String>,
+    /// With the CA passphrase, this node also answers OCSP and time-stamp requests.
+    #[command(flatten)]
+    ca_passphrase: super::pki::PassphraseArgs,
 }
 
 /// The deployment's configuration file.
@@ -57,6 +60,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
     let applicants = store.persons(3).await?;
     let listener = bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let keys = demo_pki::prepare(&store, &args.store.data, &url, &applicants, &staff).await?;
     println!("Qyzmet demo on {}", describe(&args.store));
     println!("  landing page (kk): {url}/?lang=kk");
     println!("  landing page (ru): {url}/?lang=ru");
@@ -79,7 +83,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             member.position_ru
         );
     }
-    run_server(store, listener).await
+    keys.print(&url);
+    run_server(store, listener, Some(keys.trust)).await
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -109,13 +114,34 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         .or(config.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let store = open(&store_args).await?;
+    let trust = match args.ca_passphrase.passphrase_file.is_some()
+        || args.ca_passphrase.passphrase.is_some()
+    {
+        true => {
+            let service = qyzmet_ca::Service {
+                store: store.clone(),
+                endpoints: qyzmet_pki::authority::Endpoints {
+                    base_url: String::new(),
+                },
+            };
+            Some(Arc::new(
+                service.load_services(&args.ca_passphrase.read()?).await?,
+            ))
+        }
+        false => None,
+    };
     let listener = bind(listen).await?;
     println!(
-        "Qyzmet on {} serving http://{}",
+        "Qyzmet on {} serving http://{}{}",
         describe(&store_args),
-        listener.local_addr()?
+        listener.local_addr()?,
+        if trust.is_some() {
+            " with OCSP and TSA"
+        } else {
+            ""
+        }
     );
-    run_server(store, listener).await
+    run_server(store, listener, trust).await
 }
 
 /// Loads what the demo shows, once: the built-in calendar, the directory with its staff, and a
@@ -151,13 +177,18 @@ async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
-async fn run_server(store: Store, listener: tokio::net::TcpListener) -> anyhow::Result<Outcome> {
+async fn run_server(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    trust: Option<Arc<qyzmet_ca::TrustServices>>,
+) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     qyzmet_web::serve(
         listener,
         AppState {
             store: store.clone(),
             calendar,
+            trust,
         },
     )
     .await?;

@@ -1,0 +1,575 @@
+//! `qyzmet pki`, `sign` and `verify` as an operator and a relying party use them, with OpenSSL on the
+//! other side.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use qyzmet_store::{Location, Store, both_backends};
+
+both_backends!(an_operator_initialises_issues_lists_and_revokes);
+
+fn qyzmet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(args)
+        .env_remove("QYZMET_DATABASE_URL")
+        .env_remove("QYZMET_CA_PASSPHRASE")
+        .output()
+        .expect("run qyzmet")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn with_store(store: &Store, args: &[&str]) -> Output {
+    let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    match store.location() {
+        Location::DataDir(dir) => all.extend(["--data".into(), dir.display().to_string()]),
+        Location::Postgres(url) => all.extend(["--database-url".into(), url.clone()]),
+    }
+    qyzmet(&all.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn openssl(args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl is installed (.ci/run installs it)")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn path(dir: &Path, file: &str) -> String {
+    dir.join(file).to_string_lossy().into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+async fn an_operator_initialises_issues_lists_and_revokes(store: &Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("pass"), "ұзын құпия сөз\n").unwrap();
+    std::fs::write(d.join("p12pass"), "p12-пароль\n").unwrap();
+    let pass = path(d, "pass");
+    let init = [
+        "pki",
+        "init",
+        "--passphrase-file",
+        &pass,
+        "--public-url",
+        "http://127.0.0.1:9",
+    ];
+    ok(&with_store(store, &init), "pki init");
+    let again = with_store(store, &init);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already initialised"));
+    let wrong = std::fs::write(d.join("wrong"), "nope")
+        .map(|_| path(d, "wrong"))
+        .unwrap();
+    let out = with_store(
+        store,
+        &["pki", "crl", "--ca", "nca", "--passphrase-file", &wrong],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a wrong passphrase unlocks nothing"
+    );
+    assert!(
+        text(&out.stderr).contains("wrong password or passphrase"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    for ca in ["root", "nca"] {
+        ok(
+            &with_store(
+                store,
+                &[
+                    "pki",
+                    "certificate",
+                    ca,
+                    "-o",
+                    &path(d, &format!("{ca}.pem")),
+                ],
+            ),
+            "pki certificate",
+        );
+    }
+    // Seed 003 annexes 6–7: an SSL certificate from a PKCS#10 request made by OpenSSL.
+    ok(
+        &openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &path(d, "tls.key"),
+            "-subj",
+            "/CN=egov.example.kz/C=KZ",
+            "-addext",
+            "subjectAltName=DNS:egov.example.kz",
+            "-out",
+            &path(d, "tls.csr"),
+        ]),
+        "openssl req",
+    );
+    let issue_tls = [
+        "pki",
+        "issue",
+        "--profile",
+        "tls",
+        "--csr",
+        &path(d, "tls.csr"),
+        "-o",
+        &path(d, "tls.pem"),
+        "--passphrase-file",
+        &pass,
+    ];
+    ok(&with_store(store, &issue_tls), "pki issue --csr");
+    ok(
+        &openssl(&[
+            "verify",
+            "-CAfile",
+            &path(d, "root.pem"),
+            "-untrusted",
+            &path(d, "nca.pem"),
+            "-purpose",
+            "sslserver",
+            &path(d, "tls.pem"),
+        ]),
+        "openssl verify tls",
+    );
+
+    let iin = "850515400011";
+    let iin = (0..100)
+        .map(|k| format!("8505154000{k:02}"))
+        .find(|candidate| qyzmet(&["id", "check", candidate]).status.success())
+        .unwrap_or_else(|| iin.to_owned());
+    let issue = [
+        "pki",
+        "issue",
+        "--iin",
+        &iin,
+        "--surname",
+        "Әлімов",
+        "--name",
+        "Ерлан",
+        "--p12-out",
+        &path(d, "signer.p12"),
+        "--p12-password-file",
+        &path(d, "p12pass"),
+        "--algorithm",
+        "rsa2048",
+        "--passphrase-file",
+        &pass,
+    ];
+    ok(&with_store(store, &issue), "pki issue --p12-out");
+    let opened = openssl(&[
+        "pkcs12",
+        "-in",
+        &path(d, "signer.p12"),
+        "-passin",
+        "pass:p12-пароль",
+        "-nokeys",
+        "-clcerts",
+    ]);
+    assert!(
+        text(&opened.stdout).contains("IIN"),
+        "openssl pkcs12 opens the file: {}",
+        text(&opened.stderr)
+    );
+    let bad_name = with_store(
+        store,
+        &[
+            "pki",
+            "issue",
+            "--iin",
+            &iin,
+            "--surname",
+            " ",
+            "--name",
+            "X",
+            "--p12-out",
+            &path(d, "x.p12"),
+            "--p12-password-file",
+            &path(d, "p12pass"),
+            "--passphrase-file",
+            &pass,
+        ],
+    );
+    assert_eq!(bad_name.status.code(), Some(1));
+    assert!(
+        text(&bad_name.stderr).contains("surname"),
+        "{}",
+        text(&bad_name.stderr)
+    );
+
+    let listed = json(&with_store(
+        store,
+        &["pki", "list", "--iin", &iin, "--json"],
+    ));
+    let serial = listed[0]["serial"].as_str().unwrap().to_owned();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["profile"], "signing");
+
+    std::fs::write(d.join("doc.txt"), "Анықтама беруді сұраймын").unwrap();
+    let sign = [
+        "sign",
+        "--p12",
+        &path(d, "signer.p12"),
+        "--password-file",
+        &path(d, "p12pass"),
+        "-o",
+        &path(d, "doc.p7s"),
+        &path(d, "doc.txt"),
+    ];
+    ok(&qyzmet(&sign), "sign");
+    ok(
+        &openssl(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            &path(d, "doc.p7s"),
+            "-CAfile",
+            &path(d, "root.pem"),
+            "-out",
+            &path(d, "out.txt"),
+        ]),
+        "openssl cms -verify",
+    );
+
+    let crls = |d: &Path| {
+        for ca in ["root", "nca"] {
+            ok(
+                &with_store(
+                    store,
+                    &[
+                        "pki",
+                        "crl",
+                        "--ca",
+                        ca,
+                        "-o",
+                        &path(d, &format!("{ca}.crl")),
+                        "--passphrase-file",
+                        &pass,
+                    ],
+                ),
+                "pki crl",
+            );
+        }
+    };
+    crls(d);
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--trust",
+            &path(d, "root.pem").leak()[..],
+            "--crl",
+            path(d, "root.crl").leak(),
+            "--crl",
+            path(d, "nca.crl").leak(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        args.push(path(d, "doc.p7s").leak());
+        qyzmet(&args)
+    };
+    let valid = verify(&["--expect-iin", &iin]);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stdout));
+    assert_eq!(json(&valid)["indication"], "TOTAL_PASSED");
+
+    ok(
+        &with_store(
+            store,
+            &[
+                "pki",
+                "revoke",
+                &serial,
+                "--reason",
+                "affiliation-changed",
+                "--passphrase-file",
+                &pass,
+            ],
+        ),
+        "pki revoke",
+    );
+    let twice = with_store(
+        store,
+        &[
+            "pki",
+            "revoke",
+            &serial,
+            "--reason",
+            "key-compromise",
+            "--passphrase-file",
+            &pass,
+        ],
+    );
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        text(&twice.stderr).contains("already revoked"),
+        "{}",
+        text(&twice.stderr)
+    );
+    crls(d);
+    let crl_text = text(
+        &openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            &path(d, "nca.crl"),
+            "-noout",
+            "-text",
+        ])
+        .stdout,
+    );
+    assert!(
+        crl_text.contains(&serial) && crl_text.contains("Affiliation Changed"),
+        "{crl_text}"
+    );
+    let revoked = verify(&[]);
+    assert_eq!(revoked.status.code(), Some(1));
+    let report = json(&revoked);
+    assert_eq!(report["signers"][0]["failures"][0]["code"], "REVOKED");
+    assert_eq!(
+        report["signers"][0]["failures"][0]["revocation"]["reason"],
+        "affiliation-changed"
+    );
+    assert_eq!(
+        report["signers"][0]["failures"][0]["message"]["kk"],
+        "Сертификат кері қайтарылған."
+    );
+    let revoked_list = json(&with_store(
+        store,
+        &["pki", "list", "--status", "revoked", "--json"],
+    ));
+    assert_eq!(revoked_list.as_array().unwrap().len(), 1);
+}
+
+/// A running demo: its URL and the process.
+struct Demo {
+    child: Child,
+    url: String,
+    /// The file name of the first applicant's signing key (issued by the NCA).
+    applicant_key: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo(data: &str) -> Demo {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(["demo", "--data", data, "--listen", "127.0.0.1:0"])
+        .env_remove("QYZMET_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start demo");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the demo prints its URLs").unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.ends_with("/healthz")) {
+            break url.trim_end_matches("/healthz").to_owned();
+        }
+    };
+    // The key list follows once the CAs are ready.
+    let applicant_key = loop {
+        let line = lines.next().expect("the demo lists its keys").unwrap();
+        if line.trim_start().starts_with("applicant") && line.ends_with("-signing.p12") {
+            break line.split_whitespace().last().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Demo { child, url, applicant_key }
+}
+
+#[test]
+fn the_demo_serves_crl_ocsp_and_tsa_to_our_verifier_and_to_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = path(d, "data");
+    let demo = start_demo(&data);
+    let keys = d.join("data").join("keys");
+    let p12 = keys.join(&demo.applicant_key);
+    let iin = p12.file_name().unwrap().to_string_lossy()[..12].to_owned();
+    let password = keys.join("password.txt");
+    ok(
+        &qyzmet(&[
+            "pki",
+            "certificate",
+            "root",
+            "--data",
+            &data,
+            "-o",
+            &path(d, "root.pem"),
+        ]),
+        "root",
+    );
+    ok(
+        &qyzmet(&[
+            "pki",
+            "certificate",
+            "nca",
+            "--data",
+            &data,
+            "-o",
+            &path(d, "nca.pem"),
+        ]),
+        "nca",
+    );
+    std::fs::write(d.join("doc.bin"), b"\x00binary\xffdocument").unwrap();
+
+    // Signed with a time-stamp from the demo's TSA, detached.
+    let tsa = format!("{}/pki/tsa", demo.url);
+    let sign = [
+        "sign",
+        "--p12",
+        &p12.to_string_lossy(),
+        "--password-file",
+        &password.to_string_lossy(),
+        "--detached",
+        "--tsa",
+        &tsa,
+        "-o",
+        &path(d, "doc.p7s"),
+        &path(d, "doc.bin"),
+    ];
+    ok(&qyzmet(&sign), "sign --tsa");
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--trust",
+            path(d, "root.pem").leak(),
+            "--data",
+            path(d, "doc.bin").leak(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        args.push(path(d, "doc.p7s").leak());
+        qyzmet(&args)
+    };
+    // Revocation from the CRL at the certificate's distribution point, then from OCSP.
+    for extra in [&[][..], &["--ocsp"][..]] {
+        let out = verify(&[&["--expect-iin", &iin][..], extra].concat());
+        let report = json(&out);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {report:#}");
+        let source = report["signers"][0]["revocation"][0]["source"]
+            .as_str()
+            .unwrap();
+        assert!(
+            source.starts_with(if extra.is_empty() {
+                "CRL #1"
+            } else {
+                "OCSP http://"
+            }),
+            "{source}"
+        );
+        assert!(
+            report["signers"][0]["time_stamp"]["time"].is_string(),
+            "{report:#}"
+        );
+    }
+    // Another applicant's IIN; changed data.
+    let other = verify(&["--expect-iin", "000000000000"]);
+    assert_eq!(
+        other.status.code(),
+        Some(2),
+        "an invalid IIN is a usage error"
+    );
+    std::fs::write(d.join("doc.bin"), b"\x00binary\xffdocumenT").unwrap();
+    let tampered = verify(&[]);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert_eq!(
+        json(&tampered)["signers"][0]["failures"][0]["code"],
+        "TAMPERED"
+    );
+
+    // OpenSSL asks the demo's OCSP responder over HTTP.
+    ok(
+        &openssl(&[
+            "pkcs12",
+            "-in",
+            &p12.to_string_lossy(),
+            "-passin",
+            "pass:qyzmet-demo",
+            "-nokeys",
+            "-clcerts",
+            "-out",
+            &path(d, "leaf.pem"),
+        ]),
+        "pkcs12",
+    );
+    let ocsp = openssl(&[
+        "ocsp",
+        "-issuer",
+        &path(d, "nca.pem"),
+        "-cert",
+        &path(d, "leaf.pem"),
+        "-url",
+        &format!("{}/pki/ocsp", demo.url),
+        "-CAfile",
+        &path(d, "root.pem"),
+    ]);
+    let answer = format!("{}{}", text(&ocsp.stdout), text(&ocsp.stderr));
+    assert!(
+        answer.contains("Response verify OK") && answer.contains("leaf.pem: good"),
+        "{answer}"
+    );
+
+    // Usage and I/O errors exit 2.
+    let missing = qyzmet(&[
+        "verify",
+        "--trust",
+        &path(d, "none.pem"),
+        &path(d, "doc.p7s"),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    std::fs::write(d.join("bad"), "wrong\n").unwrap();
+    let wrong = qyzmet(&[
+        "sign",
+        "--p12",
+        &p12.to_string_lossy(),
+        "--password-file",
+        &path(d, "bad"),
+        &path(d, "doc.bin"),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        text(&wrong.stderr).contains("wrong password"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    // A file that is no signature at all is invalid, MALFORMED.
+    let garbage = qyzmet(&[
+        "verify",
+        "--trust",
+        &path(d, "root.pem"),
+        "--json",
+        &path(d, "doc.bin"),
+    ]);
+    assert_eq!(garbage.status.code(), Some(1));
+    assert_eq!(json(&garbage)["failures"][0]["code"], "MALFORMED");
+}
