@@ -403,7 +403,11 @@ fn start_demo(data: &str) -> Demo {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Demo { child, url, applicant_key }
+    Demo {
+        child,
+        url,
+        applicant_key,
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_pki::fetch::NetworkRevocation;
 use qyzmet_pki::pkcs12::KeyStore;
-use qyzmet_pki::report::Report;
+use qyzmet_pki::report::{Report, RevocationStatus};
 use qyzmet_pki::revocation::CrlSet;
 use qyzmet_pki::verify::{Expectation, Purpose, Verifier};
 
