@@ -208,9 +208,14 @@ fn print_report(report: &Report) {
             println!("  chain: {}", link.subject);
         }
         for evidence in &signer.revocation {
+            let status = match &evidence.status {
+                RevocationStatus::Good => "not revoked".to_owned(),
+                RevocationStatus::Revoked(r) => format!("revoked at {} ({})", r.at, r.reason),
+                RevocationStatus::Unknown { why } => format!("unknown: {why}"),
+            };
             println!(
-                "  revocation of {}: {:?} ({})",
-                evidence.serial, evidence.status, evidence.source
+                "  certificate {}: {status} [{}]",
+                evidence.serial, evidence.source
             );
         }
         for failure in &signer.failures {
