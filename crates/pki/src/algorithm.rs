@@ -330,6 +330,21 @@ pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
     Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
 }
 
+/// Maps a signature check to the crate's errors, naming what was signed.
+pub(crate) fn signature_result(
+    result: Result<(), SignatureFailure>,
+    what: &str,
+) -> Result<(), PkiError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(SignatureFailure::Invalid) => Err(PkiError::Rejected(format!(
+            "the signature on {what} does not verify"
+        ))),
+        Err(SignatureFailure::Unsupported(m)) => Err(PkiError::UnsupportedAlgorithm(m)),
+        Err(SignatureFailure::Malformed(m)) => Err(PkiError::Malformed(format!("{what}: {m}"))),
+    }
+}
+
 /// Wraps a signature value for the BIT STRING fields of certificates, CRLs and OCSP responses.
 pub fn signature_bits(signature: &[u8]) -> Result<BitString, PkiError> {
     BitString::from_bytes(signature).map_err(|e| PkiError::Crypto(e.to_string()))

@@ -29,9 +29,8 @@ use x509_cert::request::CertReq;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Validity;
 
-use crate::algorithm::{
-    PrivateKey, SignatureFailure, key_identifier, signature_bits, to_der, verify_signature,
-};
+use crate::algorithm::signature_result;
+use crate::algorithm::{PrivateKey, key_identifier, signature_bits, to_der, verify_signature};
 use crate::{PkiError, time};
 
 /// Extended key usages that carry the holder's kind and role (REFERENCE, NCA certificates).
@@ -439,22 +438,16 @@ impl CertificationRequest {
             .signature
             .as_bytes()
             .ok_or_else(|| PkiError::Malformed("PKCS#10 signature bits".into()))?;
-        match verify_signature(
-            &request.info.public_key,
-            &request.algorithm,
-            None,
-            &info_der,
-            signature,
-        ) {
-            Ok(()) => {}
-            Err(SignatureFailure::Invalid) => {
-                return Err(PkiError::Rejected(
-                    "the request's signature does not match its public key".into(),
-                ));
-            }
-            Err(SignatureFailure::Unsupported(m)) => return Err(PkiError::UnsupportedAlgorithm(m)),
-            Err(SignatureFailure::Malformed(m)) => return Err(PkiError::Malformed(m)),
-        }
+        signature_result(
+            verify_signature(
+                &request.info.public_key,
+                &request.algorithm,
+                None,
+                &info_der,
+                signature,
+            ),
+            "the PKCS#10 request",
+        )?;
         let mut dns_names = Vec::new();
         for attribute in request
             .info

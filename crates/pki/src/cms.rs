@@ -7,6 +7,7 @@ use der::{Decode, Encode, Header, Length, Reader, Sequence, SliceReader, Tag, Ta
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::serial_number::SerialNumber;
 
@@ -34,29 +35,57 @@ pub const ID_SIGNATURE_TIME_STAMP: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 pub const ID_SHA_256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
-/// ESSCertIDv2 (RFC 5035 §4): hashAlgorithm DEFAULT sha256 is left out, as DER requires.
+/// SigningCertificateV2 (RFC 5035 §3, ESS): binds a signature to the signer's certificate by hash, so that
+/// no other certificate for the same key can be substituted; RFC 5816 lets a TSA use it in place of RFC
+/// 3161's SHA-1 SigningCertificate. Policies and an explicit hashAlgorithm are read because foreign
+/// signers write them.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct SigningCertificateV2 {
+    pub certs: Vec<EssCertIdV2>,
+    #[asn1(optional = "true")]
+    pub policies: Option<Vec<PolicyInformation>>,
+}
+
+/// ESSCertIDv2 (RFC 5035 §4). hashAlgorithm is DEFAULT id-sha256, which DER leaves out: `None` (what we
+/// write) means SHA-256.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct EssCertIdV2 {
+    #[asn1(optional = "true")]
+    pub hash_algorithm: Option<spki::AlgorithmIdentifierOwned>,
     pub cert_hash: OctetString,
+    #[asn1(optional = "true")]
     pub issuer_serial: Option<IssuerSerial>,
 }
 
+/// IssuerSerial (RFC 5035 §4): the certificate's issuer as a directoryName and its serial number.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct IssuerSerial {
     pub issuer: Vec<GeneralName>,
     pub serial_number: SerialNumber,
 }
 
-/// SigningCertificateV2 (RFC 5035 §3): binds the signature to the signer's certificate.
+/// SigningCertificate (RFC 2634 §5.4), read when a foreign signer (OpenSSL's TSA by default) writes the
+/// SHA-1 form.
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-pub struct SigningCertificateV2 {
-    pub certs: Vec<EssCertIdV2>,
+pub struct SigningCertificate {
+    pub certs: Vec<EssCertId>,
+    #[asn1(optional = "true")]
+    pub policies: Option<Vec<PolicyInformation>>,
+}
+
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EssCertId {
+    pub cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    pub issuer_serial: Option<IssuerSerial>,
 }
 
 impl SigningCertificateV2 {
+    /// The attribute value naming `certificate`: SHA-256 of its DER, its issuer and serial number.
     pub fn of(certificate: &Certificate) -> Result<Self, PkiError> {
         Ok(SigningCertificateV2 {
             certs: vec![EssCertIdV2 {
+                hash_algorithm: None,
                 cert_hash: octets(Sha256::digest(to_der(certificate)?).to_vec())?,
                 issuer_serial: Some(IssuerSerial {
                     issuer: vec![GeneralName::DirectoryName(
@@ -65,6 +94,7 @@ impl SigningCertificateV2 {
                     serial_number: certificate.tbs_certificate.serial_number.clone(),
                 }),
             }],
+            policies: None,
         })
     }
 }
@@ -101,16 +131,24 @@ impl<'a> From<&'a KeyStore> for SignerParts<'a> {
     }
 }
 
-/// Signs `content` of type `content_type` into a DER ContentInfo: SHA-256, signed attributes content-type,
-/// message-digest, signing-time and ESS signing-certificate-v2, the chain included (issue 3). With
-/// `detached` the content is left out (RFC 5652 §5.2: eContent absent).
+/// How the content and the certificates travel in a SignedData.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packaging {
+    /// Leave the content out (RFC 5652 §5.2: eContent absent).
+    pub detached: bool,
+    /// Include the signer's certificate and chain (a TSA leaves them out unless asked, RFC 3161 §2.4.1).
+    pub certificates: bool,
+}
+
+/// Signs `content` of type `content_type` into a ContentInfo: SHA-256, signed attributes content-type,
+/// message-digest, signing-time and ESS signing-certificate-v2 (issue 3; RFC 3161 §2.4.1 for tokens).
 pub fn sign_content(
     content_type: ObjectIdentifier,
     content: &[u8],
     signer: &SignerParts<'_>,
-    detached: bool,
+    packaging: Packaging,
     signing_time: Timestamp,
-) -> Result<Vec<u8>, PkiError> {
+) -> Result<ContentInfo, PkiError> {
     let digest = Sha256::digest(content).to_vec();
     let signed_attrs = SetOfVec::try_from(vec![
         attribute(ID_CONTENT_TYPE, &content_type)?,
@@ -137,11 +175,16 @@ pub fn sign_content(
         signature: octets(signature)?,
         unsigned_attrs: None,
     };
-    let certificates = std::iter::once(signer.certificate)
-        .chain(signer.chain.iter())
-        .map(|c| CertificateChoices::Certificate(c.clone()))
-        .collect::<Vec<_>>();
-    let econtent = if detached {
+    let mut certificates: Vec<CertificateChoices> = Vec::new();
+    if packaging.certificates {
+        for cert in std::iter::once(signer.certificate).chain(signer.chain) {
+            let choice = CertificateChoices::Certificate(cert.clone());
+            if !certificates.contains(&choice) {
+                certificates.push(choice);
+            }
+        }
+    }
+    let econtent = if packaging.detached {
         None
     } else {
         Some(Any::new(Tag::OctetString, content).map_err(|e| PkiError::Crypto(e.to_string()))?)
@@ -159,14 +202,18 @@ pub fn sign_content(
             econtent_type: content_type,
             econtent,
         },
-        certificates: Some(
-            CertificateSet::try_from(certificates).map_err(|e| PkiError::Crypto(e.to_string()))?,
-        ),
+        certificates: match certificates.is_empty() {
+            true => None,
+            false => Some(
+                CertificateSet::try_from(certificates)
+                    .map_err(|e| PkiError::Crypto(e.to_string()))?,
+            ),
+        },
         crls: None,
         signer_infos: SignerInfos::try_from(vec![signer_info])
             .map_err(|e| PkiError::Crypto(e.to_string()))?,
     };
-    to_der(&ContentInfo {
+    Ok(ContentInfo {
         content_type: ID_SIGNED_DATA,
         content: Any::encode_from(&signed_data).map_err(|e| PkiError::Crypto(e.to_string()))?,
     })
@@ -179,13 +226,17 @@ pub fn sign(
     detached: bool,
     signing_time: Timestamp,
 ) -> Result<Vec<u8>, PkiError> {
-    sign_content(
+    let packaging = Packaging {
+        detached,
+        certificates: true,
+    };
+    to_der(&sign_content(
         ID_DATA,
         document,
         &SignerParts::from(store),
-        detached,
+        packaging,
         signing_time,
-    )
+    )?)
 }
 
 pub fn sha256_identifier() -> spki::AlgorithmIdentifierOwned {

@@ -16,9 +16,8 @@ use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
 use x509_cert::serial_number::SerialNumber;
 
-use crate::algorithm::{
-    SignatureFailure, key_identifier, signature_bits, to_der, verify_signature,
-};
+use crate::algorithm::signature_result;
+use crate::algorithm::{key_identifier, signature_bits, to_der, verify_signature};
 use crate::authority::{Authority, extension};
 use crate::{PkiError, time};
 
@@ -191,20 +190,16 @@ impl RevocationList {
             .signature
             .as_bytes()
             .ok_or_else(|| PkiError::Malformed("CRL signature bits".into()))?;
-        match verify_signature(
-            &issuer.tbs_certificate.subject_public_key_info,
-            &crl.signature_algorithm,
-            None,
-            &to_der(tbs)?,
-            signature,
-        ) {
-            Ok(()) => {}
-            Err(SignatureFailure::Invalid) => {
-                return Err(PkiError::Rejected("CRL: signature does not verify".into()));
-            }
-            Err(SignatureFailure::Unsupported(m)) => return Err(PkiError::UnsupportedAlgorithm(m)),
-            Err(SignatureFailure::Malformed(m)) => return Err(PkiError::Malformed(m)),
-        }
+        signature_result(
+            verify_signature(
+                &issuer.tbs_certificate.subject_public_key_info,
+                &crl.signature_algorithm,
+                None,
+                &to_der(tbs)?,
+                signature,
+            ),
+            "the CRL",
+        )?;
         let mut revoked = HashMap::new();
         for entry in tbs.revoked_certificates.iter().flatten() {
             let reason = entry

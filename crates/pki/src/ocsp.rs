@@ -24,9 +24,8 @@ use x509_ocsp::{
     SingleResponse, TbsRequest, Version,
 };
 
-use crate::algorithm::{
-    PrivateKey, SignatureFailure, key_identifier, signature_bits, to_der, verify_signature,
-};
+use crate::algorithm::signature_result;
+use crate::algorithm::{PrivateKey, key_identifier, signature_bits, to_der, verify_signature};
 use crate::{PkiError, time};
 
 /// The status of one certificate, as the register knows it (RFC 6960 §2.2).
@@ -667,21 +666,6 @@ fn has_extended_key_usage(
     purpose: const_oid::ObjectIdentifier,
 ) -> Result<bool, PkiError> {
     Ok(extension_of::<ExtendedKeyUsage>(cert)?.is_some_and(|(eku, _)| eku.0.contains(&purpose)))
-}
-
-/// Maps a signature check to the crate's errors, naming what was signed.
-pub(crate) fn signature_result(
-    result: Result<(), SignatureFailure>,
-    what: &str,
-) -> Result<(), PkiError> {
-    match result {
-        Ok(()) => Ok(()),
-        Err(SignatureFailure::Invalid) => Err(PkiError::Rejected(format!(
-            "the signature on {what} does not verify"
-        ))),
-        Err(SignatureFailure::Unsupported(m)) => Err(PkiError::UnsupportedAlgorithm(m)),
-        Err(SignatureFailure::Malformed(m)) => Err(PkiError::Malformed(format!("{what}: {m}"))),
-    }
 }
 
 pub(crate) fn octets(bytes: Vec<u8>) -> Result<OctetString, PkiError> {

@@ -8,33 +8,32 @@
 //! The token's SignedData is built here by hand from the `cms` crate's structures rather than with its
 //! builder, because our keys are an enum that signs with [`PrivateKey::sign`].
 
-use ::cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use ::cms::content_info::{CmsVersion, ContentInfo};
-use ::cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
-};
+use ::cms::cert::CertificateChoices;
+use ::cms::content_info::ContentInfo;
+use ::cms::signed_data::{SignedData, SignerIdentifier};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{
     ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_MESSAGE_DIGEST,
-    ID_SIGNED_DATA, ID_SIGNING_TIME,
+    ID_SIGNED_DATA,
 };
 use const_oid::db::rfc5912::{ID_CE_BASIC_CONSTRAINTS, ID_KP_TIME_STAMPING, ID_SHA_256};
-use der::asn1::{Any, BitString, Int, OctetString, SetOfVec};
+use der::asn1::{BitString, Int, OctetString};
 use der::{Decode, Encode, Sequence, Tag, Tagged};
 use jiff::Timestamp;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
-use spki::AlgorithmIdentifierOwned;
+use sha2::Digest;
 use x509_cert::Certificate;
-use x509_cert::attr::{Attribute, Attributes};
-use x509_cert::ext::pkix::certpolicy::PolicyInformation;
-use x509_cert::ext::pkix::name::{GeneralName, GeneralNames};
+use x509_cert::attr::Attributes;
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
-use x509_cert::serial_number::SerialNumber;
 use x509_tsp::{Accuracy, TimeStampReq, TspVersion, TstInfo};
 
+use crate::algorithm::signature_result;
 use crate::algorithm::{DigestAlgorithm, PrivateKey, key_identifier, to_der, verify_signature};
-use crate::ocsp::{extension_of, issued_by, octets, raw_elements, signature_result};
+use crate::cms::{
+    IssuerSerial, Packaging, SignerParts, SigningCertificate, SigningCertificateV2, sign_content,
+};
+use crate::ocsp::{extension_of, issued_by, raw_elements};
 use crate::{PkiError, time};
 
 /// id-ct-TSTInfo (RFC 3161 §2.4.2), the eContentType of a time-stamp token.
@@ -98,74 +97,6 @@ struct TimeStampResp {
     status: PkiStatusInfo,
     #[asn1(optional = "true")]
     time_stamp_token: Option<ContentInfo>,
-}
-
-/// SigningCertificateV2 (RFC 5035 §3, ESS): binds the signature to the signer's certificate by hash, so
-/// that no other certificate for the same key can be substituted; RFC 5816 lets a TSA use it in place of
-/// RFC 3161's SHA-1 SigningCertificate. Unlike the writer-only shape in [`crate::cms`], this one also reads
-/// an explicit hashAlgorithm and policies, which foreign TSAs may write.
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct SigningCertificateV2 {
-    certs: Vec<EssCertIdV2>,
-    #[asn1(optional = "true")]
-    policies: Option<Vec<PolicyInformation>>,
-}
-
-/// ESSCertIDv2 (RFC 5035 §4). hashAlgorithm is DEFAULT id-sha256, which DER leaves out: `None` here
-/// (written by us, always) means SHA-256.
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct EssCertIdV2 {
-    #[asn1(optional = "true")]
-    hash_algorithm: Option<AlgorithmIdentifierOwned>,
-    cert_hash: OctetString,
-    #[asn1(optional = "true")]
-    issuer_serial: Option<IssuerSerial>,
-}
-
-/// IssuerSerial (RFC 5035 §4): the certificate's issuer as a directoryName and its serial number.
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct IssuerSerial {
-    issuer: GeneralNames,
-    serial_number: SerialNumber,
-}
-
-/// SigningCertificate (RFC 2634 §5.4), read when a foreign TSA (OpenSSL's default) writes the SHA-1 form.
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct SigningCertificate {
-    certs: Vec<EssCertId>,
-    #[asn1(optional = "true")]
-    policies: Option<Vec<PolicyInformation>>,
-}
-
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct EssCertId {
-    cert_hash: OctetString,
-    #[asn1(optional = "true")]
-    issuer_serial: Option<IssuerSerial>,
-}
-
-/// id-sha256 without parameters (RFC 5754 §2: parameters absent), the ESSCertIDv2 default (RFC 5035 §4).
-fn sha256_identifier() -> AlgorithmIdentifierOwned {
-    AlgorithmIdentifierOwned {
-        oid: ID_SHA_256,
-        parameters: None,
-    }
-}
-
-impl EssCertIdV2 {
-    /// The ESSCertIDv2 of `cert`: SHA-256 of its DER and its issuer and serial number.
-    fn of(cert: &Certificate) -> Result<Self, PkiError> {
-        Ok(EssCertIdV2 {
-            hash_algorithm: None,
-            cert_hash: octets(Sha256::digest(to_der(cert)?).to_vec())?,
-            issuer_serial: Some(IssuerSerial {
-                issuer: vec![GeneralName::DirectoryName(
-                    cert.tbs_certificate.issuer.clone(),
-                )],
-                serial_number: cert.tbs_certificate.serial_number.clone(),
-            }),
-        })
-    }
 }
 
 /// PKIFailureInfo bits (RFC 3161 §2.4.2) the authority uses.
@@ -328,82 +259,18 @@ fn token(
         extensions: None,
     };
     let tst_der = to_der(&tst_info)?;
-
-    // RFC 5652 §5.3 and §11: content-type and message-digest are required with signed attributes;
-    // signing-time is what other tools show; RFC 3161 §2.4.1 asks for the ESS signing certificate.
-    let signed_attrs: Attributes = SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, &ID_CT_TST_INFO)?,
-        attribute(ID_SIGNING_TIME, &time::to_x509(now)?)?,
-        attribute(
-            ID_MESSAGE_DIGEST,
-            &octets(Sha256::digest(&tst_der).to_vec())?,
-        )?,
-        attribute(
-            ID_AA_SIGNING_CERTIFICATE_V_2,
-            &SigningCertificateV2 {
-                certs: vec![EssCertIdV2::of(certificate)?],
-                policies: None,
-            },
-        )?,
-    ])
-    .map_err(der_err)?;
-    // The signature is over the DER of the attributes as a SET OF (RFC 5652 §5.4), which is how SetOfVec
-    // encodes; the SignerInfo stores the same octets under the IMPLICIT [0] tag.
-    let signature = tsa.key.sign(&to_der(&signed_attrs)?)?;
-
-    let signer_info = SignerInfo {
-        // Version 1 with IssuerAndSerialNumber (RFC 5652 §5.3).
-        version: CmsVersion::V1,
-        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: certificate.tbs_certificate.issuer.clone(),
-            serial_number: certificate.tbs_certificate.serial_number.clone(),
-        }),
-        // PrivateKey::sign hashes with SHA-256.
-        digest_alg: sha256_identifier(),
-        signed_attrs: Some(signed_attrs),
-        signature_algorithm: tsa.key.signature_algorithm(),
-        signature: octets(signature)?,
-        unsigned_attrs: None,
+    let signer = SignerParts {
+        key: &tsa.key,
+        certificate,
+        chain: &tsa.chain,
     };
-    let certificates = if request.cert_req {
-        // §2.4.1: with certReq the TSA certificate must be in the token; the chain helps a verifier that
-        // holds only the root.
-        let mut certs: Vec<CertificateChoices> = Vec::new();
-        for cert in std::iter::once(certificate).chain(&tsa.chain) {
-            let choice = CertificateChoices::Certificate(cert.clone());
-            if !certs.contains(&choice) {
-                certs.push(choice);
-            }
-        }
-        Some(CertificateSet(SetOfVec::try_from(certs).map_err(der_err)?))
-    } else {
-        None
+    // §2.4.1: with certReq the TSA certificate must be in the token; the chain helps a verifier that holds
+    // only the root.
+    let packaging = Packaging {
+        detached: false,
+        certificates: request.cert_req,
     };
-    let signed_data = SignedData {
-        // Version 3: the eContentType is not id-data (RFC 5652 §5.1).
-        version: CmsVersion::V3,
-        digest_algorithms: SetOfVec::try_from(vec![sha256_identifier()]).map_err(der_err)?,
-        encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_CT_TST_INFO,
-            econtent: Some(Any::new(Tag::OctetString, tst_der).map_err(der_err)?),
-        },
-        certificates,
-        crls: None,
-        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info]).map_err(der_err)?),
-    };
-    Ok(ContentInfo {
-        content_type: ID_SIGNED_DATA,
-        content: Any::encode_from(&signed_data).map_err(der_err)?,
-    })
-}
-
-fn attribute(oid: ObjectIdentifier, value: &impl Encode) -> Result<Attribute, PkiError> {
-    let der_err = |e: der::Error| PkiError::Crypto(format!("DER encoding: {e}"));
-    let value = Any::from_der(&to_der(value)?).map_err(der_err)?;
-    Ok(Attribute {
-        oid,
-        values: SetOfVec::try_from(vec![value]).map_err(der_err)?,
-    })
+    sign_content(ID_CT_TST_INFO, &tst_der, &signer, packaging, now)
 }
 
 /// Maps a decoding error to [`PkiError::Malformed`], naming what did not decode.
