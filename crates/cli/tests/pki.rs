@@ -228,6 +228,63 @@ async fn an_operator_initialises_issues_lists_and_revokes(store: &Store) {
     assert_eq!(listed[0]["profile"], "signing");
 
     std::fs::write(d.join("doc.txt"), "Анықтама беруді сұраймын").unwrap();
+    // A PKCS#12 written by OpenSSL signs with `qyzmet sign` as well.
+    ok(
+        &openssl(&[
+            "pkcs12",
+            "-in",
+            &path(d, "signer.p12"),
+            "-passin",
+            "pass:p12-пароль",
+            "-nodes",
+            "-out",
+            &path(d, "all.pem"),
+        ]),
+        "openssl pkcs12 -nodes",
+    );
+    ok(
+        &openssl(&[
+            "pkcs12",
+            "-export",
+            "-in",
+            &path(d, "all.pem"),
+            "-passout",
+            "pass:theirs",
+            "-out",
+            &path(d, "theirs.p12"),
+        ]),
+        "openssl pkcs12 -export",
+    );
+    std::fs::write(d.join("theirs.pass"), "theirs").unwrap();
+    ok(
+        &qyzmet(&[
+            "sign",
+            "--p12",
+            &path(d, "theirs.p12"),
+            "--password-file",
+            &path(d, "theirs.pass"),
+            "-o",
+            &path(d, "theirs.p7s"),
+            &path(d, "doc.txt"),
+        ]),
+        "sign with OpenSSL's PKCS#12",
+    );
+    ok(
+        &openssl(&[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            &path(d, "theirs.p7s"),
+            "-CAfile",
+            &path(d, "root.pem"),
+            "-out",
+            &path(d, "theirs.out"),
+        ]),
+        "openssl verifies it",
+    );
     let sign = [
         "sign",
         "--p12",

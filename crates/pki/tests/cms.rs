@@ -220,6 +220,94 @@ fn we_verify_openssl_signatures_and_catch_tampering() {
     }
 }
 
+/// Signs `doc.bin` with OpenSSL as the holder of `store` and returns the DER CMS.
+fn openssl_sign(w: &World, store: &KeyStore, name: &str) -> Vec<u8> {
+    std::fs::write(
+        w.path(&format!("{name}.key")),
+        store.key.to_encrypted_pem(b"pw").unwrap(),
+    )
+    .unwrap();
+    write_pem(&w.path(&format!("{name}.pem")), &[&store.certificate]);
+    let chain: Vec<&Certificate> = store.chain.iter().collect();
+    write_pem(&w.path(&format!("{name}.chain")), &chain);
+    std::fs::write(w.path("doc.bin"), b"document").unwrap();
+    let out = w.p(&format!("{name}.p7s"));
+    let sign = [
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-md",
+        "sha256",
+        "-in",
+        w.p("doc.bin"),
+        "-signer",
+        w.p(&format!("{name}.pem")),
+        "-inkey",
+        w.p(&format!("{name}.key")),
+        "-passin",
+        "pass:pw",
+        "-certfile",
+        w.p(&format!("{name}.chain")),
+        "-outform",
+        "DER",
+        "-out",
+        out,
+    ];
+    assert_ok(&openssl(&sign), "openssl cms -sign");
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn openssl_signatures_of_bad_signers_get_their_codes() {
+    for algorithm in KeyAlgorithm::ALL {
+        let w = World::new(algorithm);
+        let now = Timestamp::now();
+        let expect = Expectation::default();
+
+        let revoked = w.store(20, signing(), now);
+        let cms = openssl_sign(&w, &revoked, "revoked");
+        let crls = w.crls(&[(
+            &revoked.certificate,
+            Revocation {
+                at: now - SignedDuration::from_mins(1),
+                reason: RevocationReason::KeyCompromise,
+            },
+        )]);
+        assert_eq!(
+            codes(&w.verifier(crls).verify(&cms, None, &expect, now)),
+            [Code::Revoked],
+            "{algorithm}"
+        );
+
+        let expired = w.store(21, signing(), now - SignedDuration::from_hours(400 * 24));
+        // OpenSSL signs with an expired certificate if asked to; we refuse it.
+        let cms = openssl_sign(&w, &expired, "expired");
+        assert!(
+            codes(&w.verifier(w.crls(&[])).verify(&cms, None, &expect, now))
+                .contains(&Code::Expired),
+            "{algorithm}"
+        );
+
+        let stranger = World::new(algorithm);
+        let foreign = stranger.store(22, signing(), now);
+        let cms = openssl_sign(&w, &foreign, "foreign");
+        assert!(
+            codes(&w.verifier(w.crls(&[])).verify(&cms, None, &expect, now))
+                .contains(&Code::UntrustedChain),
+            "{algorithm}"
+        );
+
+        let auth = w.store(23, Profile::Authentication { role: None }, now);
+        let cms = openssl_sign(&w, &auth, "auth");
+        assert_eq!(
+            codes(&w.verifier(w.crls(&[])).verify(&cms, None, &expect, now)),
+            [Code::WrongKeyUsage],
+            "{algorithm}"
+        );
+    }
+}
+
 fn store_iin(store: &KeyStore) -> qyzmet_domain::ids::Iin {
     qyzmet_pki::name::Identity::of(&store.certificate.tbs_certificate.subject)
         .iin
