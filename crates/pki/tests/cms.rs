@@ -460,6 +460,20 @@ fn each_failure_has_its_code() {
             .valid
     );
 
+    // An algorithm the verifier does not know (ecdsa-with-SHA256's last arc changed in the SignerInfo,
+    // which comes after the certificates).
+    let mut odd = sign(&good);
+    let ecdsa_with_sha256 = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02];
+    let at = odd
+        .windows(8)
+        .rposition(|win| win == ecdsa_with_sha256)
+        .unwrap();
+    odd[at + 7] = 0x09;
+    let report = w
+        .verifier(w.crls(&[]))
+        .verify(&odd, None, &Expectation::default(), now);
+    assert_eq!(codes(&report), [Code::UnsupportedAlgorithm], "{report:#?}");
+
     // Detached without data; garbage.
     let detached = qyzmet_pki::cms::sign(doc, &good, true, now).unwrap();
     assert_eq!(
