@@ -9,6 +9,8 @@
 //! - `cms_sign`: [`cms::sign`] of the 1 KiB document;
 //! - `raw_sign`: [`PrivateKey::sign`] of a 32-byte message.
 
+// The hierarchy of the interop tests (whose helpers unwrap, as test code does).
+#[allow(clippy::unwrap_used)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

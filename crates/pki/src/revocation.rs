@@ -1,13 +1,11 @@
 //! Revocation sources that need no network: CRLs given by the caller (`qyzmet verify --crl`), or published
 //! by our own CAs and read from the register.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use x509_cert::Certificate;
 
-use crate::algorithm::to_der;
 use crate::authority::serial_hex;
 use crate::crl::RevocationList;
 use crate::name::display;
@@ -19,30 +17,43 @@ use crate::verify::RevocationSource;
 #[derive(Default)]
 pub struct CrlSet {
     raw: Vec<Vec<u8>>,
-    parsed: Mutex<HashMap<Vec<u8>, Arc<RevocationList>>>,
+    /// Per issuer certificate, found by comparing the decoded certificate (equal decoded certificates
+    /// have equal DER, and comparing is cheaper than encoding it on every lookup). There are as many
+    /// entries as CAs with a CRL here, a handful, so a scan is enough.
+    parsed: Mutex<Vec<(Certificate, Arc<RevocationList>)>>,
 }
 
 impl CrlSet {
     pub fn new(raw: Vec<Vec<u8>>) -> CrlSet {
         CrlSet {
             raw,
-            parsed: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(Vec::new()),
         }
     }
 
     /// The newest valid CRL of `issuer` among those given, if any.
     pub fn list_for(&self, issuer: &Certificate) -> Option<Arc<RevocationList>> {
-        let key = to_der(issuer).ok()?;
-        if let Some(found) = self.parsed.lock().ok()?.get(&key) {
-            return Some(found.clone());
+        let cached = |parsed: &[(Certificate, Arc<RevocationList>)]| {
+            parsed
+                .iter()
+                .find(|(known, _)| known == issuer)
+                .map(|(_, list)| list.clone())
+        };
+        if let Some(found) = cached(&self.parsed.lock().ok()?) {
+            return Some(found);
         }
         let newest = self
             .raw
             .iter()
             .filter_map(|bytes| RevocationList::parse(bytes, issuer).ok())
             .max_by_key(|list| list.this_update)?;
+        let mut parsed = self.parsed.lock().ok()?;
+        // Another thread may have parsed it meanwhile: keep one entry per issuer.
+        if let Some(found) = cached(&parsed) {
+            return Some(found);
+        }
         let newest = Arc::new(newest);
-        self.parsed.lock().ok()?.insert(key, newest.clone());
+        parsed.push((issuer.clone(), newest.clone()));
         Some(newest)
     }
 

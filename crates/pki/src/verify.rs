@@ -65,6 +65,8 @@ pub struct Expectation {
 
 pub struct Verifier {
     anchors: Vec<Certificate>,
+    /// `hash` of each anchor, computed once: the anchors are the issuers of every chain's last link.
+    anchor_hashes: Vec<[u8; 32]>,
     revocation: Arc<dyn RevocationSource>,
     /// Issue 3: an unknown revocation status fails closed unless the caller says otherwise.
     pub allow_unknown_revocation: bool,
@@ -78,6 +80,7 @@ const MAX_CHAIN: usize = 8;
 impl Verifier {
     pub fn new(anchors: Vec<Certificate>, revocation: Arc<dyn RevocationSource>) -> Verifier {
         Verifier {
+            anchor_hashes: anchors.iter().map(hash).collect(),
             anchors,
             revocation,
             allow_unknown_revocation: false,
@@ -387,6 +390,8 @@ impl Verifier {
         pool: &[Certificate],
     ) -> Result<Vec<Certificate>, String> {
         let mut path = vec![leaf.clone()];
+        // Each certificate of the path is hashed (for the link cache) at most once per call.
+        let mut current_hash = None;
         loop {
             let current = path.last().ok_or("empty path")?.clone();
             if self.anchors.iter().any(|a| a == &current) {
@@ -399,14 +404,15 @@ impl Verifier {
             let candidates = self
                 .anchors
                 .iter()
-                .chain(pool.iter())
-                .filter(|c| &c.tbs_certificate.subject == issuer_name && c != &&current);
+                .zip(self.anchor_hashes.iter().copied().map(Some))
+                .chain(pool.iter().map(|c| (c, None)))
+                .filter(|(c, _)| &c.tbs_certificate.subject == issuer_name && c != &&current);
             let mut last_error = format!(
                 "no certificate of the issuer {} is trusted or included",
                 display(issuer_name)
             );
             let mut found = None;
-            for candidate in candidates {
+            for (candidate, known_hash) in candidates {
                 if !is_ca(candidate) {
                     last_error = format!(
                         "{} is not a CA certificate",
@@ -414,23 +420,35 @@ impl Verifier {
                     );
                     continue;
                 }
-                match self.link_verifies(&current, candidate) {
+                let cert_hash = *current_hash.get_or_insert_with(|| hash(&current));
+                let issuer_hash = known_hash.unwrap_or_else(|| hash(candidate));
+                match self.link_verifies(&current, cert_hash, candidate, issuer_hash) {
                     Ok(()) => {
-                        found = Some(candidate.clone());
+                        found = Some((candidate.clone(), issuer_hash));
                         break;
                     }
                     Err(e) => last_error = e,
                 }
             }
             match found {
-                Some(issuer) => path.push(issuer),
+                Some((issuer, issuer_hash)) => {
+                    path.push(issuer);
+                    current_hash = Some(issuer_hash);
+                }
                 None => return Err(last_error),
             }
         }
     }
 
-    fn link_verifies(&self, cert: &Certificate, issuer: &Certificate) -> Result<(), String> {
-        let key = (hash(cert), hash(issuer));
+    /// `cert_hash` and `issuer_hash` are `hash` of `cert` and of `issuer`: the cache key.
+    fn link_verifies(
+        &self,
+        cert: &Certificate,
+        cert_hash: [u8; 32],
+        issuer: &Certificate,
+        issuer_hash: [u8; 32],
+    ) -> Result<(), String> {
+        let key = (cert_hash, issuer_hash);
         if self
             .verified_links
             .lock()
