@@ -97,6 +97,10 @@ fn signatures(c: &mut Criterion) {
                     .valid
             })
         });
+        // The share of a verification that is decoding the CMS, for the analysis in PERFORMANCE.md.
+        group.bench_function("cms_parse", |b| {
+            b.iter(|| cms::parse(black_box(&signed)).map(|received| received.signers.len()))
+        });
         group.bench_function("cms_sign", |b| {
             b.iter(|| cms::sign(black_box(&document), &store, false, now).map(|cms| cms.len()))
         });

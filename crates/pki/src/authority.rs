@@ -488,9 +488,5 @@ pub fn validity_of(certificate: &Certificate) -> (Timestamp, Timestamp) {
 
 /// Hex of the serial number, as the register and OpenSSL print it (upper case, no separators).
 pub fn serial_hex(serial: &SerialNumber) -> String {
-    serial
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    hex::encode_upper(serial.as_bytes())
 }

@@ -248,19 +248,20 @@ pub fn sha256_identifier() -> spki::AlgorithmIdentifierOwned {
 
 /// The SHA-256 of the (first) signature value: what a signature time-stamp covers (RFC 3161 Appendix A).
 pub fn signature_value_digest(cms_der: &[u8]) -> Result<[u8; 32], PkiError> {
-    let (signed_data, _) = parse(cms_der)?;
-    let signer = signed_data
-        .signer_infos
-        .0
-        .iter()
-        .next()
+    let received = parse(cms_der)?;
+    let (signer, _) = received
+        .signers
+        .first()
         .ok_or_else(|| PkiError::Malformed("CMS: no signer".into()))?;
     Ok(Sha256::digest(signer.signature.as_bytes()).into())
 }
 
 /// Adds a time-stamp token (a DER ContentInfo from a TSA) as the first signer's unsigned attribute.
 pub fn add_signature_time_stamp(cms_der: &[u8], token_der: &[u8]) -> Result<Vec<u8>, PkiError> {
-    let (mut signed_data, _) = parse(cms_der)?;
+    let malformed = |e: der::Error| PkiError::Malformed(format!("CMS: {e}"));
+    let info = ContentInfo::from_der(cms_der).map_err(malformed)?;
+    let mut signed_data =
+        SignedData::from_der(&info.content.to_der().map_err(malformed)?).map_err(malformed)?;
     let token = Any::from_der(token_der)
         .map_err(|e| PkiError::Malformed(format!("time-stamp token: {e}")))?;
     let mut signers: Vec<SignerInfo> = signed_data.signer_infos.0.into_vec();
@@ -289,38 +290,105 @@ pub fn add_signature_time_stamp(cms_der: &[u8], token_der: &[u8]) -> Result<Vec<
 /// A signer info as decoded, with the bytes its signature covers when it has signed attributes.
 pub type ReceivedSigner = (SignerInfo, Option<Vec<u8>>);
 
-/// A decoded SignedData with, for each signer info in the order received, the bytes its signature covers
-/// (the signed attributes re-tagged as SET OF exactly as received: der re-sorts a SET OF when it decodes,
-/// and a signer that wrote them unsorted signed the unsorted bytes).
-pub fn parse(bytes: &[u8]) -> Result<(SignedData, Vec<ReceivedSigner>), PkiError> {
+/// A SignedData as received: what the verifier needs, taken from the bytes without re-encoding.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub content_type: ObjectIdentifier,
+    /// The encapsulated content; `None` for a detached signature.
+    pub content: Option<Vec<u8>>,
+    /// Each certificate's DER exactly as carried (so its hash needs no re-encoding).
+    pub certificates: Vec<Vec<u8>>,
+    /// In the order received, each signer info with the bytes its signature covers: the signed
+    /// attributes re-tagged as SET OF exactly as received (der re-sorts a SET OF when it decodes, and a
+    /// signer that wrote them unsorted signed the unsorted bytes).
+    pub signers: Vec<ReceivedSigner>,
+}
+
+/// Walks a ContentInfo with SignedData (RFC 5652 §3, §5.1) element by element. Certificates are
+/// left as DER: decoding the whole SignedData would sort its certificate set by re-encoding every
+/// certificate, the largest cost of a verification.
+pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
     let der = crate::pem_or_der(bytes, "CMS").or_else(|_| crate::pem_or_der(bytes, "PKCS7"))?;
     let malformed = |what: &str, e: der::Error| PkiError::Malformed(format!("CMS {what}: {e}"));
-    let info = ContentInfo::from_der(&der).map_err(|e| malformed("ContentInfo", e))?;
-    if info.content_type != ID_SIGNED_DATA {
+    let shape = |what: &str| PkiError::Malformed(format!("CMS {what}: unexpected structure"));
+    let outer = AnyRef::from_der(&der).map_err(|e| malformed("ContentInfo", e))?;
+    if outer.tag() != Tag::Sequence {
+        return Err(shape("ContentInfo"));
+    }
+    let info = raw_elements(outer.value()).map_err(|e| malformed("ContentInfo", e))?;
+    let [content_type, explicit] = info.as_slice() else {
+        return Err(shape("ContentInfo"));
+    };
+    let content_type: ObjectIdentifier = content_type
+        .decode_as()
+        .map_err(|e| malformed("content type", e))?;
+    if content_type != ID_SIGNED_DATA {
         return Err(PkiError::Malformed(format!(
-            "CMS: content type {} is not signedData",
-            info.content_type
+            "CMS: content type {content_type} is not signedData"
         )));
     }
-    let signed_data_der = info.content.to_der().map_err(|e| malformed("content", e))?;
-    let signed_data =
-        SignedData::from_der(&signed_data_der).map_err(|e| malformed("SignedData", e))?;
-    // Walk the SignedData's elements raw: the last one is the SET OF SignerInfo.
-    let elements = raw_elements(
-        AnyRef::from_der(&signed_data_der)
-            .map_err(|e| malformed("SignedData", e))?
-            .value(),
-    )
-    .map_err(|e| malformed("SignedData", e))?;
-    let signer_set = elements
-        .last()
-        .ok_or_else(|| PkiError::Malformed("CMS: no signer infos".into()))?;
+    if explicit.tag()
+        != (Tag::ContextSpecific {
+            constructed: true,
+            number: der::TagNumber::N0,
+        })
+    {
+        return Err(shape("content"));
+    }
+    let signed_data = AnyRef::from_der(explicit.value()).map_err(|e| malformed("SignedData", e))?;
+    if signed_data.tag() != Tag::Sequence {
+        return Err(shape("SignedData"));
+    }
+    let elements = raw_elements(signed_data.value()).map_err(|e| malformed("SignedData", e))?;
+    // version, digestAlgorithms, encapContentInfo, [0] certificates?, [1] crls?, signerInfos
+    let (Some(version), Some(digests), Some(encapsulated), Some(signer_set)) = (
+        elements.first(),
+        elements.get(1),
+        elements.get(2),
+        elements.last(),
+    ) else {
+        return Err(shape("SignedData"));
+    };
+    if version.tag() != Tag::Integer
+        || digests.tag() != Tag::Set
+        || signer_set.tag() != Tag::Set
+        || elements.len() < 4
+    {
+        return Err(shape("SignedData"));
+    }
+    let encapsulated: EncapsulatedContentInfo = encapsulated
+        .decode_as()
+        .map_err(|e| malformed("encapContentInfo", e))?;
+    let content = encapsulated
+        .econtent
+        .as_ref()
+        .map(|any| {
+            any.decode_as::<OctetString>()
+                .map(OctetString::into_bytes)
+                .map_err(|e| malformed("eContent", e))
+        })
+        .transpose()?;
+    let mut certificates = Vec::new();
+    for element in &elements[3..elements.len() - 1] {
+        if element.tag()
+            == (Tag::ContextSpecific {
+                constructed: true,
+                number: der::TagNumber::N0,
+            })
+        {
+            for choice in raw_elements(element.value()).map_err(|e| malformed("certificates", e))? {
+                // Other certificate formats ([3]) are not X.509 and cannot sign here.
+                if choice.tag() == Tag::Sequence {
+                    certificates.push(choice.to_der().map_err(|e| malformed("certificate", e))?);
+                }
+            }
+        }
+    }
     let mut signers = Vec::new();
     for raw_signer in raw_elements(signer_set.value()).map_err(|e| malformed("SignerInfos", e))? {
-        let raw_der = raw_signer
-            .to_der()
+        let decoded: SignerInfo = raw_signer
+            .decode_as()
             .map_err(|e| malformed("SignerInfo", e))?;
-        let decoded = SignerInfo::from_der(&raw_der).map_err(|e| malformed("SignerInfo", e))?;
         let signed_attrs = raw_elements(raw_signer.value())
             .map_err(|e| malformed("SignerInfo", e))?
             .into_iter()
@@ -338,7 +406,12 @@ pub fn parse(bytes: &[u8]) -> Result<(SignedData, Vec<ReceivedSigner>), PkiError
     if signers.is_empty() {
         return Err(PkiError::Malformed("CMS: no signer infos".into()));
     }
-    Ok((signed_data, signers))
+    Ok(Received {
+        content_type: encapsulated.econtent_type,
+        content,
+        certificates,
+        signers,
+    })
 }
 
 fn raw_elements(value: &[u8]) -> der::Result<Vec<AnyRef<'_>>> {
@@ -357,34 +430,4 @@ fn as_set_of(value: &[u8]) -> Result<Vec<u8>, PkiError> {
         .map_err(|e| PkiError::Malformed(e.to_string()))?;
     out.extend_from_slice(value);
     Ok(out)
-}
-
-/// The certificates carried in a SignedData.
-pub fn certificates(signed_data: &SignedData) -> Vec<Certificate> {
-    signed_data
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => Some(c.clone()),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect()
-}
-
-/// The attached content, if any.
-pub fn econtent(signed_data: &SignedData) -> Result<Option<Vec<u8>>, PkiError> {
-    signed_data
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .map(|any| {
-            OctetString::from_der(
-                &any.to_der()
-                    .map_err(|e| PkiError::Malformed(e.to_string()))?,
-            )
-            .map(|o| o.into_bytes())
-            .map_err(|e| PkiError::Malformed(format!("CMS eContent: {e}")))
-        })
-        .transpose()
 }

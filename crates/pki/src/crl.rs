@@ -166,10 +166,11 @@ pub fn issue(
 /// A CRL whose signature has been checked, indexed by serial.
 #[derive(Debug, Clone)]
 pub struct RevocationList {
-    pub issuer_subject_der: Vec<u8>,
     pub this_update: Timestamp,
     pub next_update: Option<Timestamp>,
-    pub number: Option<Vec<u8>>,
+    pub number: Option<u128>,
+    /// How a report names this CRL: `CRL #12 of CN=…, thisUpdate …` (made once, shown with every answer).
+    pub description: String,
     revoked: HashMap<Vec<u8>, Revocation>,
 }
 
@@ -225,11 +226,25 @@ impl RevocationList {
             .find(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_CRL_NUMBER)
             .and_then(|e| CrlNumber::from_der(e.extn_value.as_bytes()).ok())
             .map(|n| n.0.as_bytes().to_vec());
+        // CRL numbers are at most 20 octets (RFC 5280 §5.2.3); ours and the NCA's fit in 16.
+        let number = number.map(|n| {
+            n.iter()
+                .rev()
+                .take(16)
+                .rev()
+                .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
+        });
+        let this_update = time::from_x509(&tbs.this_update);
+        let description = format!(
+            "CRL {}of {}, thisUpdate {this_update}",
+            number.map(|n| format!("#{n} ")).unwrap_or_default(),
+            crate::name::display(&tbs.issuer)
+        );
         Ok(RevocationList {
-            issuer_subject_der: to_der(&tbs.issuer)?,
-            this_update: time::from_x509(&tbs.this_update),
+            this_update,
             next_update: tbs.next_update.as_ref().map(time::from_x509),
             number,
+            description,
             revoked,
         })
     }

@@ -245,7 +245,7 @@ impl RevocationSource for NetworkRevocation {
         let mut last_error = "the certificate names no CRL distribution point".to_owned();
         for url in &urls {
             match self.crl(url, issuer, now) {
-                Ok(list) => return evidence_from_crl(&list, cert, issuer, now),
+                Ok(list) => return evidence_from_crl(&list, cert, now),
                 Err(e) => last_error = format!("{url}: {e}"),
             }
         }

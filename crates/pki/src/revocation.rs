@@ -17,8 +17,9 @@ use crate::verify::RevocationSource;
 #[derive(Default)]
 pub struct CrlSet {
     raw: Vec<Vec<u8>>,
-    /// Per issuer certificate, found by comparing the decoded certificate (equal decoded certificates
-    /// have equal DER, and comparing is cheaper than encoding it on every lookup). There are as many
+    /// Per issuer certificate, found by its serial number and signature value: the signature covers the
+    /// whole certificate, so two certificates that share both are the same one, and comparing 300 bytes
+    /// is cheaper than comparing decoded certificates or encoding them on every lookup. There are as many
     /// entries as CAs with a CRL here, a handful, so a scan is enough.
     parsed: Mutex<Vec<(Certificate, Arc<RevocationList>)>>,
 }
@@ -36,7 +37,7 @@ impl CrlSet {
         let cached = |parsed: &[(Certificate, Arc<RevocationList>)]| {
             parsed
                 .iter()
-                .find(|(known, _)| known == issuer)
+                .find(|(known, _)| same_certificate(known, issuer))
                 .map(|(_, list)| list.clone())
         };
         if let Some(found) = cached(&self.parsed.lock().ok()?) {
@@ -65,27 +66,21 @@ impl CrlSet {
         now: Timestamp,
     ) -> Option<RevocationEvidence> {
         let list = self.list_for(issuer)?;
-        Some(evidence_from_crl(&list, certificate, issuer, now))
+        Some(evidence_from_crl(&list, certificate, now))
     }
+}
+
+fn same_certificate(a: &Certificate, b: &Certificate) -> bool {
+    a.signature == b.signature && a.tbs_certificate.serial_number == b.tbs_certificate.serial_number
 }
 
 /// What one CRL says of one certificate; a CRL past its nextUpdate says nothing (status unknown).
 pub fn evidence_from_crl(
     list: &RevocationList,
     certificate: &Certificate,
-    issuer: &Certificate,
     now: Timestamp,
 ) -> RevocationEvidence {
-    let number = list
-        .number
-        .as_deref()
-        .map(|n| format!("#{} ", u128_of(n)))
-        .unwrap_or_default();
-    let source = format!(
-        "CRL {number}of {}, thisUpdate {}",
-        display(&issuer.tbs_certificate.subject),
-        list.this_update
-    );
+    let source = list.description.clone();
     let status = if list.is_stale(now) {
         RevocationStatus::Unknown {
             why: format!("the CRL expired at {:?}", list.next_update),
@@ -101,15 +96,6 @@ pub fn evidence_from_crl(
         source,
         status,
     }
-}
-
-fn u128_of(bytes: &[u8]) -> u128 {
-    bytes
-        .iter()
-        .rev()
-        .take(16)
-        .rev()
-        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
 }
 
 impl RevocationSource for CrlSet {

@@ -6,7 +6,7 @@
 //! TLS, while a signature report must say which check failed (expired vs revoked, with the reason and
 //! date), judge at a time-stamp's time, and accept the NCA's own extended key usages.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use const_oid::db::rfc5280::ID_CE_KEY_USAGE;
@@ -64,32 +64,95 @@ pub struct Expectation {
 }
 
 pub struct Verifier {
-    anchors: Vec<Certificate>,
-    /// `hash` of each anchor, computed once: the anchors are the issuers of every chain's last link.
-    anchor_hashes: Vec<[u8; 32]>,
+    anchors: Vec<Arc<Known>>,
+    /// The anchors as certificates, for the time-stamp check.
+    anchor_certificates: Vec<Certificate>,
     revocation: Arc<dyn RevocationSource>,
     /// Issue 3: an unknown revocation status fails closed unless the caller says otherwise.
     pub allow_unknown_revocation: bool,
-    /// (certificate hash, issuer hash) pairs whose signature was already checked: a chain costs its
-    /// signature checks once per process, not once per document.
-    verified_links: Mutex<HashSet<([u8; 32], [u8; 32])>>,
+    /// (certificate, issuer) pairs, by [`Known::id`], whose signature was already checked: a chain costs
+    /// its signature checks once per process, not once per document.
+    verified_links: Mutex<HashSet<(u64, u64)>>,
+    /// Certificates decoded before, by their DER: the same signers and CAs come back with every
+    /// submission, and decoding a certificate costs a third of an RSA verification. A fast keyed hash
+    /// (foldhash, random seed) and a full comparison of the bytes on a hit.
+    decoded: Mutex<HashMap<Box<[u8]>, Arc<Known>, foldhash::fast::RandomState>>,
+}
+
+/// A certificate as the verifier keeps it: decoded once, with the hash of its DER and what a report
+/// shows of it.
+pub struct Known {
+    pub certificate: Certificate,
+    /// Its DER as received: equal DER, same certificate.
+    der: Box<[u8]>,
+    /// Unique within the process, the key of the verified-links cache.
+    id: u64,
+    summary: CertificateSummary,
+    identity: Identity,
+}
+
+impl Known {
+    fn new(certificate: Certificate, der: &[u8]) -> Known {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Known {
+            der: der.into(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            summary: summary(&certificate),
+            identity: Identity::of(&certificate.tbs_certificate.subject),
+            certificate,
+        }
+    }
+}
+
+/// The signed content with its SHA-256, computed once per verification.
+struct Content<'a> {
+    bytes: &'a [u8],
+    sha256: [u8; 32],
 }
 
 const MAX_CHAIN: usize = 8;
+/// Bound of the decoded-certificate cache; past it the cache starts again (a flood of one-off
+/// certificates must not grow memory without limit).
+const MAX_DECODED: usize = 10_000;
 
 impl Verifier {
     pub fn new(anchors: Vec<Certificate>, revocation: Arc<dyn RevocationSource>) -> Verifier {
         Verifier {
-            anchor_hashes: anchors.iter().map(hash).collect(),
-            anchors,
+            anchors: anchors
+                .iter()
+                .map(|a| Arc::new(Known::new(a.clone(), &to_der(a).unwrap_or_default())))
+                .collect(),
+            anchor_certificates: anchors,
             revocation,
             allow_unknown_revocation: false,
             verified_links: Mutex::new(HashSet::new()),
+            decoded: Mutex::new(HashMap::default()),
         }
     }
 
     pub fn anchors(&self) -> &[Certificate] {
-        &self.anchors
+        &self.anchor_certificates
+    }
+
+    fn known(&self, der: &[u8]) -> Result<Arc<Known>, PkiError> {
+        if let Some(found) = self
+            .decoded
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(der).cloned())
+        {
+            return Ok(found);
+        }
+        let certificate = Certificate::from_der(der)
+            .map_err(|e| PkiError::Malformed(format!("CMS certificate: {e}")))?;
+        let known = Arc::new(Known::new(certificate, der));
+        if let Ok(mut cache) = self.decoded.lock() {
+            if cache.len() >= MAX_DECODED {
+                cache.clear();
+            }
+            cache.insert(der.into(), known.clone());
+        }
+        Ok(known)
     }
 
     /// Judges a CMS SignedData. `data` is the document for a detached signature (and, if given for an
@@ -101,15 +164,20 @@ impl Verifier {
         expect: &Expectation,
         now: Timestamp,
     ) -> Report {
-        let (signed_data, signers) = match crate::cms::parse(cms_bytes) {
+        let received = match crate::cms::parse(cms_bytes) {
             Ok(parsed) => parsed,
             Err(e) => return Report::failed(now, failure_of(e)),
         };
-        let attached = match crate::cms::econtent(&signed_data) {
-            Ok(content) => content,
+        let pool = match received
+            .certificates
+            .iter()
+            .map(|der| self.known(der))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(pool) => pool,
             Err(e) => return Report::failed(now, failure_of(e)),
         };
-        let content: Vec<u8> = match (attached, data) {
+        let content: Vec<u8> = match (received.content, data) {
             (Some(inside), Some(given)) if inside != given => {
                 let detail = "the document given differs from the one inside the signature";
                 return Report::failed(now, Failure::new(Code::Tampered, detail));
@@ -126,14 +194,18 @@ impl Verifier {
                 );
             }
         };
-        let pool = crate::cms::certificates(&signed_data);
-        let reports = signers
+        let content = Content {
+            sha256: Sha256::digest(&content).into(),
+            bytes: &content,
+        };
+        let reports = received
+            .signers
             .iter()
             .map(|(info, signed_bytes)| {
                 self.verify_signer(
                     info,
                     signed_bytes.as_deref(),
-                    &signed_data.encap_content_info.econtent_type,
+                    &received.content_type,
                     &content,
                     &pool,
                     expect,
@@ -141,12 +213,7 @@ impl Verifier {
                 )
             })
             .collect();
-        Report::new(
-            now,
-            Some(hex::encode(Sha256::digest(&content))),
-            reports,
-            Vec::new(),
-        )
+        Report::new(now, Some(hex::encode(content.sha256)), reports, Vec::new())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -155,8 +222,8 @@ impl Verifier {
         info: &SignerInfo,
         signed_bytes: Option<&[u8]>,
         content_type: &const_oid::ObjectIdentifier,
-        content: &[u8],
-        pool: &[Certificate],
+        content: &Content<'_>,
+        pool: &[Arc<Known>],
         expect: &Expectation,
         now: Timestamp,
     ) -> SignerReport {
@@ -169,15 +236,15 @@ impl Verifier {
             revocation: Vec::new(),
             failures: Vec::new(),
         };
-        let Some(leaf) = pool.iter().find(|c| identifies(&info.sid, c)) else {
+        let Some(leaf) = pool.iter().find(|c| identifies(&info.sid, &c.certificate)) else {
             report.failures.push(Failure::new(
                 Code::Malformed,
                 "the signer's certificate is not in the signature",
             ));
             return report;
         };
-        report.signer = Some(Identity::of(&leaf.tbs_certificate.subject));
-        report.certificate = Some(summary(leaf));
+        report.signer = Some(leaf.identity.clone());
+        report.certificate = Some(leaf.summary.clone());
 
         // 1. The content against the signed message digest (RFC 5652 §5.4, §11.2).
         let Some(digest_algorithm) = DigestAlgorithm::from_oid(info.digest_alg.oid) else {
@@ -187,7 +254,11 @@ impl Verifier {
             ));
             return report;
         };
-        let digest = digest_algorithm.digest(content);
+        // The SHA-256 of the content is already known (for the report); other digests are computed.
+        let digest = match digest_algorithm {
+            DigestAlgorithm::Sha256 => content.sha256.to_vec(),
+            other => other.digest(content.bytes),
+        };
         let signed_message: Vec<u8> = match (&info.signed_attrs, signed_bytes) {
             (Some(attrs), Some(raw)) => {
                 let value = |oid| {
@@ -220,12 +291,12 @@ impl Verifier {
                     .map(|t| time::from_x509(&t));
                 raw.to_vec()
             }
-            _ => content.to_vec(),
+            _ => content.bytes.to_vec(),
         };
 
         // 2. The signature value with the signer's key.
         match verify_signature(
-            &leaf.tbs_certificate.subject_public_key_info,
+            &leaf.certificate.tbs_certificate.subject_public_key_info,
             &info.signature_algorithm,
             Some(digest_algorithm),
             &signed_message,
@@ -255,8 +326,9 @@ impl Verifier {
             let signature_digest: [u8; 32] = Sha256::digest(info.signature.as_bytes()).into();
             match der::Encode::to_der(token)
                 .map_err(|e| PkiError::Malformed(e.to_string()))
-                .and_then(|der| crate::tsp::verify_token(&der, &signature_digest, &self.anchors))
-            {
+                .and_then(|der| {
+                    crate::tsp::verify_token(&der, &signature_digest, &self.anchor_certificates)
+                }) {
                 Ok(stamp) => {
                     judged_at = stamp.gen_time;
                     report.time_stamp = Some(TimeStampSummary {
@@ -281,15 +353,15 @@ impl Verifier {
                 Vec::new()
             }
         };
-        report.chain = path.iter().skip(1).map(summary).collect();
-        let checked: Vec<&Certificate> = if path.is_empty() {
-            vec![leaf]
+        report.chain = path.iter().skip(1).map(|k| k.summary.clone()).collect();
+        let checked: &[Arc<Known>] = if path.is_empty() {
+            std::slice::from_ref(leaf)
         } else {
-            path.iter().collect()
+            &path
         };
-        for cert in &checked {
-            let (not_before, not_after) = validity_of(cert);
-            let who = display(&cert.tbs_certificate.subject);
+        for known in checked {
+            let (not_before, not_after) = (known.summary.not_before, known.summary.not_after);
+            let who = &known.summary.subject;
             if judged_at > not_after {
                 report.failures.push(Failure::new(
                     Code::Expired,
@@ -321,7 +393,9 @@ impl Verifier {
         }
         // Revocation for every certificate under the anchor (the anchor itself is trusted by configuration).
         for pair in path.windows(2) {
-            let evidence = self.revocation.check(&pair[0], &pair[1], now);
+            let evidence = self
+                .revocation
+                .check(&pair[0].certificate, &pair[1].certificate, now);
             match &evidence.status {
                 RevocationStatus::Good => {}
                 RevocationStatus::Revoked(revocation) if revocation.at <= judged_at => {
@@ -329,9 +403,7 @@ impl Verifier {
                         Code::Revoked,
                         format!(
                             "{} revoked at {} ({})",
-                            display(&pair[0].tbs_certificate.subject),
-                            revocation.at,
-                            revocation.reason
+                            pair[0].summary.subject, revocation.at, revocation.reason
                         ),
                     );
                     failure.revocation = Some(*revocation);
@@ -350,14 +422,14 @@ impl Verifier {
         }
 
         // 5. Key usage for the purpose.
-        if let Err(detail) = check_usage(leaf, expect.purpose) {
+        if let Err(detail) = check_usage(&leaf.certificate, expect.purpose) {
             report
                 .failures
                 .push(Failure::new(Code::WrongKeyUsage, detail));
         }
 
         // 6. The applicant (seed 001 C3: the IIN/BIN in the request equals the one in the certificate).
-        let identity = Identity::of(&leaf.tbs_certificate.subject);
+        let identity = &leaf.identity;
         if let Some(iin) = expect.iin
             && identity.iin != Some(iin)
         {
@@ -376,7 +448,7 @@ impl Verifier {
                 Code::IdentityMismatch,
                 format!(
                     "expected BIN {bin}, certificate has {:?}",
-                    identity.organisation.map(|o| o.bin.to_string())
+                    identity.organisation.as_ref().map(|o| o.bin.to_string())
                 ),
             ));
         }
@@ -386,69 +458,56 @@ impl Verifier {
     /// Leaf first, anchor last. Fails with a reason when no issuer is found or a link does not verify.
     fn build_path(
         &self,
-        leaf: &Certificate,
-        pool: &[Certificate],
-    ) -> Result<Vec<Certificate>, String> {
+        leaf: &Arc<Known>,
+        pool: &[Arc<Known>],
+    ) -> Result<Vec<Arc<Known>>, String> {
         let mut path = vec![leaf.clone()];
-        // Each certificate of the path is hashed (for the link cache) at most once per call.
-        let mut current_hash = None;
         loop {
             let current = path.last().ok_or("empty path")?.clone();
-            if self.anchors.iter().any(|a| a == &current) {
+            if self.anchors.iter().any(|a| a.der == current.der) {
                 return Ok(path);
             }
             if path.len() > MAX_CHAIN {
                 return Err(format!("longer than {MAX_CHAIN} certificates"));
             }
-            let issuer_name = &current.tbs_certificate.issuer;
-            let candidates = self
-                .anchors
-                .iter()
-                .zip(self.anchor_hashes.iter().copied().map(Some))
-                .chain(pool.iter().map(|c| (c, None)))
-                .filter(|(c, _)| &c.tbs_certificate.subject == issuer_name && c != &&current);
-            let mut last_error = format!(
-                "no certificate of the issuer {} is trusted or included",
-                display(issuer_name)
-            );
+            let issuer_name = &current.certificate.tbs_certificate.issuer;
+            let candidates = self.anchors.iter().chain(pool.iter()).filter(|c| {
+                &c.certificate.tbs_certificate.subject == issuer_name && c.der != current.der
+            });
+            let mut last_error = None;
             let mut found = None;
-            for (candidate, known_hash) in candidates {
-                if !is_ca(candidate) {
-                    last_error = format!(
+            for candidate in candidates {
+                if !is_ca(&candidate.certificate) {
+                    last_error = Some(format!(
                         "{} is not a CA certificate",
-                        display(&candidate.tbs_certificate.subject)
-                    );
+                        candidate.summary.subject
+                    ));
                     continue;
                 }
-                let cert_hash = *current_hash.get_or_insert_with(|| hash(&current));
-                let issuer_hash = known_hash.unwrap_or_else(|| hash(candidate));
-                match self.link_verifies(&current, cert_hash, candidate, issuer_hash) {
+                match self.link_verifies(&current, candidate) {
                     Ok(()) => {
-                        found = Some((candidate.clone(), issuer_hash));
+                        found = Some(candidate.clone());
                         break;
                     }
-                    Err(e) => last_error = e,
+                    Err(e) => last_error = Some(e),
                 }
             }
             match found {
-                Some((issuer, issuer_hash)) => {
-                    path.push(issuer);
-                    current_hash = Some(issuer_hash);
+                Some(issuer) => path.push(issuer),
+                None => {
+                    return Err(last_error.unwrap_or_else(|| {
+                        format!(
+                            "no certificate of the issuer {} is trusted or included",
+                            display(issuer_name)
+                        )
+                    }));
                 }
-                None => return Err(last_error),
             }
         }
     }
 
-    /// `cert_hash` and `issuer_hash` are `hash` of `cert` and of `issuer`: the cache key.
-    fn link_verifies(
-        &self,
-        cert: &Certificate,
-        cert_hash: [u8; 32],
-        issuer: &Certificate,
-        issuer_hash: [u8; 32],
-    ) -> Result<(), String> {
-        let key = (cert_hash, issuer_hash);
+    fn link_verifies(&self, cert: &Known, issuer: &Known) -> Result<(), String> {
+        let key = (cert.id, issuer.id);
         if self
             .verified_links
             .lock()
@@ -457,14 +516,15 @@ impl Verifier {
         {
             return Ok(());
         }
-        let tbs = to_der(&cert.tbs_certificate).map_err(|e| e.to_string())?;
+        let tbs = to_der(&cert.certificate.tbs_certificate).map_err(|e| e.to_string())?;
         let signature = cert
+            .certificate
             .signature
             .as_bytes()
             .ok_or("certificate signature bits")?;
         verify_signature(
-            &issuer.tbs_certificate.subject_public_key_info,
-            &cert.signature_algorithm,
+            &issuer.certificate.tbs_certificate.subject_public_key_info,
+            &cert.certificate.signature_algorithm,
             None,
             &tbs,
             signature,
@@ -472,8 +532,7 @@ impl Verifier {
         .map_err(|e| {
             format!(
                 "{}: signature by {} does not verify ({e:?})",
-                display(&cert.tbs_certificate.subject),
-                display(&issuer.tbs_certificate.subject)
+                cert.summary.subject, issuer.summary.subject
             )
         })?;
         if let Ok(mut set) = self.verified_links.lock() {
@@ -481,10 +540,6 @@ impl Verifier {
         }
         Ok(())
     }
-}
-
-fn hash(cert: &Certificate) -> [u8; 32] {
-    Sha256::digest(to_der(cert).unwrap_or_default()).into()
 }
 
 fn failure_of(error: PkiError) -> Failure {
