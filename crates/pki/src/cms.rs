@@ -315,7 +315,7 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
     if outer.tag() != Tag::Sequence {
         return Err(shape("ContentInfo"));
     }
-    let info = raw_elements(outer.value()).map_err(|e| malformed("ContentInfo", e))?;
+    let info = elements_of(outer.value()).map_err(|e| malformed("ContentInfo", e))?;
     let [content_type, explicit] = info.as_slice() else {
         return Err(shape("ContentInfo"));
     };
@@ -339,7 +339,7 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
     if signed_data.tag() != Tag::Sequence {
         return Err(shape("SignedData"));
     }
-    let elements = raw_elements(signed_data.value()).map_err(|e| malformed("SignedData", e))?;
+    let elements = elements_of(signed_data.value()).map_err(|e| malformed("SignedData", e))?;
     // version, digestAlgorithms, encapContentInfo, [0] certificates?, [1] crls?, signerInfos
     let (Some(version), Some(digests), Some(encapsulated), Some(signer_set)) = (
         elements.first(),
@@ -376,20 +376,20 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
                 number: der::TagNumber::N0,
             })
         {
-            for choice in raw_elements(element.value()).map_err(|e| malformed("certificates", e))? {
+            for choice in tlvs(element.value()).map_err(|e| malformed("certificates", e))? {
                 // Other certificate formats ([3]) are not X.509 and cannot sign here.
-                if choice.tag() == Tag::Sequence {
-                    certificates.push(choice.to_der().map_err(|e| malformed("certificate", e))?);
+                if choice.first() == Some(&0x30) {
+                    certificates.push(choice.to_vec());
                 }
             }
         }
     }
     let mut signers = Vec::new();
-    for raw_signer in raw_elements(signer_set.value()).map_err(|e| malformed("SignerInfos", e))? {
+    for raw_signer in elements_of(signer_set.value()).map_err(|e| malformed("SignerInfos", e))? {
         let decoded: SignerInfo = raw_signer
             .decode_as()
             .map_err(|e| malformed("SignerInfo", e))?;
-        let signed_attrs = raw_elements(raw_signer.value())
+        let signed_attrs = elements_of(raw_signer.value())
             .map_err(|e| malformed("SignerInfo", e))?
             .into_iter()
             .find(|el| {
@@ -414,13 +414,34 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
     })
 }
 
-fn raw_elements(value: &[u8]) -> der::Result<Vec<AnyRef<'_>>> {
-    let mut reader = SliceReader::new(value)?;
-    let mut out = Vec::new();
+/// Each element's whole encoding (tag, length, value) in a constructed value's content octets, exactly
+/// as received: what signatures are checked over.
+fn tlvs(content: &[u8]) -> der::Result<Vec<&[u8]>> {
+    let mut reader = SliceReader::new(content)?;
+    let mut elements = Vec::new();
     while !reader.is_finished() {
-        out.push(AnyRef::decode(&mut reader)?);
+        elements.push(reader.tlv_bytes()?);
     }
-    Ok(out)
+    Ok(elements)
+}
+
+/// The elements of a constructed value's content octets, with their tags and values.
+fn elements_of(content: &[u8]) -> der::Result<Vec<AnyRef<'_>>> {
+    tlvs(content)?.into_iter().map(AnyRef::from_der).collect()
+}
+
+/// The elements of the constructed value encoded in `der` (a whole TLV), as received.
+pub(crate) fn raw_elements(der: &[u8]) -> Result<Vec<&[u8]>, der::Error> {
+    let mut outer = SliceReader::new(der)?;
+    let header = Header::decode(&mut outer)?;
+    if !header.tag.is_constructed() {
+        return Err(der::Error::from(der::ErrorKind::Noncanonical {
+            tag: header.tag,
+        }));
+    }
+    let body = outer.read_slice(header.length)?;
+    outer.finish(())?;
+    tlvs(body)
 }
 
 fn as_set_of(value: &[u8]) -> Result<Vec<u8>, PkiError> {

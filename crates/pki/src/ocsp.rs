@@ -9,7 +9,7 @@ use const_oid::AssociatedOid;
 use const_oid::db::rfc5912::{ID_KP_OCSP_SIGNING, ID_SHA_1, ID_SHA_256};
 use const_oid::db::rfc6960::{ID_PKIX_OCSP_BASIC, ID_PKIX_OCSP_NONCE};
 use der::asn1::{AnyRef, OctetString};
-use der::{Decode, DecodeOwned, Encode, Header, Reader, SliceReader};
+use der::{Decode, DecodeOwned, Encode};
 use jiff::{SignedDuration, Timestamp};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -26,6 +26,7 @@ use x509_ocsp::{
 
 use crate::algorithm::signature_result;
 use crate::algorithm::{PrivateKey, key_identifier, signature_bits, to_der, verify_signature};
+use crate::cms::raw_elements;
 use crate::{PkiError, time};
 
 /// The status of one certificate, as the register knows it (RFC 6960 §2.2).
@@ -595,26 +596,6 @@ fn status_name(status: OcspResponseStatus) -> &'static str {
 // ---------------------------------------------------------------------------------------------------------
 // Helpers shared with the TSA module
 // ---------------------------------------------------------------------------------------------------------
-
-/// The complete encodings (tag, length, value) of the elements of the constructed value in `der`, exactly
-/// as they appear in the input: what signatures are checked over.
-pub(crate) fn raw_elements(der: &[u8]) -> Result<Vec<&[u8]>, der::Error> {
-    let mut outer = SliceReader::new(der)?;
-    let header = Header::decode(&mut outer)?;
-    if !header.tag.is_constructed() {
-        return Err(der::Error::from(der::ErrorKind::Noncanonical {
-            tag: header.tag,
-        }));
-    }
-    let body = outer.read_slice(header.length)?;
-    outer.finish(())?;
-    let mut reader = SliceReader::new(body)?;
-    let mut elements = Vec::new();
-    while !reader.is_finished() {
-        elements.push(reader.tlv_bytes()?);
-    }
-    Ok(elements)
-}
 
 /// Whether `cert` names `issuer` as its issuer and its signature checks with `issuer`'s key. The signed
 /// part is re-encoded: for a certificate that decoded as DER the bytes are the same.

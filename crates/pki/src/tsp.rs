@@ -8,17 +8,15 @@
 //! The token's SignedData is built here by hand from the `cms` crate's structures rather than with its
 //! builder, because our keys are an enum that signs with [`PrivateKey::sign`].
 
-use ::cms::cert::CertificateChoices;
 use ::cms::content_info::ContentInfo;
-use ::cms::signed_data::{SignedData, SignerIdentifier};
+use ::cms::signed_data::SignerIdentifier;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{
     ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_MESSAGE_DIGEST,
-    ID_SIGNED_DATA,
 };
 use const_oid::db::rfc5912::{ID_CE_BASIC_CONSTRAINTS, ID_KP_TIME_STAMPING, ID_SHA_256};
 use der::asn1::{BitString, Int, OctetString};
-use der::{Decode, Encode, Sequence, Tag, Tagged};
+use der::{Decode, Encode, Sequence};
 use jiff::Timestamp;
 use sha1::Sha1;
 use sha2::Digest;
@@ -33,7 +31,7 @@ use crate::algorithm::{DigestAlgorithm, PrivateKey, key_identifier, to_der, veri
 use crate::cms::{
     IssuerSerial, Packaging, SignerParts, SigningCertificate, SigningCertificateV2, sign_content,
 };
-use crate::ocsp::{extension_of, issued_by, raw_elements};
+use crate::ocsp::{extension_of, issued_by};
 use crate::{PkiError, time};
 
 /// id-ct-TSTInfo (RFC 3161 §2.4.2), the eContentType of a time-stamp token.
@@ -415,36 +413,21 @@ pub fn verify_token(
     data_digest_sha256: &[u8],
     trusted: &[Certificate],
 ) -> Result<TimeStampInfo, PkiError> {
-    let content_info = ContentInfo::from_der(token_der).map_err(malformed("ContentInfo"))?;
-    if content_info.content_type != ID_SIGNED_DATA {
-        return Err(PkiError::Rejected(format!(
-            "a time-stamp token is SignedData, not {}",
-            content_info.content_type
-        )));
-    }
-    let signed_data_der = content_info
-        .content
-        .to_der()
-        .map_err(malformed("SignedData"))?;
-    let signed_data = SignedData::from_der(&signed_data_der).map_err(malformed("SignedData"))?;
-    let [signer] = signed_data.signer_infos.0.as_slice() else {
+    let received = crate::cms::parse(token_der)?;
+    let [(signer, signed_attrs_der)] = received.signers.as_slice() else {
         return Err(PkiError::Rejected(
             "a time-stamp token carries exactly one signature (RFC 3161 §2.4.2)".into(),
         ));
     };
-
-    let encap = &signed_data.encap_content_info;
-    if encap.econtent_type != ID_CT_TST_INFO {
+    if received.content_type != ID_CT_TST_INFO {
         return Err(PkiError::Rejected(format!(
             "the token's content is {}, not id-ct-TSTInfo",
-            encap.econtent_type
+            received.content_type
         )));
     }
-    let tst_der = encap
-        .econtent
-        .as_ref()
-        .filter(|c| c.tag() == Tag::OctetString)
-        .map(|c| c.value())
+    let tst_der = received
+        .content
+        .as_deref()
         .ok_or_else(|| PkiError::Malformed("the token has no TSTInfo".into()))?;
     let tst = TstInfo::from_der(tst_der).map_err(malformed("TSTInfo"))?;
 
@@ -481,18 +464,13 @@ pub fn verify_token(
         ));
     }
 
-    let included: Vec<&Certificate> = signed_data
+    let included = received
         .certificates
         .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => Some(c),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
+        .map(|der| Certificate::from_der(der).map_err(malformed("certificate")))
+        .collect::<Result<Vec<_>, _>>()?;
     let tsa_cert = included
         .iter()
-        .copied()
         .chain(trusted)
         .find(|c| identifies(&signer.sid, c))
         .ok_or_else(|| {
@@ -501,12 +479,14 @@ pub fn verify_token(
             )
         })?;
 
-    let signed_attrs_der = signed_attributes_as_received(&signed_data_der)?;
+    let signed_attrs_der = signed_attrs_der.as_deref().ok_or_else(|| {
+        PkiError::Rejected("the token's signature has no signed attributes".into())
+    })?;
     let signature = verify_signature(
         &tsa_cert.tbs_certificate.subject_public_key_info,
         &signer.signature_algorithm,
         Some(digest),
-        &signed_attrs_der,
+        signed_attrs_der,
         signer.signature.as_bytes(),
     );
     signature_result(signature, "the time-stamp token")?;
@@ -528,7 +508,7 @@ pub fn verify_token(
             "the TSA certificate was not valid at {gen_time} (valid {not_before} to {not_after})"
         )));
     }
-    chains_to_trusted(tsa_cert, &included, trusted)?;
+    chains_to_trusted(tsa_cert, &included.iter().collect::<Vec<_>>(), trusted)?;
 
     Ok(TimeStampInfo {
         gen_time,
@@ -552,31 +532,6 @@ fn serial_hex(content: &[u8]) -> String {
     } else {
         digits
     }
-}
-
-/// The DER of the one signer's signed attributes as the TSA wrote them, with the IMPLICIT [0] tag put back
-/// to SET OF: what was signed (RFC 5652 §5.4). Taken from the received octets because decoding sorts a SET
-/// OF, and a signer that did not sort would then fail to verify.
-fn signed_attributes_as_received(signed_data_der: &[u8]) -> Result<Vec<u8>, PkiError> {
-    let malformed = || PkiError::Malformed("SignedData: signer info".into());
-    let elements = raw_elements(signed_data_der).map_err(|_| malformed())?;
-    // signerInfos is the last field of SignedData (RFC 5652 §5.1).
-    let signer_infos = elements.last().ok_or_else(malformed)?;
-    let signers = raw_elements(signer_infos).map_err(|_| malformed())?;
-    let [signer] = signers.as_slice() else {
-        return Err(malformed());
-    };
-    let fields = raw_elements(signer).map_err(|_| malformed())?;
-    // [0] IMPLICIT SET OF Attribute: context-specific, constructed, number 0.
-    let attrs = fields
-        .iter()
-        .find(|f| f.first() == Some(&0xa0))
-        .ok_or_else(malformed)?;
-    let mut set = attrs.to_vec();
-    if let Some(tag) = set.first_mut() {
-        *tag = 0x31;
-    }
-    Ok(set)
 }
 
 /// The one value of the attribute `oid`, decoded; an attribute with several values (RFC 5652 §11 allows

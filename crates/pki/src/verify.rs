@@ -81,7 +81,7 @@ pub struct Verifier {
 
 /// A certificate as the verifier keeps it: decoded once, with the hash of its DER and what a report
 /// shows of it.
-pub struct Known {
+struct Known {
     pub certificate: Certificate,
     /// Its DER as received: equal DER, same certificate.
     der: Box<[u8]>,
