@@ -10,9 +10,7 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use const_oid::db::rfc5280::{ID_AD_OCSP, ID_PE_AUTHORITY_INFO_ACCESS};
-use const_oid::db::rfc5912::ID_CE_CRL_DISTRIBUTION_POINTS;
-use der::Decode;
+use const_oid::db::rfc5280::ID_AD_OCSP;
 use jiff::Timestamp;
 use rand_core::{OsRng, RngCore};
 use x509_cert::Certificate;
@@ -27,6 +25,7 @@ use crate::ocsp;
 use crate::report::{RevocationEvidence, RevocationStatus};
 use crate::revocation::{CrlSet, evidence_from_crl};
 use crate::verify::RevocationSource;
+use crate::x509::extension;
 
 /// CRLs of tens of megabytes exist (the NCA's); more than this is refused rather than read into memory.
 const MAX_DOWNLOAD: u64 = 256 * 1024 * 1024;
@@ -68,21 +67,9 @@ fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, PkiError>
     read_body(response)
 }
 
-fn extension<T: for<'a> Decode<'a>>(
-    cert: &Certificate,
-    oid: const_oid::ObjectIdentifier,
-) -> Option<T> {
-    cert.tbs_certificate
-        .extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == oid)
-        .and_then(|e| T::from_der(e.extn_value.as_bytes()).ok())
-}
-
 /// The http(s) addresses of a certificate's CRL distribution points.
 pub fn crl_urls(cert: &Certificate) -> Vec<String> {
-    extension::<CrlDistributionPoints>(cert, ID_CE_CRL_DISTRIBUTION_POINTS)
+    extension::<CrlDistributionPoints>(cert)
         .map(|dps| {
             dps.0
                 .iter()
@@ -103,7 +90,7 @@ pub fn crl_urls(cert: &Certificate) -> Vec<String> {
 
 /// The OCSP responder's address from the authority information access extension.
 pub fn ocsp_url(cert: &Certificate) -> Option<String> {
-    extension::<AuthorityInfoAccessSyntax>(cert, ID_PE_AUTHORITY_INFO_ACCESS)?
+    extension::<AuthorityInfoAccessSyntax>(cert)?
         .0
         .into_iter()
         .filter(|ad| ad.access_method == ID_AD_OCSP)

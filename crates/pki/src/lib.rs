@@ -20,6 +20,7 @@ pub mod revocation;
 pub mod time;
 pub mod tsp;
 pub mod verify;
+mod x509;
 
 pub use algorithm::{KeyAlgorithm, PrivateKey};
 

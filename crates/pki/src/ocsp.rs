@@ -5,11 +5,10 @@
 //! as a closure and the clock as a parameter, so the web crate only moves bytes and the tests need no
 //! server. Whatever the input, it answers with a DER `OCSPResponse`; it never panics and never fails.
 
-use const_oid::AssociatedOid;
 use const_oid::db::rfc5912::{ID_KP_OCSP_SIGNING, ID_SHA_1, ID_SHA_256};
 use const_oid::db::rfc6960::{ID_PKIX_OCSP_BASIC, ID_PKIX_OCSP_NONCE};
 use der::asn1::{AnyRef, OctetString};
-use der::{Decode, DecodeOwned, Encode};
+use der::{Decode, Encode};
 use jiff::{SignedDuration, Timestamp};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -27,6 +26,7 @@ use x509_ocsp::{
 use crate::algorithm::signature_result;
 use crate::algorithm::{PrivateKey, key_identifier, signature_bits, to_der, verify_signature};
 use crate::cms::raw_elements;
+use crate::x509::{extension_of, issued_by};
 use crate::{PkiError, time};
 
 /// The status of one certificate, as the register knows it (RFC 6960 §2.2).
@@ -596,51 +596,6 @@ fn status_name(status: OcspResponseStatus) -> &'static str {
 // ---------------------------------------------------------------------------------------------------------
 // Helpers shared with the TSA module
 // ---------------------------------------------------------------------------------------------------------
-
-/// Whether `cert` names `issuer` as its issuer and its signature checks with `issuer`'s key. The signed
-/// part is re-encoded: for a certificate that decoded as DER the bytes are the same.
-pub(crate) fn issued_by(cert: &Certificate, issuer: &Certificate) -> bool {
-    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
-        return false;
-    }
-    let (Ok(tbs), Some(signature)) = (cert.tbs_certificate.to_der(), cert.signature.as_bytes())
-    else {
-        return false;
-    };
-    verify_signature(
-        &issuer.tbs_certificate.subject_public_key_info,
-        &cert.signature_algorithm,
-        None,
-        &tbs,
-        signature,
-    )
-    .is_ok()
-}
-
-/// The extension of type `T` in `cert` and its critical flag; an undecodable one is an error, a repeated
-/// one too (RFC 5280 §4.2).
-pub(crate) fn extension_of<T: DecodeOwned + AssociatedOid>(
-    cert: &Certificate,
-) -> Result<Option<(T, bool)>, PkiError> {
-    let mut found = cert
-        .tbs_certificate
-        .extensions
-        .iter()
-        .flatten()
-        .filter(|e| e.extn_id == T::OID);
-    let Some(extension) = found.next() else {
-        return Ok(None);
-    };
-    if found.next().is_some() {
-        return Err(PkiError::Malformed(format!(
-            "certificate repeats extension {}",
-            T::OID
-        )));
-    }
-    let value = T::from_der(extension.extn_value.as_bytes())
-        .map_err(|e| PkiError::Malformed(format!("certificate extension {}: {e}", T::OID)))?;
-    Ok(Some((value, extension.critical)))
-}
 
 fn has_extended_key_usage(
     cert: &Certificate,

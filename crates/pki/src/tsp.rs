@@ -31,7 +31,7 @@ use crate::algorithm::{DigestAlgorithm, PrivateKey, key_identifier, to_der, veri
 use crate::cms::{
     IssuerSerial, Packaging, SignerParts, SigningCertificate, SigningCertificateV2, sign_content,
 };
-use crate::ocsp::{extension_of, issued_by};
+use crate::x509::{extension_of, issued_by};
 use crate::{PkiError, time};
 
 /// id-ct-TSTInfo (RFC 3161 §2.4.2), the eContentType of a time-stamp token.

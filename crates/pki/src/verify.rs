@@ -9,11 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use const_oid::db::rfc5280::ID_CE_KEY_USAGE;
-use const_oid::db::rfc5912::{
-    ANY_EXTENDED_KEY_USAGE, ID_CE_BASIC_CONSTRAINTS, ID_CE_EXT_KEY_USAGE,
-    ID_CE_SUBJECT_KEY_IDENTIFIER, ID_KP_CLIENT_AUTH, ID_KP_EMAIL_PROTECTION,
-};
+use const_oid::db::rfc5912::{ANY_EXTENDED_KEY_USAGE, ID_KP_CLIENT_AUTH, ID_KP_EMAIL_PROTECTION};
 use der::Decode;
 use der::asn1::OctetString;
 use jiff::Timestamp;
@@ -35,6 +31,7 @@ use crate::report::{
     CertificateSummary, Code, Failure, Report, RevocationEvidence, RevocationStatus, SignerReport,
     TimeStampSummary,
 };
+use crate::x509::extension;
 use crate::{PkiError, time};
 
 /// Where the verifier learns whether a certificate is revoked: given CRLs, fetched CRLs, OCSP.
@@ -516,20 +513,7 @@ impl Verifier {
         {
             return Ok(());
         }
-        let tbs = to_der(&cert.certificate.tbs_certificate).map_err(|e| e.to_string())?;
-        let signature = cert
-            .certificate
-            .signature
-            .as_bytes()
-            .ok_or("certificate signature bits")?;
-        verify_signature(
-            &issuer.certificate.tbs_certificate.subject_public_key_info,
-            &cert.certificate.signature_algorithm,
-            None,
-            &tbs,
-            signature,
-        )
-        .map_err(|e| {
+        crate::x509::signature_by(&cert.certificate, &issuer.certificate).map_err(|e| {
             format!(
                 "{}: signature by {} does not verify ({e:?})",
                 cert.summary.subject, issuer.summary.subject
@@ -556,28 +540,15 @@ fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
                 && ias.serial_number == cert.tbs_certificate.serial_number
         }
         SignerIdentifier::SubjectKeyIdentifier(ski) => {
-            extension::<SubjectKeyIdentifier>(cert, ID_CE_SUBJECT_KEY_IDENTIFIER)
-                .is_some_and(|own| own.0 == ski.0)
+            extension::<SubjectKeyIdentifier>(cert).is_some_and(|own| own.0 == ski.0)
         }
     }
 }
 
-fn extension<T: for<'a> Decode<'a>>(
-    cert: &Certificate,
-    oid: const_oid::ObjectIdentifier,
-) -> Option<T> {
-    cert.tbs_certificate
-        .extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == oid)
-        .and_then(|e| T::from_der(e.extn_value.as_bytes()).ok())
-}
-
 fn is_ca(cert: &Certificate) -> bool {
-    let basic = extension::<BasicConstraints>(cert, ID_CE_BASIC_CONSTRAINTS).is_some_and(|b| b.ca);
-    let signs_certs = extension::<KeyUsage>(cert, ID_CE_KEY_USAGE)
-        .is_none_or(|ku| ku.0.contains(KeyUsages::KeyCertSign));
+    let basic = extension::<BasicConstraints>(cert).is_some_and(|b| b.ca);
+    let signs_certs =
+        extension::<KeyUsage>(cert).is_none_or(|ku| ku.0.contains(KeyUsages::KeyCertSign));
     basic && signs_certs
 }
 
@@ -585,8 +556,8 @@ fn is_ca(cert: &Certificate) -> bool {
 /// one has digitalSignature and clientAuth (seed 003, REFERENCE). A certificate without the extensions
 /// (some government CAs issue such) is not refused for their absence.
 fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), String> {
-    let usage = extension::<KeyUsage>(cert, ID_CE_KEY_USAGE);
-    let eku = extension::<ExtendedKeyUsage>(cert, ID_CE_EXT_KEY_USAGE);
+    let usage = extension::<KeyUsage>(cert);
+    let eku = extension::<ExtendedKeyUsage>(cert);
     let has_eku = |oid| {
         eku.as_ref()
             .is_none_or(|e| e.0.contains(&oid) || e.0.contains(&ANY_EXTENDED_KEY_USAGE))
