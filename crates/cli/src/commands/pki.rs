@@ -211,6 +211,18 @@ async fn service(store: &StoreArgs, endpoints: &EndpointArgs) -> anyhow::Result<
     })
 }
 
+/// The CA service with its keys unlocked by the passphrase.
+async fn unlock(
+    store: &StoreArgs,
+    endpoints: &EndpointArgs,
+    passphrase: &PassphraseArgs,
+) -> anyhow::Result<(Service, qyzmet_ca::Authorities)> {
+    let passphrase = passphrase.read()?;
+    let service = service(store, endpoints).await?;
+    let authorities = service.load(&passphrase).await?;
+    Ok((service, authorities))
+}
+
 pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
     match command {
         PkiCommand::Init {
@@ -255,9 +267,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             passphrase,
             store,
         } => {
-            let passphrase = passphrase.read()?;
-            let service = service(&store, &endpoints).await?;
-            let authorities = service.load(&passphrase).await?;
+            let (service, authorities) = unlock(&store, &endpoints, &passphrase).await?;
             match service
                 .revoke(
                     &authorities,
@@ -334,9 +344,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             passphrase,
             store,
         } => {
-            let passphrase = passphrase.read()?;
-            let service = service(&store, &endpoints).await?;
-            let authorities = service.load(&passphrase).await?;
+            let (service, authorities) = unlock(&store, &endpoints, &passphrase).await?;
             let record = service.publish_crl(&authorities, &ca, CLI_ACTOR).await?;
             write_output(output.as_deref(), &record.crl_der)?;
             eprintln!(
@@ -377,9 +385,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<Outcome> {
             dns_names: Vec::new(),
         },
     };
-    let passphrase = args.passphrase.read()?;
-    let service = service(&args.store, &args.endpoints).await?;
-    let authorities = service.load(&passphrase).await?;
+    let (service, authorities) = unlock(&args.store, &args.endpoints, &args.passphrase).await?;
     if let Some(csr) = &args.csr {
         let bytes = std::fs::read(csr).with_context(|| format!("cannot read {}", csr.display()))?;
         let request = match CertificationRequest::parse(&bytes) {

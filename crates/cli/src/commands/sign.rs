@@ -38,30 +38,9 @@ pub struct SignArgs {
 }
 
 pub fn sign(args: SignArgs) -> anyhow::Result<Outcome> {
-    let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
-    };
-    let document = match read(&args.document) {
-        Ok(bytes) => bytes,
-        Err(outcome) => return Ok(outcome),
-    };
-    let p12 = match read(&args.p12) {
-        Ok(bytes) => bytes,
-        Err(outcome) => return Ok(outcome),
-    };
-    let password = match read_secret(&args.password_file).map(String::from_utf8) {
-        Ok(Ok(password)) => password,
-        Ok(Err(_)) => {
-            return Ok(usage(format!(
-                "{}: the password is not UTF-8",
-                args.password_file.display()
-            )));
-        }
-        Err(e) => return Ok(usage(format!("{e:#}"))),
-    };
-    let store = match KeyStore::from_pkcs12(&p12, &password) {
-        Ok(store) => store,
-        Err(e) => return Ok(usage(format!("--p12 {}: {e}", args.p12.display()))),
+    let (document, store) = match read_signer(&args) {
+        Ok(inputs) => inputs,
+        Err(Usage(message)) => return Ok(usage(message)),
     };
     let mut cms = qyzmet_pki::cms::sign(&document, &store, args.detached, Timestamp::now())?;
     if let Some(tsa) = &args.tsa {
@@ -74,6 +53,31 @@ pub fn sign(args: SignArgs) -> anyhow::Result<Outcome> {
     }
     write_output(args.output.as_deref(), &cms)?;
     Ok(Outcome::Done)
+}
+
+/// A usage or I/O error, with its message.
+struct Usage(String);
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, Usage> {
+    std::fs::read(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn read_signer(args: &SignArgs) -> Result<(Vec<u8>, KeyStore), Usage> {
+    let document = read(&args.document)?;
+    let p12 = read(&args.p12)?;
+    let password = read_secret(&args.password_file)
+        .map_err(|e| Usage(format!("{e:#}")))
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                Usage(format!(
+                    "{}: the password is not UTF-8",
+                    args.password_file.display()
+                ))
+            })
+        })?;
+    let store = KeyStore::from_pkcs12(&p12, &password)
+        .map_err(|e| Usage(format!("--p12 {}: {e}", args.p12.display())))?;
+    Ok((document, store))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -120,40 +124,14 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
-    let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
-    };
-    let mut anchors = Vec::new();
-    for path in &args.trust {
-        let bytes = match read(path) {
-            Ok(bytes) => bytes,
-            Err(outcome) => return Ok(outcome),
-        };
-        match qyzmet_pki::certificates_from_pem(&bytes) {
-            Ok(found) if !found.is_empty() => anchors.extend(found),
-            Ok(_) => {
-                return Ok(usage(format!(
-                    "--trust {}: no certificate in the file",
-                    path.display()
-                )));
-            }
-            Err(e) => return Ok(usage(format!("--trust {}: {e}", path.display()))),
-        }
-    }
-    let mut crls = Vec::new();
-    for path in &args.crls {
-        match read(path) {
-            Ok(bytes) => crls.push(bytes),
-            Err(outcome) => return Ok(outcome),
-        }
-    }
-    let signature = match read(&args.signature) {
-        Ok(bytes) => bytes,
-        Err(outcome) => return Ok(outcome),
-    };
-    let data = match args.data.as_ref().map(read).transpose() {
-        Ok(data) => data,
-        Err(outcome) => return Ok(outcome),
+    let VerifyInputs {
+        anchors,
+        crls,
+        signature,
+        data,
+    } = match read_verify_inputs(&args) {
+        Ok(inputs) => inputs,
+        Err(Usage(message)) => return Ok(usage(message)),
     };
     let revocation = NetworkRevocation::new(CrlSet::new(crls), args.ocsp);
     let mut verifier = Verifier::new(anchors, Arc::new(revocation));
@@ -184,16 +162,38 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+struct VerifyInputs {
+    anchors: Vec<x509_cert::Certificate>,
+    crls: Vec<Vec<u8>>,
+    signature: Vec<u8>,
+    data: Option<Vec<u8>>,
+}
+
+fn read_verify_inputs(args: &VerifyArgs) -> Result<VerifyInputs, Usage> {
+    let mut anchors = Vec::new();
+    for path in &args.trust {
+        match qyzmet_pki::certificates_from_pem(&read(path)?) {
+            Ok(found) if !found.is_empty() => anchors.extend(found),
+            Ok(_) => {
+                return Err(Usage(format!(
+                    "--trust {}: no certificate in the file",
+                    path.display()
+                )));
+            }
+            Err(e) => return Err(Usage(format!("--trust {}: {e}", path.display()))),
+        }
+    }
+    Ok(VerifyInputs {
+        anchors,
+        crls: args.crls.iter().map(read).collect::<Result<_, _>>()?,
+        signature: read(&args.signature)?,
+        data: args.data.as_ref().map(read).transpose()?,
+    })
+}
+
 fn print_report(report: &Report) {
     println!("{}", if report.valid { "VALID" } else { "INVALID" });
-    for failure in &report.failures {
-        println!(
-            "  {}: {} ({})",
-            failure.code.as_str(),
-            failure.message.en,
-            failure.detail
-        );
-    }
+    report.failures.iter().for_each(print_failure);
     for signer in &report.signers {
         if let Some(identity) = &signer.signer {
             println!("signer: {}", identity.subject);
@@ -218,15 +218,17 @@ fn print_report(report: &Report) {
                 evidence.serial, evidence.source
             );
         }
-        for failure in &signer.failures {
-            println!(
-                "  {}: {} ({})",
-                failure.code.as_str(),
-                failure.message.en,
-                failure.detail
-            );
-        }
+        signer.failures.iter().for_each(print_failure);
     }
+}
+
+fn print_failure(failure: &qyzmet_pki::report::Failure) {
+    println!(
+        "  {}: {} ({})",
+        failure.code.as_str(),
+        failure.message.en,
+        failure.detail
+    );
 }
 
 /// A usage or I/O error of sign/verify: exit 2 (issue 3).
