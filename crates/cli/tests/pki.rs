@@ -634,3 +634,89 @@ fn the_demo_serves_crl_ocsp_and_tsa_to_our_verifier_and_to_openssl() {
     assert_eq!(garbage.status.code(), Some(1));
     assert_eq!(json(&garbage)["failures"][0]["code"], "MALFORMED");
 }
+
+/// Starts `qyzmet serve` and returns it with the address it serves on.
+fn start_serve(data: &str, passphrase_file: Option<&str>) -> (Child, String) {
+    let mut args = vec!["serve", "--data", data, "--listen", "127.0.0.1:0"];
+    if let Some(file) = passphrase_file {
+        args.extend(["--passphrase-file", file]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(&args)
+        .env_remove("QYZMET_DATABASE_URL")
+        .env_remove("QYZMET_CA_PASSPHRASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .expect("serve prints its address")
+        .unwrap();
+    let address = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .expect("an address")
+        .to_owned();
+    (child, address)
+}
+
+/// A raw HTTP/1.1 POST: the status line and the headers, lower-cased.
+fn post(address: &str, path: &str, content_type: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    let end = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(reply.len());
+    String::from_utf8_lossy(&reply[..end]).to_lowercase()
+}
+
+#[test]
+fn serve_answers_ocsp_only_with_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = path(d, "data");
+    std::fs::write(d.join("pass"), "serve-pass\n").unwrap();
+    ok(
+        &qyzmet(&[
+            "pki",
+            "init",
+            "--data",
+            &data,
+            "--passphrase-file",
+            &path(d, "pass"),
+        ]),
+        "pki init",
+    );
+
+    let (mut with_keys, address) = start_serve(&data, Some(&path(d, "pass")));
+    let answer = post(
+        &address,
+        "/pki/ocsp",
+        "application/ocsp-request",
+        b"not a request",
+    );
+    let _ = with_keys.kill();
+    let _ = with_keys.wait();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/ocsp-response"),
+        "{answer}"
+    );
+
+    let (mut without, address) = start_serve(&data, None);
+    let answer = post(&address, "/pki/tsa", "application/timestamp-query", b"x");
+    let _ = without.kill();
+    let _ = without.wait();
+    assert!(answer.starts_with("http/1.1 503"), "{answer}");
+}

@@ -20,24 +20,30 @@ use x509_cert::Certificate;
 use super::{CLI_ACTOR, open, read_secret, write_output};
 use crate::{Outcome, StoreArgs};
 
-/// Where the CA keys' passphrase comes from: a file, or the environment.
+/// Where the CA keys' passphrase comes from: a file, or the environment (`QYZMET_CA_PASSPHRASE`), never
+/// the command line, where other users of the machine could read it.
 #[derive(Args, Clone, Debug)]
 pub struct PassphraseArgs {
-    /// File whose first line is the passphrase of the CA keys.
+    /// File whose first line is the passphrase of the CA keys (or set QYZMET_CA_PASSPHRASE).
     #[arg(long)]
     pub passphrase_file: Option<PathBuf>,
-    /// The passphrase itself (prefer the file; the variable is for services).
-    #[arg(long, env = "QYZMET_CA_PASSPHRASE", hide_env_values = true)]
-    pub passphrase: Option<String>,
 }
 
+const PASSPHRASE_VARIABLE: &str = "QYZMET_CA_PASSPHRASE";
+
 impl PassphraseArgs {
+    pub fn given(&self) -> bool {
+        self.passphrase_file.is_some() || std::env::var_os(PASSPHRASE_VARIABLE).is_some()
+    }
+
     pub fn read(&self) -> anyhow::Result<Vec<u8>> {
-        match (&self.passphrase_file, &self.passphrase) {
-            (Some(file), _) => read_secret(file),
-            (None, Some(text)) if !text.is_empty() => Ok(text.as_bytes().to_vec()),
+        if let Some(file) = &self.passphrase_file {
+            return read_secret(file);
+        }
+        match std::env::var(PASSPHRASE_VARIABLE) {
+            Ok(text) if !text.is_empty() => Ok(text.into_bytes()),
             _ => anyhow::bail!(
-                "the CA passphrase is required: --passphrase-file FILE or QYZMET_CA_PASSPHRASE"
+                "the CA passphrase is required: --passphrase-file FILE or {PASSPHRASE_VARIABLE}"
             ),
         }
     }
@@ -52,6 +58,17 @@ pub struct EndpointArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
+}
+
+/// What every operation of the CAs needs: where the data is, the passphrase, the public address.
+#[derive(Args, Clone, Debug)]
+pub struct CaArgs {
+    #[command(flatten)]
+    endpoints: EndpointArgs,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -89,11 +106,7 @@ pub enum PkiCommand {
         #[arg(long, default_value = "p256")]
         algorithm: KeyAlgorithm,
         #[command(flatten)]
-        endpoints: EndpointArgs,
-        #[command(flatten)]
-        passphrase: PassphraseArgs,
-        #[command(flatten)]
-        store: StoreArgs,
+        authority: CaArgs,
     },
     /// Issue a certificate: from a PKCS#10 request (--csr), or with a new key pair handed out as a
     /// password-protected PKCS#12 (--p12-out).
@@ -102,17 +115,16 @@ pub enum PkiCommand {
     Revoke {
         /// Serial number in hex, as `pki list` prints it.
         serial: String,
+        /// RFC 5280 reason: unspecified, key-compromise, ca-compromise, affiliation-changed (e.g. the
+        /// employee was dismissed), superseded, cessation-of-operation, certificate-hold,
+        /// privilege-withdrawn, aa-compromise.
         #[arg(long)]
         reason: RevocationReason,
         /// When the revocation takes effect (RFC 3339); now by default.
         #[arg(long)]
         at: Option<Timestamp>,
         #[command(flatten)]
-        endpoints: EndpointArgs,
-        #[command(flatten)]
-        passphrase: PassphraseArgs,
-        #[command(flatten)]
-        store: StoreArgs,
+        authority: CaArgs,
     },
     /// The certificate register: search by IIN, BIN, serial, status.
     List {
@@ -138,11 +150,7 @@ pub enum PkiCommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
         #[command(flatten)]
-        endpoints: EndpointArgs,
-        #[command(flatten)]
-        passphrase: PassphraseArgs,
-        #[command(flatten)]
-        store: StoreArgs,
+        authority: CaArgs,
     },
     /// Write a CA's certificate (PEM): the trust anchor for `qyzmet verify --trust`.
     Certificate {
@@ -195,30 +203,22 @@ pub struct IssueArgs {
     #[arg(long)]
     p12_password_file: Option<PathBuf>,
     #[command(flatten)]
-    endpoints: EndpointArgs,
-    #[command(flatten)]
-    passphrase: PassphraseArgs,
-    #[command(flatten)]
-    store: StoreArgs,
+    authority: CaArgs,
 }
 
-async fn service(store: &StoreArgs, endpoints: &EndpointArgs) -> anyhow::Result<Service> {
+async fn service(authority: &CaArgs) -> anyhow::Result<Service> {
     Ok(Service {
-        store: open(store).await?,
+        store: open(&authority.store).await?,
         endpoints: Endpoints {
-            base_url: endpoints.public_url.clone(),
+            base_url: authority.endpoints.public_url.clone(),
         },
     })
 }
 
 /// The CA service with its keys unlocked by the passphrase.
-async fn unlock(
-    store: &StoreArgs,
-    endpoints: &EndpointArgs,
-    passphrase: &PassphraseArgs,
-) -> anyhow::Result<(Service, qyzmet_ca::Authorities)> {
-    let passphrase = passphrase.read()?;
-    let service = service(store, endpoints).await?;
+async fn unlock(authority: &CaArgs) -> anyhow::Result<(Service, qyzmet_ca::Authorities)> {
+    let passphrase = authority.passphrase.read()?;
+    let service = service(authority).await?;
     let authorities = service.load(&passphrase).await?;
     Ok((service, authorities))
 }
@@ -227,12 +227,10 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
     match command {
         PkiCommand::Init {
             algorithm,
-            endpoints,
-            passphrase,
-            store,
+            authority,
         } => {
-            let passphrase = passphrase.read()?;
-            let service = service(&store, &endpoints).await?;
+            let passphrase = authority.passphrase.read()?;
+            let service = service(&authority).await?;
             match service.init(algorithm, &passphrase, CLI_ACTOR).await {
                 Ok(authorities) => {
                     for ca in &authorities.cas {
@@ -263,11 +261,9 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             serial,
             reason,
             at,
-            endpoints,
-            passphrase,
-            store,
+            authority,
         } => {
-            let (service, authorities) = unlock(&store, &endpoints, &passphrase).await?;
+            let (service, authorities) = unlock(&authority).await?;
             match service
                 .revoke(
                     &authorities,
@@ -340,11 +336,9 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
         PkiCommand::Crl {
             ca,
             output,
-            endpoints,
-            passphrase,
-            store,
+            authority,
         } => {
-            let (service, authorities) = unlock(&store, &endpoints, &passphrase).await?;
+            let (service, authorities) = unlock(&authority).await?;
             let record = service.publish_crl(&authorities, &ca, CLI_ACTOR).await?;
             write_output(output.as_deref(), &record.crl_der)?;
             eprintln!(
@@ -385,7 +379,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<Outcome> {
             dns_names: Vec::new(),
         },
     };
-    let (service, authorities) = unlock(&args.store, &args.endpoints, &args.passphrase).await?;
+    let (service, authorities) = unlock(&args.authority).await?;
     if let Some(csr) = &args.csr {
         let bytes = std::fs::read(csr).with_context(|| format!("cannot read {}", csr.display()))?;
         let request = match CertificationRequest::parse(&bytes) {

@@ -114,9 +114,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         .or(config.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let store = open(&store_args).await?;
-    let trust = match args.ca_passphrase.passphrase_file.is_some()
-        || args.ca_passphrase.passphrase.is_some()
-    {
+    let trust = match args.ca_passphrase.given() {
         true => {
             let service = qyzmet_ca::Service {
                 store: store.clone(),
