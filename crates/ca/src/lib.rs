@@ -86,8 +86,9 @@ impl Authorities {
     }
 }
 
-/// The TSA's policy (RFC 3161 §2.4.2 requires one): the value KalkanCrypt's constants give for the NCA's
-/// TSA policy (`1.2.398.3.3.2.6.1`), so that clients configured for the NCA accept ours.
+/// The TSA's policy (RFC 3161 §2.4.2 requires one): `1.2.398.3.3.2.6.1`, the policy the NCA's TSA
+/// (tsp.pki.gov.kz) stamps SHA-256 imprints under in public verification reports (`.2` and `.4` are its
+/// GOST policies), so that clients configured for the NCA accept ours.
 pub const TSA_POLICY: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.2.398.3.3.2.6.1");
 
