@@ -155,6 +155,44 @@ async fn an_operator_initialises_issues_lists_and_revokes(store: &Store) {
         "openssl verify tls",
     );
 
+    // Input that names no CA, or the root for an end-entity certificate, is refused with exit 1.
+    let unknown_ca = with_store(
+        store,
+        &["pki", "crl", "--ca", "nobody", "--passphrase-file", &pass],
+    );
+    assert_eq!(
+        unknown_ca.status.code(),
+        Some(1),
+        "{}",
+        text(&unknown_ca.stderr)
+    );
+    assert!(
+        text(&unknown_ca.stderr).contains("ca: unknown certification authority"),
+        "{}",
+        text(&unknown_ca.stderr)
+    );
+    let from_root = with_store(
+        store,
+        &[
+            "pki",
+            "issue",
+            "--ca",
+            "root",
+            "--profile",
+            "tls",
+            "--csr",
+            &path(d, "tls.csr"),
+            "--passphrase-file",
+            &pass,
+        ],
+    );
+    assert_eq!(
+        from_root.status.code(),
+        Some(1),
+        "{}",
+        text(&from_root.stderr)
+    );
+
     let iin = "850515400011";
     let iin = (0..100)
         .map(|k| format!("8505154000{k:02}"))

@@ -215,6 +215,26 @@ async fn service(authority: &CaArgs) -> anyhow::Result<Service> {
     })
 }
 
+/// An operation the input made impossible (unknown CA, bad name, serial already revoked …) exits 1 with
+/// the message; a failure of the system stays an error (exit 3).
+fn refused(error: qyzmet_ca::CaError) -> anyhow::Result<Outcome> {
+    use qyzmet_ca::CaError;
+    use qyzmet_pki::PkiError;
+    match error {
+        CaError::Invalid(message)
+        | CaError::Store(qyzmet_store::StoreError::Invalid(message))
+        | CaError::Pki(PkiError::Rejected(message)) => {
+            eprintln!("error: {message}");
+            Ok(Outcome::Rejected)
+        }
+        e @ (CaError::AlreadyInitialised | CaError::NotInitialised) => {
+            eprintln!("error: {e}");
+            Ok(Outcome::Rejected)
+        }
+        e => Err(e.into()),
+    }
+}
+
 /// The CA service with its keys unlocked by the passphrase.
 async fn unlock(authority: &CaArgs) -> anyhow::Result<(Service, qyzmet_ca::Authorities)> {
     let passphrase = authority.passphrase.read()?;
@@ -249,11 +269,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
                     );
                     Ok(Outcome::Done)
                 }
-                Err(qyzmet_ca::CaError::AlreadyInitialised) => {
-                    eprintln!("error: the certification authorities are already initialised");
-                    Ok(Outcome::Rejected)
-                }
-                Err(e) => Err(e.into()),
+                Err(e) => refused(e),
             }
         }
         PkiCommand::Issue(args) => issue(*args).await,
@@ -284,11 +300,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
                     );
                     Ok(Outcome::Done)
                 }
-                Err(qyzmet_ca::CaError::Store(qyzmet_store::StoreError::Invalid(message))) => {
-                    eprintln!("error: {message}");
-                    Ok(Outcome::Rejected)
-                }
-                Err(e) => Err(e.into()),
+                Err(e) => refused(e),
             }
         }
         PkiCommand::List {
@@ -339,7 +351,10 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             authority,
         } => {
             let (service, authorities) = unlock(&authority).await?;
-            let record = service.publish_crl(&authorities, &ca, CLI_ACTOR).await?;
+            let record = match service.publish_crl(&authorities, &ca, CLI_ACTOR).await {
+                Ok(record) => record,
+                Err(e) => return refused(e),
+            };
             write_output(output.as_deref(), &record.crl_der)?;
             eprintln!(
                 "CRL #{} of {ca}, next update {}",
@@ -407,9 +422,13 @@ async fn issue(args: IssueArgs) -> anyhow::Result<Outcome> {
             profile,
             not_before: Timestamp::now(),
         };
-        let certificate = service
+        let certificate = match service
             .issue(&authorities, &args.ca, &issue, CLI_ACTOR)
-            .await?;
+            .await
+        {
+            Ok(certificate) => certificate,
+            Err(e) => return refused(e),
+        };
         write_output(
             args.output.as_deref(),
             certificate.to_pem(der::pem::LineEnding::LF)?.as_bytes(),
@@ -457,14 +476,7 @@ async fn issue(args: IssueArgs) -> anyhow::Result<Outcome> {
         .await
     {
         Ok(store) => store,
-        Err(
-            qyzmet_ca::CaError::Pki(qyzmet_pki::PkiError::Rejected(message))
-            | qyzmet_ca::CaError::Invalid(message),
-        ) => {
-            eprintln!("error: {message}");
-            return Ok(Outcome::Rejected);
-        }
-        Err(e) => return Err(e.into()),
+        Err(e) => return refused(e),
     };
     let p12 = store.to_pkcs12(&password, &iin.to_string())?;
     write_file(p12_out, &p12)?;
