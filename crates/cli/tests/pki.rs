@@ -294,62 +294,10 @@ async fn an_operator_initialises_issues_lists_and_revokes(store: &Store) {
         "openssl pkcs12 -export",
     );
     std::fs::write(d.join("theirs.pass"), "theirs").unwrap();
-    ok(
-        &qyzmet(&[
-            "sign",
-            "--p12",
-            &path(d, "theirs.p12"),
-            "--password-file",
-            &path(d, "theirs.pass"),
-            "-o",
-            &path(d, "theirs.p7s"),
-            &path(d, "doc.txt"),
-        ]),
-        "sign with OpenSSL's PKCS#12",
-    );
-    ok(
-        &openssl(&[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            &path(d, "theirs.p7s"),
-            "-CAfile",
-            &path(d, "root.pem"),
-            "-out",
-            &path(d, "theirs.out"),
-        ]),
-        "openssl verifies it",
-    );
-    let sign = [
-        "sign",
-        "--p12",
-        &path(d, "signer.p12"),
-        "--password-file",
-        &path(d, "p12pass"),
-        "-o",
-        &path(d, "doc.p7s"),
-        &path(d, "doc.txt"),
-    ];
-    ok(&qyzmet(&sign), "sign");
-    ok(
-        &openssl(&[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            &path(d, "doc.p7s"),
-            "-CAfile",
-            &path(d, "root.pem"),
-            "-out",
-            &path(d, "out.txt"),
-        ]),
-        "openssl cms -verify",
-    );
+    sign(d, "theirs.p12", "theirs.pass", "theirs.p7s", "doc.txt");
+    openssl_verifies(d, "theirs.p7s", "openssl verifies it");
+    sign(d, "signer.p12", "p12pass", "doc.p7s", "doc.txt");
+    openssl_verifies(d, "doc.p7s", "openssl cms -verify");
 
     let crls = |d: &Path| {
         for ca in ["root", "nca"] {
@@ -458,6 +406,40 @@ async fn an_operator_initialises_issues_lists_and_revokes(store: &Store) {
         &["pki", "list", "--status", "revoked", "--json"],
     ));
     assert_eq!(revoked_list.as_array().unwrap().len(), 1);
+}
+
+/// OpenSSL verifies the attached CMS `signature` (in `d`) against `d/root.pem`.
+fn openssl_verifies(d: &Path, signature: &str, what: &str) {
+    let (input, output) = (path(d, signature), path(d, &format!("{signature}.out")));
+    let args = [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        &input,
+        "-CAfile",
+        &path(d, "root.pem"),
+        "-out",
+        &output,
+    ];
+    ok(&openssl(&args), what);
+}
+
+/// `qyzmet sign` of `d/document` with a PKCS#12 and its password file into `d/signature`.
+fn sign(d: &Path, p12: &str, password: &str, signature: &str, document: &str) {
+    let args = [
+        "sign",
+        "--p12",
+        &path(d, p12),
+        "--password-file",
+        &path(d, password),
+        "-o",
+        &path(d, signature),
+        &path(d, document),
+    ];
+    ok(&qyzmet(&args), &format!("sign with {p12}"));
 }
 
 /// A running demo: its URL and the process.
