@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::registry::RegistryCommand,
     },
+    /// Regulations as data: check the service files, print their schema.
+    Regulation {
+        #[command(subcommand)]
+        command: commands::regulation::RegulationCommand,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
             Command::Calendar { command } => commands::calendar::run(command).await,
             Command::Registry { command } => commands::registry::run(command).await,
             Command::Audit { command } => commands::audit::run(command).await,
+            Command::Regulation { command } => commands::regulation::run(command),
             Command::Bench { command } => commands::bench::run(command).await,
             Command::Pki { command } => commands::pki::run(*command).await,
             // The verifier may fetch CRLs and OCSP answers with a blocking client.

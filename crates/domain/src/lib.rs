@@ -6,4 +6,5 @@ pub mod calendar;
 pub mod directory;
 pub mod ids;
 pub mod registry;
+pub mod regulation;
 pub mod validation;

@@ -7,6 +7,7 @@ pub mod demo_pki;
 pub mod id;
 pub mod pki;
 pub mod registry;
+pub mod regulation;
 pub mod run;
 pub mod sign;
 

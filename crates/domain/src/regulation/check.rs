@@ -1,0 +1,350 @@
+//! `regulation check`: every rule a regulation file breaks, each naming the file, the element and the rule.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+
+use super::{FIELD_TYPES, Field, Regulation, Step, Text, UnitKind};
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// Path of the element, e.g. `channels[psc].steps[P9].next`.
+    pub element: String,
+    /// Stable rule key, e.g. `step.next.unknown`.
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {} [rule {}]",
+            self.file, self.element, self.message, self.rule
+        )
+    }
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(
+        &mut self,
+        element: impl Into<String>,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            element: element.into(),
+            rule,
+            message: message.into(),
+        });
+    }
+
+    fn text(&mut self, element: &str, text: &Text) {
+        for (language, value) in [("kk", &text.kk), ("ru", &text.ru)] {
+            if value.trim().is_empty() {
+                self.report(
+                    format!("{element}.{language}"),
+                    "label.language.missing",
+                    format!("the label has no {language} text"),
+                );
+            }
+        }
+    }
+}
+
+/// Parses a regulation file and checks it; `Ok` only when no rule is broken.
+pub fn check(file: &str, text: &str) -> Result<Regulation, Vec<Problem>> {
+    let regulation: Regulation = match toml::from_str(text) {
+        Ok(regulation) => regulation,
+        Err(e) => {
+            let element = e
+                .span()
+                .map(|span| {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("line {line}")
+                })
+                .unwrap_or_else(|| "document".to_owned());
+            return Err(vec![Problem {
+                file: file.to_owned(),
+                element,
+                rule: "toml.syntax",
+                message: e.message().to_owned(),
+            }]);
+        }
+    };
+    let mut checker = Checker {
+        file,
+        problems: Vec::new(),
+    };
+    check_regulation(&mut checker, &regulation);
+    if checker.problems.is_empty() {
+        Ok(regulation)
+    } else {
+        Err(checker.problems)
+    }
+}
+
+fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
+    c.text("name", &r.name);
+    if !matches!(r.automation.as_str(), "full" | "partial" | "none") {
+        c.report(
+            "automation",
+            "automation.unknown",
+            format!("{:?} is not full, partial or none", r.automation),
+        );
+    }
+    if r.providers.is_empty() {
+        c.report(
+            "providers",
+            "providers.empty",
+            "a service needs at least one provider",
+        );
+    }
+    if r.recipients.is_empty() {
+        c.report(
+            "recipients",
+            "recipients.empty",
+            "a service needs at least one kind of recipient",
+        );
+    }
+    let units: HashMap<&str, UnitKind> =
+        r.units.iter().map(|u| (u.code.as_str(), u.kind)).collect();
+    for (i, unit) in r.units.iter().enumerate() {
+        c.text(&format!("units[{}].label", unit.code), &unit.label);
+        if r.units[..i].iter().any(|u| u.code == unit.code) {
+            c.report(
+                format!("units[{}]", unit.code),
+                "unit.code.duplicate",
+                "two units have this code",
+            );
+        }
+    }
+    if r.channels.is_empty() {
+        c.report(
+            "channels",
+            "channels.empty",
+            "a service needs at least one channel",
+        );
+    }
+    for (i, channel) in r.channels.iter().enumerate() {
+        let at = format!("channels[{}]", channel.code);
+        if !matches!(channel.code.as_str(), "portal" | "psc" | "provider") {
+            c.report(
+                &at,
+                "channel.code.unknown",
+                format!("{:?} is not portal, psc or provider", channel.code),
+            );
+        }
+        if r.channels[..i]
+            .iter()
+            .any(|other| other.code == channel.code)
+        {
+            c.report(&at, "channel.code.duplicate", "two channels have this code");
+        }
+        c.text(&format!("{at}.label"), &channel.label);
+        for (j, document) in channel.documents.iter().enumerate() {
+            c.text(&format!("{at}.documents[{j}].label"), &document.label);
+        }
+        check_steps(c, &at, &channel.steps, &units);
+    }
+    for field in &r.form {
+        check_field(c, "form", field);
+    }
+    for output in &r.outputs {
+        let at = format!("outputs[{}]", output.code);
+        c.text(&format!("{at}.label"), &output.label);
+        for signer in &output.signed_by {
+            if !units.contains_key(signer.as_str()) {
+                c.report(
+                    format!("{at}.signed_by"),
+                    "output.signer.unknown",
+                    format!("no unit {signer:?}"),
+                );
+            }
+        }
+        for field in &output.fields {
+            check_field(c, &at, field);
+        }
+    }
+    let statuses: BTreeSet<&str> = r.statuses.iter().map(|s| s.code.as_str()).collect();
+    for status in &r.statuses {
+        c.text(&format!("statuses[{}].label", status.code), &status.label);
+    }
+    for channel in &r.channels {
+        for step in &channel.steps {
+            if let Some(status) = &step.status
+                && !statuses.contains(status.as_str())
+            {
+                c.report(
+                    format!("channels[{}].steps[{}].status", channel.code, step.id),
+                    "step.status.unknown",
+                    format!("no status {status:?} among the regulation's statuses"),
+                );
+            }
+        }
+    }
+    for (i, ground) in r.refusal_grounds.iter().enumerate() {
+        c.text(&format!("refusal_grounds[{i}]"), ground);
+    }
+    for (i, question) in r.questionnaire.iter().enumerate() {
+        c.text(&format!("questionnaire[{i}].label"), &question.label);
+        for (j, answer) in question.answers.iter().enumerate() {
+            c.text(&format!("questionnaire[{i}].answers[{j}]"), answer);
+        }
+    }
+}
+
+fn check_field(c: &mut Checker<'_>, parent: &str, field: &Field) {
+    let at = format!("{parent}.fields[{}]", field.code);
+    c.text(&format!("{at}.label"), &field.label);
+    if !FIELD_TYPES.contains(&field.field_type.as_str()) {
+        c.report(
+            format!("{at}.type"),
+            "field.type.unknown",
+            format!(
+                "{:?} is not one of {}",
+                field.field_type,
+                FIELD_TYPES.join(", ")
+            ),
+        );
+    }
+    if field.field_type == "choice" && field.choices.is_empty() {
+        c.report(
+            format!("{at}.choices"),
+            "field.choices.missing",
+            "a choice field needs its choices",
+        );
+    }
+}
+
+fn check_steps(c: &mut Checker<'_>, at: &str, steps: &[Step], units: &HashMap<&str, UnitKind>) {
+    if steps.is_empty() {
+        c.report(
+            format!("{at}.steps"),
+            "steps.empty",
+            "a channel needs at least one step",
+        );
+        return;
+    }
+    let ids: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    for (i, step) in steps.iter().enumerate() {
+        let here = format!("{at}.steps[{}]", step.id);
+        if steps[..i].iter().any(|s| s.id == step.id) {
+            c.report(&here, "step.id.duplicate", "two steps have this id");
+        }
+        c.text(&format!("{here}.label"), &step.label);
+        let unit = units.get(step.unit.as_str()).copied();
+        if step.kind != "end" && unit.is_none() {
+            c.report(
+                format!("{here}.unit"),
+                "step.unit.unknown",
+                format!("no unit {:?} in the regulation", step.unit),
+            );
+        }
+        let target = |field: &str, next: &str, c: &mut Checker<'_>| {
+            if !ids.contains_key(next) {
+                c.report(
+                    format!("{here}.{field}"),
+                    "step.next.unknown",
+                    format!("no step {next:?} in this channel"),
+                );
+            }
+        };
+        match step.kind.as_str() {
+            "action" => {
+                match &step.next {
+                    Some(next) => target("next", next, c),
+                    None => c.report(
+                        format!("{here}.next"),
+                        "step.next.missing",
+                        "an action must say which step follows (or lead to an end)",
+                    ),
+                }
+                // The applicant's own steps have no provider time limit; every other action has one.
+                if step.time_limit.is_none() && unit != Some(UnitKind::Applicant) {
+                    c.report(
+                        format!("{here}.time_limit"),
+                        "action.time_limit.missing",
+                        "an action of the provider needs a time limit",
+                    );
+                }
+            }
+            "condition" => {
+                match &step.next {
+                    Some(next) => target("next", next, c),
+                    None => c.report(
+                        format!("{here}.next"),
+                        "step.next.missing",
+                        "a condition needs the step that follows when it holds",
+                    ),
+                }
+                match &step.on_failure {
+                    Some(branch) => {
+                        target("on_failure.next", &branch.next, c);
+                        c.text(&format!("{here}.on_failure.message"), &branch.message);
+                    }
+                    None => c.report(
+                        format!("{here}.on_failure"),
+                        "condition.failure_branch.missing",
+                        "a condition needs a failure branch with its message",
+                    ),
+                }
+            }
+            "end" => {
+                if step.outcome.is_none() {
+                    c.report(
+                        format!("{here}.outcome"),
+                        "end.outcome.missing",
+                        "an end says whether the service was given (result) or refused (refusal)",
+                    );
+                }
+                if step.next.is_some() || step.on_failure.is_some() {
+                    c.report(&here, "end.next.present", "an end has no next step");
+                }
+            }
+            other => c.report(
+                format!("{here}.kind"),
+                "step.kind.unknown",
+                format!("{other:?} is not action, condition or end"),
+            ),
+        }
+    }
+    // Every step must be reachable from the first.
+    let mut seen = vec![false; steps.len()];
+    let mut queue = VecDeque::from([0usize]);
+    while let Some(i) = queue.pop_front() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        let step = &steps[i];
+        for next in step
+            .next
+            .iter()
+            .chain(step.on_failure.iter().map(|b| &b.next))
+        {
+            if let Some(&j) = ids.get(next.as_str()) {
+                queue.push_back(j);
+            }
+        }
+    }
+    for (step, reached) in steps.iter().zip(seen) {
+        if !reached {
+            c.report(
+                format!("{at}.steps[{}]", step.id),
+                "step.unreachable",
+                "no path from the first step leads here",
+            );
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Regulations as data (issue 4): a state service is a file, not code. This module is the format — what a
+//! regulation (регламент) or standard of the seeds says about a service — and [`check`], which names every
+//! rule a file breaks. The engine that runs a regulation lives elsewhere and knows no service by name.
+//!
+//! Every element may carry `source = "004 §7.14"`, the seed clause it comes from, and `decision`, the
+//! reason for a choice where the seed is ambiguous (with the clause it concerns).
+
+mod check;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use check::{Problem, check};
+
+/// A label in the languages of the platform: Kazakh and Russian are required, English optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    #[serde(default)]
+    pub kk: String,
+    #[serde(default)]
+    pub ru: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+/// How a time limit is counted (seed terms are in minutes of working time, calendar or working days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    Minutes,
+    WorkingMinutes,
+    Hours,
+    CalendarDays,
+    WorkingDays,
+    Months,
+}
+
+/// A time limit: "not more than 15 minutes", "15 calendar days", "not less than 5 minutes" [sic].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub amount: u32,
+    pub unit: TimeUnit,
+    /// The seed says "not less than" instead of "not more than" (a floor, not a ceiling).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_least: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A term with the extensions the regulation allows: "15 days, up to 30, exceptionally up to 6 months".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    pub base: Limit,
+    /// Longer terms the provider may take, each with its condition, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// The whole term after the extension (not the addition).
+    pub up_to: Limit,
+    pub condition: Text,
+}
+
+/// Who a service is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    Individual,
+    LegalEntity,
+    Representative,
+}
+
+/// A structural-functional unit (СФЕ / ҚФБ) or an information system taking part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub code: String,
+    pub label: Text,
+    pub kind: UnitKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// The applicant (their steps carry no provider time limit).
+    Applicant,
+    /// People of an organisation: a role acts.
+    Staff,
+    /// An information system or gateway: the engine acts.
+    System,
+}
+
+/// One numbered step of a channel's process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique in the channel, e.g. `P3` or `C1`.
+    pub id: String,
+    /// `action`, `condition` or `end`; checked by [`check`] so that an unknown kind is named.
+    pub kind: String,
+    #[serde(default)]
+    pub unit: String,
+    pub label: Text,
+    /// What the step produces (the action tables' "completion form").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit: Option<Term>,
+    /// The next step (for an action, and the success branch of a condition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Where a condition goes when it fails, with the message the person sees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<Branch>,
+    /// For an end: whether the service was given or refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The status the applicant sees once the step is done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    pub next: String,
+    pub message: Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Result,
+    Refusal,
+}
+
+/// How the applicant reaches the service: the portal, a public service centre, the provider directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// `portal`, `psc` or `provider`.
+    pub code: String,
+    pub label: Text,
+    /// Documents the applicant brings or attaches on this channel.
+    #[serde(default)]
+    pub documents: Vec<Document>,
+    /// The first step is where an application starts.
+    pub steps: Vec<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub label: Text,
+    /// Recipients it is required of; empty: of every recipient.
+    #[serde(default)]
+    pub recipients: Vec<Recipient>,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A field of the application form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub code: String,
+    pub label: Text,
+    /// `text`, `long_text`, `date`, `iin`, `bin`, `phone`, `email`, `number`, `choice`, `attachment`.
+    #[serde(rename = "type")]
+    pub field_type: String,
+    #[serde(default)]
+    pub required: bool,
+    /// Filled from a state registry and shown read-only (e.g. `person.surname`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_registry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The kinds a form field may have.
+pub const FIELD_TYPES: [&str; 10] = [
+    "text",
+    "long_text",
+    "date",
+    "iin",
+    "bin",
+    "phone",
+    "email",
+    "number",
+    "choice",
+    "attachment",
+];
+
+/// An output document and who signs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    pub code: String,
+    pub label: Text,
+    /// Units whose authorised person signs it.
+    #[serde(default)]
+    pub signed_by: Vec<String>,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A status the applicant sees, with its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Status {
+    pub code: String,
+    pub label: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A question of the quality questionnaire with its answer options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub label: Text,
+    pub answers: Vec<Text>,
+}
+
+/// What a service is: its identity, terms, participants, channels, forms and outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Regulation {
+    /// Stable code, also the file name: `archival-reference-regional`.
+    pub code: String,
+    pub name: Text,
+    pub source: String,
+    /// Directory codes of the organisations that provide it, or the kind of organisation (`archive`).
+    pub providers: Vec<String>,
+    pub recipients: Vec<Recipient>,
+    /// `full`, `partial` or `none` (the seeds' automation levels).
+    pub automation: String,
+    /// The fee in tenge, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<u32>,
+    /// The whole term of the service.
+    pub term: Term,
+    pub units: Vec<Unit>,
+    pub channels: Vec<Channel>,
+    #[serde(default)]
+    pub form: Vec<Field>,
+    #[serde(default)]
+    pub outputs: Vec<Output>,
+    #[serde(default)]
+    pub statuses: Vec<Status>,
+    #[serde(default)]
+    pub refusal_grounds: Vec<Text>,
+    #[serde(default)]
+    pub questionnaire: Vec<Question>,
+    /// Decisions where the seed is ambiguous: the clause and what we chose.
+    #[serde(default)]
+    pub decisions: Vec<String>,
+}
+
+impl Regulation {
+    pub fn channel(&self, code: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.code == code)
+    }
+
+    /// The JSON Schema of the format, for editors (`regulations/schema.json`).
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Regulation)).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+use super::*;
+
+/// The regulations shipped with the platform (compiled in: the domain does no I/O).
+const ARCHIVAL_REFERENCE: &str =
+    include_str!("../../../../regulations/archival-reference-regional.toml");
+
+fn problems(text: &str) -> Vec<Problem> {
+    check("test.toml", text).err().unwrap_or_default()
+}
+
+fn rules(text: &str) -> Vec<&'static str> {
+    problems(text).iter().map(|p| p.rule).collect()
+}
+
+#[test]
+fn the_shipped_regulation_passes_its_check() {
+    let regulation =
+        check("archival-reference-regional.toml", ARCHIVAL_REFERENCE).unwrap_or_else(|problems| {
+            panic!(
+                "{}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+    assert_eq!(regulation.code, "archival-reference-regional");
+}
+
+#[test]
+fn archival_reference_numbers_are_the_seeds() {
+    let r = check("f", ARCHIVAL_REFERENCE).unwrap();
+    // 004 §7.14, §8.13: fifteen calendar days; Annex 3: up to 30, exceptionally up to 6 months.
+    assert_eq!(
+        (r.term.base.amount, r.term.base.unit),
+        (15, TimeUnit::CalendarDays)
+    );
+    let extensions: Vec<_> = r
+        .term
+        .extensions
+        .iter()
+        .map(|e| (e.up_to.amount, e.up_to.unit))
+        .collect();
+    assert_eq!(
+        extensions,
+        [(30, TimeUnit::CalendarDays), (6, TimeUnit::Months)]
+    );
+    let portal = r.channel("portal").unwrap();
+    let step = |id: &str| portal.steps.iter().find(|s| s.id == id).unwrap();
+    let processing = step("P10").time_limit.as_ref().unwrap();
+    assert_eq!(
+        (processing.base.amount, processing.base.unit),
+        (15, TimeUnit::CalendarDays)
+    );
+    // Every information-system action of Annex 3 Table 3: not more than 5 minutes.
+    for id in ["P1", "P4", "P6", "C1", "P9", "A3", "P12", "R1"] {
+        let limit = &step(id).time_limit.as_ref().unwrap().base;
+        assert_eq!(
+            (limit.amount, limit.unit, limit.at_least),
+            (5, TimeUnit::Minutes, false),
+            "{id}"
+        );
+    }
+    // Annex 6: the text fields obey seed 000's 255 characters; Annex 5: two questions of three answers.
+    assert!(
+        r.form
+            .iter()
+            .filter(|f| f.field_type == "text")
+            .all(|f| f.max_length == Some(255))
+    );
+    assert_eq!(
+        r.questionnaire
+            .iter()
+            .map(|q| q.answers.len())
+            .collect::<Vec<_>>(),
+        [3, 3]
+    );
+    // Refusals end the process with a message; both outcomes are reachable.
+    let outcomes: Vec<_> = portal.steps.iter().filter_map(|s| s.outcome).collect();
+    assert!(outcomes.contains(&Outcome::Result) && outcomes.contains(&Outcome::Refusal));
+}
+
+#[test]
+fn each_rule_is_named_with_the_element() {
+    let broken = ARCHIVAL_REFERENCE.replacen("next = \"P12\"", "next = \"P99\"", 1);
+    let found = problems(&broken);
+    let unknown = found
+        .iter()
+        .find(|p| p.rule == "step.next.unknown")
+        .expect("unknown next is reported");
+    assert_eq!(unknown.element, "channels[portal].steps[P11].next");
+    assert!(
+        unknown
+            .to_string()
+            .starts_with("test.toml: channels[portal].steps[P11].next: no step \"P99\"")
+    );
+    // P12 and what follows it are now unreachable.
+    assert!(
+        found
+            .iter()
+            .any(|p| p.rule == "step.unreachable" && p.element == "channels[portal].steps[P12]")
+    );
+
+    let no_failure = ARCHIVAL_REFERENCE.replacen(
+        "on_failure = { next = \"P2\"",
+        "on_failure_removed = { next = \"P2\"",
+        1,
+    );
+    // An unknown key is a syntax-level error naming the line.
+    let syntax = problems(&no_failure);
+    assert_eq!(syntax[0].rule, "toml.syntax");
+    assert!(syntax[0].element.starts_with("line "), "{syntax:?}");
+
+    let text = ARCHIVAL_REFERENCE.replacen(
+        "next = \"P3\"\non_failure = { next = \"P2\", message = { kk = \"Тұтынушының деректеріндегі қателерге байланысты қызмет көрсетуден бас тартылды\", ru = \"Отказ в услуге в связи с ошибками в данных потребителя\", en = \"Refused: errors in the applicant's data\" } }\n",
+        "next = \"P3\"\n",
+        1,
+    );
+    assert!(
+        rules(&text).contains(&"condition.failure_branch.missing"),
+        "{:?}",
+        rules(&text)
+    );
+
+    let text = ARCHIVAL_REFERENCE.replacen(
+        "time_limit = { base = { amount = 5, unit = \"minutes\", source = \"004 Annex 3 T3.1 #2\" } }\n",
+        "",
+        1,
+    );
+    let found = problems(&text);
+    assert!(
+        found.iter().any(|p| p.rule == "action.time_limit.missing"
+            && p.element == "channels[portal].steps[P9].time_limit"),
+        "{found:?}"
+    );
+
+    let text = ARCHIVAL_REFERENCE.replacen("type = \"date\"", "type = \"datetime\"", 1);
+    assert!(rules(&text).contains(&"field.type.unknown"));
+
+    let text = ARCHIVAL_REFERENCE.replacen("kk = \"Мұрағаттық анықтамалар беру\"", "kk = \"\"", 1);
+    let found = problems(&text);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.rule == "label.language.missing" && p.element == "name.kk"),
+        "{found:?}"
+    );
+
+    let text = ARCHIVAL_REFERENCE.replacen("unit = \"gateway\"", "unit = \"courier\"", 1);
+    assert!(rules(&text).contains(&"step.unit.unknown"));
+
+    let text = ARCHIVAL_REFERENCE.replacen("status = \"completed\"", "status = \"done\"", 1);
+    assert!(rules(&text).contains(&"step.status.unknown"));
+}
+
+#[test]
+fn the_schema_describes_the_format() {
+    let schema = Regulation::json_schema();
+    let properties = &schema["properties"];
+    for key in [
+        "code", "name", "term", "units", "channels", "form", "outputs", "statuses",
+    ] {
+        assert!(properties.get(key).is_some(), "schema lacks {key}");
+    }
+}
