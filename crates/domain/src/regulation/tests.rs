@@ -82,6 +82,52 @@ fn archival_reference_numbers_are_the_seeds() {
 }
 
 #[test]
+fn every_channel_of_seed_004_has_its_counter_and_processing_terms() {
+    let r = check("f", ARCHIVAL_REFERENCE).unwrap();
+    assert_eq!(
+        r.channels
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect::<Vec<_>>(),
+        ["portal", "psc", "provider"]
+    );
+    for channel in &r.channels {
+        let step = |id: &str| channel.steps.iter().find(|s| s.id == id).unwrap();
+        // Intake at a counter: not more than 15 minutes (Annex 3 T1.1 #1, T2.1 #1).
+        if channel.code != "portal" {
+            let intake = &step("P1").time_limit.as_ref().unwrap().base;
+            assert_eq!(
+                (intake.amount, intake.unit),
+                (15, TimeUnit::Minutes),
+                "{}",
+                channel.code
+            );
+        }
+        // Processing at the archive: 15 calendar days, extensible to 30 and 6 months (§6.14, §7.14, §8.13).
+        let processing = channel
+            .steps
+            .iter()
+            .find(|s| s.status.as_deref() == Some("in_progress"))
+            .and_then(|s| s.time_limit.as_ref())
+            .unwrap();
+        assert_eq!(
+            (processing.base.amount, processing.base.unit),
+            (15, TimeUnit::CalendarDays),
+            "{}",
+            channel.code
+        );
+        assert_eq!(processing.extensions.len(), 2, "{}", channel.code);
+        // Both outcomes exist on every channel, and every refusal is reached through a message.
+        let outcomes: Vec<_> = channel.steps.iter().filter_map(|s| s.outcome).collect();
+        assert!(
+            outcomes.contains(&Outcome::Result) && outcomes.contains(&Outcome::Refusal),
+            "{}",
+            channel.code
+        );
+    }
+}
+
+#[test]
 fn each_rule_is_named_with_the_element() {
     let broken = ARCHIVAL_REFERENCE.replacen("next = \"P12\"", "next = \"P99\"", 1);
     let found = problems(&broken);
