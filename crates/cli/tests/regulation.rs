@@ -55,3 +55,79 @@ fn a_broken_file_is_reported_with_file_element_and_rule() {
     ]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// Every channel of every shipped regulation exports to BPMN 2.0 that bpmn-moddle parses without a
+/// warning (issue 4). Needs Node.js and `npm ci --prefix tools/bpmn-check`; `.ci/run` provides both and
+/// sets QYZMET_REQUIRE_BPMN_CHECK=1 so that their absence fails instead of skipping.
+#[test]
+fn every_channel_exports_bpmn_that_bpmn_moddle_reads_without_warnings() {
+    let tool = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/bpmn-check");
+    let ready = tool.join("node_modules/bpmn-moddle").is_dir()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ready {
+        assert!(
+            std::env::var("QYZMET_REQUIRE_BPMN_CHECK").as_deref() != Ok("1"),
+            "QYZMET_REQUIRE_BPMN_CHECK=1 but node or tools/bpmn-check/node_modules is missing"
+        );
+        eprintln!(
+            "note: node or bpmn-moddle missing; skipping the BPMN check (run npm ci --prefix tools/bpmn-check)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut exported = Vec::new();
+    for entry in std::fs::read_dir(regulations()).expect("regulations/") {
+        let file = entry.expect("entry").path();
+        if file.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read");
+        let regulation =
+            qyzmet_domain::regulation::check("f", &text).expect("a shipped regulation passes");
+        for channel in &regulation.channels {
+            for lang in ["kk", "ru"] {
+                let out = qyzmet(&[
+                    "regulation",
+                    "bpmn",
+                    file.to_str().expect("UTF-8"),
+                    "--channel",
+                    &channel.code,
+                    "--lang",
+                    lang,
+                ]);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let path = dir
+                    .path()
+                    .join(format!("{}-{}-{lang}.bpmn", regulation.code, channel.code));
+                std::fs::write(&path, &out.stdout).expect("write");
+                exported.push(path);
+            }
+        }
+    }
+    assert!(!exported.is_empty());
+    let out = Command::new("node")
+        .arg(tool.join("check.mjs"))
+        .args(&exported)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "bpmn-moddle:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        report.matches(", 0 warnings").count(),
+        exported.len(),
+        "{report}"
+    );
+}

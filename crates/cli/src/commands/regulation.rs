@@ -17,11 +17,59 @@ pub enum RegulationCommand {
     },
     /// Print the JSON Schema of the regulation format (what `regulations/schema.json` holds).
     Schema,
+    /// Export one channel of a regulation as BPMN 2.0 XML (lanes per unit, timers for time limits).
+    Bpmn {
+        file: PathBuf,
+        /// portal, psc or provider.
+        #[arg(long)]
+        channel: String,
+        /// Language of the labels: kk, ru or en.
+        #[arg(long, default_value = "kk", value_parser = ["kk", "ru", "en"])]
+        lang: String,
+    },
 }
 
 pub fn run(command: RegulationCommand) -> anyhow::Result<Outcome> {
     match command {
         RegulationCommand::Check { path } => check_path(&path),
+        RegulationCommand::Bpmn {
+            file,
+            channel,
+            lang,
+        } => {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", file.display());
+                    return Ok(Outcome::Usage);
+                }
+            };
+            let regulation = match check(&file.display().to_string(), &text) {
+                Ok(regulation) => regulation,
+                Err(problems) => {
+                    problems.iter().for_each(|p| eprintln!("{p}"));
+                    return Ok(Outcome::Rejected);
+                }
+            };
+            let Some(found) = regulation.channel(&channel) else {
+                let known: Vec<_> = regulation
+                    .channels
+                    .iter()
+                    .map(|c| c.code.as_str())
+                    .collect();
+                eprintln!(
+                    "error: --channel: {channel:?} is not a channel of {} ({})",
+                    regulation.code,
+                    known.join(", ")
+                );
+                return Ok(Outcome::Rejected);
+            };
+            print!(
+                "{}",
+                qyzmet_domain::regulation::bpmn(&regulation, found, &lang)
+            );
+            Ok(Outcome::Done)
+        }
         RegulationCommand::Schema => {
             println!(
                 "{}",

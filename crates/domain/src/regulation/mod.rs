@@ -5,11 +5,13 @@
 //! Every element may carry `source = "004 §7.14"`, the seed clause it comes from, and `decision`, the
 //! reason for a choice where the seed is ambiguous (with the clause it concerns).
 
+mod bpmn;
 mod check;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use bpmn::bpmn;
 pub use check::{Problem, check};
 
 /// A label in the languages of the platform: Kazakh and Russian are required, English optional.

@@ -210,3 +210,38 @@ fn the_schema_describes_the_format() {
         assert!(properties.get(key).is_some(), "schema lacks {key}");
     }
 }
+
+#[test]
+fn the_portal_channel_exports_to_bpmn_with_its_gateways_ends_and_timers() {
+    let r = check("f", ARCHIVAL_REFERENCE).unwrap();
+    let portal = r.channel("portal").unwrap();
+    let xml = bpmn(&r, portal, "ru");
+    let count = |needle: &str| xml.matches(needle).count();
+    let conditions = portal
+        .steps
+        .iter()
+        .filter(|s| s.kind == "condition")
+        .count();
+    let ends = portal.steps.iter().filter(|s| s.kind == "end").count();
+    let timed_actions = portal
+        .steps
+        .iter()
+        .filter(|s| s.kind == "action" && s.time_limit.is_some())
+        .count();
+    assert_eq!(count("<bpmn:exclusiveGateway "), conditions);
+    assert_eq!(count("<bpmn:endEvent "), ends);
+    assert_eq!(count("<bpmn:boundaryEvent "), timed_actions);
+    assert_eq!(
+        count("<bpmn:timeDuration>P15D</bpmn:timeDuration>"),
+        1,
+        "the archive's 15 calendar days"
+    );
+    // Every node has a shape and every flow an edge (diagram interchange for bpmn-js).
+    assert_eq!(count("<bpmn:sequenceFlow "), count("<bpmndi:BPMNEdge "));
+    // Failure flows carry the message the applicant sees; text is escaped.
+    assert!(xml.contains(
+        "name=\"Отказ в услуге в связи с неподтверждением подлинности ЭЦП потребителя\""
+    ));
+    assert!(xml.contains("&quot;") || !xml.contains("name=\"\"\""));
+    assert!(xml.contains("«электронного правительства»"));
+}
