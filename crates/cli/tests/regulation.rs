@@ -131,3 +131,25 @@ fn every_channel_exports_bpmn_that_bpmn_moddle_reads_without_warnings() {
         "{report}"
     );
 }
+
+/// A regulation's providers are organisations of the directory the demo loads.
+#[test]
+fn every_provider_is_in_the_directory() {
+    let directory = qyzmet_demo::directory();
+    for entry in std::fs::read_dir(regulations()).expect("regulations/") {
+        let file = entry.expect("entry").path();
+        if file.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let regulation =
+            qyzmet_domain::regulation::check("f", &std::fs::read_to_string(&file).expect("read"))
+                .expect("a shipped regulation passes");
+        for provider in &regulation.providers {
+            assert!(
+                directory.get(provider).is_some(),
+                "{}: provider {provider:?} is not in the directory",
+                file.display()
+            );
+        }
+    }
+}

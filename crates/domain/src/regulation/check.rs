@@ -149,6 +149,9 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
             c.report(&at, "channel.code.duplicate", "two channels have this code");
         }
         c.text(&format!("{at}.label"), &channel.label);
+        if let Some(only_for) = &channel.only_for {
+            c.text(&format!("{at}.only_for"), only_for);
+        }
         for (j, document) in channel.documents.iter().enumerate() {
             c.text(&format!("{at}.documents[{j}].label"), &document.label);
         }
@@ -189,6 +192,10 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
                 );
             }
         }
+    }
+    if let Some(complaints) = &r.complaints {
+        c.text("complaints.first", &complaints.first);
+        c.text("complaints.second", &complaints.second);
     }
     for (i, ground) in r.refusal_grounds.iter().enumerate() {
         c.text(&format!("refusal_grounds[{i}]"), ground);

@@ -160,8 +160,44 @@ pub struct Channel {
     /// Documents the applicant brings or attaches on this channel.
     #[serde(default)]
     pub documents: Vec<Document>,
+    /// The channel's own term where it differs from the service's (a repeat request on the portal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<Term>,
+    /// The longest permitted wait in the queue at a counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_wait: Option<Limit>,
+    /// The longest permitted service at the counter, per kind of recipient.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counter_time: Vec<CounterTime>,
+    /// When the channel is only for some applications (e.g. repeat requests), in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_for: Option<Text>,
     /// The first step is where an application starts.
     pub steps: Vec<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterTime {
+    /// Recipients this limit is for; empty: every recipient.
+    #[serde(default)]
+    pub recipients: Vec<Recipient>,
+    pub limit: Limit,
+}
+
+/// The complaint route (seed 003 §11: the provider's head within 5 working days, then the authorised
+/// body for the quality of state services within 15, then the court).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Complaints {
+    /// Who considers a complaint first (usually the head of the provider).
+    pub first: Text,
+    pub first_term: Limit,
+    /// Where an applicant who disagrees turns next.
+    pub second: Text,
+    pub second_term: Limit,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
@@ -278,6 +314,8 @@ pub struct Regulation {
     pub refusal_grounds: Vec<Text>,
     #[serde(default)]
     pub questionnaire: Vec<Question>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaints: Option<Complaints>,
     /// Decisions where the seed is ambiguous: the clause and what we chose.
     #[serde(default)]
     pub decisions: Vec<String>,

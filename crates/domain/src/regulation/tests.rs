@@ -245,3 +245,72 @@ fn the_portal_channel_exports_to_bpmn_with_its_gateways_ends_and_timers() {
     assert!(xml.contains("&quot;") || !xml.contains("name=\"\"\""));
     assert!(xml.contains("«электронного правительства»"));
 }
+
+const NCA_CERTIFICATES: &str = include_str!("../../../../regulations/nca-certificates.toml");
+
+#[test]
+fn nca_certificate_numbers_are_the_seeds() {
+    let r = check("nca-certificates.toml", NCA_CERTIFICATES).unwrap_or_else(|problems| {
+        panic!(
+            "{}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    // 003 Std-1 §4.1: 2 working days; §4.2: a repeat request on the portal, 1 working day.
+    assert_eq!(
+        (r.term.base.amount, r.term.base.unit),
+        (2, TimeUnit::WorkingDays)
+    );
+    let portal = r.channel("portal").unwrap();
+    let repeat = &portal.term.as_ref().unwrap().base;
+    assert_eq!((repeat.amount, repeat.unit), (1, TimeUnit::WorkingDays));
+    assert!(portal.only_for.is_some());
+    // Queue 20 minutes; counter 15 minutes for individuals, 20 for legal entities (§4.1 ¶3–¶4).
+    for code in ["provider", "psc"] {
+        let channel = r.channel(code).unwrap();
+        let queue = channel.queue_wait.as_ref().unwrap();
+        assert_eq!(
+            (queue.amount, queue.unit),
+            (20, TimeUnit::Minutes),
+            "{code}"
+        );
+        let counter: Vec<_> = channel
+            .counter_time
+            .iter()
+            .map(|c| (c.recipients.clone(), c.limit.amount))
+            .collect();
+        assert_eq!(
+            counter,
+            [
+                (vec![Recipient::Individual], 15),
+                (vec![Recipient::LegalEntity], 20)
+            ],
+            "{code}"
+        );
+        let issuing = channel
+            .steps
+            .iter()
+            .find(|s| s.status.as_deref() == Some("issued"))
+            .unwrap();
+        let limit = &issuing.time_limit.as_ref().unwrap().base;
+        assert_eq!(
+            (limit.amount, limit.unit),
+            (2, TimeUnit::WorkingDays),
+            "{code}"
+        );
+    }
+    // Complaints: the head of the provider in 5 working days, the quality body in 15 (§11).
+    let complaints = r.complaints.as_ref().unwrap();
+    assert_eq!(
+        (complaints.first_term.amount, complaints.first_term.unit),
+        (5, TimeUnit::WorkingDays)
+    );
+    assert_eq!(
+        (complaints.second_term.amount, complaints.second_term.unit),
+        (15, TimeUnit::WorkingDays)
+    );
+}
