@@ -69,6 +69,10 @@ pub struct Extension {
     /// The whole term after the extension (not the addition).
     pub up_to: Limit,
     pub condition: Text,
+    /// How soon after extending the applicant must be told, with the reasons (seed 003 Std-3 §4.2: a
+    /// reasoned letter within 3 working days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_within: Option<Limit>,
 }
 
 /// Who a service is for.

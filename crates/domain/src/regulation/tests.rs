@@ -314,3 +314,56 @@ fn nca_certificate_numbers_are_the_seeds() {
         (15, TimeUnit::WorkingDays)
     );
 }
+
+#[test]
+fn kkm_conclusion_and_accreditation_numbers_are_the_seeds() {
+    let kkm = check(
+        "kkm",
+        include_str!("../../../../regulations/kkm-conclusion.toml"),
+    )
+    .unwrap();
+    // 003 Std-2 §4: 30 calendar days; queue 15 minutes; service 15 minutes.
+    assert_eq!(
+        (kkm.term.base.amount, kkm.term.base.unit),
+        (30, TimeUnit::CalendarDays)
+    );
+    let office = kkm.channel("provider").unwrap();
+    assert_eq!(office.queue_wait.as_ref().map(|l| l.amount), Some(15));
+    assert_eq!(
+        office
+            .counter_time
+            .iter()
+            .map(|c| c.limit.amount)
+            .collect::<Vec<_>>(),
+        [15]
+    );
+
+    let ca = check(
+        "ca",
+        include_str!("../../../../regulations/ca-accreditation.toml"),
+    )
+    .unwrap();
+    // 003 Std-3 §4: 30 calendar days, + 30 for a second visit with a reasoned letter within 3 working days.
+    assert_eq!(
+        (ca.term.base.amount, ca.term.base.unit),
+        (30, TimeUnit::CalendarDays)
+    );
+    let extension = &ca.term.extensions[0];
+    assert_eq!(
+        (extension.up_to.amount, extension.up_to.unit),
+        (60, TimeUnit::CalendarDays)
+    );
+    let notice = extension.notice_within.as_ref().unwrap();
+    assert_eq!((notice.amount, notice.unit), (3, TimeUnit::WorkingDays));
+    let office = ca.channel("provider").unwrap();
+    assert_eq!(office.queue_wait.as_ref().map(|l| l.amount), Some(20));
+    assert_eq!(
+        office
+            .counter_time
+            .iter()
+            .map(|c| c.limit.amount)
+            .collect::<Vec<_>>(),
+        [20]
+    );
+    assert_eq!(ca.channels.len(), 1, "Std-3 §3: the provider's office only");
+}
