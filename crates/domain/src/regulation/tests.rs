@@ -367,3 +367,59 @@ fn kkm_conclusion_and_accreditation_numbers_are_the_seeds() {
     );
     assert_eq!(ca.channels.len(), 1, "Std-3 §3: the provider's office only");
 }
+
+#[test]
+fn deposit_and_state_register_numbers_are_the_seeds() {
+    let deposit = check(
+        "deposit",
+        include_str!("../../../../regulations/deposit.toml"),
+    )
+    .unwrap();
+    // 003 Std-4 §4: 20 working days; queue and service 20 minutes.
+    assert_eq!(
+        (deposit.term.base.amount, deposit.term.base.unit),
+        (20, TimeUnit::WorkingDays)
+    );
+    let register = check(
+        "register",
+        include_str!("../../../../regulations/state-register.toml"),
+    )
+    .unwrap();
+    // 003 Std-5 §4: 43 working days; four kinds of object (annexes 1–4).
+    assert_eq!(
+        (register.term.base.amount, register.term.base.unit),
+        (43, TimeUnit::WorkingDays)
+    );
+    let kinds = register
+        .form
+        .iter()
+        .find(|f| f.code == "object_type")
+        .unwrap();
+    assert_eq!(kinds.choices.len(), 4);
+    for r in [&deposit, &register] {
+        let office = r.channel("provider").unwrap();
+        assert_eq!(
+            office.queue_wait.as_ref().map(|l| l.amount),
+            Some(20),
+            "{}",
+            r.code
+        );
+        assert_eq!(
+            office
+                .counter_time
+                .iter()
+                .map(|c| c.limit.amount)
+                .collect::<Vec<_>>(),
+            [20],
+            "{}",
+            r.code
+        );
+        let complaints = r.complaints.as_ref().unwrap();
+        assert_eq!(
+            (complaints.first_term.amount, complaints.second_term.amount),
+            (5, 15),
+            "{}",
+            r.code
+        );
+    }
+}
