@@ -222,6 +222,13 @@ fn check_field(c: &mut Checker<'_>, parent: &str, field: &Field) {
             ),
         );
     }
+    if field.max_count == Some(0) {
+        c.report(
+            format!("{at}.max_count"),
+            "field.max_count.zero",
+            "a repeating field takes at least one value",
+        );
+    }
     if field.field_type == "choice" && field.choices.is_empty() {
         c.report(
             format!("{at}.choices"),

@@ -237,6 +237,9 @@ pub struct Field {
     pub max_length: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Text>,
+    /// A repeating field: how many values the form takes at most (seed 003 annex 9: six serial numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }

@@ -423,3 +423,28 @@ fn deposit_and_state_register_numbers_are_the_seeds() {
         );
     }
 }
+
+#[test]
+fn nca_revocation_takes_six_serial_numbers_within_two_working_days() {
+    let r = check(
+        "revocation",
+        include_str!("../../../../regulations/nca-certificate-revocation.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        (r.term.base.amount, r.term.base.unit),
+        (2, TimeUnit::WorkingDays)
+    );
+    let serials = r.form.iter().find(|f| f.code == "serial_numbers").unwrap();
+    assert_eq!(serials.max_count, Some(6), "003 Std-1 annex 9: six lines");
+    assert!(
+        r.channel("portal").is_none(),
+        "003 Std-1 §3: revocation is not a portal service"
+    );
+    let text = include_str!("../../../../regulations/nca-certificate-revocation.toml").replacen(
+        "max_count = 6",
+        "max_count = 0",
+        1,
+    );
+    assert!(rules(&text).contains(&"field.max_count.zero"));
+}
