@@ -448,3 +448,33 @@ fn nca_revocation_takes_six_serial_numbers_within_two_working_days() {
     );
     assert!(rules(&text).contains(&"field.max_count.zero"));
 }
+
+#[test]
+fn complaints_are_considered_in_five_then_fifteen_working_days() {
+    let r = check(
+        "complaint",
+        include_str!("../../../../regulations/complaint.toml"),
+    )
+    .unwrap();
+    // 003 §3.3 C6 and C9.
+    assert_eq!(
+        (r.term.base.amount, r.term.base.unit),
+        (5, TimeUnit::WorkingDays)
+    );
+    let route = r.complaints.as_ref().unwrap();
+    assert_eq!(
+        (route.second_term.amount, route.second_term.unit),
+        (15, TimeUnit::WorkingDays)
+    );
+    // The portal shows delivery, registration, execution and the answer (003 Std-2 §10 ¶4).
+    let portal = r.channel("portal").unwrap();
+    let shown: Vec<_> = portal
+        .steps
+        .iter()
+        .filter_map(|s| s.status.as_deref())
+        .collect();
+    assert_eq!(
+        shown,
+        ["delivered", "registered", "in_execution", "answered"]
+    );
+}
