@@ -225,9 +225,13 @@ pub struct Document {
 pub struct Field {
     pub code: String,
     pub label: Text,
-    /// `text`, `long_text`, `date`, `iin`, `bin`, `phone`, `email`, `number`, `choice`, `attachment`.
+    /// `text`, `long_text`, `date`, `iin`, `bin`, `phone`, `email`, `number`, `choice`, `attachment`,
+    /// `organisation` (one of the directory's organisations).
     #[serde(rename = "type")]
     pub field_type: String,
+    /// Recipients whose form has the field; empty: every recipient (seed 000 annexes 1–2 differ).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<Recipient>,
     #[serde(default)]
     pub required: bool,
     /// Filled from a state registry and shown read-only (e.g. `person.surname`).
@@ -245,7 +249,7 @@ pub struct Field {
 }
 
 /// The kinds a form field may have.
-pub const FIELD_TYPES: [&str; 10] = [
+pub const FIELD_TYPES: [&str; 11] = [
     "text",
     "long_text",
     "date",
@@ -256,6 +260,7 @@ pub const FIELD_TYPES: [&str; 10] = [
     "number",
     "choice",
     "attachment",
+    "organisation",
 ];
 
 /// An output document and who signs it.

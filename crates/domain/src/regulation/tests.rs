@@ -478,3 +478,39 @@ fn complaints_are_considered_in_five_then_fifteen_working_days() {
         ["delivered", "registered", "in_execution", "answered"]
     );
 }
+
+#[test]
+fn appeal_cards_follow_annexes_1_and_2() {
+    let r = check(
+        "appeal",
+        include_str!("../../../../regulations/appeal.toml"),
+    )
+    .unwrap();
+    let fields_for = |recipient: Recipient| -> Vec<&str> {
+        r.form
+            .iter()
+            .filter(|f| f.recipients.is_empty() || f.recipients.contains(&recipient))
+            .map(|f| f.code.as_str())
+            .collect()
+    };
+    // Annex 1: ten rows; Annex 2: twelve.
+    assert_eq!(fields_for(Recipient::Individual).len(), 10);
+    assert_eq!(fields_for(Recipient::LegalEntity).len(), 12);
+    // The content is at most 255 characters (Annex 1 row 9, Annex 2 row 11).
+    let content = r.form.iter().find(|f| f.code == "content").unwrap();
+    assert_eq!((content.max_length, content.required), (Some(255), true));
+    // Every notification of §10 is a status some step sets.
+    let portal = r.channel("portal").unwrap();
+    for status in &r.statuses {
+        assert!(
+            portal
+                .steps
+                .iter()
+                .any(|s| s.status.as_deref() == Some(status.code.as_str())),
+            "{}",
+            status.code
+        );
+    }
+    // The answer is signed by the clerk and the head (§9.5).
+    assert_eq!(r.outputs[0].signed_by, ["clerk", "head"]);
+}
