@@ -8,6 +8,19 @@ fn problems(text: &str) -> Vec<Problem> {
     check("test.toml", text).err().unwrap_or_default()
 }
 
+/// The queue wait and the counter limits of a channel, in minutes.
+fn queue_and_counter(r: &Regulation, channel: &str) -> (Option<u32>, Vec<u32>) {
+    let channel = r.channel(channel).unwrap();
+    (
+        channel.queue_wait.as_ref().map(|l| l.amount),
+        channel
+            .counter_time
+            .iter()
+            .map(|c| c.limit.amount)
+            .collect(),
+    )
+}
+
 fn rules(text: &str) -> Vec<&'static str> {
     problems(text).iter().map(|p| p.rule).collect()
 }
@@ -327,16 +340,7 @@ fn kkm_conclusion_and_accreditation_numbers_are_the_seeds() {
         (kkm.term.base.amount, kkm.term.base.unit),
         (30, TimeUnit::CalendarDays)
     );
-    let office = kkm.channel("provider").unwrap();
-    assert_eq!(office.queue_wait.as_ref().map(|l| l.amount), Some(15));
-    assert_eq!(
-        office
-            .counter_time
-            .iter()
-            .map(|c| c.limit.amount)
-            .collect::<Vec<_>>(),
-        [15]
-    );
+    assert_eq!(queue_and_counter(&kkm, "provider"), (Some(15), vec![15]));
 
     let ca = check(
         "ca",
@@ -355,16 +359,7 @@ fn kkm_conclusion_and_accreditation_numbers_are_the_seeds() {
     );
     let notice = extension.notice_within.as_ref().unwrap();
     assert_eq!((notice.amount, notice.unit), (3, TimeUnit::WorkingDays));
-    let office = ca.channel("provider").unwrap();
-    assert_eq!(office.queue_wait.as_ref().map(|l| l.amount), Some(20));
-    assert_eq!(
-        office
-            .counter_time
-            .iter()
-            .map(|c| c.limit.amount)
-            .collect::<Vec<_>>(),
-        [20]
-    );
+    assert_eq!(queue_and_counter(&ca, "provider"), (Some(20), vec![20]));
     assert_eq!(ca.channels.len(), 1, "Std-3 §3: the provider's office only");
 }
 
@@ -397,20 +392,9 @@ fn deposit_and_state_register_numbers_are_the_seeds() {
         .unwrap();
     assert_eq!(kinds.choices.len(), 4);
     for r in [&deposit, &register] {
-        let office = r.channel("provider").unwrap();
         assert_eq!(
-            office.queue_wait.as_ref().map(|l| l.amount),
-            Some(20),
-            "{}",
-            r.code
-        );
-        assert_eq!(
-            office
-                .counter_time
-                .iter()
-                .map(|c| c.limit.amount)
-                .collect::<Vec<_>>(),
-            [20],
+            queue_and_counter(r, "provider"),
+            (Some(20), vec![20]),
             "{}",
             r.code
         );
