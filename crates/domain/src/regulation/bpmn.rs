@@ -24,6 +24,7 @@ const POOL_X: i32 = 40;
 /// the engine counts it on the legal calendar; the diagram shows the nominal length).
 fn duration(amount: u32, unit: TimeUnit) -> String {
     match unit {
+        TimeUnit::Seconds => format!("PT{amount}S"),
         TimeUnit::Minutes | TimeUnit::WorkingMinutes => format!("PT{amount}M"),
         TimeUnit::Hours => format!("PT{amount}H"),
         TimeUnit::CalendarDays | TimeUnit::WorkingDays => format!("P{amount}D"),

@@ -26,10 +26,12 @@ pub struct Text {
     pub en: Option<String>,
 }
 
-/// How a time limit is counted (seed terms are in minutes of working time, calendar or working days).
+/// How a time limit is counted (seed terms are in seconds, minutes of working time, calendar or working days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeUnit {
+    /// Seed 001's action tables give information-system actions in seconds.
+    Seconds,
     Minutes,
     WorkingMinutes,
     Hours,
