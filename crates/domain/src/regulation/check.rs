@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
-use super::{FIELD_TYPES, Field, Regulation, Step, Text, UnitKind};
+use super::{FIELD_TYPES, Field, GATEWAY_CALLS, Regulation, Step, Text, UnitKind};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +265,22 @@ fn check_steps(c: &mut Checker<'_>, at: &str, steps: &[Step], units: &HashMap<&s
                 "step.unit.unknown",
                 format!("no unit {:?} in the regulation", step.unit),
             );
+        }
+        if let Some(call) = &step.call {
+            if !GATEWAY_CALLS.contains(&call.as_str()) {
+                c.report(
+                    format!("{here}.call"),
+                    "step.call.unknown",
+                    format!("{call:?} is not one of {}", GATEWAY_CALLS.join(", ")),
+                );
+            }
+            if unit.is_some_and(|u| u != UnitKind::System) {
+                c.report(
+                    format!("{here}.call"),
+                    "step.call.not_system",
+                    "only a step of an information system calls the gateway",
+                );
+            }
         }
         let target = |field: &str, next: &str, c: &mut Checker<'_>| {
             if !ids.contains_key(next) {

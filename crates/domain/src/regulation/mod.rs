@@ -133,6 +133,10 @@ pub struct Step {
     /// For an end: whether the service was given or refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// For a step of an information system: the gateway operation it performs (one of [`GATEWAY_CALLS`]).
+    /// A condition with a call takes its branch from the answer (a failed EDS check, no payment …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
     /// The status the applicant sees once the step is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -263,6 +267,18 @@ pub const FIELD_TYPES: [&str; 11] = [
     "choice",
     "attachment",
     "organisation",
+];
+
+/// The operations a system step may ask of the gateway (issue 4): registry lookups (ЖТ/ЗТ МДҚ, БНАЖ), the
+/// EDS check, the payment check, sending a request or result to another information system, the status
+/// sync between a provider's IS and the PSC IS (seed 004 processes 11 and 14), a notification.
+pub const GATEWAY_CALLS: [&str; 6] = [
+    "registry_lookup",
+    "eds_check",
+    "payment_check",
+    "deliver",
+    "status_sync",
+    "notify",
 ];
 
 /// An output document and who signs it.

@@ -211,6 +211,16 @@ fn each_rule_is_named_with_the_element() {
 
     let text = ARCHIVAL_REFERENCE.replacen("status = \"completed\"", "status = \"done\"", 1);
     assert!(rules(&text).contains(&"step.status.unknown"));
+
+    let text = ARCHIVAL_REFERENCE.replacen("call = \"deliver\"", "call = \"fax\"", 1);
+    assert!(rules(&text).contains(&"step.call.unknown"));
+    // A person does not call the gateway: an archive employee's step with a call is refused.
+    let text = ARCHIVAL_REFERENCE.replacen(
+        "unit = \"archive\"\n",
+        "unit = \"archive\"\ncall = \"notify\"\n",
+        1,
+    );
+    assert!(rules(&text).contains(&"step.call.not_system"));
 }
 
 #[test]
