@@ -8,3 +8,4 @@ pub mod ids;
 pub mod registry;
 pub mod regulation;
 pub mod validation;
+pub mod workflow;

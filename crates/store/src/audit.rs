@@ -124,6 +124,24 @@ impl Store {
     }
 }
 
+/// The entries about one object, oldest first.
+pub(crate) async fn entries_of(
+    pool: &sqlx::AnyPool,
+    object_kind: &str,
+    object_id: &str,
+) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM audit_log WHERE object_kind = $1 AND object_id = $2 ORDER BY seq"
+    ))
+    .bind(object_kind)
+    .bind(object_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(entry_from_row).collect::<Result<_, _>>()?)
+}
+
 fn entry_from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
     Ok(AuditEntry {
         seq: row.try_get(0)?,

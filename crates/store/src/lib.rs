@@ -13,6 +13,7 @@ pub mod registry;
 pub mod registry_csv;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

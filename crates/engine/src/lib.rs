@@ -1,0 +1,800 @@
+//! The workflow engine (issue 4): runs applications through the channels of regulation files on a
+//! durable queue in the platform's database. It knows no service by name — a service is a file — and
+//! no HTTP: the web layer and the CLI call it.
+//!
+//! - A person's step (applicant or staff) is done by [`Engine::act`], after checking that this person
+//!   may do it.
+//! - A system step becomes a job in `workflow_job`; [`Engine::run_jobs`] claims due jobs (on
+//!   PostgreSQL with `FOR UPDATE SKIP LOCKED`, so several nodes share the queue and a crashed node's
+//!   jobs come back when its connection goes), asks the [`gateway::Gateway`], records the message and
+//!   makes the move, deleting the job in the same transaction: a job's effect commits exactly once.
+//! - [`Engine::scan_alarms`] sends deadline warnings, overdue notices and escalations to the head.
+//! - Every move, alarm and extension is appended to the audit log in the transaction that makes it.
+
+pub mod catalogue;
+pub mod gateway;
+pub mod simulate;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use qyzmet_domain::calendar::{Calendar, Schedule};
+use qyzmet_domain::regulation::{Outcome, Recipient, Regulation, Term};
+use qyzmet_domain::workflow::{
+    self, Actor, Alarm, Clock, Position, WorkflowError, alarms_due, next_alarm,
+};
+use qyzmet_store::audit::{Event, append};
+use qyzmet_store::workflow::{
+    InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_job,
+    enqueue_job, insert_instance, insert_message, insert_notification, lock_instance, retry_job,
+    update_instance,
+};
+use qyzmet_store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+pub use catalogue::{Catalogue, CatalogueError, Loaded};
+pub use gateway::{Answer, Gateway, InProcess, Scripted};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error("no regulation {0:?} is loaded")]
+    UnknownRegulation(String),
+    #[error("no regulation version {0} is stored")]
+    UnknownVersion(String),
+    #[error("no application {0}")]
+    UnknownInstance(String),
+    #[error("application {id} is finished")]
+    Finished { id: String },
+    #[error("application {id} is at step {at}, not {asked}")]
+    NotAtStep {
+        id: String,
+        at: String,
+        asked: String,
+    },
+    #[error("{who} may not do step {step} of application {id}")]
+    Forbidden {
+        who: String,
+        id: String,
+        step: String,
+    },
+    #[error("step {step} of application {id} is done by an information system, not a person")]
+    SystemStep { id: String, step: String },
+    #[error("the term of application {id} cannot be extended further")]
+    NoExtension { id: String },
+    #[error("the regulation {regulation} has no provider to send the application to")]
+    NoProvider { regulation: String },
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(e: sqlx::Error) -> Self {
+        EngineError::Store(StoreError::Sql(e))
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Who asks for a move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum By {
+    /// The applicant (IIN or BIN), e.g. signed in on the portal.
+    Applicant(String),
+    /// A member of staff acting in an organisation as some units of the regulation (the web layer
+    /// maps roles to units).
+    Staff {
+        iin: String,
+        organisation: String,
+        units: Vec<String>,
+    },
+}
+
+impl By {
+    fn label(&self) -> String {
+        match self {
+            By::Applicant(id) => format!("applicant:{id}"),
+            By::Staff {
+                iin, organisation, ..
+            } => format!("staff:{organisation}:{iin}"),
+        }
+    }
+}
+
+/// A new application.
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub regulation: String,
+    pub channel: String,
+    pub recipient: Recipient,
+    /// IIN or BIN.
+    pub applicant: String,
+    /// The providing organisation; the regulation's first provider when absent.
+    pub provider: Option<String>,
+    /// The public service centre branch that took the application at its counter, if any: its
+    /// staff may then do the channel's PSC steps.
+    pub office: Option<String>,
+    /// The form's values (and, where the channel checks them, `signature` and `payment`).
+    pub data: serde_json::Value,
+}
+
+/// A person's step: done, or for a condition, held or failed.
+#[derive(Debug, Clone)]
+pub struct Act {
+    pub instance: String,
+    pub step: String,
+    pub by: By,
+    pub holds: bool,
+}
+
+struct Inner<G> {
+    store: Store,
+    catalogue: Arc<Catalogue>,
+    calendar: Arc<Calendar>,
+    gateway: G,
+}
+
+/// The engine; cheap to clone (shared state behind an `Arc`).
+pub struct Engine<G> {
+    inner: Arc<Inner<G>>,
+}
+
+impl<G> Clone for Engine<G> {
+    fn clone(&self) -> Self {
+        Engine {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn at_ms(value: i64) -> Timestamp {
+    Timestamp::from_millisecond(value).unwrap_or(Timestamp::MAX)
+}
+
+fn recipient_code(recipient: Recipient) -> &'static str {
+    match recipient {
+        Recipient::Individual => "individual",
+        Recipient::LegalEntity => "legal_entity",
+        Recipient::Representative => "representative",
+    }
+}
+
+fn outcome_code(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Result => "result",
+        Outcome::Refusal => "refusal",
+    }
+}
+
+/// The whole term of an application on a channel: the channel's own, or the service's.
+fn term<'a>(regulation: &'a Regulation, channel: &str) -> &'a Term {
+    regulation
+        .channel(channel)
+        .and_then(|c| c.term.as_ref())
+        .unwrap_or(&regulation.term)
+}
+
+fn clock(row: &InstanceRow) -> Clock {
+    Clock {
+        started: at_ms(row.started_ms),
+        due: at_ms(row.due_ms),
+        step_started: at_ms(row.step_started_ms),
+        step_due: row.step_due_ms.map(at_ms),
+    }
+}
+
+fn rearm(row: &mut InstanceRow) {
+    row.alarm_ms = if row.closed_ms.is_some() {
+        None
+    } else {
+        next_alarm(&clock(row), row.alarms_fired).map(|(at, _)| ms(at))
+    };
+}
+
+/// Audit entries gathered during a transaction and appended at its end in one go.
+#[derive(Default)]
+struct Journal {
+    entries: Vec<(String, &'static str, String, serde_json::Value)>,
+}
+
+impl Journal {
+    fn add(&mut self, actor: String, action: &'static str, id: &str, details: serde_json::Value) {
+        self.entries.push((actor, action, id.to_owned(), details));
+    }
+
+    async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<Event<'_>> = self
+            .entries
+            .iter()
+            .map(|(actor, action, id, details)| Event {
+                actor,
+                action,
+                object_kind: "instance",
+                object_id: id,
+                details: details.clone(),
+            })
+            .collect();
+        append(conn, &events).await?;
+        Ok(())
+    }
+}
+
+impl<G: Gateway> Engine<G> {
+    pub fn new(
+        store: Store,
+        catalogue: Arc<Catalogue>,
+        calendar: Arc<Calendar>,
+        gateway: G,
+    ) -> Self {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                catalogue,
+                calendar,
+                gateway,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.inner.catalogue
+    }
+
+    pub fn gateway(&self) -> &G {
+        &self.inner.gateway
+    }
+
+    /// Records the catalogue's regulation versions; call once at start-up.
+    pub async fn register_regulations(&self) -> Result<()> {
+        self.inner.catalogue.register(&self.inner.store).await
+    }
+
+    async fn loaded(&self, row: &InstanceRow) -> Result<Arc<Loaded>> {
+        self.inner
+            .catalogue
+            .version(&self.inner.store, &row.version)
+            .await
+    }
+
+    fn due(&self, start: Timestamp, limit: &qyzmet_domain::regulation::Limit) -> Result<Timestamp> {
+        Ok(workflow::due(
+            &self.inner.calendar,
+            &Schedule::PROVIDER,
+            start,
+            limit,
+        )?)
+    }
+
+    /// Registers a new application at the first step of its channel and returns its id.
+    pub async fn start(&self, start: Start, now: Timestamp) -> Result<String> {
+        let loaded = self
+            .inner
+            .catalogue
+            .get(&start.regulation)
+            .ok_or_else(|| EngineError::UnknownRegulation(start.regulation.clone()))?;
+        let regulation = &loaded.regulation;
+        let channel = workflow::channel(regulation, &start.channel)?;
+        let provider = start
+            .provider
+            .or_else(|| regulation.providers.first().cloned())
+            .ok_or_else(|| EngineError::NoProvider {
+                regulation: regulation.code.clone(),
+            })?;
+        let mut data = start.data;
+        if let (Some(office), Some(map)) = (&start.office, data.as_object_mut()) {
+            map.insert("office".into(), office.clone().into());
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let first = &channel.steps[0];
+        let due = self.due(now, &term(regulation, &start.channel).base)?;
+        let mut row = InstanceRow {
+            id: id.clone(),
+            regulation: regulation.code.clone(),
+            version: loaded.version.clone(),
+            channel: start.channel.clone(),
+            recipient: recipient_code(start.recipient).into(),
+            applicant: start.applicant.clone(),
+            provider,
+            step: first.id.clone(),
+            moves: 0,
+            status: None,
+            outcome: None,
+            message: None,
+            data: data.to_string(),
+            started_ms: ms(now),
+            due_ms: ms(due),
+            extensions: 0,
+            step_started_ms: ms(now),
+            step_due_ms: None,
+            alarm_ms: None,
+            alarms_fired: 0,
+            closed_ms: None,
+        };
+        let mut tx = self.inner.store.begin_write().await?;
+        let actor = self.arrive(regulation, &mut row, now)?;
+        insert_instance(&mut tx, &row).await?;
+        if actor == Some(Actor::System) {
+            enqueue(&mut tx, &row, now).await?;
+        }
+        let mut journal = Journal::default();
+        journal.add(
+            format!("applicant:{}", start.applicant),
+            "workflow.start",
+            &id,
+            serde_json::json!({
+                "regulation": row.regulation, "version": row.version, "channel": row.channel,
+                "step": row.step, "due": due.to_string(),
+            }),
+        );
+        journal.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Sets the step's clock (and the end, if it is one) for an instance that has just arrived at
+    /// `row.step`; returns who acts next, or `None` at an end.
+    fn arrive(
+        &self,
+        regulation: &Regulation,
+        row: &mut InstanceRow,
+        now: Timestamp,
+    ) -> Result<Option<Actor>> {
+        let channel = workflow::channel(regulation, &row.channel)?;
+        row.step_started_ms = ms(now);
+        row.alarms_fired &= !Alarm::STEP_BITS;
+        let actor = match workflow::position(regulation, channel, &row.step)? {
+            Position::Ended { step, outcome } => {
+                row.outcome = Some(outcome_code(outcome).into());
+                row.closed_ms = Some(ms(now));
+                row.step_due_ms = None;
+                if let Some(status) = &step.status {
+                    row.status = Some(status.clone());
+                }
+                None
+            }
+            Position::Waiting { step, actor } => {
+                row.step_due_ms = match &step.time_limit {
+                    Some(limit) => Some(ms(self.due(now, &limit.base)?)),
+                    None => None,
+                };
+                Some(actor)
+            }
+        };
+        rearm(row);
+        Ok(actor)
+    }
+
+    /// Moves `row` on from its step and writes everything the move entails in `conn`'s transaction.
+    async fn make_move(
+        &self,
+        conn: &mut AnyConnection,
+        journal: &mut Journal,
+        regulation: &Regulation,
+        row: &mut InstanceRow,
+        holds: bool,
+        actor: String,
+        answer: Option<&Answer>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let channel = workflow::channel(regulation, &row.channel)?;
+        let step_move = workflow::advance(channel, &row.step, holds)?;
+        let (from, to) = (step_move.from.id.clone(), step_move.to.id.clone());
+        let previous_status = row.status.clone();
+        let expected = row.moves;
+        row.moves += 1;
+        row.step = to.clone();
+        if let Some(status) = &step_move.from.status {
+            row.status = Some(status.clone());
+        }
+        row.message = step_move
+            .failure
+            .map(|m| serde_json::to_string(m).unwrap_or_default());
+        let next = self.arrive(regulation, row, now)?;
+        update_instance(conn, row, expected).await?;
+        if next == Some(Actor::System) {
+            enqueue(conn, row, now).await?;
+        }
+        if row.status != previous_status || row.message.is_some() || row.closed_ms.is_some() {
+            insert_notification(
+                conn,
+                &NotificationRow {
+                    id: format!("{}:{}:status", row.id, row.moves),
+                    instance: row.id.clone(),
+                    addressee: row.applicant.clone(),
+                    kind: "status".into(),
+                    body: serde_json::json!({
+                        "status": row.status, "message": step_move.failure, "outcome": row.outcome,
+                    })
+                    .to_string(),
+                    at: now.to_string(),
+                },
+            )
+            .await?;
+        }
+        journal.add(
+            actor,
+            "workflow.move",
+            &row.id,
+            serde_json::json!({
+                "regulation": row.regulation, "channel": row.channel, "from": from, "to": to,
+                "holds": holds, "status": row.status, "outcome": row.outcome,
+                "failure": step_move.failure.map(|m| &m.ru),
+                "answer": answer.map(|a| &a.detail),
+            }),
+        );
+        Ok(())
+    }
+
+    /// Does people's steps, all in one transaction (a web request does one; the simulation many).
+    pub async fn act(&self, acts: &[Act], now: Timestamp) -> Result<()> {
+        let mut tx = self.inner.store.begin_write().await?;
+        let mut journal = Journal::default();
+        for act in acts {
+            let mut row = lock_instance(&mut tx, self.inner.store.backend(), &act.instance)
+                .await?
+                .ok_or_else(|| EngineError::UnknownInstance(act.instance.clone()))?;
+            let loaded = self.loaded(&row).await?;
+            self.check_may_act(&loaded.regulation, &row, act)?;
+            self.make_move(
+                &mut tx,
+                &mut journal,
+                &loaded.regulation,
+                &mut row,
+                act.holds,
+                act.by.label(),
+                None,
+                now,
+            )
+            .await?;
+        }
+        journal.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the application is at the step `act` asks to do and `act.by` may do it.
+    fn check_may_act(&self, regulation: &Regulation, row: &InstanceRow, act: &Act) -> Result<()> {
+        if row.closed_ms.is_some() {
+            return Err(EngineError::Finished { id: row.id.clone() });
+        }
+        if row.step != act.step {
+            return Err(EngineError::NotAtStep {
+                id: row.id.clone(),
+                at: row.step.clone(),
+                asked: act.step.clone(),
+            });
+        }
+        let channel = workflow::channel(regulation, &row.channel)?;
+        let Position::Waiting { step, actor } = workflow::position(regulation, channel, &row.step)?
+        else {
+            return Err(EngineError::Finished { id: row.id.clone() });
+        };
+        let allowed = match (actor, &act.by) {
+            (Actor::Applicant, By::Applicant(id)) => *id == row.applicant,
+            (
+                Actor::Staff,
+                By::Staff {
+                    organisation,
+                    units,
+                    ..
+                },
+            ) => {
+                let office = serde_json::from_str::<serde_json::Value>(&row.data)
+                    .ok()
+                    .and_then(|d| d.get("office").and_then(|o| o.as_str()).map(str::to_owned));
+                (*organisation == row.provider || office.as_deref() == Some(organisation))
+                    && units.contains(&step.unit)
+            }
+            (Actor::System, _) => {
+                return Err(EngineError::SystemStep {
+                    id: row.id.clone(),
+                    step: step.id.clone(),
+                });
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(EngineError::Forbidden {
+                who: act.by.label(),
+                id: row.id.clone(),
+                step: step.id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs up to `limit` due system steps in one transaction; returns how many moved.
+    pub async fn run_jobs(&self, limit: i64, now: Timestamp) -> Result<usize> {
+        let store = &self.inner.store;
+        let mut tx = store.begin_write().await?;
+        let jobs = claim_jobs(&mut tx, store.backend(), ms(now), limit).await?;
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let mut journal = Journal::default();
+        let mut moved = 0;
+        for job in jobs {
+            let Some(mut row) = lock_instance(&mut tx, store.backend(), &job.instance).await?
+            else {
+                delete_job(&mut tx, &job.id).await?;
+                continue;
+            };
+            if row.moves != job.moves || row.closed_ms.is_some() {
+                // The instance moved on meanwhile: the job is stale.
+                delete_job(&mut tx, &job.id).await?;
+                continue;
+            }
+            let loaded = self.loaded(&row).await?;
+            match self
+                .run_system_step(&mut tx, &mut journal, &loaded, &mut row, now)
+                .await?
+            {
+                Some(()) => {
+                    delete_job(&mut tx, &job.id).await?;
+                    moved += 1;
+                }
+                None => {
+                    // The other system refused an action: try again later, backing off to an hour.
+                    let wait = 1000i64 << job.attempts.clamp(0, 12);
+                    retry_job(&mut tx, &job.id, ms(now) + wait.min(3_600_000), "refused").await?;
+                }
+            }
+        }
+        journal.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// Asks the gateway and moves on; `None` when an action's receiver refused and the step must be
+    /// retried.
+    async fn run_system_step(
+        &self,
+        conn: &mut AnyConnection,
+        journal: &mut Journal,
+        loaded: &Loaded,
+        row: &mut InstanceRow,
+        now: Timestamp,
+    ) -> Result<Option<()>> {
+        let regulation = &loaded.regulation;
+        let channel = workflow::channel(regulation, &row.channel)?;
+        let step = workflow::step(channel, &row.step)?;
+        let service = step.call.as_deref().unwrap_or(gateway::INTERNAL);
+        let next_unit = step
+            .next
+            .as_deref()
+            .and_then(|n| workflow::step(channel, n).ok())
+            .map_or(step.unit.as_str(), |s| s.unit.as_str());
+        let receiver = match service {
+            "registry_lookup" => "state-databases",
+            "eds_check" => "eds-verifier",
+            "payment_check" => "payment-gateway",
+            "notify" => "applicant",
+            _ => next_unit,
+        };
+        let payload = serde_json::json!({
+            "instance": row.id, "regulation": row.regulation, "version": row.version,
+            "channel": row.channel, "step": step.id, "applicant": row.applicant,
+            "recipient": row.recipient, "data": row.data,
+        })
+        .to_string()
+        .into_bytes();
+        let request = gateway::Request {
+            id: format!("{}:{}:{service}", row.id, row.moves),
+            instance: row,
+            step,
+            service,
+            sender: &step.unit,
+            receiver,
+            payload,
+        };
+        let answer = self.inner.gateway.answer(conn, &request, now).await?;
+        insert_message(
+            conn,
+            &MessageRow {
+                id: request.id.clone(),
+                instance: row.id.clone(),
+                step: step.id.clone(),
+                sender: step.unit.clone(),
+                receiver: receiver.to_owned(),
+                service: service.to_owned(),
+                payload_sha256: hex::encode(Sha256::digest(&request.payload)),
+                signature: None,
+                answer_ok: answer.ok,
+                answer: answer.detail.clone(),
+            },
+        )
+        .await?;
+        if step.kind == "action" && !answer.ok {
+            return Ok(None);
+        }
+        self.make_move(
+            conn,
+            journal,
+            regulation,
+            row,
+            answer.ok,
+            format!("system:{}", step.unit),
+            Some(&answer),
+            now,
+        )
+        .await?;
+        Ok(Some(()))
+    }
+
+    /// Sends the deadline alarms due at `now` for up to `limit` applications; returns how many
+    /// alarms went out. A warning goes to the unit that must act, an overdue step or term is
+    /// escalated to the head of the provider as well.
+    pub async fn scan_alarms(&self, limit: i64, now: Timestamp) -> Result<usize> {
+        let store = &self.inner.store;
+        let mut tx = store.begin_write().await?;
+        let rows = claim_alarms(&mut tx, store.backend(), ms(now), limit).await?;
+        let mut journal = Journal::default();
+        let mut sent = 0;
+        for mut row in rows {
+            let alarms = alarms_due(&clock(&row), row.alarms_fired, now);
+            let loaded = self.loaded(&row).await?;
+            let channel = workflow::channel(&loaded.regulation, &row.channel)?;
+            let unit = workflow::step(channel, &row.step)?.unit.clone();
+            for alarm in &alarms {
+                let mut addressees = vec![format!("role:{}:{unit}", row.provider)];
+                if matches!(alarm, Alarm::StepOverdue | Alarm::TermOverdue) {
+                    addressees.push(format!("role:{}:head", row.provider));
+                }
+                for addressee in addressees {
+                    insert_notification(
+                        &mut tx,
+                        &NotificationRow {
+                            id: format!("{}:{}:{}:{addressee}", row.id, row.moves, alarm.code()),
+                            instance: row.id.clone(),
+                            addressee,
+                            kind: alarm.code().into(),
+                            body: serde_json::json!({
+                                "step": row.step, "step_due": row.step_due_ms.map(|t| at_ms(t).to_string()),
+                                "due": at_ms(row.due_ms).to_string(),
+                            })
+                            .to_string(),
+                            at: now.to_string(),
+                        },
+                    )
+                    .await?;
+                }
+                journal.add(
+                    "system:engine".into(),
+                    "workflow.alarm",
+                    &row.id,
+                    serde_json::json!({ "alarm": alarm.code(), "step": row.step }),
+                );
+                sent += 1;
+            }
+            // Everything due up to now is handled, sent or superseded by the overdue alarm.
+            let mut fired = row.alarms_fired;
+            while let Some((at, alarm)) = next_alarm(&clock(&row), fired) {
+                if at > now {
+                    break;
+                }
+                fired |= alarm.bit();
+            }
+            row.alarms_fired = fired;
+            rearm(&mut row);
+            update_instance(&mut tx, &row, row.moves).await?;
+        }
+        journal.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(sent)
+    }
+
+    /// Takes the next extension of the term that the regulation allows, with the reason; the
+    /// applicant is told (003 Std-3 §4.2: a reasoned letter).
+    pub async fn extend(&self, id: &str, by: &By, reason: &str, now: Timestamp) -> Result<()> {
+        let store = &self.inner.store;
+        let mut tx = store.begin_write().await?;
+        let mut row = lock_instance(&mut tx, store.backend(), id)
+            .await?
+            .ok_or_else(|| EngineError::UnknownInstance(id.to_owned()))?;
+        if row.closed_ms.is_some() {
+            return Err(EngineError::Finished { id: id.to_owned() });
+        }
+        let allowed = matches!(by, By::Staff { organisation, .. } if *organisation == row.provider);
+        if !allowed {
+            return Err(EngineError::Forbidden {
+                who: by.label(),
+                id: id.to_owned(),
+                step: row.step.clone(),
+            });
+        }
+        let loaded = self.loaded(&row).await?;
+        let extension = usize::try_from(row.extensions)
+            .ok()
+            .and_then(|i| term(&loaded.regulation, &row.channel).extensions.get(i))
+            .ok_or_else(|| EngineError::NoExtension { id: id.to_owned() })?;
+        let due = self.due(at_ms(row.started_ms), &extension.up_to)?;
+        row.due_ms = row.due_ms.max(ms(due));
+        row.extensions += 1;
+        row.alarms_fired &= Alarm::STEP_BITS;
+        rearm(&mut row);
+        update_instance(&mut tx, &row, row.moves).await?;
+        let notice_by = match &extension.notice_within {
+            Some(limit) => Some(self.due(now, limit)?.to_string()),
+            None => None,
+        };
+        insert_notification(
+            &mut tx,
+            &NotificationRow {
+                id: format!("{id}:extension:{}", row.extensions),
+                instance: id.to_owned(),
+                addressee: row.applicant.clone(),
+                kind: "extension".into(),
+                body: serde_json::json!({
+                    "due": at_ms(row.due_ms).to_string(), "reason": reason,
+                    "condition": extension.condition, "notice_by": notice_by,
+                })
+                .to_string(),
+                at: now.to_string(),
+            },
+        )
+        .await?;
+        let mut journal = Journal::default();
+        journal.add(
+            by.label(),
+            "workflow.extend",
+            id,
+            serde_json::json!({ "due": at_ms(row.due_ms).to_string(), "reason": reason }),
+        );
+        journal.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs jobs and alarms until `stop` turns true; waits a little when there is nothing to do.
+    pub async fn work(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        const BATCH: i64 = 200;
+        while !*stop.borrow() {
+            let now = Timestamp::now();
+            let done = match (
+                self.run_jobs(BATCH, now).await,
+                self.scan_alarms(BATCH, now).await,
+            ) {
+                (Ok(jobs), Ok(alarms)) => jobs + alarms,
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "workflow worker");
+                    0
+                }
+            };
+            if done == 0 {
+                let _ = tokio::time::timeout(std::time::Duration::from_millis(200), stop.changed())
+                    .await;
+            }
+        }
+    }
+}
+
+async fn enqueue(conn: &mut AnyConnection, row: &InstanceRow, now: Timestamp) -> Result<()> {
+    enqueue_job(
+        conn,
+        &JobRow {
+            id: format!("{}:{}", row.id, row.moves),
+            instance: row.id.clone(),
+            step: row.step.clone(),
+            moves: row.moves,
+            run_at_ms: ms(now),
+            attempts: 0,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,557 @@
+//! The workflow engine's tables (migration 0003): instances, the job queue, gateway messages and
+//! notifications. Plain rows in and out; the rules of moving an instance are the engine's. Functions
+//! that change state take the caller's connection so that the engine puts a move, its job, its
+//! messages and its audit entry in one transaction.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::{Backend, Result, Store, StoreError, now_text};
+
+/// One process instance: an application on one channel of one regulation version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRow {
+    pub id: String,
+    pub regulation: String,
+    pub version: String,
+    pub channel: String,
+    pub recipient: String,
+    pub applicant: String,
+    pub provider: String,
+    pub step: String,
+    pub moves: i64,
+    pub status: Option<String>,
+    pub outcome: Option<String>,
+    pub message: Option<String>,
+    pub data: String,
+    pub started_ms: i64,
+    pub due_ms: i64,
+    pub extensions: i32,
+    pub step_started_ms: i64,
+    pub step_due_ms: Option<i64>,
+    pub alarm_ms: Option<i64>,
+    pub alarms_fired: i32,
+    pub closed_ms: Option<i64>,
+}
+
+macro_rules! instance_columns {
+    () => {
+        "id, regulation, version, channel, recipient, applicant, provider, step, moves, status, \
+         outcome, message, data, started_ms, due_ms, extensions, step_started_ms, step_due_ms, \
+         alarm_ms, alarms_fired, closed_ms"
+    };
+}
+
+fn instance_from_row(row: &AnyRow) -> Result<InstanceRow, sqlx::Error> {
+    Ok(InstanceRow {
+        id: row.try_get(0)?,
+        regulation: row.try_get(1)?,
+        version: row.try_get(2)?,
+        channel: row.try_get(3)?,
+        recipient: row.try_get(4)?,
+        applicant: row.try_get(5)?,
+        provider: row.try_get(6)?,
+        step: row.try_get(7)?,
+        moves: row.try_get(8)?,
+        status: row.try_get(9)?,
+        outcome: row.try_get(10)?,
+        message: row.try_get(11)?,
+        data: row.try_get(12)?,
+        started_ms: row.try_get(13)?,
+        due_ms: row.try_get(14)?,
+        extensions: row.try_get(15)?,
+        step_started_ms: row.try_get(16)?,
+        step_due_ms: row.try_get(17)?,
+        alarm_ms: row.try_get(18)?,
+        alarms_fired: row.try_get(19)?,
+        closed_ms: row.try_get(20)?,
+    })
+}
+
+/// A system step waiting to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: String,
+    pub instance: String,
+    pub step: String,
+    pub moves: i64,
+    pub run_at_ms: i64,
+    pub attempts: i32,
+}
+
+/// A message that went through the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: String,
+    pub instance: String,
+    pub step: String,
+    pub sender: String,
+    pub receiver: String,
+    pub service: String,
+    pub payload_sha256: String,
+    pub signature: Option<String>,
+    pub answer_ok: bool,
+    pub answer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRow {
+    pub id: String,
+    pub instance: String,
+    pub addressee: String,
+    pub kind: String,
+    pub body: String,
+    pub at: String,
+}
+
+/// Row locks for the rest of the transaction on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already
+/// holds the only write lock.
+fn for_update(backend: Backend, skip_locked: bool) -> &'static str {
+    match (backend, skip_locked) {
+        (Backend::Sqlite, _) => "",
+        (Backend::Postgres, false) => " FOR UPDATE",
+        (Backend::Postgres, true) => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
+/// Records a regulation text under its version (its SHA-256) unless it is there already.
+pub async fn put_regulation(
+    conn: &mut AnyConnection,
+    code: &str,
+    version: &str,
+    text: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO regulation_version (version, code, text, loaded_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (version) DO NOTHING",
+    )
+    .bind(version)
+    .bind(code)
+    .bind(text)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_instance(conn: &mut AnyConnection, row: &InstanceRow) -> Result<()> {
+    sqlx::query(concat!(
+        "INSERT INTO workflow_instance (",
+        instance_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, $21)"
+    ))
+    .bind(&row.id)
+    .bind(&row.regulation)
+    .bind(&row.version)
+    .bind(&row.channel)
+    .bind(&row.recipient)
+    .bind(&row.applicant)
+    .bind(&row.provider)
+    .bind(&row.step)
+    .bind(row.moves)
+    .bind(&row.status)
+    .bind(&row.outcome)
+    .bind(&row.message)
+    .bind(&row.data)
+    .bind(row.started_ms)
+    .bind(row.due_ms)
+    .bind(row.extensions)
+    .bind(row.step_started_ms)
+    .bind(row.step_due_ms)
+    .bind(row.alarm_ms)
+    .bind(row.alarms_fired)
+    .bind(row.closed_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Reads an instance and locks it for the rest of the transaction.
+pub async fn lock_instance(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+) -> Result<Option<InstanceRow>> {
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM workflow_instance WHERE id = $1{}"
+        ),
+        for_update(backend, false)
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(instance_from_row).transpose()?)
+}
+
+/// Writes the mutable part of an instance whose row still has `expected_moves` moves.
+pub async fn update_instance(
+    conn: &mut AnyConnection,
+    row: &InstanceRow,
+    expected_moves: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE workflow_instance SET step = $1, moves = $2, status = $3, outcome = $4, \
+         message = $5, due_ms = $6, extensions = $7, step_started_ms = $8, step_due_ms = $9, \
+         alarm_ms = $10, alarms_fired = $11, closed_ms = $12 WHERE id = $13 AND moves = $14",
+    )
+    .bind(&row.step)
+    .bind(row.moves)
+    .bind(&row.status)
+    .bind(&row.outcome)
+    .bind(&row.message)
+    .bind(row.due_ms)
+    .bind(row.extensions)
+    .bind(row.step_started_ms)
+    .bind(row.step_due_ms)
+    .bind(row.alarm_ms)
+    .bind(row.alarms_fired)
+    .bind(row.closed_ms)
+    .bind(&row.id)
+    .bind(expected_moves)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Invalid(format!(
+            "instance {} changed meanwhile (expected {expected_moves} moves)",
+            row.id
+        )));
+    }
+    Ok(())
+}
+
+/// Queues a system step; a second enqueue of the same instance move is ignored.
+pub async fn enqueue_job(conn: &mut AnyConnection, job: &JobRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO workflow_job (id, instance, step, moves, run_at_ms, attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&job.id)
+    .bind(&job.instance)
+    .bind(&job.step)
+    .bind(job.moves)
+    .bind(job.run_at_ms)
+    .bind(job.attempts)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` jobs due at `now_ms`, locked for this transaction. On PostgreSQL, jobs another
+/// node holds are skipped, and a crashed node's locks go with its connection, so its jobs come back.
+pub async fn claim_jobs(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<JobRow>> {
+    let sql = format!(
+        "SELECT id, instance, step, moves, run_at_ms, attempts FROM workflow_job \
+         WHERE run_at_ms <= $1 ORDER BY run_at_ms LIMIT $2{}",
+        for_update(backend, true)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(JobRow {
+                id: row.try_get(0)?,
+                instance: row.try_get(1)?,
+                step: row.try_get(2)?,
+                moves: row.try_get(3)?,
+                run_at_ms: row.try_get(4)?,
+                attempts: row.try_get(5)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn delete_job(conn: &mut AnyConnection, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM workflow_job WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Puts a failed job back for a later attempt, with the error.
+pub async fn retry_job(
+    conn: &mut AnyConnection,
+    id: &str,
+    run_at_ms: i64,
+    error: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE workflow_job SET run_at_ms = $1, attempts = attempts + 1, last_error = $2 \
+         WHERE id = $3",
+    )
+    .bind(run_at_ms)
+    .bind(error)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a gateway message; the same message twice (a retried step) is kept once.
+pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO gateway_message (id, instance, step, sender, receiver, service, \
+         payload_sha256, signature, answer_ok, answer, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&m.id)
+    .bind(&m.instance)
+    .bind(&m.step)
+    .bind(&m.sender)
+    .bind(&m.receiver)
+    .bind(&m.service)
+    .bind(&m.payload_sha256)
+    .bind(&m.signature)
+    .bind(i32::from(m.answer_ok))
+    .bind(&m.answer)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_notification(conn: &mut AnyConnection, n: &NotificationRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO notification (id, instance, addressee, kind, body, at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&n.id)
+    .bind(&n.instance)
+    .bind(&n.addressee)
+    .bind(&n.kind)
+    .bind(&n.body)
+    .bind(&n.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` instances whose alarm time has come, locked (skipping those another node holds).
+pub async fn claim_alarms(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    now_ms: i64,
+    limit: i64,
+) -> Result<Vec<InstanceRow>> {
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM workflow_instance WHERE alarm_ms <= $1 ORDER BY alarm_ms LIMIT $2{}"
+        ),
+        for_update(backend, true)
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(instance_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+impl Store {
+    pub async fn regulation_text(&self, version: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT text FROM regulation_version WHERE version = $1")
+            .bind(version)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    pub async fn instance(&self, id: &str) -> Result<Option<InstanceRow>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM workflow_instance WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(instance_from_row).transpose()?)
+    }
+
+    /// Open instances whose current step is past its time at `now_ms`, most overdue first; of one
+    /// provider, or of all.
+    pub async fn overdue(
+        &self,
+        now_ms: i64,
+        provider: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<InstanceRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM workflow_instance WHERE closed_ms IS NULL AND step_due_ms < $1 \
+              AND ($2 = '' OR provider = $2) ORDER BY step_due_ms LIMIT $3"
+        ))
+        .bind(now_ms)
+        .bind(provider.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(instance_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// How many open instances are past their step's time at `now_ms`.
+    pub async fn count_overdue(&self, now_ms: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM workflow_instance WHERE closed_ms IS NULL AND step_due_ms < $1",
+        )
+        .bind(now_ms)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn messages(&self, instance: &str) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query(
+            "SELECT id, instance, step, sender, receiver, service, payload_sha256, signature, \
+             answer_ok, answer FROM gateway_message WHERE instance = $1 ORDER BY at, id",
+        )
+        .bind(instance)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MessageRow {
+                    id: row.try_get(0)?,
+                    instance: row.try_get(1)?,
+                    step: row.try_get(2)?,
+                    sender: row.try_get(3)?,
+                    receiver: row.try_get(4)?,
+                    service: row.try_get(5)?,
+                    payload_sha256: row.try_get(6)?,
+                    signature: row.try_get(7)?,
+                    answer_ok: row.try_get::<i32, _>(8)? == 1,
+                    answer: row.try_get(9)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn notifications(&self, instance: &str) -> Result<Vec<NotificationRow>> {
+        let rows = sqlx::query(
+            "SELECT id, instance, addressee, kind, body, at FROM notification \
+             WHERE instance = $1 ORDER BY at, id",
+        )
+        .bind(instance)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(NotificationRow {
+                    id: row.try_get(0)?,
+                    instance: row.try_get(1)?,
+                    addressee: row.try_get(2)?,
+                    kind: row.try_get(3)?,
+                    body: row.try_get(4)?,
+                    at: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Jobs still queued (all nodes).
+    pub async fn pending_jobs(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM workflow_job")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// An object's audit entries in order (an instance's history).
+    pub async fn audit_of(
+        &self,
+        object_kind: &str,
+        object_id: &str,
+    ) -> Result<Vec<qyzmet_domain::audit::AuditEntry>> {
+        crate::audit::entries_of(self.pool(), object_kind, object_id).await
+    }
+}
+
+/// An open application waiting for a person (no system step queued).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub id: String,
+    pub step: String,
+    pub applicant: String,
+    pub provider: String,
+}
+
+/// How the applications stand, for the simulation's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub open: i64,
+    pub results: i64,
+    pub refusals: i64,
+    /// Finished no later than their term.
+    pub on_time: i64,
+    pub moves: i64,
+}
+
+impl Store {
+    /// Up to `limit` open applications of a regulation waiting for a person.
+    pub async fn waiting_for_people(&self, regulation: &str, limit: i64) -> Result<Vec<Waiting>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.step, i.applicant, i.provider FROM workflow_instance i \
+             WHERE i.regulation = $1 AND i.closed_ms IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM workflow_job j WHERE j.instance = i.id) \
+             ORDER BY i.id LIMIT $2",
+        )
+        .bind(regulation)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Waiting {
+                    id: row.try_get(0)?,
+                    step: row.try_get(1)?,
+                    applicant: row.try_get(2)?,
+                    provider: row.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn tally(&self, regulation: &str) -> Result<Tally> {
+        let row = sqlx::query(
+            "SELECT \
+               CAST(COALESCE(SUM(CASE WHEN closed_ms IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN outcome = 'result' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN outcome = 'refusal' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN closed_ms <= due_ms THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(moves), 0) AS BIGINT) \
+             FROM workflow_instance WHERE regulation = $1",
+        )
+        .bind(regulation)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Tally {
+            open: row.try_get(0)?,
+            results: row.try_get(1)?,
+            refusals: row.try_get(2)?,
+            on_time: row.try_get(3)?,
+            moves: row.try_get(4)?,
+        })
+    }
+}
