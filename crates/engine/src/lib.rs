@@ -724,8 +724,23 @@ impl<G: Gateway> Engine<G> {
             .ok_or_else(|| EngineError::NoExtension { id: id.to_owned() })?;
         let due = self.due(at_ms(row.started_ms), &extension.up_to)?;
         row.due_ms = row.due_ms.max(ms(due));
-        row.extensions += 1;
         row.alarms_fired &= Alarm::STEP_BITS;
+        // The step under way may have the same extensions (004 Annex 3 T3.2 #6: the archive's
+        // processing is the term itself): its time grows with the term.
+        let channel = workflow::channel(&loaded.regulation, &row.channel)?;
+        let step_extension = workflow::step(channel, &row.step)?
+            .time_limit
+            .as_ref()
+            .and_then(|t| {
+                t.extensions
+                    .get(usize::try_from(row.extensions).unwrap_or(usize::MAX))
+            });
+        if let (Some(extension), Some(step_due)) = (step_extension, row.step_due_ms) {
+            let longer = self.due(at_ms(row.step_started_ms), &extension.up_to)?;
+            row.step_due_ms = Some(step_due.max(ms(longer)));
+            row.alarms_fired &= !Alarm::STEP_BITS;
+        }
+        row.extensions += 1;
         rearm(&mut row);
         update_instance(&mut tx, &row, row.moves).await?;
         let notice_by = match &extension.notice_within {

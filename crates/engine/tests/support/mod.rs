@@ -1,5 +1,7 @@
 //! Shared by the engine's integration tests: an engine on a scratch store with a scripted gateway
 //! whose answers come from a per-application list of decisions, one per move.
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
