@@ -66,6 +66,9 @@ enum Command {
     Sign(commands::sign::SignArgs),
     /// Verify a CMS signature: exit 0 valid, 1 invalid, 2 usage or I/O error.
     Verify(commands::sign::VerifyArgs),
+    /// Drive N applications of a service through the workflow engine with synthetic actors and
+    /// report moves per second and deadline compliance.
+    Simulate(commands::simulate::SimulateArgs),
     /// Measure the database against its physical limit.
     Bench {
         #[command(subcommand)]
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
             Command::Audit { command } => commands::audit::run(command).await,
             Command::Regulation { command } => commands::regulation::run(command),
             Command::Bench { command } => commands::bench::run(command).await,
+            Command::Simulate(args) => commands::simulate::run_command(args).await,
             Command::Pki { command } => commands::pki::run(*command).await,
             // The verifier may fetch CRLs and OCSP answers with a blocking client.
             Command::Sign(args) => {

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::Step;
 use qyzmet_pki::verify::{Expectation, Verifier};
-use qyzmet_store::workflow::{InstanceRow, NotificationRow, insert_notification};
+use qyzmet_store::workflow::{InstanceRow, NotificationRow, insert_notifications};
 use sqlx::{AnyConnection, Row};
 
 use crate::EngineError;
@@ -162,9 +162,9 @@ impl Gateway for InProcess {
                 }
             }
             "notify" => {
-                insert_notification(
+                insert_notifications(
                     conn,
-                    &NotificationRow {
+                    &[NotificationRow {
                         id: request.id.clone(),
                         instance: instance.id.clone(),
                         addressee: instance.applicant.clone(),
@@ -172,7 +172,7 @@ impl Gateway for InProcess {
                         body: serde_json::json!({ "step": request.step.id, "label": request.step.label })
                             .to_string(),
                         at: now.to_string(),
-                    },
+                    }],
                 )
                 .await?;
                 Answer::ok("notified")

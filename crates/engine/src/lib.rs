@@ -25,8 +25,8 @@ use qyzmet_domain::workflow::{
 };
 use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
-    InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_job,
-    enqueue_job, insert_instance, insert_message, insert_notification, lock_instance, retry_job,
+    InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
+    enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance, retry_job,
     update_instance,
 };
 use qyzmet_store::{Store, StoreError};
@@ -199,18 +199,39 @@ fn rearm(row: &mut InstanceRow) {
     };
 }
 
-/// Audit entries gathered during a transaction and appended at its end in one go.
+/// The rows a transaction adds besides the instances themselves — audit entries, gateway messages,
+/// notifications, jobs queued and jobs done — written at its end, many rows per statement.
 #[derive(Default)]
-struct Journal {
+struct Pending {
     entries: Vec<(String, &'static str, String, serde_json::Value)>,
+    messages: Vec<MessageRow>,
+    notifications: Vec<NotificationRow>,
+    jobs: Vec<JobRow>,
+    done: Vec<String>,
 }
 
-impl Journal {
+impl Pending {
     fn add(&mut self, actor: String, action: &'static str, id: &str, details: serde_json::Value) {
         self.entries.push((actor, action, id.to_owned(), details));
     }
 
+    /// Queues the system step `row` has just arrived at.
+    fn enqueue(&mut self, row: &InstanceRow, now: Timestamp) {
+        self.jobs.push(JobRow {
+            id: format!("{}:{}", row.id, row.moves),
+            instance: row.id.clone(),
+            step: row.step.clone(),
+            moves: row.moves,
+            run_at_ms: ms(now),
+            attempts: 0,
+        });
+    }
+
     async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
+        insert_messages(conn, &self.messages).await?;
+        insert_notifications(conn, &self.notifications).await?;
+        delete_jobs(conn, &self.done).await?;
+        enqueue_jobs(conn, &self.jobs).await?;
         if self.entries.is_empty() {
             return Ok(());
         }
@@ -328,11 +349,11 @@ impl<G: Gateway> Engine<G> {
         let mut tx = self.inner.store.begin_write().await?;
         let actor = self.arrive(regulation, &mut row, now)?;
         insert_instance(&mut tx, &row).await?;
+        let mut pending = Pending::default();
         if actor == Some(Actor::System) {
-            enqueue(&mut tx, &row, now).await?;
+            pending.enqueue(&row, now);
         }
-        let mut journal = Journal::default();
-        journal.add(
+        pending.add(
             format!("applicant:{}", start.applicant),
             "workflow.start",
             &id,
@@ -341,7 +362,7 @@ impl<G: Gateway> Engine<G> {
                 "step": row.step, "due": due.to_string(),
             }),
         );
-        journal.flush(&mut tx).await?;
+        pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -383,7 +404,7 @@ impl<G: Gateway> Engine<G> {
     async fn make_move(
         &self,
         conn: &mut AnyConnection,
-        journal: &mut Journal,
+        pending: &mut Pending,
         regulation: &Regulation,
         row: &mut InstanceRow,
         holds: bool,
@@ -407,26 +428,22 @@ impl<G: Gateway> Engine<G> {
         let next = self.arrive(regulation, row, now)?;
         update_instance(conn, row, expected).await?;
         if next == Some(Actor::System) {
-            enqueue(conn, row, now).await?;
+            pending.enqueue(row, now);
         }
         if row.status != previous_status || row.message.is_some() || row.closed_ms.is_some() {
-            insert_notification(
-                conn,
-                &NotificationRow {
-                    id: format!("{}:{}:status", row.id, row.moves),
-                    instance: row.id.clone(),
-                    addressee: row.applicant.clone(),
-                    kind: "status".into(),
-                    body: serde_json::json!({
-                        "status": row.status, "message": step_move.failure, "outcome": row.outcome,
-                    })
-                    .to_string(),
-                    at: now.to_string(),
-                },
-            )
-            .await?;
+            pending.notifications.push(NotificationRow {
+                id: format!("{}:{}:status", row.id, row.moves),
+                instance: row.id.clone(),
+                addressee: row.applicant.clone(),
+                kind: "status".into(),
+                body: serde_json::json!({
+                    "status": row.status, "message": step_move.failure, "outcome": row.outcome,
+                })
+                .to_string(),
+                at: now.to_string(),
+            });
         }
-        journal.add(
+        pending.add(
             actor,
             "workflow.move",
             &row.id,
@@ -443,7 +460,7 @@ impl<G: Gateway> Engine<G> {
     /// Does people's steps, all in one transaction (a web request does one; the simulation many).
     pub async fn act(&self, acts: &[Act], now: Timestamp) -> Result<()> {
         let mut tx = self.inner.store.begin_write().await?;
-        let mut journal = Journal::default();
+        let mut pending = Pending::default();
         for act in acts {
             let mut row = lock_instance(&mut tx, self.inner.store.backend(), &act.instance)
                 .await?
@@ -452,7 +469,7 @@ impl<G: Gateway> Engine<G> {
             self.check_may_act(&loaded.regulation, &row, act)?;
             self.make_move(
                 &mut tx,
-                &mut journal,
+                &mut pending,
                 &loaded.regulation,
                 &mut row,
                 act.holds,
@@ -462,7 +479,7 @@ impl<G: Gateway> Engine<G> {
             )
             .await?;
         }
-        journal.flush(&mut tx).await?;
+        pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -526,50 +543,42 @@ impl<G: Gateway> Engine<G> {
         if jobs.is_empty() {
             return Ok(0);
         }
-        let mut journal = Journal::default();
+        let mut pending = Pending::default();
         let mut moved = 0;
-        for job in jobs {
-            let Some(mut row) = lock_instance(&mut tx, store.backend(), &job.instance).await?
-            else {
-                delete_job(&mut tx, &job.id).await?;
-                continue;
-            };
+        for (job, mut row) in jobs {
             if row.moves != job.moves || row.closed_ms.is_some() {
                 // The instance moved on meanwhile: the job is stale.
-                delete_job(&mut tx, &job.id).await?;
+                pending.done.push(job.id);
                 continue;
             }
             let loaded = self.loaded(&row).await?;
-            match self
-                .run_system_step(&mut tx, &mut journal, &loaded, &mut row, now)
+            if self
+                .run_system_step(&mut tx, &mut pending, &loaded, &mut row, now)
                 .await?
             {
-                Some(()) => {
-                    delete_job(&mut tx, &job.id).await?;
-                    moved += 1;
-                }
-                None => {
-                    // The other system refused an action: try again later, backing off to an hour.
-                    let wait = 1000i64 << job.attempts.clamp(0, 12);
-                    retry_job(&mut tx, &job.id, ms(now) + wait.min(3_600_000), "refused").await?;
-                }
+                pending.done.push(job.id);
+                moved += 1;
+            } else {
+                // The other system refused an action: try again later, backing off to an hour.
+                let wait = 1000i64 << job.attempts.clamp(0, 12);
+                retry_job(&mut tx, &job.id, ms(now) + wait.min(3_600_000), "refused").await?;
             }
         }
-        journal.flush(&mut tx).await?;
+        pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(moved)
     }
 
-    /// Asks the gateway and moves on; `None` when an action's receiver refused and the step must be
+    /// Asks the gateway and moves on; false when an action's receiver refused and the step must be
     /// retried.
     async fn run_system_step(
         &self,
         conn: &mut AnyConnection,
-        journal: &mut Journal,
+        pending: &mut Pending,
         loaded: &Loaded,
         row: &mut InstanceRow,
         now: Timestamp,
-    ) -> Result<Option<()>> {
+    ) -> Result<bool> {
         let regulation = &loaded.regulation;
         let channel = workflow::channel(regulation, &row.channel)?;
         let step = workflow::step(channel, &row.step)?;
@@ -603,28 +612,24 @@ impl<G: Gateway> Engine<G> {
             payload,
         };
         let answer = self.inner.gateway.answer(conn, &request, now).await?;
-        insert_message(
-            conn,
-            &MessageRow {
-                id: request.id.clone(),
-                instance: row.id.clone(),
-                step: step.id.clone(),
-                sender: step.unit.clone(),
-                receiver: receiver.to_owned(),
-                service: service.to_owned(),
-                payload_sha256: hex::encode(Sha256::digest(&request.payload)),
-                signature: None,
-                answer_ok: answer.ok,
-                answer: answer.detail.clone(),
-            },
-        )
-        .await?;
+        pending.messages.push(MessageRow {
+            id: request.id.clone(),
+            instance: row.id.clone(),
+            step: step.id.clone(),
+            sender: step.unit.clone(),
+            receiver: receiver.to_owned(),
+            service: service.to_owned(),
+            payload_sha256: hex::encode(Sha256::digest(&request.payload)),
+            signature: None,
+            answer_ok: answer.ok,
+            answer: answer.detail.clone(),
+        });
         if step.kind == "action" && !answer.ok {
-            return Ok(None);
+            return Ok(false);
         }
         self.make_move(
             conn,
-            journal,
+            pending,
             regulation,
             row,
             answer.ok,
@@ -633,7 +638,7 @@ impl<G: Gateway> Engine<G> {
             now,
         )
         .await?;
-        Ok(Some(()))
+        Ok(true)
     }
 
     /// Sends the deadline alarms due at `now` for up to `limit` applications; returns how many
@@ -643,7 +648,7 @@ impl<G: Gateway> Engine<G> {
         let store = &self.inner.store;
         let mut tx = store.begin_write().await?;
         let rows = claim_alarms(&mut tx, store.backend(), ms(now), limit).await?;
-        let mut journal = Journal::default();
+        let mut pending = Pending::default();
         let mut sent = 0;
         for mut row in rows {
             let alarms = alarms_due(&clock(&row), row.alarms_fired, now);
@@ -656,9 +661,7 @@ impl<G: Gateway> Engine<G> {
                     addressees.push(format!("role:{}:head", row.provider));
                 }
                 for addressee in addressees {
-                    insert_notification(
-                        &mut tx,
-                        &NotificationRow {
+                    pending.notifications.push(NotificationRow {
                             id: format!("{}:{}:{}:{addressee}", row.id, row.moves, alarm.code()),
                             instance: row.id.clone(),
                             addressee,
@@ -669,11 +672,9 @@ impl<G: Gateway> Engine<G> {
                             })
                             .to_string(),
                             at: now.to_string(),
-                        },
-                    )
-                    .await?;
+                    });
                 }
-                journal.add(
+                pending.add(
                     "system:engine".into(),
                     "workflow.alarm",
                     &row.id,
@@ -693,7 +694,7 @@ impl<G: Gateway> Engine<G> {
             rearm(&mut row);
             update_instance(&mut tx, &row, row.moves).await?;
         }
-        journal.flush(&mut tx).await?;
+        pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(sent)
     }
@@ -747,30 +748,26 @@ impl<G: Gateway> Engine<G> {
             Some(limit) => Some(self.due(now, limit)?.to_string()),
             None => None,
         };
-        insert_notification(
-            &mut tx,
-            &NotificationRow {
-                id: format!("{id}:extension:{}", row.extensions),
-                instance: id.to_owned(),
-                addressee: row.applicant.clone(),
-                kind: "extension".into(),
-                body: serde_json::json!({
-                    "due": at_ms(row.due_ms).to_string(), "reason": reason,
-                    "condition": extension.condition, "notice_by": notice_by,
-                })
-                .to_string(),
-                at: now.to_string(),
-            },
-        )
-        .await?;
-        let mut journal = Journal::default();
-        journal.add(
+        let mut pending = Pending::default();
+        pending.notifications.push(NotificationRow {
+            id: format!("{id}:extension:{}", row.extensions),
+            instance: id.to_owned(),
+            addressee: row.applicant.clone(),
+            kind: "extension".into(),
+            body: serde_json::json!({
+                "due": at_ms(row.due_ms).to_string(), "reason": reason,
+                "condition": extension.condition, "notice_by": notice_by,
+            })
+            .to_string(),
+            at: now.to_string(),
+        });
+        pending.add(
             by.label(),
             "workflow.extend",
             id,
             serde_json::json!({ "due": at_ms(row.due_ms).to_string(), "reason": reason }),
         );
-        journal.flush(&mut tx).await?;
+        pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -796,20 +793,4 @@ impl<G: Gateway> Engine<G> {
             }
         }
     }
-}
-
-async fn enqueue(conn: &mut AnyConnection, row: &InstanceRow, now: Timestamp) -> Result<()> {
-    enqueue_job(
-        conn,
-        &JobRow {
-            id: format!("{}:{}", row.id, row.moves),
-            instance: row.id.clone(),
-            step: row.step.clone(),
-            moves: row.moves,
-            run_at_ms: ms(now),
-            attempts: 0,
-        },
-    )
-    .await?;
-    Ok(())
 }

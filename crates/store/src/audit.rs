@@ -37,6 +37,7 @@ pub async fn append(conn: &mut AnyConnection, events: &[Event<'_>]) -> Result<i6
         .await?;
     let last: i64 = head.try_get(0)?;
     let mut prev_hash: String = head.try_get(1)?;
+    let mut rows = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
         let record = AuditRecord {
             at: at.clone(),
@@ -47,22 +48,34 @@ pub async fn append(conn: &mut AnyConnection, events: &[Event<'_>]) -> Result<i6
             details: event.details.to_string(),
         };
         let hash = entry_hash(&prev_hash, &record);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(last - count + 1 + i as i64)
-        .bind(record.at)
-        .bind(record.actor)
-        .bind(record.action)
-        .bind(record.object_kind)
-        .bind(record.object_id)
-        .bind(record.details)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-        prev_hash = hash;
+        let seq = last - count + 1 + i as i64;
+        rows.push((
+            seq,
+            record,
+            std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        ));
+    }
+    for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
+        let sql = crate::insert_values(
+            "INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, details, prev_hash, hash)",
+            9,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (seq, record, prev, hash) in chunk {
+            query = query
+                .bind(*seq)
+                .bind(&record.at)
+                .bind(&record.actor)
+                .bind(&record.action)
+                .bind(&record.object_kind)
+                .bind(&record.object_id)
+                .bind(&record.details)
+                .bind(prev)
+                .bind(hash);
+        }
+        query.execute(&mut *conn).await?;
     }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(&prev_hash)

@@ -83,3 +83,121 @@ impl Store {
         Ok(elapsed)
     }
 }
+
+/// What [`Store::bench_overdue_scan`] measured.
+#[derive(Debug, Clone)]
+pub struct OverdueScan {
+    pub open: i64,
+    pub overdue: i64,
+    pub fill: Duration,
+    /// Listing every overdue application through the partial index on the step's due time.
+    pub list: Duration,
+    /// Counting them the same way.
+    pub count: Duration,
+    /// The limit: reading every open row once (what a scan without the index costs).
+    pub full_scan: Duration,
+    /// Database bytes per open application (table and indexes), where the backend says.
+    pub bytes_per_instance: Option<f64>,
+}
+
+impl Store {
+    /// Fills the workflow tables with `open` open applications, one in `overdue_every` past its
+    /// step's due time at the moment of the scan, and times the overdue queries (best of `runs`)
+    /// beside a full scan of the table. Refuses a database that already has applications.
+    pub async fn bench_overdue_scan(
+        &self,
+        open: i64,
+        overdue_every: i64,
+        runs: u32,
+    ) -> Result<OverdueScan> {
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workflow_instance")
+            .fetch_one(&self.pool)
+            .await?;
+        if existing > 0 {
+            return Err(crate::StoreError::Invalid(
+                "the database already has applications; run the bench on a fresh database".into(),
+            ));
+        }
+        let now_ms: i64 = 1_800_000_000_000;
+        let started = Instant::now();
+        let mut tx = self.begin_write().await?;
+        crate::workflow::put_regulation(&mut tx, "bench", "bench", "code = \"bench\"").await?;
+        // Generated inside the database: a recursive count, the same SQL on both backends.
+        sqlx::query(
+            "INSERT INTO workflow_instance (id, regulation, version, channel, recipient, applicant, \
+               provider, step, moves, status, outcome, message, data, started_ms, due_ms, extensions, \
+               step_started_ms, step_due_ms, alarm_ms, alarms_fired, closed_ms) \
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
+             SELECT 'bench-' || CAST(i AS TEXT), 'bench', 'bench', 'portal', 'individual', \
+               '860101300011', 'bench-body', 'P10', 3, 'in_progress', NULL, NULL, '{}', \
+               $2 - 86400000, $2 + 86400000 * 14, 0, $2 - 3600000, \
+               CASE WHEN i % $3 = 0 THEN $2 - 60000 ELSE $2 + 86400000 * 14 END, \
+               $2 + 86400000 * 10, 0, NULL FROM n",
+        )
+        .bind(open)
+        .bind(now_ms)
+        .bind(overdue_every)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("ANALYZE workflow_instance")
+                .execute(&self.pool)
+                .await?;
+        }
+        let fill = started.elapsed();
+        let best = |a: Duration, b: Duration| a.min(b);
+        let (mut list, mut count, mut full_scan) = (Duration::MAX, Duration::MAX, Duration::MAX);
+        let mut overdue = 0;
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            overdue = self.overdue(now_ms, None, i64::MAX).await?.len() as i64;
+            list = best(list, t.elapsed());
+            let t = Instant::now();
+            let counted = self.count_overdue(now_ms).await?;
+            count = best(count, t.elapsed());
+            if counted != overdue {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "the overdue count {counted} differs from the list of {overdue}"
+                )));
+            }
+            let t = Instant::now();
+            let _: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM workflow_instance WHERE length(data) + moves >= 0",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            full_scan = best(full_scan, t.elapsed());
+        }
+        let bytes_per_instance = match self.backend {
+            crate::Backend::Postgres => {
+                let bytes: i64 = sqlx::query_scalar(
+                    "SELECT CAST(pg_total_relation_size('workflow_instance') AS BIGINT)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Some(bytes as f64 / open as f64)
+            }
+            crate::Backend::Sqlite => match &self.location {
+                // The WAL holds what is not yet checkpointed into the main file.
+                crate::Location::DataDir(dir) => {
+                    let size =
+                        |name: String| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
+                    let bytes =
+                        size(crate::DB_FILE.into()) + size(format!("{}-wal", crate::DB_FILE));
+                    Some(bytes as f64 / open as f64)
+                }
+                crate::Location::Postgres(_) => None,
+            },
+        };
+        Ok(OverdueScan {
+            open,
+            overdue,
+            fill,
+            list,
+            count,
+            full_scan,
+            bytes_per_instance,
+        })
+    }
+}

@@ -177,6 +177,29 @@ impl Store {
     }
 }
 
+/// Rows per multi-row `INSERT` (a round trip per row is what a batched write costs otherwise); the
+/// widest table written this way has 11 columns, well under both backends' parameter limits.
+pub(crate) const ROWS_PER_INSERT: usize = 100;
+
+/// `head VALUES ($1, …), (…)`: `rows` groups of `columns` numbered parameters.
+pub(crate) fn insert_values(head: &str, columns: usize, rows: usize) -> String {
+    let mut sql = format!("{head} VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// The current time as stored: RFC 3339 in UTC.
 pub fn now_text() -> String {
     jiff::Timestamp::now().to_string()

@@ -34,38 +34,75 @@ pub struct InstanceRow {
     pub closed_ms: Option<i64>,
 }
 
-macro_rules! instance_columns {
-    () => {
-        "id, regulation, version, channel, recipient, applicant, provider, step, moves, status, \
-         outcome, message, data, started_ms, due_ms, extensions, step_started_ms, step_due_ms, \
-         alarm_ms, alarms_fired, closed_ms"
-    };
+/// The columns of `workflow_instance` in the order [`instance_from_row`] reads them.
+const INSTANCE_COLUMNS: [&str; 21] = [
+    "id",
+    "regulation",
+    "version",
+    "channel",
+    "recipient",
+    "applicant",
+    "provider",
+    "step",
+    "moves",
+    "status",
+    "outcome",
+    "message",
+    "data",
+    "started_ms",
+    "due_ms",
+    "extensions",
+    "step_started_ms",
+    "step_due_ms",
+    "alarm_ms",
+    "alarms_fired",
+    "closed_ms",
+];
+
+/// The instance columns for a select list, each prefixed with `alias.` when given.
+fn instance_columns(alias: &str) -> String {
+    INSTANCE_COLUMNS
+        .iter()
+        .map(|c| {
+            if alias.is_empty() {
+                (*c).to_owned()
+            } else {
+                format!("{alias}.{c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads an instance from `row`, its columns starting at `at`.
+fn instance_from_row_at(row: &AnyRow, at: usize) -> Result<InstanceRow, sqlx::Error> {
+    Ok(InstanceRow {
+        id: row.try_get(at)?,
+        regulation: row.try_get(at + 1)?,
+        version: row.try_get(at + 2)?,
+        channel: row.try_get(at + 3)?,
+        recipient: row.try_get(at + 4)?,
+        applicant: row.try_get(at + 5)?,
+        provider: row.try_get(at + 6)?,
+        step: row.try_get(at + 7)?,
+        moves: row.try_get(at + 8)?,
+        status: row.try_get(at + 9)?,
+        outcome: row.try_get(at + 10)?,
+        message: row.try_get(at + 11)?,
+        data: row.try_get(at + 12)?,
+        started_ms: row.try_get(at + 13)?,
+        due_ms: row.try_get(at + 14)?,
+        extensions: row.try_get(at + 15)?,
+        step_started_ms: row.try_get(at + 16)?,
+        step_due_ms: row.try_get(at + 17)?,
+        alarm_ms: row.try_get(at + 18)?,
+        alarms_fired: row.try_get(at + 19)?,
+        closed_ms: row.try_get(at + 20)?,
+    })
 }
 
 fn instance_from_row(row: &AnyRow) -> Result<InstanceRow, sqlx::Error> {
-    Ok(InstanceRow {
-        id: row.try_get(0)?,
-        regulation: row.try_get(1)?,
-        version: row.try_get(2)?,
-        channel: row.try_get(3)?,
-        recipient: row.try_get(4)?,
-        applicant: row.try_get(5)?,
-        provider: row.try_get(6)?,
-        step: row.try_get(7)?,
-        moves: row.try_get(8)?,
-        status: row.try_get(9)?,
-        outcome: row.try_get(10)?,
-        message: row.try_get(11)?,
-        data: row.try_get(12)?,
-        started_ms: row.try_get(13)?,
-        due_ms: row.try_get(14)?,
-        extensions: row.try_get(15)?,
-        step_started_ms: row.try_get(16)?,
-        step_due_ms: row.try_get(17)?,
-        alarm_ms: row.try_get(18)?,
-        alarms_fired: row.try_get(19)?,
-        closed_ms: row.try_get(20)?,
-    })
+    instance_from_row_at(row, 0)
 }
 
 /// A system step waiting to run.
@@ -135,35 +172,35 @@ pub async fn put_regulation(
 }
 
 pub async fn insert_instance(conn: &mut AnyConnection, row: &InstanceRow) -> Result<()> {
-    sqlx::query(concat!(
-        "INSERT INTO workflow_instance (",
-        instance_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21)"
-    ))
-    .bind(&row.id)
-    .bind(&row.regulation)
-    .bind(&row.version)
-    .bind(&row.channel)
-    .bind(&row.recipient)
-    .bind(&row.applicant)
-    .bind(&row.provider)
-    .bind(&row.step)
-    .bind(row.moves)
-    .bind(&row.status)
-    .bind(&row.outcome)
-    .bind(&row.message)
-    .bind(&row.data)
-    .bind(row.started_ms)
-    .bind(row.due_ms)
-    .bind(row.extensions)
-    .bind(row.step_started_ms)
-    .bind(row.step_due_ms)
-    .bind(row.alarm_ms)
-    .bind(row.alarms_fired)
-    .bind(row.closed_ms)
-    .execute(conn)
-    .await?;
+    let sql = crate::insert_values(
+        &format!("INSERT INTO workflow_instance ({})", instance_columns("")),
+        INSTANCE_COLUMNS.len(),
+        1,
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&row.id)
+        .bind(&row.regulation)
+        .bind(&row.version)
+        .bind(&row.channel)
+        .bind(&row.recipient)
+        .bind(&row.applicant)
+        .bind(&row.provider)
+        .bind(&row.step)
+        .bind(row.moves)
+        .bind(&row.status)
+        .bind(&row.outcome)
+        .bind(&row.message)
+        .bind(&row.data)
+        .bind(row.started_ms)
+        .bind(row.due_ms)
+        .bind(row.extensions)
+        .bind(row.step_started_ms)
+        .bind(row.step_due_ms)
+        .bind(row.alarm_ms)
+        .bind(row.alarms_fired)
+        .bind(row.closed_ms)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -174,11 +211,8 @@ pub async fn lock_instance(
     id: &str,
 ) -> Result<Option<InstanceRow>> {
     let sql = format!(
-        concat!(
-            "SELECT ",
-            instance_columns!(),
-            " FROM workflow_instance WHERE id = $1{}"
-        ),
+        "SELECT {} FROM workflow_instance WHERE id = $1{}",
+        instance_columns(""),
         for_update(backend, false)
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -224,34 +258,44 @@ pub async fn update_instance(
     Ok(())
 }
 
-/// Queues a system step; a second enqueue of the same instance move is ignored.
-pub async fn enqueue_job(conn: &mut AnyConnection, job: &JobRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO workflow_job (id, instance, step, moves, run_at_ms, attempts) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(&job.id)
-    .bind(&job.instance)
-    .bind(&job.step)
-    .bind(job.moves)
-    .bind(job.run_at_ms)
-    .bind(job.attempts)
-    .execute(conn)
-    .await?;
+/// Queues system steps; a second enqueue of the same instance move is ignored.
+pub async fn enqueue_jobs(conn: &mut AnyConnection, jobs: &[JobRow]) -> Result<()> {
+    for chunk in jobs.chunks(crate::ROWS_PER_INSERT) {
+        let sql = crate::insert_values(
+            "INSERT INTO workflow_job (id, instance, step, moves, run_at_ms, attempts)",
+            6,
+            chunk.len(),
+        ) + " ON CONFLICT (id) DO NOTHING";
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for job in chunk {
+            query = query
+                .bind(&job.id)
+                .bind(&job.instance)
+                .bind(&job.step)
+                .bind(job.moves)
+                .bind(job.run_at_ms)
+                .bind(job.attempts);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-/// Up to `limit` jobs due at `now_ms`, locked for this transaction. On PostgreSQL, jobs another
-/// node holds are skipped, and a crashed node's locks go with its connection, so its jobs come back.
+/// Up to `limit` jobs due at `now_ms` with their instances, both locked for this transaction. On
+/// PostgreSQL, jobs or instances another transaction holds are skipped (another node's work, or a
+/// person acting on the application), and a crashed node's locks go with its connection, so its
+/// jobs come back.
 pub async fn claim_jobs(
     conn: &mut AnyConnection,
     backend: Backend,
     now_ms: i64,
     limit: i64,
-) -> Result<Vec<JobRow>> {
+) -> Result<Vec<(JobRow, InstanceRow)>> {
     let sql = format!(
-        "SELECT id, instance, step, moves, run_at_ms, attempts FROM workflow_job \
-         WHERE run_at_ms <= $1 ORDER BY run_at_ms LIMIT $2{}",
+        "SELECT j.id, j.instance, j.step, j.moves, j.run_at_ms, j.attempts, {} \
+         FROM workflow_job j JOIN workflow_instance i ON i.id = j.instance \
+         WHERE j.run_at_ms <= $1 ORDER BY j.run_at_ms LIMIT $2{}",
+        instance_columns("i"),
         for_update(backend, true)
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -259,25 +303,37 @@ pub async fn claim_jobs(
         .bind(limit)
         .fetch_all(conn)
         .await?;
-    rows.iter()
+    Ok(rows
+        .iter()
         .map(|row| {
-            Ok(JobRow {
-                id: row.try_get(0)?,
-                instance: row.try_get(1)?,
-                step: row.try_get(2)?,
-                moves: row.try_get(3)?,
-                run_at_ms: row.try_get(4)?,
-                attempts: row.try_get(5)?,
-            })
+            Ok((
+                JobRow {
+                    id: row.try_get(0)?,
+                    instance: row.try_get(1)?,
+                    step: row.try_get(2)?,
+                    moves: row.try_get(3)?,
+                    run_at_ms: row.try_get(4)?,
+                    attempts: row.try_get(5)?,
+                },
+                instance_from_row_at(row, 6)?,
+            ))
         })
-        .collect()
+        .collect::<Result<_, sqlx::Error>>()?)
 }
 
-pub async fn delete_job(conn: &mut AnyConnection, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM workflow_job WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn delete_jobs(conn: &mut AnyConnection, ids: &[String]) -> Result<()> {
+    for chunk in ids.chunks(crate::ROWS_PER_INSERT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM workflow_job WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -300,42 +356,58 @@ pub async fn retry_job(
     Ok(())
 }
 
-/// Records a gateway message; the same message twice (a retried step) is kept once.
-pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO gateway_message (id, instance, step, sender, receiver, service, \
-         payload_sha256, signature, answer_ok, answer, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(&m.id)
-    .bind(&m.instance)
-    .bind(&m.step)
-    .bind(&m.sender)
-    .bind(&m.receiver)
-    .bind(&m.service)
-    .bind(&m.payload_sha256)
-    .bind(&m.signature)
-    .bind(i32::from(m.answer_ok))
-    .bind(&m.answer)
-    .bind(now_text())
-    .execute(conn)
-    .await?;
+/// Records gateway messages; the same message twice (a retried step) is kept once.
+pub async fn insert_messages(conn: &mut AnyConnection, messages: &[MessageRow]) -> Result<()> {
+    let at = now_text();
+    for chunk in messages.chunks(crate::ROWS_PER_INSERT) {
+        let sql = crate::insert_values(
+            "INSERT INTO gateway_message (id, instance, step, sender, receiver, service, \
+             payload_sha256, signature, answer_ok, answer, at)",
+            11,
+            chunk.len(),
+        ) + " ON CONFLICT (id) DO NOTHING";
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            query = query
+                .bind(&m.id)
+                .bind(&m.instance)
+                .bind(&m.step)
+                .bind(&m.sender)
+                .bind(&m.receiver)
+                .bind(&m.service)
+                .bind(&m.payload_sha256)
+                .bind(&m.signature)
+                .bind(i32::from(m.answer_ok))
+                .bind(&m.answer)
+                .bind(&at);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-pub async fn insert_notification(conn: &mut AnyConnection, n: &NotificationRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO notification (id, instance, addressee, kind, body, at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(&n.id)
-    .bind(&n.instance)
-    .bind(&n.addressee)
-    .bind(&n.kind)
-    .bind(&n.body)
-    .bind(&n.at)
-    .execute(conn)
-    .await?;
+pub async fn insert_notifications(
+    conn: &mut AnyConnection,
+    notifications: &[NotificationRow],
+) -> Result<()> {
+    for chunk in notifications.chunks(crate::ROWS_PER_INSERT) {
+        let sql = crate::insert_values(
+            "INSERT INTO notification (id, instance, addressee, kind, body, at)",
+            6,
+            chunk.len(),
+        ) + " ON CONFLICT (id) DO NOTHING";
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in chunk {
+            query = query
+                .bind(&n.id)
+                .bind(&n.instance)
+                .bind(&n.addressee)
+                .bind(&n.kind)
+                .bind(&n.body)
+                .bind(&n.at);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -347,11 +419,8 @@ pub async fn claim_alarms(
     limit: i64,
 ) -> Result<Vec<InstanceRow>> {
     let sql = format!(
-        concat!(
-            "SELECT ",
-            instance_columns!(),
-            " FROM workflow_instance WHERE alarm_ms <= $1 ORDER BY alarm_ms LIMIT $2{}"
-        ),
+        "SELECT {} FROM workflow_instance WHERE alarm_ms <= $1 ORDER BY alarm_ms LIMIT $2{}",
+        instance_columns(""),
         for_update(backend, true)
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -375,14 +444,14 @@ impl Store {
     }
 
     pub async fn instance(&self, id: &str) -> Result<Option<InstanceRow>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            instance_columns!(),
-            " FROM workflow_instance WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE id = $1",
+            instance_columns("")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row.as_ref().map(instance_from_row).transpose()?)
     }
 
@@ -394,17 +463,17 @@ impl Store {
         provider: Option<&str>,
         limit: i64,
     ) -> Result<Vec<InstanceRow>> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            instance_columns!(),
-            " FROM workflow_instance WHERE closed_ms IS NULL AND step_due_ms < $1 \
-              AND ($2 = '' OR provider = $2) ORDER BY step_due_ms LIMIT $3"
-        ))
-        .bind(now_ms)
-        .bind(provider.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE closed_ms IS NULL AND step_due_ms < $1 \
+             AND ($2 = '' OR provider = $2) ORDER BY step_due_ms LIMIT $3",
+            instance_columns("")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now_ms)
+            .bind(provider.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows
             .iter()
             .map(instance_from_row)

@@ -17,14 +17,35 @@ pub enum BenchCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Fill a fresh database with N open applications and time finding the overdue ones (through the
+    /// index on the step's due time) beside a full scan of the table; report bytes per application.
+    Overdue {
+        #[arg(long, default_value_t = 1_000_000)]
+        instances: i64,
+        /// One application in this many is overdue.
+        #[arg(long, default_value_t = 1000)]
+        overdue_every: i64,
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
-    let BenchCommand::Audit {
-        entries,
-        per_tx,
-        store: args,
-    } = command;
+    let (entries, per_tx, args) = match command {
+        BenchCommand::Audit {
+            entries,
+            per_tx,
+            store,
+        } => (entries, per_tx, store),
+        BenchCommand::Overdue {
+            instances,
+            overdue_every,
+            runs,
+            store,
+        } => return overdue(instances, overdue_every, runs, &store).await,
+    };
     if entries < 1 || per_tx < 1 {
         eprintln!("error: --entries and --per-tx must be at least 1");
         return Ok(Outcome::Rejected);
@@ -66,5 +87,49 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
         ),
         Err(tamper) => anyhow::bail!("the bench's own chain does not verify: {tamper}"),
     }
+    Ok(Outcome::Done)
+}
+
+async fn overdue(
+    instances: i64,
+    overdue_every: i64,
+    runs: u32,
+    args: &StoreArgs,
+) -> anyhow::Result<Outcome> {
+    if instances < 1 || overdue_every < 1 {
+        eprintln!("error: --instances and --overdue-every must be at least 1");
+        return Ok(Outcome::Rejected);
+    }
+    let store = open(args).await?;
+    let scan = match store.bench_overdue_scan(instances, overdue_every, runs).await {
+        Ok(scan) => scan,
+        Err(qyzmet_store::StoreError::Invalid(message)) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::Rejected);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "backend: {:?}, open applications: {}, overdue: {}",
+        store.backend(),
+        scan.open,
+        scan.overdue
+    );
+    println!("fill: {:.1} s", scan.fill.as_secs_f64());
+    println!(
+        "list the overdue (index): {:>9.2} ms (best of {runs})",
+        ms(scan.list)
+    );
+    println!("count the overdue (index): {:>7.2} ms", ms(scan.count));
+    println!(
+        "limit: full scan of the table: {:>6.2} ms; list/full scan = {:.3}",
+        ms(scan.full_scan),
+        scan.list.as_secs_f64() / scan.full_scan.as_secs_f64()
+    );
+    if let Some(bytes) = scan.bytes_per_instance {
+        println!("database bytes per open application: {bytes:.0}");
+    }
+    store.close().await;
     Ok(Outcome::Done)
 }

@@ -10,6 +10,7 @@ pub mod registry;
 pub mod regulation;
 pub mod run;
 pub mod sign;
+pub mod simulate;
 
 use anyhow::Context;
 use qyzmet_store::{Location, Store};
