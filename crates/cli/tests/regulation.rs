@@ -132,6 +132,82 @@ fn every_channel_exports_bpmn_that_bpmn_moddle_reads_without_warnings() {
     );
 }
 
+/// Every channel of every shipped regulation draws as a well-formed SVG document, in each language
+/// (issue 4: the diagram on the service's page).
+#[test]
+fn every_channel_draws_as_a_well_formed_svg() {
+    use quick_xml::events::Event;
+
+    let mut drawn = 0;
+    for entry in std::fs::read_dir(regulations()).expect("regulations/") {
+        let file = entry.expect("entry").path();
+        if file.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read");
+        let regulation =
+            qyzmet_domain::regulation::check("f", &text).expect("a shipped regulation passes");
+        for channel in &regulation.channels {
+            for language in ["kk", "ru", "en"] {
+                let out = qyzmet(&[
+                    "regulation",
+                    "svg",
+                    file.to_str().expect("UTF-8"),
+                    "--channel",
+                    &channel.code,
+                    "--language",
+                    language,
+                ]);
+                let at = format!("{} {} {language}", file.display(), channel.code);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{at}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let svg = String::from_utf8(out.stdout).expect("UTF-8");
+                let mut reader = quick_xml::Reader::from_str(&svg);
+                let mut root = None;
+                let mut depth = 0_i32;
+                loop {
+                    match reader.read_event() {
+                        Err(e) => {
+                            panic!("{at}: not well-formed at {}: {e}", reader.buffer_position())
+                        }
+                        Ok(Event::Eof) => break,
+                        Ok(Event::Start(e)) => {
+                            if depth == 0 {
+                                assert!(root.is_none(), "{at}: a second root element");
+                                root =
+                                    Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+                            }
+                            depth += 1;
+                        }
+                        Ok(Event::End(_)) => depth -= 1,
+                        Ok(_) => {}
+                    }
+                }
+                assert_eq!(depth, 0, "{at}: unclosed elements");
+                assert_eq!(root.as_deref(), Some("svg"), "{at}");
+                assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""), "{at}");
+                drawn += 1;
+            }
+        }
+    }
+    assert!(drawn > 0);
+    let unknown = qyzmet(&[
+        "regulation",
+        "svg",
+        regulations()
+            .join("archival-reference-regional.toml")
+            .to_str()
+            .expect("UTF-8"),
+        "--channel",
+        "mail",
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+}
+
 /// A regulation's providers are organisations of the directory the demo loads.
 #[test]
 fn every_provider_is_in_the_directory() {

@@ -1,9 +1,10 @@
-//! `qyzmet regulation …`: check regulation files, print the format's JSON Schema (issue 4).
+//! `qyzmet regulation …`: check regulation files, print the format's JSON Schema, draw a channel as
+//! BPMN or SVG (issue 4).
 
 use std::path::{Path, PathBuf};
 
-use clap::Subcommand;
-use qyzmet_domain::regulation::{Regulation, check};
+use clap::{Args, Subcommand};
+use qyzmet_domain::regulation::{Channel, Regulation, bpmn, check, svg};
 
 use crate::Outcome;
 
@@ -18,58 +19,29 @@ pub enum RegulationCommand {
     /// Print the JSON Schema of the regulation format (what `regulations/schema.json` holds).
     Schema,
     /// Export one channel of a regulation as BPMN 2.0 XML (lanes per unit, timers for time limits).
-    Bpmn {
-        file: PathBuf,
-        /// portal, psc or provider.
-        #[arg(long)]
-        channel: String,
-        /// Language of the labels: kk, ru or en.
-        #[arg(long, default_value = "kk", value_parser = ["kk", "ru", "en"])]
-        lang: String,
-    },
+    Bpmn(Drawing),
+    /// Draw one channel of a regulation as an SVG document in BPMN notation, for the service's page
+    /// (the same picture as the BPMN export's diagram).
+    Svg(Drawing),
+}
+
+/// Which channel of which file to draw, in which language.
+#[derive(Args)]
+pub struct Drawing {
+    file: PathBuf,
+    /// portal, psc or provider.
+    #[arg(long)]
+    channel: String,
+    /// Language of the labels: kk, ru or en.
+    #[arg(long, visible_alias = "language", default_value = "kk", value_parser = ["kk", "ru", "en"])]
+    lang: String,
 }
 
 pub fn run(command: RegulationCommand) -> anyhow::Result<Outcome> {
     match command {
         RegulationCommand::Check { path } => check_path(&path),
-        RegulationCommand::Bpmn {
-            file,
-            channel,
-            lang,
-        } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(text) => text,
-                Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", file.display());
-                    return Ok(Outcome::Usage);
-                }
-            };
-            let regulation = match check(&file.display().to_string(), &text) {
-                Ok(regulation) => regulation,
-                Err(problems) => {
-                    problems.iter().for_each(|p| eprintln!("{p}"));
-                    return Ok(Outcome::Rejected);
-                }
-            };
-            let Some(found) = regulation.channel(&channel) else {
-                let known: Vec<_> = regulation
-                    .channels
-                    .iter()
-                    .map(|c| c.code.as_str())
-                    .collect();
-                eprintln!(
-                    "error: --channel: {channel:?} is not a channel of {} ({})",
-                    regulation.code,
-                    known.join(", ")
-                );
-                return Ok(Outcome::Rejected);
-            };
-            print!(
-                "{}",
-                qyzmet_domain::regulation::bpmn(&regulation, found, &lang)
-            );
-            Ok(Outcome::Done)
-        }
+        RegulationCommand::Bpmn(drawing) => draw(&drawing, bpmn),
+        RegulationCommand::Svg(drawing) => draw(&drawing, svg),
         RegulationCommand::Schema => {
             println!(
                 "{}",
@@ -78,6 +50,48 @@ pub fn run(command: RegulationCommand) -> anyhow::Result<Outcome> {
             Ok(Outcome::Done)
         }
     }
+}
+
+/// Prints `render` of the channel `drawing` names: exit 2 when the file cannot be read, 1 when it breaks
+/// rules or has no such channel.
+fn draw(
+    drawing: &Drawing,
+    render: fn(&Regulation, &Channel, &str) -> String,
+) -> anyhow::Result<Outcome> {
+    let Drawing {
+        file,
+        channel,
+        lang,
+    } = drawing;
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Ok(Outcome::Usage);
+        }
+    };
+    let regulation = match check(&file.display().to_string(), &text) {
+        Ok(regulation) => regulation,
+        Err(problems) => {
+            problems.iter().for_each(|p| eprintln!("{p}"));
+            return Ok(Outcome::Rejected);
+        }
+    };
+    let Some(found) = regulation.channel(channel) else {
+        let known: Vec<_> = regulation
+            .channels
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect();
+        eprintln!(
+            "error: --channel: {channel:?} is not a channel of {} ({})",
+            regulation.code,
+            known.join(", ")
+        );
+        return Ok(Outcome::Rejected);
+    };
+    print!("{}", render(&regulation, found, lang));
+    Ok(Outcome::Done)
 }
 
 fn files(path: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -7,12 +7,15 @@
 
 mod bpmn;
 mod check;
+mod layout;
+mod svg;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use bpmn::bpmn;
 pub use check::{Problem, check};
+pub use svg::svg;
 
 /// A label in the languages of the platform: Kazakh and Russian are required, English optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
