@@ -27,7 +27,7 @@ use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
     enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance, retry_job,
-    update_instance,
+    update_instance, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -199,6 +199,13 @@ fn rearm(row: &mut InstanceRow) {
     };
 }
 
+/// Why a step is left: the answer and who gave it.
+struct Decision<'a> {
+    holds: bool,
+    actor: String,
+    answer: Option<&'a Answer>,
+}
+
 /// The rows a transaction adds besides the instances themselves — audit entries, gateway messages,
 /// notifications, jobs queued and jobs done — written at its end, many rows per statement.
 #[derive(Default)]
@@ -208,6 +215,8 @@ struct Pending {
     notifications: Vec<NotificationRow>,
     jobs: Vec<JobRow>,
     done: Vec<String>,
+    /// Instances moved, each with the move count it had before.
+    moved: Vec<(InstanceRow, i64)>,
 }
 
 impl Pending {
@@ -228,6 +237,7 @@ impl Pending {
     }
 
     async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
+        update_instances(conn, &self.moved).await?;
         insert_messages(conn, &self.messages).await?;
         insert_notifications(conn, &self.notifications).await?;
         delete_jobs(conn, &self.done).await?;
@@ -400,18 +410,20 @@ impl<G: Gateway> Engine<G> {
         Ok(actor)
     }
 
-    /// Moves `row` on from its step and writes everything the move entails in `conn`'s transaction.
-    async fn make_move(
+    /// Moves `row` on from its step; the new row and everything the move entails wait in `pending`.
+    fn make_move(
         &self,
-        conn: &mut AnyConnection,
         pending: &mut Pending,
         regulation: &Regulation,
         row: &mut InstanceRow,
-        holds: bool,
-        actor: String,
-        answer: Option<&Answer>,
+        decision: Decision<'_>,
         now: Timestamp,
     ) -> Result<()> {
+        let Decision {
+            holds,
+            actor,
+            answer,
+        } = decision;
         let channel = workflow::channel(regulation, &row.channel)?;
         let step_move = workflow::advance(channel, &row.step, holds)?;
         let (from, to) = (step_move.from.id.clone(), step_move.to.id.clone());
@@ -426,7 +438,7 @@ impl<G: Gateway> Engine<G> {
             .failure
             .map(|m| serde_json::to_string(m).unwrap_or_default());
         let next = self.arrive(regulation, row, now)?;
-        update_instance(conn, row, expected).await?;
+        pending.moved.push((row.clone(), expected));
         if next == Some(Actor::System) {
             pending.enqueue(row, now);
         }
@@ -468,16 +480,20 @@ impl<G: Gateway> Engine<G> {
             let loaded = self.loaded(&row).await?;
             self.check_may_act(&loaded.regulation, &row, act)?;
             self.make_move(
-                &mut tx,
                 &mut pending,
                 &loaded.regulation,
                 &mut row,
-                act.holds,
-                act.by.label(),
-                None,
+                Decision {
+                    holds: act.holds,
+                    actor: act.by.label(),
+                    answer: None,
+                },
                 now,
-            )
-            .await?;
+            )?;
+            // Written at once: a later act of the batch may be on the same application.
+            if let Some((moved, expected)) = pending.moved.pop() {
+                update_instance(&mut tx, &moved, expected).await?;
+            }
         }
         pending.flush(&mut tx).await?;
         tx.commit().await?;
@@ -628,16 +644,16 @@ impl<G: Gateway> Engine<G> {
             return Ok(false);
         }
         self.make_move(
-            conn,
             pending,
             regulation,
             row,
-            answer.ok,
-            format!("system:{}", step.unit),
-            Some(&answer),
+            Decision {
+                holds: answer.ok,
+                actor: format!("system:{}", step.unit),
+                answer: Some(&answer),
+            },
             now,
-        )
-        .await?;
+        )?;
         Ok(true)
     }
 
@@ -692,7 +708,8 @@ impl<G: Gateway> Engine<G> {
             }
             row.alarms_fired = fired;
             rearm(&mut row);
-            update_instance(&mut tx, &row, row.moves).await?;
+            let moves = row.moves;
+            pending.moved.push((row, moves));
         }
         pending.flush(&mut tx).await?;
         tx.commit().await?;

@@ -258,6 +258,52 @@ pub async fn update_instance(
     Ok(())
 }
 
+/// Writes many moved instances, [`update_instance`]'s way, `ROWS_PER_INSERT` to a statement
+/// (`UPDATE … FROM (VALUES …)`, which both backends have).
+pub async fn update_instances(
+    conn: &mut AnyConnection,
+    moved: &[(InstanceRow, i64)],
+) -> Result<()> {
+    for chunk in moved.chunks(crate::ROWS_PER_INSERT) {
+        let values = crate::insert_values("", 14, chunk.len());
+        let sql = format!(
+            "UPDATE workflow_instance SET step = v.column2, moves = v.column3, status = v.column4, \
+             outcome = v.column5, message = v.column6, due_ms = v.column7, extensions = v.column8, \
+             step_started_ms = v.column9, step_due_ms = v.column10, alarm_ms = v.column11, \
+             alarms_fired = v.column12, closed_ms = v.column13 \
+             FROM ({}) AS v WHERE workflow_instance.id = v.column1 AND workflow_instance.moves = v.column14",
+            values.trim_start()
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (row, expected) in chunk {
+            query = query
+                .bind(&row.id)
+                .bind(&row.step)
+                .bind(row.moves)
+                .bind(&row.status)
+                .bind(&row.outcome)
+                .bind(&row.message)
+                .bind(row.due_ms)
+                .bind(row.extensions)
+                .bind(row.step_started_ms)
+                .bind(row.step_due_ms)
+                .bind(row.alarm_ms)
+                .bind(row.alarms_fired)
+                .bind(row.closed_ms)
+                .bind(*expected);
+        }
+        let done = query.execute(&mut *conn).await?;
+        if done.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::Invalid(format!(
+                "{} of {} instances changed meanwhile",
+                chunk.len() as u64 - done.rows_affected(),
+                chunk.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Queues system steps; a second enqueue of the same instance move is ignored.
 pub async fn enqueue_jobs(conn: &mut AnyConnection, jobs: &[JobRow]) -> Result<()> {
     for chunk in jobs.chunks(crate::ROWS_PER_INSERT) {

@@ -101,7 +101,10 @@ async fn overdue(
         return Ok(Outcome::Rejected);
     }
     let store = open(args).await?;
-    let scan = match store.bench_overdue_scan(instances, overdue_every, runs).await {
+    let scan = match store
+        .bench_overdue_scan(instances, overdue_every, runs)
+        .await
+    {
         Ok(scan) => scan,
         Err(qyzmet_store::StoreError::Invalid(message)) => {
             eprintln!("error: {message}");

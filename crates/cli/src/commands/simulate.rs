@@ -76,10 +76,18 @@ pub async fn run_command(args: SimulateArgs) -> anyhow::Result<Outcome> {
     let engine = Engine::new(
         store.clone(),
         Arc::new(catalogue),
-        Arc::new(store.calendar().await.unwrap_or_else(|_| Calendar::kazakhstan())),
-        Scripted(move |row: &qyzmet_store::workflow::InstanceRow, step: &qyzmet_domain::regulation::Step| {
-            step.kind != "condition" || holds(&row.id, &step.id, failures)
-        }),
+        Arc::new(
+            store
+                .calendar()
+                .await
+                .unwrap_or_else(|_| Calendar::kazakhstan()),
+        ),
+        Scripted(
+            move |row: &qyzmet_store::workflow::InstanceRow,
+                  step: &qyzmet_domain::regulation::Step| {
+                step.kind != "condition" || holds(&row.id, &step.id, failures)
+            },
+        ),
     );
     let report = run(
         &engine,
