@@ -173,15 +173,20 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
                 break url.to_owned();
             }
         };
-        // The demo logins follow the URLs.
-        for _ in 0..4 {
-            printed.push(lines.next().expect("more lines").expect("line"));
+        // The demo logins, keys and the services follow the URLs; the last service ends it.
+        loop {
+            let line = lines.next().expect("more lines").expect("line");
+            printed.push(line.clone());
+            if line.trim_start().starts_with("state-register") {
+                break;
+            }
         }
         let address = health
             .trim_start_matches("http://")
             .trim_end_matches("/healthz");
         let health_reply = http_get(address, "/healthz", "ru");
         let landing = http_get(address, "/", "kk");
+        let services = http_get(address, "/api/regulations", "kk");
         demo.kill().expect("stop demo");
         let _ = demo.wait();
         assert!(
@@ -189,6 +194,25 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
             "run {run}: {health_reply}"
         );
         assert!(landing.contains("<html lang=\"kk\""), "run {run}");
+        // Every regulation file is loaded and served.
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../regulations"))
+            .expect("regulations")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "toml"))
+            })
+            .count();
+        assert!(
+            printed
+                .iter()
+                .any(|l| l.starts_with(&format!("Services ({files} regulations"))),
+            "{printed:#?}"
+        );
+        assert_eq!(
+            services.matches("\"version\":\"").count(),
+            files,
+            "{services}"
+        );
         assert!(
             printed
                 .iter()

@@ -46,9 +46,11 @@ impl Report {
     }
 }
 
-/// Decides a synthetic condition: true unless the hash of (instance, step) falls in the failure rate.
-pub fn holds(instance: &str, step: &str, failures_per_mille: u32) -> bool {
-    let digest = Sha256::digest(format!("{instance}/{step}").as_bytes());
+/// Decides a synthetic condition: true unless the hash of (instance, move) falls in the failure rate.
+/// The move count is in it so that a condition retried after failing (a signature made again) can
+/// pass the next time.
+pub fn holds(instance: &str, moves: i64, failures_per_mille: u32) -> bool {
+    let digest = Sha256::digest(format!("{instance}/{moves}").as_bytes());
     u32::from(u16::from_be_bytes([digest[0], digest[1]])) % 1000 >= failures_per_mille
 }
 
@@ -99,7 +101,9 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
             .store()
             .waiting_for_people(&plan.regulation, i64::MAX)
             .await?;
-        if waiting.is_empty() && engine.store().pending_jobs().await? == 0 {
+        // A simulated year is the end even if some applications loop for ever (the report then
+        // shows them open).
+        if waiting.is_empty() && engine.store().pending_jobs().await? == 0 || rounds >= 24 * 366 {
             break;
         }
         let mut acts = Vec::new();
@@ -130,7 +134,7 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
                 instance: w.id.clone(),
                 step: w.step.clone(),
                 by,
-                holds: !is_condition || holds(&w.id, &w.step, plan.failures_per_mille),
+                holds: !is_condition || holds(&w.id, w.moves, plan.failures_per_mille),
             });
         }
         for chunk in acts.chunks(plan.batch.max(1)) {

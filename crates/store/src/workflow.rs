@@ -608,6 +608,7 @@ impl Store {
 pub struct Waiting {
     pub id: String,
     pub step: String,
+    pub moves: i64,
     pub applicant: String,
     pub provider: String,
 }
@@ -627,7 +628,7 @@ impl Store {
     /// Up to `limit` open applications of a regulation waiting for a person.
     pub async fn waiting_for_people(&self, regulation: &str, limit: i64) -> Result<Vec<Waiting>> {
         let rows = sqlx::query(
-            "SELECT i.id, i.step, i.applicant, i.provider FROM workflow_instance i \
+            "SELECT i.id, i.step, i.applicant, i.provider, i.moves FROM workflow_instance i \
              WHERE i.regulation = $1 AND i.closed_ms IS NULL \
                AND NOT EXISTS (SELECT 1 FROM workflow_job j WHERE j.instance = i.id) \
              ORDER BY i.id LIMIT $2",
@@ -643,6 +644,7 @@ impl Store {
                     step: row.try_get(1)?,
                     applicant: row.try_get(2)?,
                     provider: row.try_get(3)?,
+                    moves: row.try_get(4)?,
                 })
             })
             .collect()

@@ -5,6 +5,7 @@ mod api;
 pub mod i18n;
 mod pages;
 mod pki;
+mod regulations;
 
 use std::sync::Arc;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub calendar: Arc<Calendar>,
     /// The OCSP responders and the TSA, when this node runs them (`None`: those endpoints answer 503).
     pub trust: Option<Arc<qyzmet_ca::TrustServices>>,
+    /// The services the workflow engine runs.
+    pub catalogue: Arc<qyzmet_engine::Catalogue>,
 }
 
 /// Largest request body accepted anywhere until an endpoint says otherwise.
@@ -31,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/id/{number}", get(api::identify))
         .route("/api/calendar/due", get(api::due))
         .route("/api/organisations", get(api::organisations))
+        .route("/api/regulations", get(regulations::list))
+        .route("/regulations/{code}/{file}", get(regulations::diagram))
         .route("/pki/{file}", get(pki::published))
         .route("/pki/ocsp", post(pki::ocsp_post))
         .route("/pki/ocsp/{request}", get(pki::ocsp_get))

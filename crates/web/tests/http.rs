@@ -25,6 +25,7 @@ both_backends!(
     the_due_date_api_names_the_bad_field,
     the_deadline_form_shows_the_due_date_and_field_errors,
     unknown_pages_are_404_in_the_callers_language,
+    the_catalogue_lists_every_regulation_and_draws_its_channels,
 );
 
 struct Reply {
@@ -37,6 +38,7 @@ async fn get(store: &Store, uri: &str, headers: &[(header::HeaderName, &str)]) -
     let state = AppState {
         store: store.clone(),
         calendar: Arc::new(Calendar::kazakhstan()),
+        catalogue: Arc::new(qyzmet_engine::Catalogue::shipped().expect("shipped regulations")),
         trust: None,
     };
     let mut request = Request::get(uri);
@@ -232,4 +234,58 @@ async fn unknown_pages_are_404_in_the_callers_language(store: &Store) {
     let reply = get(store, "/no/such/page", &[(header::ACCEPT_LANGUAGE, "ru")]).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(reply.body.contains(&t(Lang::Ru, "error.not_found")));
+}
+
+async fn the_catalogue_lists_every_regulation_and_draws_its_channels(store: &Store) {
+    let reply = get(store, "/api/regulations", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../regulations"))
+        .expect("regulations directory")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        })
+        .count();
+    assert_eq!(list.as_array().expect("array").len(), files);
+    let archival = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["code"] == "archival-reference-regional")
+        .expect("the archival reference");
+    assert_eq!(archival["term"]["base"]["amount"], 15);
+    assert_eq!(archival["version"].as_str().map(str::len), Some(64));
+
+    let svg = get(
+        store,
+        "/regulations/archival-reference-regional/psc.svg?lang=ru",
+        &[],
+    )
+    .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(
+        svg.headers[header::CONTENT_TYPE],
+        "image/svg+xml; charset=utf-8"
+    );
+    assert!(svg.body.contains("<svg") && svg.body.contains("Работник ЦОН"));
+    let bpmn = get(
+        store,
+        "/regulations/archival-reference-regional/portal.bpmn",
+        &[],
+    )
+    .await;
+    assert_eq!(bpmn.status, StatusCode::OK);
+    assert!(bpmn.body.contains("bpmn:definitions") || bpmn.body.contains("<definitions"));
+    for missing in [
+        "/regulations/no-such-service/portal.svg",
+        "/regulations/archival-reference-regional/fax.svg",
+        "/regulations/archival-reference-regional/portal.png",
+    ] {
+        assert_eq!(
+            get(store, missing, &[]).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
 }

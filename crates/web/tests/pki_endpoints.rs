@@ -44,6 +44,7 @@ async fn state(store: &Store, with_trust: bool) -> AppState {
     AppState {
         store: store.clone(),
         calendar: Arc::new(Calendar::kazakhstan()),
+        catalogue: Arc::new(qyzmet_engine::Catalogue::shipped().expect("shipped regulations")),
         trust,
     }
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use qyzmet_demo::population::{Sizes, generate};
 use qyzmet_domain::calendar::KAZAKHSTAN_RULES;
+use qyzmet_engine::{Catalogue, Engine, InProcess};
 use qyzmet_store::Store;
 use qyzmet_store::registry_csv::ImportError;
 use qyzmet_web::AppState;
@@ -39,6 +40,10 @@ pub struct ServeArgs {
     data: Option<PathBuf>,
     #[arg(long, env = "QYZMET_DATABASE_URL")]
     database_url: Option<String>,
+    /// A directory of regulation files (`*.toml`) loaded beside the shipped ones; a file with a
+    /// shipped service's code replaces it. A new service needs a file, not a new build.
+    #[arg(long, env = "QYZMET_REGULATIONS")]
+    regulations: Option<PathBuf>,
     /// With the CA passphrase, this node also answers OCSP and time-stamp requests.
     #[command(flatten)]
     ca_passphrase: super::pki::PassphraseArgs,
@@ -51,6 +56,7 @@ struct Config {
     listen: Option<SocketAddr>,
     data: Option<PathBuf>,
     database_url: Option<String>,
+    regulations: Option<PathBuf>,
 }
 
 pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
@@ -61,11 +67,13 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
     let listener = bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let keys = demo_pki::prepare(&store, &args.store.data, &url, &applicants, &staff).await?;
+    let catalogue = Catalogue::shipped()?;
     println!("Qyzmet demo on {}", describe(&args.store));
     println!("  landing page (kk): {url}/?lang=kk");
     println!("  landing page (ru): {url}/?lang=ru");
     println!("  health:            {url}/healthz");
     println!("  organisations API: {url}/api/organisations");
+    println!("  services API:      {url}/api/regulations");
     println!("Demo accounts (IIN; sign-in arrives with the portal and the back office):");
     for person in &applicants {
         println!(
@@ -84,7 +92,24 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
         );
     }
     keys.print(&url);
-    run_server(store, listener, Some(keys.trust)).await
+    println!(
+        "Services ({} regulations, {} channels; diagrams at {url}/regulations/<code>/<channel>.svg):",
+        catalogue.all().count(),
+        catalogue
+            .all()
+            .map(|l| l.regulation.channels.len())
+            .sum::<usize>()
+    );
+    for loaded in catalogue.all() {
+        let channels: Vec<&str> = loaded
+            .regulation
+            .channels
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect();
+        println!("  {:<36} {}", loaded.regulation.code, channels.join(", "));
+    }
+    run_server(store, listener, Some(keys.trust), catalogue).await
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -113,6 +138,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         .listen
         .or(config.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let catalogue = match args.regulations.or(config.regulations) {
+        Some(dir) => match Catalogue::shipped()?.with_directory(&dir) {
+            Ok(catalogue) => catalogue,
+            Err(e) => {
+                eprintln!("error: --regulations: {e}");
+                return Ok(Outcome::Rejected);
+            }
+        },
+        None => Catalogue::shipped()?,
+    };
     let store = open(&store_args).await?;
     let trust = match args.ca_passphrase.given() {
         true => {
@@ -139,7 +174,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
             ""
         }
     );
-    run_server(store, listener, trust).await
+    run_server(store, listener, trust, catalogue).await
 }
 
 /// Loads what the demo shows, once: the built-in calendar, the directory with its staff, and a
@@ -175,21 +210,41 @@ async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
+/// Serves HTTP and runs the workflow engine's queue beside it until stopped.
 async fn run_server(
     store: Store,
     listener: tokio::net::TcpListener,
     trust: Option<Arc<qyzmet_ca::TrustServices>>,
+    catalogue: Catalogue,
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
+    let catalogue = Arc::new(catalogue);
+    // No verifier yet: an EDS check of the engine fails closed until the portal verifies
+    // submissions against the live PKI (issue 5).
+    let engine = Engine::new(
+        store.clone(),
+        catalogue.clone(),
+        calendar.clone(),
+        InProcess::default(),
+    );
+    engine.register_regulations().await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.work(stopped).await }
+    });
     qyzmet_web::serve(
         listener,
         AppState {
             store: store.clone(),
             calendar,
             trust,
+            catalogue,
         },
     )
     .await?;
+    let _ = stop.send(true);
+    let _ = worker.await;
     store.close().await;
     Ok(Outcome::Done)
 }

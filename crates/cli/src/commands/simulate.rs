@@ -85,7 +85,7 @@ pub async fn run_command(args: SimulateArgs) -> anyhow::Result<Outcome> {
         Scripted(
             move |row: &qyzmet_store::workflow::InstanceRow,
                   step: &qyzmet_domain::regulation::Step| {
-                step.kind != "condition" || holds(&row.id, &step.id, failures)
+                step.kind != "condition" || holds(&row.id, row.moves, failures)
             },
         ),
     );

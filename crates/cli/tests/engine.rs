@@ -1,0 +1,188 @@
+//! The workflow engine from the command line: `simulate`, `bench overdue`, and a new service that is
+//! only a new file given to `serve --regulations`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Output, Stdio};
+
+fn qyzmet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(args)
+        .env_remove("QYZMET_DATABASE_URL")
+        .output()
+        .expect("run qyzmet")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The number after `label` in `line`, e.g. `moves` in "… 412 moves in …".
+fn number_before(out: &str, label: &str) -> u64 {
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[1] == label)
+        .and_then(|w| w[0].trim_start_matches('(').parse().ok())
+        .unwrap_or_else(|| panic!("no number before {label:?} in {out}"))
+}
+
+#[test]
+fn simulate_finishes_every_application_and_reports_the_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let out = qyzmet(&[
+        "simulate",
+        "archival-reference-regional",
+        "--instances",
+        "40",
+        "--channel",
+        "psc",
+        "--data",
+        data.to_str().expect("UTF-8"),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("finished: 40 ("), "{stdout}");
+    assert!(stdout.contains("open 0;"), "{stdout}");
+    let results = number_before(&stdout, "results,");
+    let refusals = number_before(&stdout, "refusals),");
+    assert_eq!(results + refusals, 40);
+    // Every application makes at least the shortest path's moves through the PSC channel.
+    assert!(number_before(&stdout, "moves") >= 40 * 4, "{stdout}");
+    // The database's audit chain holds every move and verifies.
+    let verify = qyzmet(&["audit", "verify", "--data", data.to_str().expect("UTF-8")]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+
+    let unknown = qyzmet(&[
+        "simulate",
+        "no-such-service",
+        "--data",
+        data.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("known: "),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let channel = qyzmet(&[
+        "simulate",
+        "deposit",
+        "--channel",
+        "fax",
+        "--data",
+        data.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(channel.status.code(), Some(1));
+    assert!(text(&channel.stderr).contains("--channel"));
+}
+
+#[test]
+fn bench_overdue_finds_exactly_the_overdue_applications() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("UTF-8");
+    let out = qyzmet(&[
+        "bench",
+        "overdue",
+        "--instances",
+        "5000",
+        "--overdue-every",
+        "100",
+        "--runs",
+        "1",
+        "--data",
+        data,
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("open applications: 5000, overdue: 50"),
+        "{stdout}"
+    );
+    // A second run would mix its rows with the first: refused.
+    let again = qyzmet(&["bench", "overdue", "--instances", "10", "--data", data]);
+    assert_eq!(again.status.code(), Some(1));
+}
+
+fn http_get(address: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read");
+    reply
+}
+
+/// Issue 4: "a new service must be a new file, not new code".
+#[test]
+fn a_new_service_is_a_new_file_given_to_serve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let regulations = dir.path().join("regulations");
+    std::fs::create_dir(&regulations).expect("mkdir");
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../regulations/deposit.toml"
+    ))
+    .expect("deposit.toml");
+    let new_service = shipped.replacen("code = \"deposit\"", "code = \"deposit-of-datasets\"", 1);
+    assert_ne!(new_service, shipped);
+    std::fs::write(regulations.join("deposit-of-datasets.toml"), new_service).expect("write");
+    let data = dir.path().join("data");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            data.to_str().expect("UTF-8"),
+            "--regulations",
+            regulations.to_str().expect("UTF-8"),
+        ])
+        .env_remove("QYZMET_DATABASE_URL")
+        .env_remove("QYZMET_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let line = BufReader::new(serve.stdout.take().expect("stdout"))
+        .lines()
+        .next()
+        .expect("a line")
+        .expect("line");
+    let address = line.rsplit("http://").next().expect("address").to_owned();
+    let services = http_get(&address, "/api/regulations");
+    let diagram = http_get(&address, "/regulations/deposit-of-datasets/provider.svg");
+    serve.kill().expect("stop");
+    let _ = serve.wait();
+    assert!(
+        services.contains("\"code\":\"deposit-of-datasets\""),
+        "{services}"
+    );
+    assert!(
+        services.contains("\"code\":\"deposit\""),
+        "the shipped one stays"
+    );
+    assert!(diagram.starts_with("HTTP/1.1 200"), "{diagram}");
+
+    // A broken file stops the node from starting, naming the file and the rule.
+    std::fs::write(regulations.join("broken.toml"), "code = \"x\"\n").expect("write");
+    let out = qyzmet(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        data.to_str().expect("UTF-8"),
+        "--regulations",
+        regulations.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("broken.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
