@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod gateway;
 pub mod simulate;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -26,7 +27,7 @@ use qyzmet_domain::workflow::{
 use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
-    enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance, retry_job,
+    enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance, lock_instances, retry_job,
     update_instance, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
@@ -410,7 +411,8 @@ impl<G: Gateway> Engine<G> {
         Ok(actor)
     }
 
-    /// Moves `row` on from its step; the new row and everything the move entails wait in `pending`.
+    /// Moves `row` on from its step; everything the move entails but the row itself waits in
+    /// `pending` (the caller writes the row, once per transaction).
     fn make_move(
         &self,
         pending: &mut Pending,
@@ -428,7 +430,6 @@ impl<G: Gateway> Engine<G> {
         let step_move = workflow::advance(channel, &row.step, holds)?;
         let (from, to) = (step_move.from.id.clone(), step_move.to.id.clone());
         let previous_status = row.status.clone();
-        let expected = row.moves;
         row.moves += 1;
         row.step = to.clone();
         if let Some(status) = &step_move.from.status {
@@ -438,7 +439,6 @@ impl<G: Gateway> Engine<G> {
             .failure
             .map(|m| serde_json::to_string(m).unwrap_or_default());
         let next = self.arrive(regulation, row, now)?;
-        pending.moved.push((row.clone(), expected));
         if next == Some(Actor::System) {
             pending.enqueue(row, now);
         }
@@ -472,17 +472,28 @@ impl<G: Gateway> Engine<G> {
     /// Does people's steps, all in one transaction (a web request does one; the simulation many).
     pub async fn act(&self, acts: &[Act], now: Timestamp) -> Result<()> {
         let mut tx = self.inner.store.begin_write().await?;
-        let mut pending = Pending::default();
-        for act in acts {
-            let mut row = lock_instance(&mut tx, self.inner.store.backend(), &act.instance)
+        let mut ids: Vec<String> = acts.iter().map(|a| a.instance.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let mut rows: HashMap<String, (InstanceRow, i64)> =
+            lock_instances(&mut tx, self.inner.store.backend(), &ids)
                 .await?
+                .into_iter()
+                .map(|row| (row.id.clone(), (row.clone(), row.moves)))
+                .collect();
+        let mut pending = Pending::default();
+        // Acts apply in order to the rows in memory, so two acts on one application in a batch see
+        // each other; each row is written once at the end.
+        for act in acts {
+            let (row, _) = rows
+                .get_mut(&act.instance)
                 .ok_or_else(|| EngineError::UnknownInstance(act.instance.clone()))?;
-            let loaded = self.loaded(&row).await?;
-            self.check_may_act(&loaded.regulation, &row, act)?;
+            let loaded = self.loaded(row).await?;
+            self.check_may_act(&loaded.regulation, row, act)?;
             self.make_move(
                 &mut pending,
                 &loaded.regulation,
-                &mut row,
+                row,
                 Decision {
                     holds: act.holds,
                     actor: act.by.label(),
@@ -490,11 +501,11 @@ impl<G: Gateway> Engine<G> {
                 },
                 now,
             )?;
-            // Written at once: a later act of the batch may be on the same application.
-            if let Some((moved, expected)) = pending.moved.pop() {
-                update_instance(&mut tx, &moved, expected).await?;
-            }
         }
+        pending.moved.extend(
+            rows.into_values()
+                .filter(|(row, moves)| row.moves != *moves),
+        );
         pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(())
@@ -572,6 +583,7 @@ impl<G: Gateway> Engine<G> {
                 .run_system_step(&mut tx, &mut pending, &loaded, &mut row, now)
                 .await?
             {
+                pending.moved.push((row, job.moves));
                 pending.done.push(job.id);
                 moved += 1;
             } else {

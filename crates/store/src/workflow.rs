@@ -222,6 +222,33 @@ pub async fn lock_instance(
     Ok(row.as_ref().map(instance_from_row).transpose()?)
 }
 
+/// Reads instances and locks them for the rest of the transaction, in id order (so that two
+/// transactions locking overlapping sets cannot deadlock). Unknown ids are left out.
+pub async fn lock_instances(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[String],
+) -> Result<Vec<InstanceRow>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::ROWS_PER_INSERT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE id IN ({}) ORDER BY id{}",
+            instance_columns(""),
+            placeholders.join(", "),
+            for_update(backend, false)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.push(instance_from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
 /// Writes the mutable part of an instance whose row still has `expected_moves` moves.
 pub async fn update_instance(
     conn: &mut AnyConnection,
