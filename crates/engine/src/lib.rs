@@ -27,8 +27,8 @@ use qyzmet_domain::workflow::{
 use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
-    enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance, lock_instances, retry_job,
-    update_instance, update_instances,
+    enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance,
+    lock_instances, retry_job, update_instance, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
