@@ -519,7 +519,82 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
     );
 }
 
+/// A batch may hold two acts on one application, one step after the other: the second sees the
+/// first, and the row is written once with both moves.
+async fn two_acts_on_one_application_in_one_batch(store: &Store) {
+    let (engine, _) = support::engine(store).await;
+    for loaded in engine.catalogue().all() {
+        let regulation = &loaded.regulation;
+        for channel in &regulation.channels {
+            let id = engine
+                .start(
+                    support::start(regulation, &channel.code, APPLICANT),
+                    support::now(),
+                )
+                .await
+                .unwrap();
+            for _ in 0..40 {
+                while engine.run_jobs(10, support::now()).await.unwrap() > 0 {}
+                let row = store.instance(&id).await.unwrap().unwrap();
+                if row.closed_ms.is_some() {
+                    break;
+                }
+                let by = support::rightful(regulation, &row).unwrap();
+                let next = qyzmet_domain::workflow::advance(channel, &row.step, true)
+                    .unwrap()
+                    .to;
+                let mut then = row.clone();
+                then.step = next.id.clone();
+                if let Some(second) = support::rightful(regulation, &then) {
+                    let acts = [
+                        Act {
+                            instance: id.clone(),
+                            step: row.step.clone(),
+                            by,
+                            holds: true,
+                        },
+                        Act {
+                            instance: id.clone(),
+                            step: next.id.clone(),
+                            by: second,
+                            holds: true,
+                        },
+                    ];
+                    engine.act(&acts, support::now()).await.unwrap();
+                    let after = store.instance(&id).await.unwrap().unwrap();
+                    assert_eq!(after.moves, row.moves + 2);
+                    let moves = store
+                        .audit_of("instance", &id)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .filter(|e| e.record.action == "workflow.move")
+                        .count();
+                    assert_eq!(moves as i64, after.moves);
+                    // The same act again is refused: the application is no longer there.
+                    assert!(engine.act(&acts[..1], support::now()).await.is_err());
+                    return;
+                }
+                engine
+                    .act(
+                        &[Act {
+                            instance: id.clone(),
+                            step: row.step.clone(),
+                            by,
+                            holds: true,
+                        }],
+                        support::now(),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    panic!("no channel has two people's steps in a row");
+}
+
 qyzmet_store::both_backends!(
+    two_acts_on_one_application_in_one_batch,
     only_the_rightful_person_moves_an_application,
     deadlines_warn_escalate_once_and_extend,
     the_in_process_gateway_asks_the_registry_and_fails_eds_closed,
