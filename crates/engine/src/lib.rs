@@ -69,6 +69,8 @@ pub enum EngineError {
     SystemStep { id: String, step: String },
     #[error("the term of application {id} cannot be extended further")]
     NoExtension { id: String },
+    #[error("the application's data must be a JSON object of form fields")]
+    DataNotAnObject,
     #[error("the regulation {regulation} has no provider to send the application to")]
     NoProvider { regulation: String },
 }
@@ -328,7 +330,10 @@ impl<G: Gateway> Engine<G> {
                 regulation: regulation.code.clone(),
             })?;
         let mut data = start.data;
-        if let (Some(office), Some(map)) = (&start.office, data.as_object_mut()) {
+        let Some(map) = data.as_object_mut() else {
+            return Err(EngineError::DataNotAnObject);
+        };
+        if let Some(office) = &start.office {
             map.insert("office".into(), office.clone().into());
         }
         let id = uuid::Uuid::now_v7().to_string();

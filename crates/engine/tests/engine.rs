@@ -199,6 +199,13 @@ async fn only_the_rightful_person_moves_an_application(store: &Store) {
             EngineError::SystemStep { .. } | EngineError::Forbidden { .. }
         ));
     }
+    // Form data that is not an object of fields.
+    let mut bad = support::start(&loaded.regulation, "portal", APPLICANT);
+    bad.data = serde_json::json!(["not", "fields"]);
+    assert!(matches!(
+        engine.start(bad, support::now()).await,
+        Err(EngineError::DataNotAnObject)
+    ));
     // Unknown application.
     assert!(matches!(
         refused(
