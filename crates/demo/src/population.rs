@@ -44,10 +44,10 @@ const SERVICES: &[&str] = &[
     "archival-reference-regional",
     "archival-reference-central",
     "apostille-archival",
-    "le-registration-duplicate",
+    "legal-entity-registration-duplicate",
     "real-estate-presence-certificate",
     "real-estate-rights-certificate",
-    "nca-certificate",
+    "nca-certificates",
 ];
 
 struct Generator {

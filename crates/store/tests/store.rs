@@ -272,7 +272,7 @@ async fn registries_are_looked_up_by_iin_and_bin(store: &Store) {
         .await
         .expect("entities");
     let powers = format!(
-        "{}\nPOA-1,{bin},{attorney},Нотариус Ахметова А.,2026-01-15,2027-01-15,archival-reference-regional;le-registration-duplicate,0",
+        "{}\nPOA-1,{bin},{attorney},Нотариус Ахметова А.,2026-01-15,2027-01-15,archival-reference-regional;legal-entity-registration-duplicate,0",
         RegistryKind::Powers.columns().join(",")
     );
     store
@@ -296,7 +296,10 @@ async fn registries_are_looked_up_by_iin_and_bin(store: &Store) {
     assert_eq!(powers[0].attorney, attorney);
     assert_eq!(
         powers[0].scope,
-        ["archival-reference-regional", "le-registration-duplicate"]
+        [
+            "archival-reference-regional",
+            "legal-entity-registration-duplicate"
+        ]
     );
     assert_eq!(
         store
