@@ -186,3 +186,32 @@ fn a_new_service_is_a_new_file_given_to_serve() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn serve_names_an_unreadable_gateway_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "secret").expect("write");
+    let not_a_key = dir.path().join("gateway.p12");
+    std::fs::write(&not_a_key, "not a PKCS#12").expect("write");
+    let out = qyzmet(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        dir.path().join("data").to_str().expect("UTF-8"),
+        "--gateway-key",
+        not_a_key.to_str().expect("UTF-8"),
+        "--gateway-key-password-file",
+        password.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--gateway-key"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The key without its password is a usage error.
+    let usage = qyzmet(&["serve", "--gateway-key", not_a_key.to_str().expect("UTF-8")]);
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -18,12 +18,14 @@ pub mod simulate;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_domain::calendar::{Calendar, Schedule};
 use qyzmet_domain::regulation::{Outcome, Recipient, Regulation, Term};
 use qyzmet_domain::workflow::{
     self, Actor, Alarm, Clock, Position, WorkflowError, alarms_due, next_alarm,
 };
+use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
@@ -69,6 +71,8 @@ pub enum EngineError {
     SystemStep { id: String, step: String },
     #[error("the term of application {id} cannot be extended further")]
     NoExtension { id: String },
+    #[error("cannot sign the gateway message: {0}")]
+    Signing(String),
     #[error("the application's data must be a JSON object of form fields")]
     DataNotAnObject,
     #[error("the regulation {regulation} has no provider to send the application to")]
@@ -144,12 +148,16 @@ struct Inner<G> {
 /// The engine; cheap to clone (shared state behind an `Arc`).
 pub struct Engine<G> {
     inner: Arc<Inner<G>>,
+    /// The platform information system's signing key: every gateway message it sends is signed
+    /// (a detached CMS over the payload). None: messages go unsigned.
+    signer: Option<Arc<KeyStore>>,
 }
 
 impl<G> Clone for Engine<G> {
     fn clone(&self) -> Self {
         Engine {
             inner: self.inner.clone(),
+            signer: self.signer.clone(),
         }
     }
 }
@@ -278,7 +286,14 @@ impl<G: Gateway> Engine<G> {
                 calendar,
                 gateway,
             }),
+            signer: None,
         }
+    }
+
+    /// Signs every gateway message with this key store from now on.
+    pub fn signing_with(mut self, keys: KeyStore) -> Self {
+        self.signer = Some(Arc::new(keys));
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -644,6 +659,15 @@ impl<G: Gateway> Engine<G> {
             receiver,
             payload,
         };
+        let signature = match &self.signer {
+            Some(keys) => Some(
+                base64::engine::general_purpose::STANDARD.encode(
+                    qyzmet_pki::cms::sign(&request.payload, keys, true, now)
+                        .map_err(|e| EngineError::Signing(e.to_string()))?,
+                ),
+            ),
+            None => None,
+        };
         let answer = self.inner.gateway.answer(conn, &request, now).await?;
         pending.messages.push(MessageRow {
             id: request.id.clone(),
@@ -652,8 +676,9 @@ impl<G: Gateway> Engine<G> {
             sender: step.unit.clone(),
             receiver: receiver.to_owned(),
             service: service.to_owned(),
+            payload: String::from_utf8_lossy(&request.payload).into_owned(),
             payload_sha256: hex::encode(Sha256::digest(&request.payload)),
-            signature: None,
+            signature,
             answer_ok: answer.ok,
             answer: answer.detail.clone(),
         });

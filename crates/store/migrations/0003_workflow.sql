@@ -62,7 +62,8 @@ CREATE TABLE workflow_job (
 CREATE INDEX workflow_job_run_at ON workflow_job (run_at_ms);
 
 -- What went through the gateway: sender and receiver information systems, the service, the
--- payload's hash and signature, and the answer. One row per step visit and service.
+-- payload as sent, its hash and the sender's detached CMS signature over it (base64; NULL on a node
+-- without a gateway key), and the answer. One row per step visit and service.
 CREATE TABLE gateway_message (
     id             TEXT PRIMARY KEY,
     instance       TEXT NOT NULL REFERENCES workflow_instance (id),
@@ -70,6 +71,7 @@ CREATE TABLE gateway_message (
     sender         TEXT NOT NULL,
     receiver       TEXT NOT NULL,
     service        TEXT NOT NULL,
+    payload        TEXT NOT NULL,
     payload_sha256 TEXT NOT NULL,
     signature      TEXT,
     answer_ok      INTEGER NOT NULL CHECK (answer_ok IN (0, 1)),

@@ -125,6 +125,8 @@ pub struct MessageRow {
     pub sender: String,
     pub receiver: String,
     pub service: String,
+    /// The canonical JSON sent.
+    pub payload: String,
     pub payload_sha256: String,
     pub signature: Option<String>,
     pub answer_ok: bool,
@@ -435,8 +437,8 @@ pub async fn insert_messages(conn: &mut AnyConnection, messages: &[MessageRow]) 
     for chunk in messages.chunks(crate::ROWS_PER_INSERT) {
         let sql = crate::insert_values(
             "INSERT INTO gateway_message (id, instance, step, sender, receiver, service, \
-             payload_sha256, signature, answer_ok, answer, at)",
-            11,
+             payload, payload_sha256, signature, answer_ok, answer, at)",
+            12,
             chunk.len(),
         ) + " ON CONFLICT (id) DO NOTHING";
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -448,6 +450,7 @@ pub async fn insert_messages(conn: &mut AnyConnection, messages: &[MessageRow]) 
                 .bind(&m.sender)
                 .bind(&m.receiver)
                 .bind(&m.service)
+                .bind(&m.payload)
                 .bind(&m.payload_sha256)
                 .bind(&m.signature)
                 .bind(i32::from(m.answer_ok))
@@ -566,8 +569,8 @@ impl Store {
 
     pub async fn messages(&self, instance: &str) -> Result<Vec<MessageRow>> {
         let rows = sqlx::query(
-            "SELECT id, instance, step, sender, receiver, service, payload_sha256, signature, \
-             answer_ok, answer FROM gateway_message WHERE instance = $1 ORDER BY at, id",
+            "SELECT id, instance, step, sender, receiver, service, payload, payload_sha256, \
+             signature, answer_ok, answer FROM gateway_message WHERE instance = $1 ORDER BY at, id",
         )
         .bind(instance)
         .fetch_all(self.pool())
@@ -581,10 +584,11 @@ impl Store {
                     sender: row.try_get(3)?,
                     receiver: row.try_get(4)?,
                     service: row.try_get(5)?,
-                    payload_sha256: row.try_get(6)?,
-                    signature: row.try_get(7)?,
-                    answer_ok: row.try_get::<i32, _>(8)? == 1,
-                    answer: row.try_get(9)?,
+                    payload: row.try_get(6)?,
+                    payload_sha256: row.try_get(7)?,
+                    signature: row.try_get(8)?,
+                    answer_ok: row.try_get::<i32, _>(9)? == 1,
+                    answer: row.try_get(10)?,
                 })
             })
             .collect()

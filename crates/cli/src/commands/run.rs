@@ -9,6 +9,7 @@ use clap::Args;
 use qyzmet_demo::population::{Sizes, generate};
 use qyzmet_domain::calendar::KAZAKHSTAN_RULES;
 use qyzmet_engine::{Catalogue, Engine, InProcess};
+use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_store::Store;
 use qyzmet_store::registry_csv::ImportError;
 use qyzmet_web::AppState;
@@ -44,6 +45,21 @@ pub struct ServeArgs {
     /// shipped service's code replaces it. A new service needs a file, not a new build.
     #[arg(long, env = "QYZMET_REGULATIONS")]
     regulations: Option<PathBuf>,
+    /// The platform information system's PKCS#12 key store: every gateway message this node sends
+    /// is signed with it (a detached CMS over the recorded payload).
+    #[arg(
+        long,
+        env = "QYZMET_GATEWAY_KEY",
+        requires = "gateway_key_password_file"
+    )]
+    gateway_key: Option<PathBuf>,
+    /// The file holding the gateway key store's password.
+    #[arg(
+        long,
+        env = "QYZMET_GATEWAY_KEY_PASSWORD_FILE",
+        requires = "gateway_key"
+    )]
+    gateway_key_password_file: Option<PathBuf>,
     /// With the CA passphrase, this node also answers OCSP and time-stamp requests.
     #[command(flatten)]
     ca_passphrase: super::pki::PassphraseArgs,
@@ -109,7 +125,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             .collect();
         println!("  {:<36} {}", loaded.regulation.code, channels.join(", "));
     }
-    run_server(store, listener, Some(keys.trust), catalogue).await
+    run_server(store, listener, Some(keys.trust), catalogue, None).await
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -148,6 +164,25 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         },
         None => Catalogue::shipped()?,
     };
+    let gateway_key = match (&args.gateway_key, &args.gateway_key_password_file) {
+        (Some(file), Some(password)) => {
+            let loaded = std::fs::read(file)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    let password = super::read_secret(password).map_err(|e| e.to_string())?;
+                    KeyStore::from_pkcs12(&bytes, &String::from_utf8_lossy(&password))
+                        .map_err(|e| e.to_string())
+                });
+            match loaded {
+                Ok(keys) => Some(keys),
+                Err(e) => {
+                    eprintln!("error: --gateway-key {}: {e}", file.display());
+                    return Ok(Outcome::Rejected);
+                }
+            }
+        }
+        _ => None,
+    };
     let store = open(&store_args).await?;
     let trust = match args.ca_passphrase.given() {
         true => {
@@ -174,7 +209,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
             ""
         }
     );
-    run_server(store, listener, trust, catalogue).await
+    run_server(store, listener, trust, catalogue, gateway_key).await
 }
 
 /// Loads what the demo shows, once: the built-in calendar, the directory with its staff, and a
@@ -216,17 +251,21 @@ async fn run_server(
     listener: tokio::net::TcpListener,
     trust: Option<Arc<qyzmet_ca::TrustServices>>,
     catalogue: Catalogue,
+    gateway_key: Option<KeyStore>,
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     let catalogue = Arc::new(catalogue);
     // No verifier yet: an EDS check of the engine fails closed until the portal verifies
     // submissions against the live PKI (issue 5).
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         store.clone(),
         catalogue.clone(),
         calendar.clone(),
         InProcess::default(),
     );
+    if let Some(keys) = gateway_key {
+        engine = engine.signing_with(keys);
+    }
     engine.register_regulations().await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn({
