@@ -1,24 +1,16 @@
 //! The `qyzmet` binary as a person or a script uses it: exit codes, output, and errors that name
 //! the field and the rule.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
 use jiff::civil::date;
 use qyzmet_domain::ids::{Iin, Sex};
 use qyzmet_store::{Location, Store, both_backends};
 
-fn qyzmet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .env_remove("QYZMET_DATABASE_URL")
-        .output()
-        .expect("run qyzmet")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{http_get, qyzmet, text};
 
 /// `--data DIR` or `--database-url URL` for a store.
 fn store_args(store: &Store) -> Vec<String> {
@@ -241,14 +233,6 @@ fn verified_entries(data: &str) -> u64 {
         .split_whitespace()
         .find_map(|w| w.parse().ok())
         .expect("a count")
-}
-
-fn http_get(address: &str, path: &str, lang: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nAccept-Language: {lang}\r\nConnection: close\r\n\r\n").expect("write");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read");
-    reply
 }
 
 #[test]

@@ -1,20 +1,12 @@
 //! The workflow engine from the command line: `simulate`, `bench overdue`, and a new service that is
 //! only a new file given to `serve --regulations`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn qyzmet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .env_remove("QYZMET_DATABASE_URL")
-        .output()
-        .expect("run qyzmet")
-}
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{http_get, qyzmet, text};
 
 /// The number after `label` in `line`, e.g. `moves` in "… 412 moves in …".
 fn number_before(out: &str, label: &str) -> u64 {
@@ -105,18 +97,6 @@ fn bench_overdue_finds_exactly_the_overdue_applications() {
     assert_eq!(again.status.code(), Some(1));
 }
 
-fn http_get(address: &str, path: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).expect("read");
-    reply
-}
-
 /// Issue 4: "a new service must be a new file, not new code".
 #[test]
 fn a_new_service_is_a_new_file_given_to_serve() {
@@ -154,8 +134,12 @@ fn a_new_service_is_a_new_file_given_to_serve() {
         .expect("a line")
         .expect("line");
     let address = line.rsplit("http://").next().expect("address").to_owned();
-    let services = http_get(&address, "/api/regulations");
-    let diagram = http_get(&address, "/regulations/deposit-of-datasets/provider.svg");
+    let services = http_get(&address, "/api/regulations", "kk");
+    let diagram = http_get(
+        &address,
+        "/regulations/deposit-of-datasets/provider.svg",
+        "kk",
+    );
     serve.kill().expect("stop");
     let _ = serve.wait();
     assert!(

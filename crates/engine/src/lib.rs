@@ -30,7 +30,7 @@ use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
     enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance,
-    lock_instances, retry_job, update_instance, update_instances,
+    lock_instances, retry_job, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -802,7 +802,7 @@ impl<G: Gateway> Engine<G> {
         }
         row.extensions += 1;
         rearm(&mut row);
-        update_instance(&mut tx, &row, row.moves).await?;
+        update_instances(&mut tx, &[(row.clone(), row.moves)]).await?;
         let notice_by = match &extension.notice_within {
             Some(limit) => Some(self.due(now, limit)?.to_string()),
             None => None,

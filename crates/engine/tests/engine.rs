@@ -423,40 +423,8 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
             .await
             .unwrap();
         // People's steps succeed until the lookup has answered.
-        for _ in 0..20 {
-            while engine.run_jobs(10, support::now()).await.unwrap() > 0 {}
-            let row = store.instance(&id).await.unwrap().unwrap();
-            if store
-                .messages(&id)
-                .await
-                .unwrap()
-                .iter()
-                .any(|m| m.step == lookup.id)
-                || row.closed_ms.is_some()
-            {
-                break;
-            }
-            let by = support::rightful(&loaded.regulation, &row).unwrap();
-            engine
-                .act(
-                    &[Act {
-                        instance: id.clone(),
-                        step: row.step,
-                        by,
-                        holds: true,
-                    }],
-                    support::now(),
-                )
-                .await
-                .unwrap();
-        }
-        let message = store
-            .messages(&id)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|m| m.step == lookup.id)
-            .unwrap();
+        let message =
+            until_message(&engine, &loaded.regulation, &id, |m| m.step == lookup.id).await;
         assert_eq!(message.service, "registry_lookup");
         assert_eq!(message.receiver, "state-databases");
         assert_eq!(message.payload_sha256.len(), 64);
@@ -484,40 +452,10 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
         )
         .await
         .unwrap();
-    for _ in 0..20 {
-        while engine.run_jobs(10, support::now()).await.unwrap() > 0 {}
-        let row = store.instance(&id).await.unwrap().unwrap();
-        if row.closed_ms.is_some()
-            || store
-                .messages(&id)
-                .await
-                .unwrap()
-                .iter()
-                .any(|m| m.service == "eds_check")
-        {
-            break;
-        }
-        let by = support::rightful(&loaded.regulation, &row).unwrap();
-        engine
-            .act(
-                &[Act {
-                    instance: id.clone(),
-                    step: row.step,
-                    by,
-                    holds: true,
-                }],
-                support::now(),
-            )
-            .await
-            .unwrap();
-    }
-    let eds = store
-        .messages(&id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|m| m.service == "eds_check")
-        .unwrap();
+    let eds = until_message(&engine, &loaded.regulation, &id, |m| {
+        m.service == "eds_check"
+    })
+    .await;
     assert!(!eds.answer_ok);
     assert!(
         eds.answer.contains("fails closed") || eds.answer.contains("DATA_REQUIRED"),
@@ -598,6 +536,40 @@ async fn two_acts_on_one_application_in_one_batch(store: &Store) {
         }
     }
     panic!("no channel has two people's steps in a row");
+}
+
+/// Does people's steps (held) and runs the queue until a gateway message matching `wanted` is
+/// recorded for the application; returns it.
+async fn until_message<G: qyzmet_engine::Gateway>(
+    engine: &Engine<G>,
+    regulation: &qyzmet_domain::regulation::Regulation,
+    id: &str,
+    wanted: impl Fn(&qyzmet_store::workflow::MessageRow) -> bool,
+) -> qyzmet_store::workflow::MessageRow {
+    for _ in 0..20 {
+        while engine.run_jobs(10, support::now()).await.unwrap() > 0 {}
+        if let Some(found) = engine
+            .store()
+            .messages(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(&wanted)
+        {
+            return found;
+        }
+        let row = engine.store().instance(id).await.unwrap().unwrap();
+        assert!(row.closed_ms.is_none(), "{id} ended before the message");
+        let by = support::rightful(regulation, &row).unwrap();
+        let act = Act {
+            instance: id.into(),
+            step: row.step,
+            by,
+            holds: true,
+        };
+        engine.act(&[act], support::now()).await.unwrap();
+    }
+    panic!("no such message for {id} in 20 rounds");
 }
 
 qyzmet_store::both_backends!(

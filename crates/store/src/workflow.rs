@@ -251,43 +251,8 @@ pub async fn lock_instances(
     Ok(found)
 }
 
-/// Writes the mutable part of an instance whose row still has `expected_moves` moves.
-pub async fn update_instance(
-    conn: &mut AnyConnection,
-    row: &InstanceRow,
-    expected_moves: i64,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE workflow_instance SET step = $1, moves = $2, status = $3, outcome = $4, \
-         message = $5, due_ms = $6, extensions = $7, step_started_ms = $8, step_due_ms = $9, \
-         alarm_ms = $10, alarms_fired = $11, closed_ms = $12 WHERE id = $13 AND moves = $14",
-    )
-    .bind(&row.step)
-    .bind(row.moves)
-    .bind(&row.status)
-    .bind(&row.outcome)
-    .bind(&row.message)
-    .bind(row.due_ms)
-    .bind(row.extensions)
-    .bind(row.step_started_ms)
-    .bind(row.step_due_ms)
-    .bind(row.alarm_ms)
-    .bind(row.alarms_fired)
-    .bind(row.closed_ms)
-    .bind(&row.id)
-    .bind(expected_moves)
-    .execute(conn)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(StoreError::Invalid(format!(
-            "instance {} changed meanwhile (expected {expected_moves} moves)",
-            row.id
-        )));
-    }
-    Ok(())
-}
-
-/// Writes many moved instances, [`update_instance`]'s way, `ROWS_PER_INSERT` to a statement
+/// Writes the mutable part of instances whose rows still have the given move counts (else nothing
+/// is written and the error says how many changed meanwhile), `ROWS_PER_INSERT` to a statement
 /// (`UPDATE … FROM (VALUES …)`, which both backends have).
 pub async fn update_instances(
     conn: &mut AnyConnection,
