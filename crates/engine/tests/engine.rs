@@ -424,7 +424,10 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
             .unwrap();
         // People's steps succeed until the lookup has answered.
         let message =
-            until_message(&engine, &loaded.regulation, &id, |m| m.step == lookup.id).await;
+            support::until_message(&engine, &loaded.regulation, &id, support::now(), |m| {
+                m.step == lookup.id
+            })
+            .await;
         assert_eq!(message.service, "registry_lookup");
         assert_eq!(message.receiver, "state-databases");
         assert_eq!(message.payload_sha256.len(), 64);
@@ -452,7 +455,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
         )
         .await
         .unwrap();
-    let eds = until_message(&engine, &loaded.regulation, &id, |m| {
+    let eds = support::until_message(&engine, &loaded.regulation, &id, support::now(), |m| {
         m.service == "eds_check"
     })
     .await;
@@ -536,40 +539,6 @@ async fn two_acts_on_one_application_in_one_batch(store: &Store) {
         }
     }
     panic!("no channel has two people's steps in a row");
-}
-
-/// Does people's steps (held) and runs the queue until a gateway message matching `wanted` is
-/// recorded for the application; returns it.
-async fn until_message<G: qyzmet_engine::Gateway>(
-    engine: &Engine<G>,
-    regulation: &qyzmet_domain::regulation::Regulation,
-    id: &str,
-    wanted: impl Fn(&qyzmet_store::workflow::MessageRow) -> bool,
-) -> qyzmet_store::workflow::MessageRow {
-    for _ in 0..20 {
-        while engine.run_jobs(10, support::now()).await.unwrap() > 0 {}
-        if let Some(found) = engine
-            .store()
-            .messages(id)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(&wanted)
-        {
-            return found;
-        }
-        let row = engine.store().instance(id).await.unwrap().unwrap();
-        assert!(row.closed_ms.is_none(), "{id} ended before the message");
-        let by = support::rightful(regulation, &row).unwrap();
-        let act = Act {
-            instance: id.into(),
-            step: row.step,
-            by,
-            holds: true,
-        };
-        engine.act(&[act], support::now()).await.unwrap();
-    }
-    panic!("no such message for {id} in 20 rounds");
 }
 
 qyzmet_store::both_backends!(

@@ -9,7 +9,10 @@ use clap::Args;
 use qyzmet_demo::population::{Sizes, generate};
 use qyzmet_domain::calendar::KAZAKHSTAN_RULES;
 use qyzmet_engine::{Catalogue, Engine, InProcess};
+use qyzmet_pki::fetch::NetworkRevocation;
 use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::revocation::CrlSet;
+use qyzmet_pki::verify::Verifier;
 use qyzmet_store::Store;
 use qyzmet_store::registry_csv::ImportError;
 use qyzmet_web::AppState;
@@ -255,13 +258,13 @@ async fn run_server(
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     let catalogue = Arc::new(catalogue);
-    // No verifier yet: an EDS check of the engine fails closed until the portal verifies
-    // submissions against the live PKI (issue 5).
     let mut engine = Engine::new(
         store.clone(),
         catalogue.clone(),
         calendar.clone(),
-        InProcess::default(),
+        InProcess {
+            verifier: platform_verifier(&store).await?.map(Arc::new),
+        },
     );
     if let Some(keys) = gateway_key {
         engine = engine.signing_with(keys);
@@ -286,6 +289,31 @@ async fn run_server(
     let _ = worker.await;
     store.close().await;
     Ok(Outcome::Done)
+}
+
+/// The verifier of the engine's EDS checks: this deployment's root CA as the trust anchor, revocation
+/// from the CRLs each certificate names (cached until their next update). None before the CAs exist,
+/// and then every EDS check fails closed.
+async fn platform_verifier(store: &Store) -> anyhow::Result<Option<Verifier>> {
+    let service = qyzmet_ca::Service {
+        store: store.clone(),
+        endpoints: qyzmet_pki::authority::Endpoints {
+            base_url: String::new(),
+        },
+    };
+    let anchors: Vec<_> = service
+        .certificates()
+        .await?
+        .into_iter()
+        .filter(|(code, _)| code == qyzmet_ca::code::ROOT)
+        .map(|(_, certificate)| certificate)
+        .collect();
+    Ok((!anchors.is_empty()).then(|| {
+        Verifier::new(
+            anchors,
+            Arc::new(NetworkRevocation::new(CrlSet::new(Vec::new()), false)),
+        )
+    }))
 }
 
 fn describe(args: &StoreArgs) -> String {

@@ -116,3 +116,38 @@ pub async fn drive(
     }
     panic!("application {id} did not finish in 200 moves");
 }
+
+/// Does people's steps (held) and runs the queue until a gateway message matching `wanted` is
+/// recorded for the application, everything at the moment `at`; returns it.
+pub async fn until_message<G: qyzmet_engine::Gateway>(
+    engine: &Engine<G>,
+    regulation: &qyzmet_domain::regulation::Regulation,
+    id: &str,
+    at: Timestamp,
+    wanted: impl Fn(&qyzmet_store::workflow::MessageRow) -> bool,
+) -> qyzmet_store::workflow::MessageRow {
+    for _ in 0..20 {
+        while engine.run_jobs(10, at).await.unwrap() > 0 {}
+        if let Some(found) = engine
+            .store()
+            .messages(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(&wanted)
+        {
+            return found;
+        }
+        let row = engine.store().instance(id).await.unwrap().unwrap();
+        assert!(row.closed_ms.is_none(), "{id} ended before the message");
+        let by = rightful(regulation, &row).unwrap();
+        let act = Act {
+            instance: id.into(),
+            step: row.step,
+            by,
+            holds: true,
+        };
+        engine.act(&[act], at).await.unwrap();
+    }
+    panic!("no such message for {id} in 20 rounds");
+}
