@@ -10,7 +10,7 @@ use jiff::civil::date;
 use qyzmet_domain::ids::{Iin, Sex};
 use qyzmet_store::{Location, Store, both_backends};
 
-use support::{http_get, qyzmet, text};
+use support::{Serving, http_get, qyzmet, text};
 
 /// `--data DIR` or `--database-url URL` for a store.
 fn store_args(store: &Store) -> Vec<String> {
@@ -431,24 +431,15 @@ fn serve_takes_the_config_file_and_lets_the_environment_override_it() {
         ),
     )
     .expect("write");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(["serve", "--config", config.to_str().expect("UTF-8")])
-        .env("QYZMET_DATA", &from_env)
-        .env_remove("QYZMET_DATABASE_URL")
-        .env_remove("QYZMET_LISTEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let line = BufReader::new(serve.stdout.take().expect("stdout"))
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("line");
-    let address = line.rsplit("http://").next().expect("address").to_owned();
-    let health = http_get(&address, "/healthz", "kk");
-    serve.kill().expect("stop");
-    let _ = serve.wait();
+    let serving = Serving::start(
+        Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+            .args(["serve", "--config", config.to_str().expect("UTF-8")])
+            .env("QYZMET_DATA", &from_env)
+            .env_remove("QYZMET_LISTEN"),
+    );
+    let health = serving.get("/healthz");
+    let line = serving.line.clone();
+    drop(serving);
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(line.contains("from-env"), "{line}");
     assert!(

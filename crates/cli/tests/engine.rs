@@ -3,10 +3,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use support::{http_get, qyzmet, text};
+use support::{Serving, qyzmet, text};
 
 /// The number after `label` in `line`, e.g. `moves` in "… 412 moves in …".
 fn number_before(out: &str, label: &str) -> u64 {
@@ -112,36 +111,19 @@ fn a_new_service_is_a_new_file_given_to_serve() {
     assert_ne!(new_service, shipped);
     std::fs::write(regulations.join("deposit-of-datasets.toml"), new_service).expect("write");
     let data = dir.path().join("data");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data",
-            data.to_str().expect("UTF-8"),
-            "--regulations",
-            regulations.to_str().expect("UTF-8"),
-        ])
-        .env_remove("QYZMET_DATABASE_URL")
-        .env_remove("QYZMET_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let line = BufReader::new(serve.stdout.take().expect("stdout"))
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("line");
-    let address = line.rsplit("http://").next().expect("address").to_owned();
-    let services = http_get(&address, "/api/regulations", "kk");
-    let diagram = http_get(
-        &address,
-        "/regulations/deposit-of-datasets/provider.svg",
-        "kk",
-    );
-    serve.kill().expect("stop");
-    let _ = serve.wait();
+    let serve_args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data",
+        data.to_str().expect("UTF-8"),
+        "--regulations",
+        regulations.to_str().expect("UTF-8"),
+    ];
+    let serving = Serving::start(Command::new(env!("CARGO_BIN_EXE_qyzmet")).args(serve_args));
+    let services = serving.get("/api/regulations");
+    let diagram = serving.get("/regulations/deposit-of-datasets/provider.svg");
+    drop(serving);
     assert!(
         services.contains("\"code\":\"deposit-of-datasets\""),
         "{services}"
@@ -154,15 +136,7 @@ fn a_new_service_is_a_new_file_given_to_serve() {
 
     // A broken file stops the node from starting, naming the file and the rule.
     std::fs::write(regulations.join("broken.toml"), "code = \"x\"\n").expect("write");
-    let out = qyzmet(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data",
-        data.to_str().expect("UTF-8"),
-        "--regulations",
-        regulations.to_str().expect("UTF-8"),
-    ]);
+    let out = qyzmet(&serve_args);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("broken.toml"),
