@@ -30,7 +30,7 @@ use qyzmet_store::audit::{Event, append};
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
     enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance,
-    lock_instances, retry_job, update_instances,
+    lock_instances, next_number, retry_job, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -136,6 +136,34 @@ pub struct Act {
     pub step: String,
     pub by: By,
     pub holds: bool,
+    /// What the person records with the step (a resolution, an executor, the answer and its
+    /// signature, …): merged into the application's data and written in the move's audit entry.
+    pub record: serde_json::Map<String, serde_json::Value>,
+    /// A number to take from a register with the step (e.g. the incoming register's next number).
+    pub number: Option<Numbering>,
+}
+
+impl Act {
+    /// A step done (or a condition held or failed) with nothing recorded.
+    pub fn new(instance: impl Into<String>, step: impl Into<String>, by: By, holds: bool) -> Act {
+        Act {
+            instance: instance.into(),
+            step: step.into(),
+            by,
+            holds,
+            record: serde_json::Map::new(),
+            number: None,
+        }
+    }
+}
+
+/// The next number of a register, taken in the act's transaction (so a number is never given
+/// twice nor lost to a failed act) and recorded as `prefix` + number under `field`.
+#[derive(Debug, Clone)]
+pub struct Numbering {
+    pub register: String,
+    pub prefix: String,
+    pub field: String,
 }
 
 struct Inner<G> {
@@ -215,6 +243,15 @@ struct Decision<'a> {
     holds: bool,
     actor: String,
     answer: Option<&'a Answer>,
+    /// What a person recorded with the act (merged into the application's data).
+    record: Option<&'a serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Whether the application was submitted with the applicant's signature over its data.
+fn signed_submission(row: &InstanceRow) -> bool {
+    serde_json::from_str::<serde_json::Value>(&row.data)
+        .ok()
+        .is_some_and(|d| d.get("signature").is_some_and(|s| s.is_string()))
 }
 
 /// The rows a transaction adds besides the instances themselves — audit entries, gateway messages,
@@ -377,13 +414,7 @@ impl<G: Gateway> Engine<G> {
             alarms_fired: 0,
             closed_ms: None,
         };
-        let mut tx = self.inner.store.begin_write().await?;
-        let actor = self.arrive(regulation, &mut row, now)?;
-        insert_instance(&mut tx, &row).await?;
         let mut pending = Pending::default();
-        if actor == Some(Actor::System) {
-            pending.enqueue(&row, now);
-        }
         pending.add(
             format!("applicant:{}", start.applicant),
             "workflow.start",
@@ -393,6 +424,10 @@ impl<G: Gateway> Engine<G> {
                 "step": row.step, "due": due.to_string(),
             }),
         );
+        let actor = self.arrive(regulation, &mut row, now)?;
+        self.after_arrival(&mut pending, regulation, &mut row, actor, now)?;
+        let mut tx = self.inner.store.begin_write().await?;
+        insert_instance(&mut tx, &row).await?;
         pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(id)
@@ -445,6 +480,7 @@ impl<G: Gateway> Engine<G> {
             holds,
             actor,
             answer,
+            record,
         } = decision;
         let channel = workflow::channel(regulation, &row.channel)?;
         let step_move = workflow::advance(channel, &row.step, holds)?;
@@ -459,9 +495,6 @@ impl<G: Gateway> Engine<G> {
             .failure
             .map(|m| serde_json::to_string(m).unwrap_or_default());
         let next = self.arrive(regulation, row, now)?;
-        if next == Some(Actor::System) {
-            pending.enqueue(row, now);
-        }
         if row.status != previous_status || row.message.is_some() || row.closed_ms.is_some() {
             pending.notifications.push(NotificationRow {
                 id: format!("{}:{}:status", row.id, row.moves),
@@ -484,8 +517,43 @@ impl<G: Gateway> Engine<G> {
                 "holds": holds, "status": row.status, "outcome": row.outcome,
                 "failure": step_move.failure.map(|m| &m.ru),
                 "answer": answer.map(|a| &a.detail),
+                "record": record,
             }),
         );
+        self.after_arrival(pending, regulation, row, next, now)
+    }
+
+    /// What follows an arrival: a system step is queued; an applicant's step of a signed submission
+    /// is done by that submission (the portal gathers the form, the payment and the signature in one
+    /// signed act, where a channel splits them into several of the applicant's steps, e.g. 001 Reg-B
+    /// P1, P3 and P5).
+    fn after_arrival(
+        &self,
+        pending: &mut Pending,
+        regulation: &Regulation,
+        row: &mut InstanceRow,
+        next: Option<Actor>,
+        now: Timestamp,
+    ) -> Result<()> {
+        match next {
+            Some(Actor::System) => pending.enqueue(row, now),
+            Some(Actor::Applicant) if signed_submission(row) => {
+                let actor = format!("applicant:{}", row.applicant);
+                self.make_move(
+                    pending,
+                    regulation,
+                    row,
+                    Decision {
+                        holds: true,
+                        actor,
+                        answer: None,
+                        record: None,
+                    },
+                    now,
+                )?;
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -510,6 +578,20 @@ impl<G: Gateway> Engine<G> {
                 .ok_or_else(|| EngineError::UnknownInstance(act.instance.clone()))?;
             let loaded = self.loaded(row).await?;
             self.check_may_act(&loaded.regulation, row, act)?;
+            let mut record = act.record.clone();
+            if let Some(numbering) = &act.number {
+                let number = next_number(&mut tx, &numbering.register).await?;
+                record.insert(
+                    numbering.field.clone(),
+                    format!("{}{number}", numbering.prefix).into(),
+                );
+            }
+            if !record.is_empty() {
+                let mut data: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&row.data).map_err(|_| EngineError::DataNotAnObject)?;
+                data.extend(record.clone());
+                row.data = serde_json::Value::Object(data).to_string();
+            }
             self.make_move(
                 &mut pending,
                 &loaded.regulation,
@@ -518,6 +600,7 @@ impl<G: Gateway> Engine<G> {
                     holds: act.holds,
                     actor: act.by.label(),
                     answer: None,
+                    record: (!record.is_empty()).then_some(&record),
                 },
                 now,
             )?;
@@ -693,6 +776,7 @@ impl<G: Gateway> Engine<G> {
                 holds: answer.ok,
                 actor: format!("system:{}", step.unit),
                 answer: Some(&answer),
+                record: None,
             },
             now,
         )?;

@@ -130,12 +130,12 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
                     .units
                     .iter()
                     .any(|u| u.code == step.unit && u.kind != UnitKind::System);
-            acts.push(Act {
-                instance: w.id.clone(),
-                step: w.step.clone(),
+            acts.push(Act::new(
+                w.id.clone(),
+                w.step.clone(),
                 by,
-                holds: !is_condition || holds(&w.id, w.moves, plan.failures_per_mille),
-            });
+                !is_condition || holds(&w.id, w.moves, plan.failures_per_mille),
+            ));
         }
         for chunk in acts.chunks(plan.batch.max(1)) {
             engine.act(chunk, now).await?;

@@ -47,12 +47,12 @@ async fn at_staff_step(
         match support::rightful(&loaded.regulation, &row) {
             Some(By::Applicant(a)) => engine
                 .act(
-                    &[Act {
-                        instance: id.clone(),
-                        step: row.step.clone(),
-                        by: By::Applicant(a),
-                        holds: true,
-                    }],
+                    &[Act::new(
+                        id.clone(),
+                        row.step.clone(),
+                        By::Applicant(a),
+                        true,
+                    )],
                     support::now(),
                 )
                 .await
@@ -81,12 +81,7 @@ async fn only_the_rightful_person_moves_an_application(store: &Store) {
         .unwrap()
         .unit
         .clone();
-    let act = |by: By, step: &str| Act {
-        instance: id.clone(),
-        step: step.into(),
-        by,
-        holds: true,
-    };
+    let act = |by: By, step: &str| Act::new(id.clone(), step, by, true);
     let refused = |r: Result<(), EngineError>| r.unwrap_err();
     // Another organisation's staff, the right organisation in the wrong unit, the applicant at a
     // staff step: all refused, and nothing moved.
@@ -142,12 +137,12 @@ async fn only_the_rightful_person_moves_an_application(store: &Store) {
         .unwrap();
     let first = engine.store().instance(&other).await.unwrap().unwrap();
     let batch = [
-        Act {
-            instance: other.clone(),
-            step: first.step.clone(),
-            by: By::Applicant(APPLICANT.into()),
-            holds: true,
-        },
+        Act::new(
+            other.clone(),
+            first.step.clone(),
+            By::Applicant(APPLICANT.into()),
+            true,
+        ),
         act(staff("another-body", &unit), &row.step),
     ];
     assert!(engine.act(&batch, support::now()).await.is_err());
@@ -211,12 +206,12 @@ async fn only_the_rightful_person_moves_an_application(store: &Store) {
         refused(
             engine
                 .act(
-                    &[Act {
-                        instance: "nope".into(),
-                        step: "P1".into(),
-                        by: By::Applicant(APPLICANT.into()),
-                        holds: true
-                    }],
+                    &[Act::new(
+                        "nope",
+                        "P1",
+                        By::Applicant(APPLICANT.into()),
+                        true
+                    )],
                     support::now()
                 )
                 .await
@@ -495,18 +490,8 @@ async fn two_acts_on_one_application_in_one_batch(store: &Store) {
                 then.step = next.id.clone();
                 if let Some(second) = support::rightful(regulation, &then) {
                     let acts = [
-                        Act {
-                            instance: id.clone(),
-                            step: row.step.clone(),
-                            by,
-                            holds: true,
-                        },
-                        Act {
-                            instance: id.clone(),
-                            step: next.id.clone(),
-                            by: second,
-                            holds: true,
-                        },
+                        Act::new(id.clone(), row.step.clone(), by, true),
+                        Act::new(id.clone(), next.id.clone(), second, true),
                     ];
                     engine.act(&acts, support::now()).await.unwrap();
                     let after = store.instance(&id).await.unwrap().unwrap();
@@ -525,12 +510,7 @@ async fn two_acts_on_one_application_in_one_batch(store: &Store) {
                 }
                 engine
                     .act(
-                        &[Act {
-                            instance: id.clone(),
-                            step: row.step.clone(),
-                            by,
-                            holds: true,
-                        }],
+                        &[Act::new(id.clone(), row.step.clone(), by, true)],
                         support::now(),
                     )
                     .await

@@ -71,12 +71,7 @@ async fn people_act(engine: &Engine<Counting>, regulation: &str) -> usize {
     for w in &waiting {
         let row = engine.store().instance(&w.id).await.unwrap().unwrap();
         if let Some(by) = support::rightful(&loaded.regulation, &row) {
-            acts.push(Act {
-                instance: w.id.clone(),
-                step: w.step.clone(),
-                by,
-                holds: true,
-            });
+            acts.push(Act::new(w.id.clone(), w.step.clone(), by, true));
         }
     }
     engine.act(&acts, support::now()).await.unwrap();

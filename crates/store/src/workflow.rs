@@ -259,12 +259,12 @@ pub async fn update_instances(
     moved: &[(InstanceRow, i64)],
 ) -> Result<()> {
     for chunk in moved.chunks(crate::ROWS_PER_INSERT) {
-        let values = crate::insert_values("", 14, chunk.len());
+        let values = crate::insert_values("", 15, chunk.len());
         let sql = format!(
             "UPDATE workflow_instance SET step = v.column2, moves = v.column3, status = v.column4, \
              outcome = v.column5, message = v.column6, due_ms = v.column7, extensions = v.column8, \
              step_started_ms = v.column9, step_due_ms = v.column10, alarm_ms = v.column11, \
-             alarms_fired = v.column12, closed_ms = v.column13 \
+             alarms_fired = v.column12, closed_ms = v.column13, data = v.column15 \
              FROM ({}) AS v WHERE workflow_instance.id = v.column1 AND workflow_instance.moves = v.column14",
             values.trim_start()
         );
@@ -284,7 +284,8 @@ pub async fn update_instances(
                 .bind(row.alarm_ms)
                 .bind(row.alarms_fired)
                 .bind(row.closed_ms)
-                .bind(*expected);
+                .bind(*expected)
+                .bind(&row.data);
         }
         let done = query.execute(&mut *conn).await?;
         if done.rows_affected() != chunk.len() as u64 {
@@ -667,4 +668,16 @@ impl Store {
             moves: row.try_get(4)?,
         })
     }
+}
+
+/// Takes the next number of `register` (1 for a new one) inside the caller's transaction.
+pub async fn next_number(conn: &mut AnyConnection, register: &str) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO register_counter (register, last) VALUES ($1, 1) \
+         ON CONFLICT (register) DO UPDATE SET last = register_counter.last + 1 RETURNING last",
+    )
+    .bind(register)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
 }

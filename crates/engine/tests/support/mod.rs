@@ -102,15 +102,7 @@ pub async fn drive(
         let by = rightful(regulation, &row).expect("a person's step when no job is queued");
         let holds = decide(decisions, id, row.moves);
         engine
-            .act(
-                &[Act {
-                    instance: id.into(),
-                    step: row.step.clone(),
-                    by,
-                    holds,
-                }],
-                now(),
-            )
+            .act(&[Act::new(id, row.step.clone(), by, holds)], now())
             .await
             .unwrap();
     }
@@ -141,12 +133,7 @@ pub async fn until_message<G: qyzmet_engine::Gateway>(
         let row = engine.store().instance(id).await.unwrap().unwrap();
         assert!(row.closed_ms.is_none(), "{id} ended before the message");
         let by = rightful(regulation, &row).unwrap();
-        let act = Act {
-            instance: id.into(),
-            step: row.step,
-            by,
-            holds: true,
-        };
+        let act = Act::new(id, row.step, by, true);
         engine.act(&[act], at).await.unwrap();
     }
     panic!("no such message for {id} in 20 rounds");
