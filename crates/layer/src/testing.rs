@@ -1,0 +1,188 @@
+//! For tests of this crate and of the CLI (feature `test-support`): key stores issued by a test CA in
+//! NCA profiles, and a WebSocket client that trusts exactly the agent's certificate.
+
+use std::sync::Arc;
+
+use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME};
+use futures_util::{SinkExt, StreamExt};
+use jiff::{SignedDuration, Timestamp};
+use qyzmet_domain::ids::Iin;
+use qyzmet_pki::authority::{Authority, Endpoints, Issue, Profile};
+use qyzmet_pki::name::{Holder, simple_name};
+use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::{KeyAlgorithm, PrivateKey};
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use x509_cert::Certificate;
+
+/// A root and an NCA under it, a holder's signing and authentication key stores, and the CAs' current
+/// (empty) CRLs, so that the verifier can judge revocation.
+pub struct TestKeys {
+    pub root: Certificate,
+    pub crls: Vec<Vec<u8>>,
+    pub signing: KeyStore,
+    pub authentication: KeyStore,
+    pub iin: Iin,
+}
+
+/// Issues [`TestKeys`] with `algorithm` keys (P-256 is fast; RSA-2048 what the NCA mostly issues).
+pub fn test_keys(algorithm: KeyAlgorithm) -> TestKeys {
+    let endpoints = Endpoints {
+        base_url: "http://127.0.0.1:9".into(),
+    };
+    let now = Timestamp::now() - SignedDuration::from_hours(1);
+    let key = || PrivateKey::generate(algorithm).expect("key");
+    let root = Authority::create_root(
+        "root",
+        simple_name(&[
+            (COMMON_NAME, "Qyzmet Layer Test Root"),
+            (COUNTRY_NAME, "KZ"),
+        ])
+        .expect("name"),
+        key(),
+        &endpoints,
+        now,
+    )
+    .expect("root");
+    let nca = root
+        .create_subordinate(
+            "nca",
+            simple_name(&[
+                (COMMON_NAME, "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (TEST)"),
+                (COUNTRY_NAME, "KZ"),
+            ])
+            .expect("name"),
+            key(),
+            &endpoints,
+            now,
+        )
+        .expect("nca");
+    let iin = (0..1000)
+        .find_map(|k| Iin::parse(&format!("900101400{k:03}")).ok())
+        .expect("an IIN");
+    let holder = Holder {
+        surname: "Төлеуов".into(),
+        name: "Ерғали".into(),
+        patronymic: Some("Серікұлы".into()),
+        iin,
+        organisation: None,
+        email: None,
+    };
+    let store = |profile: Profile| {
+        let key = key();
+        let certificate = nca
+            .issue(
+                &Issue {
+                    subject: holder.subject().expect("subject"),
+                    public_key: key.public_key_info().expect("public key"),
+                    profile,
+                    not_before: now,
+                },
+                &endpoints,
+            )
+            .expect("issue");
+        KeyStore {
+            key,
+            certificate,
+            chain: nca.chain_from_here(),
+        }
+    };
+    let crl = |ca: &Authority| {
+        qyzmet_pki::crl::issue(ca, &[], 1, now, now + SignedDuration::from_hours(48)).expect("CRL")
+    };
+    TestKeys {
+        crls: vec![crl(&root), crl(&nca)],
+        signing: store(Profile::Signing { role: None }),
+        authentication: store(Profile::Authentication { role: None }),
+        root: root.certificate,
+        iin,
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A page's side of the socket.
+pub struct Client {
+    socket: WebSocketStream<Box<dyn Io>>,
+    /// The first frame the agent sent.
+    pub greeting: Value,
+}
+
+impl Client {
+    /// Connects to `address` (`127.0.0.1:PORT`): over TLS trusting only `certificate_der` when given,
+    /// plain otherwise; reads the greeting.
+    pub async fn connect(address: &str, certificate_der: Option<&[u8]>) -> Client {
+        let tcp = TcpStream::connect(address)
+            .await
+            .expect("connect to the agent");
+        let (io, url): (Box<dyn Io>, String) = match certificate_der {
+            Some(der) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots
+                    .add(CertificateDer::from(der.to_vec()))
+                    .expect("the agent's certificate as a trust anchor");
+                let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                .expect("TLS versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+                let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+                let name = ServerName::try_from(host.to_owned()).expect("server name");
+                let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                    .connect(name, tcp)
+                    .await
+                    .expect("TLS handshake with the agent");
+                (Box::new(tls), format!("wss://{address}/"))
+            }
+            None => (Box::new(tcp), format!("ws://{address}/")),
+        };
+        let request = tokio_tungstenite::tungstenite::handshake::client::Request::builder()
+            .uri(&url)
+            .header("Host", address)
+            .header("Origin", "https://portal.test")
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "websocket")
+            .header("Sec-WebSocket-Version", "13")
+            .header(
+                "Sec-WebSocket-Key",
+                tokio_tungstenite::tungstenite::handshake::client::generate_key(),
+            )
+            .body(())
+            .expect("request");
+        let (mut socket, _) = tokio_tungstenite::client_async(request, io)
+            .await
+            .expect("WebSocket handshake");
+        let greeting = next_json(&mut socket).await;
+        Client { socket, greeting }
+    }
+
+    /// Sends one frame as is and reads the answer.
+    pub async fn send_text(&mut self, text: &str) -> Value {
+        self.socket
+            .send(Message::text(text.to_owned()))
+            .await
+            .expect("send");
+        next_json(&mut self.socket).await
+    }
+
+    pub async fn call(&mut self, request: Value) -> Value {
+        self.send_text(&request.to_string()).await
+    }
+}
+
+async fn next_json(socket: &mut WebSocketStream<Box<dyn Io>>) -> Value {
+    loop {
+        match socket.next().await.expect("a frame").expect("a frame") {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).expect("JSON"),
+            Message::Close(frame) => panic!("the agent closed the connection: {frame:?}"),
+            _ => continue,
+        }
+    }
+}
