@@ -66,6 +66,8 @@ enum Command {
     Sign(commands::sign::SignArgs),
     /// Verify a CMS signature: exit 0 valid, 1 invalid, 2 usage or I/O error.
     Verify(commands::sign::VerifyArgs),
+    /// A local signing agent speaking NCALayer's WebSocket protocol with PKCS#12 keys.
+    Layer(commands::layer::LayerArgs),
     /// Drive N applications of a service through the workflow engine with synthetic actors and
     /// report moves per second and deadline compliance.
     Simulate(commands::simulate::SimulateArgs),
@@ -112,6 +114,7 @@ fn main() -> ExitCode {
             Command::Bench { command } => commands::bench::run(command).await,
             Command::Simulate(args) => commands::simulate::run_command(args).await,
             Command::Pki { command } => commands::pki::run(*command).await,
+            Command::Layer(args) => commands::layer::run(args).await,
             // The verifier may fetch CRLs and OCSP answers with a blocking client.
             Command::Sign(args) => {
                 tokio::task::spawn_blocking(move || commands::sign::sign(args)).await?

@@ -186,3 +186,19 @@ async fn next_json(socket: &mut WebSocketStream<Box<dyn Io>>) -> Value {
         }
     }
 }
+
+/// Base64 as pages send data.
+pub fn base64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// The DER CMS in a successful commonUtils answer (its `responseObject`, base64).
+pub fn signature_of(answer: &Value) -> Vec<u8> {
+    use base64::Engine;
+    assert_eq!(answer["code"], "200", "{answer}");
+    let text = answer["responseObject"].as_str().expect("a base64 CMS");
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("base64")
+}

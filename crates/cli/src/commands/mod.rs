@@ -5,6 +5,7 @@ pub mod bench;
 pub mod calendar;
 pub mod demo_pki;
 pub mod id;
+pub mod layer;
 pub mod pki;
 pub mod registry;
 pub mod regulation;

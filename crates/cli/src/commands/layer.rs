@@ -1,0 +1,143 @@
+//! `qyzmet layer`: the local signing agent pages reach as they reach NCALayer (crate `qyzmet-layer`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use qyzmet_layer::{Agent, Confirm, KeyType, LocalCertificate, TlsConfig};
+use qyzmet_pki::pkcs12::KeyStore;
+
+use super::read_secret;
+use crate::Outcome;
+
+#[derive(Args)]
+pub struct LayerArgs {
+    /// A PKCS#12 key store; repeat it to give both the signing and the authentication key.
+    #[arg(long = "p12", required = true)]
+    p12: Vec<PathBuf>,
+    /// File whose first line is the password of the key stores.
+    #[arg(long)]
+    password_file: PathBuf,
+    /// Where to listen; a loopback address only (NCALayer's is 127.0.0.1:13579).
+    #[arg(long, default_value = "127.0.0.1:13579")]
+    listen: SocketAddr,
+    /// Sign without asking (tests, unattended demos); otherwise each signature is asked on this terminal.
+    #[arg(long)]
+    yes: bool,
+    /// Serve ws:// without TLS, for pages served over http.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    plain: bool,
+    /// TLS certificate (PEM) instead of a self-signed one made at start.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+}
+
+pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
+    // Any page in the browser can open a socket to the agent; nobody else on the network should.
+    if !args.listen.ip().is_loopback() {
+        return Ok(usage(format!(
+            "--listen {}: the agent serves this computer only; give a loopback address (127.0.0.1)",
+            args.listen
+        )));
+    }
+    let stores = match read_key_stores(&args) {
+        Ok(stores) => stores,
+        Err(message) => return Ok(usage(message)),
+    };
+    let confirm = if args.yes {
+        Confirm::Always
+    } else {
+        Confirm::Terminal
+    };
+    let agent = match Agent::new(stores, confirm) {
+        Ok(agent) => agent,
+        Err(e) => return Ok(usage(format!("--p12: {e}"))),
+    };
+    let (tls, certificate_note) = match tls_config(&args) {
+        Ok(tls) => tls,
+        Err(message) => return Ok(usage(message)),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    // The first line is what scripts and tests wait for.
+    println!("qyzmet layer listening on {}://{address}", tls.scheme());
+    for key_type in [KeyType::Signature, KeyType::Authentication] {
+        if let Some(store) = agent.key(Some(key_type)) {
+            eprintln!(
+                "{} key: {}",
+                key_type.name(),
+                qyzmet_pki::name::display(&store.certificate.tbs_certificate.subject)
+            );
+        }
+    }
+    if let Some(note) = certificate_note {
+        eprintln!("{note}");
+    }
+    eprintln!(
+        "{}",
+        if args.yes {
+            "--yes: every request is signed without asking"
+        } else {
+            "each signature will be asked here first"
+        }
+    );
+    qyzmet_layer::serve(listener, agent, tls).await?;
+    Ok(Outcome::Done)
+}
+
+fn read_key_stores(args: &LayerArgs) -> Result<Vec<KeyStore>, String> {
+    let password = read_secret(&args.password_file)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                format!(
+                    "{}: the password is not UTF-8",
+                    args.password_file.display()
+                )
+            })
+        })?;
+    args.p12
+        .iter()
+        .map(|path| {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            KeyStore::from_pkcs12(&bytes, &password)
+                .map_err(|e| format!("--p12 {}: {e}", path.display()))
+        })
+        .collect()
+}
+
+/// The socket's protection, and what to tell the person about its certificate.
+fn tls_config(args: &LayerArgs) -> Result<(TlsConfig, Option<String>), String> {
+    if args.plain {
+        return Ok((TlsConfig::Plain, None));
+    }
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        let tls = TlsConfig::from_pem(&read(cert)?, &read(key)?)
+            .map_err(|e| format!("--cert/--key: {e}"))?;
+        return Ok((tls, None));
+    }
+    let certificate = LocalCertificate::generate().map_err(|e| e.to_string())?;
+    let tls = certificate.tls_config().map_err(|e| e.to_string())?;
+    let note = format!(
+        "TLS certificate: self-signed for 127.0.0.1 and localhost, made now (SHA-256 {}); \
+         open https://{} once in the browser and accept it, or give a lasting one with --cert/--key",
+        certificate.fingerprint(),
+        args.listen
+    );
+    Ok((tls, Some(note)))
+}
+
+fn usage(message: String) -> Outcome {
+    eprintln!("error: {message}");
+    Outcome::Usage
+}
