@@ -11,6 +11,7 @@ pub mod directory;
 pub mod pki;
 pub mod registry;
 pub mod registry_csv;
+pub mod statistics;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod workflow;

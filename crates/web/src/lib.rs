@@ -6,6 +6,7 @@ pub mod i18n;
 mod pages;
 mod pki;
 mod regulations;
+pub mod statistics;
 
 use std::sync::Arc;
 
