@@ -60,7 +60,7 @@ const INSTANCE_COLUMNS: [&str; 21] = [
 ];
 
 /// The instance columns for a select list, each prefixed with `alias.` when given.
-fn instance_columns(alias: &str) -> String {
+pub(crate) fn instance_columns(alias: &str) -> String {
     INSTANCE_COLUMNS
         .iter()
         .map(|c| {
@@ -101,7 +101,7 @@ fn instance_from_row_at(row: &AnyRow, at: usize) -> Result<InstanceRow, sqlx::Er
     })
 }
 
-fn instance_from_row(row: &AnyRow) -> Result<InstanceRow, sqlx::Error> {
+pub(crate) fn instance_from_row(row: &AnyRow) -> Result<InstanceRow, sqlx::Error> {
     instance_from_row_at(row, 0)
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
-use super::{FIELD_TYPES, Field, GATEWAY_CALLS, Regulation, Step, Text, UnitKind};
+use super::{FIELD_TYPES, Field, GATEWAY_CALLS, Regulation, STEP_RECORDS, Step, Text, UnitKind};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,6 +281,22 @@ fn check_steps(c: &mut Checker<'_>, at: &str, steps: &[Step], units: &HashMap<&s
                     "only a step of an information system calls the gateway",
                 );
             }
+        }
+        for record in &step.records {
+            if !STEP_RECORDS.contains(&record.as_str()) {
+                c.report(
+                    format!("{here}.records"),
+                    "step.records.unknown",
+                    format!("{record:?} is not one of {}", STEP_RECORDS.join(", ")),
+                );
+            }
+        }
+        if !step.records.is_empty() && unit.is_some_and(|u| u != UnitKind::Staff) {
+            c.report(
+                format!("{here}.records"),
+                "step.records.not_staff",
+                "only a step done by staff records anything",
+            );
         }
         let target = |field: &str, next: &str, c: &mut Checker<'_>| {
             if !ids.contains_key(next) {

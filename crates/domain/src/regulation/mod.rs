@@ -140,6 +140,10 @@ pub struct Step {
     /// A condition with a call takes its branch from the answer (a failed EDS check, no payment …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
+    /// What the person doing a staff step records with it (each one of [`STEP_RECORDS`]): the back
+    /// office asks for these and the engine keeps them in the application's data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<String>,
     /// The status the applicant sees once the step is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -283,6 +287,43 @@ pub const GATEWAY_CALLS: [&str; 6] = [
     "status_sync",
     "notify",
 ];
+
+/// What a staff step may record (issue 5), in the order the back office asks for them:
+/// - `registration_number`: the next number of the body's register for the service, taken with the step;
+/// - `executor` and `resolution`: whom the head or clerk assigns and the instruction (000 §14.2, §15.1);
+/// - `redirect_to`: the competent body, asked when a condition fails (000 §15.2);
+/// - `answer`: the text of the answer or result; `answer_signature`: the signer's EDS over it (000 §9.5);
+/// - `comment`: a free note kept on the execution card.
+pub const STEP_RECORDS: [&str; 7] = [
+    "registration_number",
+    "executor",
+    "resolution",
+    "redirect_to",
+    "answer",
+    "answer_signature",
+    "comment",
+];
+
+/// Which units of a regulation a member of staff with `role` does: a unit named after the role; the
+/// PSC's units for an operator; and a body's generic units (`provider`, `office`, …) for its clerks,
+/// executors and heads, who share them as their body's internal order decides (the seeds name the
+/// body, not the post, for those steps).
+pub fn units_for_role<'a>(regulation: &'a Regulation, role: &str) -> Vec<&'a str> {
+    const POSTS: [&str; 3] = ["clerk", "executor", "head"];
+    regulation
+        .units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Staff)
+        .filter(|u| match (u.code.as_str(), role) {
+            (unit, role) if unit == role => true,
+            ("psc", "psc_operator") => true,
+            (unit, role) => {
+                !POSTS.contains(&unit) && unit != "psc" && POSTS.contains(&role)
+            }
+        })
+        .map(|u| u.code.as_str())
+        .collect()
+}
 
 /// An output document and who signs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

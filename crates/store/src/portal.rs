@@ -1,0 +1,638 @@
+//! The portal's and the back office's tables (migration 0004): accounts, sessions, sign-in throttling
+//! and challenges, drafts, attachments, the questionnaire, and the lists people work from. Rows in
+//! and out; who may see what is decided by the web layer before it calls here, and every change is
+//! audited in its own transaction.
+
+use sqlx::Row;
+
+use crate::audit::{Event, append};
+use crate::workflow::{InstanceRow, NotificationRow, instance_columns, instance_from_row};
+use crate::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub iin: String,
+    /// The legal entity this person acts for on the portal, if any.
+    pub bin: Option<String>,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub lang: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub iin: String,
+    pub realm: String,
+    pub organisation: Option<String>,
+    pub csrf: String,
+    pub expires_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub id: String,
+    pub owner: String,
+    pub regulation: String,
+    pub channel: String,
+    pub data: String,
+    pub updated_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: String,
+    pub owner: String,
+    pub draft: Option<String>,
+    pub instance: Option<String>,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Base64 of the file.
+    pub content: String,
+}
+
+/// Why an account cannot be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRefusal {
+    Exists,
+}
+
+fn event<'a>(actor: &'a str, action: &'a str, kind: &'a str, id: &'a str) -> Event<'a> {
+    Event {
+        actor,
+        action,
+        object_kind: kind,
+        object_id: id,
+        details: serde_json::Value::Null,
+    }
+}
+
+impl Store {
+    /// Creates an account; refused when the IIN has one.
+    pub async fn create_account(
+        &self,
+        account: &Account,
+    ) -> Result<std::result::Result<(), AccountRefusal>> {
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT 1 FROM account WHERE iin = $1")
+            .bind(&account.iin)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if exists {
+            return Ok(Err(AccountRefusal::Exists));
+        }
+        sqlx::query(
+            "INSERT INTO account (iin, bin, email, password_hash, lang, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&account.iin)
+        .bind(&account.bin)
+        .bind(&account.email)
+        .bind(&account.password_hash)
+        .bind(&account.lang)
+        .bind(&account.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let actor = format!("person:{}", account.iin);
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({ "bin": account.bin, "email": account.email }),
+                ..event(&actor, "account.create", "account", &account.iin)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn account(&self, iin: &str) -> Result<Option<Account>> {
+        let row = sqlx::query(
+            "SELECT iin, bin, email, password_hash, lang, created_at FROM account WHERE iin = $1",
+        )
+        .bind(iin)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(Account {
+                iin: r.try_get(0)?,
+                bin: r.try_get(1)?,
+                email: r.try_get(2)?,
+                password_hash: r.try_get(3)?,
+                lang: r.try_get(4)?,
+                created_at: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Opens a session (the token's hash is the key) and records the sign-in.
+    pub async fn open_session(
+        &self,
+        token_sha256: &str,
+        session: &SessionRow,
+        now_ms: i64,
+        how: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO web_session (token_sha256, iin, realm, organisation, csrf, created_ms, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_sha256)
+        .bind(&session.iin)
+        .bind(&session.realm)
+        .bind(&session.organisation)
+        .bind(&session.csrf)
+        .bind(now_ms)
+        .bind(session.expires_ms)
+        .execute(&mut *tx)
+        .await?;
+        // Expired sessions go as new ones come, so the table holds only live ones.
+        sqlx::query("DELETE FROM web_session WHERE expires_ms < $1")
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        let actor = format!("person:{}", session.iin);
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({
+                    "realm": session.realm, "organisation": session.organisation, "how": how,
+                }),
+                ..event(&actor, "session.open", "account", &session.iin)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The live session of a token hash.
+    pub async fn session(&self, token_sha256: &str, now_ms: i64) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT iin, realm, organisation, csrf, expires_ms FROM web_session \
+             WHERE token_sha256 = $1 AND expires_ms > $2",
+        )
+        .bind(token_sha256)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                iin: r.try_get(0)?,
+                realm: r.try_get(1)?,
+                organisation: r.try_get(2)?,
+                csrf: r.try_get(3)?,
+                expires_ms: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn close_session(&self, token_sha256: &str, iin: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM web_session WHERE token_sha256 = $1")
+            .bind(token_sha256)
+            .execute(&mut *tx)
+            .await?;
+        let actor = format!("person:{iin}");
+        append(&mut tx, &[event(&actor, "session.close", "account", iin)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The most failures any of `keys` has in the window that began at `window_start_ms`.
+    pub async fn login_failures(&self, keys: &[&str], window_start_ms: i64) -> Result<i64> {
+        let mut most = 0;
+        for key in keys {
+            let row = sqlx::query(
+                "SELECT failures FROM login_throttle WHERE key = $1 AND window_start_ms >= $2",
+            )
+            .bind(*key)
+            .bind(window_start_ms)
+            .fetch_optional(self.pool())
+            .await?;
+            if let Some(row) = row {
+                most = most.max(i64::from(row.try_get::<i32, _>(0)?));
+            }
+        }
+        Ok(most)
+    }
+
+    /// Counts a failed sign-in against each key (a new window when the old one ended) and audits it.
+    pub async fn record_login_failure(
+        &self,
+        keys: &[&str],
+        now_ms: i64,
+        window_start_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO login_throttle (key, failures, window_start_ms) VALUES ($1, 1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                 failures = CASE WHEN login_throttle.window_start_ms < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+                 window_start_ms = CASE WHEN login_throttle.window_start_ms < $3 THEN $2 ELSE login_throttle.window_start_ms END",
+            )
+            .bind(*key)
+            .bind(now_ms)
+            .bind(window_start_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let subject = keys.first().copied().unwrap_or_default();
+        append(
+            &mut tx,
+            &[event("anonymous", "session.refused", "login", subject)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, keys: &[&str]) -> Result<()> {
+        for key in keys {
+            sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                .bind(*key)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_challenge(&self, nonce: &str, expires_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO login_challenge (nonce, expires_ms) VALUES ($1, $2)")
+            .bind(nonce)
+            .bind(expires_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Consumes a challenge: true once, if it was issued and has not expired.
+    pub async fn take_challenge(&self, nonce: &str, now_ms: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM login_challenge WHERE nonce = $1 AND expires_ms > $2")
+            .bind(nonce)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        sqlx::query("DELETE FROM login_challenge WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Saves a draft (new or replacing the owner's own).
+    pub async fn save_draft(&self, draft: &Draft) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let owner: Option<String> = sqlx::query("SELECT owner FROM draft WHERE id = $1")
+            .bind(&draft.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        match owner {
+            Some(owner) if owner != draft.owner => {
+                return Err(StoreError::Invalid(format!(
+                    "draft {} is not {}'s",
+                    draft.id, draft.owner
+                )));
+            }
+            Some(_) => {
+                sqlx::query("UPDATE draft SET data = $1, updated_ms = $2 WHERE id = $3")
+                    .bind(&draft.data)
+                    .bind(draft.updated_ms)
+                    .bind(&draft.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO draft (id, owner, regulation, channel, data, updated_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&draft.id)
+                .bind(&draft.owner)
+                .bind(&draft.regulation)
+                .bind(&draft.channel)
+                .bind(&draft.data)
+                .bind(draft.updated_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let actor = format!("applicant:{}", draft.owner);
+        append(&mut tx, &[event(&actor, "draft.save", "draft", &draft.id)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The owner's draft of that id.
+    pub async fn draft(&self, id: &str, owner: &str) -> Result<Option<Draft>> {
+        let row = sqlx::query(
+            "SELECT id, owner, regulation, channel, data, updated_ms FROM draft \
+             WHERE id = $1 AND owner = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| draft_from_row(&r)).transpose()
+    }
+
+    pub async fn drafts(&self, owner: &str) -> Result<Vec<Draft>> {
+        let rows = sqlx::query(
+            "SELECT id, owner, regulation, channel, data, updated_ms FROM draft \
+             WHERE owner = $1 ORDER BY updated_ms DESC",
+        )
+        .bind(owner)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(draft_from_row).collect()
+    }
+
+    /// Stores an attachment of the owner's draft.
+    pub async fn insert_attachment(&self, attachment: &Attachment, now_ms: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO attachment (id, owner, draft, instance, name, media_type, size, sha256, content, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&attachment.id)
+        .bind(&attachment.owner)
+        .bind(&attachment.draft)
+        .bind(&attachment.instance)
+        .bind(&attachment.name)
+        .bind(&attachment.media_type)
+        .bind(attachment.size)
+        .bind(&attachment.sha256)
+        .bind(&attachment.content)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let actor = format!("applicant:{}", attachment.owner);
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({
+                    "name": attachment.name, "size": attachment.size, "sha256": attachment.sha256,
+                }),
+                ..event(&actor, "attachment.add", "attachment", &attachment.id)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Attachments of a draft (without their content).
+    pub async fn draft_attachments(&self, draft: &str, owner: &str) -> Result<Vec<Attachment>> {
+        self.attachments_where("draft = $1 AND owner = $2", &[draft, owner])
+            .await
+    }
+
+    /// Attachments of a submitted application (without their content).
+    pub async fn instance_attachments(&self, instance: &str) -> Result<Vec<Attachment>> {
+        self.attachments_where("instance = $1", &[instance]).await
+    }
+
+    async fn attachments_where(&self, condition: &str, binds: &[&str]) -> Result<Vec<Attachment>> {
+        let sql = format!(
+            "SELECT id, owner, draft, instance, name, media_type, size, sha256, '' FROM attachment \
+             WHERE {condition} ORDER BY created_ms, id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(attachment_from_row).collect()
+    }
+
+    /// One attachment with its content.
+    pub async fn attachment(&self, id: &str) -> Result<Option<Attachment>> {
+        let row = sqlx::query(
+            "SELECT id, owner, draft, instance, name, media_type, size, sha256, content \
+             FROM attachment WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(attachment_from_row).transpose()
+    }
+
+    /// After a submission: the draft's attachments belong to the application, and the draft goes.
+    pub async fn settle_draft(&self, draft: &str, owner: &str, instance: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE attachment SET instance = $1, draft = NULL WHERE draft = $2 AND owner = $3",
+        )
+        .bind(instance)
+        .bind(draft)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM draft WHERE id = $1 AND owner = $2")
+            .bind(draft)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        let actor = format!("applicant:{owner}");
+        append(&mut tx, &[event(&actor, "draft.submitted", "draft", draft)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An applicant's applications, newest first, without those the author deleted.
+    pub async fn applications_of(&self, applicant: &str) -> Result<Vec<InstanceRow>> {
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE applicant = $1 AND hidden_by_author = 0 \
+             ORDER BY started_ms DESC, id DESC",
+            instance_columns("")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(applicant)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(instance_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The space an applicant's kept appeals take (000 §18.2): their data and attachments.
+    pub async fn quota_used(&self, applicant: &str, regulation: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(LENGTH(i.data)), 0) AS BIGINT), \
+             CAST(COALESCE((SELECT SUM(a.size) FROM attachment a JOIN workflow_instance j ON a.instance = j.id \
+               WHERE j.applicant = $1 AND j.regulation = $2 AND j.hidden_by_author = 0), 0) AS BIGINT) \
+             FROM workflow_instance i WHERE i.applicant = $1 AND i.regulation = $2 AND i.hidden_by_author = 0",
+        )
+        .bind(applicant)
+        .bind(regulation)
+        .fetch_one(self.pool())
+        .await?;
+        let data: i64 = row.try_get(0)?;
+        let files: i64 = row.try_get(1)?;
+        Ok(data + files)
+    }
+
+    /// The author deletes a finished application from their cabinet (000 §18.2: only the author).
+    /// False when it is not theirs or still open.
+    pub async fn hide_application(&self, id: &str, applicant: &str) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE workflow_instance SET hidden_by_author = 1 \
+             WHERE id = $1 AND applicant = $2 AND closed_ms IS NOT NULL AND hidden_by_author = 0",
+        )
+        .bind(id)
+        .bind(applicant)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let actor = format!("applicant:{applicant}");
+        append(&mut tx, &[event(&actor, "application.delete", "instance", id)]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A provider's open applications, soonest step deadline first.
+    pub async fn worklist(&self, provider: &str, limit: i64) -> Result<Vec<InstanceRow>> {
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE provider = $1 AND closed_ms IS NULL \
+             ORDER BY step_due_ms, started_ms LIMIT $2",
+            instance_columns("")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(provider)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(instance_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// A provider's finished applications, latest first.
+    pub async fn archive(&self, provider: &str, limit: i64) -> Result<Vec<InstanceRow>> {
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE provider = $1 AND closed_ms IS NOT NULL \
+             ORDER BY closed_ms DESC LIMIT $2",
+            instance_columns("")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(provider)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(instance_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Notifications to an addressee (an IIN, a BIN or a `role:` address), newest first.
+    pub async fn notifications_to(
+        &self,
+        addressee: &str,
+        limit: i64,
+    ) -> Result<Vec<NotificationRow>> {
+        let rows = sqlx::query(
+            "SELECT id, instance, addressee, kind, body, at FROM notification \
+             WHERE addressee = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(addressee)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(NotificationRow {
+                    id: row.try_get(0)?,
+                    instance: row.try_get(1)?,
+                    addressee: row.try_get(2)?,
+                    kind: row.try_get(3)?,
+                    body: row.try_get(4)?,
+                    at: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the applicant's questionnaire answers (001 Annex 3), once per application.
+    pub async fn answer_questionnaire(
+        &self,
+        instance: &str,
+        applicant: &str,
+        quality: i32,
+        information: i32,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO questionnaire (instance, quality, information, at) \
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM questionnaire WHERE instance = $1)",
+        )
+        .bind(instance)
+        .bind(quality)
+        .bind(information)
+        .bind(crate::now_text())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let actor = format!("applicant:{applicant}");
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({ "quality": quality, "information": information }),
+                ..event(&actor, "questionnaire.answer", "instance", instance)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The questionnaire answers of an application, if given.
+    pub async fn questionnaire(&self, instance: &str) -> Result<Option<(i32, i32)>> {
+        let row = sqlx::query("SELECT quality, information FROM questionnaire WHERE instance = $1")
+            .bind(instance)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+}
+
+fn draft_from_row(r: &sqlx::any::AnyRow) -> Result<Draft> {
+    Ok(Draft {
+        id: r.try_get(0)?,
+        owner: r.try_get(1)?,
+        regulation: r.try_get(2)?,
+        channel: r.try_get(3)?,
+        data: r.try_get(4)?,
+        updated_ms: r.try_get(5)?,
+    })
+}
+
+fn attachment_from_row(r: &sqlx::any::AnyRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.try_get(0)?,
+        owner: r.try_get(1)?,
+        draft: r.try_get(2)?,
+        instance: r.try_get(3)?,
+        name: r.try_get(4)?,
+        media_type: r.try_get(5)?,
+        size: r.try_get(6)?,
+        sha256: r.try_get(7)?,
+        content: r.try_get(8)?,
+    })
+}
