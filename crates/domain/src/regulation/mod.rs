@@ -7,6 +7,7 @@
 
 mod bpmn;
 mod check;
+pub mod form;
 mod layout;
 mod svg;
 
@@ -317,9 +318,7 @@ pub fn units_for_role<'a>(regulation: &'a Regulation, role: &str) -> Vec<&'a str
         .filter(|u| match (u.code.as_str(), role) {
             (unit, role) if unit == role => true,
             ("psc", "psc_operator") => true,
-            (unit, role) => {
-                !POSTS.contains(&unit) && unit != "psc" && POSTS.contains(&role)
-            }
+            (unit, role) => !POSTS.contains(&unit) && unit != "psc" && POSTS.contains(&role),
         })
         .map(|u| u.code.as_str())
         .collect()
