@@ -1,0 +1,621 @@
+//! End-to-end tests in a real headless Chromium, driven over WebDriver by a local `chromedriver`.
+//!
+//! A test reads as a script of what a person does:
+//!
+//! ```ignore
+//! let Some(b) = Browser::demo("landing_page") else { return };
+//! b.goto("/?lang=kk");
+//! b.click("nav a[hreflang=ru]");
+//! b.wait_for("html[lang=ru]");
+//! b.screenshot("russian");
+//! ```
+//!
+//! Each [`Browser`] has its own `chromedriver` (on a free port), its own Chromium session and,
+//! from [`Browser::demo`], its own `qyzmet demo` (temporary data directory, port chosen by the OS),
+//! so browser tests run in parallel. Every WebDriver call and every wait has a timeout, and all of
+//! it is stopped on drop, also when the test fails; a failing test leaves a screenshot and the
+//! page's HTML beside its other artifacts.
+//!
+//! Artifacts (screenshots, the server's and chromedriver's logs) go to
+//! `<workspace>/target/browser-artifacts/<test>/`, or under `$QYZMET_BROWSER_ARTIFACTS`; CI keeps
+//! them. Without `chromium` and `chromedriver` on the PATH the tests are skipped with a note,
+//! unless `QYZMET_REQUIRE_BROWSER=1` (set by CI) makes that a failure.
+//!
+//! The helpers block (each browser owns a small Tokio runtime): call them from plain `#[test]`
+//! functions, not from `#[tokio::test]`.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator, error::CmdError};
+use serde_json::json;
+
+use super::Serving;
+
+/// How long a wait or a WebDriver command may take by default.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+/// How long Chromium may take to start a session, and `qyzmet demo` to print its address (the
+/// first start of a demo creates its CAs and keys).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The two programs the browser tests need, found on the PATH.
+#[derive(Clone, Debug)]
+pub struct Tools {
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// `chromium` and `chromedriver` from the PATH; `None` (after a note on stderr) when either is
+/// missing, so that the caller skips. With `QYZMET_REQUIRE_BROWSER=1` a missing one fails the test.
+pub fn tools() -> Option<Tools> {
+    let find = |name: &str| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        })
+    };
+    match (find("chromium"), find("chromedriver")) {
+        (Some(chromium), Some(chromedriver)) => Some(Tools {
+            chromium,
+            chromedriver,
+        }),
+        _ => {
+            assert!(
+                std::env::var("QYZMET_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "QYZMET_REQUIRE_BROWSER=1 but chromium or chromedriver is not on the PATH \
+                 (Debian: apt-get install chromium chromium-driver)"
+            );
+            eprintln!(
+                "note: chromium or chromedriver missing; skipping the browser test \
+                 (apt-get install chromium chromium-driver)"
+            );
+            None
+        }
+    }
+}
+
+/// The directory of one test's artifacts, emptied of an earlier run's and created:
+/// `$QYZMET_BROWSER_ARTIFACTS/<test>` or `<workspace>/target/browser-artifacts/<test>`.
+pub fn artifacts(test: &str) -> PathBuf {
+    let root = std::env::var_os("QYZMET_BROWSER_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts")
+        });
+    let dir = root.join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("create the artifacts directory {}: {e}", dir.display()));
+    dir
+}
+
+/// A running `qyzmet demo` on a fresh data directory and a port the OS chose; stopped (and its
+/// data removed) on drop.
+pub struct Demo {
+    pub serving: Serving,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub url: String,
+    printed: Arc<Mutex<Vec<String>>>,
+    data: tempfile::TempDir,
+}
+
+impl Demo {
+    /// Starts `qyzmet demo --data <temp> --listen 127.0.0.1:0`, its stderr to `log`, and waits
+    /// (at most two minutes) for the URLs it prints. Its standard output keeps being read, so
+    /// [`Demo::printed`] has the accounts, keys and passwords it prints after them.
+    pub fn start(log: &Path) -> Demo {
+        let data = tempfile::tempdir().expect("tempdir");
+        let data_dir = data.path().join("data");
+        let stderr =
+            std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+            .arg("demo")
+            .arg("--data")
+            .arg(&data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env_remove("QYZMET_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start qyzmet demo");
+        let stdout = child.stdout.take().expect("stdout");
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let (lines_tx, lines_rx) = mpsc::channel();
+        let keep = printed.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                keep.lock().expect("lock").push(line.clone());
+                let _ = lines_tx.send(line);
+            }
+        });
+        // The demo's first line names the store; its URLs follow ("health: http://ADDR/healthz").
+        let deadline = Instant::now() + START_TIMEOUT;
+        let (line, address) = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines_rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.split_whitespace().find(|w| w.ends_with("/healthz")) {
+                        let address = url
+                            .trim_start_matches("http://")
+                            .trim_end_matches("/healthz")
+                            .to_owned();
+                        break (line, address);
+                    }
+                }
+                Err(e) => {
+                    let status = child.try_wait();
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "qyzmet demo printed no health URL ({e}; exit: {status:?}); printed: {:#?}; \
+                         its stderr is in {}",
+                        printed.lock().expect("lock"),
+                        log.display()
+                    );
+                }
+            }
+        };
+        let url = format!("http://{address}");
+        Demo {
+            serving: Serving {
+                child,
+                line,
+                address,
+            },
+            url,
+            printed,
+            data,
+        }
+    }
+
+    /// The demo's data directory (`keys/`, `ca-passphrase`, the SQLite file).
+    pub fn data(&self) -> PathBuf {
+        self.data.path().join("data")
+    }
+
+    /// Every line the demo has printed so far.
+    pub fn printed(&self) -> Vec<String> {
+        self.printed.lock().expect("lock").clone()
+    }
+}
+
+/// How to start the browser.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Chromium's UI language and `Accept-Language` (`--lang`); Chromium's default when `None`.
+    pub lang: Option<String>,
+    /// Each wait and WebDriver command; [`TIMEOUT`] when `None`.
+    pub timeout: Option<Duration>,
+}
+
+/// A local `chromedriver` on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start(tools: &Tools, log: &Path) -> Driver {
+        let mut last = String::new();
+        // A free port can be taken by another test between our probe and chromedriver's bind.
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let out = std::fs::File::create(log)
+                .unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+            let err = out.try_clone().expect("log file");
+            let mut child = Command::new(&tools.chromedriver)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {}: {e}", tools.chromedriver.display()));
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if http_get(port, "/status").is_some_and(|r| r.contains("\"ready\":true")) {
+                    return Driver {
+                        child,
+                        url: format!("http://127.0.0.1:{port}"),
+                    };
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    last = format!("chromedriver exited with {status}");
+                    break;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last = "chromedriver did not answer on /status within 30 s".into();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("{last}; its log is {}", log.display());
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // A graceful stop also ends the Chromium it started; kill it if it does not stop.
+        if let Some(port) = self.url.rsplit(':').next().and_then(|p| p.parse().ok()) {
+            let _ = http_get(port, "/shutdown");
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `future` on `runtime`, at most `limit`.
+fn within<F: Future>(
+    runtime: &tokio::runtime::Runtime,
+    limit: Duration,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    runtime.block_on(within_async(limit, future))
+}
+
+/// `future`, at most `limit` (the timer is made inside the runtime).
+async fn within_async<F: Future>(
+    limit: Duration,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    tokio::time::timeout(limit, future).await
+}
+
+/// A plain GET to 127.0.0.1:`port` with short timeouts; the reply, head and body, or `None`.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    // chromedriver keeps the connection open: read up to the end of the announced body.
+    let mut reply = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&reply);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head.lines().find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            });
+            if length.is_some_and(|length| body.len() >= length) {
+                break;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&reply).into_owned())
+}
+
+/// A headless Chromium session on a page of one server. Every helper waits at most the timeout
+/// and panics with the selector and the page's URL; drop closes the session and chromedriver.
+pub struct Browser {
+    // Field order is drop order after `Drop::drop`: the server goes last.
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Driver,
+    demo: Option<Demo>,
+    base: String,
+    artifacts: PathBuf,
+    shots: Cell<u32>,
+    timeout: Duration,
+}
+
+impl Browser {
+    /// A fresh `qyzmet demo` and a browser on it; `None` (skip) without Chromium.
+    pub fn demo(test: &str) -> Option<Browser> {
+        Browser::demo_with(test, Options::default())
+    }
+
+    /// [`Browser::demo`] with options (the browser's language, the timeout).
+    pub fn demo_with(test: &str, options: Options) -> Option<Browser> {
+        let tools = tools()?;
+        let artifacts = artifacts(test);
+        let demo = Demo::start(&artifacts.join("qyzmet.log"));
+        let base = demo.url.clone();
+        let mut browser = Browser::open(&tools, artifacts, &base, options);
+        browser.demo = Some(demo);
+        Some(browser)
+    }
+
+    /// A browser on a server the test started itself (`base_url` like `http://127.0.0.1:PORT`);
+    /// `None` (skip) without Chromium.
+    pub fn start(test: &str, base_url: &str, options: Options) -> Option<Browser> {
+        let tools = tools()?;
+        Some(Browser::open(&tools, artifacts(test), base_url, options))
+    }
+
+    fn open(tools: &Tools, artifacts: PathBuf, base: &str, options: Options) -> Browser {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a Tokio runtime");
+        let driver = Driver::start(tools, &artifacts.join("chromedriver.log"));
+        let timeout = options.timeout.unwrap_or(TIMEOUT);
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1280,1000".to_owned(),
+            // The local signing agent serves wss://127.0.0.1 with a self-signed certificate.
+            "--ignore-certificate-errors".to_owned(),
+        ];
+        let mut chrome = json!({ "binary": tools.chromium, "args": [] });
+        if let Some(lang) = &options.lang {
+            args.push(format!("--lang={lang}"));
+            chrome["prefs"] = json!({ "intl.accept_languages": lang });
+        }
+        chrome["args"] = json!(args);
+        let capabilities = json!({
+            "browserName": "chrome",
+            "acceptInsecureCerts": true,
+            "goog:chromeOptions": chrome,
+            "timeouts": {
+                "pageLoad": timeout.as_millis() as u64,
+                "script": timeout.as_millis() as u64,
+                "implicit": 0,
+            },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("an object")
+        };
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        let connect = builder.capabilities(capabilities).connect(&driver.url);
+        let client = match within(&runtime, START_TIMEOUT, connect) {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!(
+                "no Chromium session from chromedriver: {e}; see {}",
+                artifacts.join("chromedriver.log").display()
+            ),
+            Err(_) => panic!("Chromium did not start within {START_TIMEOUT:?}"),
+        };
+        Browser {
+            runtime,
+            client: Some(client),
+            driver,
+            demo: None,
+            base: base.trim_end_matches('/').to_owned(),
+            artifacts,
+            shots: Cell::new(0),
+            timeout,
+        }
+    }
+
+    /// The demo this browser was started on ([`Browser::demo`]).
+    pub fn server(&self) -> &Demo {
+        self.demo
+            .as_ref()
+            .expect("a browser started by Browser::demo")
+    }
+
+    /// The WebDriver client, for what the helpers do not cover; run its futures with [`Browser::run`].
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("an open session")
+    }
+
+    /// Runs one WebDriver command within the timeout; panics naming `what` and the page.
+    pub fn run<T>(&self, what: &str, command: impl Future<Output = Result<T, CmdError>>) -> T {
+        match self.runtime.block_on(within_async(self.timeout, command)) {
+            Ok(Ok(value)) => value,
+            Ok(Err(e)) => panic!("{what} failed on {}: {e}", self.url()),
+            Err(_) => panic!(
+                "{what} took longer than {:?} on {}",
+                self.timeout,
+                self.url()
+            ),
+        }
+    }
+
+    /// The page's URL now ("(unknown)" when the browser does not say).
+    pub fn url(&self) -> String {
+        match within(
+            &self.runtime,
+            Duration::from_secs(5),
+            self.client().current_url(),
+        ) {
+            Ok(Ok(url)) => url.to_string(),
+            _ => "(unknown)".to_owned(),
+        }
+    }
+
+    /// Opens `path` on the server (`/?lang=kk`), or an absolute `http(s)://` URL, and waits for
+    /// the page to load.
+    pub fn goto(&self, path: &str) {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        self.run(&format!("opening {url}"), self.client().goto(&url));
+    }
+
+    /// Waits until an element matches `css`; panics naming the selector and the page when none
+    /// does within the timeout.
+    pub fn wait_for(&self, css: &str) {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let found = self.run(
+                &format!("looking for `{css}`"),
+                self.client().find_all(Locator::Css(css)),
+            );
+            if !found.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no element matches `{css}` on {} after {:?}",
+                    self.url(),
+                    self.timeout
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the text of the first element matching `css` contains `needle`.
+    pub fn wait_for_text(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let text = self.text(css);
+            if text.contains(needle) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "`{css}` on {} does not show {needle:?} after {:?}; it shows {text:?}",
+                    self.url(),
+                    self.timeout
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether an element matches `css` now (no waiting).
+    pub fn has(&self, css: &str) -> bool {
+        !self
+            .run(
+                &format!("looking for `{css}`"),
+                self.client().find_all(Locator::Css(css)),
+            )
+            .is_empty()
+    }
+
+    /// The visible text of the first element matching `css` (waited for).
+    pub fn text(&self, css: &str) -> String {
+        self.wait_for(css);
+        let what = format!("reading the text of `{css}`");
+        self.run(&what, async {
+            self.client().find(Locator::Css(css)).await?.text().await
+        })
+    }
+
+    /// An attribute of the first element matching `css` (waited for).
+    pub fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.wait_for(css);
+        let what = format!("reading `{name}` of `{css}`");
+        self.run(&what, async {
+            self.client()
+                .find(Locator::Css(css))
+                .await?
+                .attr(name)
+                .await
+        })
+    }
+
+    /// Clicks the first element matching `css` (waited for); a link or a submit button's page
+    /// has loaded when this returns.
+    pub fn click(&self, css: &str) {
+        self.wait_for(css);
+        let what = format!("clicking `{css}`");
+        self.run(&what, async {
+            self.client().find(Locator::Css(css)).await?.click().await
+        });
+    }
+
+    /// Replaces the value of the field matching `css` (waited for) with `text`, typed.
+    pub fn fill(&self, css: &str, text: &str) {
+        self.wait_for(css);
+        let what = format!("typing into `{css}`");
+        self.run(&what, async {
+            let field = self.client().find(Locator::Css(css)).await?;
+            field.clear().await?;
+            field.send_keys(text).await
+        });
+    }
+
+    /// The value of the cookie `name` for the current page, if set.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        match within(
+            &self.runtime,
+            self.timeout,
+            self.client().get_named_cookie(name),
+        ) {
+            Ok(Ok(cookie)) => Some(cookie.value().to_owned()),
+            Ok(Err(e)) if e.is_no_such_cookie() => None,
+            Ok(Err(e)) => panic!("reading the cookie {name} on {}: {e}", self.url()),
+            Err(_) => panic!(
+                "reading the cookie {name} took longer than {:?}",
+                self.timeout
+            ),
+        }
+    }
+
+    /// Saves the viewport as `<artifacts>/<n>-<name>.png` (n counts this test's screenshots from
+    /// 01) and returns the file.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.run(
+            &format!("taking the screenshot {name}"),
+            self.client().screenshot(),
+        );
+        self.save(name, "png", &png)
+    }
+
+    fn save(&self, name: &str, extension: &str, bytes: &[u8]) -> PathBuf {
+        self.shots.set(self.shots.get() + 1);
+        let file = self
+            .artifacts
+            .join(format!("{:02}-{name}.{extension}", self.shots.get()));
+        std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+        file
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        let short = Duration::from_secs(10);
+        if std::thread::panicking() {
+            // What the page showed when the test failed, for the CI artifacts.
+            let shown = self.runtime.block_on(async {
+                let png = tokio::time::timeout(short, client.screenshot()).await;
+                let html = tokio::time::timeout(short, client.source()).await;
+                (png, html)
+            });
+            if let Ok(Ok(png)) = &shown.0 {
+                let _ = std::fs::write(self.artifacts.join("failure.png"), png);
+            }
+            if let Ok(Ok(html)) = &shown.1 {
+                let _ = std::fs::write(self.artifacts.join("failure.html"), html);
+            }
+            eprintln!("browser artifacts: {}", self.artifacts.display());
+        }
+        let _ = self.runtime.block_on(within_async(short, client.close()));
+        // Then the fields drop: chromedriver stops, then the demo.
+    }
+}
