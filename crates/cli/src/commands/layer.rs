@@ -57,7 +57,7 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
         Ok(agent) => agent,
         Err(e) => return Ok(usage(format!("--p12: {e}"))),
     };
-    let (tls, certificate_note) = match tls_config(&args) {
+    let (tls, fingerprint) = match tls_config(&args) {
         Ok(tls) => tls,
         Err(message) => return Ok(usage(message)),
     };
@@ -76,8 +76,11 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
-    if let Some(note) = certificate_note {
-        eprintln!("{note}");
+    if let Some(fingerprint) = fingerprint {
+        eprintln!(
+            "TLS certificate: self-signed for 127.0.0.1 and localhost, made now (SHA-256 {fingerprint}); \
+             open https://{address} once in the browser and accept it, or give a lasting one with --cert/--key"
+        );
     }
     eprintln!(
         "{}",
@@ -113,7 +116,8 @@ fn read_key_stores(args: &LayerArgs) -> Result<Vec<KeyStore>, String> {
         .collect()
 }
 
-/// The socket's protection, and what to tell the person about its certificate.
+/// The socket's protection, and the fingerprint of a certificate made now (the person compares it with what
+/// the browser shows before accepting it).
 fn tls_config(args: &LayerArgs) -> Result<(TlsConfig, Option<String>), String> {
     if args.plain {
         return Ok((TlsConfig::Plain, None));
@@ -128,13 +132,7 @@ fn tls_config(args: &LayerArgs) -> Result<(TlsConfig, Option<String>), String> {
     }
     let certificate = LocalCertificate::generate().map_err(|e| e.to_string())?;
     let tls = certificate.tls_config().map_err(|e| e.to_string())?;
-    let note = format!(
-        "TLS certificate: self-signed for 127.0.0.1 and localhost, made now (SHA-256 {}); \
-         open https://{} once in the browser and accept it, or give a lasting one with --cert/--key",
-        certificate.fingerprint(),
-        args.listen
-    );
-    Ok((tls, Some(note)))
+    Ok((tls, Some(certificate.fingerprint())))
 }
 
 fn usage(message: String) -> Outcome {
