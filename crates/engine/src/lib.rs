@@ -27,6 +27,7 @@ use qyzmet_domain::workflow::{
 };
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_store::audit::{Event, append};
+use qyzmet_store::portal::settle_draft;
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
     enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance,
@@ -75,6 +76,8 @@ pub enum EngineError {
     Signing(String),
     #[error("the application's data must be a JSON object of form fields")]
     DataNotAnObject,
+    #[error("draft {0} is not there: submitted already, or not the applicant's")]
+    DraftGone(String),
     #[error("the regulation {regulation} has no provider to send the application to")]
     NoProvider { regulation: String },
 }
@@ -127,6 +130,10 @@ pub struct Start {
     pub office: Option<String>,
     /// The form's values (and, where the channel checks them, `signature` and `payment`).
     pub data: serde_json::Value,
+    /// The portal draft this application is submitted from: settled (its attachments moved to the
+    /// application, the draft deleted) in the start's transaction, so a draft gives one application
+    /// however often it is submitted.
+    pub draft: Option<String>,
 }
 
 /// A person's step: done, or for a condition, held or failed.
@@ -428,6 +435,11 @@ impl<G: Gateway> Engine<G> {
         self.after_arrival(&mut pending, regulation, &mut row, actor, now)?;
         let mut tx = self.inner.store.begin_write().await?;
         insert_instance(&mut tx, &row).await?;
+        if let Some(draft) = &start.draft
+            && !settle_draft(&mut tx, draft, &start.applicant, &id).await?
+        {
+            return Err(EngineError::DraftGone(draft.clone()));
+        }
         pending.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(id)

@@ -86,6 +86,7 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
                     provider: None,
                     office: None,
                     data: serde_json::json!({ "synthetic": true }),
+                    draft: None,
                 },
                 now,
             )

@@ -412,6 +412,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
                     provider: None,
                     office: None,
                     data: serde_json::json!({}),
+                    draft: None,
                 },
                 support::now(),
             )

@@ -426,28 +426,6 @@ impl Store {
         row.as_ref().map(attachment_from_row).transpose()
     }
 
-    /// After a submission: the draft's attachments belong to the application, and the draft goes.
-    pub async fn settle_draft(&self, draft: &str, owner: &str, instance: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE attachment SET instance = $1, draft = NULL WHERE draft = $2 AND owner = $3",
-        )
-        .bind(instance)
-        .bind(draft)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM draft WHERE id = $1 AND owner = $2")
-            .bind(draft)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
-        let actor = format!("applicant:{owner}");
-        append(&mut tx, &[event(&actor, "draft.submitted", "draft", draft)]).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// An applicant's applications, newest first, without those the author deleted.
     pub async fn applications_of(&self, applicant: &str) -> Result<Vec<InstanceRow>> {
         let sql = format!(
@@ -498,7 +476,11 @@ impl Store {
             return Ok(false);
         }
         let actor = format!("applicant:{applicant}");
-        append(&mut tx, &[event(&actor, "application.delete", "instance", id)]).await?;
+        append(
+            &mut tx,
+            &[event(&actor, "application.delete", "instance", id)],
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -610,6 +592,34 @@ impl Store {
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
+}
+
+/// In the submission's transaction: the draft's attachments go to the application and the draft
+/// is deleted. False when the draft is not there (already submitted, or not the owner's), and then
+/// the caller rolls back: one draft, one application.
+pub async fn settle_draft(
+    conn: &mut sqlx::AnyConnection,
+    draft: &str,
+    owner: &str,
+    instance: &str,
+) -> Result<bool> {
+    let deleted = sqlx::query("DELETE FROM draft WHERE id = $1 AND owner = $2")
+        .bind(draft)
+        .bind(owner)
+        .execute(&mut *conn)
+        .await?;
+    if deleted.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE attachment SET instance = $1, draft = NULL WHERE draft = $2 AND owner = $3",
+    )
+    .bind(instance)
+    .bind(draft)
+    .bind(owner)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
 }
 
 fn draft_from_row(r: &sqlx::any::AnyRow) -> Result<Draft> {

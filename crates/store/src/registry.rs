@@ -175,6 +175,17 @@ impl Store {
         rows.iter().map(person_from_row).collect()
     }
 
+    /// Some legal entities with a recorded head, for demo logins of an entity's employee.
+    pub async fn entities_with_head(&self, limit: i64) -> Result<Vec<LegalEntity>> {
+        let rows = sqlx::query(
+            "SELECT * FROM legal_entity WHERE head_iin IS NOT NULL ORDER BY bin LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entity_from_row).collect()
+    }
+
     pub async fn registry_counts(&self) -> Result<RegistryCounts> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM person), (SELECT COUNT(*) FROM legal_entity), (SELECT COUNT(*) FROM power_of_attorney)",

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::api::{DueQuery, UserLang, compute_due, internal};
 use crate::i18n::{Lang, t};
 
-fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
+pub(crate) fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -23,7 +23,12 @@ fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
             }
             body {
                 header {
-                    strong { "Qyzmet" } " · " span { (t(lang, "app.tagline")) }
+                    span.brand { a href="/" { strong { "Qyzmet" } } " · " span { (t(lang, "app.tagline")) } }
+                    nav aria-label="sections" {
+                        a href="/services" id="nav-services" { (t(lang, "portal.catalogue")) }
+                        a href="/cabinet" id="nav-cabinet" { (t(lang, "cabinet.title")) }
+                        a href="/office" id="nav-office" { (t(lang, "office.title")) }
+                    }
                     nav aria-label="language" {
                         @for other in Lang::ALL {
                             @if other == lang {
@@ -44,7 +49,10 @@ const STYLE: &str = "body{font-family:system-ui,'Noto Sans','DejaVu Sans',sans-s
 header{display:flex;gap:1em;justify-content:space-between;padding:.8em 1.5em;background:#00587a;color:#fff}\
 header a{color:#fff}nav a,nav span{margin-left:.8em}nav .current{font-weight:bold;text-decoration:underline}\
 main{max-width:60em;margin:1.5em auto;padding:0 1.5em}section{margin-bottom:2em}\
-.error{color:#b00020}table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}";
+.error{color:#b00020}.inline{display:inline}tr.overdue{background:#fde7e9}tr.soon{background:#fff4ce}\
+.from-registry{background:#eef2f5}.badge{background:#00587a;color:#fff;border-radius:.3em;padding:0 .4em;font-size:.8em}\
+img.diagram{max-width:100%;border:1px solid #ddd}pre{white-space:pre-wrap}blockquote{border-left:4px solid #00587a;margin-left:0;padding-left:1em}\
+.report[data-valid=true] .verdict{color:#0a7d32}.report[data-valid=false] .verdict{color:#b00020}table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}";
 
 /// Remembers an explicit `?lang=` choice for the next pages.
 fn with_lang_cookie(lang: Lang, chose: bool, markup: Markup) -> Response {
@@ -182,4 +190,55 @@ pub async fn not_found(UserLang(lang): UserLang) -> Response {
         layout(lang, &title, html! { h1 { (title) } }),
     )
         .into_response()
+}
+
+/// A short page with one message (refusals, confirmations).
+pub(crate) fn message_page(lang: Lang, message: &str) -> Markup {
+    layout(
+        lang,
+        message,
+        html! { p id="message" role="alert" { (message) } p { a href="javascript:history.back()" { "←" } } },
+    )
+}
+
+/// A regulation's text in the reader's language (English falls back to Russian).
+pub(crate) fn text(lang: Lang, text: &qyzmet_domain::regulation::Text) -> String {
+    match lang {
+        Lang::Kk if !text.kk.is_empty() => text.kk.clone(),
+        Lang::En => text.en.clone().unwrap_or_else(|| text.ru.clone()),
+        _ => text.ru.clone(),
+    }
+}
+
+/// A verifier failure in the reader's language.
+pub(crate) fn failure_text(lang: Lang, code: qyzmet_pki::report::Code) -> String {
+    let messages = code.message();
+    match lang {
+        Lang::Kk => messages.kk.clone(),
+        Lang::Ru => messages.ru.clone(),
+        Lang::En => messages.en.clone(),
+    }
+}
+
+/// Epoch milliseconds as a date and time in Astana.
+pub(crate) fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .and_then(|t| {
+            jiff::tz::TimeZone::get("Asia/Almaty").ok().map(|zone| {
+                t.to_zoned_datetime(zone)
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// The error message of a field, if it has one.
+pub(crate) fn field_error(problems: &[(impl AsRef<str>, String)], field: &str) -> Markup {
+    html! {
+        @if let Some((_, message)) = problems.iter().find(|(f, _)| f.as_ref() == field) {
+            br; span.error id={ "error-" (field) } role="alert" { (message) }
+        }
+    }
 }

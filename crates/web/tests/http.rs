@@ -35,12 +35,12 @@ struct Reply {
 }
 
 async fn get(store: &Store, uri: &str, headers: &[(header::HeaderName, &str)]) -> Reply {
-    let state = AppState {
-        store: store.clone(),
-        calendar: Arc::new(Calendar::kazakhstan()),
-        catalogue: Arc::new(qyzmet_engine::Catalogue::shipped().expect("shipped regulations")),
-        trust: None,
-    };
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(Calendar::kazakhstan()),
+        Arc::new(qyzmet_engine::Catalogue::shipped().expect("shipped regulations")),
+        None,
+    );
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(name, *value);

@@ -41,12 +41,12 @@ async fn state(store: &Store, with_trust: bool) -> AppState {
     } else {
         None
     };
-    AppState {
-        store: store.clone(),
-        calendar: Arc::new(Calendar::kazakhstan()),
-        catalogue: Arc::new(qyzmet_engine::Catalogue::shipped().expect("shipped regulations")),
+    AppState::new(
+        store.clone(),
+        Arc::new(Calendar::kazakhstan()),
+        Arc::new(qyzmet_engine::Catalogue::shipped().expect("shipped regulations")),
         trust,
-    }
+    )
 }
 
 async fn call(state: AppState, request: Request<Body>) -> (StatusCode, String, Vec<u8>) {

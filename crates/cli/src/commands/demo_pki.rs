@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use qyzmet_ca::{Service, TrustServices, code};
-use qyzmet_domain::directory::StaffMember;
+use qyzmet_ca::{Service, TrustServices};
 use qyzmet_domain::registry::Person;
 use qyzmet_pki::KeyAlgorithm;
 use qyzmet_pki::authority::{Endpoints, Profile};
@@ -87,14 +86,21 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A demo person who gets a signing and an authentication key.
+pub struct DemoHolder {
+    pub holder: Holder,
+    /// The CA code that issues (the NCA for applicants, the state bodies' CA for staff).
+    pub ca: &'static str,
+    pub label: String,
+}
+
 /// Initialises the CAs on the first start (with `url` as the CRL/OCSP address) and issues the demo keys;
 /// later starts only unlock the OCSP responders and the TSA.
 pub async fn prepare(
     store: &Store,
     data: &Path,
     url: &str,
-    applicants: &[Person],
-    staff: &[StaffMember],
+    holders: &[DemoHolder],
 ) -> anyhow::Result<DemoKeys> {
     let passphrase = passphrase(data)?;
     let service = Service {
@@ -115,27 +121,7 @@ pub async fn prepare(
             &directory.join("password.txt"),
             DEMO_P12_PASSWORD.as_bytes(),
         )?;
-        let mut holders: Vec<(Holder, &str, String)> = applicants
-            .iter()
-            .map(|p| {
-                (
-                    holder(p),
-                    code::NCA,
-                    format!("applicant {} {}", p.surname, p.given_name),
-                )
-            })
-            .collect();
-        let mut shown = std::collections::HashSet::new();
-        for member in staff.iter().filter(|m| shown.insert(m.role)) {
-            if let Some(person) = store.person(member.iin).await? {
-                holders.push((
-                    holder(&person),
-                    code::GOV,
-                    format!("{} {}", member.role.as_str(), member.organisation),
-                ));
-            }
-        }
-        for (holder, ca, who) in holders {
+        for demo in holders {
             for (profile, suffix) in [
                 (Profile::Signing { role: None }, "signing"),
                 (Profile::Authentication { role: None }, "auth"),
@@ -143,19 +129,19 @@ pub async fn prepare(
                 let keys = service
                     .issue_key_store(
                         &authorities,
-                        ca,
-                        &holder,
+                        demo.ca,
+                        &demo.holder,
                         profile,
                         KeyAlgorithm::EcdsaP256,
                         CLI_ACTOR,
                     )
                     .await?;
-                let path = directory.join(format!("{}-{suffix}.p12", holder.iin));
+                let path = directory.join(format!("{}-{suffix}.p12", demo.holder.iin));
                 write_private(
                     &path,
-                    &keys.to_pkcs12(DEMO_P12_PASSWORD, &holder.iin.to_string())?,
+                    &keys.to_pkcs12(DEMO_P12_PASSWORD, &demo.holder.iin.to_string())?,
                 )?;
-                issued.push((who.clone(), path));
+                issued.push((demo.label.clone(), path));
             }
         }
     } else if let Ok(entries) = std::fs::read_dir(&directory) {
@@ -174,7 +160,7 @@ pub async fn prepare(
     })
 }
 
-fn holder(person: &Person) -> Holder {
+pub fn holder(person: &Person) -> Holder {
     Holder {
         surname: person.surname.clone(),
         name: person.given_name.clone(),

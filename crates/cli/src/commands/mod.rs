@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod calendar;
+pub mod demo_accounts;
 pub mod demo_pki;
 pub mod id;
 pub mod layer;

@@ -18,7 +18,7 @@ use qyzmet_store::registry_csv::ImportError;
 use qyzmet_web::AppState;
 use serde::Deserialize;
 
-use super::{CLI_ACTOR, demo_pki, open, population_records};
+use super::{CLI_ACTOR, demo_accounts, demo_pki, open, population_records};
 use crate::{Outcome, StoreArgs};
 
 /// The seed of the demo population, so every demo has the same people.
@@ -81,34 +81,25 @@ struct Config {
 pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
     let store = open(&args.store).await?;
     prepare_demo(&store).await?;
-    let staff = store.staff(None).await?;
-    let applicants = store.persons(3).await?;
+    let (logins, holders) = demo_accounts::prepare(&store).await?;
     let listener = bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let keys = demo_pki::prepare(&store, &args.store.data, &url, &applicants, &staff).await?;
+    let keys = demo_pki::prepare(&store, &args.store.data, &url, &holders).await?;
     let catalogue = Catalogue::shipped()?;
     println!("Qyzmet demo on {}", describe(&args.store));
+    println!("  portal:            {url}/services?lang=kk");
+    println!("  back office:       {url}/office/login");
     println!("  landing page (kk): {url}/?lang=kk");
     println!("  landing page (ru): {url}/?lang=ru");
     println!("  health:            {url}/healthz");
     println!("  organisations API: {url}/api/organisations");
     println!("  services API:      {url}/api/regulations");
-    println!("Demo accounts (IIN; sign-in arrives with the portal and the back office):");
-    for person in &applicants {
-        println!(
-            "  applicant      {}  {} {}",
-            person.iin, person.surname, person.given_name
-        );
-    }
-    let mut shown = std::collections::HashSet::new();
-    for member in staff.iter().filter(|m| shown.insert(m.role)) {
-        println!(
-            "  {:<14} {}  {} ({})",
-            member.role.as_str(),
-            member.iin,
-            member.organisation,
-            member.position_ru
-        );
+    println!(
+        "Demo logins (IIN, password {}; keys below, sign with `qyzmet layer --p12 <keys>/<IIN>-signing.p12 --p12 <keys>/<IIN>-auth.p12 --password-file <keys>/password.txt`):",
+        demo_accounts::DEMO_PASSWORD
+    );
+    for login in &logins {
+        println!("  {:<58} {}  {url}{}", login.label, login.iin, login.path);
     }
     keys.print(&url);
     println!(
@@ -258,12 +249,13 @@ async fn run_server(
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     let catalogue = Arc::new(catalogue);
+    let verifier = platform_verifier(&store).await?.map(Arc::new);
     let mut engine = Engine::new(
         store.clone(),
         catalogue.clone(),
         calendar.clone(),
         InProcess {
-            verifier: platform_verifier(&store).await?.map(Arc::new),
+            verifier: verifier.clone(),
         },
     );
     if let Some(keys) = gateway_key {
@@ -275,16 +267,12 @@ async fn run_server(
         let engine = engine.clone();
         async move { engine.work(stopped).await }
     });
-    qyzmet_web::serve(
-        listener,
-        AppState {
-            store: store.clone(),
-            calendar,
-            trust,
-            catalogue,
-        },
-    )
-    .await?;
+    let state = AppState {
+        engine,
+        verifier,
+        ..AppState::new(store.clone(), calendar, catalogue, trust)
+    };
+    qyzmet_web::serve(listener, state).await?;
     let _ = stop.send(true);
     let _ = worker.await;
     store.close().await;

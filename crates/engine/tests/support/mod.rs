@@ -62,6 +62,7 @@ pub fn start(regulation: &Regulation, channel: &str, applicant: &str) -> Start {
         provider: None,
         office: None,
         data: serde_json::json!({}),
+        draft: None,
     }
 }
 

@@ -1,0 +1,86 @@
+/*
+ * The portal's and the back office's behaviour on top of server-rendered pages (every page works
+ * without it except signing, which needs the local agent):
+ *  - form[data-eds-login]: sign a one-time challenge with the AUTHENTICATION key and submit;
+ *  - form[data-eds-optional] [data-eds-attach]: the same for registration (a legal entity's employee);
+ *  - form[data-eds-sign]: sign the form's data-document (base64) with the SIGNATURE key, attached, and submit;
+ *  - textarea[data-max]: a character counter, and seed 000's dialog when the text is over the limit.
+ */
+(function (window, document) {
+  'use strict';
+
+  function showError(form, error) {
+    var box = form.querySelector('[data-eds-error]');
+    if (box) {
+      box.textContent = (error && error.message) ? error.message : String(error);
+    }
+  }
+
+  function challenge() {
+    return fetch('/login/challenge', { method: 'POST', credentials: 'same-origin' })
+      .then(function (response) {
+        if (!response.ok) { throw new Error('challenge: HTTP ' + response.status); }
+        return response.json();
+      })
+      .then(function (body) { return body.nonce; });
+  }
+
+  function signChallenge(form) {
+    return challenge().then(function (nonce) {
+      return window.QyzmetLayer.signCms(window.btoa(nonce), { keyType: 'AUTHENTICATION', attach: true })
+        .then(function (cms) {
+          form.elements.cms.value = cms;
+          form.elements.nonce.value = nonce;
+        });
+    });
+  }
+
+  function wire(selector, button, action) {
+    document.querySelectorAll(selector).forEach(function (form) {
+      var trigger = form.querySelector(button);
+      if (!trigger) { return; }
+      trigger.addEventListener('click', function () {
+        trigger.disabled = true;
+        showError(form, '');
+        action(form).catch(function (error) {
+          showError(form, error);
+        }).then(function () { trigger.disabled = false; });
+      });
+    });
+  }
+
+  wire('form[data-eds-login]', '[data-eds-button]', function (form) {
+    return signChallenge(form).then(function () { form.submit(); });
+  });
+
+  wire('form[data-eds-optional]', '[data-eds-attach]', function (form) {
+    return signChallenge(form).then(function () {
+      var mark = form.querySelector('[data-eds-attached]');
+      if (mark) { mark.textContent = ' ✓'; }
+    });
+  });
+
+  wire('form[data-eds-sign]', '[data-eds-button]', function (form) {
+    return window.QyzmetLayer.signCms(form.getAttribute('data-document'), { keyType: 'SIGNATURE', attach: true })
+      .then(function (cms) {
+        form.elements.cms.value = cms;
+        form.submit();
+      });
+  });
+
+  document.querySelectorAll('textarea[data-max]').forEach(function (area) {
+    var max = parseInt(area.getAttribute('data-max'), 10);
+    var counter = document.querySelector('[data-count-for="' + area.id + '"]');
+    var dialog = document.getElementById('too-long');
+    var warned = false;
+    area.addEventListener('input', function () {
+      var length = Array.from(area.value).length;
+      if (counter) { counter.textContent = String(length); }
+      if (length > max && !warned && dialog && dialog.showModal) {
+        warned = true;
+        dialog.showModal();
+      }
+      if (length <= max) { warned = false; }
+    });
+  });
+}(window, document));

@@ -1,0 +1,428 @@
+//! The personal cabinet: the applicant's applications with each status and notification of
+//! 000 §10, drafts, the signed results (the CMS and a readable rendering), the questionnaire of
+//! 001 Annex 3, and deletion of finished appeals by their author (000 §18.2). Every object is read
+//! by id *and* the applicant's id: another person's application is "not found", not "forbidden".
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use maud::{Markup, html};
+use qyzmet_domain::regulation::Regulation;
+use qyzmet_store::workflow::InstanceRow;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::{UserLang, internal};
+use crate::i18n::{Lang, t};
+use crate::pages::{layout, text, when};
+use crate::session::{Applicant, Csrf};
+
+/// The regulation version an application runs on (for its labels).
+pub async fn regulation_of(
+    state: &AppState,
+    row: &InstanceRow,
+) -> Option<std::sync::Arc<qyzmet_engine::Loaded>> {
+    state
+        .catalogue
+        .version(&state.store, &row.version)
+        .await
+        .ok()
+}
+
+pub fn status_label(lang: Lang, regulation: Option<&Regulation>, row: &InstanceRow) -> String {
+    let status = row.status.as_deref().and_then(|code| {
+        regulation?
+            .statuses
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| text(lang, &s.label))
+    });
+    match (status, row.outcome.as_deref()) {
+        (Some(label), _) => label,
+        (None, Some(outcome)) => t(lang, &format!("outcome.{outcome}")),
+        (None, None) => t(lang, "cabinet.submitted"),
+    }
+}
+
+pub fn step_label(lang: Lang, regulation: Option<&Regulation>, row: &InstanceRow) -> String {
+    regulation
+        .and_then(|r| r.channel(&row.channel))
+        .and_then(|c| c.steps.iter().find(|s| s.id == row.step))
+        .map(|s| format!("{} {}", s.id, text(lang, &s.label)))
+        .unwrap_or_else(|| row.step.clone())
+}
+
+pub fn data_of(row: &InstanceRow) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str(&row.data).unwrap_or_default()
+}
+
+pub fn field<'a>(
+    data: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a str> {
+    data.get(key).and_then(|v| v.as_str())
+}
+
+fn sign_out_form(csrf: &str, lang: Lang) -> Markup {
+    html! {
+        form method="post" action="/logout" class="inline" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" id="sign-out" { (t(lang, "auth.sign_out")) }
+        }
+    }
+}
+
+pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Response {
+    let lang = applicant.lang;
+    let (applications, drafts, notifications, used) = match tokio::try_join!(
+        state.store.applications_of(applicant.id()),
+        state.store.drafts(applicant.id()),
+        state.store.notifications_to(applicant.id(), 20),
+        state.store.quota_used(applicant.id(), "appeal"),
+    ) {
+        Ok(all) => all,
+        Err(e) => return internal(e),
+    };
+    let mut rows = Vec::new();
+    for row in &applications {
+        let loaded = regulation_of(&state, row).await;
+        rows.push((row, loaded));
+    }
+    let limit = state.settings.quota_bytes;
+    let title = t(lang, "cabinet.title");
+    layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            p { (t(lang, "cabinet.signed_in_as")) " " strong id="who" { (applicant.iin) }
+                @if let Some(bin) = &applicant.bin { " (" (t(lang, "cabinet.for_entity")) " " (bin) ")" }
+                " " (sign_out_form(&applicant.session.row.csrf, lang)) }
+            p { a href="/services" id="to-services" { (t(lang, "portal.catalogue")) } }
+            p id="quota" { (t(lang, "cabinet.quota")) ": " (used) " / " (limit) " B"
+                @if used >= limit { " — " span.error { (t(lang, "portal.quota_exceeded")) } } }
+            h2 { (t(lang, "cabinet.applications")) }
+            @if rows.is_empty() { p { (t(lang, "cabinet.none")) } }
+            table id="applications" {
+                @for (row, loaded) in &rows {
+                    @let regulation = loaded.as_ref().map(|l| &l.regulation);
+                    tr data-id=(row.id) {
+                        td { a href={ "/cabinet/applications/" (row.id) } { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) } }
+                        td { (when(row.started_ms)) }
+                        td.status { (status_label(lang, regulation, row)) }
+                        td { @if let Some(n) = field(&data_of(row), "registration_number") { "№ " (n) } }
+                    }
+                }
+            }
+            @if !drafts.is_empty() {
+                h2 { (t(lang, "cabinet.drafts")) }
+                ul id="drafts" { @for d in &drafts {
+                    li { a href={ "/services/" (d.regulation) "/apply?draft=" (d.id) } { (state.catalogue.get(&d.regulation).map(|l| text(lang, &l.regulation.name)).unwrap_or(d.regulation.clone())) } " — " (when(d.updated_ms)) }
+                } }
+            }
+            h2 { (t(lang, "cabinet.notifications")) }
+            ul id="notifications" {
+                @for n in &notifications {
+                    @let regulation = rows.iter().find(|(row, _)| row.id == n.instance).and_then(|(_, l)| l.as_ref()).map(|l| &l.regulation);
+                    li { (n.at.get(..19).unwrap_or(&n.at)) " — " a href={ "/cabinet/applications/" (n.instance) } { (history_text(lang, regulation, &n.body)) } }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+/// The applicant's own, visible application; `None` for anything else.
+async fn own(
+    state: &AppState,
+    applicant: &Applicant,
+    id: &str,
+) -> Result<Option<InstanceRow>, Response> {
+    let applications = state
+        .store
+        .applications_of(applicant.id())
+        .await
+        .map_err(internal)?;
+    Ok(applications.into_iter().find(|r| r.id == id))
+}
+
+pub async fn application(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = applicant.lang;
+    let row = match own(&state, &applicant, &id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return crate::pages::not_found(UserLang(lang)).await,
+        Err(response) => return response,
+    };
+    let loaded = regulation_of(&state, &row).await;
+    let regulation = loaded.as_ref().map(|l| &l.regulation);
+    let data = data_of(&row);
+    let history = match state.store.notifications(&row.id).await {
+        Ok(list) => list
+            .into_iter()
+            .filter(|n| n.addressee == row.applicant)
+            .collect::<Vec<_>>(),
+        Err(e) => return internal(e),
+    };
+    let questionnaire = match state.store.questionnaire(&row.id).await {
+        Ok(q) => q,
+        Err(e) => return internal(e),
+    };
+    let provider = crate::office::organisation_name(&state, lang, &row.provider).await;
+    let redirect_to = match field(&data, "redirect_to") {
+        Some(code) => Some(crate::office::organisation_name(&state, lang, code).await),
+        None => None,
+    };
+    let csrf = &applicant.session.row.csrf;
+    let has_answer = field(&data, "answer_signature").is_some();
+    let title = regulation
+        .map(|r| text(lang, &r.name))
+        .unwrap_or(row.regulation.clone());
+    layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            p { a href="/cabinet" { (t(lang, "cabinet.title")) } }
+            table id="application" {
+                tr { th { (t(lang, "cabinet.number")) } td id="application-id" { (row.id) } }
+                tr { th { (t(lang, "portal.provider")) } td id="provider" { (provider) } }
+                tr { th { (t(lang, "cabinet.status")) } td id="status" { (status_label(lang, regulation, &row)) } }
+                @if row.closed_ms.is_none() {
+                    tr { th { (t(lang, "cabinet.step")) } td id="step" { (step_label(lang, regulation, &row)) } }
+                    tr { th { (t(lang, "cabinet.due")) } td id="due" { (when(row.due_ms)) } }
+                }
+                @if let Some(number) = field(&data, "registration_number") {
+                    tr { th { (t(lang, "cabinet.registration_number")) } td id="registration-number" { (number) } }
+                }
+                @if let Some(message) = row.message.as_deref().and_then(|m| serde_json::from_str::<qyzmet_domain::regulation::Text>(m).ok()) {
+                    tr { th { (t(lang, "cabinet.reason")) } td id="reason" { (text(lang, &message)) } }
+                }
+                @if let Some(comment) = field(&data, "comment") {
+                    tr { th { (t(lang, "office.comment")) } td id="comment" { (comment) } }
+                }
+                @if let Some(to) = &redirect_to {
+                    tr { th { (t(lang, "cabinet.redirected_to")) } td id="redirected-to" { (to) } }
+                }
+            }
+            h2 { (t(lang, "cabinet.history")) }
+            ol id="history" {
+                @for n in &history {
+                    li { (n.at.get(..19).unwrap_or(&n.at)) " — " (history_text(lang, regulation, &n.body)) }
+                }
+            }
+            @if has_answer {
+                section id="result" {
+                    h2 { (t(lang, "cabinet.result")) }
+                    @if let Some(executor) = field(&data, "executor_name") { p { (t(lang, "office.executor")) ": " span id="executor" { (executor) } } }
+                    @if let Some(at) = field(&data, "answered_at") { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
+                    blockquote id="answer" { (field(&data, "answer").unwrap_or_default()) }
+                    p {
+                        a href={ "/cabinet/applications/" (row.id) "/answer" } id="answer-readable" { (t(lang, "cabinet.readable")) }
+                        " · "
+                        a href={ "/cabinet/applications/" (row.id) "/answer.p7s" } id="answer-cms" download { (t(lang, "cabinet.download_cms")) }
+                    }
+                }
+            }
+            p { a href={ "/cabinet/applications/" (row.id) "/application.p7s" } id="application-cms" download { (t(lang, "cabinet.own_cms")) } }
+            @if row.closed_ms.is_some() {
+                @match questionnaire {
+                    Some((quality, information)) => { p id="questionnaire-done" { (t(lang, "cabinet.questionnaire_done")) " (" (quality) ", " (information) ")" } }
+                    None => {
+                        section id="questionnaire" {
+                            h2 { (t(lang, "cabinet.questionnaire")) }
+                            form method="post" action={ "/cabinet/applications/" (row.id) "/questionnaire" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                @for (name, question) in [("quality", "cabinet.q.quality"), ("information", "cabinet.q.information")] {
+                                    fieldset { legend { (t(lang, question)) }
+                                        @for (value, answer) in [(1, "cabinet.a.not"), (2, "cabinet.a.partly"), (3, "cabinet.a.yes")] {
+                                            label { input type="radio" name=(name) value=(value) required; " " (t(lang, answer)) } " "
+                                        }
+                                    }
+                                }
+                                button type="submit" id="send-questionnaire" { (t(lang, "cabinet.send")) }
+                            }
+                        }
+                    }
+                }
+                form method="post" action={ "/cabinet/applications/" (row.id) "/delete" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" id="delete" { (t(lang, "cabinet.delete")) }
+                    " " small { (t(lang, "cabinet.delete_hint")) }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn history_text(lang: Lang, regulation: Option<&Regulation>, body: &str) -> String {
+    let parsed: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let status = parsed
+        .get("status")
+        .and_then(|s| s.as_str())
+        .and_then(|code| regulation?.statuses.iter().find(|s| s.code == code))
+        .map(|s| text(lang, &s.label));
+    let message = parsed
+        .get("message")
+        .and_then(|m| serde_json::from_value::<qyzmet_domain::regulation::Text>(m.clone()).ok())
+        .map(|m| text(lang, &m));
+    let outcome = parsed
+        .get("outcome")
+        .and_then(|o| o.as_str())
+        .map(|o| t(lang, &format!("outcome.{o}")));
+    [status, message, outcome]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" — ")
+}
+
+fn cms_download(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/pkcs7-signature".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The base64 CMS stored under `key`, decoded.
+pub fn stored_cms(row: &InstanceRow, key: &str) -> Option<Vec<u8>> {
+    let data = data_of(row);
+    base64::engine::general_purpose::STANDARD
+        .decode(field(&data, key)?)
+        .ok()
+}
+
+pub async fn answer_cms(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+) -> Response {
+    match own(&state, &applicant, &id).await {
+        Ok(Some(row)) => match stored_cms(&row, "answer_signature") {
+            Some(bytes) => cms_download(bytes, &format!("answer-{id}.p7s")),
+            None => crate::pages::not_found(UserLang(applicant.lang)).await,
+        },
+        Ok(None) => crate::pages::not_found(UserLang(applicant.lang)).await,
+        Err(response) => response,
+    }
+}
+
+pub async fn application_cms(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+) -> Response {
+    match own(&state, &applicant, &id).await {
+        Ok(Some(row)) => match stored_cms(&row, "signature") {
+            Some(bytes) => cms_download(bytes, &format!("application-{id}.p7s")),
+            None => crate::pages::not_found(UserLang(applicant.lang)).await,
+        },
+        Ok(None) => crate::pages::not_found(UserLang(applicant.lang)).await,
+        Err(response) => response,
+    }
+}
+
+/// The readable rendering of the signed answer, with the verification of its signature now.
+pub async fn answer_readable(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = applicant.lang;
+    let row = match own(&state, &applicant, &id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return crate::pages::not_found(UserLang(lang)).await,
+        Err(response) => return response,
+    };
+    let Some(cms) = stored_cms(&row, "answer_signature") else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    crate::office::signed_document_page(&state, lang, &row, cms).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QuestionnaireForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    quality: String,
+    #[serde(default)]
+    information: String,
+}
+
+pub async fn questionnaire(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+    Form(form): Form<QuestionnaireForm>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
+        return refused;
+    }
+    let row = match own(&state, &applicant, &id).await {
+        Ok(Some(row)) if row.closed_ms.is_some() => row,
+        Ok(_) => return crate::pages::not_found(UserLang(lang)).await,
+        Err(response) => return response,
+    };
+    let answer = |s: &str| s.parse::<i32>().ok().filter(|v| (1..=3).contains(v));
+    let (Some(quality), Some(information)) = (answer(&form.quality), answer(&form.information))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            crate::pages::message_page(lang, &t(lang, "cabinet.questionnaire_incomplete")),
+        )
+            .into_response();
+    };
+    match state
+        .store
+        .answer_questionnaire(&row.id, applicant.id(), quality, information)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/cabinet/applications/{id}")).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
+        return refused;
+    }
+    match state.store.hide_application(&id, applicant.id()).await {
+        Ok(true) => Redirect::to("/cabinet").into_response(),
+        Ok(false) => (
+            StatusCode::CONFLICT,
+            crate::pages::message_page(lang, &t(lang, "cabinet.delete_refused")),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,1014 @@
+//! The portal: the service catalogue from the regulations, application forms generated from them,
+//! drafts with attachments, payment, signing through the local agent, submission, and the personal
+//! cabinet. An applicant sees and changes only their own drafts and applications: every handler
+//! reads the object with the applicant's id in the query.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use maud::html;
+use qyzmet_domain::regulation::form::{check, fields_for};
+use qyzmet_domain::regulation::{Recipient, Regulation, Text};
+use qyzmet_domain::validation::FieldError;
+use qyzmet_engine::{EngineError, Start};
+use qyzmet_pki::report::Report;
+use qyzmet_pki::verify::{Expectation, Verifier};
+use qyzmet_store::portal::{Attachment, Draft};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::{UserLang, internal};
+use crate::i18n::{Lang, t};
+use crate::pages::{layout, message_page, text};
+use crate::session::{Applicant, Csrf, now_ms, sha256_hex};
+
+/// Largest attachment (000 Annex 1 row 10 gives none; a scanned page or two).
+pub const MAX_ATTACHMENT: usize = 5 * 1024 * 1024;
+/// Attachments per application.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// The body limit of the upload route: one attachment and the form around it.
+pub const UPLOAD_BODY_LIMIT: usize = MAX_ATTACHMENT + 64 * 1024;
+/// The body limit of a submission: the form and a CMS with its certificates.
+pub const SUBMIT_BODY_LIMIT: usize = 256 * 1024;
+
+/// Judges a CMS on a blocking thread: the verifier may fetch a CRL over the network.
+pub async fn verify_blocking(
+    verifier: Arc<Verifier>,
+    cms: Vec<u8>,
+    data: Option<Vec<u8>>,
+    expect: Expectation,
+) -> Report {
+    let now = jiff::Timestamp::now();
+    match tokio::task::spawn_blocking(move || verifier.verify(&cms, data.as_deref(), &expect, now))
+        .await
+    {
+        Ok(report) => report,
+        Err(e) => Report::failed(
+            now,
+            qyzmet_pki::report::Failure::new(qyzmet_pki::report::Code::Malformed, e.to_string()),
+        ),
+    }
+}
+
+fn recipient_of(applicant: &Applicant) -> Recipient {
+    if applicant.bin.is_some() {
+        Recipient::LegalEntity
+    } else {
+        Recipient::Individual
+    }
+}
+
+/// The portal channel a person applies through, if the service has one.
+fn portal_channel(regulation: &Regulation) -> Option<&str> {
+    regulation
+        .channels
+        .iter()
+        .find(|c| c.code == "portal")
+        .map(|c| c.code.as_str())
+}
+
+/// Whether the channel asks the payment gateway (the applicant pays before signing).
+fn needs_payment(regulation: &Regulation, channel: &str) -> bool {
+    regulation.channel(channel).is_some_and(|c| {
+        c.steps
+            .iter()
+            .any(|s| s.call.as_deref() == Some("payment_check"))
+    })
+}
+
+pub async fn catalogue(State(state): State<AppState>, UserLang(lang): UserLang) -> Response {
+    let title = t(lang, "portal.catalogue");
+    let mut services: Vec<_> = state.catalogue.all().collect();
+    services.sort_by_key(|l| text(lang, &l.regulation.name));
+    layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            ul.services id="services" {
+                @for loaded in services {
+                    @let r = &loaded.regulation;
+                    li data-service=(r.code) {
+                        a href={ "/services/" (r.code) } { (text(lang, &r.name)) }
+                        @if portal_channel(r).is_some() { " " span.badge { (t(lang, "portal.online")) } }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn describe_limit(lang: Lang, limit: &qyzmet_domain::regulation::Limit) -> String {
+    format!(
+        "{} {}",
+        limit.amount,
+        t(
+            lang,
+            &format!(
+                "unit.{}",
+                serde_json::to_value(limit.unit)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )
+        )
+    )
+}
+
+pub async fn service(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(code): Path<String>,
+) -> Response {
+    let Some(loaded) = state.catalogue.get(&code) else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let r = &loaded.regulation;
+    let name = text(lang, &r.name);
+    layout(
+        lang,
+        &name,
+        html! {
+            h1 id="service-name" { (name) }
+            p.source { (t(lang, "portal.source")) ": " (r.source) }
+            h2 { (t(lang, "portal.term")) }
+            p id="term" { (describe_limit(lang, &r.term.base)) }
+            @for extension in &r.term.extensions {
+                p { (t(lang, "portal.extension")) ": " (describe_limit(lang, &extension.up_to))
+                    " — " (text(lang, &extension.condition)) }
+            }
+            @if let Some(fee) = r.fee { p { (t(lang, "portal.fee")) ": " (fee) " ₸" } }
+            @if let Some(channel) = portal_channel(r) {
+                p { a.button href={ "/services/" (r.code) "/apply" } id="apply" { (t(lang, "portal.apply")) } }
+                @if needs_payment(r, channel) { p { (t(lang, "portal.paid_service")) } }
+            } @else {
+                p { (t(lang, "portal.not_online")) }
+            }
+            h2 { (t(lang, "portal.channels")) }
+            @for channel in &r.channels {
+                section {
+                    h3 { (text(lang, &channel.label)) }
+                    @if !channel.documents.is_empty() {
+                        p { (t(lang, "portal.documents")) ":" }
+                        ul { @for d in &channel.documents { li { (text(lang, &d.label)) } } }
+                    }
+                    p {
+                        a href={ "/regulations/" (r.code) "/" (channel.code) ".svg?lang=" (lang.code()) } { (t(lang, "portal.diagram")) }
+                        " · "
+                        a href={ "/regulations/" (r.code) "/" (channel.code) ".bpmn?lang=" (lang.code()) } { "BPMN" }
+                    }
+                    img.diagram src={ "/regulations/" (r.code) "/" (channel.code) ".svg?lang=" (lang.code()) } alt=(t(lang, "portal.diagram")) loading="lazy";
+                }
+            }
+            @if !r.refusal_grounds.is_empty() {
+                h2 { (t(lang, "portal.refusal_grounds")) }
+                ul { @for g in &r.refusal_grounds { li { (text(lang, g)) } } }
+            }
+            @if !r.outputs.is_empty() {
+                h2 { (t(lang, "portal.outputs")) }
+                ul { @for o in &r.outputs { li { (text(lang, &o.label)) } } }
+            }
+        },
+    )
+    .into_response()
+}
+
+/// A draft's stored data: the values as typed and the payment once made.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct DraftData {
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    #[serde(default)]
+    payment: Option<Payment>,
+}
+
+/// A payment receipt of the simulated bank (the payment gateway's answer).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Payment {
+    id: String,
+    status: String,
+    amount: u64,
+    at: String,
+    bank: String,
+}
+
+/// What an applicant signs: the application as the server will record it, in a fixed field order.
+#[derive(Debug, Serialize)]
+struct ApplicationDocument<'a> {
+    service: &'a str,
+    service_name: &'a Text,
+    channel: &'a str,
+    recipient: &'a str,
+    applicant: &'a str,
+    provider: &'a str,
+    draft: &'a str,
+    form: &'a BTreeMap<String, String>,
+    attachments: Vec<AttachmentRef<'a>>,
+    payment: Option<&'a Payment>,
+}
+
+#[derive(Debug, Serialize)]
+struct AttachmentRef<'a> {
+    name: &'a str,
+    size: i64,
+    sha256: &'a str,
+}
+
+/// The registry values a form's read-only fields show, for this applicant.
+async fn registry_values(
+    state: &AppState,
+    applicant: &Applicant,
+) -> Result<BTreeMap<String, String>, qyzmet_store::StoreError> {
+    let mut values = BTreeMap::new();
+    if let Ok(iin) = qyzmet_domain::ids::Iin::parse(&applicant.iin)
+        && let Some(person) = state.store.person(iin).await?
+    {
+        values.insert("person.iin".into(), person.iin.to_string());
+        values.insert("person.surname".into(), person.surname.clone());
+        values.insert("person.given_name".into(), person.given_name.clone());
+        if let Some(patronymic) = &person.patronymic {
+            values.insert("person.patronymic".into(), patronymic.clone());
+        }
+    }
+    if let Some(bin) = &applicant.bin
+        && let Ok(bin) = qyzmet_domain::ids::Bin::parse(bin)
+        && let Some(entity) = state.store.entity(bin).await?
+    {
+        values.insert("entity.bin".into(), entity.bin.to_string());
+        values.insert("entity.name".into(), entity.name_ru.clone());
+    }
+    Ok(values)
+}
+
+/// The organisations an `organisation` field may name: the regulation's providers.
+fn providers(regulation: &Regulation) -> Vec<String> {
+    regulation.providers.clone()
+}
+
+async fn organisation_names(state: &AppState, lang: Lang) -> BTreeMap<String, String> {
+    state
+        .store
+        .organisations()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| {
+            let name = match lang {
+                Lang::Kk => o.name_kk,
+                Lang::Ru => o.name_ru,
+                Lang::En => o.name_en,
+            };
+            (o.code, name)
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DraftQuery {
+    #[serde(default)]
+    draft: String,
+}
+
+pub async fn apply_page(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(code): Path<String>,
+    Query(query): Query<DraftQuery>,
+) -> Response {
+    let lang = applicant.lang;
+    let Some(loaded) = state.catalogue.get(&code) else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let draft = if query.draft.is_empty() {
+        None
+    } else {
+        match state.store.draft(&query.draft, applicant.id()).await {
+            Ok(Some(d)) if d.regulation == code => Some(d),
+            Ok(_) => return crate::pages::not_found(UserLang(lang)).await,
+            Err(e) => return internal(e),
+        }
+    };
+    let data: DraftData = draft
+        .as_ref()
+        .and_then(|d| serde_json::from_str(&d.data).ok())
+        .unwrap_or_default();
+    render_form(
+        &state,
+        &applicant,
+        &loaded.regulation,
+        draft.as_ref(),
+        &data.values,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_form(
+    state: &AppState,
+    applicant: &Applicant,
+    regulation: &Regulation,
+    draft: Option<&Draft>,
+    values: &BTreeMap<String, String>,
+    problems: &[(String, String)],
+    status: StatusCode,
+) -> Response {
+    let lang = applicant.lang;
+    let registry = match registry_values(state, applicant).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let attachments = match draft {
+        Some(d) => match state.store.draft_attachments(&d.id, applicant.id()).await {
+            Ok(a) => a,
+            Err(e) => return internal(e),
+        },
+        None => Vec::new(),
+    };
+    let names = organisation_names(state, lang).await;
+    let fields = fields_for(regulation, recipient_of(applicant));
+    let name = text(lang, &regulation.name);
+    let problem_of = |code: &str| problems.iter().find(|(f, _)| f == code).map(|(_, m)| m);
+    let markup = layout(
+        lang,
+        &name,
+        html! {
+            h1 { (name) }
+            @if !problems.is_empty() { p.error role="alert" id="form-errors" { (t(lang, "portal.form_has_errors")) } }
+            form method="post" action={ "/services/" (regulation.code) "/apply" } id="application-form" {
+                input type="hidden" name="csrf" value=(applicant.session.row.csrf);
+                input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
+                @for field in &fields {
+                    @if field.field_type != "attachment" {
+                        @let id = format!("field-{}", field.code);
+                        @let value = field.from_registry.as_ref().and_then(|s| registry.get(s)).or(values.get(&field.code)).cloned().unwrap_or_default();
+                        p.field {
+                            label for=(id) { (text(lang, &field.label)) @if field.required { " *" } }
+                            br;
+                            @if field.from_registry.is_some() {
+                                input id=(id) name=(field.code) value=(value) readonly aria-readonly="true" class="from-registry";
+                                " " small { (t(lang, "portal.from_registry")) }
+                            } @else {
+                                @match field.field_type.as_str() {
+                                    "long_text" => {
+                                        textarea id=(id) name=(field.code) rows="6" cols="70" data-max=[field.max_length] required[field.required] { (value) }
+                                        @if let Some(max) = field.max_length { br; small { span data-count-for=(id) { (value.chars().count()) } " / " (max) } }
+                                    }
+                                    "organisation" => {
+                                        select id=(id) name=(field.code) required[field.required] {
+                                            option value="" { "—" }
+                                            @for code in providers(regulation) {
+                                                option value=(code) selected[value == code] { (names.get(&code).cloned().unwrap_or(code.clone())) }
+                                            }
+                                        }
+                                    }
+                                    "choice" => {
+                                        select id=(id) name=(field.code) required[field.required] {
+                                            option value="" { "—" }
+                                            @for (i, choice) in field.choices.iter().enumerate() {
+                                                option value=(i) selected[value == i.to_string()] { (text(lang, choice)) }
+                                            }
+                                        }
+                                    }
+                                    other => {
+                                        input id=(id) name=(field.code) value=(value)
+                                            type=(match other { "date" => "date", "email" => "email", "phone" => "tel", "number" => "number", _ => "text" })
+                                            maxlength=[field.max_length] required[field.required];
+                                    }
+                                }
+                            }
+                            @if let Some(message) = problem_of(&field.code) {
+                                br; span.error id={ "error-" (field.code) } role="alert" { (message) }
+                            }
+                        }
+                    }
+                }
+                p {
+                    button type="submit" name="action" value="save" id="save-draft" { (t(lang, "portal.save_draft")) }
+                    " "
+                    button type="submit" name="action" value="prepare" id="prepare" { (t(lang, "portal.to_signing")) }
+                }
+            }
+            dialog id="too-long" {
+                p { (t(lang, "form.text_to_attachment")) }
+                form method="dialog" { button id="too-long-ok" { "OK" } }
+            }
+            @if let Some(draft) = draft {
+                section id="attachments" {
+                    h2 { (t(lang, "portal.attachments")) }
+                    ul { @for a in &attachments { li data-sha256=(a.sha256) { (a.name) " (" (a.size) " B)" } } }
+                    @if attachments.len() < MAX_ATTACHMENTS {
+                        form method="post" action={ "/drafts/" (draft.id) "/attachments" } enctype="multipart/form-data" id="attach-form" {
+                            input type="hidden" name="csrf" value=(applicant.session.row.csrf);
+                            input type="file" name="file" id="file" required;
+                            " " button type="submit" id="attach" { (t(lang, "portal.attach")) }
+                            br; small { (t(lang, "portal.attachment_limit")) }
+                        }
+                    }
+                }
+            } @else {
+                p { small { (t(lang, "portal.attach_after_save")) } }
+            }
+            script src="/assets/portal.js" {}
+        },
+    );
+    (status, markup).into_response()
+}
+
+/// The message a person sees for a field error.
+fn field_message(
+    lang: Lang,
+    error: &FieldError,
+    field: Option<&qyzmet_domain::regulation::Field>,
+) -> String {
+    let key = format!("form.{}", error.rule);
+    let mut message = t(lang, &key);
+    if message == key {
+        message = t(lang, &format!("error.{}", error.rule));
+    }
+    if error.rule == "too_long"
+        && let Some(max) = field.and_then(|f| f.max_length)
+    {
+        message = format!("{message} ({max})");
+    }
+    message
+}
+
+pub async fn apply_post(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(code): Path<String>,
+    Form(posted): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(
+        &applicant.session,
+        posted.get("csrf").map(String::as_str).unwrap_or(""),
+        lang,
+    ) {
+        return refused;
+    }
+    let Some(loaded) = state.catalogue.get(&code) else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let regulation = &loaded.regulation;
+    let Some(channel) = portal_channel(regulation) else {
+        return message_page(lang, &t(lang, "portal.not_online")).into_response();
+    };
+    let draft_id = posted
+        .get("draft")
+        .filter(|d| !d.is_empty())
+        .cloned()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let existing = match state.store.draft(&draft_id, applicant.id()).await {
+        Ok(d) => d,
+        Err(e) => return internal(e),
+    };
+    let mut data: DraftData = existing
+        .as_ref()
+        .and_then(|d| serde_json::from_str(&d.data).ok())
+        .unwrap_or_default();
+    let fields = fields_for(regulation, recipient_of(&applicant));
+    data.values = fields
+        .iter()
+        .filter(|f| f.from_registry.is_none() && f.field_type != "attachment")
+        .filter_map(|f| posted.get(&f.code).map(|v| (f.code.clone(), v.clone())))
+        .collect();
+    let draft = Draft {
+        id: draft_id.clone(),
+        owner: applicant.id().to_owned(),
+        regulation: code.clone(),
+        channel: channel.to_owned(),
+        data: serde_json::to_string(&data).unwrap_or_default(),
+        updated_ms: now_ms(),
+    };
+    // A draft is kept as typed, errors and all: the person comes back to it.
+    if let Err(e) = state.store.save_draft(&draft).await {
+        return internal(e);
+    }
+    let registry = match registry_values(&state, &applicant).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let checked = check(&fields, &data.values, &registry, &providers(regulation));
+    let preparing = posted.get("action").map(String::as_str) == Some("prepare");
+    match checked {
+        Err(errors) if preparing => {
+            let problems: Vec<(String, String)> = errors
+                .iter()
+                .filter_map(|e| {
+                    let field = fields.iter().find(|f| f.code == e.field)?;
+                    Some((field.code.clone(), field_message(lang, e, Some(field))))
+                })
+                .collect();
+            render_form(
+                &state,
+                &applicant,
+                regulation,
+                Some(&draft),
+                &data.values,
+                &problems,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Ok(_) if preparing => Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response(),
+        _ => Redirect::to(&format!("/services/{code}/apply?draft={draft_id}&saved=1"))
+            .into_response(),
+    }
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(draft_id): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let lang = applicant.lang;
+    let draft = match state.store.draft(&draft_id, applicant.id()).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return crate::pages::not_found(UserLang(lang)).await,
+        Err(e) => return internal(e),
+    };
+    let mut csrf = String::new();
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                if name == "csrf" {
+                    csrf = field.text().await.unwrap_or_default();
+                } else if name == "file" {
+                    let filename = field
+                        .file_name()
+                        .map(sanitize_file_name)
+                        .unwrap_or_else(|| "file".into());
+                    let media = field
+                        .content_type()
+                        .unwrap_or("application/octet-stream")
+                        .to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((filename, media, bytes.to_vec())),
+                        Err(_) => return too_large(lang),
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return too_large(lang),
+        }
+    }
+    if let Err(refused) = Csrf::check(&applicant.session, &csrf, lang) {
+        return refused;
+    }
+    let Some((name, media_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            message_page(lang, &t(lang, "portal.attachment_missing")),
+        )
+            .into_response();
+    };
+    if bytes.len() > MAX_ATTACHMENT {
+        return too_large(lang);
+    }
+    match state
+        .store
+        .draft_attachments(&draft.id, applicant.id())
+        .await
+    {
+        Ok(list) if list.len() >= MAX_ATTACHMENTS => {
+            return (
+                StatusCode::BAD_REQUEST,
+                message_page(lang, &t(lang, "portal.attachment_limit")),
+            )
+                .into_response();
+        }
+        Ok(_) => {}
+        Err(e) => return internal(e),
+    }
+    let attachment = Attachment {
+        id: uuid::Uuid::now_v7().to_string(),
+        owner: applicant.id().to_owned(),
+        draft: Some(draft.id.clone()),
+        instance: None,
+        name,
+        media_type,
+        size: bytes.len() as i64,
+        sha256: sha256_hex(&bytes),
+        content: base64::engine::general_purpose::STANDARD.encode(&bytes),
+    };
+    if let Err(e) = state.store.insert_attachment(&attachment, now_ms()).await {
+        return internal(e);
+    }
+    Redirect::to(&format!(
+        "/services/{}/apply?draft={}",
+        draft.regulation, draft.id
+    ))
+    .into_response()
+}
+
+fn too_large(lang: Lang) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        message_page(lang, &t(lang, "portal.attachment_limit")),
+    )
+        .into_response()
+}
+
+/// A file name without path parts or control characters, at most 120 characters.
+fn sanitize_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if clean.trim().is_empty() || clean == "." || clean == ".." {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+/// The draft, its regulation and its checked values; or the response that says why not.
+struct Prepared {
+    draft: Draft,
+    data: DraftData,
+    regulation: Arc<qyzmet_engine::Loaded>,
+    values: BTreeMap<String, String>,
+    attachments: Vec<Attachment>,
+    provider: String,
+}
+
+async fn prepare(
+    state: &AppState,
+    applicant: &Applicant,
+    draft_id: &str,
+) -> Result<Prepared, Response> {
+    let lang = applicant.lang;
+    let draft = match state.store.draft(draft_id, applicant.id()).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Err(crate::pages::not_found(UserLang(lang)).await),
+        Err(e) => return Err(internal(e)),
+    };
+    let regulation = state
+        .catalogue
+        .get(&draft.regulation)
+        .ok_or_else(|| message_page(lang, &t(lang, "error.not_found")).into_response())?;
+    let data: DraftData = serde_json::from_str(&draft.data).unwrap_or_default();
+    let registry = registry_values(state, applicant).await.map_err(internal)?;
+    let fields = fields_for(&regulation.regulation, recipient_of(applicant));
+    let values = check(
+        &fields,
+        &data.values,
+        &registry,
+        &providers(&regulation.regulation),
+    )
+    .map_err(|_| {
+        Redirect::to(&format!(
+            "/services/{}/apply?draft={}",
+            draft.regulation, draft.id
+        ))
+        .into_response()
+    })?;
+    // The addressee field chooses the provider (000 Annex 1 row 8); else the regulation's first.
+    let provider = fields
+        .iter()
+        .find(|f| f.field_type == "organisation")
+        .and_then(|f| values.get(&f.code).cloned())
+        .or_else(|| regulation.regulation.providers.first().cloned())
+        .unwrap_or_default();
+    let attachments = state
+        .store
+        .draft_attachments(&draft.id, applicant.id())
+        .await
+        .map_err(internal)?;
+    Ok(Prepared {
+        draft,
+        data,
+        regulation,
+        values,
+        attachments,
+        provider,
+    })
+}
+
+impl Prepared {
+    /// The exact bytes the applicant signs.
+    fn document(&self, applicant: &Applicant) -> Vec<u8> {
+        let document = ApplicationDocument {
+            service: &self.regulation.regulation.code,
+            service_name: &self.regulation.regulation.name,
+            channel: &self.draft.channel,
+            recipient: applicant.recipient(),
+            applicant: applicant.id(),
+            provider: &self.provider,
+            draft: &self.draft.id,
+            form: &self.values,
+            attachments: self
+                .attachments
+                .iter()
+                .map(|a| AttachmentRef {
+                    name: &a.name,
+                    size: a.size,
+                    sha256: &a.sha256,
+                })
+                .collect(),
+            payment: self.data.payment.as_ref(),
+        };
+        serde_json::to_vec_pretty(&document).unwrap_or_default()
+    }
+
+    fn unpaid(&self) -> bool {
+        needs_payment(&self.regulation.regulation, &self.draft.channel)
+            && self.data.payment.is_none()
+    }
+}
+
+pub async fn sign_page(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(draft_id): Path<String>,
+) -> Response {
+    let prepared = match prepare(&state, &applicant, &draft_id).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    sign_view(&state, &applicant, &prepared, None, StatusCode::OK).await
+}
+
+async fn sign_view(
+    state: &AppState,
+    applicant: &Applicant,
+    prepared: &Prepared,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = applicant.lang;
+    let regulation = &prepared.regulation.regulation;
+    let document = prepared.document(applicant);
+    let names = organisation_names(state, lang).await;
+    let quota = quota_state(state, applicant).await;
+    let csrf = &applicant.session.row.csrf;
+    let markup = layout(
+        lang,
+        &t(lang, "portal.sign_title"),
+        html! {
+            h1 { (t(lang, "portal.sign_title")) }
+            h2 { (text(lang, &regulation.name)) }
+            p { (t(lang, "portal.provider")) ": " strong id="provider" { (names.get(&prepared.provider).cloned().unwrap_or(prepared.provider.clone())) } }
+            table id="summary" {
+                @for field in fields_for(regulation, recipient_of(applicant)) {
+                    @if let Some(value) = prepared.values.get(&field.code) {
+                        tr { th { (text(lang, &field.label)) } td data-field=(field.code) { (value) } }
+                    }
+                }
+                @for a in &prepared.attachments { tr { th { (t(lang, "portal.attachment")) } td { (a.name) " — SHA-256 " code { (a.sha256) } } } }
+            }
+            @if let Some(problem) = &problem { p.error role="alert" id="submit-error" { (problem) } }
+            @if let Some((used, limit)) = quota.filter(|(u, l)| u >= l) {
+                p.error role="alert" id="quota-exceeded" { (t(lang, "portal.quota_exceeded")) " (" (used) " / " (limit) " B)" }
+            }
+            @if prepared.unpaid() {
+                section id="payment" {
+                    h2 { (t(lang, "portal.payment")) }
+                    p { (t(lang, "portal.payment_hint")) }
+                    form method="post" action={ "/drafts/" (prepared.draft.id) "/pay" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        @if let Some(fee) = regulation.fee {
+                            input type="hidden" name="amount" value=(fee);
+                            p { (t(lang, "portal.fee")) ": " (fee) " ₸" }
+                        } @else {
+                            p { label { (t(lang, "portal.amount")) " " input type="number" name="amount" id="amount" min="1" max="100000000" required; } }
+                        }
+                        button type="submit" id="pay" { (t(lang, "portal.pay")) }
+                    }
+                }
+            } @else {
+                @if let Some(payment) = &prepared.data.payment {
+                    p id="paid" { (t(lang, "portal.paid")) ": " (payment.amount) " ₸, " (payment.id) }
+                }
+                details {
+                    summary { (t(lang, "portal.document")) }
+                    pre id="document" { (String::from_utf8_lossy(&document)) }
+                }
+                form method="post" action={ "/drafts/" (prepared.draft.id) "/submit" } id="sign-form" data-eds-sign="" data-document=(base64::engine::general_purpose::STANDARD.encode(&document)) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="cms";
+                    p { (t(lang, "portal.sign_hint")) }
+                    button type="button" id="sign-and-submit" data-eds-button="" { (t(lang, "portal.sign_and_submit")) }
+                    p.error data-eds-error="" {}
+                }
+                p { a href={ "/services/" (regulation.code) "/apply?draft=" (prepared.draft.id) } { (t(lang, "portal.back_to_form")) } }
+            }
+            script src="/assets/ncalayer.js" {}
+            script src="/assets/portal.js" {}
+        },
+    );
+    (status, markup).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    amount: String,
+}
+
+/// The simulated bank of the payment gateway: it takes any positive amount and answers paid. The
+/// receipt goes into the draft, and so into what the applicant signs.
+pub async fn pay(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(draft_id): Path<String>,
+    Form(form): Form<PayForm>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
+        return refused;
+    }
+    let mut prepared = match prepare(&state, &applicant, &draft_id).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let amount = match prepared.regulation.regulation.fee {
+        Some(fee) => u64::from(fee),
+        None => match form.amount.trim().parse::<u64>() {
+            Ok(a) if (1..=100_000_000).contains(&a) => a,
+            _ => {
+                let problem = format!("{}: {}", t(lang, "portal.amount"), t(lang, "form.number"));
+                return sign_view(
+                    &state,
+                    &applicant,
+                    &prepared,
+                    Some(problem),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        },
+    };
+    prepared.data.payment = Some(Payment {
+        id: format!("PAY-{}", uuid::Uuid::now_v7().simple()),
+        status: "paid".into(),
+        amount,
+        at: jiff::Timestamp::now().to_string(),
+        bank: "simulated".into(),
+    });
+    let draft = Draft {
+        data: serde_json::to_string(&prepared.data).unwrap_or_default(),
+        updated_ms: now_ms(),
+        ..prepared.draft.clone()
+    };
+    if let Err(e) = state.store.save_draft(&draft).await {
+        return internal(e);
+    }
+    Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response()
+}
+
+/// The storage quota of 000 §18.2 for appeals: (used, limit) bytes.
+async fn quota_state(state: &AppState, applicant: &Applicant) -> Option<(i64, i64)> {
+    let used = state
+        .store
+        .quota_used(applicant.id(), "appeal")
+        .await
+        .ok()?;
+    Some((used, state.settings.quota_bytes))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SubmitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    cms: String,
+}
+
+/// Accepts a signed application: the CMS must carry exactly the document of the draft, be valid,
+/// and be signed by the applicant (the IIN, or for an entity's employee the BIN). Then the engine
+/// starts it, settling the draft in the same transaction.
+pub async fn submit(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(draft_id): Path<String>,
+    Form(form): Form<SubmitForm>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
+        return refused;
+    }
+    let prepared = match prepare(&state, &applicant, &draft_id).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let refuse = |key: &str| {
+        let problem = t(lang, key);
+        async {
+            sign_view(
+                &state,
+                &applicant,
+                &prepared,
+                Some(problem),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    if prepared.unpaid() {
+        return refuse("portal.payment_required").await;
+    }
+    if prepared.regulation.regulation.code == "appeal"
+        && let Some((used, limit)) = quota_state(&state, &applicant).await
+        && used >= limit
+    {
+        return refuse("portal.quota_exceeded").await;
+    }
+    let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(form.cms.trim()) else {
+        return refuse("portal.no_signature").await;
+    };
+    if cms.is_empty() {
+        return refuse("portal.no_signature").await;
+    }
+    let Some(verifier) = state.verifier.clone() else {
+        return refuse("auth.no_verifier").await;
+    };
+    let document = prepared.document(&applicant);
+    let expect = Expectation {
+        iin: applicant
+            .bin
+            .is_none()
+            .then(|| qyzmet_domain::ids::Iin::parse(&applicant.iin).ok())
+            .flatten(),
+        bin: applicant
+            .bin
+            .as_deref()
+            .and_then(|b| qyzmet_domain::ids::Bin::parse(b).ok()),
+        ..Expectation::default()
+    };
+    let report = verify_blocking(verifier, cms.clone(), Some(document.clone()), expect).await;
+    if !report.valid {
+        let reasons: Vec<String> = report
+            .codes()
+            .iter()
+            .map(|c| crate::pages::failure_text(lang, *c))
+            .collect();
+        let problem = format!(
+            "{}: {}",
+            t(lang, "portal.signature_refused"),
+            reasons.join("; ")
+        );
+        return sign_view(
+            &state,
+            &applicant,
+            &prepared,
+            Some(problem),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    let mut data = serde_json::Map::new();
+    for (k, v) in &prepared.values {
+        data.insert(k.clone(), v.clone().into());
+    }
+    data.insert(
+        "attachments".into(),
+        serde_json::to_value(
+            prepared
+                .attachments
+                .iter()
+                .map(|a| serde_json::json!({"id": a.id, "name": a.name, "sha256": a.sha256, "size": a.size}))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default(),
+    );
+    if let Some(payment) = &prepared.data.payment {
+        data.insert(
+            "payment".into(),
+            serde_json::to_value(payment).unwrap_or_default(),
+        );
+    }
+    data.insert("document_sha256".into(), sha256_hex(&document).into());
+    data.insert(
+        "signature".into(),
+        base64::engine::general_purpose::STANDARD
+            .encode(&cms)
+            .into(),
+    );
+    let start = Start {
+        regulation: prepared.regulation.regulation.code.clone(),
+        channel: prepared.draft.channel.clone(),
+        recipient: recipient_of(&applicant),
+        applicant: applicant.id().to_owned(),
+        provider: Some(prepared.provider.clone()),
+        office: None,
+        data: serde_json::Value::Object(data),
+        draft: Some(prepared.draft.id.clone()),
+    };
+    match state.engine.start(start, jiff::Timestamp::now()).await {
+        Ok(id) => Redirect::to(&format!("/cabinet/applications/{id}?submitted=1")).into_response(),
+        Err(EngineError::DraftGone(_)) => Redirect::to("/cabinet").into_response(),
+        Err(e) => internal(e),
+    }
+}
