@@ -13,6 +13,7 @@
 
 pub mod catalogue;
 pub mod gateway;
+mod group;
 pub mod simulate;
 
 use std::collections::HashMap;
@@ -29,9 +30,9 @@ use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_store::audit::{Event, append};
 use qyzmet_store::portal::settle_draft;
 use qyzmet_store::workflow::{
-    InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_jobs,
-    enqueue_jobs, insert_instance, insert_messages, insert_notifications, lock_instance,
-    lock_instances, next_number, retry_job, update_instances,
+    InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_instance,
+    delete_jobs, enqueue_jobs, insert_instance, insert_messages, insert_notifications,
+    instance_applicant, lock_instance, lock_instances, next_number, retry_job, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -39,6 +40,7 @@ use sqlx::AnyConnection;
 
 pub use catalogue::{Catalogue, CatalogueError, Loaded};
 pub use gateway::{Answer, Gateway, InProcess, Scripted};
+pub use group::GroupCommit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -76,6 +78,10 @@ pub enum EngineError {
     Signing(String),
     #[error("the application's data must be a JSON object of form fields")]
     DataNotAnObject,
+    #[error("the group commit failed: {0}")]
+    Batch(String),
+    #[error("application {id} exists already")]
+    Exists { id: String, same_applicant: bool },
     #[error("draft {0} is not there: submitted already, or not the applicant's")]
     DraftGone(String),
     #[error("the regulation {regulation} has no provider to send the application to")]
@@ -130,6 +136,9 @@ pub struct Start {
     pub office: Option<String>,
     /// The form's values (and, where the channel checks them, `signature` and `payment`).
     pub data: serde_json::Value,
+    /// The application's id, when the client chose it (an idempotency key: a second start with the
+    /// same id is refused with [`EngineError::Exists`]); a new UUIDv7 otherwise.
+    pub id: Option<String>,
     /// The portal draft this application is submitted from: settled (its attachments moved to the
     /// application, the draft deleted) in the start's transaction, so a draft gives one application
     /// however often it is submitted.
@@ -291,6 +300,16 @@ impl Pending {
         });
     }
 
+    /// Takes another start's rows into this transaction's.
+    fn absorb(&mut self, other: Pending) {
+        self.entries.extend(other.entries);
+        self.messages.extend(other.messages);
+        self.notifications.extend(other.notifications);
+        self.jobs.extend(other.jobs);
+        self.done.extend(other.done);
+        self.moved.extend(other.moved);
+    }
+
     async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
         update_instances(conn, &self.moved).await?;
         insert_messages(conn, &self.messages).await?;
@@ -375,6 +394,66 @@ impl<G: Gateway> Engine<G> {
 
     /// Registers a new application at the first step of its channel and returns its id.
     pub async fn start(&self, start: Start, now: Timestamp) -> Result<String> {
+        self.start_batch(vec![start], now)
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(EngineError::DataNotAnObject))
+    }
+
+    /// Registers new applications in one transaction, so that submissions arriving together share
+    /// one durable write (group commit). Each gets its own answer, in order: a start refused for
+    /// its own reason (an id or a draft used already, a bad regulation) does not stop the others;
+    /// a database failure fails the call.
+    pub async fn start_batch(
+        &self,
+        starts: Vec<Start>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<String>>> {
+        let mut answers: Vec<Option<Result<String>>> = Vec::with_capacity(starts.len());
+        let mut prepared = Vec::new();
+        for (i, start) in starts.into_iter().enumerate() {
+            answers.push(None);
+            match self.prepare_start(start, now) {
+                Ok(ready) => prepared.push((i, ready)),
+                Err(e) => answers[i] = Some(Err(e)),
+            }
+        }
+        let mut tx = self.inner.store.begin_write().await?;
+        let mut all = Pending::default();
+        for (i, (row, pending, draft)) in prepared {
+            if let Some(applicant) = instance_applicant(&mut tx, &row.id).await? {
+                answers[i] = Some(Err(EngineError::Exists {
+                    id: row.id.clone(),
+                    same_applicant: applicant == row.applicant,
+                }));
+                continue;
+            }
+            insert_instance(&mut tx, &row).await?;
+            if let Some(draft) = &draft
+                && !settle_draft(&mut tx, draft, &row.applicant, &row.id).await?
+            {
+                delete_instance(&mut tx, &row.id).await?;
+                answers[i] = Some(Err(EngineError::DraftGone(draft.clone())));
+                continue;
+            }
+            all.absorb(pending);
+            answers[i] = Some(Ok(row.id));
+        }
+        all.flush(&mut tx).await?;
+        tx.commit().await?;
+        Ok(answers
+            .into_iter()
+            .map(|a| a.unwrap_or_else(|| Err(EngineError::DataNotAnObject)))
+            .collect())
+    }
+
+    /// The row of a new application at its first step (moved on through a signed submission's
+    /// applicant steps) and what its start writes besides; the draft to settle, if any.
+    fn prepare_start(
+        &self,
+        start: Start,
+        now: Timestamp,
+    ) -> Result<(InstanceRow, Pending, Option<String>)> {
         let loaded = self
             .inner
             .catalogue
@@ -395,7 +474,7 @@ impl<G: Gateway> Engine<G> {
         if let Some(office) = &start.office {
             map.insert("office".into(), office.clone().into());
         }
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = start.id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let first = &channel.steps[0];
         let due = self.due(now, &term(regulation, &start.channel).base)?;
         let mut row = InstanceRow {
@@ -428,21 +507,12 @@ impl<G: Gateway> Engine<G> {
             &id,
             serde_json::json!({
                 "regulation": row.regulation, "version": row.version, "channel": row.channel,
-                "step": row.step, "due": due.to_string(),
+                "step": row.step, "due": due.to_string(), "draft": start.draft,
             }),
         );
         let actor = self.arrive(regulation, &mut row, now)?;
         self.after_arrival(&mut pending, regulation, &mut row, actor, now)?;
-        let mut tx = self.inner.store.begin_write().await?;
-        insert_instance(&mut tx, &row).await?;
-        if let Some(draft) = &start.draft
-            && !settle_draft(&mut tx, draft, &start.applicant, &id).await?
-        {
-            return Err(EngineError::DraftGone(draft.clone()));
-        }
-        pending.flush(&mut tx).await?;
-        tx.commit().await?;
-        Ok(id)
+        Ok((row, pending, start.draft))
     }
 
     /// Sets the step's clock (and the end, if it is one) for an instance that has just arrived at

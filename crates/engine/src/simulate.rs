@@ -87,6 +87,7 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
                     office: None,
                     data: serde_json::json!({ "synthetic": true }),
                     draft: None,
+                    id: None,
                 },
                 now,
             )

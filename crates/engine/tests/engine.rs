@@ -413,6 +413,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
                     office: None,
                     data: serde_json::json!({}),
                     draft: None,
+                    id: None,
                 },
                 support::now(),
             )

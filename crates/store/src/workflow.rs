@@ -681,3 +681,21 @@ pub async fn next_number(conn: &mut AnyConnection, register: &str) -> Result<i64
     .await?;
     Ok(row.try_get(0)?)
 }
+
+/// The applicant of an instance, if it exists (read in the caller's transaction).
+pub async fn instance_applicant(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT applicant FROM workflow_instance WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// Takes back an instance inserted earlier in the same transaction (nothing refers to it yet).
+pub async fn delete_instance(conn: &mut AnyConnection, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM workflow_instance WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ mod portal;
 mod regulations;
 mod session;
 pub mod statistics;
+mod submissions;
 
 pub use session::hash_password;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub catalogue: Arc<qyzmet_engine::Catalogue>,
     /// The engine that starts applications and makes people's moves.
     pub engine: qyzmet_engine::Engine<qyzmet_engine::InProcess>,
+    /// Submissions go into the engine through this node's group commit.
+    pub submissions: qyzmet_engine::GroupCommit,
     /// Judges every signature the portal and the back office receive; `None` before the CAs
     /// exist, and then every signed act is refused.
     pub verifier: Option<Arc<qyzmet_pki::verify::Verifier>>,
@@ -70,10 +73,18 @@ impl AppState {
             calendar,
             trust,
             catalogue,
+            submissions: qyzmet_engine::GroupCommit::spawn(engine.clone(), GROUP_COMMIT),
             engine,
             verifier: None,
             settings: Settings::default(),
         }
+    }
+
+    /// The same node with another engine (a signing key, a verifier in its gateway).
+    pub fn with_engine(mut self, engine: qyzmet_engine::Engine<qyzmet_engine::InProcess>) -> Self {
+        self.submissions = qyzmet_engine::GroupCommit::spawn(engine.clone(), GROUP_COMMIT);
+        self.engine = engine;
+        self
     }
 }
 
@@ -86,6 +97,9 @@ impl Default for Settings {
         }
     }
 }
+
+/// The most submissions one transaction takes.
+const GROUP_COMMIT: usize = 256;
 
 /// Largest request body accepted anywhere until an endpoint says otherwise.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -100,6 +114,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/calendar/due", get(api::due))
         .route("/api/organisations", get(api::organisations))
         .route("/api/regulations", get(regulations::list))
+        .route(
+            "/api/services/{code}/applications",
+            post(submissions::submit).layer(DefaultBodyLimit::max(portal::SUBMIT_BODY_LIMIT)),
+        )
         .route("/regulations/{code}/{file}", get(regulations::diagram))
         .route("/pki/{file}", get(pki::published))
         .route("/pki/ocsp", post(pki::ocsp_post))

@@ -55,7 +55,7 @@ pub async fn verify_blocking(
     }
 }
 
-fn recipient_of(applicant: &Applicant) -> Recipient {
+pub(crate) fn recipient_of(applicant: &Applicant) -> Recipient {
     if applicant.bin.is_some() {
         Recipient::LegalEntity
     } else {
@@ -225,8 +225,18 @@ async fn registry_values(
     state: &AppState,
     applicant: &Applicant,
 ) -> Result<BTreeMap<String, String>, qyzmet_store::StoreError> {
+    registry_values_of(state, &applicant.iin, applicant.bin.as_deref()).await
+}
+
+/// What the state databases say of a person (and the entity they act for), by the form's
+/// `from_registry` names.
+pub(crate) async fn registry_values_of(
+    state: &AppState,
+    iin: &str,
+    bin: Option<&str>,
+) -> Result<BTreeMap<String, String>, qyzmet_store::StoreError> {
     let mut values = BTreeMap::new();
-    if let Ok(iin) = qyzmet_domain::ids::Iin::parse(&applicant.iin)
+    if let Ok(iin) = qyzmet_domain::ids::Iin::parse(iin)
         && let Some(person) = state.store.person(iin).await?
     {
         values.insert("person.iin".into(), person.iin.to_string());
@@ -236,7 +246,7 @@ async fn registry_values(
             values.insert("person.patronymic".into(), patronymic.clone());
         }
     }
-    if let Some(bin) = &applicant.bin
+    if let Some(bin) = bin
         && let Ok(bin) = qyzmet_domain::ids::Bin::parse(bin)
         && let Some(entity) = state.store.entity(bin).await?
     {
@@ -247,7 +257,7 @@ async fn registry_values(
 }
 
 /// The organisations an `organisation` field may name: the regulation's providers.
-fn providers(regulation: &Regulation) -> Vec<String> {
+pub(crate) fn providers(regulation: &Regulation) -> Vec<String> {
     regulation.providers.clone()
 }
 
@@ -1005,8 +1015,9 @@ pub async fn submit(
         office: None,
         data: serde_json::Value::Object(data),
         draft: Some(prepared.draft.id.clone()),
+        id: None,
     };
-    match state.engine.start(start, jiff::Timestamp::now()).await {
+    match state.submissions.start(start).await {
         Ok(id) => Redirect::to(&format!("/cabinet/applications/{id}?submitted=1")).into_response(),
         Err(EngineError::DraftGone(_)) => Redirect::to("/cabinet").into_response(),
         Err(e) => internal(e),

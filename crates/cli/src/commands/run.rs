@@ -268,9 +268,8 @@ async fn run_server(
         async move { engine.work(stopped).await }
     });
     let state = AppState {
-        engine,
         verifier,
-        ..AppState::new(store.clone(), calendar, catalogue, trust)
+        ..AppState::new(store.clone(), calendar, catalogue, trust).with_engine(engine)
     };
     qyzmet_web::serve(listener, state).await?;
     let _ = stop.send(true);

@@ -63,6 +63,7 @@ pub fn start(regulation: &Regulation, channel: &str, applicant: &str) -> Start {
         office: None,
         data: serde_json::json!({}),
         draft: None,
+        id: None,
     }
 }
 
