@@ -31,6 +31,23 @@ pub struct DemoArgs {
     /// Address to serve HTTP on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+/// E-mail notifications: without an SMTP server none are sent (they stay in the cabinet).
+#[derive(Args, Default)]
+pub struct MailArgs {
+    /// `smtp://host:port` (a local relay), `smtp://user:pass@host:port?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@host:port`.
+    #[arg(long, env = "QYZMET_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender, `Name <address>` or `address`.
+    #[arg(long, env = "QYZMET_MAIL_FROM", default_value = "Qyzmet <noreply@qyzmet.kz>")]
+    mail_from: String,
+    /// The address people open the portal at, for links in e-mails (default: the listen address).
+    #[arg(long, env = "QYZMET_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -66,6 +83,14 @@ pub struct ServeArgs {
     /// With the CA passphrase, this node also answers OCSP and time-stamp requests.
     #[command(flatten)]
     ca_passphrase: super::pki::PassphraseArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// Session cookies get `Secure`: set it when people reach this node over HTTPS.
+    #[arg(long, env = "QYZMET_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (for sign-in throttling) behind a proxy.
+    #[arg(long, env = "QYZMET_BEHIND_PROXY")]
+    behind_proxy: bool,
 }
 
 /// The deployment's configuration file.
@@ -119,7 +144,14 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             .collect();
         println!("  {:<36} {}", loaded.regulation.code, channels.join(", "));
     }
-    run_server(store, listener, Some(keys.trust), catalogue, None).await
+    let mailer = mailer(&args.mail, &url)?;
+    let node = Node {
+        trust: Some(keys.trust),
+        gateway_key: None,
+        mailer,
+        settings: qyzmet_web::Settings::default(),
+    };
+    run_server(store, listener, catalogue, node).await
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -203,7 +235,37 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
             ""
         }
     );
-    run_server(store, listener, trust, catalogue, gateway_key).await
+    let public_url = format!("http://{}", listener.local_addr()?);
+    let node = Node {
+        trust,
+        gateway_key,
+        mailer: mailer(&args.mail, &public_url)?,
+        settings: qyzmet_web::Settings {
+            secure_cookies: args.secure_cookies,
+            behind_proxy: args.behind_proxy,
+            ..qyzmet_web::Settings::default()
+        },
+    };
+    run_server(store, listener, catalogue, node).await
+}
+
+fn mailer(args: &MailArgs, listen_url: &str) -> anyhow::Result<Option<qyzmet_mail::Mailer>> {
+    let Some(smtp) = &args.smtp_url else {
+        return Ok(None);
+    };
+    let base = args.public_url.as_deref().unwrap_or(listen_url);
+    Ok(Some(
+        qyzmet_mail::Mailer::new(smtp, &args.mail_from, base)
+            .map_err(|e| anyhow::anyhow!("--smtp-url/--mail-from/--public-url: {e}"))?,
+    ))
+}
+
+/// What a node runs besides the store and the catalogue.
+struct Node {
+    trust: Option<Arc<qyzmet_ca::TrustServices>>,
+    gateway_key: Option<KeyStore>,
+    mailer: Option<qyzmet_mail::Mailer>,
+    settings: qyzmet_web::Settings,
 }
 
 /// Loads what the demo shows, once: the built-in calendar, the directory with its staff, and a
@@ -239,13 +301,12 @@ async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
-/// Serves HTTP and runs the workflow engine's queue beside it until stopped.
+/// Serves HTTP and runs the workflow engine's queue (and the mailer, if any) beside it until stopped.
 async fn run_server(
     store: Store,
     listener: tokio::net::TcpListener,
-    trust: Option<Arc<qyzmet_ca::TrustServices>>,
     catalogue: Catalogue,
-    gateway_key: Option<KeyStore>,
+    node: Node,
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     let catalogue = Arc::new(catalogue);
@@ -258,22 +319,30 @@ async fn run_server(
             verifier: verifier.clone(),
         },
     );
-    if let Some(keys) = gateway_key {
+    if let Some(keys) = node.gateway_key {
         engine = engine.signing_with(keys);
     }
     engine.register_regulations().await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn({
         let engine = engine.clone();
+        let stopped = stopped.clone();
         async move { engine.work(stopped).await }
     });
+    let mail_worker = node
+        .mailer
+        .map(|mailer| tokio::spawn(mailer.work(store.clone(), catalogue.clone(), stopped)));
     let state = AppState {
         verifier,
-        ..AppState::new(store.clone(), calendar, catalogue, trust).with_engine(engine)
+        settings: node.settings,
+        ..AppState::new(store.clone(), calendar, catalogue, node.trust).with_engine(engine)
     };
     qyzmet_web::serve(listener, state).await?;
     let _ = stop.send(true);
     let _ = worker.await;
+    if let Some(mail_worker) = mail_worker {
+        let _ = mail_worker.await;
+    }
     store.close().await;
     Ok(Outcome::Done)
 }
