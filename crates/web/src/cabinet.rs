@@ -124,8 +124,9 @@ pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Res
             }
             h2 { (t(lang, "cabinet.notifications")) }
             ul id="notifications" {
-                @for n in &notifications {
-                    @let regulation = rows.iter().find(|(row, _)| row.id == n.instance).and_then(|(_, l)| l.as_ref()).map(|l| &l.regulation);
+                // Only of applications still in the cabinet: a deleted one's notifications go with it.
+                @for (n, shown) in notifications.iter().filter_map(|n| rows.iter().find(|(row, _)| row.id == n.instance).map(|shown| (n, shown))) {
+                    @let regulation = shown.1.as_ref().map(|l| &l.regulation);
                     li { (n.at.get(..19).unwrap_or(&n.at)) " — " a href={ "/cabinet/applications/" (n.instance) } { (history_text(lang, regulation, &n.body)) } }
                 }
             }
