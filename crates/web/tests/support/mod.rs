@@ -1,0 +1,631 @@
+//! A platform for the HTTP tests of the portal and the back office, and a client that drives the
+//! router the way a browser does: it keeps cookies, reads the CSRF token and the signing pages'
+//! `data-document` from the HTML, and follows redirects only when asked.
+//!
+//! The platform: the CAs (root, NCA, state bodies' CA), a verifier anchored at the root with the CAs'
+//! current CRLs (no network), the demo directory, a few people in the individuals' database with a
+//! signing and an authentication key each, a legal entity, and the clerk, executor and head of the
+//! National Archive and a clerk of the Ministry of Justice.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use qyzmet_ca::{Service, code};
+use qyzmet_domain::calendar::Calendar;
+use qyzmet_domain::directory::{Directory, Role, StaffMember};
+use qyzmet_domain::ids::{Bin, Division, EntityKind, Iin, Sex};
+use qyzmet_domain::registry::{LegalEntity, Person};
+use qyzmet_engine::{Catalogue, Engine, InProcess};
+use qyzmet_pki::KeyAlgorithm;
+use qyzmet_pki::authority::{Endpoints, Profile};
+use qyzmet_pki::name::{Holder, Organisation};
+use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::revocation::CrlSet;
+use qyzmet_pki::verify::Verifier;
+use qyzmet_store::Store;
+use qyzmet_store::portal::Account;
+use qyzmet_store::registry::{insert_entity, insert_person};
+use qyzmet_web::AppState;
+use tower::ServiceExt;
+
+/// The password of every account the platform creates.
+pub const PASSWORD: &str = "correct-horse-2026";
+pub const ARCHIVE: &str = "national-archive";
+pub const MINISTRY: &str = "ministry-justice";
+const DIRECTORY: &str = include_str!("../../../demo/data/directory.toml");
+
+/// A person of the platform, with their keys.
+pub struct Who {
+    pub iin: String,
+    pub surname: String,
+    pub given_name: String,
+    pub signing: KeyStore,
+    pub auth: KeyStore,
+}
+
+pub struct Platform {
+    pub state: AppState,
+    pub verifier: Arc<Verifier>,
+    /// Applicants with accounts.
+    pub alice: Who,
+    pub bob: Who,
+    /// An applicant with an account, kept for the throttling case.
+    pub erlan: Who,
+    /// In the individuals' database without an account.
+    pub nurlan: Who,
+    /// The head of a legal entity, without an account; her certificates carry the entity's BIN.
+    pub dana: Who,
+    pub bin: String,
+    /// Staff of the National Archive, and a clerk of the Ministry of Justice.
+    pub clerk: Who,
+    pub executor: Who,
+    pub head: Who,
+    pub ministry_clerk: Who,
+}
+
+/// An argon2id hash of [`PASSWORD`] with small parameters: verification reads them from the hash,
+/// so sign-ins stay fast in unoptimised test builds.
+fn cheap_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let params = argon2::Params::new(64, 1, 1, None).unwrap();
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string()
+    })
+    .clone()
+}
+
+pub async fn account(store: &Store, iin: &str, bin: Option<&str>) {
+    store
+        .create_account(&Account {
+            iin: iin.to_owned(),
+            bin: bin.map(str::to_owned),
+            email: format!("{iin}@mail.kz"),
+            password_hash: Some(cheap_hash()),
+            lang: "en".into(),
+            created_at: qyzmet_store::now_text(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+impl Platform {
+    pub async fn new(store: &Store) -> Platform {
+        let service = Service {
+            store: store.clone(),
+            endpoints: Endpoints {
+                base_url: "http://127.0.0.1:9".into(),
+            },
+        };
+        let authorities = service
+            .init(KeyAlgorithm::EcdsaP256, b"passphrase", "admin:test")
+            .await
+            .unwrap();
+
+        let names = [
+            ("Нұрланова", "Айгүл"),
+            ("Серікбаев", "Бауыржан"),
+            ("Ержанов", "Ерлан"),
+            ("Нұрланов", "Нұрлан"),
+            ("Данова", "Дана"),
+            ("Кеңесова", "Гүлнар"),
+            ("Орындаев", "Асқар"),
+            ("Басшыбаев", "Марат"),
+            ("Министров", "Арман"),
+        ];
+        let mut people = Vec::new();
+        let mut tx = store.begin_write().await.unwrap();
+        for (i, (surname, given)) in names.iter().enumerate() {
+            let iin =
+                Iin::compose(jiff::civil::date(1985, 4, 12), Sex::Female, 10 + i as u16).unwrap();
+            insert_person(
+                &mut tx,
+                &Person::new(iin, surname, given, None, "Қызылорда", "kyzylorda").unwrap(),
+            )
+            .await
+            .unwrap();
+            people.push((iin, *surname, *given));
+        }
+        let bin = Bin::compose(
+            2015,
+            6,
+            EntityKind::ResidentLegalEntity,
+            Division::HeadUnit,
+            4242,
+        )
+        .unwrap();
+        insert_entity(
+            &mut tx,
+            &LegalEntity::new(
+                bin,
+                "«Сырдария» ЖШС",
+                "ТОО «Сырдария»",
+                "ТОО",
+                jiff::civil::date(2015, 6, 1),
+                Some(people[4].0),
+                "Қызылорда",
+                "kyzylorda",
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let member = |i: usize, organisation: &str, role: Role| StaffMember {
+            iin: people[i].0,
+            organisation: organisation.to_owned(),
+            role,
+            position_kk: "маман".into(),
+            position_ru: "специалист".into(),
+        };
+        let staff = [
+            member(5, ARCHIVE, Role::Clerk),
+            member(6, ARCHIVE, Role::Executor),
+            member(7, ARCHIVE, Role::Head),
+            member(8, MINISTRY, Role::Clerk),
+        ];
+        store
+            .load_directory(
+                &Directory::from_toml(DIRECTORY).unwrap(),
+                &staff,
+                "admin:test",
+            )
+            .await
+            .unwrap();
+
+        let mut whos = Vec::new();
+        for (i, (iin, surname, given)) in people.iter().enumerate() {
+            let (ca, organisation) = match i {
+                4 => (
+                    code::NCA,
+                    Some(Organisation {
+                        name: "ТОО «Сырдария»".into(),
+                        bin,
+                    }),
+                ),
+                5..=8 => (code::GOV, None),
+                _ => (code::NCA, None),
+            };
+            let holder = Holder {
+                surname: (*surname).into(),
+                name: (*given).into(),
+                patronymic: None,
+                iin: *iin,
+                organisation,
+                email: None,
+            };
+            let mut keys = Vec::new();
+            for profile in [
+                Profile::Signing { role: None },
+                Profile::Authentication { role: None },
+            ] {
+                keys.push(
+                    service
+                        .issue_key_store(
+                            &authorities,
+                            ca,
+                            &holder,
+                            profile,
+                            KeyAlgorithm::EcdsaP256,
+                            "admin:test",
+                        )
+                        .await
+                        .unwrap(),
+                );
+            }
+            let auth = keys.pop().unwrap();
+            let signing = keys.pop().unwrap();
+            whos.push(Who {
+                iin: iin.to_string(),
+                surname: (*surname).into(),
+                given_name: (*given).into(),
+                signing,
+                auth,
+            });
+        }
+        for i in [0, 1, 2, 5, 6, 7, 8] {
+            account(store, &whos[i].iin, None).await;
+        }
+
+        let mut crls = Vec::new();
+        for ca in [code::ROOT, code::NCA, code::GOV] {
+            crls.push(store.latest_crl(ca).await.unwrap().unwrap().crl_der);
+        }
+        let verifier = Arc::new(Verifier::new(
+            vec![authorities.root().unwrap().certificate.clone()],
+            Arc::new(CrlSet::new(crls)),
+        ));
+        let calendar = Arc::new(Calendar::kazakhstan());
+        let catalogue = Arc::new(Catalogue::shipped().unwrap());
+        let engine = Engine::new(
+            store.clone(),
+            catalogue.clone(),
+            calendar.clone(),
+            InProcess {
+                verifier: Some(verifier.clone()),
+            },
+        );
+        engine.register_regulations().await.unwrap();
+        let state = AppState {
+            engine,
+            verifier: Some(verifier.clone()),
+            ..AppState::new(store.clone(), calendar, catalogue, None)
+        };
+        let mut whos = whos.into_iter();
+        let mut next = || whos.next().unwrap();
+        Platform {
+            state,
+            verifier,
+            alice: next(),
+            bob: next(),
+            erlan: next(),
+            nurlan: next(),
+            dana: next(),
+            bin: bin.to_string(),
+            clerk: next(),
+            executor: next(),
+            head: next(),
+            ministry_clerk: next(),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(qyzmet_web::router(self.state.clone()))
+    }
+
+    /// Runs the engine's due system steps until none is left.
+    pub async fn settle(&self) {
+        for _ in 0..20 {
+            if self
+                .state
+                .engine
+                .run_jobs(100, Timestamp::now())
+                .await
+                .unwrap()
+                == 0
+            {
+                return;
+            }
+        }
+        panic!("the engine's jobs did not settle");
+    }
+
+    /// A client of `who` signed in with the password at `path` (`/login` or `/office/login`).
+    pub async fn signed_in(&self, who: &Who, path: &str) -> Client {
+        let mut client = self.client();
+        let page = client.sign_in_password(path, &who.iin, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+        client
+    }
+}
+
+/// A CMS with the document inside, as the signing agent makes it.
+pub fn sign(document: &[u8], keys: &KeyStore) -> String {
+    let cms = qyzmet_pki::cms::sign(document, keys, false, Timestamp::now()).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(cms)
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Page {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.text()))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The value of the first `attribute="…"` after `anchor` in the HTML.
+    pub fn attribute_after(&self, anchor: &str, attribute: &str) -> Option<String> {
+        let text = self.text();
+        let from = text.find(anchor)?;
+        let rest = &text[from..];
+        let marker = format!("{attribute}=\"");
+        let start = rest.find(&marker)? + marker.len();
+        let end = rest[start..].find('"')?;
+        Some(unescape(&rest[start..start + end]))
+    }
+
+    /// The value of `attribute` in the tag of the element with this id.
+    pub fn tag_attribute(&self, id: &str, attribute: &str) -> Option<String> {
+        let text = self.text();
+        let at = text.find(&format!("id=\"{id}\""))?;
+        let open = text[..at].rfind('<')?;
+        let close = at + text[at..].find('>')?;
+        let tag = &text[open..close];
+        let marker = format!(" {attribute}=\"");
+        let start = tag.find(&marker)? + marker.len();
+        let end = tag[start..].find('"')?;
+        Some(unescape(&tag[start..start + end]))
+    }
+
+    /// The CSRF token of the page's first form.
+    pub fn csrf(&self) -> String {
+        self.attribute_after("name=\"csrf\"", "value")
+            .unwrap_or_else(|| panic!("no CSRF token ({}): {}", self.status, self.text()))
+    }
+
+    /// The text directly inside the element with this id (up to its first child tag).
+    pub fn by_id(&self, id: &str) -> Option<String> {
+        let text = self.text();
+        let from = text.find(&format!("id=\"{id}\""))?;
+        let open = from + text[from..].find('>')? + 1;
+        let close = open + text[open..].find('<')?;
+        Some(unescape(text[open..close].trim()))
+    }
+
+    /// Whether the page shows `text` (HTML-escaped as the pages escape it).
+    pub fn shows(&self, text: &str) -> bool {
+        self.text().contains(&escape(text))
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// A browser: a cookie jar (English pages) in front of the router.
+pub struct Client {
+    app: Router,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub fn new(app: Router) -> Client {
+        let mut cookies = BTreeMap::new();
+        cookies.insert("lang".to_owned(), "en".to_owned());
+        Client { app, cookies }
+    }
+
+    /// The same browser talking to a node with other settings.
+    pub fn on(&mut self, state: AppState) {
+        self.app = qyzmet_web::router(state);
+    }
+
+    pub async fn send(&mut self, request: axum::http::request::Builder, body: Body) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = request.header(header::COOKIE, cookie).body(body).unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let page = Page {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        for set in page.set_cookies() {
+            let pair = set.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if value.is_empty() || set.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        page
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Page {
+        self.send(Request::get(uri), Body::empty()).await
+    }
+
+    /// GET, then follow redirects.
+    pub async fn visit(&mut self, uri: &str) -> Page {
+        let mut page = self.get(uri).await;
+        for _ in 0..5 {
+            if !page.status.is_redirection() {
+                break;
+            }
+            let to = page.location();
+            page = self.get(&to).await;
+        }
+        page
+    }
+
+    pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+            Body::from(body),
+        )
+        .await
+    }
+
+    /// A form of owned pairs.
+    pub async fn post_pairs(&mut self, uri: &str, fields: &[(String, String)]) -> Page {
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post(uri, &pairs).await
+    }
+
+    /// A multipart form: text fields and one file.
+    pub async fn post_file(
+        &mut self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Page {
+        let boundary = "qyzmet-test-boundary-7d9f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let (name, filename, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(
+            Request::post(uri).header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            ),
+            Body::from(body),
+        )
+        .await
+    }
+
+    /// Signs in with a password through the page's form; the answer is not followed.
+    pub async fn sign_in_password(&mut self, path: &str, iin: &str, password: &str) -> Page {
+        let form = self.get(path).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        self.post(
+            path,
+            &[("csrf", &csrf), ("iin", iin), ("password", password)],
+        )
+        .await
+    }
+
+    /// A fresh sign-in challenge and a CMS over it with `keys`: (nonce, base64 CMS).
+    pub async fn signed_challenge(&mut self, keys: &KeyStore) -> (String, String) {
+        let answer = self.post("/login/challenge", &[]).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        let nonce = json["nonce"].as_str().unwrap().to_owned();
+        let cms = sign(nonce.as_bytes(), keys);
+        (nonce, cms)
+    }
+
+    /// Submits an appeal to `addressee` as the signed-in applicant `who`; returns its id.
+    pub async fn submit_appeal(&mut self, who: &Who, addressee: &str, content: &str) -> String {
+        let sign_page = self.prepare_appeal(addressee, content).await;
+        let document = document_of(&sign_page);
+        let submitted = self
+            .post(
+                &sign_page
+                    .tag_attribute("sign-form", "action")
+                    .unwrap_or_else(|| panic!("no signing form: {}", sign_page.text())),
+                &[
+                    ("csrf", &sign_page.csrf()),
+                    ("cms", &sign(&document, &who.signing)),
+                ],
+            )
+            .await;
+        assert_eq!(
+            submitted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            submitted.text()
+        );
+        let location = submitted.location();
+        location
+            .strip_prefix("/cabinet/applications/")
+            .and_then(|rest| rest.strip_suffix("?submitted=1"))
+            .unwrap_or_else(|| panic!("{location}"))
+            .to_owned()
+    }
+
+    /// Fills in the appeal form and goes to signing; returns the signing page.
+    pub async fn prepare_appeal(&mut self, addressee: &str, content: &str) -> Page {
+        let form = self.get("/services/appeal/apply").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+        let prepared = self
+            .post(
+                "/services/appeal/apply",
+                &[
+                    ("csrf", &form.csrf()),
+                    ("postal_address", "Қызылорда, Әйтеке би 1"),
+                    ("addressee", addressee),
+                    ("content", content),
+                    ("action", "prepare"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            prepared.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            prepared.text()
+        );
+        let to = prepared.location();
+        assert!(to.ends_with("/sign"), "{to}");
+        let page = self.get(&to).await;
+        assert_eq!(page.status, StatusCode::OK);
+        page
+    }
+
+    /// Does a step on the card of `id` with the form's fields (the CSRF token and step come from
+    /// the card); returns the answer, not followed.
+    pub async fn act(&mut self, id: &str, step: &str, fields: &[(&str, &str)]) -> Page {
+        let card = self.get(&format!("/office/applications/{id}")).await;
+        assert_eq!(card.status, StatusCode::OK, "{}", card.text());
+        let csrf = card.csrf();
+        let mut all = vec![("csrf", csrf.as_str()), ("step", step)];
+        all.extend_from_slice(fields);
+        self.post(&format!("/office/applications/{id}/act"), &all)
+            .await
+    }
+}
+
+/// The bytes a signing page asks to sign (`data-document`).
+pub fn document_of(page: &Page) -> Vec<u8> {
+    let encoded = page
+        .attribute_after("data-document=", "data-document")
+        .unwrap_or_else(|| panic!("no data-document: {}", page.text()));
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap()
+}
