@@ -205,12 +205,23 @@ fn the_demo_serves_its_pages_and_starts_again_without_duplicating() {
             files,
             "{services}"
         );
-        assert!(
-            printed
-                .iter()
-                .any(|l| l.trim_start().starts_with("applicant")),
-            "{printed:#?}"
-        );
+        // The demo logins of issue 5: an individual, an entity's employee, and the clerk, executor
+        // and head of an archive and of a ministry.
+        for who in [
+            "individual ",
+            "employee of ",
+            "clerk of national-archive",
+            "executor of national-archive",
+            "head of national-archive",
+            "clerk of ministry-justice",
+            "executor of ministry-justice",
+            "head of ministry-justice",
+        ] {
+            assert!(
+                printed.iter().any(|l| l.trim_start().starts_with(who)),
+                "{who}: {printed:#?}"
+            );
+        }
         entries.push(verified_entries(data));
     }
     let organisations = qyzmet_demo::directory().organisation.len() as u64;

@@ -157,6 +157,9 @@ pub struct Act {
     pub record: serde_json::Map<String, serde_json::Value>,
     /// A number to take from a register with the step (e.g. the incoming register's next number).
     pub number: Option<Numbering>,
+    /// An application to open elsewhere with the step, in its transaction: the same request sent
+    /// to the competent body when this one redirects it (000 §15.2).
+    pub forward: Option<Box<Start>>,
 }
 
 impl Act {
@@ -169,6 +172,7 @@ impl Act {
             holds,
             record: serde_json::Map::new(),
             number: None,
+            forward: None,
         }
     }
 }
@@ -686,6 +690,17 @@ impl<G: Gateway> Engine<G> {
                 },
                 now,
             )?;
+            if let Some(forward) = &act.forward {
+                let (opened, mut opening, _) = self.prepare_start((**forward).clone(), now)?;
+                opening.add(
+                    act.by.label(),
+                    "workflow.forward",
+                    &row.id,
+                    serde_json::json!({ "to": opened.provider, "application": opened.id }),
+                );
+                insert_instance(&mut tx, &opened).await?;
+                pending.absorb(opening);
+            }
         }
         pending.moved.extend(
             rows.into_values()

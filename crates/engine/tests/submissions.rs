@@ -20,6 +20,15 @@ fn appeal_start(id: Option<&str>) -> qyzmet_engine::Start {
     start
 }
 
+/// The body's register of individuals' appeals for 2026.
+fn incoming_register() -> Numbering {
+    Numbering {
+        register: "body:appeal:ЖТ:2026".into(),
+        prefix: "ЖТ-2026-".into(),
+        field: "registration_number".into(),
+    }
+}
+
 async fn a_batch_answers_each_start_and_an_id_is_taken_once(store: &Store) {
     let (engine, _) = support::engine(store).await;
     let id = "0195a0c4-0000-7000-8000-000000000001";
@@ -157,11 +166,7 @@ async fn a_signed_appeal_reaches_the_clerk_and_staff_records_with_numbers(store:
             .await
             .unwrap();
         let mut register = Act::new(id.clone(), "2.2", clerk.clone(), true);
-        register.number = Some(Numbering {
-            register: "body:appeal:ЖТ:2026".into(),
-            prefix: "ЖТ-2026-".into(),
-            field: "registration_number".into(),
-        });
+        register.number = Some(incoming_register());
         register.record.insert("comment".into(), "тіркелді".into());
         engine.act(&[register], support::now()).await.unwrap();
     }
@@ -178,11 +183,7 @@ async fn a_signed_appeal_reaches_the_clerk_and_staff_records_with_numbers(store:
     );
     // A refused act takes no number: the register's next is still 3.
     let mut wrong = Act::new(ids[0].clone(), "2.2", clerk.clone(), true);
-    wrong.number = Some(Numbering {
-        register: "body:appeal:ЖТ:2026".into(),
-        prefix: "ЖТ-2026-".into(),
-        field: "registration_number".into(),
-    });
+    wrong.number = Some(incoming_register());
     assert!(engine.act(&[wrong], support::now()).await.is_err());
     let id = engine
         .start(appeal_start(None), support::now())
@@ -197,11 +198,7 @@ async fn a_signed_appeal_reaches_the_clerk_and_staff_records_with_numbers(store:
         .await
         .unwrap();
     let mut register = Act::new(id.clone(), "2.2", clerk, true);
-    register.number = Some(Numbering {
-        register: "body:appeal:ЖТ:2026".into(),
-        prefix: "ЖТ-2026-".into(),
-        field: "registration_number".into(),
-    });
+    register.number = Some(incoming_register());
     engine.act(&[register], support::now()).await.unwrap();
     assert_eq!(registration_numbers(store, &[id]).await, ["ЖТ-2026-3"]);
 }
@@ -221,7 +218,59 @@ async fn registration_numbers(store: &Store, ids: &[String]) -> Vec<String> {
     numbers
 }
 
+async fn a_redirect_opens_the_application_at_the_competent_body(store: &Store) {
+    let (engine, _) = support::engine(store).await;
+    let catalogue = qyzmet_engine::Catalogue::shipped().unwrap();
+    let regulation = &catalogue.get("appeal").unwrap().regulation;
+    let (here, there) = (
+        regulation.providers[0].clone(),
+        regulation.providers[1].clone(),
+    );
+    let id = engine
+        .start(appeal_start(None), support::now())
+        .await
+        .unwrap();
+    while engine.run_jobs(50, support::now()).await.unwrap() > 0 {}
+    let staff = |units: &[&str]| By::Staff {
+        iin: "790101300022".into(),
+        organisation: here.clone(),
+        units: units.iter().map(|u| u.to_string()).collect(),
+    };
+    for step in ["2.1", "2.2", "2.2b"] {
+        engine
+            .act(
+                &[Act::new(id.clone(), step, staff(&["clerk"]), true)],
+                support::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let row = store.instance(&id).await.unwrap().unwrap();
+    let mut forward = appeal_start(None);
+    forward.provider = Some(there.clone());
+    forward.data = serde_json::from_str(&row.data).unwrap();
+    let mut redirect = Act::new(id.clone(), "2.5", staff(&["executor"]), false);
+    redirect
+        .record
+        .insert("redirect_to".into(), there.clone().into());
+    redirect.forward = Some(Box::new(forward));
+    engine.act(&[redirect], support::now()).await.unwrap();
+    while engine.run_jobs(50, support::now()).await.unwrap() > 0 {}
+    let mine = store.applications_of(APPLICANT).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    let first = mine.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(first.status.as_deref(), Some("redirected"));
+    assert!(first.closed_ms.is_some());
+    let second = mine.iter().find(|r| r.id != id).unwrap();
+    assert_eq!(second.provider, there);
+    assert_eq!(second.step, "2.1", "the competent body's clerk has it");
+    let audit = store.audit_of("instance", &id).await.unwrap();
+    assert!(audit.iter().any(|e| e.record.action == "workflow.forward"
+        && e.record.details.contains(&second.id)));
+}
+
 qyzmet_store::both_backends!(
+    a_redirect_opens_the_application_at_the_competent_body,
     a_batch_answers_each_start_and_an_id_is_taken_once,
     a_draft_gives_one_application_with_its_attachments,
     a_signed_appeal_reaches_the_clerk_and_staff_records_with_numbers,

@@ -6,7 +6,9 @@
 use sqlx::Row;
 
 use crate::audit::{Event, append};
-use crate::workflow::{InstanceRow, NotificationRow, instance_columns, instance_from_row};
+use crate::workflow::{
+    InstanceRow, NotificationRow, instance_columns, instance_from_row, notification_from_row,
+};
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -535,18 +537,10 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(NotificationRow {
-                    id: row.try_get(0)?,
-                    instance: row.try_get(1)?,
-                    addressee: row.try_get(2)?,
-                    kind: row.try_get(3)?,
-                    body: row.try_get(4)?,
-                    at: row.try_get(5)?,
-                })
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(notification_from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Records the applicant's questionnaire answers (001 Annex 3), once per application.

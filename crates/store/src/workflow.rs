@@ -568,18 +568,10 @@ impl Store {
         .bind(instance)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(NotificationRow {
-                    id: row.try_get(0)?,
-                    instance: row.try_get(1)?,
-                    addressee: row.try_get(2)?,
-                    kind: row.try_get(3)?,
-                    body: row.try_get(4)?,
-                    at: row.try_get(5)?,
-                })
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(notification_from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Jobs still queued (all nodes).
@@ -698,4 +690,16 @@ pub async fn delete_instance(conn: &mut AnyConnection, id: &str) -> Result<()> {
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A notification from `SELECT id, instance, addressee, kind, body, at`.
+pub(crate) fn notification_from_row(row: &AnyRow) -> Result<NotificationRow, sqlx::Error> {
+    Ok(NotificationRow {
+        id: row.try_get(0)?,
+        instance: row.try_get(1)?,
+        addressee: row.try_get(2)?,
+        kind: row.try_get(3)?,
+        body: row.try_get(4)?,
+        at: row.try_get(5)?,
+    })
 }

@@ -239,8 +239,8 @@ async fn sign_in(
             }
         }
     } else {
-        match certificate_identity(state, &form.cms, &form.nonce).await {
-            Ok(iin) => (iin, "certificate"),
+        match challenge_signer(state, &form.cms, &form.nonce).await {
+            Ok((iin, _)) => (iin, "certificate"),
             Err(key) => return again(t(lang, &key), StatusCode::UNAUTHORIZED),
         }
     };
@@ -304,9 +304,14 @@ async fn sign_in(
     }
 }
 
-/// The IIN of a verified authentication certificate that signed a live challenge; or the key of
-/// the message saying why not.
-async fn certificate_identity(state: &AppState, cms: &str, nonce: &str) -> Result<String, String> {
+/// Who signed a live challenge with a valid authentication certificate: the IIN and the BIN the
+/// certificate carries (an entity's employee); or the key of the message saying why not. The
+/// challenge is used up.
+async fn challenge_signer(
+    state: &AppState,
+    cms: &str,
+    nonce: &str,
+) -> Result<(String, Option<qyzmet_domain::ids::Bin>), String> {
     let verifier = state
         .verifier
         .as_ref()
@@ -324,17 +329,15 @@ async fn certificate_identity(state: &AppState, cms: &str, nonce: &str) -> Resul
         },
     )
     .await;
-    if !report.valid {
-        return Err("auth.bad_signature".into());
-    }
-    let iin = report
+    let signer = report
         .signers
         .first()
         .and_then(|s| s.signer.as_ref())
-        .and_then(|s| s.iin)
+        .filter(|_| report.valid)
         .ok_or_else(|| "auth.bad_signature".to_owned())?;
+    let iin = signer.iin.ok_or_else(|| "auth.bad_signature".to_owned())?;
     match state.store.take_challenge(nonce, now_ms()).await {
-        Ok(true) => Ok(iin.to_string()),
+        Ok(true) => Ok((iin.to_string(), signer.organisation.as_ref().map(|o| o.bin))),
         Ok(false) => Err("auth.challenge_expired".into()),
         Err(_) => Err("error.internal".into()),
     }
@@ -476,7 +479,7 @@ pub async fn register_post(
     // The employee's certificate: its IIN must be the one typed, its BIN an entity we know.
     let mut bin = None;
     if !form.cms.is_empty() {
-        match certificate_organisation(&state, &form.cms, &form.nonce).await {
+        match challenge_signer(&state, &form.cms, &form.nonce).await {
             Ok((signer, organisation)) => {
                 if iin.map(|i| i.to_string()) != Some(signer) {
                     problems.push(("cms", t(lang, "auth.register.certificate_not_yours")));
@@ -530,42 +533,6 @@ pub async fn register_post(
         register_page(lang, &token, &form, &problems),
         &token,
     )
-}
-
-/// The signer's IIN and the BIN its certificate carries, from a challenge signed for registration.
-async fn certificate_organisation(
-    state: &AppState,
-    cms: &str,
-    nonce: &str,
-) -> Result<(String, Option<qyzmet_domain::ids::Bin>), String> {
-    let verifier = state
-        .verifier
-        .as_ref()
-        .ok_or_else(|| "auth.no_verifier".to_owned())?;
-    let cms = base64::engine::general_purpose::STANDARD
-        .decode(cms.trim())
-        .map_err(|_| "auth.bad_signature".to_owned())?;
-    let report = crate::portal::verify_blocking(
-        verifier.clone(),
-        cms,
-        Some(nonce.as_bytes().to_vec()),
-        Expectation {
-            purpose: Purpose::Authentication,
-            ..Expectation::default()
-        },
-    )
-    .await;
-    let signer = report
-        .signers
-        .first()
-        .and_then(|s| s.signer.as_ref())
-        .filter(|_| report.valid)
-        .ok_or_else(|| "auth.bad_signature".to_owned())?;
-    if !matches!(state.store.take_challenge(nonce, now_ms()).await, Ok(true)) {
-        return Err("auth.challenge_expired".into());
-    }
-    let iin = signer.iin.ok_or_else(|| "auth.bad_signature".to_owned())?;
-    Ok((iin.to_string(), signer.organisation.as_ref().map(|o| o.bin)))
 }
 
 /// An address with one `@`, a dotted domain, no spaces; at most 255 characters.

@@ -314,14 +314,7 @@ pub async fn answer_cms(
     applicant: Applicant,
     Path(id): Path<String>,
 ) -> Response {
-    match own(&state, &applicant, &id).await {
-        Ok(Some(row)) => match stored_cms(&row, "answer_signature") {
-            Some(bytes) => cms_download(bytes, &format!("answer-{id}.p7s")),
-            None => crate::pages::not_found(UserLang(applicant.lang)).await,
-        },
-        Ok(None) => crate::pages::not_found(UserLang(applicant.lang)).await,
-        Err(response) => response,
-    }
+    own_cms(&state, &applicant, &id, "answer_signature", "answer").await
 }
 
 pub async fn application_cms(
@@ -329,9 +322,20 @@ pub async fn application_cms(
     applicant: Applicant,
     Path(id): Path<String>,
 ) -> Response {
-    match own(&state, &applicant, &id).await {
-        Ok(Some(row)) => match stored_cms(&row, "signature") {
-            Some(bytes) => cms_download(bytes, &format!("application-{id}.p7s")),
+    own_cms(&state, &applicant, &id, "signature", "application").await
+}
+
+/// A CMS kept under `key` in the applicant's own application, as a download.
+async fn own_cms(
+    state: &AppState,
+    applicant: &Applicant,
+    id: &str,
+    key: &str,
+    name: &str,
+) -> Response {
+    match own(state, applicant, id).await {
+        Ok(Some(row)) => match stored_cms(&row, key) {
+            Some(bytes) => cms_download(bytes, &format!("{name}-{id}.p7s")),
             None => crate::pages::not_found(UserLang(applicant.lang)).await,
         },
         Ok(None) => crate::pages::not_found(UserLang(applicant.lang)).await,

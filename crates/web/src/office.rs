@@ -479,6 +479,7 @@ pub async fn act(
     );
     let record = &mut act.record;
     let failing_condition = step.kind == "condition" && !holds;
+    let mut forward_to = None;
     if has("comment")
         && let Some(comment) = bounded(&form.comment, 1000)
     {
@@ -496,6 +497,7 @@ pub async fn act(
             return refused(lang, "office.redirect_required", StatusCode::BAD_REQUEST);
         }
         record.insert("redirect_to".into(), target.into());
+        forward_to = Some(target.to_owned());
     }
     if !failing_condition {
         if has("registration_number") {
@@ -558,6 +560,9 @@ pub async fn act(
             record.insert("answered_at".into(), when(now_ms()).into());
         }
     }
+    if let Some(target) = forward_to {
+        act.forward = Some(Box::new(forwarded(&row, target)));
+    }
     match state.engine.act(&[act], jiff::Timestamp::now()).await {
         Ok(()) => Redirect::to(&format!("/office/applications/{id}")).into_response(),
         Err(EngineError::Forbidden { .. }) => {
@@ -567,6 +572,43 @@ pub async fn act(
             refused(lang, "office.not_at_step", StatusCode::CONFLICT)
         }
         Err(e) => internal(e),
+    }
+}
+
+/// The same request, as the applicant sent it, opened at the competent body (000 §15.2): what
+/// this body recorded stays here.
+fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
+    const RECORDED_HERE: [&str; 11] = [
+        "registration_number",
+        "executor",
+        "executor_name",
+        "execution_due",
+        "resolution",
+        "redirect_to",
+        "answer",
+        "answer_signature",
+        "answered_at",
+        "comment",
+        "office",
+    ];
+    let mut data = data_of(row);
+    data.retain(|key, _| !RECORDED_HERE.contains(&key.as_str()));
+    data.insert("forwarded_from".into(), row.id.clone().into());
+    data.insert("forwarded_by".into(), row.provider.clone().into());
+    qyzmet_engine::Start {
+        regulation: row.regulation.clone(),
+        channel: row.channel.clone(),
+        recipient: if row.recipient == "legal_entity" {
+            qyzmet_domain::regulation::Recipient::LegalEntity
+        } else {
+            qyzmet_domain::regulation::Recipient::Individual
+        },
+        applicant: row.applicant.clone(),
+        provider: Some(target),
+        office: None,
+        data: serde_json::Value::Object(data),
+        draft: None,
+        id: None,
     }
 }
 

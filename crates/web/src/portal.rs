@@ -36,6 +36,20 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_ATTACHMENT + 64 * 1024;
 /// The body limit of a submission: the form and a CMS with its certificates.
 pub const SUBMIT_BODY_LIMIT: usize = 256 * 1024;
 
+/// Adds what a signed submission carries besides the form: the signed document's hash and the
+/// CMS itself (base64), which the engine's EDS check and the body's clerk verify again.
+pub(crate) fn sign_data(
+    data: &mut serde_json::Map<String, serde_json::Value>,
+    document: &[u8],
+    cms: &[u8],
+) {
+    data.insert("document_sha256".into(), sha256_hex(document).into());
+    data.insert(
+        "signature".into(),
+        base64::engine::general_purpose::STANDARD.encode(cms).into(),
+    );
+}
+
 /// Judges a CMS on a blocking thread: the verifier may fetch a CRL over the network.
 pub async fn verify_blocking(
     verifier: Arc<Verifier>,
@@ -999,13 +1013,7 @@ pub async fn submit(
             serde_json::to_value(payment).unwrap_or_default(),
         );
     }
-    data.insert("document_sha256".into(), sha256_hex(&document).into());
-    data.insert(
-        "signature".into(),
-        base64::engine::general_purpose::STANDARD
-            .encode(&cms)
-            .into(),
-    );
+    sign_data(&mut data, &document, &cms);
     let start = Start {
         regulation: prepared.regulation.regulation.code.clone(),
         channel: prepared.draft.channel.clone(),

@@ -22,8 +22,7 @@ use std::collections::BTreeMap;
 use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
-use crate::portal::{providers, registry_values_of, verify_blocking};
-use crate::session::sha256_hex;
+use crate::portal::{providers, registry_values_of, sign_data, verify_blocking};
 
 /// The application document an API client signs.
 #[derive(Debug, Deserialize)]
@@ -247,13 +246,7 @@ pub async fn submit(
     }
     let mut data: serde_json::Map<String, serde_json::Value> =
         values.into_iter().map(|(k, v)| (k, v.into())).collect();
-    data.insert("document_sha256".into(), sha256_hex(&content).into());
-    data.insert(
-        "signature".into(),
-        base64::engine::general_purpose::STANDARD
-            .encode(&cms)
-            .into(),
-    );
+    sign_data(&mut data, &content, &cms);
     let start = Start {
         regulation: code.clone(),
         channel: document.channel.clone(),
