@@ -306,7 +306,12 @@ pub async fn apply_page(
     Query(query): Query<DraftQuery>,
 ) -> Response {
     let lang = applicant.lang;
-    let Some(loaded) = state.catalogue.get(&code) else {
+    // A service without a portal channel has no form to fill in here.
+    let Some(loaded) = state
+        .catalogue
+        .get(&code)
+        .filter(|l| portal_channel(&l.regulation).is_some())
+    else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
     let draft = if query.draft.is_empty() {
@@ -483,17 +488,25 @@ pub async fn apply_post(
     };
     let regulation = &loaded.regulation;
     let Some(channel) = portal_channel(regulation) else {
-        return message_page(lang, &t(lang, "portal.not_online")).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            message_page(lang, &t(lang, "portal.not_online")),
+        )
+            .into_response();
     };
-    let draft_id = posted
-        .get("draft")
-        .filter(|d| !d.is_empty())
+    let posted_draft = posted.get("draft").filter(|d| !d.is_empty());
+    let draft_id = posted_draft
         .cloned()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let existing = match state.store.draft(&draft_id, applicant.id()).await {
         Ok(d) => d,
         Err(e) => return internal(e),
     };
+    // A draft named in the form must be this applicant's, of this service: another person's is
+    // "not found" (the store would refuse to write over it), not a server error.
+    if posted_draft.is_some() && existing.as_ref().is_none_or(|d| d.regulation != code) {
+        return crate::pages::not_found(UserLang(lang)).await;
+    }
     let mut data: DraftData = existing
         .as_ref()
         .and_then(|d| serde_json::from_str(&d.data).ok())
