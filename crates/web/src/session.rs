@@ -293,7 +293,9 @@ fn forbidden(lang: Lang) -> Response {
 }
 
 /// Headers every response carries: no framing, no sniffing, scripts only from this origin, and
-/// connections only to this origin and the local signing agent.
+/// connections only to this origin and the local signing agent. The agent is NCALayer's
+/// 127.0.0.1:13579 unless the page names another loopback address (`?layer=`, `data-layer-url`,
+/// see ncalayer.js, which accepts loopback addresses only), so every loopback port is allowed.
 pub async fn security_headers(State(_): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -301,8 +303,9 @@ pub async fn security_headers(State(_): State<AppState>, request: Request, next:
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data:; connect-src 'self' wss://127.0.0.1:13579 ws://127.0.0.1:13579 \
-             wss://localhost:13579; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+             img-src 'self' data:; connect-src 'self' wss://127.0.0.1:* ws://127.0.0.1:* \
+             wss://localhost:* ws://localhost:*; frame-ancestors 'none'; form-action 'self'; \
+             base-uri 'none'",
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
