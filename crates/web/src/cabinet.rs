@@ -277,7 +277,32 @@ fn history_text(lang: Lang, regulation: Option<&Regulation>, body: &str) -> Stri
         .get("outcome")
         .and_then(|o| o.as_str())
         .map(|o| t(lang, &format!("outcome.{o}")));
-    [status, message, outcome]
+    // An extension of the term: the new end, the regulation's condition and the body's reason.
+    let extension = parsed
+        .get("due")
+        .and_then(|d| d.as_str())
+        .and_then(|d| d.parse::<jiff::Timestamp>().ok())
+        .map(|due| {
+            format!(
+                "{} — {}: {}",
+                t(lang, "stats.appeals.extended"),
+                t(lang, "cabinet.due"),
+                when(due.as_millisecond())
+            )
+        });
+    let condition = extension.as_ref().and(
+        parsed
+            .get("condition")
+            .and_then(|c| serde_json::from_value::<qyzmet_domain::regulation::Text>(c.clone()).ok())
+            .map(|c| text(lang, &c)),
+    );
+    let reason = extension.as_ref().and(
+        parsed
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .map(str::to_owned),
+    );
+    [status, message, outcome, extension, condition, reason]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
