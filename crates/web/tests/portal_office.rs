@@ -21,6 +21,7 @@ both_backends!(
     sign_in_by_password_or_certificate_throttled_and_protected,
     the_application_form_keeps_its_rules,
     a_submission_takes_only_the_applicants_signature_over_the_document,
+    an_entitys_appeal_is_signed_for_its_bin_and_numbered_in_its_register,
     an_appeal_goes_through_the_office_to_a_signed_answer,
     an_appeal_redirected_by_competence_or_refused_registration,
     people_see_only_their_own_and_their_organisations,
@@ -297,6 +298,26 @@ async fn sign_in_by_password_or_certificate_throttled_and_protected(store: &Stor
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     assert!(!replay.cookies.contains_key("qyzmet_session"));
 
+    // Staff sign in to the office with their state bodies' CA certificate; that session is not a
+    // portal session.
+    let mut head = platform.client();
+    let csrf = head.get("/office/login").await.csrf();
+    let (nonce, cms) = head.signed_challenge(&platform.head.auth).await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("cms", cms.as_str()),
+        ("nonce", nonce.as_str()),
+    ];
+    let page = head.post("/office/login", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(page.location(), "/office");
+    let office = head.get("/office").await;
+    assert_eq!(office.status, StatusCode::OK);
+    assert!(office.by_id("who").unwrap().starts_with(&platform.head.iin));
+    let page = head.get("/cabinet").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location().starts_with("/login"));
+
     // CSRF: a state-changing POST without the token, or with another, is refused and writes nothing.
     let form = browser.get("/services/appeal/apply").await;
     assert_eq!(form.status, StatusCode::OK);
@@ -458,6 +479,23 @@ async fn the_application_form_keeps_its_rules(store: &Store) {
         reopened.text().contains("scan.pdf ("),
         "the path is dropped"
     );
+    // A scanned page of a megabyte is fine; 5 MB and a byte is not, nor is a body past the route's limit.
+    let page = browser
+        .post_file(
+            &upload,
+            &[("csrf", &csrf)],
+            ("file", "page.pdf", &vec![b'p'; 1024 * 1024]),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let page = browser
+        .post_file(
+            &upload,
+            &[("csrf", &csrf)],
+            ("file", "huge.pdf", &vec![b'h'; 6 * 1024 * 1024]),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
     let big = vec![b'x'; 5 * 1024 * 1024 + 1];
     let page = browser
         .post_file(&upload, &[("csrf", &csrf)], ("file", "big.pdf", &big))
@@ -468,7 +506,7 @@ async fn the_application_form_keeps_its_rules(store: &Store) {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     let attachments = store.draft_attachments(&draft, &alice.iin).await.unwrap();
-    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments.len(), 2);
 
     // To signing: the document carries the registry's values, not the forged ones, and the file.
     let page = browser
@@ -637,6 +675,161 @@ async fn a_submission_takes_only_the_applicants_signature_over_the_document(stor
     );
 }
 
+async fn an_entitys_appeal_is_signed_for_its_bin_and_numbered_in_its_register(store: &Store) {
+    let platform = Platform::new(store).await;
+    let dana = &platform.dana;
+    support::account(store, &dana.iin, Some(&platform.bin)).await;
+    let mut browser = platform.signed_in(dana, "/login").await;
+    let form = browser.get("/services/appeal/apply").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(
+        form.tag_attribute("field-bin", "value").as_deref(),
+        Some(platform.bin.as_str())
+    );
+    assert_eq!(
+        form.tag_attribute("field-entity_name", "value").as_deref(),
+        Some("ТОО «Сырдария»")
+    );
+    assert!(
+        !form.text().contains("id=\"field-iin\""),
+        "the individual's card is not shown"
+    );
+    let page = browser
+        .post(
+            "/services/appeal/apply",
+            &[
+                ("csrf", &form.csrf()),
+                ("signer_surname", &dana.surname),
+                ("signer_name", &dana.given_name),
+                ("outgoing_number", "12/45"),
+                ("letter_date", "2026-11-20"),
+                ("postal_address", "Қызылорда, Жібек жолы 5"),
+                ("addressee", ARCHIVE),
+                ("content", "Ұйымның құжаттарын мұрағатқа тапсыру туралы"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let draft = page
+        .location()
+        .split("draft=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let letter = b"%PDF-1.4 the entity's letter";
+    let page = browser
+        .post_file(
+            &format!("/drafts/{draft}/attachments"),
+            &[("csrf", &form.csrf())],
+            ("file", "letter.pdf", letter),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let reopened = browser.get(&page.location()).await;
+    let page = browser
+        .post(
+            "/services/appeal/apply",
+            &[
+                ("csrf", &reopened.csrf()),
+                ("draft", &draft),
+                ("signer_surname", &dana.surname),
+                ("signer_name", &dana.given_name),
+                ("outgoing_number", "12/45"),
+                ("letter_date", "2026-11-20"),
+                ("postal_address", "Қызылорда, Жібек жолы 5"),
+                ("addressee", ARCHIVE),
+                ("content", "Ұйымның құжаттарын мұрағатқа тапсыру туралы"),
+                ("action", "prepare"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let sign_page = browser.get(&page.location()).await;
+    let document = document_of(&sign_page);
+    let parsed: serde_json::Value = serde_json::from_slice(&document).unwrap();
+    assert_eq!(parsed["recipient"], "legal_entity");
+    assert_eq!(parsed["applicant"], platform.bin.as_str());
+    assert_eq!(parsed["form"]["bin"], platform.bin.as_str());
+    let action = sign_page.tag_attribute("sign-form", "action").unwrap();
+    let csrf = sign_page.csrf();
+    // A certificate without the entity's BIN does not sign for it.
+    let page = browser
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("cms", &sign(&document, &platform.alice.signing)),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let page = browser
+        .post(
+            &action,
+            &[("csrf", &csrf), ("cms", &sign(&document, &dana.signing))],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    platform.settle().await;
+    let applications = store.applications_of(&platform.bin).await.unwrap();
+    assert_eq!(applications.len(), 1);
+    assert_eq!(
+        applications[0].step, "2.1",
+        "the EDS check passed for the BIN"
+    );
+    let id = applications[0].id.clone();
+
+    let mut clerk = platform.signed_in(&platform.clerk, "/office/login").await;
+    let card = clerk.get(&format!("/office/applications/{id}")).await;
+    assert_eq!(
+        card.tag_attribute("signature-report", "data-valid")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(card.by_id("applicant").unwrap().starts_with(&platform.bin));
+    // The attachment went with the application: its body's staff download it, others do not find it.
+    let text = card.text();
+    let at = text
+        .find("/office/attachments/")
+        .expect("an attachment link");
+    let link = text[at..at + text[at..].find('"').unwrap()].to_owned();
+    let file = clerk.get(&link).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body, letter);
+    let mut stranger = platform
+        .signed_in(&platform.ministry_clerk, "/office/login")
+        .await;
+    assert_eq!(stranger.get(&link).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        browser.get(&link).await.status,
+        StatusCode::SEE_OTHER,
+        "not for applicants"
+    );
+    assert_done(&clerk.act(&id, "2.1", &[("holds", "1")]).await, &id);
+    assert_done(&clerk.act(&id, "2.2", &[("holds", "1")]).await, &id);
+    let year = Timestamp::now()
+        .to_zoned_datetime(platform.state.calendar.time_zone().clone())
+        .year();
+    let page = browser.get(&format!("/cabinet/applications/{id}")).await;
+    assert_eq!(
+        page.by_id("registration-number"),
+        Some(format!("ЗТ-{year}-1")),
+        "legal entities' appeals have their own register"
+    );
+}
+
+/// The CSRF token of a signed-in member of staff, from the card.
+async fn card_csrf(client: &mut Client, id: &str) -> String {
+    client
+        .get(&format!("/office/applications/{id}"))
+        .await
+        .csrf()
+}
+
 /// The card's step as shown, e.g. "2.2 Registering…".
 async fn card_step(client: &mut Client, id: &str) -> String {
     let card = client.get(&format!("/office/applications/{id}")).await;
@@ -670,6 +863,15 @@ async fn an_appeal_goes_through_the_office_to_a_signed_answer(store: &Store) {
         Some("true"),
         "the clerk sees the author's signature verified"
     );
+    // No questionnaire before the end.
+    let csrf = applicant.get("/cabinet").await.csrf();
+    let page = applicant
+        .post(
+            &format!("/cabinet/applications/{id}/questionnaire"),
+            &[("csrf", &csrf), ("quality", "3"), ("information", "3")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
     // The applicant cannot delete an application still in work.
     let csrf = applicant.get("/cabinet").await.csrf();
     let page = applicant
@@ -724,6 +926,50 @@ async fn an_appeal_goes_through_the_office_to_a_signed_answer(store: &Store) {
         "the executor's item is marked"
     );
     assert_done(&executor.act(&id, "2.5", &[("holds", "1")]).await, &id);
+    // Additional study: only the head extends the term, once, with a reason.
+    let mut head = platform.signed_in(&platform.head, "/office/login").await;
+    let card = head.get(&format!("/office/applications/{id}")).await;
+    let due_before = card.by_id("due").unwrap();
+    let extend = format!("/office/applications/{id}/extend");
+    let executor_csrf = card_csrf(&mut executor, &id).await;
+    let page = executor
+        .post(&extend, &[("csrf", &executor_csrf), ("reason", "Зерделеу")])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let csrf = card.csrf();
+    let page = head
+        .post(&extend, &[("csrf", &csrf), ("reason", " ")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let page = head
+        .post(
+            &extend,
+            &[("csrf", &csrf), ("reason", "Қосымша тексеру қажет")],
+        )
+        .await;
+    assert_done(&page, &id);
+    let due_after = head
+        .get(&format!("/office/applications/{id}"))
+        .await
+        .by_id("due")
+        .unwrap();
+    assert_ne!(due_before, due_after);
+    let page = head
+        .post(&extend, &[("csrf", &csrf), ("reason", "Тағы да")])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::CONFLICT,
+        "the regulation allows one"
+    );
+    let history = applicant.get(&format!("/cabinet/applications/{id}")).await;
+    let text = history.text();
+    let entries = &text[text.find("id=\"history\"").unwrap()..];
+    assert!(
+        entries.contains("Term extended") && entries.contains("Қосымша тексеру қажет"),
+        "the applicant is told of the extension and its reason: {entries}"
+    );
+
     let answer = "Анықтама қоса беріліп отыр.\nМұрағат қорында сақталған.";
     assert_done(
         &executor
@@ -733,7 +979,6 @@ async fn an_appeal_goes_through_the_office_to_a_signed_answer(store: &Store) {
     );
 
     // 2.7 the head signs the answer the page shows; a signature by someone else is refused.
-    let mut head = platform.signed_in(&platform.head, "/office/login").await;
     let card = head.get(&format!("/office/applications/{id}")).await;
     assert!(card.by_id("step").unwrap().starts_with("2.7 "));
     let document = document_of(&card);
@@ -1004,6 +1249,49 @@ async fn an_appeal_redirected_by_competence_or_refused_registration(store: &Stor
     );
     let archive = executor.get("/office/archive").await.text();
     assert!(archive.contains(&redirected) && archive.contains(&refused));
+    // The competent body has the same request in its own work list, at its registration.
+    let forwarded: Vec<_> = store
+        .applications_of(&alice.iin)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.provider == MINISTRY)
+        .collect();
+    assert_eq!(forwarded.len(), 1);
+    let mut ministry = platform
+        .signed_in(&platform.ministry_clerk, "/office/login")
+        .await;
+    assert!(
+        ministry
+            .get("/office")
+            .await
+            .text()
+            .contains(&forwarded[0].id)
+    );
+    let card = ministry
+        .get(&format!("/office/applications/{}", forwarded[0].id))
+        .await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.by_id("step").unwrap().starts_with("2.1 "));
+    assert_eq!(
+        card.tag_attribute("signature-report", "data-valid")
+            .as_deref(),
+        Some("true"),
+        "the author's signature goes with the request"
+    );
+    assert_eq!(
+        card.by_id("registration-number"),
+        None,
+        "numbered there anew"
+    );
+    assert_eq!(
+        ministry
+            .get(&format!("/office/applications/{redirected}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "the first body's card stays its own"
+    );
 }
 
 async fn people_see_only_their_own_and_their_organisations(store: &Store) {
@@ -1039,6 +1327,80 @@ async fn people_see_only_their_own_and_their_organisations(store: &Store) {
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
     }
     assert!(!bob.get("/cabinet").await.text().contains(&id));
+    // Nor her drafts: not to open, sign, pay, attach to, or write over.
+    let form = applicant.get("/services/appeal/apply").await;
+    let saved = applicant
+        .post(
+            "/services/appeal/apply",
+            &[
+                ("csrf", &form.csrf()),
+                ("content", "Менің жобам"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    let draft = saved
+        .location()
+        .split("draft=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let bob_csrf = bob.get("/cabinet").await.csrf();
+    assert_eq!(
+        bob.get(&format!("/services/appeal/apply?draft={draft}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        bob.get(&format!("/drafts/{draft}/sign")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = bob
+        .post(
+            &format!("/drafts/{draft}/pay"),
+            &[("csrf", &bob_csrf), ("amount", "5")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let page = bob
+        .post_file(
+            &format!("/drafts/{draft}/attachments"),
+            &[("csrf", &bob_csrf)],
+            ("file", "x.pdf", b"x"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let page = bob
+        .post(
+            "/services/appeal/apply",
+            &[
+                ("csrf", &bob_csrf),
+                ("draft", &draft),
+                ("content", "Overwritten"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let kept = store.draft(&draft, &alice.iin).await.unwrap().unwrap();
+    assert!(kept.data.contains("Менің жобам"), "{}", kept.data);
+    // A service without a portal channel has no form here.
+    assert_eq!(
+        bob.get("/services/deposit/apply").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = bob
+        .post(
+            "/services/deposit/apply",
+            &[("csrf", &bob_csrf), ("action", "save")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(store.drafts(&platform.bob.iin).await.unwrap().is_empty());
     // Nor do a portal session's pages open in the office.
     let page = bob.get("/office").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
