@@ -475,7 +475,7 @@ fn start_demo(data: &str) -> Demo {
     // The key list follows once the CAs are ready.
     let applicant_key = loop {
         let line = lines.next().expect("the demo lists its keys").unwrap();
-        if line.trim_start().starts_with("applicant") && line.ends_with("-signing.p12") {
+        if line.trim_start().starts_with("individual") && line.ends_with("-signing.p12") {
             break line.split_whitespace().last().unwrap().to_owned();
         }
     };
