@@ -255,6 +255,14 @@ async fn a_redirect_opens_the_application_at_the_competent_body(store: &Store) {
         .insert("redirect_to".into(), there.clone().into());
     redirect.forward = Some(Box::new(forward));
     engine.act(&[redirect], support::now()).await.unwrap();
+    // 2.5b: the executor tells the author (000 §15.2, §10.5).
+    engine
+        .act(
+            &[Act::new(id.clone(), "2.5b", staff(&["executor"]), true)],
+            support::now(),
+        )
+        .await
+        .unwrap();
     while engine.run_jobs(50, support::now()).await.unwrap() > 0 {}
     let mine = store.applications_of(APPLICANT).await.unwrap();
     assert_eq!(mine.len(), 2);
