@@ -30,6 +30,11 @@ pub enum BenchCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Post signed applications to a running node (`demo` or `serve` on the same database) and
+    /// report accepted/s and latency; `--limits` measures the verify and insert limits beside.
+    Submit(super::bench_submit::SubmitArgs),
+    /// Request pages of a running node with C connections and report pages/s and latency.
+    Pages(super::bench_submit::PagesArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
@@ -45,6 +50,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
             runs,
             store,
         } => return overdue(instances, overdue_every, runs, &store).await,
+        BenchCommand::Submit(args) => return super::bench_submit::submit(args).await,
+        BenchCommand::Pages(args) => return super::bench_submit::pages(args).await,
     };
     if entries < 1 || per_tx < 1 {
         eprintln!("error: --entries and --per-tx must be at least 1");

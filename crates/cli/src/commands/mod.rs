@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_submit;
 pub mod calendar;
 pub mod demo_accounts;
 pub mod demo_pki;
