@@ -172,8 +172,33 @@ async fn registration_checks_each_field_and_signs_the_person_in(store: &Store) {
         "the first account is untouched"
     );
 
-    // A legal entity's head registers with her authentication certificate, whose OU carries the BIN.
+    // Another person's certificate does not register this IIN.
     let dana = &platform.dana;
+    let mut impostor = platform.client();
+    let csrf = impostor.get("/register").await.csrf();
+    let (nonce, cms) = impostor.signed_challenge(&platform.alice.auth).await;
+    let page = impostor
+        .post(
+            "/register",
+            &[
+                ("csrf", &csrf),
+                ("iin", &dana.iin),
+                ("email", "dana@syrdarya.kz"),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+                ("cms", &cms),
+                ("nonce", &nonce),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        field_error(&page, "cms").as_deref(),
+        Some(en("auth.register.certificate_not_yours").as_str())
+    );
+    assert!(store.account(&dana.iin).await.unwrap().is_none());
+
+    // A legal entity's head registers with her authentication certificate, whose OU carries the BIN.
     let mut entity = platform.client();
     let csrf = entity.get("/register").await.csrf();
     let (nonce, cms) = entity.signed_challenge(&dana.auth).await;
@@ -574,6 +599,32 @@ async fn the_application_form_keeps_its_rules(store: &Store) {
     assert_eq!(document["payment"]["status"], "paid");
     assert_eq!(document["payment"]["amount"], 3000);
     assert!(store.applications_of(&alice.iin).await.unwrap().is_empty());
+    // Signed and sent with the receipt, it passes the payment gateway's check.
+    let page = browser
+        .post(
+            &format!("/drafts/{draft}/submit"),
+            &[
+                ("csrf", &csrf),
+                ("cms", &sign(&document_of(&sign_page), &alice.signing)),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    platform.settle().await;
+    let id = page
+        .location()
+        .strip_prefix("/cabinet/applications/")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let messages = store.messages(&id).await.unwrap();
+    let payment = messages
+        .iter()
+        .find(|m| m.service == "payment_check")
+        .expect("the payment gateway was asked");
+    assert!(payment.answer_ok, "{}", payment.answer);
 }
 
 fn support_sha256(bytes: &[u8]) -> String {
@@ -1318,7 +1369,22 @@ async fn people_see_only_their_own_and_their_organisations(store: &Store) {
     }
     for set in platform.client().get("/login").await.set_cookies() {
         assert!(set.contains("HttpOnly"), "{set}");
+        assert!(!set.contains("Secure"), "plain HTTP by default: {set}");
     }
+    // Behind HTTPS the session cookie is Secure too.
+    let mut secure = platform.state.clone();
+    secure.settings.secure_cookies = true;
+    let mut behind_tls = platform.client();
+    behind_tls.on(secure);
+    let page = behind_tls
+        .sign_in_password("/login", &platform.bob.iin, PASSWORD)
+        .await;
+    let set = page
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("qyzmet_session="))
+        .unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("Secure"), "{set}");
 
     // Another applicant: not found, not forbidden.
     let mut bob = platform.signed_in(&platform.bob, "/login").await;
