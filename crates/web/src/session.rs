@@ -296,9 +296,31 @@ fn forbidden(lang: Lang) -> Response {
 /// connections only to this origin and the local signing agent. The agent is NCALayer's
 /// 127.0.0.1:13579 unless the page names another loopback address (`?layer=`, `data-layer-url`,
 /// see ncalayer.js, which accepts loopback addresses only), so every loopback port is allowed.
+///
+/// An explicit `?lang=` (the header's language switch on every page) is remembered in the `lang`
+/// cookie for the next pages, as the landing page does.
 pub async fn security_headers(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    let chosen = request.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::parse(v))
+    });
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let sets_lang = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(b"lang="));
+    if let Some(lang) = chosen
+        && !sets_lang
+        && let Ok(cookie) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.code()
+        ))
+    {
+        headers.append(header::SET_COOKIE, cookie);
+    }
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
