@@ -13,6 +13,7 @@ use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::Step;
 use qyzmet_pki::verify::{Expectation, Verifier};
 use qyzmet_store::workflow::{InstanceRow, NotificationRow, insert_notifications};
+use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
 use crate::EngineError;
@@ -115,6 +116,9 @@ impl InProcess {
         let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(signature) else {
             return Answer::refused("MALFORMED: the signature is not base64");
         };
+        if let Some(verdict) = fresh_submission_verdict(&data, &cms, now) {
+            return Answer::ok(verdict);
+        }
         let expect = Expectation {
             iin: (instance.recipient != "legal_entity")
                 .then(|| Iin::parse(&instance.applicant).ok())
@@ -147,6 +151,27 @@ impl InProcess {
             Answer::refused(format!("{:?}: {}", report.indication, codes.join(", ")))
         }
     }
+}
+
+/// How long a verdict given at submission stands for the portal's EDS check step.
+const SUBMISSION_VERDICT_MS: i64 = 10 * 60 * 1000;
+
+/// The portal verifies a submission's CMS before it accepts it, and records the verdict with the
+/// CMS's hash (`signature_check`). The EDS check step that follows within minutes takes that
+/// verdict for the same bytes instead of verifying twice; an older verdict, other bytes or any
+/// other indication and the step verifies again.
+fn fresh_submission_verdict(
+    data: &serde_json::Value,
+    cms: &[u8],
+    now: Timestamp,
+) -> Option<String> {
+    let check = data.get("signature_check")?;
+    let same_bytes = check.get("cms_sha256")?.as_str()? == hex::encode(Sha256::digest(cms));
+    let passed = check.get("indication")?.as_str()? == "TOTAL_PASSED";
+    let at: Timestamp = check.get("at")?.as_str()?.parse().ok()?;
+    let age = now.as_millisecond() - at.as_millisecond();
+    (same_bytes && passed && (0..=SUBMISSION_VERDICT_MS).contains(&age))
+        .then(|| format!("TOTAL_PASSED at submission {at}"))
 }
 
 impl Gateway for InProcess {
@@ -212,5 +237,38 @@ where
         } else {
             Answer::refused("scripted refusal")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(cms: &[u8], indication: &str, at: &str) -> serde_json::Value {
+        serde_json::json!({ "signature_check": {
+            "cms_sha256": hex::encode(Sha256::digest(cms)), "indication": indication, "at": at,
+        }})
+    }
+
+    #[test]
+    fn a_submission_verdict_stands_only_for_the_same_bytes_passed_minutes_ago() {
+        let at: Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
+        let soon: Timestamp = "2026-11-25T10:04:00Z".parse().unwrap();
+        let late: Timestamp = "2026-11-25T10:11:00Z".parse().unwrap();
+        let passed = recorded(b"cms", "TOTAL_PASSED", "2026-11-25T10:00:00Z");
+        assert!(fresh_submission_verdict(&passed, b"cms", soon).is_some());
+        assert!(fresh_submission_verdict(&passed, b"other", soon).is_none());
+        assert!(fresh_submission_verdict(&passed, b"cms", late).is_none());
+        assert!(
+            fresh_submission_verdict(
+                &passed,
+                b"cms",
+                at.checked_sub(jiff::SignedDuration::from_secs(1)).unwrap()
+            )
+            .is_none()
+        );
+        let unknown = recorded(b"cms", "INDETERMINATE", "2026-11-25T10:00:00Z");
+        assert!(fresh_submission_verdict(&unknown, b"cms", soon).is_none());
+        assert!(fresh_submission_verdict(&serde_json::json!({}), b"cms", soon).is_none());
     }
 }

@@ -577,11 +577,13 @@ impl<G: Gateway> Engine<G> {
         if let Some(status) = &step_move.from.status {
             row.status = Some(status.clone());
         }
-        row.message = step_move
-            .failure
-            .map(|m| serde_json::to_string(m).unwrap_or_default());
+        // The last failure's message stays with the application (the reason of a refusal is
+        // still the reason after the refusal has been sent).
+        if let Some(failure) = step_move.failure {
+            row.message = Some(serde_json::to_string(failure).unwrap_or_default());
+        }
         let next = self.arrive(regulation, row, now)?;
-        if row.status != previous_status || row.message.is_some() || row.closed_ms.is_some() {
+        if row.status != previous_status || step_move.failure.is_some() || row.closed_ms.is_some() {
             pending.notifications.push(NotificationRow {
                 id: format!("{}:{}:status", row.id, row.moves),
                 instance: row.id.clone(),

@@ -578,7 +578,9 @@ pub async fn act(
 /// The same request, as the applicant sent it, opened at the competent body (000 §15.2): what
 /// this body recorded stays here.
 fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
-    const RECORDED_HERE: [&str; 11] = [
+    const RECORDED_HERE: [&str; 12] = [
+        // The competent body's EDS check verifies the signature again.
+        "signature_check",
         "registration_number",
         "executor",
         "executor_name",

@@ -38,15 +38,26 @@ pub const SUBMIT_BODY_LIMIT: usize = 256 * 1024;
 
 /// Adds what a signed submission carries besides the form: the signed document's hash and the
 /// CMS itself (base64), which the engine's EDS check and the body's clerk verify again.
+/// The verdict (`report`, just given) goes with them, bound to the CMS's hash: the engine's EDS
+/// check step that follows within minutes takes it instead of verifying the same bytes again.
 pub(crate) fn sign_data(
     data: &mut serde_json::Map<String, serde_json::Value>,
     document: &[u8],
     cms: &[u8],
+    report: &Report,
 ) {
     data.insert("document_sha256".into(), sha256_hex(document).into());
     data.insert(
         "signature".into(),
         base64::engine::general_purpose::STANDARD.encode(cms).into(),
+    );
+    data.insert(
+        "signature_check".into(),
+        serde_json::json!({
+            "cms_sha256": sha256_hex(cms),
+            "indication": report.indication,
+            "at": report.validated_at.to_string(),
+        }),
     );
 }
 
@@ -1026,7 +1037,7 @@ pub async fn submit(
             serde_json::to_value(payment).unwrap_or_default(),
         );
     }
-    sign_data(&mut data, &document, &cms);
+    sign_data(&mut data, &document, &cms, &report);
     let start = Start {
         regulation: prepared.regulation.regulation.code.clone(),
         channel: prepared.draft.channel.clone(),

@@ -246,7 +246,7 @@ pub async fn submit(
     }
     let mut data: serde_json::Map<String, serde_json::Value> =
         values.into_iter().map(|(k, v)| (k, v.into())).collect();
-    sign_data(&mut data, &content, &cms);
+    sign_data(&mut data, &content, &cms, &report);
     let start = Start {
         regulation: code.clone(),
         channel: document.channel.clone(),
