@@ -31,8 +31,9 @@ use qyzmet_store::audit::{Event, append};
 use qyzmet_store::portal::settle_draft;
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_instance,
-    delete_jobs, enqueue_jobs, insert_instance, insert_messages, insert_notifications,
-    instance_applicant, lock_instance, lock_instances, next_number, retry_job, update_instances,
+    delete_jobs, enqueue_jobs, insert_instance, insert_instances, insert_messages,
+    insert_notifications, instance_applicants, lock_instance, lock_instances, next_number,
+    retry_job, update_instances,
 };
 use qyzmet_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -304,6 +305,15 @@ impl Pending {
         });
     }
 
+    /// Drops everything pending for an instance (a start undone before the transaction ends).
+    fn forget(&mut self, id: &str) {
+        self.entries.retain(|(_, _, object, _)| object != id);
+        self.messages.retain(|m| m.instance != id);
+        self.notifications.retain(|n| n.instance != id);
+        self.jobs.retain(|j| j.instance != id);
+        self.moved.retain(|(row, _)| row.id != id);
+    }
+
     /// Takes another start's rows into this transaction's.
     fn absorb(&mut self, other: Pending) {
         self.entries.extend(other.entries);
@@ -423,25 +433,39 @@ impl<G: Gateway> Engine<G> {
             }
         }
         let mut tx = self.inner.store.begin_write().await?;
+        let ids: Vec<&str> = prepared
+            .iter()
+            .map(|(_, (row, _, _))| row.id.as_str())
+            .collect();
+        let mut taken = instance_applicants(&mut tx, &ids).await?;
         let mut all = Pending::default();
+        let mut rows = Vec::with_capacity(prepared.len());
+        let mut drafts = Vec::new();
         for (i, (row, pending, draft)) in prepared {
-            if let Some(applicant) = instance_applicant(&mut tx, &row.id).await? {
+            // An id asked for twice, earlier or in this batch: the first one stands.
+            if let Some(applicant) = taken.get(&row.id) {
                 answers[i] = Some(Err(EngineError::Exists {
                     id: row.id.clone(),
-                    same_applicant: applicant == row.applicant,
+                    same_applicant: *applicant == row.applicant,
                 }));
                 continue;
             }
-            insert_instance(&mut tx, &row).await?;
-            if let Some(draft) = &draft
-                && !settle_draft(&mut tx, draft, &row.applicant, &row.id).await?
-            {
-                delete_instance(&mut tx, &row.id).await?;
-                answers[i] = Some(Err(EngineError::DraftGone(draft.clone())));
-                continue;
+            taken.insert(row.id.clone(), row.applicant.clone());
+            if let Some(draft) = draft {
+                drafts.push((i, draft, row.id.clone(), row.applicant.clone()));
             }
             all.absorb(pending);
-            answers[i] = Some(Ok(row.id));
+            answers[i] = Some(Ok(row.id.clone()));
+            rows.push(row);
+        }
+        insert_instances(&mut tx, &rows).await?;
+        for (i, draft, id, applicant) in drafts {
+            if !settle_draft(&mut tx, &draft, &applicant, &id).await? {
+                // Submitted already: this start is void, and so is all it would have written.
+                delete_instance(&mut tx, &id).await?;
+                all.forget(&id);
+                answers[i] = Some(Err(EngineError::DraftGone(draft)));
+            }
         }
         all.flush(&mut tx).await?;
         tx.commit().await?;

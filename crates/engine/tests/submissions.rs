@@ -66,14 +66,17 @@ async fn a_batch_answers_each_start_and_an_id_is_taken_once(store: &Store) {
             ..
         })
     ));
-    let mine = store.applications_of(APPLICANT).await.unwrap();
+    let mine = store.applications_of(APPLICANT, 1000).await.unwrap();
     assert_eq!(mine.len(), 2, "two applications, not four");
     // Through the group commit too: concurrent starts of one id give one application.
     let group = GroupCommit::spawn(engine.clone(), 16);
     let again = "0195a0c4-0000-7000-8000-000000000002";
     let results = start_concurrently(&group, again).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert_eq!(store.applications_of(APPLICANT).await.unwrap().len(), 3);
+    assert_eq!(
+        store.applications_of(APPLICANT, 1000).await.unwrap().len(),
+        3
+    );
 }
 
 async fn start_concurrently(group: &GroupCommit, id: &str) -> Vec<Result<String, EngineError>> {
@@ -129,7 +132,10 @@ async fn a_draft_gives_one_application_with_its_attachments(store: &Store) {
         engine.start(start, support::now()).await,
         Err(EngineError::DraftGone(_))
     ));
-    assert_eq!(store.applications_of(APPLICANT).await.unwrap().len(), 1);
+    assert_eq!(
+        store.applications_of(APPLICANT, 1000).await.unwrap().len(),
+        1
+    );
 }
 
 async fn a_signed_appeal_reaches_the_clerk_and_staff_records_with_numbers(store: &Store) {
@@ -264,7 +270,7 @@ async fn a_redirect_opens_the_application_at_the_competent_body(store: &Store) {
         .await
         .unwrap();
     while engine.run_jobs(50, support::now()).await.unwrap() > 0 {}
-    let mine = store.applications_of(APPLICANT).await.unwrap();
+    let mine = store.applications_of(APPLICANT, 1000).await.unwrap();
     assert_eq!(mine.len(), 2);
     let first = mine.iter().find(|r| r.id == id).unwrap();
     assert_eq!(first.status.as_deref(), Some("redirected"));

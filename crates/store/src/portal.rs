@@ -428,21 +428,36 @@ impl Store {
         row.as_ref().map(attachment_from_row).transpose()
     }
 
-    /// An applicant's applications, newest first, without those the author deleted.
-    pub async fn applications_of(&self, applicant: &str) -> Result<Vec<InstanceRow>> {
+    /// An applicant's newest applications (at most `limit`), without those the author deleted.
+    pub async fn applications_of(&self, applicant: &str, limit: i64) -> Result<Vec<InstanceRow>> {
         let sql = format!(
             "SELECT {} FROM workflow_instance WHERE applicant = $1 AND hidden_by_author = 0 \
-             ORDER BY started_ms DESC, id DESC",
+             ORDER BY started_ms DESC, id DESC LIMIT $2",
             instance_columns("")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(applicant)
+            .bind(limit)
             .fetch_all(self.pool())
             .await?;
         Ok(rows
             .iter()
             .map(instance_from_row)
             .collect::<Result<_, _>>()?)
+    }
+
+    /// The applicant's own application of that id, unless the author deleted it.
+    pub async fn application_of(&self, id: &str, applicant: &str) -> Result<Option<InstanceRow>> {
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE id = $1 AND applicant = $2 AND hidden_by_author = 0",
+            instance_columns("")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(applicant)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(instance_from_row).transpose()?)
     }
 
     /// The space an applicant's kept appeals take (000 §18.2): their data and attachments.

@@ -174,35 +174,44 @@ pub async fn put_regulation(
 }
 
 pub async fn insert_instance(conn: &mut AnyConnection, row: &InstanceRow) -> Result<()> {
-    let sql = crate::insert_values(
-        &format!("INSERT INTO workflow_instance ({})", instance_columns("")),
-        INSTANCE_COLUMNS.len(),
-        1,
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&row.id)
-        .bind(&row.regulation)
-        .bind(&row.version)
-        .bind(&row.channel)
-        .bind(&row.recipient)
-        .bind(&row.applicant)
-        .bind(&row.provider)
-        .bind(&row.step)
-        .bind(row.moves)
-        .bind(&row.status)
-        .bind(&row.outcome)
-        .bind(&row.message)
-        .bind(&row.data)
-        .bind(row.started_ms)
-        .bind(row.due_ms)
-        .bind(row.extensions)
-        .bind(row.step_started_ms)
-        .bind(row.step_due_ms)
-        .bind(row.alarm_ms)
-        .bind(row.alarms_fired)
-        .bind(row.closed_ms)
-        .execute(conn)
-        .await?;
+    insert_instances(conn, std::slice::from_ref(row)).await
+}
+
+/// Inserts instances, `ROWS_PER_INSERT` to a statement (a group commit's starts).
+pub async fn insert_instances(conn: &mut AnyConnection, rows: &[InstanceRow]) -> Result<()> {
+    for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
+        let sql = crate::insert_values(
+            &format!("INSERT INTO workflow_instance ({})", instance_columns("")),
+            INSTANCE_COLUMNS.len(),
+            chunk.len(),
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            query = query
+                .bind(&row.id)
+                .bind(&row.regulation)
+                .bind(&row.version)
+                .bind(&row.channel)
+                .bind(&row.recipient)
+                .bind(&row.applicant)
+                .bind(&row.provider)
+                .bind(&row.step)
+                .bind(row.moves)
+                .bind(&row.status)
+                .bind(&row.outcome)
+                .bind(&row.message)
+                .bind(&row.data)
+                .bind(row.started_ms)
+                .bind(row.due_ms)
+                .bind(row.extensions)
+                .bind(row.step_started_ms)
+                .bind(row.step_due_ms)
+                .bind(row.alarm_ms)
+                .bind(row.alarms_fired)
+                .bind(row.closed_ms);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -674,13 +683,27 @@ pub async fn next_number(conn: &mut AnyConnection, register: &str) -> Result<i64
     Ok(row.try_get(0)?)
 }
 
-/// The applicant of an instance, if it exists (read in the caller's transaction).
-pub async fn instance_applicant(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT applicant FROM workflow_instance WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+/// The applicants of those of `ids` that exist, by id (read in the caller's transaction).
+pub async fn instance_applicants(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(crate::ROWS_PER_INSERT * 5) {
+        let places: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, applicant FROM workflow_instance WHERE id IN ({})",
+            places.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
+    Ok(found)
 }
 
 /// Takes back an instance inserted earlier in the same transaction (nothing refers to it yet).

@@ -19,6 +19,9 @@ use crate::i18n::{Lang, t};
 use crate::pages::{layout, text, when};
 use crate::session::{Applicant, Csrf};
 
+/// The newest applications the cabinet lists.
+const CABINET_ROWS: i64 = 100;
+
 /// The regulation version an application runs on (for its labels).
 pub async fn regulation_of(
     state: &AppState,
@@ -77,7 +80,7 @@ fn sign_out_form(csrf: &str, lang: Lang) -> Markup {
 pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Response {
     let lang = applicant.lang;
     let (applications, drafts, notifications, used) = match tokio::try_join!(
-        state.store.applications_of(applicant.id()),
+        state.store.applications_of(applicant.id(), CABINET_ROWS),
         state.store.drafts(applicant.id()),
         state.store.notifications_to(applicant.id(), 20),
         state.store.quota_used(applicant.id(), "appeal"),
@@ -141,12 +144,11 @@ async fn own(
     applicant: &Applicant,
     id: &str,
 ) -> Result<Option<InstanceRow>, Response> {
-    let applications = state
+    state
         .store
-        .applications_of(applicant.id())
+        .application_of(id, applicant.id())
         .await
-        .map_err(internal)?;
-    Ok(applications.into_iter().find(|r| r.id == id))
+        .map_err(internal)
 }
 
 pub async fn application(

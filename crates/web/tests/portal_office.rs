@@ -598,7 +598,13 @@ async fn the_application_form_keeps_its_rules(store: &Store) {
     let document: serde_json::Value = serde_json::from_slice(&document_of(&sign_page)).unwrap();
     assert_eq!(document["payment"]["status"], "paid");
     assert_eq!(document["payment"]["amount"], 3000);
-    assert!(store.applications_of(&alice.iin).await.unwrap().is_empty());
+    assert!(
+        store
+            .applications_of(&alice.iin, 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Signed and sent with the receipt, it passes the payment gateway's check.
     let page = browser
         .post(
@@ -681,7 +687,13 @@ async fn a_submission_takes_only_the_applicants_signature_over_the_document(stor
     // No signature at all.
     let page = browser.post(&action, &[("csrf", &csrf), ("cms", "")]).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(store.applications_of(&alice.iin).await.unwrap().is_empty());
+    assert!(
+        store
+            .applications_of(&alice.iin, 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.drafts(&alice.iin).await.unwrap().len(), 1);
 
     // Hers: the application starts and the draft is gone.
@@ -710,7 +722,7 @@ async fn a_submission_takes_only_the_applicants_signature_over_the_document(stor
         .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND, "the draft is spent");
     platform.settle().await;
-    let applications = store.applications_of(&alice.iin).await.unwrap();
+    let applications = store.applications_of(&alice.iin, 1000).await.unwrap();
     assert_eq!(applications.len(), 1);
     assert_eq!(applications[0].id, id);
     // The applicant downloads what she signed.
@@ -826,7 +838,7 @@ async fn an_entitys_appeal_is_signed_for_its_bin_and_numbered_in_its_register(st
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     platform.settle().await;
-    let applications = store.applications_of(&platform.bin).await.unwrap();
+    let applications = store.applications_of(&platform.bin, 1000).await.unwrap();
     assert_eq!(applications.len(), 1);
     assert_eq!(
         applications[0].step, "2.1",
@@ -1153,7 +1165,10 @@ async fn an_appeal_goes_through_the_office_to_a_signed_answer(store: &Store) {
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.shows(&en("portal.quota_exceeded")));
-    assert_eq!(store.applications_of(&alice.iin).await.unwrap().len(), 1);
+    assert_eq!(
+        store.applications_of(&alice.iin, 1000).await.unwrap().len(),
+        1
+    );
 
     // Deletion: not by another applicant; by the author once finished, which frees the space.
     let mut bob = platform.signed_in(&platform.bob, "/login").await;
@@ -1302,7 +1317,7 @@ async fn an_appeal_redirected_by_competence_or_refused_registration(store: &Stor
     assert!(archive.contains(&redirected) && archive.contains(&refused));
     // The competent body has the same request in its own work list, at its registration.
     let forwarded: Vec<_> = store
-        .applications_of(&alice.iin)
+        .applications_of(&alice.iin, 1000)
         .await
         .unwrap()
         .into_iter()
