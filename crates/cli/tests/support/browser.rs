@@ -112,14 +112,234 @@ impl Demo {
     /// [`Demo::printed`] has the accounts, keys and passwords it prints after them.
     pub fn start(log: &Path) -> Demo {
         let data = tempfile::tempdir().expect("tempdir");
-        let data_dir = data.path().join("data");
+        let (child, printed, line, address) = launch(&data.path().join("data"), "127.0.0.1:0", log);
+        let url = format!("http://{address}");
+        Demo {
+            serving: Serving {
+                child,
+                line,
+                address,
+            },
+            url,
+            printed,
+            data,
+        }
+    }
+
+    /// Stops the demo and starts it again on the same data and the same address (the CRL and OCSP
+    /// addresses in its certificates name that address), its stderr appended to `log`; waits for
+    /// its URLs. A fresh process has no cached CRL: a revocation made meanwhile is seen at once.
+    pub fn restart(&mut self, log: &Path) {
+        let _ = self.serving.child.kill();
+        let _ = self.serving.child.wait();
+        let address = self.serving.address.clone();
+        let (child, printed, line, _) = launch(&self.data(), &address, log);
+        self.serving.child = child;
+        self.serving.line = line;
+        self.printed = printed;
+    }
+    /// The demo's data directory (`keys/`, `ca-passphrase`, the SQLite file).
+    pub fn data(&self) -> PathBuf {
+        self.data.path().join("data")
+    }
+
+    /// Every line the demo has printed so far.
+    pub fn printed(&self) -> Vec<String> {
+        self.printed.lock().expect("lock").clone()
+    }
+
+    /// The IIN of the demo login whose label starts with `label` ("individual", "employee of",
+    /// "clerk of national-archive"), from the lines the demo prints (waited for, a minute at most).
+    pub fn login(&self, label: &str) -> String {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let printed = self.printed();
+            let found = printed.iter().find_map(|line| {
+                let rest = line.trim_start().strip_prefix(label)?;
+                line.ends_with("/login").then_some(())?;
+                rest.split_whitespace()
+                    .find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
+                    .map(str::to_owned)
+            });
+            if let Some(iin) = found {
+                return iin;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the demo printed no login {label:?}: {printed:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The BIN the demo prints beside its legal entity's employee ("employee of … (BIN …)").
+    pub fn employee_bin(&self) -> String {
+        self.login("employee of");
+        self.printed()
+            .iter()
+            .find_map(|line| {
+                let rest = line.trim_start().strip_prefix("employee of")?;
+                let bin = rest.split("(BIN ").nth(1)?.split(')').next()?;
+                Some(bin.to_owned())
+            })
+            .expect("the employee's BIN")
+    }
+
+    /// A person's demo key stores: (signing, authentication, password file).
+    pub fn keys(&self, iin: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let keys = self.data().join("keys");
+        (
+            keys.join(format!("{iin}-signing.p12")),
+            keys.join(format!("{iin}-auth.p12")),
+            keys.join("password.txt"),
+        )
+    }
+
+    /// Runs `qyzmet ARGS` (a minute at most) and returns its output; panics when it fails.
+    pub fn qyzmet(&self, args: &[&str]) -> String {
+        let output = run_bounded(
+            Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+                .args(args)
+                .env_remove("QYZMET_DATABASE_URL"),
+            Duration::from_secs(60),
+        );
+        assert!(
+            output.status.success(),
+            "qyzmet {args:?} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+/// Runs a command to its end, killing it after `limit`.
+fn run_bounded(command: &mut Command, limit: Duration) -> std::process::Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    let id = child.id();
+    let (done_tx, done_rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done_tx.send(());
+        output
+    });
+    if done_rx.recv_timeout(limit).is_err() {
+        // Only the child this function started, by its id.
+        let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+        panic!("{command:?} took longer than {limit:?}");
+    }
+    waiter
+        .join()
+        .expect("waiter")
+        .expect("the command's output")
+}
+
+/// A person's local signing agent: `qyzmet layer` with their signing and authentication keys on a
+/// port the OS chose, signing without asking (`--yes`); stopped on drop. Pages reach it through
+/// `?layer=` + [`Layer::url`].
+pub struct Layer {
+    child: Child,
+    /// `wss://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Layer {
+    /// Starts the agent of the demo person `iin`, its stderr to `log`, and waits (at most 30 s)
+    /// for the address it prints first.
+    pub fn start(demo: &Demo, iin: &str, log: &Path) -> Layer {
+        let (signing, auth, password) = demo.keys(iin);
         let stderr =
             std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+            .arg("layer")
+            .arg("--p12")
+            .arg(&signing)
+            .arg("--p12")
+            .arg(&auth)
+            .arg("--password-file")
+            .arg(&password)
+            .args(["--listen", "127.0.0.1:0", "--yes"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start qyzmet layer");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => match line.strip_prefix("qyzmet layer listening on ") {
+                Some(url) => Layer {
+                    child,
+                    url: url.trim().to_owned(),
+                },
+                None => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "qyzmet layer printed {line:?} first; its stderr is {}",
+                        log.display()
+                    )
+                }
+            },
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "qyzmet layer printed no address ({e}); its stderr is {}",
+                    log.display()
+                )
+            }
+        }
+    }
+
+    /// `path` with `layer=<this agent>` added to its query, for the pages that sign.
+    pub fn on(&self, path: &str) -> String {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{separator}layer={}", self.url)
+    }
+}
+
+impl Drop for Layer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `qyzmet demo --data DIR --listen ADDRESS` (stderr appended to `log`) and waits for the
+/// health URL it prints; the child, the lines printed (kept being read), that line and the address.
+/// A restart on a port just freed may find it taken a moment longer: it tries for a few seconds.
+fn launch(
+    data: &Path,
+    listen: &str,
+    log: &Path,
+) -> (Child, Arc<Mutex<Vec<String>>>, String, String) {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|e| panic!("open {}: {e}", log.display()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
             .arg("demo")
             .arg("--data")
-            .arg(&data_dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .arg(data)
+            .args(["--listen", listen])
             .env_remove("QYZMET_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -137,8 +357,7 @@ impl Demo {
             }
         });
         // The demo's first line names the store; its URLs follow ("health: http://ADDR/healthz").
-        let deadline = Instant::now() + START_TIMEOUT;
-        let (line, address) = loop {
+        let failure = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match lines_rx.recv_timeout(left) {
                 Ok(line) => {
@@ -147,43 +366,28 @@ impl Demo {
                             .trim_start_matches("http://")
                             .trim_end_matches("/healthz")
                             .to_owned();
-                        break (line, address);
+                        return (child, printed, line, address);
                     }
                 }
-                Err(e) => {
-                    let status = child.try_wait();
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "qyzmet demo printed no health URL ({e}; exit: {status:?}); printed: {:#?}; \
-                         its stderr is in {}",
-                        printed.lock().expect("lock"),
-                        log.display()
-                    );
-                }
+                Err(e) => break e,
             }
         };
-        let url = format!("http://{address}");
-        Demo {
-            serving: Serving {
-                child,
-                line,
-                address,
-            },
-            url,
-            printed,
-            data,
+        let status = child.try_wait();
+        let _ = child.kill();
+        let _ = child.wait();
+        let retry = !listen.ends_with(":0")
+            && Instant::now() + Duration::from_secs(1) < deadline
+            && matches!(status, Ok(Some(_)));
+        if retry {
+            std::thread::sleep(Duration::from_millis(300));
+            continue;
         }
-    }
-
-    /// The demo's data directory (`keys/`, `ca-passphrase`, the SQLite file).
-    pub fn data(&self) -> PathBuf {
-        self.data.path().join("data")
-    }
-
-    /// Every line the demo has printed so far.
-    pub fn printed(&self) -> Vec<String> {
-        self.printed.lock().expect("lock").clone()
+        panic!(
+            "qyzmet demo printed no health URL ({failure}; exit: {status:?}); printed: {:#?}; \
+             its stderr is in {}",
+            printed.lock().expect("lock"),
+            log.display()
+        );
     }
 }
 
@@ -485,11 +689,12 @@ impl Browser {
         }
     }
 
-    /// Waits until the text of the first element matching `css` contains `needle`.
+    /// Waits until the text of the first element matching `css` contains `needle` (also across a
+    /// page load the last click started: an element gone stale is looked for again).
     pub fn wait_for_text(&self, css: &str, needle: &str) {
         let deadline = Instant::now() + self.timeout;
         loop {
-            let text = self.text(css);
+            let text = self.try_text(css).unwrap_or_default();
             if text.contains(needle) {
                 return;
             }
@@ -521,6 +726,12 @@ impl Browser {
         self.run(&what, async {
             self.client().find(Locator::Css(css)).await?.text().await
         })
+    }
+
+    /// The visible text of the first element matching `css` now, if there is one and it can be
+    /// read (not gone stale under a page load).
+    pub fn try_text(&self, css: &str) -> Option<String> {
+        self.try_run(async { self.client().find(Locator::Css(css)).await?.text().await })
     }
 
     /// An attribute of the first element matching `css` (waited for).
@@ -555,6 +766,121 @@ impl Browser {
             field.clear().await?;
             field.send_keys(text).await
         });
+    }
+
+    /// Runs one WebDriver command within the timeout; `None` when it fails or times out (a page
+    /// in the middle of loading).
+    pub fn try_run<T>(&self, command: impl Future<Output = Result<T, CmdError>>) -> Option<T> {
+        match self.runtime.block_on(within_async(self.timeout, command)) {
+            Ok(Ok(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Gives the file input matching `css` (waited for) the local file `path`.
+    pub fn upload(&self, css: &str, path: &Path) {
+        self.wait_for(css);
+        let what = format!("choosing the file {} in `{css}`", path.display());
+        let path = path.to_str().expect("a UTF-8 path");
+        self.run(&what, async {
+            self.client()
+                .find(Locator::Css(css))
+                .await?
+                .send_keys(path)
+                .await
+        });
+    }
+
+    /// Chooses the option with `value` in the `<select>` matching `css` (waited for).
+    pub fn select(&self, css: &str, value: &str) {
+        self.wait_for(css);
+        let what = format!("choosing {value:?} in `{css}`");
+        self.run(&what, async {
+            self.client()
+                .find(Locator::Css(css))
+                .await?
+                .select_by_value(value)
+                .await
+        });
+    }
+
+    /// Sets the value of the field matching `css` (waited for) by script, as a date picker would.
+    pub fn set_value(&self, css: &str, value: &str) {
+        self.wait_for(css);
+        self.script(
+            "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+             e.dispatchEvent(new Event('input', {bubbles: true})); \
+             e.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![json!(css), json!(value)],
+        );
+    }
+
+    /// Runs a script in the page (`arguments[i]` are `args`) and returns what it returns.
+    pub fn script(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.run("running a script", self.client().execute(script, args))
+    }
+
+    /// Reloads the page.
+    pub fn refresh(&self) {
+        self.run("reloading the page", self.client().refresh());
+    }
+
+    /// Reloads the page until the text of the first element matching `css` contains `needle`
+    /// (something the server does in the background, like the engine's worker); at most `limit`.
+    pub fn reload_until(&self, css: &str, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = self.try_text(css).unwrap_or_default();
+            if text.contains(needle) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "`{css}` on {} does not show {needle:?} after reloading for {limit:?}; it shows {text:?}",
+                    self.url()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            self.refresh();
+        }
+    }
+
+    /// Waits until `ready` says yes (checked every 100 ms), at most the timeout; panics with `what`.
+    pub fn wait_until(&self, what: &str, mut ready: impl FnMut() -> bool) {
+        let deadline = Instant::now() + self.timeout;
+        while !ready() {
+            if Instant::now() > deadline {
+                panic!("{what}: not so on {} after {:?}", self.url(), self.timeout);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The path and query of the page now (`/cabinet/applications/…?submitted=1`).
+    pub fn path(&self) -> String {
+        let url = self.url();
+        match url
+            .find("://")
+            .and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j))
+        {
+            Some(start) => url[start..].to_owned(),
+            None => url,
+        }
+    }
+
+    /// A file in this test's artifacts directory (a log of a process the test starts).
+    pub fn artifact(&self, name: &str) -> PathBuf {
+        self.artifacts.join(name)
+    }
+
+    /// Stops the demo and starts it again on the same data and address ([`Demo::restart`]); the
+    /// browser keeps its cookies, and the sessions are in the database.
+    pub fn restart_server(&mut self) {
+        let log = self.artifacts.join("qyzmet.log");
+        self.demo
+            .as_mut()
+            .expect("a browser started by Browser::demo")
+            .restart(&log);
     }
 
     /// The value of the cookie `name` for the current page, if set.
