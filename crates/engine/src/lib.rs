@@ -1040,7 +1040,9 @@ impl<G: Gateway> Engine<G> {
 
     /// Runs jobs and alarms until `stop` turns true; waits a little when there is nothing to do.
     pub async fn work(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        const BATCH: i64 = 200;
+        // A batch holds the write lock while it runs: small enough that submissions waiting for
+        // their group commit wait milliseconds, not the hundreds a larger batch took.
+        const BATCH: i64 = 32;
         while !*stop.borrow() {
             let now = Timestamp::now();
             let done = match (

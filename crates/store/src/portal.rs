@@ -195,6 +195,37 @@ impl Store {
         .transpose()
     }
 
+    /// The live session of a token hash with its account's BIN, in one query (every portal page
+    /// asks this first).
+    pub async fn session_with_bin(
+        &self,
+        token_sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<(SessionRow, Option<String>)>> {
+        let row = sqlx::query(
+            "SELECT s.iin, s.realm, s.organisation, s.csrf, s.expires_ms, a.bin \
+             FROM web_session s JOIN account a ON a.iin = s.iin \
+             WHERE s.token_sha256 = $1 AND s.expires_ms > $2",
+        )
+        .bind(token_sha256)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok((
+                SessionRow {
+                    iin: r.try_get(0)?,
+                    realm: r.try_get(1)?,
+                    organisation: r.try_get(2)?,
+                    csrf: r.try_get(3)?,
+                    expires_ms: r.try_get(4)?,
+                },
+                r.try_get(5)?,
+            ))
+        })
+        .transpose()
+    }
+
     pub async fn close_session(&self, token_sha256: &str, iin: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM web_session WHERE token_sha256 = $1")

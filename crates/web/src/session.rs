@@ -179,20 +179,22 @@ impl FromRequestParts<AppState> for Applicant {
         let UserLang(lang) = UserLang::from_request_parts(parts, state)
             .await
             .unwrap_or(UserLang(Lang::Kk));
-        let session = Option::<Session>::from_request_parts(parts, state).await?;
-        let Some(session) = session.filter(|s| s.row.realm == "portal") else {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_sign_in(parts, "/login"));
         };
-        let account = state
+        let token_sha256 = sha256_hex(token.as_bytes());
+        let found = state
             .store
-            .account(&session.row.iin)
+            .session_with_bin(&token_sha256, now_ms())
             .await
-            .map_err(crate::api::internal)?
-            .ok_or_else(|| to_sign_in(parts, "/login"))?;
+            .map_err(crate::api::internal)?;
+        let Some((row, bin)) = found.filter(|(row, _)| row.realm == "portal") else {
+            return Err(to_sign_in(parts, "/login"));
+        };
         Ok(Applicant {
-            iin: session.row.iin.clone(),
-            bin: account.bin,
-            session,
+            iin: row.iin.clone(),
+            bin,
+            session: Session { token_sha256, row },
             lang,
         })
     }
