@@ -514,7 +514,7 @@ fn a_revoked_signature_is_refused_registration_and_the_applicant_is_told_why() {
 /// An archival reference through the portal channel: the applicant fills the request, attaches a
 /// copy, signs and submits; the engine checks the signature and registers the request in the
 /// archive's workstation; a member of the archive's staff sees it at C3 with a valid signature
-/// and the copy, and decides; the applicant sees the decision.
+/// and the copy, writes the reference and signs it; the applicant reads the signed reference.
 #[test]
 fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
     let lang = Lang::Ru;
@@ -525,6 +525,7 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
     let individual = demo.login("individual");
     let staff = demo.login("executor of national-archive");
     let layer = Layer::start(demo, &individual, &b.artifact("layer-applicant.log"));
+    let staff_layer = Layer::start(demo, &staff, &b.artifact("layer-executor.log"));
 
     portal_sign_in(&b, &individual);
     b.goto("/services/archival-reference-central");
@@ -564,31 +565,43 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
     b.wait_for_text("#form-values", "work-record.txt");
     b.screenshot("staff-card");
 
-    // C3 decides without a signature only when it refuses: the card offers no way to sign the
-    // answer at a condition step (no signing button there, so "✓" posts no CMS and is refused),
-    // so the archive refuses, with a comment, and the applicant sees the refusal and its reason.
-    // The answer field is `required` even for the refusal, which ignores it: a text is typed.
-    let comment = "Копия трудовой книжки не заверена.";
-    b.fill("#answer-input", "Отказ: см. примечание.");
-    b.fill("#comment-input", comment);
-    b.click("#fails");
+    // C3 holds: the executor writes the reference and signs it in the same step, through their own
+    // agent (the page asks the server for the document with the typed text, then signs it).
+    let reference = "Архивная справка: стаж работы с 1998 по 2004 год подтверждён.";
+    b.goto(&staff_layer.on(&format!("/office/applications/{id}")));
+    at_step(&b, "C3");
+    b.fill("#answer-input", reference);
+    b.screenshot("staff-signs-reference");
+    b.click("#holds");
+    after_signing(&b, "#answer-report");
     b.wait_for_text(
         "#status",
-        &status("archival-reference-central", "refused", lang),
+        &status("archival-reference-central", "ready", lang),
+    );
+    assert_eq!(
+        b.attr("#answer-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#answer-report")
     );
 
     portal_sign_in(&b, &individual);
     open_in_cabinet(&b, &id);
     assert_eq!(
         b.text("#status"),
-        status("archival-reference-central", "refused", lang)
+        status("archival-reference-central", "ready", lang)
     );
-    assert_eq!(b.text("#comment"), comment);
-    b.wait_for_text(
-        "#history",
-        &failure_message("archival-reference-central", "portal", "C3", lang),
+    assert_eq!(b.text("#answer"), reference);
+    b.click("#answer-readable");
+    b.wait_for("#signed-document");
+    assert_eq!(
+        b.attr("#answer-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#answer-report")
     );
-    b.screenshot("applicant-refused");
+    b.wait_for_text("#answer-text", reference);
+    b.screenshot("applicant-reference");
 }
 
 /// The portal's pages switch from Kazakh to Russian, and seed 000's 255-character rule: past the

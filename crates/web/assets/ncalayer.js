@@ -26,6 +26,7 @@
   var STORAGE = 'PKCS12';
   var CANCELED = 'action.canceled';
   var LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+  var CONNECT_TIMEOUT_MS = 10000;
 
   class LayerError extends Error {
     constructor(message, code) {
@@ -130,7 +131,17 @@
         return;
       }
       var greeted = false;
+      /* A connection the browser blocks (a security policy, an untrusted certificate) may end with
+         no close event at all: give up after a while instead of waiting for ever. */
+      var giveUp = window.setTimeout(function () {
+        if (!greeted) {
+          ws.close();
+          reject(new LayerError('no answer from the signing agent at ' + target +
+            ': start NCALayer or `qyzmet layer` (and accept its certificate once in the browser)'));
+        }
+      }, CONNECT_TIMEOUT_MS);
       ws.onmessage = function (event) {
+        window.clearTimeout(giveUp);
         if (greeted) {
           onAnswer(event.data);
           return;

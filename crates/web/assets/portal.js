@@ -60,12 +60,30 @@
     });
   });
 
+  /* The document to sign: fixed in the page, or (an answer typed in the same step) built by the
+     server from the form so that the signed bytes are exactly what it will check. */
+  function documentOf(form) {
+    var url = form.getAttribute('data-document-url');
+    if (!url) { return Promise.resolve(form.getAttribute('data-document')); }
+    if (!form.reportValidity()) { return Promise.reject(new Error('')); }
+    var body = new URLSearchParams();
+    body.set('csrf', form.elements.csrf.value);
+    body.set('answer', form.elements.answer ? form.elements.answer.value : '');
+    return fetch(url, { method: 'POST', credentials: 'same-origin', body: body })
+      .then(function (response) {
+        if (!response.ok) { throw new Error('HTTP ' + response.status); }
+        return response.json();
+      })
+      .then(function (reply) { return reply.document; });
+  }
+
   wire('form[data-eds-sign]', '[data-eds-button]', function (form) {
-    return window.QyzmetLayer.signCms(form.getAttribute('data-document'), { keyType: 'SIGNATURE', attach: true })
-      .then(function (cms) {
-        form.elements.cms.value = cms;
-        form.submit();
-      });
+    return documentOf(form).then(function (signed) {
+      return window.QyzmetLayer.signCms(signed, { keyType: 'SIGNATURE', attach: true });
+    }).then(function (cms) {
+      form.elements.cms.value = cms;
+      form.submit();
+    });
   });
 
   document.querySelectorAll('textarea[data-max]').forEach(function (area) {

@@ -182,6 +182,7 @@ pub fn router(state: AppState) -> Router {
             post(office::act).layer(DefaultBodyLimit::max(portal::SUBMIT_BODY_LIMIT)),
         )
         .route("/office/applications/{id}/extend", post(office::extend))
+        .route("/office/applications/{id}/document", post(office::document))
         .route("/office/attachments/{id}", get(office::attachment))
         .route("/office/statistics", get(office::statistics))
         .route("/office/statistics/{file}", get(office::statistics_export))

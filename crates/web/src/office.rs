@@ -173,7 +173,8 @@ async fn visible(state: &AppState, staff: &Staff, id: &str) -> Result<InstanceRo
 }
 
 /// The bytes the head signs for an answer: the application, its number, the body and the text.
-pub fn answer_document(row: &InstanceRow) -> Vec<u8> {
+/// `answer` is the text typed in the step that signs it; `None` takes the recorded one.
+pub fn answer_document(row: &InstanceRow, answer: Option<&str>) -> Vec<u8> {
     let data = data_of(row);
     let document = serde_json::json!({
         "application": row.id,
@@ -182,7 +183,7 @@ pub fn answer_document(row: &InstanceRow) -> Vec<u8> {
         "provider": row.provider,
         "registration_number": field(&data, "registration_number"),
         "executor": field(&data, "executor_name"),
-        "answer": field(&data, "answer"),
+        "answer": answer.or_else(|| field(&data, "answer")),
     });
     serde_json::to_vec_pretty(&document).unwrap_or_default()
 }
@@ -241,7 +242,7 @@ pub async fn card(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             verify_blocking(
                 verifier,
                 cms,
-                Some(answer_document(&row)),
+                Some(answer_document(&row, None)),
                 Expectation::default(),
             )
             .await,
@@ -363,12 +364,17 @@ fn act_form(
     let condition = step.kind == "condition";
     let action = format!("/office/applications/{}/act", row.id);
     let signing = has("answer_signature");
+    // An answer typed in this very step is part of what is signed: the page asks the server for
+    // the document with it before signing.
+    let answer_here = signing && has("answer");
     html! {
         form method="post" action=(action) id="act-form"
             data-eds-sign=[signing.then_some("")]
-            data-document=[signing.then(|| base64::engine::general_purpose::STANDARD.encode(answer_document(row)))] {
+            data-document=[(signing && !answer_here).then(|| base64::engine::general_purpose::STANDARD.encode(answer_document(row, None)))]
+            data-document-url=[answer_here.then(|| format!("/office/applications/{}/document", row.id))] {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="step" value=(step.id);
+            input type="hidden" name="holds" value="1";
             @if has("registration_number") { p { (t(lang, "office.number_taken")) } }
             @if has("executor") {
                 p { label { (t(lang, "office.executor")) " "
@@ -381,32 +387,75 @@ fn act_form(
             @if has("answer") { p { label { (t(lang, "office.answer")) br; textarea name="answer" id="answer-input" rows="8" cols="70" required maxlength=(MAX_TEXT) {} } } }
             @if signing {
                 input type="hidden" name="cms";
-                details { summary { (t(lang, "portal.document")) } pre { (String::from_utf8_lossy(&answer_document(row))) } }
+                @if !answer_here { details { summary { (t(lang, "portal.document")) } pre { (String::from_utf8_lossy(&answer_document(row, None))) } } }
             }
-            @if has("comment") { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength="1000"; } } }
+            @if has("comment") && !condition { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength="1000"; } } }
             @if condition {
-                @if has("redirect_to") {
-                    p { label { (t(lang, "office.redirect_to")) " "
-                        select name="redirect_to" id="redirect-select" {
-                            option value="" { "—" }
-                            @for (code, name) in organisations { option value=(code) { (name) } }
-                        } } }
-                }
-                p {
-                    button type="submit" name="holds" value="1" id="holds" { "✓ " (step.next.as_deref().unwrap_or_default()) " — " (t(lang, "office.yes")) }
-                    " "
-                    @if let Some(failure) = &step.on_failure {
-                        button type="submit" name="holds" value="0" id="fails" { "✗ " (failure.next) " — " (text(lang, &failure.message)) }
-                    }
+                @if signing {
+                    button type="button" id="holds" data-eds-button="" { "✓ " (step.next.as_deref().unwrap_or_default()) " — " (t(lang, "office.yes")) ", " (t(lang, "office.sign_answer")) }
+                    p.error data-eds-error="" {}
+                } @else {
+                    button type="submit" id="holds" { "✓ " (step.next.as_deref().unwrap_or_default()) " — " (t(lang, "office.yes")) }
                 }
             } @else if signing {
                 button type="button" id="sign-answer" data-eds-button="" { (t(lang, "office.sign_answer")) }
                 p.error data-eds-error="" {}
             } @else {
-                button type="submit" name="holds" value="1" id="done" { (t(lang, "office.done")) }
+                button type="submit" id="done" { (t(lang, "office.done")) }
+            }
+        }
+        // A failing condition records only why (and where to, for a redirect): its own form, so
+        // that nothing the success branch asks for is required.
+        @if condition && let Some(failure) = &step.on_failure {
+            form method="post" action=(action) id="fail-form" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="step" value=(step.id);
+                input type="hidden" name="holds" value="0";
+                @if has("redirect_to") {
+                    p { label { (t(lang, "office.redirect_to")) " "
+                        select name="redirect_to" id="redirect-select" required {
+                            option value="" { "—" }
+                            @for (code, name) in organisations { option value=(code) { (name) } }
+                        } } }
+                }
+                @if has("comment") { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength="1000"; } } }
+                button type="submit" id="fails" { "✗ " (failure.next) " — " (text(lang, &failure.message)) }
             }
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DocumentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    answer: String,
+}
+
+/// The exact bytes the signer signs when the answer is typed in the same step: the answer document
+/// with that text (JSON `{document: base64}`).
+pub async fn document(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<DocumentForm>,
+) -> Response {
+    let lang = staff.lang;
+    if let Err(refusal) = Csrf::check(&staff.session, &form.csrf, lang) {
+        return refusal;
+    }
+    let row = match visible(&state, &staff, &id).await {
+        Ok(row) => row,
+        Err(response) => return response,
+    };
+    let Some(answer) = bounded(&form.answer, MAX_TEXT) else {
+        return refused(lang, "office.answer_required", StatusCode::BAD_REQUEST);
+    };
+    axum::Json(serde_json::json!({
+        "document": base64::engine::general_purpose::STANDARD.encode(answer_document(&row, Some(&answer))),
+    }))
+    .into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -551,8 +600,19 @@ pub async fn act(
             record.insert("answer".into(), answer.into());
         }
         if has("answer_signature") {
-            let Some(signature) =
-                verified_answer(&state, &staff, regulation, step, &row, &form.cms).await
+            let typed = record
+                .get("answer")
+                .and_then(|a| a.as_str())
+                .map(str::to_owned);
+            let Some(signature) = verified_answer(
+                &state,
+                &staff,
+                regulation,
+                (step, typed.as_deref()),
+                &row,
+                &form.cms,
+            )
+            .await
             else {
                 return refused(lang, "office.signature_refused", StatusCode::BAD_REQUEST);
             };
@@ -614,13 +674,14 @@ fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
     }
 }
 
-/// The head's CMS over the answer document, if it verifies and its signer is a member of this
-/// organisation whose role does the step; base64 as stored.
+/// The head's CMS over the answer document (with the answer typed in this step, if any), if it
+/// verifies and its signer is a member of this organisation whose role does the step; base64 as
+/// stored.
 async fn verified_answer(
     state: &AppState,
     staff: &Staff,
     regulation: &Regulation,
-    step: &Step,
+    (step, typed): (&Step, Option<&str>),
     row: &InstanceRow,
     cms: &str,
 ) -> Option<String> {
@@ -631,7 +692,7 @@ async fn verified_answer(
     let report = verify_blocking(
         verifier,
         bytes.clone(),
-        Some(answer_document(row)),
+        Some(answer_document(row, typed)),
         Expectation {
             iin: qyzmet_domain::ids::Iin::parse(&staff.iin).ok(),
             ..Expectation::default()
@@ -746,7 +807,7 @@ pub async fn signed_document_page(
             verify_blocking(
                 verifier,
                 cms,
-                Some(answer_document(row)),
+                Some(answer_document(row, None)),
                 Expectation::default(),
             )
             .await,
