@@ -43,7 +43,11 @@ pub struct MailArgs {
     #[arg(long, env = "QYZMET_SMTP_URL")]
     smtp_url: Option<String>,
     /// The sender, `Name <address>` or `address`.
-    #[arg(long, env = "QYZMET_MAIL_FROM", default_value = "Qyzmet <noreply@qyzmet.kz>")]
+    #[arg(
+        long,
+        env = "QYZMET_MAIL_FROM",
+        default_value = "Qyzmet <noreply@qyzmet.kz>"
+    )]
     mail_from: String,
     /// The address people open the portal at, for links in e-mails (default: the listen address).
     #[arg(long, env = "QYZMET_PUBLIC_URL")]
