@@ -183,16 +183,7 @@ impl Store {
         .bind(now_ms)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(SessionRow {
-                iin: r.try_get(0)?,
-                realm: r.try_get(1)?,
-                organisation: r.try_get(2)?,
-                csrf: r.try_get(3)?,
-                expires_ms: r.try_get(4)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_from_row).transpose()
     }
 
     /// The live session of a token hash with its account's BIN, in one query (every portal page
@@ -211,19 +202,9 @@ impl Store {
         .bind(now_ms)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok((
-                SessionRow {
-                    iin: r.try_get(0)?,
-                    realm: r.try_get(1)?,
-                    organisation: r.try_get(2)?,
-                    csrf: r.try_get(3)?,
-                    expires_ms: r.try_get(4)?,
-                },
-                r.try_get(5)?,
-            ))
-        })
-        .transpose()
+        row.as_ref()
+            .map(|r| Ok((session_from_row(r)?, r.try_get(5)?)))
+            .transpose()
     }
 
     pub async fn close_session(&self, token_sha256: &str, iin: &str) -> Result<()> {
@@ -660,6 +641,17 @@ pub async fn settle_draft(
     .execute(&mut *conn)
     .await?;
     Ok(true)
+}
+
+/// A session from `SELECT iin, realm, organisation, csrf, expires_ms, …`.
+fn session_from_row(r: &sqlx::any::AnyRow) -> Result<SessionRow> {
+    Ok(SessionRow {
+        iin: r.try_get(0)?,
+        realm: r.try_get(1)?,
+        organisation: r.try_get(2)?,
+        csrf: r.try_get(3)?,
+        expires_ms: r.try_get(4)?,
+    })
 }
 
 fn draft_from_row(r: &sqlx::any::AnyRow) -> Result<Draft> {

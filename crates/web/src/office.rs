@@ -172,6 +172,18 @@ async fn visible(state: &AppState, staff: &Staff, id: &str) -> Result<InstanceRo
     }
 }
 
+/// The application a form was posted about: the form's CSRF token first, then the application
+/// must be this member's organisation's.
+async fn posted_to(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    csrf: &str,
+) -> Result<InstanceRow, Response> {
+    Csrf::check(&staff.session, csrf, staff.lang)?;
+    visible(state, staff, id).await
+}
+
 /// The bytes the head signs for an answer: the application, its number, the body and the text.
 /// `answer` is the text typed in the step that signs it; `None` takes the recorded one.
 pub fn answer_document(row: &InstanceRow, answer: Option<&str>) -> Vec<u8> {
@@ -442,10 +454,7 @@ pub async fn document(
     Form(form): Form<DocumentForm>,
 ) -> Response {
     let lang = staff.lang;
-    if let Err(refusal) = Csrf::check(&staff.session, &form.csrf, lang) {
-        return refusal;
-    }
-    let row = match visible(&state, &staff, &id).await {
+    let row = match posted_to(&state, &staff, &id, &form.csrf).await {
         Ok(row) => row,
         Err(response) => return response,
     };
@@ -501,10 +510,7 @@ pub async fn act(
     Form(form): Form<ActForm>,
 ) -> Response {
     let lang = staff.lang;
-    if let Err(refusal) = Csrf::check(&staff.session, &form.csrf, lang) {
-        return refusal;
-    }
-    let row = match visible(&state, &staff, &id).await {
+    let row = match posted_to(&state, &staff, &id, &form.csrf).await {
         Ok(row) => row,
         Err(response) => return response,
     };
@@ -721,16 +727,13 @@ pub async fn extend(
     Form(form): Form<ExtendForm>,
 ) -> Response {
     let lang = staff.lang;
-    if let Err(refusal) = Csrf::check(&staff.session, &form.csrf, lang) {
-        return refusal;
-    }
-    if !staff.has(Role::Head) {
-        return refused(lang, "office.forbidden", StatusCode::FORBIDDEN);
-    }
-    let row = match visible(&state, &staff, &id).await {
+    let row = match posted_to(&state, &staff, &id, &form.csrf).await {
         Ok(row) => row,
         Err(response) => return response,
     };
+    if !staff.has(Role::Head) {
+        return refused(lang, "office.forbidden", StatusCode::FORBIDDEN);
+    }
     let Some(reason) = bounded(&form.reason, 500) else {
         return refused(lang, "office.reason_required", StatusCode::BAD_REQUEST);
     };
