@@ -321,7 +321,10 @@ pub async fn card(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             h2 { (t(lang, "office.form")) }
             table id="form-values" {
                 @for f in &regulation.form {
-                    @if let Some(v) = field(&data, &f.code) { tr { th { (text(lang, &f.label)) } td data-field=(f.code) { (v) } } }
+                    @if let Some(v) = field(&data, &f.code) {
+                        @let shown = if f.field_type == "organisation" { organisations.iter().find(|o| o.code == v).map(name_of).unwrap_or_else(|| v.to_owned()) } else { v.to_owned() };
+                        tr { th { (text(lang, &f.label)) } td data-field=(f.code) { (shown) } }
+                    }
                 }
                 @for a in &attachments { tr { th { (t(lang, "portal.attachment")) } td { a href={ "/office/attachments/" (a.id) } { (a.name) } " — SHA-256 " code { (a.sha256) } } } }
             }

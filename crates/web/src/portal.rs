@@ -809,7 +809,7 @@ async fn sign_view(
             table id="summary" {
                 @for field in fields_for(regulation, recipient_of(applicant)) {
                     @if let Some(value) = prepared.values.get(&field.code) {
-                        tr { th { (text(lang, &field.label)) } td data-field=(field.code) { (value) } }
+                        tr { th { (text(lang, &field.label)) } td data-field=(field.code) { (if field.field_type == "organisation" { names.get(value).cloned().unwrap_or(value.clone()) } else { value.clone() }) } }
                     }
                 }
                 @for a in &prepared.attachments { tr { th { (t(lang, "portal.attachment")) } td { (a.name) " — SHA-256 " code { (a.sha256) } } } }
