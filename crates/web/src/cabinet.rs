@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
-use crate::pages::{layout, text, when};
+use crate::pages::{layout, text, when, when_text};
 use crate::session::{Applicant, Csrf};
 
 /// The newest applications the cabinet lists.
@@ -130,7 +130,7 @@ pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Res
                 // Only of applications still in the cabinet: a deleted one's notifications go with it.
                 @for (n, shown) in notifications.iter().filter_map(|n| rows.iter().find(|(row, _)| row.id == n.instance).map(|shown| (n, shown))) {
                     @let regulation = shown.1.as_ref().map(|l| &l.regulation);
-                    li { (n.at.get(..19).unwrap_or(&n.at)) " — " a href={ "/cabinet/applications/" (n.instance) } { (history_text(lang, regulation, &n.body)) } }
+                    li { (when_text(&n.at)) " — " a href={ "/cabinet/applications/" (n.instance) } { (history_text(lang, regulation, &n.body)) } }
                 }
             }
         },
@@ -216,7 +216,7 @@ pub async fn application(
             h2 { (t(lang, "cabinet.history")) }
             ol id="history" {
                 @for n in &history {
-                    li { (n.at.get(..19).unwrap_or(&n.at)) " — " (history_text(lang, regulation, &n.body)) }
+                    li { (when_text(&n.at)) " — " (history_text(lang, regulation, &n.body)) }
                 }
             }
             @if has_answer {

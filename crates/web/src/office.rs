@@ -24,7 +24,7 @@ use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::cabinet::{data_of, field, regulation_of, status_label, step_label, stored_cms};
 use crate::i18n::{Lang, t};
-use crate::pages::{layout, message_page, text, when};
+use crate::pages::{layout, message_page, text, when, when_text};
 use crate::portal::verify_blocking;
 use crate::session::{Csrf, Staff, now_ms};
 
@@ -357,7 +357,7 @@ pub async fn card(State(state): State<AppState>, staff: Staff, Path(id): Path<St
             h2 { (t(lang, "office.messages")) }
             table id="messages" { @for m in &messages { tr { td { (m.step) } td { (m.service) } td { (m.sender) " → " (m.receiver) } td { @if m.answer_ok { "✓ " } @else { "✗ " } (m.answer) } } } }
             h2 { (t(lang, "cabinet.history")) }
-            ol id="history" { @for e in &history { li { (e.record.at.get(..19).unwrap_or(&e.record.at)) " " (e.record.actor) " " (e.record.action) " " code { (e.record.details) } } } }
+            ol id="history" { @for e in &history { li { (when_text(&e.record.at)) " " (e.record.actor) " " (e.record.action) " " code { (e.record.details) } } } }
             script src="/assets/ncalayer.js" {}
             script src="/assets/portal.js" {}
         },

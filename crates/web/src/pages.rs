@@ -234,6 +234,14 @@ pub(crate) fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A stored RFC 3339 time as a date and time in Astana (as stored, if it is not one).
+pub(crate) fn when_text(stored: &str) -> String {
+    stored
+        .parse::<jiff::Timestamp>()
+        .map(|t| when(t.as_millisecond()))
+        .unwrap_or_else(|_| stored.to_owned())
+}
+
 /// The error message of a field, if it has one.
 pub(crate) fn field_error(problems: &[(impl AsRef<str>, String)], field: &str) -> Markup {
     html! {
