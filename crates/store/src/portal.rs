@@ -678,3 +678,94 @@ fn attachment_from_row(r: &sqlx::any::AnyRow) -> Result<Attachment> {
         content: r.try_get(8)?,
     })
 }
+
+/// A signed document published for verification by anyone who has its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicDocument {
+    pub id: String,
+    pub instance: String,
+    pub field: String,
+    pub created_at: String,
+}
+
+impl Store {
+    /// Publishes the CMS under `field` of an application with the new id `id`, once: a second call
+    /// gives the id already published.
+    pub async fn publish_document(
+        &self,
+        id: &str,
+        instance: &str,
+        field: &str,
+        actor: &str,
+    ) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        let existing =
+            sqlx::query("SELECT id FROM public_document WHERE instance = $1 AND field = $2")
+                .bind(instance)
+                .bind(field)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = existing {
+            return Ok(row.try_get(0)?);
+        }
+        sqlx::query(
+            "INSERT INTO public_document (id, instance, field, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(instance)
+        .bind(field)
+        .bind(crate::now_text())
+        .execute(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({ "instance": instance, "field": field }),
+                ..event(actor, "document.publish", "public_document", id)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id.to_owned())
+    }
+
+    /// The published document of that id, if any; the look-up is recorded (who verified what is
+    /// part of the record, OpenCRVS's lesson in REFERENCE.md).
+    pub async fn verify_public_document(&self, id: &str) -> Result<Option<PublicDocument>> {
+        let row = sqlx::query(
+            "SELECT id, instance, field, created_at FROM public_document WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let found = PublicDocument {
+            id: row.try_get(0)?,
+            instance: row.try_get(1)?,
+            field: row.try_get(2)?,
+            created_at: row.try_get(3)?,
+        };
+        let mut tx = self.begin_write().await?;
+        append(
+            &mut tx,
+            &[event("anonymous", "document.verify", "public_document", id)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(found))
+    }
+}
+
+impl Store {
+    /// The id under which an application's CMS in `field` is published, if it is.
+    pub async fn published_id(&self, instance: &str, field: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT id FROM public_document WHERE instance = $1 AND field = $2")
+            .bind(instance)
+            .bind(field)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+}

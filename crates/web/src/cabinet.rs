@@ -19,6 +19,9 @@ use crate::i18n::{Lang, t};
 use crate::pages::{layout, text, when, when_text};
 use crate::session::{Applicant, Csrf};
 
+/// Where a signed answer is kept in the application's data.
+const ANSWER: &str = "answer_signature";
+
 /// The newest applications the cabinet lists.
 const CABINET_ROWS: i64 = 100;
 
@@ -183,6 +186,10 @@ pub async fn application(
     };
     let csrf = &applicant.session.row.csrf;
     let has_answer = field(&data, "answer_signature").is_some();
+    let published = match state.store.published_id(&row.id, ANSWER).await {
+        Ok(id) => id,
+        Err(e) => return internal(e),
+    };
     let title = regulation
         .map(|r| text(lang, &r.name))
         .unwrap_or(row.regulation.clone());
@@ -225,6 +232,15 @@ pub async fn application(
                     @if let Some(executor) = field(&data, "executor_name") { p { (t(lang, "office.executor")) ": " span id="executor" { (executor) } } }
                     @if let Some(at) = field(&data, "answered_at") { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
                     blockquote id="answer" { (field(&data, "answer").unwrap_or_default()) }
+                    @match &published {
+                        Some(public) => { p { (t(lang, "verify.link")) ": " a href={ "/verify/" (public) } id="verify-link" { "/verify/" (public) } } }
+                        None => {
+                            form method="post" action={ "/cabinet/applications/" (row.id) "/publish" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" id="publish" { (t(lang, "verify.publish")) }
+                            }
+                        }
+                    }
                     p {
                         a href={ "/cabinet/applications/" (row.id) "/answer" } id="answer-readable" { (t(lang, "cabinet.readable")) }
                         " · "
@@ -455,6 +471,34 @@ pub async fn delete(
             crate::pages::message_page(lang, &t(lang, "cabinet.delete_refused")),
         )
             .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// The applicant publishes their signed answer for verification by anyone with its address (the
+/// address a certified copy carries); once, later calls keep the first address.
+pub async fn publish(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
+        return refused;
+    }
+    let row = match own(&state, &applicant, &id).await {
+        Ok(Some(row)) if stored_cms(&row, ANSWER).is_some() => row,
+        Ok(_) => return crate::pages::not_found(UserLang(lang)).await,
+        Err(response) => return response,
+    };
+    let actor = format!("applicant:{}", applicant.id());
+    match state
+        .store
+        .publish_document(&crate::verify::new_document_id(), &row.id, ANSWER, &actor)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/cabinet/applications/{id}")).into_response(),
         Err(e) => internal(e),
     }
 }

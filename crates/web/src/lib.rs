@@ -14,6 +14,7 @@ mod regulations;
 mod session;
 pub mod statistics;
 mod submissions;
+mod verify;
 
 pub use session::hash_password;
 
@@ -169,6 +170,16 @@ pub fn router(state: AppState) -> Router {
             post(cabinet::questionnaire),
         )
         .route("/cabinet/applications/{id}/delete", post(cabinet::delete))
+        .route("/cabinet/applications/{id}/publish", post(cabinet::publish))
+        // Public verification
+        .route(
+            "/verify",
+            get(verify::form)
+                .post(verify::upload)
+                .layer(DefaultBodyLimit::max(verify::MAX_UPLOAD + 64 * 1024)),
+        )
+        .route("/verify/{id}", get(verify::document))
+        .route("/verify/{id}/document.p7s", get(verify::download))
         // Back office
         .route(
             "/office/login",

@@ -1,0 +1,257 @@
+//! Public verification (002 §4, issue 6): anyone, without signing in, opens `/verify/<id>` — the
+//! address a copy carries — and sees what the document is, its hash and each signature's report,
+//! and downloads the original CMS; or uploads a CMS file to have it judged. The id is 128 random
+//! bits, published by the document's owner; every look-up is recorded.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use maud::html;
+use qyzmet_pki::verify::Expectation;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::{UserLang, internal};
+use crate::cabinet::{data_of, field, regulation_of, stored_cms};
+use crate::i18n::{Lang, t};
+use crate::office::{answer_document, organisation_name, report_view};
+use crate::pages::{layout, text, when_text};
+use crate::portal::verify_blocking;
+use crate::session::{Csrf, FORM_COOKIE, random_token, set_cookie, sha256_hex};
+
+/// The largest CMS the upload form takes.
+pub const MAX_UPLOAD: usize = 1024 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    id: String,
+}
+
+/// A new id for a published document: 128 random bits, URL-safe.
+pub fn new_document_id() -> String {
+    random_token()[..22].to_owned()
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Query(query): Query<VerifyQuery>,
+) -> Response {
+    let id = query.id.trim();
+    if !id.is_empty() {
+        return Redirect::to(&format!("/verify/{}", crate::session::urlencode(id))).into_response();
+    }
+    let token = random_token();
+    let title = t(lang, "verify.title");
+    let mut response = layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            p { (t(lang, "verify.intro")) }
+            form method="get" action="/verify" id="verify-id" {
+                label { (t(lang, "verify.id")) " " input name="id" id="document-id" required maxlength="64"; }
+                " " button type="submit" { (t(lang, "verify.check")) }
+            }
+            h2 { (t(lang, "verify.upload")) }
+            form method="post" action="/verify" enctype="multipart/form-data" id="verify-upload" {
+                input type="hidden" name="csrf" value=(token);
+                input type="file" name="file" id="cms-file" required;
+                " " button type="submit" id="verify-upload-button" { (t(lang, "verify.check")) }
+            }
+        },
+    )
+    .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&state, FORM_COOKIE, &token, 3600),
+    );
+    response
+}
+
+/// The page of a published document.
+pub async fn document(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(id): Path<String>,
+) -> Response {
+    let Some((row, cms, published)) = (match published(&state, &id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    }) else {
+        return not_published(lang);
+    };
+    let Some(verifier) = state.verifier.clone() else {
+        return internal("no verifier on this node");
+    };
+    let report = verify_blocking(
+        verifier,
+        cms.clone(),
+        Some(answer_document(&row, None)),
+        Expectation::default(),
+    )
+    .await;
+    let loaded = regulation_of(&state, &row).await;
+    let data = data_of(&row);
+    let provider = organisation_name(&state, lang, &row.provider).await;
+    let title = t(lang, "verify.title");
+    layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            table id="document" {
+                tr { th { (t(lang, "verify.what")) } td { (t(lang, "cabinet.result")) ": " (loaded.as_ref().map(|l| text(lang, &l.regulation.name)).unwrap_or(row.regulation.clone())) } }
+                tr { th { (t(lang, "portal.provider")) } td { (provider) } }
+                @if let Some(n) = field(&data, "registration_number") { tr { th { (t(lang, "cabinet.registration_number")) } td { (n) } } }
+                @if let Some(at) = field(&data, "answered_at") { tr { th { (t(lang, "cabinet.answered_at")) } td { (at) } } }
+                tr { th { (t(lang, "verify.published")) } td { (when_text(&published)) } }
+                tr { th { "SHA-256" } td { code id="content-sha256" { (report.content_sha256.clone().unwrap_or_default()) } } }
+                tr { th { "CMS SHA-256" } td { code { (sha256_hex(&cms)) } } }
+            }
+            h2 { (t(lang, "office.signature_report")) }
+            (report_view(lang, &report, "verify-report"))
+            p { a href={ "/verify/" (id) "/document.p7s" } id="download-cms" download { (t(lang, "verify.download")) } }
+        },
+    )
+    .into_response()
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(id): Path<String>,
+) -> Response {
+    match published(&state, &id).await {
+        Ok(Some((_, cms, _))) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/pkcs7-signature".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{id}.p7s\""),
+                ),
+            ],
+            cms,
+        )
+            .into_response(),
+        Ok(None) => not_published(lang),
+        Err(response) => response,
+    }
+}
+
+/// The application, its CMS and the publication time of a published document id.
+async fn published(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<(qyzmet_store::workflow::InstanceRow, Vec<u8>, String)>, Response> {
+    // Ids are URL-safe base64; anything else is not one, without a look-up.
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(None);
+    }
+    let Some(document) = state
+        .store
+        .verify_public_document(id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    let Some(row) = state
+        .store
+        .instance(&document.instance)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    Ok(stored_cms(&row, &document.field).map(|cms| (row, cms, document.created_at)))
+}
+
+fn not_published(lang: Lang) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        crate::pages::message_page(lang, &t(lang, "verify.unknown")),
+    )
+        .into_response()
+}
+
+/// Judges an uploaded CMS (attached, or detached and then said to lack its document).
+pub async fn upload(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let mut csrf = String::new();
+    let mut file = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(part)) => match part.name() {
+                Some("csrf") => csrf = part.text().await.unwrap_or_default(),
+                Some("file") => match part.bytes().await {
+                    Ok(bytes) => file = bytes.to_vec(),
+                    Err(_) => return too_large(lang),
+                },
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => return too_large(lang),
+        }
+    }
+    if let Err(refused) = Csrf::check_anonymous(&headers, &csrf, lang) {
+        return refused;
+    }
+    if file.is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            crate::pages::message_page(lang, &t(lang, "portal.attachment_missing")),
+        )
+            .into_response();
+    }
+    // A file saved as base64 text is taken as well as DER or PEM.
+    let cms = base64::engine::general_purpose::STANDARD
+        .decode(file.trim_ascii())
+        .unwrap_or(file);
+    let Some(verifier) = state.verifier.clone() else {
+        return internal("no verifier on this node");
+    };
+    let report = verify_blocking(verifier, cms, None, Expectation::default()).await;
+    let title = t(lang, "verify.title");
+    let status = if report.valid {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (
+        status,
+        layout(
+            lang,
+            &title,
+            html! {
+                h1 { (title) }
+                @if let Some(sha) = &report.content_sha256 { p { "SHA-256: " code id="content-sha256" { (sha) } } }
+                (report_view(lang, &report, "verify-report"))
+                p { a href="/verify" { (t(lang, "verify.again")) } }
+            },
+        ),
+    )
+        .into_response()
+}
+
+fn too_large(lang: Lang) -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        crate::pages::message_page(lang, &t(lang, "verify.too_large")),
+    )
+        .into_response()
+}
