@@ -20,7 +20,7 @@ use crate::pages::{layout, text, when, when_text};
 use crate::session::{Applicant, Csrf};
 
 /// Where a signed answer is kept in the application's data.
-const ANSWER: &str = "answer_signature";
+pub(crate) const ANSWER: &str = "answer_signature";
 
 /// The newest applications the cabinet lists.
 const CABINET_ROWS: i64 = 100;
@@ -142,7 +142,7 @@ pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Res
 }
 
 /// The applicant's own, visible application; `None` for anything else.
-async fn own(
+pub(crate) async fn own(
     state: &AppState,
     applicant: &Applicant,
     id: &str,
@@ -245,6 +245,8 @@ pub async fn application(
                         a href={ "/cabinet/applications/" (row.id) "/answer" } id="answer-readable" { (t(lang, "cabinet.readable")) }
                         " · "
                         a href={ "/cabinet/applications/" (row.id) "/answer.p7s" } id="answer-cms" download { (t(lang, "cabinet.download_cms")) }
+                        " · "
+                        a href={ "/cabinet/applications/" (row.id) "/copy.pdf" } id="copy-pdf" { (t(lang, "copy.link")) }
                     }
                 }
             }
@@ -492,13 +494,23 @@ pub async fn publish(
         Ok(_) => return crate::pages::not_found(UserLang(lang)).await,
         Err(response) => return response,
     };
+    match publish_answer(&state, &applicant, &row).await {
+        Ok(_) => Redirect::to(&format!("/cabinet/applications/{id}")).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// Publishes the applicant's signed answer (once; later calls keep the first address) and gives
+/// its public id.
+pub(crate) async fn publish_answer(
+    state: &AppState,
+    applicant: &Applicant,
+    row: &InstanceRow,
+) -> Result<String, Response> {
     let actor = format!("applicant:{}", applicant.id());
-    match state
+    state
         .store
         .publish_document(&crate::verify::new_document_id(), &row.id, ANSWER, &actor)
         .await
-    {
-        Ok(_) => Redirect::to(&format!("/cabinet/applications/{id}")).into_response(),
-        Err(e) => internal(e),
-    }
+        .map_err(internal)
 }

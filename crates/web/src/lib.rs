@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod auth;
 mod cabinet;
+mod copy;
 pub mod i18n;
 mod office;
 mod pages;
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cabinet/applications/{id}/delete", post(cabinet::delete))
         .route("/cabinet/applications/{id}/publish", post(cabinet::publish))
+        .route("/cabinet/applications/{id}/copy.pdf", get(copy::copy_pdf))
         // Public verification
         .route(
             "/verify",

@@ -8,58 +8,7 @@ mod support;
 
 use axum::http::StatusCode;
 use qyzmet_store::Store;
-use support::{ARCHIVE, Client, Platform, document_of, sign};
-
-/// The whole appeal up to the head's signed answer, dispatched; returns its id.
-async fn answered_appeal(platform: &Platform, applicant: &mut Client) -> String {
-    let id = applicant
-        .submit_appeal(&platform.alice, ARCHIVE, "Анықтама беруіңізді сұраймын.")
-        .await;
-    platform.settle().await;
-    let mut clerk = platform.signed_in(&platform.clerk, "/office/login").await;
-    for (step, fields) in [
-        ("2.1", vec![]),
-        ("2.2", vec![]),
-        (
-            "2.2b",
-            vec![
-                ("executor", platform.executor.iin.as_str()),
-                ("resolution", "Жауап дайындаңыз"),
-            ],
-        ),
-    ] {
-        let page = clerk.act(&id, step, &fields).await;
-        assert_eq!(
-            page.status,
-            StatusCode::SEE_OTHER,
-            "{step}: {}",
-            page.text()
-        );
-    }
-    let mut executor = platform
-        .signed_in(&platform.executor, "/office/login")
-        .await;
-    for (step, fields) in [
-        ("2.5", vec![]),
-        ("2.6", vec![("answer", "Анықтама қоса беріліп отыр.")]),
-    ] {
-        let page = executor.act(&id, step, &fields).await;
-        assert_eq!(
-            page.status,
-            StatusCode::SEE_OTHER,
-            "{step}: {}",
-            page.text()
-        );
-    }
-    let mut head = platform.signed_in(&platform.head, "/office/login").await;
-    let card = head.get(&format!("/office/applications/{id}")).await;
-    let signed = sign(&document_of(&card), &platform.head.signing);
-    let page = head.act(&id, "2.7", &[("cms", &signed)]).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
-    let page = clerk.act(&id, "2.8", &[]).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
-    id
-}
+use support::{Platform, answered_appeal};
 
 async fn anyone_verifies_a_published_answer(store: &Store) {
     let platform = Platform::new(store).await;
