@@ -769,3 +769,18 @@ impl Store {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 }
+
+impl Store {
+    /// Records that a paper copy of a published document was printed, by whom (002: who printed
+    /// which copy and when is part of the record).
+    pub async fn record_print(&self, public_id: &str, actor: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        append(
+            &mut tx,
+            &[event(actor, "document.print", "public_document", public_id)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

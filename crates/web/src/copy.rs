@@ -320,17 +320,26 @@ pub async fn copy_pdf(
         verify_url: format!("{}/verify/{public}", base_url(&headers)),
     };
     match tokio::task::spawn_blocking(move || certified_copy(&input)).await {
-        Ok(Ok(pdf)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"copy-{id}.pdf\""),
-                ),
-            ],
-            pdf,
-        )
-            .into_response(),
+        Ok(Ok(pdf)) => {
+            if let Err(e) = state
+                .store
+                .record_print(&public, &format!("applicant:{}", applicant.id()))
+                .await
+            {
+                return internal(e);
+            }
+            (
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("inline; filename=\"copy-{id}.pdf\""),
+                    ),
+                ],
+                pdf,
+            )
+                .into_response()
+        }
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }

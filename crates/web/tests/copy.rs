@@ -75,6 +75,16 @@ async fn the_applicant_prints_a_certified_copy(store: &Store) {
         StatusCode::OK,
         "{public}"
     );
+    // Who printed which copy is in the record.
+    let printed = store
+        .audit_of("public_document", &public)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.action == "document.print")
+        .map(|e| e.record.actor)
+        .collect::<Vec<_>>();
+    assert_eq!(printed, [format!("applicant:{}", platform.alice.iin)]);
 
     if !poppler() {
         return;
