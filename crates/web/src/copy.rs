@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::cabinet::{ANSWER, data_of, field, own, publish_answer, stored_cms};
 use crate::i18n::{Lang, t};
-use crate::office::{answer_document, organisation_name};
+use crate::office::{answer_document, organisation_name, verdict_key};
 use crate::portal::verify_blocking;
 use crate::session::Applicant;
 
@@ -289,13 +289,7 @@ pub async fn copy_pdf(
         Expectation::default(),
     )
     .await;
-    let indication = format!(
-        "report.{}",
-        serde_json::to_value(report.indication)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    );
+    let indication = verdict_key(&report);
     let data = data_of(&row);
     let input = CopyInput {
         body: format!(

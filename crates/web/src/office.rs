@@ -200,10 +200,21 @@ pub fn answer_document(row: &InstanceRow, answer: Option<&str>) -> Vec<u8> {
     serde_json::to_vec_pretty(&document).unwrap_or_default()
 }
 
+/// The translation key of a report's indication (`report.TOTAL_PASSED` …).
+pub fn verdict_key(report: &Report) -> String {
+    format!(
+        "report.{}",
+        serde_json::to_value(report.indication)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    )
+}
+
 pub fn report_view(lang: Lang, report: &Report, id: &str) -> Markup {
     html! {
         div.report id=(id) data-valid=(report.valid) {
-            p { strong.verdict { (t(lang, &format!("report.{}", serde_json::to_value(report.indication).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))) } }
+            p { strong.verdict { (t(lang, &verdict_key(report))) } }
             @for signer in &report.signers {
                 ul {
                     @if let Some(who) = &signer.signer { li { (t(lang, "report.signer")) ": " span.signer { (who.subject) } } }
