@@ -141,17 +141,19 @@ pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Res
     .into_response()
 }
 
-/// The applicant's own, visible application; `None` for anything else.
+/// The applicant's own, visible application that passes `wanted`; for anything else the
+/// "not found" page (another's application is not theirs to know of).
 pub(crate) async fn own(
     state: &AppState,
     applicant: &Applicant,
     id: &str,
-) -> Result<Option<InstanceRow>, Response> {
-    state
-        .store
-        .application_of(id, applicant.id())
-        .await
-        .map_err(internal)
+    wanted: impl Fn(&InstanceRow) -> bool,
+) -> Result<InstanceRow, Response> {
+    match state.store.application_of(id, applicant.id()).await {
+        Ok(Some(row)) if wanted(&row) => Ok(row),
+        Ok(_) => Err(crate::pages::not_found(UserLang(applicant.lang)).await),
+        Err(e) => Err(internal(e)),
+    }
 }
 
 pub async fn application(
@@ -160,9 +162,8 @@ pub async fn application(
     Path(id): Path<String>,
 ) -> Response {
     let lang = applicant.lang;
-    let row = match own(&state, &applicant, &id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return crate::pages::not_found(UserLang(lang)).await,
+    let row = match own(&state, &applicant, &id, |_| true).await {
+        Ok(row) => row,
         Err(response) => return response,
     };
     let loaded = regulation_of(&state, &row).await;
@@ -378,13 +379,13 @@ async fn own_cms(
     key: &str,
     name: &str,
 ) -> Response {
-    match own(state, applicant, id).await {
-        Ok(Some(row)) => match stored_cms(&row, key) {
-            Some(bytes) => cms_download(bytes, &format!("{name}-{id}.p7s")),
-            None => crate::pages::not_found(UserLang(applicant.lang)).await,
-        },
-        Ok(None) => crate::pages::not_found(UserLang(applicant.lang)).await,
-        Err(response) => response,
+    let row = match own(state, applicant, id, |_| true).await {
+        Ok(row) => row,
+        Err(response) => return response,
+    };
+    match stored_cms(&row, key) {
+        Some(bytes) => cms_download(bytes, &format!("{name}-{id}.p7s")),
+        None => crate::pages::not_found(UserLang(applicant.lang)).await,
     }
 }
 
@@ -395,9 +396,8 @@ pub async fn answer_readable(
     Path(id): Path<String>,
 ) -> Response {
     let lang = applicant.lang;
-    let row = match own(&state, &applicant, &id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return crate::pages::not_found(UserLang(lang)).await,
+    let row = match own(&state, &applicant, &id, |_| true).await {
+        Ok(row) => row,
         Err(response) => return response,
     };
     let Some(cms) = stored_cms(&row, "answer_signature") else {
@@ -426,9 +426,8 @@ pub async fn questionnaire(
     if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
         return refused;
     }
-    let row = match own(&state, &applicant, &id).await {
-        Ok(Some(row)) if row.closed_ms.is_some() => row,
-        Ok(_) => return crate::pages::not_found(UserLang(lang)).await,
+    let row = match own(&state, &applicant, &id, |row| row.closed_ms.is_some()).await {
+        Ok(row) => row,
         Err(response) => return response,
     };
     let answer = |s: &str| s.parse::<i32>().ok().filter(|v| (1..=3).contains(v));
@@ -489,9 +488,12 @@ pub async fn publish(
     if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
         return refused;
     }
-    let row = match own(&state, &applicant, &id).await {
-        Ok(Some(row)) if stored_cms(&row, ANSWER).is_some() => row,
-        Ok(_) => return crate::pages::not_found(UserLang(lang)).await,
+    let row = match own(&state, &applicant, &id, |row| {
+        stored_cms(row, ANSWER).is_some()
+    })
+    .await
+    {
+        Ok(row) => row,
         Err(response) => return response,
     };
     match publish_answer(&state, &applicant, &row).await {
