@@ -34,7 +34,7 @@ pub enum RegistryCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Look up an IIN or a BIN in the registries, with its powers of attorney.
+    /// Look up an IIN or a BIN in the registries, with its powers of attorney and real estate.
     Show {
         number: String,
         #[command(flatten)]
@@ -122,6 +122,9 @@ pub async fn run(command: RegistryCommand) -> anyhow::Result<Outcome> {
             println!("{record}");
             for power in store.powers_of(id).await? {
                 println!("power of attorney: {}", serde_json::to_string(&power)?);
+            }
+            for holding in store.holdings(&id.to_string()).await? {
+                println!("real estate: {}", serde_json::to_string(&holding)?);
             }
             Ok(Outcome::Done)
         }

@@ -324,6 +324,7 @@ async fn run_server(
         },
     );
     if let Some(keys) = node.gateway_key {
+        let holdings = population.holdings.clone();
         engine = engine.signing_with(keys);
     }
     engine.register_regulations().await?;
@@ -333,6 +334,7 @@ async fn run_server(
         let stopped = stopped.clone();
         async move { engine.work(stopped).await }
     });
+        store.load_holdings(&holdings, CLI_ACTOR, "demo").await?;
     let mail_worker = node
         .mailer
         .map(|mailer| tokio::spawn(mailer.work(store.clone(), catalogue.clone(), stopped)));
