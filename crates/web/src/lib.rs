@@ -17,6 +17,7 @@ pub mod statistics;
 mod submissions;
 mod verify;
 
+pub use copy::{CopyInput, bare_pdf, certified_copy};
 pub use session::hash_password;
 
 use std::sync::Arc;

@@ -35,6 +35,13 @@ pub enum BenchCommand {
     Submit(super::bench_submit::SubmitArgs),
     /// Request pages of a running node with C connections and report pages/s and latency.
     Pages(super::bench_submit::PagesArgs),
+    /// Render certified-copy PDFs on every core and report copies/s beside a bare PDF of the same
+    /// font (the limit), in the same run.
+    Copies(super::bench_copies::CopiesArgs),
+    /// Prepare a published signed answer on a running `qyzmet demo` and load its public page
+    /// `/verify/<id>`: pages/s and latency at the peak and at half of it, beside the verify and
+    /// insert limits measured in the same run.
+    VerifyPage(super::bench_verify::VerifyPageArgs),
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
@@ -52,6 +59,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<Outcome> {
         } => return overdue(instances, overdue_every, runs, &store).await,
         BenchCommand::Submit(args) => return super::bench_submit::submit(args).await,
         BenchCommand::Pages(args) => return super::bench_submit::pages(args).await,
+        BenchCommand::Copies(args) => return super::bench_copies::copies(args),
+        BenchCommand::VerifyPage(args) => return super::bench_verify::verify_page(args).await,
     };
     if entries < 1 || per_tx < 1 {
         eprintln!("error: --entries and --per-tx must be at least 1");

@@ -121,17 +121,17 @@ pub struct PagesArgs {
 
 /// What the load generator saw.
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     /// Microseconds, from the scheduled (open loop) or actual send time to the whole answer.
-    latencies: Vec<u64>,
-    statuses: BTreeMap<u16, usize>,
+    pub(super) latencies: Vec<u64>,
+    pub(super) statuses: BTreeMap<u16, usize>,
     /// Connection and protocol failures (no HTTP status).
-    io_errors: usize,
-    first_error: Option<String>,
+    pub(super) io_errors: usize,
+    pub(super) first_error: Option<String>,
 }
 
 impl Tally {
-    fn merge(&mut self, other: Tally) {
+    pub(super) fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
@@ -142,11 +142,11 @@ impl Tally {
         }
     }
 
-    fn count(&self, status: u16) -> usize {
+    pub(super) fn count(&self, status: u16) -> usize {
         self.statuses.get(&status).copied().unwrap_or(0)
     }
 
-    fn percentiles(&mut self) -> serde_json::Value {
+    pub(super) fn percentiles(&mut self) -> serde_json::Value {
         self.latencies.sort_unstable();
         let at = |q: f64| -> f64 {
             if self.latencies.is_empty() {
@@ -159,7 +159,7 @@ impl Tally {
         json!({ "p50": at(0.50), "p90": at(0.90), "p99": at(0.99), "max": at(1.0) })
     }
 
-    fn errors(&self, ok: &[u16]) -> serde_json::Value {
+    pub(super) fn errors(&self, ok: &[u16]) -> serde_json::Value {
         let mut errors = serde_json::Map::new();
         for (status, n) in &self.statuses {
             if !ok.contains(status) {
@@ -184,7 +184,7 @@ fn process_ticks(pid: &str) -> Option<u64> {
 
 /// CPU time of this process, of the server (when its pid is given) and of the whole machine.
 #[derive(Clone, Copy, Default)]
-struct Cpu {
+pub(super) struct Cpu {
     own_ticks: u64,
     server_ticks: Option<u64>,
     busy_ticks: u64,
@@ -192,7 +192,7 @@ struct Cpu {
 }
 
 impl Cpu {
-    fn now(server: Option<u32>) -> Cpu {
+    pub(super) fn now(server: Option<u32>) -> Cpu {
         let (busy_ticks, total_ticks) = std::fs::read_to_string("/proc/stat")
             .ok()
             .and_then(|s| {
@@ -218,7 +218,7 @@ impl Cpu {
     /// Shares of all the machine's cores since `start`: the client's, the server's (with its pid),
     /// and everything busy (the server, the client and whatever else ran); and the server's CPU
     /// milliseconds per unit of `work` (an accepted application, a page).
-    fn shares(start: Cpu, server: Option<u32>, work: usize) -> serde_json::Value {
+    pub(super) fn shares(start: Cpu, server: Option<u32>, work: usize) -> serde_json::Value {
         let end = Cpu::now(server);
         let total = end.total_ticks.saturating_sub(start.total_ticks).max(1) as f64;
         let own = end.own_ticks.saturating_sub(start.own_ticks) as f64;
@@ -239,17 +239,17 @@ impl Cpu {
     }
 }
 
-fn round(x: f64, digits: i32) -> f64 {
+pub(super) fn round(x: f64, digits: i32) -> f64 {
     let scale = 10f64.powi(digits);
     (x * scale).round() / scale
 }
 
-fn cores() -> usize {
+pub(super) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// `http://HOST:PORT` → the socket address and the Host header.
-fn address(url: &str) -> anyhow::Result<(SocketAddr, String)> {
+pub(super) fn address(url: &str) -> anyhow::Result<(SocketAddr, String)> {
     let host = url
         .trim_end_matches('/')
         .strip_prefix("http://")
@@ -275,7 +275,7 @@ async fn connect(address: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>
 }
 
 /// One request on a connection (reconnecting once it has failed); the status and the body.
-async fn exchange(
+pub(super) async fn exchange(
     sender: &mut Option<SendRequest<Full<Bytes>>>,
     address: SocketAddr,
     request: Request<Full<Bytes>>,
@@ -477,7 +477,7 @@ fn sign_documents(
 
 /// The node's verifier as the node builds it (its root as the anchor), with the CRLs of the same
 /// database given up front, so that the loop measures verification, not fetching.
-async fn local_verifier(store: &qyzmet_store::Store) -> anyhow::Result<Verifier> {
+pub(super) async fn local_verifier(store: &qyzmet_store::Store) -> anyhow::Result<Verifier> {
     let service = Service {
         store: store.clone(),
         endpoints: Endpoints {
@@ -548,7 +548,7 @@ fn verify_rate(
 }
 
 /// `openssl speed ecdsap256` on every core: (sign/s, verify/s), if openssl is installed.
-fn openssl_speed(seconds: u32) -> Option<(f64, f64)> {
+pub(super) fn openssl_speed(seconds: u32) -> Option<(f64, f64)> {
     let output = std::process::Command::new("openssl")
         .args(["speed", "-seconds", &seconds.to_string(), "-multi"])
         .arg(cores().to_string())
@@ -767,19 +767,35 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Signs in through `/login` (the form's double-submit token) and returns the session cookie.
-async fn sign_in(
+/// `value` percent-encoded for an `application/x-www-form-urlencoded` body.
+pub(super) fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Signs in through `login` (`/login` or `/office/login`, the form's double-submit token) and
+/// returns the session cookie.
+pub(super) async fn sign_in(
     address: SocketAddr,
     host: &str,
+    login: &str,
     iin: &str,
     password: &str,
 ) -> anyhow::Result<String> {
     let mut sender = None;
-    let request = Request::get("/login")
+    let request = Request::get(login)
         .header(header::HOST, host)
         .body(Full::new(Bytes::new()))?;
     let (status, _, headers) = exchange(&mut sender, address, request).await?;
-    anyhow::ensure!(status == 200, "GET /login answered {status}");
+    anyhow::ensure!(status == 200, "GET {login} answered {status}");
     let cookie = |headers: &hyper::HeaderMap, name: &str| {
         headers
             .get_all(header::SET_COOKIE)
@@ -793,19 +809,10 @@ async fn sign_in(
                     .map(str::to_owned)
             })
     };
-    let token = cookie(&headers, "qyzmet_form").context("/login set no form cookie")?;
-    let form = format!(
-        "csrf={token}&iin={iin}&password={}&next=%2Fcabinet",
-        password
-            .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            })
-            .collect::<String>()
-    );
-    let request = Request::post("/login")
+    let token =
+        cookie(&headers, "qyzmet_form").with_context(|| format!("{login} set no form cookie"))?;
+    let form = format!("csrf={token}&iin={iin}&password={}", form_encode(password));
+    let request = Request::post(login)
         .header(header::HOST, host)
         .header(header::COOKIE, format!("qyzmet_form={token}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -823,7 +830,7 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<Outcome> {
     }
     let (address, host) = address(&args.url)?;
     let cookie = match &args.iin {
-        Some(iin) => Some(sign_in(address, &host, iin, &args.password).await?),
+        Some(iin) => Some(sign_in(address, &host, "/login", iin, &args.password).await?),
         None => None,
     };
     let mut results = Vec::new();

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_copies;
 pub mod bench_submit;
+pub mod bench_verify;
 pub mod calendar;
 pub mod demo_accounts;
 pub mod demo_pki;
