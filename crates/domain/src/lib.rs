@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod directory;
 pub mod ids;
+pub mod queue;
 pub mod registry;
 pub mod regulation;
 pub mod validation;

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod mail;
 pub mod pki;
 pub mod portal;
+pub mod queue;
 pub mod registry;
 pub mod registry_csv;
 pub mod statistics;

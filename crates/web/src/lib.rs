@@ -11,6 +11,7 @@ mod office;
 mod pages;
 mod pki;
 mod portal;
+mod psc_queue;
 mod regulations;
 mod session;
 pub mod statistics;
@@ -200,6 +201,16 @@ pub fn router(state: AppState) -> Router {
         .route("/office/attachments/{id}", get(office::attachment))
         .route("/office/statistics", get(office::statistics))
         .route("/office/statistics/{file}", get(office::statistics_export))
+        // The PSC branch's electronic queue: the entrance terminal, the operator, the board
+        .route("/psc/{branch}/kiosk", get(psc_queue::kiosk))
+        .route("/psc/{branch}/tickets", post(psc_queue::take))
+        .route("/psc/{branch}/tickets/{id}", get(psc_queue::ticket))
+        .route("/psc/queue", get(psc_queue::workstation))
+        .route("/psc/queue/call", post(psc_queue::call_next))
+        .route("/psc/queue/tickets/{id}/start", post(psc_queue::start))
+        .route("/psc/queue/tickets/{id}/finish", post(psc_queue::finish))
+        .route("/psc/queue/tickets/{id}/no-show", post(psc_queue::no_show))
+        .route("/psc/board", get(psc_queue::board))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

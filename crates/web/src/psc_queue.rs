@@ -1,0 +1,709 @@
+//! The electronic queue of a public service centre branch (issue 6): the terminal at the entrance
+//! (no sign-in) issues numbered tickets for a service and a kind of recipient; operators call them
+//! to their windows in order, start, finish or mark them as not shown; the branch's head (and its
+//! operators) watch the day on the board against the limits of the service's `psc` channel
+//! (003 Std-1 §4.1 ¶3: at most 20 minutes in the queue; ¶4: at most 15 minutes at the counter for
+//! an individual, 20 for a legal entity — the numbers come from the regulation files).
+//!
+//! Only staff of a branch see its queue and board; a ticket of another branch is "not found" (the
+//! store reads every ticket with its branch).
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use qyzmet_domain::directory::{OrgKind, Organisation, Role};
+use qyzmet_domain::queue::{
+    BoardTicket, Limits, Stage, Summary, judge, limits, minutes_up, summarise,
+};
+use qyzmet_domain::regulation::Recipient;
+use qyzmet_store::queue::{Move, NewTicket, Refusal, Ticket, astana_day};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::{UserLang, internal};
+use crate::i18n::{Lang, t};
+use crate::pages::{layout, message_page, text};
+use crate::session::{
+    Csrf, FORM_COOKIE, Staff, cookie, now_ms, random_token, set_cookie, urlencode,
+};
+
+/// The channel whose limits the queue keeps.
+const PSC_CHANNEL: &str = "psc";
+/// Remembers an operator's window on their workstation.
+const WINDOW_COOKIE: &str = "qyzmet_psc_window";
+/// A window is a short label on a sign ("3", "12a").
+const MAX_WINDOW: usize = 10;
+/// The kiosk stays on one page all day: its form token lives as long as a working day.
+const KIOSK_FORM_S: i64 = 12 * 3600;
+
+const RECIPIENTS: [Recipient; 3] = [
+    Recipient::Individual,
+    Recipient::LegalEntity,
+    Recipient::Representative,
+];
+
+fn recipient_code(recipient: Recipient) -> &'static str {
+    match recipient {
+        Recipient::Individual => "individual",
+        Recipient::LegalEntity => "legal_entity",
+        Recipient::Representative => "representative",
+    }
+}
+
+fn parse_recipient(code: &str) -> Option<Recipient> {
+    RECIPIENTS.into_iter().find(|r| recipient_code(*r) == code)
+}
+
+fn refused(status: StatusCode, lang: Lang, key: &str) -> Response {
+    (status, message_page(lang, &t(lang, key))).into_response()
+}
+
+fn not_found(lang: Lang) -> Response {
+    refused(StatusCode::NOT_FOUND, lang, "error.not_found")
+}
+
+/// The organisation of this code if it is a PSC branch.
+async fn psc_branch(state: &AppState, code: &str) -> Result<Option<Organisation>, Response> {
+    let all = state.store.organisations().await.map_err(internal)?;
+    Ok(all
+        .into_iter()
+        .find(|o| o.code == code && o.kind == OrgKind::PscBranch))
+}
+
+fn branch_name(lang: Lang, branch: &Organisation) -> &str {
+    match lang {
+        Lang::Kk => &branch.name_kk,
+        Lang::Ru => &branch.name_ru,
+        Lang::En => &branch.name_en,
+    }
+}
+
+/// The limits a ticket is held to, from its service's PSC channel (none if the service left the
+/// catalogue).
+fn limits_of(state: &AppState, service: &str, recipient: &str) -> Limits {
+    let Some(loaded) = state.catalogue.get(service) else {
+        return Limits::default();
+    };
+    match (
+        loaded.regulation.channel(PSC_CHANNEL),
+        parse_recipient(recipient),
+    ) {
+        (Some(channel), Some(recipient)) => limits(channel, recipient),
+        _ => Limits::default(),
+    }
+}
+
+fn service_name(state: &AppState, lang: Lang, service: &str) -> String {
+    state
+        .catalogue
+        .get(service)
+        .map(|l| text(lang, &l.regulation.name))
+        .unwrap_or_else(|| service.to_owned())
+}
+
+/// Epoch milliseconds as a time of day in Astana.
+fn clock(ms: Option<i64>) -> String {
+    ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .and_then(|at| {
+            jiff::tz::TimeZone::get("Asia/Almaty")
+                .ok()
+                .map(|zone| at.to_zoned_datetime(zone).strftime("%H:%M:%S").to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// "12 / 20": minutes against the limit's minutes, or the minutes alone without a limit.
+fn against(ms: Option<i64>, limit_ms: Option<i64>) -> String {
+    let Some(ms) = ms else {
+        return String::new();
+    };
+    match limit_ms {
+        Some(limit) => format!("{} / {}", minutes_up(ms), minutes_up(limit)),
+        None => minutes_up(ms).to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The terminal at the entrance
+
+pub async fn kiosk(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(branch): Path<String>,
+) -> Response {
+    let branch = match psc_branch(&state, &branch).await {
+        Ok(Some(branch)) => branch,
+        Ok(None) => return not_found(lang),
+        Err(response) => return response,
+    };
+    let token = random_token();
+    let mut response = kiosk_page(&state, lang, &branch, &token, None).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&state, FORM_COOKIE, &token, KIOSK_FORM_S),
+    );
+    response
+}
+
+fn kiosk_page(
+    state: &AppState,
+    lang: Lang,
+    branch: &Organisation,
+    token: &str,
+    problem: Option<String>,
+) -> Markup {
+    let title = t(lang, "queue.kiosk_title");
+    let services = offered(state, branch, lang);
+    layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            p id="branch" { (branch_name(lang, branch)) }
+            @if let Some(problem) = problem { p.error id="kiosk-error" role="alert" { (problem) } }
+            @if services.is_empty() {
+                p id="kiosk-no-services" { (t(lang, "queue.no_services")) }
+            } @else {
+                form method="post" action={ "/psc/" (branch.code) "/tickets" } id="kiosk-form" {
+                    input type="hidden" name="csrf" value=(token);
+                    p { label { (t(lang, "queue.service")) " "
+                        select name="service" id="kiosk-service" required {
+                            @for (code, name) in &services { option value=(code) { (name) } }
+                        }
+                    } }
+                    p { label { (t(lang, "queue.recipient")) " "
+                        select name="recipient" id="kiosk-recipient" required {
+                            @for recipient in RECIPIENTS {
+                                option value=(recipient_code(recipient)) { (t(lang, &format!("recipient.{}", recipient_code(recipient)))) }
+                            }
+                        }
+                    } }
+                    button type="submit" id="kiosk-take" { (t(lang, "queue.take")) }
+                }
+            }
+        },
+    )
+}
+
+/// (code, name) of the services the terminal offers: the catalogue's regulations with a PSC
+/// channel, narrowed to those the branch accepts when the directory lists them (004 annex 2 names
+/// each branch's services).
+fn offered(state: &AppState, branch: &Organisation, lang: Lang) -> Vec<(String, String)> {
+    let mut services: Vec<(String, String)> = state
+        .catalogue
+        .all()
+        .filter(|l| l.regulation.channel(PSC_CHANNEL).is_some())
+        .filter(|l| branch.services.is_empty() || branch.services.contains(&l.regulation.code))
+        .map(|l| (l.regulation.code.clone(), text(lang, &l.regulation.name)))
+        .collect();
+    services.sort_by(|a, b| a.1.cmp(&b.1));
+    services
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TakeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    recipient: String,
+}
+
+pub async fn take(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path(branch): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<TakeForm>,
+) -> Response {
+    if let Err(refused) = Csrf::check_anonymous(&headers, &form.csrf, lang) {
+        return refused;
+    }
+    let branch = match psc_branch(&state, &branch).await {
+        Ok(Some(branch)) => branch,
+        Ok(None) => return not_found(lang),
+        Err(response) => return response,
+    };
+    let offered = offered(&state, &branch, lang);
+    let again = |key: &str| {
+        let token = random_token();
+        let mut response = (
+            StatusCode::BAD_REQUEST,
+            kiosk_page(&state, lang, &branch, &token, Some(t(lang, key))),
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            set_cookie(&state, FORM_COOKIE, &token, KIOSK_FORM_S),
+        );
+        response
+    };
+    if !offered.iter().any(|(code, _)| *code == form.service) {
+        return again("queue.bad_service");
+    }
+    let Some(recipient) = parse_recipient(&form.recipient) else {
+        return again("queue.bad_recipient");
+    };
+    // The regulation says whom the service is for (a legal entity's duplicate is not an
+    // individual's).
+    let serves = state
+        .catalogue
+        .get(&form.service)
+        .is_some_and(|l| l.regulation.recipients.contains(&recipient));
+    if !serves {
+        return again("queue.recipient_not_served");
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let taken = state
+        .store
+        .take_ticket(
+            &NewTicket {
+                id: &id,
+                branch: &branch.code,
+                service: &form.service,
+                recipient: recipient_code(recipient),
+            },
+            now_ms(),
+        )
+        .await;
+    match taken {
+        Ok(ticket) => {
+            Redirect::to(&format!("/psc/{}/tickets/{}", branch.code, ticket.id)).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// The ticket as the terminal shows (and prints) it.
+pub async fn ticket(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Path((branch, id)): Path<(String, String)>,
+) -> Response {
+    let ticket = match state.store.ticket(&branch, &id).await {
+        Ok(Some(ticket)) => ticket,
+        Ok(None) => return not_found(lang),
+        Err(e) => return internal(e),
+    };
+    let ahead = match state.store.ahead_of(&ticket).await {
+        Ok(ahead) => ahead,
+        Err(e) => return internal(e),
+    };
+    let limits = limits_of(&state, &ticket.service, &ticket.recipient);
+    let title = t(lang, "queue.ticket_title");
+    layout(
+        lang,
+        &title,
+        html! {
+            h1 { (title) }
+            p { (t(lang, "queue.number")) ": " strong id="ticket-number" { (ticket.number) } }
+            p { (t(lang, "queue.service")) ": " span id="ticket-service" { (service_name(&state, lang, &ticket.service)) } }
+            p { (t(lang, "queue.recipient")) ": " span id="ticket-recipient" { (t(lang, &format!("recipient.{}", ticket.recipient))) } }
+            p { (t(lang, "queue.taken")) ": " span id="ticket-taken" { (clock(Some(ticket.taken_ms))) } }
+            p { (t(lang, "queue.ahead")) ": " strong id="ticket-ahead" { (ahead) } }
+            @if let Some(limit) = limits.wait_ms {
+                p { (t(lang, "queue.wait_limit")) ": " span id="ticket-wait-limit" { (minutes_up(limit)) } " " (t(lang, "queue.minutes")) }
+            }
+            p { a href={ "/psc/" (ticket.branch) "/kiosk" } id="kiosk-again" { (t(lang, "queue.again")) } }
+        },
+    )
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff: the operator's workstation and the board
+
+/// The branch of a member of staff who may open a page with one of `roles`: staff outside a PSC
+/// branch find no such page (404); staff of a branch without the role are refused (403).
+async fn staff_branch(
+    state: &AppState,
+    staff: &Staff,
+    roles: &[Role],
+) -> Result<Organisation, Response> {
+    let Some(branch) = psc_branch(state, &staff.organisation).await? else {
+        return Err(not_found(staff.lang));
+    };
+    if !roles.iter().any(|role| staff.has(*role)) {
+        return Err(refused(
+            StatusCode::FORBIDDEN,
+            staff.lang,
+            "queue.forbidden",
+        ));
+    }
+    Ok(branch)
+}
+
+fn staff_nav(staff: &Staff) -> Markup {
+    let lang = staff.lang;
+    html! {
+        nav.office {
+            @if staff.has(Role::PscOperator) { a href="/psc/queue" id="to-queue" { (t(lang, "queue.workstation")) } " · " }
+            a href="/psc/board" id="to-board" { (t(lang, "queue.board")) } " · "
+            span id="who" { (staff.iin) }
+            " "
+            form method="post" action="/logout" class="inline" {
+                input type="hidden" name="csrf" value=(staff.session.row.csrf);
+                button type="submit" id="sign-out" { (t(lang, "auth.sign_out")) }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WorkstationQuery {
+    #[serde(default)]
+    empty: Option<String>,
+}
+
+pub async fn workstation(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(query): Query<WorkstationQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match staff_branch(&state, &staff, &[Role::PscOperator]).await {
+        Ok(branch) => branch,
+        Err(response) => return response,
+    };
+    let now = now_ms();
+    let (current, waiting) = match (
+        state
+            .store
+            .open_ticket_of(&branch.code, &staff.iin, now)
+            .await,
+        waiting_now(&state, &branch.code, now).await,
+    ) {
+        (Ok(current), Ok(waiting)) => (current, waiting),
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let window = cookie(&headers, WINDOW_COOKIE)
+        .filter(|w| valid_window(w))
+        .unwrap_or_default();
+    let csrf = &staff.session.row.csrf;
+    let title = t(lang, "queue.workstation");
+    layout(
+        lang,
+        &title,
+        html! {
+            (staff_nav(&staff))
+            h1 { (title) }
+            p id="branch" { (branch_name(lang, &branch)) }
+            p { (t(lang, "queue.waiting_now")) ": " strong id="waiting-count" { (waiting) } }
+            @if query.empty.is_some() && current.is_none() { p id="queue-empty" role="status" { (t(lang, "queue.nobody_waits")) } }
+            form method="post" action="/psc/queue/call" id="call-form" {
+                input type="hidden" name="csrf" value=(csrf);
+                label { (t(lang, "queue.window")) " " input name="window" id="window" value=(window) required maxlength=(MAX_WINDOW) size="4"; }
+                " " button type="submit" id="call-next" disabled[current.is_some()] { (t(lang, "queue.call_next")) }
+            }
+            @if let Some(ticket) = &current {
+                @let limits = limits_of(&state, &ticket.service, &ticket.recipient);
+                @let judged = judge(&ticket.times(), limits, now);
+                section id="current" data-ticket=(ticket.id) data-stage=(ticket.times().stage().as_str()) {
+                    h2 { (t(lang, "queue.current")) ": " span id="current-number" { (ticket.number) } }
+                    p { (t(lang, "queue.service")) ": " span id="current-service" { (service_name(&state, lang, &ticket.service)) } }
+                    p { (t(lang, "queue.recipient")) ": " span id="current-recipient" { (t(lang, &format!("recipient.{}", ticket.recipient))) } }
+                    p { (t(lang, "queue.wait")) ": " span id="current-wait" { (against(Some(judged.wait_ms), limits.wait_ms)) } " " (t(lang, "queue.minutes")) }
+                    @match ticket.times().stage() {
+                        Stage::Called => {
+                            form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/start" } id="start-form" class="inline" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" id="start" { (t(lang, "queue.start")) }
+                            }
+                            " "
+                            form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/no-show" } id="no-show-form" class="inline" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" id="no-show" { (t(lang, "queue.no_show")) }
+                            }
+                        }
+                        Stage::Serving => {
+                            p { (t(lang, "queue.counter")) ": " span id="current-counter" { (against(judged.counter_ms, limits.counter_ms)) } " " (t(lang, "queue.minutes")) }
+                            p { a href={ "/psc/intake/" (urlencode(&ticket.service)) "?recipient=" (urlencode(&ticket.recipient)) "&ticket=" (urlencode(&ticket.id)) } id="take-application" { (t(lang, "queue.take_application")) } }
+                            form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/finish" } id="finish-form" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" id="finish" { (t(lang, "queue.finish")) }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+async fn waiting_now(
+    state: &AppState,
+    branch: &str,
+    now: i64,
+) -> Result<usize, qyzmet_store::StoreError> {
+    let day = astana_day(now)?;
+    Ok(state
+        .store
+        .tickets_of_day(branch, &day)
+        .await?
+        .iter()
+        .filter(|t| t.times().stage() == Stage::Waiting)
+        .count())
+}
+
+fn valid_window(window: &str) -> bool {
+    !window.is_empty()
+        && window.chars().count() <= MAX_WINDOW
+        && window.chars().all(|c| c.is_alphanumeric() || c == '-')
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CallForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    window: String,
+}
+
+pub async fn call_next(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<CallForm>,
+) -> Response {
+    let lang = staff.lang;
+    if let Err(refused) = Csrf::check(&staff.session, &form.csrf, lang) {
+        return refused;
+    }
+    let branch = match staff_branch(&state, &staff, &[Role::PscOperator]).await {
+        Ok(branch) => branch,
+        Err(response) => return response,
+    };
+    let window = form.window.trim();
+    if !valid_window(window) {
+        return refused(StatusCode::BAD_REQUEST, lang, "queue.bad_window");
+    }
+    let called = state
+        .store
+        .call_next(&branch.code, window, &staff.iin, now_ms())
+        .await;
+    let to = match called {
+        Ok(Ok(Some(_))) => "/psc/queue",
+        Ok(Ok(None)) => "/psc/queue?empty=1",
+        Ok(Err(_)) => return refused(StatusCode::CONFLICT, lang, "queue.finish_current"),
+        Err(e) => return internal(e),
+    };
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&state, WINDOW_COOKIE, window, 365 * 24 * 3600),
+    );
+    response
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn move_ticket(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    csrf: &str,
+    what: Move,
+) -> Response {
+    let lang = staff.lang;
+    if let Err(refused) = Csrf::check(&staff.session, csrf, lang) {
+        return refused;
+    }
+    let branch = match staff_branch(state, staff, &[Role::PscOperator]).await {
+        Ok(branch) => branch,
+        Err(response) => return response,
+    };
+    match state
+        .store
+        .move_ticket(&branch.code, id, &staff.iin, what, now_ms())
+        .await
+    {
+        Ok(Ok(_)) => Redirect::to("/psc/queue").into_response(),
+        Ok(Err(Refusal::NotFound)) => not_found(lang),
+        Ok(Err(Refusal::WrongStage)) => refused(StatusCode::CONFLICT, lang, "queue.wrong_stage"),
+        Err(e) => internal(e),
+    }
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    move_ticket(&state, &staff, &id, &form.csrf, Move::Start).await
+}
+
+pub async fn finish(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    move_ticket(&state, &staff, &id, &form.csrf, Move::Finish).await
+}
+
+pub async fn no_show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    move_ticket(&state, &staff, &id, &form.csrf, Move::NoShow).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BoardQuery {
+    /// A past day, YYYY-MM-DD; today in Astana when absent.
+    #[serde(default)]
+    day: Option<String>,
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<BoardQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match staff_branch(&state, &staff, &[Role::Head, Role::PscOperator]).await {
+        Ok(branch) => branch,
+        Err(response) => return response,
+    };
+    let now = now_ms();
+    let day = match query
+        .day
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        Some(day) => match day.parse::<jiff::civil::Date>() {
+            Ok(date) => date.to_string(),
+            Err(_) => return refused(StatusCode::BAD_REQUEST, lang, "queue.bad_day"),
+        },
+        None => match astana_day(now) {
+            Ok(day) => day,
+            Err(e) => return internal(e),
+        },
+    };
+    let tickets = match state.store.tickets_of_day(&branch.code, &day).await {
+        Ok(tickets) => tickets,
+        Err(e) => return internal(e),
+    };
+    let on_board: Vec<(&Ticket, BoardTicket)> = tickets
+        .iter()
+        .map(|ticket| {
+            (
+                ticket,
+                BoardTicket {
+                    times: ticket.times(),
+                    limits: limits_of(&state, &ticket.service, &ticket.recipient),
+                    window: ticket.window.clone(),
+                },
+            )
+        })
+        .collect();
+    let summary = summarise(
+        &on_board.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+        now,
+    );
+    let title = t(lang, "queue.board");
+    layout(
+        lang,
+        &title,
+        html! {
+            (staff_nav(&staff))
+            h1 { (title) }
+            p id="branch" { (branch_name(lang, &branch)) }
+            form method="get" action="/psc/board" id="board-day" {
+                label { (t(lang, "queue.day")) " " input type="date" name="day" id="day" value=(day); }
+                " " button type="submit" { (t(lang, "queue.show")) }
+            }
+            (summary_view(lang, &summary))
+            @if on_board.is_empty() { p id="board-empty" { (t(lang, "queue.no_tickets")) } }
+            table id="board" {
+                thead { tr {
+                    th { (t(lang, "queue.number")) } th { (t(lang, "queue.service")) } th { (t(lang, "queue.recipient")) }
+                    th { (t(lang, "queue.window")) } th { (t(lang, "queue.taken")) } th { (t(lang, "queue.called")) }
+                    th { (t(lang, "queue.started")) } th { (t(lang, "queue.finished")) }
+                    th { (t(lang, "queue.wait")) } th { (t(lang, "queue.counter")) } th { (t(lang, "queue.stage")) }
+                } }
+                tbody {
+                    @for (ticket, on) in &on_board {
+                        @let judged = judge(&on.times, on.limits, now);
+                        tr id={ "ticket-" (ticket.number) } class=[judged.any_over().then_some("over")] data-ticket=(ticket.id) {
+                            td { (ticket.number) }
+                            td { (service_name(&state, lang, &ticket.service)) }
+                            td { (t(lang, &format!("recipient.{}", ticket.recipient))) }
+                            td { (ticket.window.clone().unwrap_or_default()) }
+                            td { (clock(Some(ticket.taken_ms))) }
+                            td { (clock(ticket.called_ms)) }
+                            td { (clock(ticket.started_ms)) }
+                            td { (clock(ticket.finished_ms)) }
+                            td id={ "wait-" (ticket.number) } class=[judged.wait_over.then_some("over")] { (against(Some(judged.wait_ms), on.limits.wait_ms)) }
+                            td id={ "counter-" (ticket.number) } class=[judged.counter_over.then_some("over")] { (against(judged.counter_ms, on.limits.counter_ms)) }
+                            td { (t(lang, &format!("queue.stage.{}", on.times.stage().as_str()))) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn minutes_text(lang: Lang, ms: Option<i64>) -> String {
+    ms.map(|ms| format!("{} {}", minutes_up(ms), t(lang, "queue.minutes")))
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+fn share_text(share: qyzmet_domain::queue::Share) -> String {
+    match share.percent() {
+        Some(percent) => format!("{percent}% ({}/{})", share.within, share.of),
+        None => "—".to_owned(),
+    }
+}
+
+fn summary_view(lang: Lang, summary: &Summary) -> Markup {
+    html! {
+        section id="summary" {
+            h2 { (t(lang, "queue.summary")) }
+            table {
+                tr { th { (t(lang, "queue.tickets")) } td id="summary-tickets" { (summary.tickets) } }
+                tr { th { (t(lang, "queue.waiting_now")) } td id="summary-waiting" { (summary.waiting_now) } }
+                tr { th { (t(lang, "queue.serving_now")) } td id="summary-serving" { (summary.serving_now) } }
+                tr { th { (t(lang, "queue.served")) } td id="summary-served" { (summary.served) } }
+                tr { th { (t(lang, "queue.no_shows")) } td id="summary-no-show" { (summary.no_show) } }
+                tr { th { (t(lang, "queue.average_wait")) } td id="summary-average-wait" { (minutes_text(lang, summary.average_wait_ms)) } }
+                tr { th { (t(lang, "queue.max_wait")) } td id="summary-max-wait" { (minutes_text(lang, summary.max_wait_ms)) } }
+                tr { th { (t(lang, "queue.wait_within")) } td id="summary-wait-within" { (share_text(summary.wait_within)) } }
+                tr { th { (t(lang, "queue.counter_within")) } td id="summary-counter-within" { (share_text(summary.counter_within)) } }
+            }
+            @if !summary.windows.is_empty() {
+                h3 { (t(lang, "queue.per_window")) }
+                table id="windows" {
+                    thead { tr {
+                        th { (t(lang, "queue.window")) } th { (t(lang, "queue.served")) } th { (t(lang, "queue.no_shows")) }
+                        th { (t(lang, "queue.average_counter")) } th { (t(lang, "queue.max_counter")) } th { (t(lang, "queue.counter_within")) }
+                    } }
+                    tbody {
+                        @for (window, per) in &summary.windows {
+                            tr id={ "window-" (window) } {
+                                td { (window) } td { (per.served) } td { (per.no_show) }
+                                td { (minutes_text(lang, per.average_counter_ms)) } td { (minutes_text(lang, per.max_counter_ms)) }
+                                td { (share_text(per.counter_within)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
