@@ -121,6 +121,8 @@ impl Role {
                         | OrgKind::Archive
                         | OrgKind::CertificationAuthority
                         | OrgKind::Psc
+                        // The branch head watches the queue board (003 Std-1 §4.1 ¶3–¶4).
+                        | OrgKind::PscBranch
                 )
             }
             Role::PscOperator => matches!(kind, OrgKind::Psc | OrgKind::PscBranch),

@@ -167,7 +167,12 @@ fn the_success_path_is_section_3_and_4() {
                     Some("sent")
                 ),
                 // §3.6: the body's answer, an electronic document signed by its EDS …
-                ("condition", Some(UnitKind::System), None, None),
+                (
+                    "condition",
+                    Some(UnitKind::System),
+                    Some("issue_document"),
+                    None
+                ),
                 // … whose signature the PSC checks (B3).
                 ("condition", Some(UnitKind::System), Some("eds_check"), None),
                 // §3.6, §4: printed, certified by signature and seal …

@@ -11,7 +11,9 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::Step;
+use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::verify::{Expectation, Verifier};
+use qyzmet_store::documents::answer_document;
 use qyzmet_store::workflow::{InstanceRow, NotificationRow, insert_notifications};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
@@ -41,6 +43,9 @@ pub struct Request<'a> {
 pub struct Answer {
     pub ok: bool,
     pub detail: String,
+    /// What the answer gives the application (e.g. an issued document and its signature): merged
+    /// into its data with the move.
+    pub record: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Answer {
@@ -48,6 +53,7 @@ impl Answer {
         Answer {
             ok: true,
             detail: detail.into(),
+            record: serde_json::Map::new(),
         }
     }
 
@@ -55,6 +61,7 @@ impl Answer {
         Answer {
             ok: false,
             detail: detail.into(),
+            record: serde_json::Map::new(),
         }
     }
 }
@@ -75,6 +82,9 @@ pub trait Gateway: Send + Sync + 'static {
 pub struct InProcess {
     /// Without a verifier every EDS check fails: verification fails closed (issue 3).
     pub verifier: Option<Arc<Verifier>>,
+    /// The key with which the state databases answered for here sign the documents they issue
+    /// (`issue_document`, 002 §3.6). Without one they issue nothing: the step is refused.
+    pub registers_key: Option<Arc<KeyStore>>,
 }
 
 impl InProcess {
@@ -105,32 +115,45 @@ impl InProcess {
         })
     }
 
+    /// Judges the last signed document the application received: the answer a body's database
+    /// issued, once there is one (002 §3.6: the body's EDS is checked before the print), else the
+    /// applicant's signed application.
     fn eds_check(&self, instance: &InstanceRow, now: Timestamp) -> Answer {
         let Some(verifier) = &self.verifier else {
             return Answer::refused("no signature verifier on this node: the check fails closed");
         };
         let data: serde_json::Value = serde_json::from_str(&instance.data).unwrap_or_default();
-        let Some(signature) = data.get("signature").and_then(|s| s.as_str()) else {
+        let answer = data.get("answer_signature").and_then(|s| s.as_str());
+        let Some(signature) = answer.or_else(|| data.get("signature").and_then(|s| s.as_str()))
+        else {
             return Answer::refused("DATA_REQUIRED: the application carries no signature");
         };
         let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(signature) else {
             return Answer::refused("MALFORMED: the signature is not base64");
         };
-        if let Some(verdict) = fresh_submission_verdict(&data, &cms, now) {
-            return Answer::ok(verdict);
-        }
-        let expect = Expectation {
-            iin: (instance.recipient != "legal_entity")
-                .then(|| Iin::parse(&instance.applicant).ok())
-                .flatten(),
-            bin: (instance.recipient == "legal_entity")
-                .then(|| Bin::parse(&instance.applicant).ok())
-                .flatten(),
-            ..Expectation::default()
+        let (content, expect) = if answer.is_some() {
+            (
+                Some(answer_document(instance, None)),
+                Expectation::default(),
+            )
+        } else {
+            if let Some(verdict) = fresh_submission_verdict(&data, &cms, now) {
+                return Answer::ok(verdict);
+            }
+            let expect = Expectation {
+                iin: (instance.recipient != "legal_entity")
+                    .then(|| Iin::parse(&instance.applicant).ok())
+                    .flatten(),
+                bin: (instance.recipient == "legal_entity")
+                    .then(|| Bin::parse(&instance.applicant).ok())
+                    .flatten(),
+                ..Expectation::default()
+            };
+            (None, expect)
         };
         // The verifier may fetch a CRL over the network (blocking): on a multi-threaded runtime the
         // worker thread is handed over for it, so that the node goes on serving meanwhile.
-        let judge = || verifier.verify(&cms, None, &expect, now);
+        let judge = || verifier.verify(&cms, content.as_deref(), &expect, now);
         let report = match tokio::runtime::Handle::try_current() {
             Ok(runtime)
                 if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
@@ -184,6 +207,9 @@ impl Gateway for InProcess {
         let instance = request.instance;
         Ok(match request.service {
             "registry_lookup" => Self::registry_lookup(conn, instance).await?,
+            "issue_document" => {
+                crate::registers::issue(conn, request, self.registers_key.as_deref(), now).await?
+            }
             "eds_check" => self.eds_check(instance, now),
             // Until the payment gateway of the portal issue exists, the application data carry the
             // bank's confirmation; the check reads it and refuses without it.

@@ -14,6 +14,7 @@
 pub mod catalogue;
 pub mod gateway;
 mod group;
+mod registers;
 pub mod simulate;
 
 use std::collections::HashMap;
@@ -132,9 +133,8 @@ pub struct Start {
     pub applicant: String,
     /// The providing organisation; the regulation's first provider when absent.
     pub provider: Option<String>,
-    /// The public service centre branch that took the application at its counter, if any: its
-    /// staff may then do the channel's PSC steps.
-    pub office: Option<String>,
+    /// The public service centre counter that took the application, if one did.
+    pub counter: Option<Counter>,
     /// The form's values (and, where the channel checks them, `signature` and `payment`).
     pub data: serde_json::Value,
     /// The application's id, when the client chose it (an idempotency key: a second start with the
@@ -144,6 +144,17 @@ pub struct Start {
     /// application, the draft deleted) in the start's transaction, so a draft gives one application
     /// however often it is submitted.
     pub draft: Option<String>,
+}
+
+/// A public service centre counter taking an application (002 §3.2–§3.4; 004 processes 1–3): the
+/// branch's staff then do the channel's PSC steps, and the applicant's own steps (filling in the
+/// form, 002 §3.1) are done by the intake, which the operator records with the applicant present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    /// The PSC branch (directory code).
+    pub office: String,
+    /// The operator's IIN.
+    pub operator: String,
 }
 
 /// A person's step: done, or for a condition, held or failed.
@@ -269,6 +280,21 @@ struct Decision<'a> {
 }
 
 /// Whether the application was submitted with the applicant's signature over its data.
+/// Merges `values` into the application's data.
+fn merge_data(
+    row: &mut InstanceRow,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let mut data: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&row.data).map_err(|_| EngineError::DataNotAnObject)?;
+    data.extend(values.clone());
+    row.data = serde_json::Value::Object(data).to_string();
+    Ok(())
+}
+
 fn signed_submission(row: &InstanceRow) -> bool {
     serde_json::from_str::<serde_json::Value>(&row.data)
         .ok()
@@ -495,12 +521,9 @@ impl<G: Gateway> Engine<G> {
             .ok_or_else(|| EngineError::NoProvider {
                 regulation: regulation.code.clone(),
             })?;
-        let mut data = start.data;
-        let Some(map) = data.as_object_mut() else {
+        let data = start.data;
+        if !data.is_object() {
             return Err(EngineError::DataNotAnObject);
-        };
-        if let Some(office) = &start.office {
-            map.insert("office".into(), office.clone().into());
         }
         let id = start.id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let first = &channel.steps[0];
@@ -527,10 +550,14 @@ impl<G: Gateway> Engine<G> {
             alarm_ms: None,
             alarms_fired: 0,
             closed_ms: None,
+            office: start.counter.as_ref().map(|c| c.office.clone()),
         };
         let mut pending = Pending::default();
         pending.add(
-            format!("applicant:{}", start.applicant),
+            match &start.counter {
+                Some(counter) => format!("staff:{}:{}", counter.office, counter.operator),
+                None => format!("applicant:{}", start.applicant),
+            },
             "workflow.start",
             &id,
             serde_json::json!({
@@ -596,6 +623,15 @@ impl<G: Gateway> Engine<G> {
         let step_move = workflow::advance(channel, &row.step, holds)?;
         let (from, to) = (step_move.from.id.clone(), step_move.to.id.clone());
         let previous_status = row.status.clone();
+        // The PSC journal's columns 5 and 7 (002 Annex 3) keep the first time their step is done.
+        if let Some(column) = step_move.from.journal {
+            let key = format!("journal_{}", column.as_str());
+            let data: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&row.data).map_err(|_| EngineError::DataNotAnObject)?;
+            if !data.contains_key(&key) {
+                merge_data(row, &serde_json::Map::from_iter([(key, ms(now).into())]))?;
+            }
+        }
         row.moves += 1;
         row.step = to.clone();
         if let Some(status) = &step_move.from.status {
@@ -638,7 +674,7 @@ impl<G: Gateway> Engine<G> {
     /// What follows an arrival: a system step is queued; an applicant's step of a signed submission
     /// is done by that submission (the portal gathers the form, the payment and the signature in one
     /// signed act, where a channel splits them into several of the applicant's steps, e.g. 001 Reg-B
-    /// P1, P3 and P5).
+    /// P1, P3 and P5), and so is one of an application taken at a PSC counter (002 §3.1–§3.4).
     fn after_arrival(
         &self,
         pending: &mut Pending,
@@ -649,7 +685,7 @@ impl<G: Gateway> Engine<G> {
     ) -> Result<()> {
         match next {
             Some(Actor::System) => pending.enqueue(row, now),
-            Some(Actor::Applicant) if signed_submission(row) => {
+            Some(Actor::Applicant) if signed_submission(row) || row.office.is_some() => {
                 let actor = format!("applicant:{}", row.applicant);
                 self.make_move(
                     pending,
@@ -698,12 +734,7 @@ impl<G: Gateway> Engine<G> {
                     format!("{}{number}", numbering.prefix).into(),
                 );
             }
-            if !record.is_empty() {
-                let mut data: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&row.data).map_err(|_| EngineError::DataNotAnObject)?;
-                data.extend(record.clone());
-                row.data = serde_json::Value::Object(data).to_string();
-            }
+            merge_data(row, &record)?;
             self.make_move(
                 &mut pending,
                 &loaded.regulation,
@@ -764,10 +795,7 @@ impl<G: Gateway> Engine<G> {
                     ..
                 },
             ) => {
-                let office = serde_json::from_str::<serde_json::Value>(&row.data)
-                    .ok()
-                    .and_then(|d| d.get("office").and_then(|o| o.as_str()).map(str::to_owned));
-                (*organisation == row.provider || office.as_deref() == Some(organisation))
+                (*organisation == row.provider || row.office.as_ref() == Some(organisation))
                     && units.contains(&step.unit)
             }
             (Actor::System, _) => {
@@ -843,7 +871,7 @@ impl<G: Gateway> Engine<G> {
             .and_then(|n| workflow::step(channel, n).ok())
             .map_or(step.unit.as_str(), |s| s.unit.as_str());
         let receiver = match service {
-            "registry_lookup" => "state-databases",
+            "registry_lookup" | "issue_document" => "state-databases",
             "eds_check" => "eds-verifier",
             "payment_check" => "payment-gateway",
             "notify" => "applicant",
@@ -891,6 +919,7 @@ impl<G: Gateway> Engine<G> {
         if step.kind == "action" && !answer.ok {
             return Ok(false);
         }
+        merge_data(row, &answer.record)?;
         self.make_move(
             pending,
             regulation,
@@ -899,7 +928,7 @@ impl<G: Gateway> Engine<G> {
                 holds: answer.ok,
                 actor: format!("system:{}", step.unit),
                 answer: Some(&answer),
-                record: None,
+                record: (!answer.record.is_empty()).then_some(&answer.record),
             },
             now,
         )?;

@@ -84,7 +84,7 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
                     recipient,
                     applicant: format!("{:012}", 900_000_000_000u64 + i as u64),
                     provider: None,
-                    office: None,
+                    counter: None,
                     data: serde_json::json!({ "synthetic": true }),
                     draft: None,
                     id: None,

@@ -38,6 +38,7 @@ async fn engine_with_current_crls(
         Arc::new(Calendar::kazakhstan()),
         InProcess {
             verifier: Some(Arc::new(verifier)),
+            ..InProcess::default()
         },
     );
     engine.register_regulations().await.unwrap();

@@ -410,7 +410,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
                     recipient: Recipient::Individual,
                     applicant: applicant.into(),
                     provider: None,
-                    office: None,
+                    counter: None,
                     data: serde_json::json!({}),
                     draft: None,
                     id: None,

@@ -228,6 +228,7 @@ impl World {
                 alarm_ms: None,
                 alarms_fired: 0,
                 closed_ms: None,
+                office: None,
             },
         )
         .await

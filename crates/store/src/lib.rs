@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bench;
 pub mod calendar;
 pub mod directory;
+pub mod documents;
 pub mod mail;
 pub mod pki;
 pub mod portal;

@@ -532,6 +532,34 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The applications a PSC branch's counter took from `from_ms` (inclusive) to `to_ms`
+    /// (exclusive), latest first: its journal of incoming applications (002 Annex 3) and the
+    /// requests it follows (004 processes 11 and 14).
+    pub async fn counter_applications(
+        &self,
+        office: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InstanceRow>> {
+        let sql = format!(
+            "SELECT {} FROM workflow_instance WHERE office = $1 AND started_ms >= $2 \
+             AND started_ms < $3 ORDER BY started_ms DESC LIMIT $4",
+            instance_columns("")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(office)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .map(instance_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// A provider's finished applications, latest first.
     pub async fn archive(&self, provider: &str, limit: i64) -> Result<Vec<InstanceRow>> {
         let sql = format!(

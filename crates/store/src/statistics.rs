@@ -387,6 +387,7 @@ mod tests {
                 alarm_ms: None,
                 alarms_fired: 0,
                 closed_ms: case.closed,
+                office: None,
             };
             insert_instance(&mut tx, &row).await.expect("insert");
         }

@@ -32,10 +32,12 @@ pub struct InstanceRow {
     pub alarm_ms: Option<i64>,
     pub alarms_fired: i32,
     pub closed_ms: Option<i64>,
+    /// The PSC branch whose counter took the application, if one did.
+    pub office: Option<String>,
 }
 
 /// The columns of `workflow_instance` in the order [`instance_from_row`] reads them.
-const INSTANCE_COLUMNS: [&str; 21] = [
+const INSTANCE_COLUMNS: [&str; 22] = [
     "id",
     "regulation",
     "version",
@@ -57,6 +59,7 @@ const INSTANCE_COLUMNS: [&str; 21] = [
     "alarm_ms",
     "alarms_fired",
     "closed_ms",
+    "office",
 ];
 
 /// The instance columns for a select list, each prefixed with `alias.` when given.
@@ -98,6 +101,7 @@ fn instance_from_row_at(row: &AnyRow, at: usize) -> Result<InstanceRow, sqlx::Er
         alarm_ms: row.try_get(at + 18)?,
         alarms_fired: row.try_get(at + 19)?,
         closed_ms: row.try_get(at + 20)?,
+        office: row.try_get(at + 21)?,
     })
 }
 
@@ -208,7 +212,8 @@ pub async fn insert_instances(conn: &mut AnyConnection, rows: &[InstanceRow]) ->
                 .bind(row.step_due_ms)
                 .bind(row.alarm_ms)
                 .bind(row.alarms_fired)
-                .bind(row.closed_ms);
+                .bind(row.closed_ms)
+                .bind(&row.office);
         }
         query.execute(&mut *conn).await?;
     }

@@ -4,7 +4,8 @@
  *  - form[data-eds-login]: sign a one-time challenge with the AUTHENTICATION key and submit;
  *  - form[data-eds-optional] [data-eds-attach]: the same for registration (a legal entity's employee);
  *  - form[data-eds-sign]: sign the form's data-document (base64) with the SIGNATURE key, attached, and submit;
- *  - textarea[data-max]: a character counter, and seed 000's dialog when the text is over the limit.
+ *  - textarea[data-max]: a character counter, and seed 000's dialog when the text is over the limit;
+ *  - button[data-print]: prints the page (a receipt at a PSC counter).
  */
 (function (window, document) {
   'use strict';
@@ -100,5 +101,8 @@
       }
       if (length <= max) { warned = false; }
     });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-print]'), function (button) {
+    button.addEventListener('click', function () { window.print(); });
   });
 }(window, document));

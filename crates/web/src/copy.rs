@@ -21,9 +21,10 @@ use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::cabinet::{ANSWER, data_of, field, own, publish_answer, stored_cms};
 use crate::i18n::{Lang, t};
-use crate::office::{answer_document, organisation_name, verdict_key};
+use crate::office::{organisation_name, verdict_key};
 use crate::portal::verify_blocking;
 use crate::session::Applicant;
+use qyzmet_store::documents::answer_document;
 
 /// A font with the Kazakh letters (DejaVu Sans; its licence is next to it).
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
@@ -52,6 +53,10 @@ pub struct CopyInput {
     pub result: String,
     /// Date and time of printing in Astana.
     pub printed_at: String,
+    /// The PSC employee who certifies the print, and the branch with its address (002 §3.6, §4);
+    /// none when the applicant prints it.
+    pub certified_by: Option<String>,
+    pub place: Option<String>,
     /// The absolute public verification address.
     pub verify_url: String,
 }
@@ -272,6 +277,12 @@ pub fn certified_copy(input: &CopyInput) -> Result<Vec<u8>, String> {
         &format!("{}: {}", both("copy.printed"), input.printed_at),
         9.0,
     );
+    if let Some(certifier) = &input.certified_by {
+        w.paragraph(&format!("{}: {certifier}", both("copy.certified_by")), 9.0);
+    }
+    if let Some(place) = &input.place {
+        w.paragraph(&format!("{}: {place}", both("copy.place")), 9.0);
+    }
     w.paragraph(&format!("{}:", both("copy.verify")), 9.0);
     w.qr(&input.verify_url)?;
     w.line(&input.verify_url, 9.0);
@@ -326,21 +337,54 @@ pub async fn copy_pdf(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let lang = applicant.lang;
     let row: InstanceRow = match own(&state, &applicant, &id, |_| true).await {
         Ok(row) => row,
         Err(response) => return response,
     };
-    let Some(cms) = stored_cms(&row, ANSWER) else {
-        return crate::pages::not_found(UserLang(lang)).await;
-    };
     let public = match state.store.published_id(&row.id, ANSWER).await {
         Ok(Some(public)) => public,
-        Ok(None) => match publish_answer(&state, &applicant, &row).await {
-            Ok(public) => public,
-            Err(response) => return response,
-        },
+        Ok(None) if stored_cms(&row, ANSWER).is_some() => {
+            match publish_answer(&state, &applicant, &row).await {
+                Ok(public) => public,
+                Err(response) => return response,
+            }
+        }
+        Ok(None) => return crate::pages::not_found(UserLang(applicant.lang)).await,
         Err(e) => return internal(e),
+    };
+    let actor = format!("applicant:{}", applicant.id());
+    render(
+        &state,
+        &row,
+        &headers,
+        Printed {
+            public,
+            actor,
+            certified_by: None,
+            place: None,
+        },
+    )
+    .await
+}
+
+/// Who prints a published answer, and where it is certified.
+pub struct Printed {
+    pub public: String,
+    pub actor: String,
+    pub certified_by: Option<String>,
+    pub place: Option<String>,
+}
+
+/// The certified copy of the application's signed answer (published as `printed.public`), verified
+/// now; the print is audited.
+pub async fn render(
+    state: &AppState,
+    row: &InstanceRow,
+    headers: &HeaderMap,
+    printed: Printed,
+) -> Response {
+    let Some(cms) = stored_cms(row, ANSWER) else {
+        return internal("the application has no signed answer");
     };
     let Some(verifier) = state.verifier.clone() else {
         return internal("no verifier on this node");
@@ -348,17 +392,17 @@ pub async fn copy_pdf(
     let report = verify_blocking(
         verifier,
         cms,
-        Some(answer_document(&row, None)),
+        Some(answer_document(row, None)),
         Expectation::default(),
     )
     .await;
     let indication = verdict_key(&report);
-    let data = data_of(&row);
+    let data = data_of(row);
     let input = CopyInput {
         body: format!(
             "{}\n{}",
-            organisation_name(&state, Lang::Kk, &row.provider).await,
-            organisation_name(&state, Lang::Ru, &row.provider).await
+            organisation_name(state, Lang::Kk, &row.provider).await,
+            organisation_name(state, Lang::Ru, &row.provider).await
         ),
         application: row.id.clone(),
         registration_number: field(&data, "registration_number").map(str::to_owned),
@@ -374,13 +418,15 @@ pub async fn copy_pdf(
             t(Lang::Ru, &indication)
         ),
         printed_at: crate::pages::when(jiff::Timestamp::now().as_millisecond()),
-        verify_url: format!("{}/verify/{public}", base_url(&headers)),
+        certified_by: printed.certified_by,
+        place: printed.place,
+        verify_url: format!("{}/verify/{}", base_url(headers), printed.public),
     };
     match tokio::task::spawn_blocking(move || certified_copy(&input)).await {
         Ok(Ok(pdf)) => {
             if let Err(e) = state
                 .store
-                .record_print(&public, &format!("applicant:{}", applicant.id()))
+                .record_print(&printed.public, &printed.actor)
                 .await
             {
                 return internal(e);
@@ -390,7 +436,7 @@ pub async fn copy_pdf(
                     (header::CONTENT_TYPE, "application/pdf".to_owned()),
                     (
                         header::CONTENT_DISPOSITION,
-                        format!("inline; filename=\"copy-{id}.pdf\""),
+                        format!("inline; filename=\"copy-{}.pdf\"", row.id),
                     ),
                 ],
                 pdf,

@@ -11,6 +11,7 @@ mod office;
 mod pages;
 mod pki;
 mod portal;
+mod psc;
 mod psc_queue;
 mod regulations;
 mod session;
@@ -70,7 +71,7 @@ impl AppState {
             store.clone(),
             catalogue.clone(),
             calendar.clone(),
-            qyzmet_engine::InProcess { verifier: None },
+            qyzmet_engine::InProcess::default(),
         );
         AppState {
             store,
@@ -211,6 +212,19 @@ pub fn router(state: AppState) -> Router {
         .route("/psc/queue/tickets/{id}/finish", post(psc_queue::finish))
         .route("/psc/queue/tickets/{id}/no-show", post(psc_queue::no_show))
         .route("/psc/board", get(psc_queue::board))
+        // The PSC counter: intake, receipts, the journal, certified copies (002, 003 Std-1 §9–§10)
+        .route("/psc", get(psc::home))
+        .route(
+            "/psc/intake/{service}",
+            get(psc::intake_page)
+                .post(psc::intake_post)
+                .layer(DefaultBodyLimit::max(psc::INTAKE_BODY_LIMIT)),
+        )
+        .route("/psc/applications/{id}/receipt", get(psc::receipt))
+        .route("/psc/applications/{id}/refusal", get(psc::refusal))
+        .route("/psc/applications/{id}/copy.pdf", get(psc::copy))
+        .route("/psc/journal", get(psc::journal))
+        .route("/psc/journal.csv", get(psc::journal_csv))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -17,6 +17,7 @@ use qyzmet_domain::regulation::{Regulation, Step, UnitKind, units_for_role};
 use qyzmet_engine::{Act, By, EngineError, Numbering};
 use qyzmet_pki::report::Report;
 use qyzmet_pki::verify::Expectation;
+use qyzmet_store::documents::{answer_document, request_document};
 use qyzmet_store::workflow::InstanceRow;
 use serde::Deserialize;
 
@@ -70,6 +71,7 @@ fn nav(staff: &Staff) -> Markup {
     let lang = staff.lang;
     html! {
         nav.office {
+            @if staff.has(Role::PscOperator) { a href="/psc" id="to-counter" { (t(lang, "psc.counter")) } " · " }
             a href="/office" id="to-worklist" { (t(lang, "office.worklist")) } " · "
             a href="/office/archive" id="to-archive" { (t(lang, "office.archive")) } " · "
             a href="/office/statistics" id="to-statistics" { (t(lang, "office.statistics")) } " · "
@@ -164,7 +166,7 @@ async fn visible(state: &AppState, staff: &Staff, id: &str) -> Result<InstanceRo
     match row {
         Some(row)
             if row.provider == staff.organisation
-                || field(&data_of(&row), "office") == Some(staff.organisation.as_str()) =>
+                || row.office.as_deref() == Some(staff.organisation.as_str()) =>
         {
             Ok(row)
         }
@@ -182,22 +184,6 @@ async fn posted_to(
 ) -> Result<InstanceRow, Response> {
     Csrf::check(&staff.session, csrf, staff.lang)?;
     visible(state, staff, id).await
-}
-
-/// The bytes the head signs for an answer: the application, its number, the body and the text.
-/// `answer` is the text typed in the step that signs it; `None` takes the recorded one.
-pub fn answer_document(row: &InstanceRow, answer: Option<&str>) -> Vec<u8> {
-    let data = data_of(row);
-    let document = serde_json::json!({
-        "application": row.id,
-        "service": row.regulation,
-        "applicant": row.applicant,
-        "provider": row.provider,
-        "registration_number": field(&data, "registration_number"),
-        "executor": field(&data, "executor_name"),
-        "answer": answer.or_else(|| field(&data, "answer")),
-    });
-    serde_json::to_vec_pretty(&document).unwrap_or_default()
 }
 
 /// The translation key of a report's indication (`report.TOTAL_PASSED` …).
@@ -389,19 +375,26 @@ fn act_form(
     let has = |r: &str| records.contains(&r);
     let condition = step.kind == "condition";
     let action = format!("/office/applications/{}/act", row.id);
-    let signing = has("answer_signature");
+    let request = has("request_signature");
+    let signing = has("answer_signature") || request;
     // An answer typed in this very step is part of what is signed: the page asks the server for
     // the document with it before signing.
     let answer_here = signing && has("answer");
+    let document = if request {
+        request_document(row)
+    } else {
+        answer_document(row, None)
+    };
     html! {
         form method="post" action=(action) id="act-form"
             data-eds-sign=[signing.then_some("")]
-            data-document=[(signing && !answer_here).then(|| base64::engine::general_purpose::STANDARD.encode(answer_document(row, None)))]
+            data-document=[(signing && !answer_here).then(|| base64::engine::general_purpose::STANDARD.encode(&document))]
             data-document-url=[answer_here.then(|| format!("/office/applications/{}/document", row.id))] {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="step" value=(step.id);
             input type="hidden" name="holds" value="1";
             @if has("registration_number") { p { (t(lang, "office.number_taken")) } }
+            @if has("certification") { p { a href={ "/psc/applications/" (row.id) "/copy.pdf" } id="print-copy" target="_blank" { (t(lang, "psc.print_copy")) } } }
             @if has("executor") {
                 p { label { (t(lang, "office.executor")) " "
                     select name="executor" id="executor-select" required {
@@ -413,7 +406,7 @@ fn act_form(
             @if has("answer") { p { label { (t(lang, "office.answer")) br; textarea name="answer" id="answer-input" rows="8" cols="70" required maxlength=(MAX_TEXT) {} } } }
             @if signing {
                 input type="hidden" name="cms";
-                @if !answer_here { details { summary { (t(lang, "portal.document")) } pre { (String::from_utf8_lossy(&answer_document(row, None))) } } }
+                @if !answer_here { details { summary { (t(lang, "portal.document")) } pre { (String::from_utf8_lossy(&document)) } } }
             }
             @if has("comment") && !condition { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength="1000"; } } }
             @if condition {
@@ -424,7 +417,7 @@ fn act_form(
                     button type="submit" id="holds" { "✓ " (step.next.as_deref().unwrap_or_default()) " — " (t(lang, "office.yes")) }
                 }
             } @else if signing {
-                button type="button" id="sign-answer" data-eds-button="" { (t(lang, "office.sign_answer")) }
+                button type="button" id="sign-answer" data-eds-button="" { (t(lang, if request { "office.sign_request" } else { "office.sign_answer" })) }
                 p.error data-eds-error="" {}
             } @else {
                 button type="submit" id="done" { (t(lang, "office.done")) }
@@ -624,12 +617,12 @@ pub async fn act(
                 .get("answer")
                 .and_then(|a| a.as_str())
                 .map(str::to_owned);
-            let Some(signature) = verified_answer(
+            let Some(signature) = verified_signature(
                 &state,
                 &staff,
                 regulation,
-                (step, typed.as_deref()),
-                &row,
+                step,
+                answer_document(&row, typed.as_deref()),
                 &form.cms,
             )
             .await
@@ -638,6 +631,32 @@ pub async fn act(
             };
             record.insert("answer_signature".into(), signature.into());
             record.insert("answered_at".into(), when(now_ms()).into());
+        }
+        if has("request_signature") {
+            let Some(signature) = verified_signature(
+                &state,
+                &staff,
+                regulation,
+                step,
+                request_document(&row),
+                &form.cms,
+            )
+            .await
+            else {
+                return refused(lang, "office.signature_refused", StatusCode::BAD_REQUEST);
+            };
+            record.insert("request_signature".into(), signature.into());
+        }
+        if has("certification") {
+            let name = match qyzmet_domain::ids::Iin::parse(&staff.iin) {
+                Ok(iin) => match state.store.person(iin).await {
+                    Ok(Some(p)) => p.full_name(),
+                    _ => staff.iin.clone(),
+                },
+                Err(_) => staff.iin.clone(),
+            };
+            record.insert("certified_by".into(), name.into());
+            record.insert("certified_on".into(), when(now_ms()).into());
         }
     }
     if let Some(target) = forward_to {
@@ -658,7 +677,7 @@ pub async fn act(
 /// The same request, as the applicant sent it, opened at the competent body (000 §15.2): what
 /// this body recorded stays here.
 fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
-    const RECORDED_HERE: [&str; 12] = [
+    const RECORDED_HERE: [&str; 11] = [
         // The competent body's EDS check verifies the signature again.
         "signature_check",
         "registration_number",
@@ -671,7 +690,6 @@ fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
         "answer_signature",
         "answered_at",
         "comment",
-        "office",
     ];
     let mut data = data_of(row);
     data.retain(|key, _| !RECORDED_HERE.contains(&key.as_str()));
@@ -687,7 +705,7 @@ fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
         },
         applicant: row.applicant.clone(),
         provider: Some(target),
-        office: None,
+        counter: None,
         data: serde_json::Value::Object(data),
         draft: None,
         id: None,
@@ -697,12 +715,12 @@ fn forwarded(row: &InstanceRow, target: String) -> qyzmet_engine::Start {
 /// The head's CMS over the answer document (with the answer typed in this step, if any), if it
 /// verifies and its signer is a member of this organisation whose role does the step; base64 as
 /// stored.
-async fn verified_answer(
+async fn verified_signature(
     state: &AppState,
     staff: &Staff,
     regulation: &Regulation,
-    (step, typed): (&Step, Option<&str>),
-    row: &InstanceRow,
+    step: &Step,
+    document: Vec<u8>,
     cms: &str,
 ) -> Option<String> {
     let bytes = base64::engine::general_purpose::STANDARD
@@ -712,7 +730,7 @@ async fn verified_answer(
     let report = verify_blocking(
         verifier,
         bytes.clone(),
-        Some(answer_document(row, typed)),
+        Some(document),
         Expectation {
             iin: qyzmet_domain::ids::Iin::parse(&staff.iin).ok(),
             ..Expectation::default()

@@ -11,7 +11,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
-use maud::html;
+use maud::{Markup, html};
 use qyzmet_domain::regulation::form::{check, fields_for};
 use qyzmet_domain::regulation::{Recipient, Regulation, Text};
 use qyzmet_domain::validation::FieldError;
@@ -286,7 +286,7 @@ pub(crate) fn providers(regulation: &Regulation) -> Vec<String> {
     regulation.providers.clone()
 }
 
-async fn organisation_names(state: &AppState, lang: Lang) -> BTreeMap<String, String> {
+pub(crate) async fn organisation_names(state: &AppState, lang: Lang) -> BTreeMap<String, String> {
     state
         .store
         .organisations()
@@ -374,7 +374,6 @@ async fn render_form(
     let names = organisation_names(state, lang).await;
     let fields = fields_for(regulation, recipient_of(applicant));
     let name = text(lang, &regulation.name);
-    let problem_of = |code: &str| problems.iter().find(|(f, _)| f == code).map(|(_, m)| m);
     let markup = layout(
         lang,
         &name,
@@ -384,51 +383,7 @@ async fn render_form(
             form method="post" action={ "/services/" (regulation.code) "/apply" } id="application-form" {
                 input type="hidden" name="csrf" value=(applicant.session.row.csrf);
                 input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
-                @for field in &fields {
-                    @if field.field_type != "attachment" {
-                        @let id = format!("field-{}", field.code);
-                        @let value = field.from_registry.as_ref().and_then(|s| registry.get(s)).or(values.get(&field.code)).cloned().unwrap_or_default();
-                        p.field {
-                            label for=(id) { (text(lang, &field.label)) @if field.required { " *" } }
-                            br;
-                            @if field.from_registry.is_some() {
-                                input id=(id) name=(field.code) value=(value) readonly aria-readonly="true" class="from-registry";
-                                " " small { (t(lang, "portal.from_registry")) }
-                            } @else {
-                                @match field.field_type.as_str() {
-                                    "long_text" => {
-                                        textarea id=(id) name=(field.code) rows="6" cols="70" data-max=[field.max_length] required[field.required] { (value) }
-                                        @if let Some(max) = field.max_length { br; small { span data-count-for=(id) { (value.chars().count()) } " / " (max) } }
-                                    }
-                                    "organisation" => {
-                                        select id=(id) name=(field.code) required[field.required] {
-                                            option value="" { "—" }
-                                            @for code in providers(regulation) {
-                                                option value=(code) selected[value == code] { (names.get(&code).cloned().unwrap_or(code.clone())) }
-                                            }
-                                        }
-                                    }
-                                    "choice" => {
-                                        select id=(id) name=(field.code) required[field.required] {
-                                            option value="" { "—" }
-                                            @for (i, choice) in field.choices.iter().enumerate() {
-                                                option value=(i) selected[value == i.to_string()] { (text(lang, choice)) }
-                                            }
-                                        }
-                                    }
-                                    other => {
-                                        input id=(id) name=(field.code) value=(value)
-                                            type=(match other { "date" => "date", "email" => "email", "phone" => "tel", "number" => "number", _ => "text" })
-                                            maxlength=[field.max_length] required[field.required];
-                                    }
-                                }
-                            }
-                            @if let Some(message) = problem_of(&field.code) {
-                                br; span.error id={ "error-" (field.code) } role="alert" { (message) }
-                            }
-                        }
-                    }
-                }
+                (form_fields(lang, &fields, &registry, values, problems, &names, &providers(regulation)))
                 p {
                     button type="submit" name="action" value="save" id="save-draft" { (t(lang, "portal.save_draft")) }
                     " "
@@ -461,8 +416,70 @@ async fn render_form(
     (status, markup).into_response()
 }
 
+/// The inputs of a regulation's form: registry fields read-only with their registry values, the
+/// others as typed, each with its error in the person's language. `organisations` are the codes an
+/// organisation field offers.
+pub fn form_fields(
+    lang: Lang,
+    fields: &[&qyzmet_domain::regulation::Field],
+    registry: &BTreeMap<String, String>,
+    values: &BTreeMap<String, String>,
+    problems: &[(String, String)],
+    names: &BTreeMap<String, String>,
+    organisations: &[String],
+) -> Markup {
+    let problem_of = |code: &str| problems.iter().find(|(f, _)| f == code).map(|(_, m)| m);
+    html! {
+    @for field in fields {
+        @if field.field_type != "attachment" {
+            @let id = format!("field-{}", field.code);
+            @let value = field.from_registry.as_ref().and_then(|s| registry.get(s)).or(values.get(&field.code)).cloned().unwrap_or_default();
+            p.field {
+                label for=(id) { (text(lang, &field.label)) @if field.required { " *" } }
+                br;
+                @if field.from_registry.is_some() {
+                    input id=(id) name=(field.code) value=(value) readonly aria-readonly="true" class="from-registry";
+                    " " small { (t(lang, "portal.from_registry")) }
+                } @else {
+                    @match field.field_type.as_str() {
+                        "long_text" => {
+                            textarea id=(id) name=(field.code) rows="6" cols="70" data-max=[field.max_length] required[field.required] { (value) }
+                            @if let Some(max) = field.max_length { br; small { span data-count-for=(id) { (value.chars().count()) } " / " (max) } }
+                        }
+                        "organisation" => {
+                            select id=(id) name=(field.code) required[field.required] {
+                                option value="" { "—" }
+                                @for code in organisations {
+                                    option value=(code) selected[&value == code] { (names.get(code).cloned().unwrap_or(code.clone())) }
+                                }
+                            }
+                        }
+                        "choice" => {
+                            select id=(id) name=(field.code) required[field.required] {
+                                option value="" { "—" }
+                                @for (i, choice) in field.choices.iter().enumerate() {
+                                    option value=(i) selected[value == i.to_string()] { (text(lang, choice)) }
+                                }
+                            }
+                        }
+                        other => {
+                            input id=(id) name=(field.code) value=(value)
+                                type=(match other { "date" => "date", "email" => "email", "phone" => "tel", "number" => "number", _ => "text" })
+                                maxlength=[field.max_length] required[field.required];
+                        }
+                    }
+                }
+                @if let Some(message) = problem_of(&field.code) {
+                    br; span.error id={ "error-" (field.code) } role="alert" { (message) }
+                }
+            }
+        }
+    }
+    }
+}
+
 /// The message a person sees for a field error.
-fn field_message(
+pub(crate) fn field_message(
     lang: Lang,
     error: &FieldError,
     field: Option<&qyzmet_domain::regulation::Field>,
@@ -660,7 +677,7 @@ pub async fn upload(
     .into_response()
 }
 
-fn too_large(lang: Lang) -> Response {
+pub(crate) fn too_large(lang: Lang) -> Response {
     (
         StatusCode::PAYLOAD_TOO_LARGE,
         message_page(lang, &t(lang, "portal.attachment_limit")),
@@ -669,7 +686,7 @@ fn too_large(lang: Lang) -> Response {
 }
 
 /// A file name without path parts or control characters, at most 120 characters.
-fn sanitize_file_name(name: &str) -> String {
+pub(crate) fn sanitize_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
     if clean.trim().is_empty() || clean == "." || clean == ".." {
@@ -1044,7 +1061,7 @@ pub async fn submit(
         recipient: recipient_of(&applicant),
         applicant: applicant.id().to_owned(),
         provider: Some(prepared.provider.clone()),
-        office: None,
+        counter: None,
         data: serde_json::Value::Object(data),
         draft: Some(prepared.draft.id.clone()),
         id: None,

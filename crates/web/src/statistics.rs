@@ -329,26 +329,32 @@ fn csv_field(field: &str) -> String {
 }
 
 /// RFC 4180 text (CRLF line ends) after a UTF-8 byte order mark, which Excel needs to read
-/// Kazakh and Russian letters as UTF-8. Shares are percentages with a full stop.
-fn csv(table: &Table) -> String {
+/// Kazakh and Russian letters as UTF-8.
+pub(crate) fn csv_text(headings: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::from('\u{feff}');
-    let mut line = |cells: Vec<String>| {
+    for cells in std::iter::once(headings).chain(rows.iter().map(Vec::as_slice)) {
         let fields: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
-    };
+    }
+    out
+}
+
+/// A table as CSV; shares are percentages with a full stop.
+fn csv(table: &Table) -> String {
     let text = |c: &Cell| match c {
         Cell::Text(s) => s.clone(),
         Cell::Count(n) => n.to_string(),
         Cell::Share(Some(s)) => format!("{:.1}", s * 100.0),
         Cell::Share(None) => String::new(),
     };
-    line(table.headings.clone());
-    for row in &table.rows {
-        line(row.iter().map(text).collect());
-    }
-    line(table.total.iter().map(text).collect());
-    out
+    let rows: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .chain(std::iter::once(&table.total))
+        .map(|row| row.iter().map(text).collect())
+        .collect();
+    csv_text(&table.headings, &rows)
 }
 
 /// The appeals report as CSV, bodies by directory code.

@@ -253,7 +253,7 @@ pub async fn submit(
         recipient: document.recipient,
         applicant: document.applicant.clone(),
         provider: Some(provider),
-        office: None,
+        counter: None,
         data: serde_json::Value::Object(data),
         draft: None,
         id: Some(document.request_id.clone()),

@@ -2,8 +2,10 @@
 //! and head of an archive and of a ministry. Each has an account (one demo password) and, from
 //! the first start, a PKCS#12 signing and authentication key (see `demo_pki`).
 
+use anyhow::Context;
 use qyzmet_ca::code;
 use qyzmet_domain::directory::Role;
+use qyzmet_domain::ids::{Bin, Division, EntityKind};
 use qyzmet_pki::name::Organisation;
 use qyzmet_store::Store;
 use qyzmet_store::portal::Account;
@@ -12,9 +14,23 @@ use super::demo_pki::{DemoHolder, holder};
 
 /// The password of every demo account (printed at start).
 pub const DEMO_PASSWORD: &str = "qyzmet-demo-2026";
-/// The bodies whose staff the demo signs in: an archive and a ministry, both taking appeals.
-const DEMO_BODIES: [&str; 2] = ["national-archive", "ministry-justice"];
-const DEMO_ROLES: [Role; 3] = [Role::Clerk, Role::Executor, Role::Head];
+/// The staff the demo signs in: the clerk, executor and head of an archive and of a ministry, both
+/// taking appeals (the ministry also gives seed 002's certificates), and an operator and the head
+/// of a Kyzylorda PSC branch (004 Annex 2).
+const DEMO_STAFF: [(&str, &[Role]); 3] = [
+    (
+        "national-archive",
+        &[Role::Clerk, Role::Executor, Role::Head],
+    ),
+    (
+        "ministry-justice",
+        &[Role::Clerk, Role::Executor, Role::Head],
+    ),
+    ("kyzylorda-psc-city-1", &[Role::PscOperator, Role::Head]),
+];
+/// The file stem of the key with which the state databases answered for in process sign what
+/// they issue (002 §3.6).
+pub const REGISTERS_KEY: &str = "registers";
 
 pub struct DemoLogin {
     pub label: String,
@@ -40,6 +56,7 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
             holder: holder(&person),
             ca: code::NCA,
             label,
+            file: person.iin.to_string(),
         });
     }
     for entity in store.entities_with_head(1).await? {
@@ -62,14 +79,23 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
             bin: entity.bin,
         });
         holders.push(DemoHolder {
+            file: person.iin.to_string(),
             holder: employee,
             ca: code::NCA,
             label,
         });
     }
     let staff = store.staff(None).await?;
-    for body in DEMO_BODIES {
-        for role in DEMO_ROLES {
+    let registers_bin = Bin::compose(
+        2001,
+        3,
+        EntityKind::ResidentLegalEntity,
+        Division::HeadUnit,
+        4_417,
+    )
+    .context("the registers' BIN")?;
+    for (body, roles) in DEMO_STAFF {
+        for &role in roles {
             let Some(member) = staff
                 .iter()
                 .find(|m| m.organisation == body && m.role == role)
@@ -84,12 +110,31 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
             logins.push(DemoLogin {
                 label: label.clone(),
                 iin: person.iin.to_string(),
-                path: "/office/login",
+                path: if role == Role::PscOperator {
+                    "/office/login?next=/psc"
+                } else {
+                    "/office/login"
+                },
             });
+            if body == "ministry-justice" && role == Role::Head {
+                // The registers' information system key, in the name of the body that keeps them.
+                let mut system = holder(&person);
+                system.organisation = Some(Organisation {
+                    name: "Министерство юстиции РК (ГБД РН, ГБД ЮЛ)".into(),
+                    bin: registers_bin,
+                });
+                holders.push(DemoHolder {
+                    holder: system,
+                    ca: code::GOV,
+                    label: "state databases' information system".into(),
+                    file: REGISTERS_KEY.into(),
+                });
+            }
             holders.push(DemoHolder {
                 holder: holder(&person),
                 ca: code::GOV,
                 label,
+                file: person.iin.to_string(),
             });
         }
     }

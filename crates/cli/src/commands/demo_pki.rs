@@ -92,6 +92,8 @@ pub struct DemoHolder {
     /// The CA code that issues (the NCA for applicants, the state bodies' CA for staff).
     pub ca: &'static str,
     pub label: String,
+    /// The stem of its PKCS#12 files: `<file>-signing.p12`, `<file>-auth.p12`.
+    pub file: String,
 }
 
 /// Initialises the CAs on the first start (with `url` as the CRL/OCSP address) and issues the demo keys;
@@ -136,7 +138,7 @@ pub async fn prepare(
                         CLI_ACTOR,
                     )
                     .await?;
-                let path = directory.join(format!("{}-{suffix}.p12", demo.holder.iin));
+                let path = directory.join(format!("{}-{suffix}.p12", demo.file));
                 write_private(
                     &path,
                     &keys.to_pkcs12(DEMO_P12_PASSWORD, &demo.holder.iin.to_string())?,

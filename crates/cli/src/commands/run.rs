@@ -84,6 +84,21 @@ pub struct ServeArgs {
         requires = "gateway_key"
     )]
     gateway_key_password_file: Option<PathBuf>,
+    /// The PKCS#12 key store with which the state databases this node answers for in process sign
+    /// the documents they issue (002 §3.6); without it they issue none.
+    #[arg(
+        long,
+        env = "QYZMET_REGISTERS_KEY",
+        requires = "registers_key_password_file"
+    )]
+    registers_key: Option<PathBuf>,
+    /// The file holding the registers' key store's password.
+    #[arg(
+        long,
+        env = "QYZMET_REGISTERS_KEY_PASSWORD_FILE",
+        requires = "registers_key"
+    )]
+    registers_key_password_file: Option<PathBuf>,
     /// With the CA passphrase, this node also answers OCSP and time-stamp requests.
     #[command(flatten)]
     ca_passphrase: super::pki::PassphraseArgs,
@@ -149,9 +164,18 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
         println!("  {:<36} {}", loaded.regulation.code, channels.join(", "));
     }
     let mailer = mailer(&args.mail, &url)?;
+    let registers_key = KeyStore::from_pkcs12(
+        &std::fs::read(
+            keys.directory
+                .join(format!("{}-signing.p12", demo_accounts::REGISTERS_KEY)),
+        )
+        .context("the demo registers' key")?,
+        demo_pki::DEMO_P12_PASSWORD,
+    )?;
     let node = Node {
         trust: Some(keys.trust),
         gateway_key: None,
+        registers_key: Some(registers_key),
         mailer,
         settings: qyzmet_web::Settings::default(),
     };
@@ -194,25 +218,30 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         },
         None => Catalogue::shipped()?,
     };
-    let gateway_key = match (&args.gateway_key, &args.gateway_key_password_file) {
-        (Some(file), Some(password)) => {
-            let loaded = std::fs::read(file)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    let password = super::read_secret(password).map_err(|e| e.to_string())?;
-                    KeyStore::from_pkcs12(&bytes, &String::from_utf8_lossy(&password))
-                        .map_err(|e| e.to_string())
-                });
-            match loaded {
-                Ok(keys) => Some(keys),
-                Err(e) => {
-                    eprintln!("error: --gateway-key {}: {e}", file.display());
-                    return Ok(Outcome::Rejected);
-                }
+    let keys = [
+        (
+            "--gateway-key",
+            &args.gateway_key,
+            &args.gateway_key_password_file,
+        ),
+        (
+            "--registers-key",
+            &args.registers_key,
+            &args.registers_key_password_file,
+        ),
+    ];
+    let mut loaded = Vec::new();
+    for (flag, file, password) in keys {
+        match key_store(file.as_deref(), password.as_deref()) {
+            Ok(keys) => loaded.push(keys),
+            Err(e) => {
+                eprintln!("error: {flag}: {e}");
+                return Ok(Outcome::Rejected);
             }
         }
-        _ => None,
-    };
+    }
+    let registers_key = loaded.pop().flatten();
+    let gateway_key = loaded.pop().flatten();
     let store = open(&store_args).await?;
     let trust = match args.ca_passphrase.given() {
         true => {
@@ -243,6 +272,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
     let node = Node {
         trust,
         gateway_key,
+        registers_key,
         mailer: mailer(&args.mail, &public_url)?,
         settings: qyzmet_web::Settings {
             secure_cookies: args.secure_cookies,
@@ -264,10 +294,27 @@ fn mailer(args: &MailArgs, listen_url: &str) -> anyhow::Result<Option<qyzmet_mai
     ))
 }
 
+/// A PKCS#12 key store named by a flag and its password file, if the flag is given.
+fn key_store(
+    file: Option<&std::path::Path>,
+    password: Option<&std::path::Path>,
+) -> Result<Option<KeyStore>, String> {
+    let (Some(file), Some(password)) = (file, password) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let password = super::read_secret(password).map_err(|e| e.to_string())?;
+    KeyStore::from_pkcs12(&bytes, &String::from_utf8_lossy(&password))
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
 /// What a node runs besides the store and the catalogue.
 struct Node {
     trust: Option<Arc<qyzmet_ca::TrustServices>>,
     gateway_key: Option<KeyStore>,
+    /// The key the state databases answered for in process sign their documents with.
+    registers_key: Option<KeyStore>,
     mailer: Option<qyzmet_mail::Mailer>,
     settings: qyzmet_web::Settings,
 }
@@ -285,6 +332,7 @@ async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
     if store.registry_counts().await?.persons == 0 {
         let population = generate(DEMO_SEED, Sizes::DEMO, &directory);
         let staff = population.staff.clone();
+        let holdings = population.holdings.clone();
         for records in population_records(population) {
             match store.import(&records, CLI_ACTOR, "demo").await {
                 Ok(_) => {}
@@ -294,6 +342,7 @@ async fn prepare_demo(store: &Store) -> anyhow::Result<()> {
                 Err(ImportError::Store(e)) => return Err(e.into()),
             }
         }
+        store.load_holdings(&holdings, CLI_ACTOR, "demo").await?;
         store.load_directory(&directory, &staff, CLI_ACTOR).await?;
     }
     Ok(())
@@ -321,10 +370,10 @@ async fn run_server(
         calendar.clone(),
         InProcess {
             verifier: verifier.clone(),
+            registers_key: node.registers_key.map(Arc::new),
         },
     );
     if let Some(keys) = node.gateway_key {
-        let holdings = population.holdings.clone();
         engine = engine.signing_with(keys);
     }
     engine.register_regulations().await?;
@@ -334,7 +383,6 @@ async fn run_server(
         let stopped = stopped.clone();
         async move { engine.work(stopped).await }
     });
-        store.load_holdings(&holdings, CLI_ACTOR, "demo").await?;
     let mail_worker = node
         .mailer
         .map(|mailer| tokio::spawn(mailer.work(store.clone(), catalogue.clone(), stopped)));

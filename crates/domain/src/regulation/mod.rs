@@ -141,6 +141,10 @@ pub struct Step {
     /// A condition with a call takes its branch from the answer (a failed EDS check, no payment …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
+    /// The column of a PSC's journal of incoming applications (002 Annex 3) that the time this step
+    /// is done fills: when the request went to the body (col. 5) or its answer came (col. 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<JournalColumn>,
     /// What the person doing a staff step records with it (each one of [`STEP_RECORDS`]): the back
     /// office asks for these and the engine keeps them in the application's data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -152,6 +156,24 @@ pub struct Step {
     pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+}
+
+/// The journal columns a step's time fills (002 Annex 3 cols 5 and 7); the other columns come from
+/// the application itself (accepted, applicant, service, term, result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalColumn {
+    Sent,
+    Received,
+}
+
+impl JournalColumn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalColumn::Sent => "sent",
+            JournalColumn::Received => "received",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -279,9 +301,12 @@ pub const FIELD_TYPES: [&str; 11] = [
 
 /// The operations a system step may ask of the gateway (issue 4): registry lookups (ЖТ/ЗТ МДҚ, БНАЖ), the
 /// EDS check, the payment check, sending a request or result to another information system, the status
-/// sync between a provider's IS and the PSC IS (seed 004 processes 11 and 14), a notification.
-pub const GATEWAY_CALLS: [&str; 6] = [
+/// sync between a provider's IS and the PSC IS (seed 004 processes 11 and 14), a notification, and
+/// `issue_document`: the body's information system answers with the electronic document asked for,
+/// signed with the body's key (002 §3.5–§3.6), which the application then carries as its answer.
+pub const GATEWAY_CALLS: [&str; 7] = [
     "registry_lookup",
+    "issue_document",
     "eds_check",
     "payment_check",
     "deliver",
@@ -294,8 +319,10 @@ pub const GATEWAY_CALLS: [&str; 6] = [
 /// - `executor` and `resolution`: whom the head or clerk assigns and the instruction (000 §14.2, §15.1);
 /// - `redirect_to`: the competent body, asked when a condition fails (000 §15.2);
 /// - `answer`: the text of the answer or result; `answer_signature`: the signer's EDS over it (000 §9.5);
-/// - `comment`: a free note kept on the execution card.
-pub const STEP_RECORDS: [&str; 7] = [
+/// - `comment`: a free note kept on the execution card;
+/// - `request_signature`: the PSC operator's EDS over the request sent to a body's database (002 §3.5);
+/// - `certification`: the PSC employee who printed and certified the paper copy, and when (002 §3.6, §4).
+pub const STEP_RECORDS: [&str; 9] = [
     "registration_number",
     "executor",
     "resolution",
@@ -303,6 +330,8 @@ pub const STEP_RECORDS: [&str; 7] = [
     "answer",
     "answer_signature",
     "comment",
+    "request_signature",
+    "certification",
 ];
 
 /// Which units of a regulation a member of staff with `role` does: a unit named after the role; the

@@ -60,7 +60,7 @@ pub fn start(regulation: &Regulation, channel: &str, applicant: &str) -> Start {
             .unwrap_or(Recipient::Individual),
         applicant: applicant.into(),
         provider: None,
-        office: None,
+        counter: None,
         data: serde_json::json!({}),
         draft: None,
         id: None,

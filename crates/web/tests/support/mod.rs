@@ -39,6 +39,8 @@ use tower::ServiceExt;
 pub const PASSWORD: &str = "correct-horse-2026";
 pub const ARCHIVE: &str = "national-archive";
 pub const MINISTRY: &str = "ministry-justice";
+/// A Kyzylorda PSC branch of seed 004 Annex 2.
+pub const PSC_BRANCH: &str = "kyzylorda-psc-city-1";
 const DIRECTORY: &str = include_str!("../../../demo/data/directory.toml");
 
 /// A person of the platform, with their keys.
@@ -68,6 +70,8 @@ pub struct Platform {
     pub executor: Who,
     pub head: Who,
     pub ministry_clerk: Who,
+    /// An operator of a PSC branch.
+    pub psc_operator: Who,
 }
 
 /// An argon2id hash of [`PASSWORD`] with small parameters: verification reads them from the hash,
@@ -123,6 +127,7 @@ impl Platform {
             ("Орындаев", "Асқар"),
             ("Басшыбаев", "Марат"),
             ("Министров", "Арман"),
+            ("Операторова", "Әсел"),
         ];
         let mut people = Vec::new();
         let mut tx = store.begin_write().await.unwrap();
@@ -175,6 +180,7 @@ impl Platform {
             member(6, ARCHIVE, Role::Executor),
             member(7, ARCHIVE, Role::Head),
             member(8, MINISTRY, Role::Clerk),
+            member(9, PSC_BRANCH, Role::PscOperator),
         ];
         store
             .load_directory(
@@ -195,7 +201,7 @@ impl Platform {
                         bin,
                     }),
                 ),
-                5..=8 => (code::GOV, None),
+                5..=9 => (code::GOV, None),
                 _ => (code::NCA, None),
             };
             let holder = Holder {
@@ -235,7 +241,7 @@ impl Platform {
                 auth,
             });
         }
-        for i in [0, 1, 2, 5, 6, 7, 8] {
+        for i in [0, 1, 2, 5, 6, 7, 8, 9] {
             account(store, &whos[i].iin, None).await;
         }
 
@@ -247,6 +253,28 @@ impl Platform {
             vec![authorities.root().unwrap().certificate.clone()],
             Arc::new(CrlSet::new(crls)),
         ));
+        // The registers' information system signs what it issues (002 §3.6).
+        let registers_key = service
+            .issue_key_store(
+                &authorities,
+                code::GOV,
+                &Holder {
+                    surname: "Министров".into(),
+                    name: "Арман".into(),
+                    patronymic: None,
+                    iin: people[8].0,
+                    organisation: Some(Organisation {
+                        name: "Министерство юстиции (ГБД РН)".into(),
+                        bin,
+                    }),
+                    email: None,
+                },
+                Profile::Signing { role: None },
+                KeyAlgorithm::EcdsaP256,
+                "admin:test",
+            )
+            .await
+            .unwrap();
         let calendar = Arc::new(Calendar::kazakhstan());
         let catalogue = Arc::new(Catalogue::shipped().unwrap());
         let engine = Engine::new(
@@ -255,6 +283,7 @@ impl Platform {
             calendar.clone(),
             InProcess {
                 verifier: Some(verifier.clone()),
+                registers_key: Some(Arc::new(registers_key)),
             },
         );
         engine.register_regulations().await.unwrap();
@@ -278,6 +307,7 @@ impl Platform {
             executor: next(),
             head: next(),
             ministry_clerk: next(),
+            psc_operator: next(),
         }
     }
 

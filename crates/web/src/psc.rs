@@ -1,0 +1,1249 @@
+//! The public service centre's counter (issue 6): an operator of a PSC branch takes an application
+//! by the PSC channel of any regulation (002 §3.1–§3.4; 003 Std-1 §9–§10; 004 processes 1–3),
+//! hands over the receipt (002 Annex 2) or the refusal receipt (003 Annex 13), follows the request
+//! (004 processes 11 and 14) and keeps the journal of incoming applications (002 Annex 3). The
+//! steps after the intake (the operator's EDS over the request, printing and certifying, handing
+//! over) are done on the application's card in the back office, as every staff step is.
+//!
+//! Decisions:
+//! - 003 Std-1 §9 ¶3–¶4: the applicant (or the representative and the notarial power of attorney)
+//!   is looked up in the registries before anything is typed; an IIN or BIN the registries do not
+//!   hold, or a power of attorney that does not authorise this service today, stops the intake.
+//! - 003 Std-1 §9 ¶5: the consent to the use of protected personal data is a required tick,
+//!   recorded with the time in the application.
+//! - 003 Std-1 §10: a package missing a document the regulation lists for the recipient is refused
+//!   with the Annex 13 receipt (two copies). When the channel opens with the PSC's own check, the
+//!   refusal is that check failing, so the application, its journal row and the receipt stay.
+//! - 002 Annex 2: the receipt's date and place of issue are the end of the service's term and the
+//!   branch's address and window.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use qyzmet_domain::directory::{OrgKind, Organisation, Role};
+use qyzmet_domain::ids::{Bin, Iin, TaxpayerId};
+use qyzmet_domain::regulation::form::{check, fields_for};
+use qyzmet_domain::regulation::{Channel, Recipient, Regulation, UnitKind};
+use qyzmet_engine::{Act, By, Counter, EngineError, Numbering, Start};
+use qyzmet_store::portal::{Attachment, Draft};
+use qyzmet_store::workflow::InstanceRow;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::{UserLang, internal};
+use crate::cabinet::{data_of, field, regulation_of, status_label, step_label};
+use crate::i18n::{Lang, t};
+use crate::pages::{layout, message_page, text, when};
+use crate::portal::{
+    MAX_ATTACHMENT, MAX_ATTACHMENTS, field_message, form_fields, organisation_names,
+    sanitize_file_name, too_large,
+};
+use crate::session::{Csrf, Staff, now_ms, sha256_hex};
+
+/// The channel a PSC counter takes applications by.
+const PSC_CHANNEL: &str = "psc";
+/// The largest intake: the form and the scans.
+pub const INTAKE_BODY_LIMIT: usize = MAX_ATTACHMENTS * MAX_ATTACHMENT + 256 * 1024;
+/// How many journal rows a page or an export holds.
+const JOURNAL_ROWS: i64 = 2_000;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+fn psc_channel(regulation: &Regulation) -> Option<&Channel> {
+    regulation.channel(PSC_CHANNEL)
+}
+
+fn recipient_code(recipient: Recipient) -> &'static str {
+    match recipient {
+        Recipient::Individual => "individual",
+        Recipient::LegalEntity => "legal_entity",
+        Recipient::Representative => "representative",
+    }
+}
+
+fn parse_recipient(code: &str) -> Option<Recipient> {
+    [
+        Recipient::Individual,
+        Recipient::LegalEntity,
+        Recipient::Representative,
+    ]
+    .into_iter()
+    .find(|r| recipient_code(*r) == code)
+}
+
+fn org_name(lang: Lang, org: &Organisation) -> String {
+    match lang {
+        Lang::Kk => org.name_kk.clone(),
+        Lang::Ru => org.name_ru.clone(),
+        Lang::En => org.name_en.clone(),
+    }
+}
+
+fn org_address(lang: Lang, org: &Organisation) -> String {
+    match lang {
+        Lang::Kk => org.address_kk.clone().or(org.address_ru.clone()),
+        _ => org.address_ru.clone().or(org.address_kk.clone()),
+    }
+    .unwrap_or_default()
+}
+
+/// The branch of a member of staff who works a PSC counter, or 404 for anyone else.
+async fn counter_branch(state: &AppState, staff: &Staff) -> Result<Organisation, Response> {
+    let organisations = state.store.organisations().await.map_err(internal)?;
+    match organisations
+        .into_iter()
+        .find(|o| o.code == staff.organisation)
+    {
+        Some(org)
+            if org.kind == OrgKind::PscBranch
+                && (staff.has(Role::PscOperator) || staff.has(Role::Head)) =>
+        {
+            Ok(org)
+        }
+        _ => Err(crate::pages::not_found(UserLang(staff.lang)).await),
+    }
+}
+
+/// The application, if this branch's counter took it.
+async fn taken_here(state: &AppState, staff: &Staff, id: &str) -> Result<InstanceRow, Response> {
+    match state.store.instance(id).await.map_err(internal)? {
+        Some(row) if row.office.as_deref() == Some(staff.organisation.as_str()) => Ok(row),
+        _ => Err(crate::pages::not_found(UserLang(staff.lang)).await),
+    }
+}
+
+async fn person_name(state: &AppState, iin: &str) -> String {
+    match Iin::parse(iin) {
+        Ok(iin) => match state.store.person(iin).await {
+            Ok(Some(p)) => p.full_name(),
+            _ => iin.to_string(),
+        },
+        Err(_) => iin.to_owned(),
+    }
+}
+
+fn nav(staff: &Staff) -> Markup {
+    let lang = staff.lang;
+    html! {
+        nav.office {
+            a href="/psc" id="to-counter" { (t(lang, "psc.counter")) } " · "
+            a href="/psc/queue" id="to-queue" { (t(lang, "psc.queue")) } " · "
+            a href="/psc/board" id="to-board" { (t(lang, "psc.board")) } " · "
+            a href="/psc/journal" id="to-journal" { (t(lang, "psc.journal")) } " · "
+            span id="who" { (staff.iin) }
+            " "
+            form method="post" action="/logout" class="inline" {
+                input type="hidden" name="csrf" value=(staff.session.row.csrf);
+                button type="submit" id="sign-out" { (t(lang, "auth.sign_out")) }
+            }
+        }
+    }
+}
+
+/// The operator's counter: the services taken at a PSC and the branch's requests in progress.
+pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
+    let lang = staff.lang;
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let now = now_ms();
+    let rows = match state
+        .store
+        .counter_applications(&branch.code, now - 90 * DAY_MS, now + DAY_MS, 200)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => return internal(e),
+    };
+    let mut services: Vec<&Regulation> = state
+        .catalogue
+        .all()
+        .map(|l| &l.regulation)
+        .filter(|r| psc_channel(r).is_some())
+        .collect();
+    services.sort_by_key(|r| text(lang, &r.name));
+    let mut requests = Vec::new();
+    for row in &rows {
+        let loaded = regulation_of(&state, row).await;
+        requests.push((row, loaded));
+    }
+    let title = t(lang, "psc.counter");
+    layout(
+        lang,
+        &title,
+        html! {
+            (nav(&staff))
+            h1 { (title) } p id="branch" { (org_name(lang, &branch)) }
+            h2 { (t(lang, "psc.take")) }
+            ul id="services" {
+                @for r in &services {
+                    li { a href={ "/psc/intake/" (r.code) } data-service=(r.code) { (text(lang, &r.name)) } }
+                }
+            }
+            h2 { (t(lang, "psc.requests")) }
+            table id="requests" {
+                thead { tr {
+                    th { (t(lang, "cabinet.number")) } th { (t(lang, "stats.service")) } th { (t(lang, "office.applicant")) }
+                    th { (t(lang, "cabinet.status")) } th { (t(lang, "cabinet.step")) } th { (t(lang, "cabinet.due")) } th {}
+                } }
+                tbody {
+                    @for (row, loaded) in &requests {
+                        @let regulation = loaded.as_ref().map(|l| &l.regulation);
+                        @let data = data_of(row);
+                        tr data-id=(row.id) {
+                            td { a href={ "/office/applications/" (row.id) } { (field(&data, "registration_number").unwrap_or(&row.id[..8.min(row.id.len())])) } }
+                            td { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) }
+                            td { (field(&data, "applicant_name").unwrap_or(&row.applicant)) }
+                            td.status { (status_label(lang, regulation, row)) }
+                            td { @if row.closed_ms.is_none() { (step_label(lang, regulation, row)) } }
+                            td { (when(row.due_ms)) }
+                            td {
+                                @if field(&data, "registration_number").is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
+                                @if field(&data, "missing_documents").is_some() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
+                                @if field(&data, "answer_signature").is_some() { a href={ "/psc/applications/" (row.id) "/copy.pdf" } { (t(lang, "psc.print_copy")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IntakeQuery {
+    #[serde(default)]
+    recipient: String,
+    /// The person at the counter: the applicant, the head of a legal entity, or the representative.
+    #[serde(default)]
+    iin: String,
+    #[serde(default)]
+    bin: String,
+    /// A representative's notarial power of attorney.
+    #[serde(default)]
+    poa: String,
+    #[serde(default)]
+    ticket: String,
+    /// The counter window the applicant is served at (printed on the receipt).
+    #[serde(default)]
+    window: String,
+}
+
+/// Who is applying, as the registries confirm it.
+struct Subject {
+    /// The applicant of the application: the IIN (individual, representative) or the BIN.
+    applicant: String,
+    name: String,
+    address: String,
+    /// Registry values that prefill the form.
+    values: BTreeMap<String, String>,
+    /// For a representative: the principal and the power of attorney.
+    principal: Option<(String, String, String)>,
+}
+
+/// Looks the person at the counter up in ЖТ/ЗТ МДҚ (and БНАЖ for a representative); the error is a
+/// translation key naming what is wrong.
+async fn look_up(
+    state: &AppState,
+    regulation: &Regulation,
+    recipient: Recipient,
+    query: &IntakeQuery,
+) -> Result<Subject, (&'static str, &'static str)> {
+    let store = &state.store;
+    let person = |iin: &str| {
+        let iin = Iin::parse(iin.trim());
+        async move {
+            let Ok(iin) = iin else {
+                return Err(("iin", "psc.iin_invalid"));
+            };
+            match store.person(iin).await {
+                Ok(Some(p)) => Ok(p),
+                _ => Err(("iin", "psc.not_in_registry")),
+            }
+        }
+    };
+    match recipient {
+        Recipient::Individual => {
+            let p = person(&query.iin).await?;
+            let values = BTreeMap::from([
+                ("full_name".to_owned(), p.full_name()),
+                ("iin".to_owned(), p.iin.to_string()),
+                ("address".to_owned(), p.address.clone()),
+            ]);
+            Ok(Subject {
+                applicant: p.iin.to_string(),
+                name: p.full_name(),
+                address: p.address,
+                values,
+                principal: None,
+            })
+        }
+        Recipient::LegalEntity => {
+            let head = person(&query.iin).await?;
+            let Ok(bin) = Bin::parse(query.bin.trim()) else {
+                return Err(("bin", "psc.bin_invalid"));
+            };
+            let Ok(Some(entity)) = store.entity(bin).await else {
+                return Err(("bin", "psc.not_in_registry"));
+            };
+            let values = BTreeMap::from([
+                ("full_name".to_owned(), head.full_name()),
+                ("iin".to_owned(), head.iin.to_string()),
+                ("address".to_owned(), entity.address.clone()),
+                ("bin".to_owned(), entity.bin.to_string()),
+                ("entity_name".to_owned(), entity.name_ru.clone()),
+            ]);
+            Ok(Subject {
+                applicant: entity.bin.to_string(),
+                name: entity.name_ru.clone(),
+                address: entity.address,
+                values,
+                principal: None,
+            })
+        }
+        Recipient::Representative => {
+            let attorney = person(&query.iin).await?;
+            let today = jiff::Timestamp::now()
+                .to_zoned_datetime(state.calendar.time_zone().clone())
+                .date();
+            let powers = store
+                .powers_of(TaxpayerId::Iin(attorney.iin))
+                .await
+                .unwrap_or_default();
+            let Some(power) = powers.into_iter().find(|p| {
+                p.number == query.poa.trim()
+                    && p.attorney == attorney.iin
+                    && p.authorises(&regulation.code, today)
+            }) else {
+                return Err(("poa", "psc.power_not_valid"));
+            };
+            let (principal_name, key) = match power.principal {
+                TaxpayerId::Iin(iin) => (
+                    store
+                        .person(iin)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|p| p.full_name())
+                        .unwrap_or_default(),
+                    "principal_iin",
+                ),
+                TaxpayerId::Bin(bin) => (
+                    store
+                        .entity(bin)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|e| e.name_ru)
+                        .unwrap_or_default(),
+                    "principal_bin",
+                ),
+            };
+            let principal = power.principal.to_string();
+            let values = BTreeMap::from([
+                ("full_name".to_owned(), attorney.full_name()),
+                ("iin".to_owned(), attorney.iin.to_string()),
+                ("address".to_owned(), attorney.address.clone()),
+                ("principal_name".to_owned(), principal_name.clone()),
+                (key.to_owned(), principal.clone()),
+            ]);
+            Ok(Subject {
+                applicant: attorney.iin.to_string(),
+                name: attorney.full_name(),
+                address: attorney.address,
+                values,
+                principal: Some((principal, principal_name, power.number)),
+            })
+        }
+    }
+}
+
+/// The documents the regulation asks of this recipient at the counter.
+fn documents_for(channel: &Channel, recipient: Recipient) -> Vec<&qyzmet_domain::regulation::Text> {
+    channel
+        .documents
+        .iter()
+        .filter(|d| d.recipients.is_empty() || d.recipients.contains(&recipient))
+        .map(|d| &d.label)
+        .collect()
+}
+
+struct IntakeView<'a> {
+    regulation: &'a Regulation,
+    branch: &'a Organisation,
+    recipient: Option<Recipient>,
+    query: &'a IntakeQuery,
+    subject: Option<&'a Subject>,
+    lookup_error: Option<(&'static str, &'static str)>,
+    values: BTreeMap<String, String>,
+    problems: Vec<(String, String)>,
+}
+
+async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> Markup {
+    let lang = staff.lang;
+    let regulation = view.regulation;
+    let name = text(lang, &regulation.name);
+    let names = organisation_names(state, lang).await;
+    let channel = psc_channel(regulation);
+    let query = view.query;
+    layout(
+        lang,
+        &name,
+        html! {
+            (nav(staff))
+            h1 { (name) } p { (org_name(lang, view.branch)) }
+            @if let Some(channel) = channel {
+                @if let Some(wait) = &channel.queue_wait { p.limits { (t(lang, "psc.queue_wait")) ": " (wait.amount) " " (t(lang, "psc.minutes")) } }
+            }
+            form method="get" action={ "/psc/intake/" (regulation.code) } id="lookup-form" {
+                input type="hidden" name="ticket" value=(query.ticket);
+                input type="hidden" name="window" value=(query.window);
+                p { label { (t(lang, "psc.recipient")) " "
+                    select name="recipient" id="recipient" required {
+                        option value="" { "—" }
+                        @for r in &regulation.recipients {
+                            option value=(recipient_code(*r)) selected[view.recipient == Some(*r)] { (t(lang, &format!("recipient.{}", recipient_code(*r)))) }
+                        }
+                    } } }
+                p { label { (t(lang, "psc.person_iin")) " " input name="iin" id="lookup-iin" value=(query.iin) maxlength="12" inputmode="numeric"; } }
+                @if regulation.recipients.contains(&Recipient::LegalEntity) {
+                    p { label { (t(lang, "psc.entity_bin")) " " input name="bin" id="lookup-bin" value=(query.bin) maxlength="12" inputmode="numeric"; } }
+                }
+                @if regulation.recipients.contains(&Recipient::Representative) {
+                    p { label { (t(lang, "psc.power_number")) " " input name="poa" id="lookup-poa" value=(query.poa) maxlength="64"; } }
+                }
+                button type="submit" id="look-up" { (t(lang, "psc.look_up")) }
+                @if let Some((field, key)) = view.lookup_error {
+                    p.error role="alert" id={ "lookup-error-" (field) } { (t(lang, key)) }
+                }
+            }
+            @if let (Some(subject), Some(recipient), Some(channel)) = (view.subject, view.recipient, channel) {
+                section id="found" {
+                    h2 { (t(lang, "psc.found")) }
+                    p id="found-name" { (subject.name) " — " (subject.applicant) } p { (subject.address) }
+                    @if let Some((principal, principal_name, poa)) = &subject.principal {
+                        p id="found-principal" { (t(lang, "psc.principal")) ": " (principal_name) " — " (principal) " (" (t(lang, "psc.power_number")) " " (poa) ")" }
+                    }
+                }
+                @if !view.problems.is_empty() { p.error role="alert" id="form-errors" { (t(lang, "portal.form_has_errors")) } }
+                form method="post" action={ "/psc/intake/" (regulation.code) } enctype="multipart/form-data" id="intake-form" {
+                    input type="hidden" name="csrf" value=(staff.session.row.csrf);
+                    input type="hidden" name="recipient" value=(recipient_code(recipient));
+                    input type="hidden" name="lookup_iin" value=(query.iin);
+                    input type="hidden" name="lookup_bin" value=(query.bin);
+                    input type="hidden" name="lookup_poa" value=(query.poa);
+                    input type="hidden" name="ticket" value=(query.ticket);
+                    p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
+                    (form_fields(lang, &fields_for(regulation, recipient), &BTreeMap::new(), &view.values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
+                    fieldset id="documents" {
+                        legend { (t(lang, "psc.documents")) }
+                        @for (i, label) in documents_for(channel, recipient).iter().enumerate() {
+                            p { label { input type="checkbox" name="document" value=(i) id={ "document-" (i) }; " " (text(lang, label)) } }
+                        }
+                    }
+                    p { label { (t(lang, "psc.scans")) " " input type="file" name="scan" id="scans" multiple; } br; small { (t(lang, "portal.attachment_limit")) } }
+                    p { label { input type="checkbox" name="consent" value="1" id="consent"; " " (t(lang, "psc.consent")) } (crate::pages::field_error(&view.problems, "consent")) }
+                    button type="submit" id="accept" { (t(lang, "psc.accept")) }
+                }
+            }
+        },
+    )
+}
+
+pub async fn intake_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Query(query): Query<IntakeQuery>,
+) -> Response {
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(loaded) = state
+        .catalogue
+        .get(&code)
+        .filter(|l| psc_channel(&l.regulation).is_some())
+    else {
+        return crate::pages::not_found(UserLang(staff.lang)).await;
+    };
+    let regulation = &loaded.regulation;
+    let recipient = parse_recipient(&query.recipient).filter(|r| regulation.recipients.contains(r));
+    let asked = !query.iin.is_empty();
+    let found = match (recipient, asked) {
+        (Some(recipient), true) => Some(look_up(&state, regulation, recipient, &query).await),
+        _ => None,
+    };
+    let (subject, lookup_error) = match &found {
+        Some(Ok(subject)) => (Some(subject), None),
+        Some(Err(e)) => (None, Some(*e)),
+        None => (None, None),
+    };
+    let values = subject.map(|s| s.values.clone()).unwrap_or_default();
+    let status = if lookup_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let markup = intake_view(
+        &state,
+        &staff,
+        IntakeView {
+            regulation,
+            branch: &branch,
+            recipient,
+            query: &query,
+            subject,
+            lookup_error,
+            values,
+            problems: Vec::new(),
+        },
+    )
+    .await;
+    (status, markup).into_response()
+}
+
+/// What the intake form posted.
+#[derive(Default)]
+struct Posted {
+    csrf: String,
+    query: IntakeQuery,
+    typed: BTreeMap<String, String>,
+    documents: Vec<usize>,
+    consent: bool,
+    scans: Vec<(String, String, Vec<u8>)>,
+}
+
+async fn read_intake(multipart: &mut Multipart) -> Result<Posted, ()> {
+    let mut posted = Posted::default();
+    while let Some(field) = multipart.next_field().await.map_err(|_| ())? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "scan" {
+            let file_name = field
+                .file_name()
+                .map(sanitize_file_name)
+                .unwrap_or_else(|| "scan".into());
+            let media = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let bytes = field.bytes().await.map_err(|_| ())?;
+            if bytes.len() > MAX_ATTACHMENT || posted.scans.len() >= MAX_ATTACHMENTS {
+                return Err(());
+            }
+            if !bytes.is_empty() {
+                posted.scans.push((file_name, media, bytes.to_vec()));
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|_| ())?;
+        match name.as_str() {
+            "csrf" => posted.csrf = value,
+            "recipient" => posted.query.recipient = value,
+            "lookup_iin" => posted.query.iin = value,
+            "lookup_bin" => posted.query.bin = value,
+            "lookup_poa" => posted.query.poa = value,
+            "ticket" => posted.query.ticket = value,
+            "window" => posted.query.window = value,
+            "consent" => posted.consent = value == "1",
+            "document" => {
+                if let Ok(i) = value.parse() {
+                    posted.documents.push(i);
+                }
+            }
+            _ => {
+                posted.typed.insert(name, value);
+            }
+        }
+    }
+    Ok(posted)
+}
+
+pub async fn intake_post(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(posted) = read_intake(&mut multipart).await else {
+        return too_large(lang);
+    };
+    if let Err(refused) = Csrf::check(&staff.session, &posted.csrf, lang) {
+        return refused;
+    }
+    let Some(loaded) = state
+        .catalogue
+        .get(&code)
+        .filter(|l| psc_channel(&l.regulation).is_some())
+    else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let regulation = &loaded.regulation;
+    let Some(channel) = psc_channel(regulation) else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let Some(recipient) =
+        parse_recipient(&posted.query.recipient).filter(|r| regulation.recipients.contains(r))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            message_page(lang, &t(lang, "psc.recipient_required")),
+        )
+            .into_response();
+    };
+    let subject = match look_up(&state, regulation, recipient, &posted.query).await {
+        Ok(subject) => subject,
+        Err((_, key)) => {
+            return (StatusCode::BAD_REQUEST, message_page(lang, &t(lang, key))).into_response();
+        }
+    };
+    let fields = fields_for(regulation, recipient);
+    // The registry's values stand whatever was typed over them.
+    let mut typed = posted.typed.clone();
+    typed.extend(subject.values.clone());
+    for f in fields.iter().filter(|f| f.field_type == "organisation") {
+        typed.insert(f.code.clone(), branch.code.clone());
+    }
+    let checked = check(
+        &fields,
+        &typed,
+        &BTreeMap::new(),
+        std::slice::from_ref(&branch.code),
+    );
+    let mut problems: Vec<(String, String)> = match &checked {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| {
+                let field = fields.iter().find(|f| f.code == e.field).copied();
+                (e.field.clone(), field_message(lang, e, field))
+            })
+            .collect(),
+    };
+    if !posted.consent {
+        problems.push(("consent".into(), t(lang, "psc.consent_required")));
+    }
+    if !problems.is_empty() {
+        let markup = intake_view(
+            &state,
+            &staff,
+            IntakeView {
+                regulation,
+                branch: &branch,
+                recipient: Some(recipient),
+                query: &posted.query,
+                subject: Some(&subject),
+                lookup_error: None,
+                values: typed,
+                problems,
+            },
+        )
+        .await;
+        return (StatusCode::BAD_REQUEST, markup).into_response();
+    }
+    let values = checked.unwrap_or_default();
+    let listed = documents_for(channel, recipient);
+    let presented: Vec<String> = listed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| posted.documents.contains(i))
+        .map(|(_, l)| text(Lang::Ru, l))
+        .collect();
+    let missing: Vec<serde_json::Value> = listed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !posted.documents.contains(i))
+        .map(|(_, l)| serde_json::json!({ "kk": l.kk, "ru": l.ru, "en": l.en }))
+        .collect();
+    let mut data: serde_json::Map<String, serde_json::Value> =
+        values.into_iter().map(|(k, v)| (k, v.into())).collect();
+    data.insert("applicant_name".into(), subject.name.clone().into());
+    data.insert("applicant_address".into(), subject.address.clone().into());
+    data.insert(
+        "consent".into(),
+        serde_json::json!({ "given": true, "at": jiff::Timestamp::now().to_string(), "operator": staff.iin }),
+    );
+    data.insert("documents_presented".into(), presented.into());
+    if let Some((_, _, poa)) = &subject.principal {
+        data.insert("power_of_attorney".into(), poa.clone().into());
+    }
+    let window: String = posted.query.window.trim().chars().take(16).collect();
+    if !window.is_empty() {
+        data.insert("window".into(), window.into());
+    }
+    if !posted.query.ticket.is_empty() {
+        data.insert("ticket".into(), posted.query.ticket.clone().into());
+    }
+    let first_condition = first_counter_step(regulation, channel);
+    if !missing.is_empty() && first_condition.is_none() {
+        // No check step to fail: the refusal receipt is given, the application not opened.
+        return refusal_sheet(
+            &state,
+            &staff,
+            &branch,
+            regulation,
+            &subject.name,
+            &subject.address,
+            &missing,
+        )
+        .await
+        .into_response();
+    }
+    let draft = if posted.scans.is_empty() {
+        None
+    } else {
+        match save_scans(&state, &subject.applicant, regulation, &posted.scans).await {
+            Ok(id) => Some(id),
+            Err(e) => return internal(e),
+        }
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = jiff::Timestamp::now();
+    let start = Start {
+        regulation: regulation.code.clone(),
+        channel: PSC_CHANNEL.into(),
+        recipient,
+        applicant: subject.applicant.clone(),
+        provider: None,
+        counter: Some(Counter {
+            office: branch.code.clone(),
+            operator: staff.iin.clone(),
+        }),
+        data: serde_json::Value::Object(data),
+        id: Some(id.clone()),
+        draft,
+    };
+    if let Err(e) = state.engine.start(start, now).await {
+        return internal(e);
+    }
+    let Some(check_step) = first_condition else {
+        return Redirect::to(&format!("/office/applications/{id}")).into_response();
+    };
+    let by = By::Staff {
+        iin: staff.iin.clone(),
+        organisation: branch.code.clone(),
+        units: vec![check_step.unit.clone()],
+    };
+    let complete = missing.is_empty();
+    let mut check_act = Act::new(id.clone(), check_step.id.clone(), by.clone(), complete);
+    if !complete {
+        check_act
+            .record
+            .insert("missing_documents".into(), missing.into());
+    }
+    let mut acts = vec![check_act];
+    // The check passed: the registration that follows it takes the journal's next number (002 §3.4).
+    if complete
+        && let Some(register) = check_step
+            .next
+            .as_deref()
+            .and_then(|n| channel.steps.iter().find(|s| s.id == n))
+            .filter(|s| s.records.iter().any(|r| r == "registration_number"))
+    {
+        let year = now
+            .to_zoned_datetime(state.calendar.time_zone().clone())
+            .year();
+        let mut act = Act::new(id.clone(), register.id.clone(), by, true);
+        act.number = Some(Numbering {
+            register: format!("{}:journal:{year}", branch.code),
+            prefix: format!("{year}-"),
+            field: "registration_number".into(),
+        });
+        acts.push(act);
+    }
+    match state.engine.act(&acts, now).await {
+        Ok(()) if complete => {
+            Redirect::to(&format!("/psc/applications/{id}/receipt")).into_response()
+        }
+        Ok(()) => Redirect::to(&format!("/psc/applications/{id}/refusal")).into_response(),
+        Err(EngineError::Forbidden { .. }) => (
+            StatusCode::FORBIDDEN,
+            message_page(lang, &t(lang, "office.forbidden")),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// The channel's first step a PSC does, if it is its check of the package (a condition).
+fn first_counter_step<'a>(
+    regulation: &Regulation,
+    channel: &'a Channel,
+) -> Option<&'a qyzmet_domain::regulation::Step> {
+    channel
+        .steps
+        .iter()
+        .find(|s| {
+            regulation
+                .units
+                .iter()
+                .any(|u| u.code == s.unit && u.kind == UnitKind::Staff)
+        })
+        .filter(|s| s.kind == "condition")
+}
+
+/// Keeps the scans as the application's attachments: a draft of the applicant that the start
+/// settles in its transaction.
+async fn save_scans(
+    state: &AppState,
+    applicant: &str,
+    regulation: &Regulation,
+    scans: &[(String, String, Vec<u8>)],
+) -> Result<String, qyzmet_store::StoreError> {
+    let draft = Draft {
+        id: uuid::Uuid::now_v7().to_string(),
+        owner: applicant.to_owned(),
+        regulation: regulation.code.clone(),
+        channel: PSC_CHANNEL.into(),
+        data: "{}".into(),
+        updated_ms: now_ms(),
+    };
+    state.store.save_draft(&draft).await?;
+    for (name, media_type, bytes) in scans {
+        let attachment = Attachment {
+            id: uuid::Uuid::now_v7().to_string(),
+            owner: applicant.to_owned(),
+            draft: Some(draft.id.clone()),
+            instance: None,
+            name: name.clone(),
+            media_type: media_type.clone(),
+            size: bytes.len() as i64,
+            sha256: sha256_hex(bytes),
+            content: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes),
+        };
+        state.store.insert_attachment(&attachment, now_ms()).await?;
+    }
+    Ok(draft.id)
+}
+
+/// The receipt of an accepted application (002 Annex 2; 003 Std-1 §9 ¶6).
+pub async fn receipt(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let row = match taken_here(&state, &staff, &id).await {
+        Ok(row) => row,
+        Err(r) => return r,
+    };
+    let data = data_of(&row);
+    let Some(number) = field(&data, "registration_number") else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let regulation = regulation_of(&state, &row).await;
+    let service = regulation
+        .as_ref()
+        .map(|l| text(lang, &l.regulation.name))
+        .unwrap_or(row.regulation.clone());
+    let attachments = state
+        .store
+        .instance_attachments(&row.id)
+        .await
+        .unwrap_or_default();
+    let operator = person_name(&state, &accepting_operator(&state, &row).await).await;
+    let documents: Vec<String> = data
+        .get("documents_presented")
+        .and_then(|d| d.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let title = t(lang, "psc.receipt");
+    layout(
+        lang,
+        &title,
+        html! {
+            article.receipt id="receipt" {
+                h1 { (title) " N " span id="receipt-number" { (number) } }
+                p { (org_name(lang, &branch)) }
+                p { (t(lang, "office.applicant")) ": " strong id="receipt-applicant" { (field(&data, "applicant_name").unwrap_or(&row.applicant)) } " (" (row.applicant) ")" }
+                p { (t(lang, "psc.documents")) ":" }
+                ul id="receipt-documents" {
+                    @for d in &documents { li { (d) } }
+                    @for a in &attachments { li { (a.name) " — SHA-256 " code { (a.sha256) } } }
+                }
+                p { (t(lang, "stats.service")) ": " span id="receipt-service" { (service) } " — " (t(lang, "psc.accepted")) }
+                p { (t(lang, "psc.issue_at")) ": " span id="receipt-issue" { (when(row.due_ms)) } ", " (org_address(lang, &branch))
+                    @if let Some(window) = field(&data, "window") { ", " (t(lang, "psc.window")) " " (window) } }
+                p { (t(lang, "psc.phone")) ": " (branch.phone.clone().unwrap_or_default()) }
+                p { (t(lang, "psc.operator")) ": " span id="receipt-operator" { (operator) } " ____________ (" (t(lang, "psc.signature")) ")" }
+                p { (t(lang, "psc.accepted_at")) ": " span id="receipt-accepted" { (when(row.started_ms)) } }
+                p { (t(lang, "psc.seal")) }
+            }
+            p.no-print { button type="button" data-print="" id="print" { (t(lang, "psc.print")) } " " a href="/psc" { (t(lang, "psc.counter")) } }
+            script src="/assets/portal.js" {}
+        },
+    )
+    .into_response()
+}
+
+/// Who took the application: the operator of its start.
+async fn accepting_operator(state: &AppState, row: &InstanceRow) -> String {
+    state
+        .store
+        .audit_of("instance", &row.id)
+        .await
+        .ok()
+        .and_then(|entries| {
+            entries
+                .into_iter()
+                .find(|e| e.record.action == "workflow.start")
+                .and_then(|e| e.record.actor.rsplit(':').next().map(str::to_owned))
+        })
+        .unwrap_or_default()
+}
+
+/// The refusal receipt of an application refused at the counter (003 Annex 13).
+pub async fn refusal(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let row = match taken_here(&state, &staff, &id).await {
+        Ok(row) => row,
+        Err(r) => return r,
+    };
+    let data = data_of(&row);
+    let Some(missing) = data.get("missing_documents").and_then(|m| m.as_array()) else {
+        return crate::pages::not_found(UserLang(lang)).await;
+    };
+    let Some(loaded) = regulation_of(&state, &row).await else {
+        return internal("the application's regulation version is not loaded");
+    };
+    refusal_sheet(
+        &state,
+        &staff,
+        &branch,
+        &loaded.regulation,
+        field(&data, "applicant_name").unwrap_or(&row.applicant),
+        field(&data, "applicant_address").unwrap_or_default(),
+        missing,
+    )
+    .await
+    .into_response()
+}
+
+/// Annex 13, twice: one copy for each party.
+async fn refusal_sheet(
+    state: &AppState,
+    staff: &Staff,
+    branch: &Organisation,
+    regulation: &Regulation,
+    name: &str,
+    address: &str,
+    missing: &[serde_json::Value],
+) -> Markup {
+    let lang = staff.lang;
+    let operator = person_name(state, &staff.iin).await;
+    let service = text(lang, &regulation.name);
+    let title = t(lang, "psc.refusal_receipt");
+    let label = |v: &serde_json::Value| {
+        v.get(lang.code())
+            .or_else(|| v.get("ru"))
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let body = t(lang, "psc.refusal_text")
+        .replace("{branch}", &org_name(lang, branch))
+        .replace("{address}", &org_address(lang, branch))
+        .replace("{service}", &service);
+    layout(
+        lang,
+        &title,
+        html! {
+            @for copy in 1..=2 {
+                article.receipt.refusal data-copy=(copy) {
+                    p.right { (name) br; (address) }
+                    h1 { (title) }
+                    p { (body) }
+                    p { (t(lang, "psc.missing")) ":" }
+                    ol.missing { @for m in missing { li { (label(m)) } } }
+                    p { (t(lang, "psc.two_copies")) }
+                    p { (t(lang, "psc.operator")) ": " (operator) " ____________" }
+                    p { (t(lang, "psc.executor")) ": " (operator) "; " (t(lang, "psc.phone")) " " (branch.phone.clone().unwrap_or_default()) }
+                    p { (t(lang, "psc.received")) ": ____________ «___» __________ 20__" }
+                }
+                hr;
+            }
+            p.no-print { button type="button" data-print="" id="print" { (t(lang, "psc.print")) } " " a href="/psc" { (t(lang, "psc.counter")) } }
+            script src="/assets/portal.js" {}
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct JournalQuery {
+    /// Text searched in the number, the applicant's IIN/BIN and name, and the service.
+    #[serde(default)]
+    q: String,
+    /// First and last day (Astana), inclusive.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// One row of the journal, in the reader's language (002 Annex 3).
+struct JournalRow {
+    id: String,
+    accepted: String,
+    applicant: String,
+    form: String,
+    sent: String,
+    term: String,
+    received: String,
+    result: String,
+}
+
+fn stamp(data: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    data.get(key)
+        .and_then(|v| v.as_i64())
+        .map(when)
+        .unwrap_or_default()
+}
+
+async fn journal_rows(
+    state: &AppState,
+    lang: Lang,
+    branch: &str,
+    query: &JournalQuery,
+) -> Result<Vec<JournalRow>, Response> {
+    let zone = state.calendar.time_zone().clone();
+    let day = |text: &str, end: bool| -> Option<i64> {
+        let date: jiff::civil::Date = text.trim().parse().ok()?;
+        let date = if end { date.tomorrow().ok()? } else { date };
+        Some(
+            date.to_datetime(jiff::civil::Time::midnight())
+                .to_zoned_datetime(zone.clone())
+                .ok()?
+                .timestamp()
+                .as_millisecond(),
+        )
+    };
+    let from = day(&query.from, false).unwrap_or(0);
+    let to = day(&query.to, true).unwrap_or(i64::MAX);
+    let rows = state
+        .store
+        .counter_applications(branch, from, to, JOURNAL_ROWS)
+        .await
+        .map_err(internal)?;
+    let needle = query.q.trim().to_lowercase();
+    let mut out = Vec::new();
+    for row in rows.iter().rev() {
+        let loaded = regulation_of(state, row).await;
+        let regulation = loaded.as_ref().map(|l| &l.regulation);
+        let data = data_of(row);
+        let number = field(&data, "registration_number").unwrap_or_default();
+        let name = field(&data, "applicant_name").unwrap_or_default();
+        let form = regulation
+            .map(|r| text(lang, &r.name))
+            .unwrap_or(row.regulation.clone());
+        let result = match row.outcome.as_deref() {
+            Some(outcome) => format!(
+                "{} — {}",
+                t(lang, &format!("psc.outcome.{outcome}")),
+                status_label(lang, regulation, row)
+            ),
+            None => status_label(lang, regulation, row),
+        };
+        let entry = JournalRow {
+            id: row.id.clone(),
+            accepted: format!("{} № {number}", when(row.started_ms)),
+            applicant: format!("{name} ({})", row.applicant),
+            form,
+            sent: stamp(&data, "journal_sent"),
+            term: when(row.due_ms),
+            received: stamp(&data, "journal_received"),
+            result,
+        };
+        let haystack =
+            format!("{} {} {}", entry.accepted, entry.applicant, entry.form).to_lowercase();
+        if needle.is_empty() || haystack.contains(&needle) {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+const JOURNAL_COLUMNS: [&str; 8] = [
+    "psc.col.serial",
+    "psc.col.accepted",
+    "psc.col.applicant",
+    "psc.col.form",
+    "psc.col.sent",
+    "psc.col.term",
+    "psc.col.received",
+    "psc.col.result",
+];
+
+/// The journal of incoming applications (002 Annex 3), searchable by text and dates.
+pub async fn journal(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<JournalQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let rows = match journal_rows(&state, lang, &branch.code, &query).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
+    };
+    let title = t(lang, "psc.journal");
+    let export = format!(
+        "/psc/journal.csv?q={}&from={}&to={}",
+        crate::session::urlencode(&query.q),
+        crate::session::urlencode(&query.from),
+        crate::session::urlencode(&query.to)
+    );
+    layout(
+        lang,
+        &title,
+        html! {
+            (nav(&staff))
+            h1 { (title) } p { (org_name(lang, &branch)) }
+            form method="get" action="/psc/journal" id="journal-search" {
+                input name="q" id="journal-q" value=(query.q) placeholder=(t(lang, "psc.search"));
+                " " input type="date" name="from" value=(query.from);
+                " " input type="date" name="to" value=(query.to);
+                " " button type="submit" { (t(lang, "psc.search")) }
+                " " a href=(export) id="journal-export" { "CSV" }
+            }
+            table id="journal" {
+                thead { tr { @for c in JOURNAL_COLUMNS { th { (t(lang, c)) } } } }
+                tbody {
+                    @for (i, r) in rows.iter().enumerate() {
+                        tr data-id=(r.id) {
+                            td { (i + 1) } td.accepted { a href={ "/office/applications/" (r.id) } { (r.accepted) } } td.applicant { (r.applicant) } td.form { (r.form) }
+                            td.sent { (r.sent) } td.term { (r.term) } td.received { (r.received) } td.result { (r.result) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+/// The journal as CSV (RFC 4180 with a byte order mark, as the statistics are exported).
+pub async fn journal_csv(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<JournalQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let rows = match journal_rows(&state, lang, &branch.code, &query).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
+    };
+    let headings: Vec<String> = JOURNAL_COLUMNS.iter().map(|c| t(lang, c)).collect();
+    let cells: Vec<Vec<String>> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                (i + 1).to_string(),
+                r.accepted,
+                r.applicant,
+                r.form,
+                r.sent,
+                r.term,
+                r.received,
+                r.result,
+            ]
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"journal-{}.csv\"", branch.code),
+            ),
+        ],
+        crate::statistics::csv_text(&headings, &cells),
+    )
+        .into_response()
+}
+
+/// The certified paper copy of the electronic document a body's database issued, printed by the
+/// operator with their name, the date and the branch (002 §3.6, §4); its QR code opens the public
+/// verification page.
+pub async fn copy(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let branch = match counter_branch(&state, &staff).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let row = match taken_here(&state, &staff, &id).await {
+        Ok(row) => row,
+        Err(r) => return r,
+    };
+    if crate::cabinet::stored_cms(&row, crate::cabinet::ANSWER).is_none() {
+        return crate::pages::not_found(UserLang(staff.lang)).await;
+    }
+    let actor = format!("staff:{}:{}", branch.code, staff.iin);
+    let public = match state
+        .store
+        .publish_document(
+            &crate::verify::new_document_id(),
+            &row.id,
+            crate::cabinet::ANSWER,
+            &actor,
+        )
+        .await
+    {
+        Ok(public) => public,
+        Err(e) => return internal(e),
+    };
+    let place = format!(
+        "{} / {}, {}",
+        branch.name_kk,
+        branch.name_ru,
+        org_address(Lang::Ru, &branch)
+    );
+    crate::copy::render(
+        &state,
+        &row,
+        &headers,
+        crate::copy::Printed {
+            public,
+            actor,
+            certified_by: Some(person_name(&state, &staff.iin).await),
+            place: Some(place),
+        },
+    )
+    .await
+}
