@@ -207,6 +207,10 @@ fn fill_intake(b: &Browser, iin: &str, unticked: &[usize]) -> String {
     if b.has("#field-phone") {
         b.fill("#field-phone", "+7 701 123 45 67");
     }
+    // The branch is a required choice the page does not preselect (the server sets it anyway).
+    if b.has("#field-psc") {
+        b.select("#field-psc", BRANCH);
+    }
     b.select("#field-service", "0");
     b.fill(
         "#field-documents",
@@ -230,6 +234,15 @@ fn fill_intake(b: &Browser, iin: &str, unticked: &[usize]) -> String {
     std::fs::write(&scan, "Өтініш бланкісі (2-қосымша), қол қойылған").expect("write the scan");
     b.upload("#scans", &scan.canonicalize().expect("the scan's path"));
     b.click("#consent");
+    let invalid = b.script(
+        "return Array.from(document.querySelectorAll('#intake-form :invalid')).map(e => e.id || e.name);",
+        vec![],
+    );
+    assert_eq!(
+        invalid,
+        serde_json::json!([]),
+        "fields the browser will not submit"
+    );
     name
 }
 
