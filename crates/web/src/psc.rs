@@ -390,6 +390,13 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
     let names = organisation_names(state, lang).await;
     let channel = psc_channel(regulation);
     let query = view.query;
+    // The PSC the application is addressed to is this branch (002 Annex 2's addressee).
+    let mut values = view.values;
+    for f in regulation.form.iter().filter(|f| f.field_type == "organisation") {
+        values
+            .entry(f.code.clone())
+            .or_insert_with(|| view.branch.code.clone());
+    }
     layout(
         lang,
         &name,
@@ -438,7 +445,7 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                     input type="hidden" name="lookup_poa" value=(query.poa);
                     input type="hidden" name="ticket" value=(query.ticket);
                     p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
-                    (form_fields(lang, &fields_for(regulation, recipient), &BTreeMap::new(), &view.values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
+                    (form_fields(lang, &fields_for(regulation, recipient), &BTreeMap::new(), &values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
                         @for (i, label) in documents_for(channel, recipient).iter().enumerate() {
@@ -457,9 +464,16 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
 pub async fn intake_page(
     State(state): State<AppState>,
     staff: Staff,
+    headers: axum::http::HeaderMap,
     Path(code): Path<String>,
-    Query(query): Query<IntakeQuery>,
+    Query(mut query): Query<IntakeQuery>,
 ) -> Response {
+    // The window the operator called the ticket to (the queue remembers it).
+    if query.window.is_empty()
+        && let Some(window) = crate::session::cookie(&headers, crate::psc_queue::WINDOW_COOKIE)
+    {
+        query.window = window;
+    }
     let branch = match counter_branch(&state, &staff).await {
         Ok(b) => b,
         Err(r) => return r,

@@ -32,7 +32,7 @@ use crate::session::{
 /// The channel whose limits the queue keeps.
 const PSC_CHANNEL: &str = "psc";
 /// Remembers an operator's window on their workstation.
-const WINDOW_COOKIE: &str = "qyzmet_psc_window";
+pub(crate) const WINDOW_COOKIE: &str = "qyzmet_psc_window";
 /// A window is a short label on a sign ("3", "12a").
 const MAX_WINDOW: usize = 10;
 /// The kiosk stays on one page all day: its form token lives as long as a working day.
