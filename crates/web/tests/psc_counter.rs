@@ -194,6 +194,32 @@ async fn a_certificate_is_taken_at_the_counter_and_its_certified_copy_printed(st
         .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert!(pdf.body.starts_with(b"%PDF"));
+    let public = store
+        .published_id(&id, "answer_signature")
+        .await
+        .unwrap()
+        .unwrap();
+    if let Some(read) = support::read_pdf(&pdf.body) {
+        // The certificate in Kazakh and Russian, who certified it and where, and the QR code.
+        for expected in [
+            CADASTRAL,
+            "Ипотека",
+            "ЖЫЛЖЫМАЙТЫН МҮЛІК ТІРКЕЛІМІНЕН АНЫҚТАМА",
+            "Операторова Әсел",
+            "Куәландырған ХҚКО қызметкері",
+        ] {
+            assert!(
+                read.text.contains(expected),
+                "{expected} in:\n{}",
+                read.text
+            );
+        }
+        assert!(
+            read.qr.ends_with(&format!("/verify/{public}")),
+            "{}",
+            read.qr
+        );
+    }
     let printed = operator.act(&id, "P5", &[]).await;
     assert_eq!(printed.status, StatusCode::SEE_OTHER, "{}", printed.text());
     let handed = operator.act(&id, "P6", &[]).await;

@@ -710,3 +710,65 @@ pub async fn answered_appeal(platform: &Platform, applicant: &mut Client) -> Str
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     id
 }
+
+/// A PDF as poppler reads it: the text (`pdftotext`) and the one QR code on its first page
+/// (`pdftoppm`, decoded with rqrr).
+pub struct ReadPdf {
+    pub text: String,
+    pub qr: String,
+}
+
+/// Reads `pdf` with poppler; `None` (with a note) when its tools are missing, which fails only
+/// when `QYZMET_REQUIRE_PDF=1`.
+pub fn read_pdf(pdf: &[u8]) -> Option<ReadPdf> {
+    use std::process::Command;
+    let present = ["pdftotext", "pdftoppm"].iter().all(|tool| {
+        Command::new(tool)
+            .arg("-v")
+            .output()
+            .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
+    });
+    if !present {
+        assert!(
+            std::env::var("QYZMET_REQUIRE_PDF").as_deref() != Ok("1"),
+            "QYZMET_REQUIRE_PDF=1 but pdftotext/pdftoppm (poppler-utils) are missing"
+        );
+        println!("note: pdftotext/pdftoppm (poppler-utils) missing; the PDF is not read");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let prefix = dir.path().join("page");
+    let out = Command::new("pdftoppm")
+        .args(["-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&file)
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = image::open(prefix.with_extension("png"))
+        .unwrap()
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    let (_, qr) = grids[0].decode().unwrap();
+    Some(ReadPdf { text, qr })
+}
