@@ -699,7 +699,21 @@ pub async fn intake_post(
     }
     let first_condition = first_counter_step(regulation, channel);
     if !missing.is_empty() && first_condition.is_none() {
-        // No check step to fail: the refusal receipt is given, the application not opened.
+        // No check step to fail: the refusal receipt is given and recorded, no application opened.
+        let actor = format!("staff:{}:{}", branch.code, staff.iin);
+        let refused = state
+            .store
+            .record(qyzmet_store::audit::Event {
+                actor: &actor,
+                action: "psc.refusal",
+                object_kind: "regulation",
+                object_id: &regulation.code,
+                details: serde_json::json!({ "applicant": subject.applicant, "missing": missing }),
+            })
+            .await;
+        if let Err(e) = refused {
+            return internal(e);
+        }
         return refusal_sheet(
             &state,
             &staff,
