@@ -334,7 +334,10 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
         b.text("#receipt-service"),
         shown(lang, &regulation(SERVICE).regulation.name)
     );
-    assert!(!b.text("#receipt-issue").trim().is_empty(), "a date of issue");
+    assert!(
+        !b.text("#receipt-issue").trim().is_empty(),
+        "a date of issue"
+    );
     let operator_name = b.text("#receipt-operator");
     assert!(!operator_name.trim().is_empty(), "the operator's name");
     // The documents presented, as the application keeps them (in Russian) or in the page's language.
@@ -361,13 +364,16 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     b.wait_for("#act-form");
     b.screenshot("card-p3-sign-request");
     b.click("#sign-answer");
-    b.wait_until("the signed request moves the application on from P3", || {
-        if let Some(error) = signing_error(&b) {
-            panic!("signing the request failed on {}: {error}", b.url());
-        }
-        b.try_text("#step")
-            .is_some_and(|s| !s.is_empty() && !s.starts_with("P3 "))
-    });
+    b.wait_until(
+        "the signed request moves the application on from P3",
+        || {
+            if let Some(error) = signing_error(&b) {
+                panic!("signing the request failed on {}: {error}", b.url());
+            }
+            b.try_text("#step")
+                .is_some_and(|s| !s.is_empty() && !s.starts_with("P3 "))
+        },
+    );
     b.screenshot("card-request-signed");
 
     // P4, C2 and C3 by the engine: the register's certificate arrives and its EDS is checked.
@@ -448,7 +454,15 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     b.goto("/psc/journal");
     let row = format!("#journal tr[data-id='{id}']");
     b.wait_for(&row);
-    for column in ["accepted", "applicant", "form", "sent", "term", "received", "result"] {
+    for column in [
+        "accepted",
+        "applicant",
+        "form",
+        "sent",
+        "term",
+        "received",
+        "result",
+    ] {
         let cell = b.text(&format!("{row} td.{column}"));
         assert!(
             !cell.trim().is_empty(),
@@ -458,10 +472,7 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     }
     b.wait_for_text(&format!("{row} td.accepted"), &number);
     b.wait_for_text(&format!("{row} td.applicant"), &name);
-    b.wait_for_text(
-        &format!("{row} td.result"),
-        &t(lang, "psc.outcome.result"),
-    );
+    b.wait_for_text(&format!("{row} td.result"), &t(lang, "psc.outcome.result"));
     b.screenshot("journal");
 
     // The copy's verification address says the document is valid.
@@ -524,7 +535,11 @@ fn a_missing_document_gives_the_refusal_receipt_and_the_journal_shows_the_refusa
     assert_eq!(copies.len(), 2, "two copies of the refusal: {copies:#?}");
     let listed = documents_of_individual(lang);
     for copy in &copies {
-        assert!(copy.contains(&listed[missing]), "{:?} missing in {copy}", listed[missing]);
+        assert!(
+            copy.contains(&listed[missing]),
+            "{:?} missing in {copy}",
+            listed[missing]
+        );
         assert!(copy.contains(&name), "the applicant {name} in {copy}");
     }
     let named: Vec<String> = b
@@ -548,9 +563,6 @@ fn a_missing_document_gives_the_refusal_receipt_and_the_journal_shows_the_refusa
     let row = format!("#journal tr[data-id='{id}']");
     b.wait_for(&row);
     b.wait_for_text(&format!("{row} td.applicant"), &name);
-    b.wait_for_text(
-        &format!("{row} td.result"),
-        &t(lang, "psc.outcome.refusal"),
-    );
+    b.wait_for_text(&format!("{row} td.result"), &t(lang, "psc.outcome.refusal"));
     b.screenshot("journal-refusal");
 }

@@ -392,7 +392,11 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
     let query = view.query;
     // The PSC the application is addressed to is this branch (002 Annex 2's addressee).
     let mut values = view.values;
-    for f in regulation.form.iter().filter(|f| f.field_type == "organisation") {
+    for f in regulation
+        .form
+        .iter()
+        .filter(|f| f.field_type == "organisation")
+    {
         values
             .entry(f.code.clone())
             .or_insert_with(|| view.branch.code.clone());

@@ -16,10 +16,10 @@ use crate::api::{UserLang, internal};
 use crate::cabinet::{data_of, field, regulation_of, stored_cms};
 use crate::i18n::{Lang, t};
 use crate::office::{organisation_name, report_view};
-use qyzmet_store::documents::answer_document;
 use crate::pages::{layout, text, when_text};
 use crate::portal::verify_blocking;
 use crate::session::{Csrf, FORM_COOKIE, random_token, set_cookie, sha256_hex};
+use qyzmet_store::documents::answer_document;
 
 /// The largest CMS the upload form takes.
 pub const MAX_UPLOAD: usize = 1024 * 1024;
