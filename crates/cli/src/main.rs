@@ -71,6 +71,10 @@ enum Command {
     /// Drive N applications of a service through the workflow engine with synthetic actors and
     /// report moves per second and deadline compliance.
     Simulate(commands::simulate::SimulateArgs),
+    /// Write a consistent backup of a running deployment (every table in one read transaction).
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup into an empty database (SQLite or PostgreSQL, either way).
+    Restore(commands::backup::RestoreArgs),
     /// Measure the database against its physical limit.
     Bench {
         #[command(subcommand)]
@@ -110,6 +114,8 @@ fn main() -> ExitCode {
             Command::Calendar { command } => commands::calendar::run(command).await,
             Command::Registry { command } => commands::registry::run(command).await,
             Command::Audit { command } => commands::audit::run(command).await,
+            Command::Backup(args) => commands::backup::backup(args).await,
+            Command::Restore(args) => commands::backup::restore(args).await,
             Command::Regulation { command } => commands::regulation::run(command),
             Command::Bench { command } => commands::bench::run(command).await,
             Command::Simulate(args) => commands::simulate::run_command(args).await,

@@ -5,6 +5,7 @@
 //! it ([`audit::append`]), so a change and its record commit or vanish together.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod calendar;
 pub mod directory;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod bench_copies;
 pub mod bench_submit;
