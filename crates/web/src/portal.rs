@@ -522,7 +522,11 @@ pub async fn apply_post(
         )
             .into_response();
     };
+    // A draft id is one this portal gave: letters, digits and hyphens.
     let posted_draft = posted.get("draft").filter(|d| !d.is_empty());
+    if posted_draft.is_some_and(|d| !d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+        return crate::pages::not_found(UserLang(lang)).await;
+    }
     let draft_id = posted_draft
         .cloned()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());

@@ -302,6 +302,22 @@ fn forbidden(lang: Lang) -> Response {
 /// An explicit `?lang=` (the header's language switch on every page) is remembered in the `lang`
 /// cookie for the next pages, as the landing page does.
 pub async fn security_headers(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    // No id, code or query value contains a NUL byte; PostgreSQL would refuse it as a text
+    // parameter, so such an address is not found before any handler asks the database.
+    let uri = request.uri();
+    let encoded = [uri.path(), uri.query().unwrap_or_default()];
+    if encoded
+        .iter()
+        .any(|part| part.to_ascii_lowercase().contains("%00") || part.contains('\0'))
+    {
+        let lang = Lang::negotiate(
+            request
+                .headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
+        return crate::pages::not_found(crate::api::UserLang(lang)).await;
+    }
     let chosen = request.uri().query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
