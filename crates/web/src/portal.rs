@@ -624,12 +624,12 @@ pub async fn upload(
                         .to_owned();
                     match field.bytes().await {
                         Ok(bytes) => file = Some((filename, media, bytes.to_vec())),
-                        Err(_) => return too_large(lang),
+                        Err(e) => return unreadable(lang, &e, too_large),
                     }
                 }
             }
             Ok(None) => break,
-            Err(_) => return too_large(lang),
+            Err(e) => return unreadable(lang, &e, too_large),
         }
     }
     if let Err(refused) = Csrf::check(&applicant.session, &csrf, lang) {
@@ -687,6 +687,24 @@ pub(crate) fn too_large(lang: Lang) -> Response {
         message_page(lang, &t(lang, "portal.attachment_limit")),
     )
         .into_response()
+}
+
+/// A multipart body that could not be read: over a limit (413, `too_large`'s page), or malformed
+/// (400).
+pub(crate) fn unreadable(
+    lang: Lang,
+    error: &axum::extract::multipart::MultipartError,
+    too_large: fn(Lang) -> Response,
+) -> Response {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(lang)
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            message_page(lang, &t(lang, "error.malformed")),
+        )
+            .into_response()
+    }
 }
 
 /// A file name without path parts or control characters, at most 120 characters.

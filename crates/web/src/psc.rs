@@ -536,9 +536,13 @@ struct Posted {
     scans: Vec<(String, String, Vec<u8>)>,
 }
 
-async fn read_intake(multipart: &mut Multipart) -> Result<Posted, ()> {
+/// The intake form, or the refusal of a body that cannot be read.
+async fn read_intake(lang: Lang, multipart: &mut Multipart) -> Result<Posted, Response> {
     let mut posted = Posted::default();
-    while let Some(field) = multipart.next_field().await.map_err(|_| ())? {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        crate::portal::unreadable(lang, &e, too_large)
+    };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "scan" {
             let file_name = field
@@ -549,16 +553,16 @@ async fn read_intake(multipart: &mut Multipart) -> Result<Posted, ()> {
                 .content_type()
                 .unwrap_or("application/octet-stream")
                 .to_owned();
-            let bytes = field.bytes().await.map_err(|_| ())?;
+            let bytes = field.bytes().await.map_err(unreadable)?;
             if bytes.len() > MAX_ATTACHMENT || posted.scans.len() >= MAX_ATTACHMENTS {
-                return Err(());
+                return Err(too_large(lang));
             }
             if !bytes.is_empty() {
                 posted.scans.push((file_name, media, bytes.to_vec()));
             }
             continue;
         }
-        let value = field.text().await.map_err(|_| ())?;
+        let value = field.text().await.map_err(unreadable)?;
         match name.as_str() {
             "csrf" => posted.csrf = value,
             "recipient" => posted.query.recipient = value,
@@ -592,8 +596,9 @@ pub async fn intake_post(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let Ok(posted) = read_intake(&mut multipart).await else {
-        return too_large(lang);
+    let posted = match read_intake(lang, &mut multipart).await {
+        Ok(posted) => posted,
+        Err(refused) => return refused,
     };
     if let Err(refused) = Csrf::check(&staff.session, &posted.csrf, lang) {
         return refused;

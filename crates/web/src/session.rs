@@ -253,6 +253,36 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// The framework's own refusals of a malformed request (a form that is not urlencoded, a broken
+/// multipart body, a path that is not UTF-8, a body over the limit) are plain English text; they
+/// are said again in the person's language — a page, or the JSON error of the API. The PKI's
+/// protocol endpoints keep their plain answers.
+fn in_words(lang: Lang, path: &str, response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !status.is_client_error() || path.starts_with("/pki/") {
+        return response;
+    }
+    let key = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "error.too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "error.media_type",
+        _ => "error.malformed",
+    };
+    let message = t(lang, key);
+    if path.starts_with("/api/") {
+        let rule = key.trim_start_matches("error.");
+        return (
+            status,
+            axum::Json(serde_json::json!({ "error": { "field": "body", "rule": rule, "message": message } })),
+        )
+            .into_response();
+    }
+    (status, crate::pages::message_page(lang, &message)).into_response()
+}
+
 /// A form's CSRF token as posted.
 pub struct Csrf;
 
@@ -302,6 +332,10 @@ fn forbidden(lang: Lang) -> Response {
 /// An explicit `?lang=` (the header's language switch on every page) is remembered in the `lang`
 /// cookie for the next pages, as the landing page does.
 pub async fn security_headers(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Ok(UserLang(lang)) =
+        UserLang::from_request_parts(&mut parts, &()).await;
+    let request = Request::from_parts(parts, body);
     // No id, code or query value contains a NUL byte; PostgreSQL would refuse it as a text
     // parameter, so such an address is not found before any handler asks the database.
     let uri = request.uri();
@@ -310,21 +344,16 @@ pub async fn security_headers(State(_): State<AppState>, request: Request, next:
         .iter()
         .any(|part| part.to_ascii_lowercase().contains("%00") || part.contains('\0'))
     {
-        let lang = Lang::negotiate(
-            request
-                .headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        );
-        return crate::pages::not_found(crate::api::UserLang(lang)).await;
+        return crate::pages::not_found(UserLang(lang)).await;
     }
-    let chosen = request.uri().query().and_then(|q| {
+    let path = uri.path().to_owned();
+    let chosen = uri.query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == "lang")
             .and_then(|(_, v)| Lang::parse(v))
     });
-    let mut response = next.run(request).await;
+    let mut response = in_words(lang, &path, next.run(request).await);
     let headers = response.headers_mut();
     let sets_lang = headers
         .get_all(header::SET_COOKIE)

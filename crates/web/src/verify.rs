@@ -201,12 +201,12 @@ pub async fn upload(
                 Some("csrf") => csrf = part.text().await.unwrap_or_default(),
                 Some("file") => match part.bytes().await {
                     Ok(bytes) => file = bytes.to_vec(),
-                    Err(_) => return too_large(lang),
+                    Err(e) => return crate::portal::unreadable(lang, &e, too_large),
                 },
                 _ => {}
             },
             Ok(None) => break,
-            Err(_) => return too_large(lang),
+            Err(e) => return crate::portal::unreadable(lang, &e, too_large),
         }
     }
     if let Err(refused) = Csrf::check_anonymous(&headers, &csrf, lang) {
