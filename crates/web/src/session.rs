@@ -333,8 +333,7 @@ fn forbidden(lang: Lang) -> Response {
 /// cookie for the next pages, as the landing page does.
 pub async fn security_headers(State(_): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let Ok(UserLang(lang)) =
-        UserLang::from_request_parts(&mut parts, &()).await;
+    let Ok(UserLang(lang)) = UserLang::from_request_parts(&mut parts, &()).await;
     let request = Request::from_parts(parts, body);
     // No id, code or query value contains a NUL byte; PostgreSQL would refuse it as a text
     // parameter, so such an address is not found before any handler asks the database.
