@@ -15,9 +15,9 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use qyzmet_domain::regulation::{Recipient, Text};
+use qyzmet_domain::regulation::Recipient;
 use qyzmet_web::i18n::{Lang, t};
-use support::browser::{Browser, Layer, Options};
+use support::browser::{Browser, Layer, browser, regulation, shown, status};
 
 /// The password of every demo account.
 const PASSWORD: &str = "qyzmet-demo-2026";
@@ -27,44 +27,6 @@ const ENGINE: Duration = Duration::from_secs(30);
 const SERVICE: &str = "real-estate-presence-certificate";
 /// The demo's PSC branch.
 const BRANCH: &str = "kyzylorda-psc-city-1";
-
-fn browser(test: &str, lang: &str) -> Option<Browser> {
-    Browser::demo_with(
-        test,
-        Options {
-            lang: Some(lang.into()),
-            timeout: Some(Duration::from_secs(20)),
-        },
-    )
-}
-
-/// A regulation text as the pages show it in `lang`.
-fn shown(lang: Lang, text: &Text) -> String {
-    match lang {
-        Lang::Kk if !text.kk.is_empty() => text.kk.clone(),
-        Lang::En => text.en.clone().unwrap_or_else(|| text.ru.clone()),
-        _ => text.ru.clone(),
-    }
-}
-
-fn regulation(code: &str) -> std::sync::Arc<qyzmet_engine::Loaded> {
-    qyzmet_engine::Catalogue::shipped()
-        .expect("the shipped regulations")
-        .get(code)
-        .unwrap_or_else(|| panic!("no regulation {code}"))
-}
-
-/// The label of a status of a regulation, in `lang`.
-fn status(code: &str, status: &str, lang: Lang) -> String {
-    let loaded = regulation(code);
-    let found = loaded
-        .regulation
-        .statuses
-        .iter()
-        .find(|s| s.code == status)
-        .unwrap_or_else(|| panic!("{code} has no status {status}"));
-    shown(lang, &found.label)
-}
 
 /// The labels of the documents the PSC channel lists for an individual, in `lang`.
 fn documents_of_individual(lang: Lang) -> Vec<String> {

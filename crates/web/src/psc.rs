@@ -106,10 +106,15 @@ async fn counter_branch(state: &AppState, staff: &Staff) -> Result<Organisation,
     }
 }
 
-/// The application, if this branch's counter took it.
-async fn taken_here(state: &AppState, staff: &Staff, id: &str) -> Result<InstanceRow, Response> {
+/// The counter's branch and the application, if this branch's counter took it.
+async fn taken_here(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<(Organisation, InstanceRow), Response> {
+    let branch = counter_branch(state, staff).await?;
     match state.store.instance(id).await.map_err(internal)? {
-        Some(row) if row.office.as_deref() == Some(staff.organisation.as_str()) => Ok(row),
+        Some(row) if row.office.as_deref() == Some(branch.code.as_str()) => Ok((branch, row)),
         _ => Err(crate::pages::not_found(UserLang(staff.lang)).await),
     }
 }
@@ -869,12 +874,8 @@ pub async fn receipt(
     Path(id): Path<String>,
 ) -> Response {
     let lang = staff.lang;
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let row = match taken_here(&state, &staff, &id).await {
-        Ok(row) => row,
+    let (branch, row) = match taken_here(&state, &staff, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let data = data_of(&row);
@@ -953,12 +954,8 @@ pub async fn refusal(
     Path(id): Path<String>,
 ) -> Response {
     let lang = staff.lang;
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let row = match taken_here(&state, &staff, &id).await {
-        Ok(row) => row,
+    let (branch, row) = match taken_here(&state, &staff, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let data = data_of(&row);
@@ -1240,12 +1237,8 @@ pub async fn copy(
     headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let row = match taken_here(&state, &staff, &id).await {
-        Ok(row) => row,
+    let (branch, row) = match taken_here(&state, &staff, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     if crate::cabinet::stored_cms(&row, crate::cabinet::ANSWER).is_none() {

@@ -40,11 +40,8 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 
 use axum::http::{StatusCode, header};
-use qyzmet_domain::ids::{Iin, TaxpayerId};
-use qyzmet_domain::registry::{RealEstate, RealEstateKind, RealEstateRight, RightKind};
 use qyzmet_store::Store;
 use qyzmet_store::queue::astana_day;
-use qyzmet_store::registry::{insert_real_estate, insert_right};
 use qyzmet_web::i18n::{Lang, t};
 use support::{ARCHIVE, Client, MINISTRY, PSC_BRANCH, Page, Platform, answered_appeal, sign};
 
@@ -447,43 +444,6 @@ impl Watched<'_> {
     }
 }
 
-async fn give_alice_a_flat(platform: &Platform) {
-    let store = &platform.state.store;
-    let mut tx = store.begin_write().await.unwrap();
-    insert_real_estate(
-        &mut tx,
-        &RealEstate::new(
-            CADASTRAL,
-            RealEstateKind::Apartment,
-            "Қызылорда қ., Әйтеке би к-сі, 12-45",
-            "kyzylorda",
-            "64.5",
-            Some(2),
-            Some(5),
-            Some(1987),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    insert_right(
-        &mut tx,
-        &RealEstateRight::new(
-            CADASTRAL,
-            TaxpayerId::Iin(Iin::parse(&platform.alice.iin).unwrap()),
-            RightKind::Ownership,
-            None,
-            jiff::civil::date(2015, 3, 4),
-            "Сатып алу-сату шарты № 123",
-            None,
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
 /// The intake fields of the counter for `iin` with the documents `ticked` (the CSRF token first).
 fn intake_fields<'a>(
     csrf: &'a str,
@@ -566,7 +526,7 @@ async fn attach(alice: &mut Client, draft: &str, csrf: &str, bytes: &[u8]) {
 
 async fn every_role_against_every_endpoint(store: &Store) {
     let platform = Platform::new(store).await;
-    give_alice_a_flat(&platform).await;
+    support::give_a_flat(&platform, &platform.alice.iin, CADASTRAL, None).await;
     let mut alice = platform.signed_in(&platform.alice, "/login").await;
     let alice_csrf = alice.get("/cabinet").await.csrf();
     let attachment_bytes = format!("%PDF-1.4 {ATTACHMENT_SECRET}").into_bytes();

@@ -10,51 +10,11 @@
 mod support;
 
 use axum::http::StatusCode;
-use qyzmet_domain::ids::{Iin, TaxpayerId};
-use qyzmet_domain::registry::{RealEstate, RealEstateKind, RealEstateRight, RightKind};
 use qyzmet_store::Store;
-use qyzmet_store::registry::{insert_real_estate, insert_right};
 use support::{Client, Platform, sign};
 
 const SERVICE: &str = "real-estate-presence-certificate";
 const CADASTRAL: &str = "10:310:015:123:45";
-
-async fn give_alice_a_flat(platform: &Platform) {
-    let store = &platform.state.store;
-    let mut tx = store.begin_write().await.unwrap();
-    insert_real_estate(
-        &mut tx,
-        &RealEstate::new(
-            CADASTRAL,
-            RealEstateKind::Apartment,
-            "Қызылорда қ., Әйтеке би к-сі, 12-45",
-            "kyzylorda",
-            "64.5",
-            Some(2),
-            Some(5),
-            Some(1987),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    insert_right(
-        &mut tx,
-        &RealEstateRight::new(
-            CADASTRAL,
-            TaxpayerId::Iin(Iin::parse(&platform.alice.iin).unwrap()),
-            RightKind::Ownership,
-            None,
-            jiff::civil::date(2015, 3, 4),
-            "Сатып алу-сату шарты № 123",
-            Some("Ипотека: «Halyk Bank» АҚ"),
-        )
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
 
 /// The intake form for `iin`, posted with the documents `ticked`; the answer is not followed.
 async fn take(operator: &mut Client, iin: &str, ticked: &[&str]) -> support::Page {
@@ -90,7 +50,13 @@ async fn take(operator: &mut Client, iin: &str, ticked: &[&str]) -> support::Pag
 
 async fn a_certificate_is_taken_at_the_counter_and_its_certified_copy_printed(store: &Store) {
     let platform = Platform::new(store).await;
-    give_alice_a_flat(&platform).await;
+    support::give_a_flat(
+        &platform,
+        &platform.alice.iin,
+        CADASTRAL,
+        Some("Ипотека: «Halyk Bank» АҚ"),
+    )
+    .await;
     let mut operator = platform
         .signed_in(&platform.psc_operator, "/office/login")
         .await;

@@ -945,3 +945,42 @@ impl Drop for Browser {
         // Then the fields drop: chromedriver stops, then the demo.
     }
 }
+
+/// A browser on a fresh demo, in `lang`, for the test named `test`.
+pub fn browser(test: &str, lang: &str) -> Option<Browser> {
+    Browser::demo_with(
+        test,
+        Options {
+            lang: Some(lang.into()),
+            timeout: Some(Duration::from_secs(20)),
+        },
+    )
+}
+
+/// A regulation text as the pages show it in `lang`.
+pub fn shown(lang: qyzmet_web::i18n::Lang, text: &qyzmet_domain::regulation::Text) -> String {
+    match lang {
+        qyzmet_web::i18n::Lang::Kk if !text.kk.is_empty() => text.kk.clone(),
+        qyzmet_web::i18n::Lang::En => text.en.clone().unwrap_or_else(|| text.ru.clone()),
+        _ => text.ru.clone(),
+    }
+}
+
+pub fn regulation(code: &str) -> std::sync::Arc<qyzmet_engine::Loaded> {
+    qyzmet_engine::Catalogue::shipped()
+        .expect("the shipped regulations")
+        .get(code)
+        .unwrap_or_else(|| panic!("no regulation {code}"))
+}
+
+/// The label of a status of a regulation, in `lang`.
+pub fn status(code: &str, status: &str, lang: qyzmet_web::i18n::Lang) -> String {
+    let loaded = regulation(code);
+    let found = loaded
+        .regulation
+        .statuses
+        .iter()
+        .find(|s| s.code == status)
+        .unwrap_or_else(|| panic!("{code} has no status {status}"));
+    shown(lang, &found.label)
+}

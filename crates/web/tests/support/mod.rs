@@ -772,3 +772,47 @@ pub fn read_pdf(pdf: &[u8]) -> Option<ReadPdf> {
     let (_, qr) = grids[0].decode().unwrap();
     Some(ReadPdf { text, qr })
 }
+
+/// Records in the real estate register that `iin` owns the flat `cadastral`, with `encumbrance`.
+pub async fn give_a_flat(
+    platform: &Platform,
+    iin: &str,
+    cadastral: &str,
+    encumbrance: Option<&str>,
+) {
+    use qyzmet_domain::registry::{RealEstate, RealEstateKind, RealEstateRight, RightKind};
+    let store = &platform.state.store;
+    let mut tx = store.begin_write().await.unwrap();
+    qyzmet_store::registry::insert_real_estate(
+        &mut tx,
+        &RealEstate::new(
+            cadastral,
+            RealEstateKind::Apartment,
+            "Қызылорда қ., Әйтеке би к-сі, 12-45",
+            "kyzylorda",
+            "64.5",
+            Some(2),
+            Some(5),
+            Some(1987),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    qyzmet_store::registry::insert_right(
+        &mut tx,
+        &RealEstateRight::new(
+            cadastral,
+            qyzmet_domain::ids::TaxpayerId::Iin(Iin::parse(iin).unwrap()),
+            RightKind::Ownership,
+            None,
+            jiff::civil::date(2015, 3, 4),
+            "Сатып алу-сату шарты № 123",
+            encumbrance,
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
