@@ -15,10 +15,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use qyzmet_web::i18n::{Lang, t};
-use support::browser::{Browser, Layer, browser, regulation, shown, status};
+use support::browser::{
+    Browser, DEMO_PASSWORD, Layer, after_signing, at_step, browser, card, regulation, shown,
+    staff_sign_in, staff_sign_in_with_eds, status,
+};
 
-/// The password of every demo account.
-const PASSWORD: &str = "qyzmet-demo-2026";
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
 const ENGINE: Duration = Duration::from_secs(20);
 
@@ -40,51 +41,9 @@ fn failure_message(code: &str, channel: &str, step: &str, lang: Lang) -> String 
 fn portal_sign_in(b: &Browser, iin: &str) {
     b.goto("/login");
     b.fill("#iin", iin);
-    b.fill("#password", PASSWORD);
+    b.fill("#password", DEMO_PASSWORD);
     b.click("#sign-in");
     b.wait_for_text("#who", iin);
-}
-
-/// Signs in to the back office with IIN and password and lands on the work list.
-fn office_sign_in(b: &Browser, iin: &str) {
-    b.goto("/office/login");
-    b.fill("#iin", iin);
-    b.fill("#password", PASSWORD);
-    b.click("#sign-in");
-    b.wait_for_text("#who", iin);
-    b.wait_for("#worklist");
-}
-
-/// Signs in to the back office by signing a challenge with the authentication key in `layer`.
-fn office_sign_in_with_eds(b: &Browser, layer: &Layer, iin: &str) {
-    b.goto(&layer.on("/office/login"));
-    b.click("#sign-in-eds");
-    after_signing(b, "#worklist");
-    b.wait_for_text("#who", iin);
-}
-
-/// After a click on a button that signs through the agent: waits for `css` on the page the form
-/// leads to, or fails at once with the error the page shows (the agent's or the server's).
-fn after_signing(b: &Browser, css: &str) {
-    b.wait_until(
-        &format!("the signed form leads to a page with `{css}`"),
-        || {
-            if b.has(css) {
-                return true;
-            }
-            let shown = b.try_run(b.client().execute(
-            "const e = document.querySelector('[data-eds-error], #submit-error, #sign-in-error'); \
-             return e ? e.textContent : '';",
-            vec![],
-        ));
-            if let Some(serde_json::Value::String(error)) = shown
-                && !error.trim().is_empty()
-            {
-                panic!("signing failed on {}: {error}", b.url());
-            }
-            false
-        },
-    );
 }
 
 /// Fills the appeal form of an individual.
@@ -109,17 +68,6 @@ fn sign_and_submit(b: &Browser, layer: &Layer, shot: &str) -> String {
     b.click("#sign-and-submit");
     after_signing(b, "#application-id");
     b.text("#application-id")
-}
-
-/// Opens an application's card in the back office.
-fn card(b: &Browser, id: &str) {
-    b.goto(&format!("/office/applications/{id}"));
-    b.wait_for("#card");
-}
-
-/// Waits until the card (or the cabinet's page) shows the application at `step`.
-fn at_step(b: &Browser, step: &str) {
-    b.wait_for_text("#step", &format!("{step} "));
 }
 
 /// Opens the application among the applicant's in the cabinet.
@@ -219,7 +167,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     b.screenshot("applicant-delivered");
 
     // The clerk: the work list, the signature report, 2.1, 2.2 and 2.2b.
-    office_sign_in(&b, &clerk);
+    staff_sign_in(&b, "/office/login", "#worklist", &clerk);
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     b.wait_for("#card");
     at_step(&b, "2.1");
@@ -245,7 +193,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     assert!(!b.has("#act"), "the clerk has nothing to do at 2.5");
 
     // The executor signs in with their key, takes the appeal and answers.
-    office_sign_in_with_eds(&b, &executor_layer, &executor);
+    staff_sign_in_with_eds(&b, "/office/login", "#worklist", &executor_layer, &executor);
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     at_step(&b, "2.5");
     b.click("#holds");
@@ -257,7 +205,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     at_step(&b, "2.7");
 
     // The head signs the answer through their own agent.
-    office_sign_in(&b, &head);
+    staff_sign_in(&b, "/office/login", "#worklist", &head);
     b.goto(&head_layer.on(&format!("/office/applications/{id}")));
     at_step(&b, "2.7");
     assert_eq!(b.text("#answer"), answer);
@@ -274,7 +222,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     b.screenshot("head-signed");
 
     // The clerk sends the answer.
-    office_sign_in(&b, &clerk);
+    staff_sign_in(&b, "/office/login", "#worklist", &clerk);
     card(&b, &id);
     at_step(&b, "2.8");
     b.click("#done");
@@ -329,7 +277,7 @@ fn an_appeal_outside_the_bodys_competence_is_redirected_and_the_applicant_sees_w
     let id = sign_and_submit(&b, &layer, "sign");
     b.reload_until("#status", &status("appeal", "delivered", lang), ENGINE);
 
-    office_sign_in(&b, &clerk);
+    staff_sign_in(&b, "/office/login", "#worklist", &clerk);
     card(&b, &id);
     at_step(&b, "2.1");
     b.click("#holds");
@@ -341,7 +289,7 @@ fn an_appeal_outside_the_bodys_competence_is_redirected_and_the_applicant_sees_w
     b.click("#done");
     at_step(&b, "2.5");
 
-    office_sign_in(&b, &executor);
+    staff_sign_in(&b, "/office/login", "#worklist", &executor);
     card(&b, &id);
     at_step(&b, "2.5");
     b.select("#redirect-select", "national-archive");
@@ -440,7 +388,7 @@ fn a_revoked_signature_is_refused_registration_and_the_applicant_is_told_why() {
     ]);
     b.restart_server();
 
-    office_sign_in(&b, &clerk);
+    staff_sign_in(&b, "/office/login", "#worklist", &clerk);
     card(&b, &id);
     at_step(&b, "2.1");
     assert_eq!(
@@ -514,7 +462,7 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
     );
     b.screenshot("applicant-registered");
 
-    office_sign_in(&b, &staff);
+    staff_sign_in(&b, "/office/login", "#worklist", &staff);
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     at_step(&b, "C3");
     assert_eq!(
@@ -670,7 +618,7 @@ fn a_legal_entitys_employee_submits_an_appeal_as_the_entity() {
     b.wait_for_text("main", &bin);
     b.screenshot("cabinet-with-appeal");
 
-    office_sign_in(&b, &clerk);
+    staff_sign_in(&b, "/office/login", "#worklist", &clerk);
     card(&b, &id);
     b.wait_for_text("#applicant", &bin);
     assert_eq!(

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 
 use qyzmet_domain::regulation::Recipient;
 use qyzmet_web::i18n::{Lang, t};
-use support::browser::{Browser, Layer, browser, regulation, shown, status};
+use support::browser::{
+    Browser, Layer, at_step, browser, card, regulation, shown, signing_error, staff_sign_in,
+    staff_sign_in_with_eds, status,
+};
 
-/// The password of every demo account.
-const PASSWORD: &str = "qyzmet-demo-2026";
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
 const ENGINE: Duration = Duration::from_secs(30);
 /// The service the counter takes in these tests.
@@ -62,65 +63,6 @@ fn any_login(b: &Browser, label: &str) -> String {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// Signs in to the back office with IIN and password, to the counter.
-fn counter_sign_in(b: &Browser, iin: &str) {
-    b.goto("/office/login?next=/psc");
-    b.fill("#iin", iin);
-    b.fill("#password", PASSWORD);
-    b.click("#sign-in");
-    b.wait_for_text("#who", iin);
-    b.wait_for("#services");
-}
-
-/// Signs in to the counter by signing a challenge with the authentication key in `layer`.
-fn counter_sign_in_with_eds(b: &Browser, layer: &Layer, iin: &str) {
-    b.goto(&layer.on("/office/login?next=/psc"));
-    b.click("#sign-in-eds");
-    after_signing(b, "#services");
-    b.wait_for_text("#who", iin);
-}
-
-/// The error a page that signs through the agent shows (the agent's or the server's), if any.
-fn signing_error(b: &Browser) -> Option<String> {
-    let shown = b.try_run(b.client().execute(
-        "const e = document.querySelector('[data-eds-error], #submit-error, #sign-in-error'); \
-         return e ? e.textContent : '';",
-        vec![],
-    ));
-    match shown {
-        Some(serde_json::Value::String(error)) if !error.trim().is_empty() => Some(error),
-        _ => None,
-    }
-}
-
-/// After a click on a button that signs through the agent: waits for `css` on the page the form
-/// leads to, or fails at once with the error the page shows.
-fn after_signing(b: &Browser, css: &str) {
-    b.wait_until(
-        &format!("the signed form leads to a page with `{css}`"),
-        || {
-            if b.has(css) {
-                return true;
-            }
-            if let Some(error) = signing_error(b) {
-                panic!("signing failed on {}: {error}", b.url());
-            }
-            false
-        },
-    );
-}
-
-/// Opens an application's card in the back office.
-fn card(b: &Browser, id: &str) {
-    b.goto(&format!("/office/applications/{id}"));
-    b.wait_for("#card");
-}
-
-/// Waits until the card shows the application at `step`.
-fn at_step(b: &Browser, step: &str) {
-    b.wait_for_text("#step", &format!("{step} "));
 }
 
 /// The application's id from a path like `/psc/applications/<id>/receipt`.
@@ -266,7 +208,13 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     let operator_layer = Layer::start(demo, &operator, &b.artifact("layer-operator.log"));
 
     // The operator signs in with their authentication key and lands at the counter.
-    counter_sign_in_with_eds(&b, &operator_layer, &operator);
+    staff_sign_in_with_eds(
+        &b,
+        "/office/login?next=/psc",
+        "#services",
+        &operator_layer,
+        &operator,
+    );
     b.screenshot("operator-signed-in");
 
     // Intake with every document presented.
@@ -462,7 +410,7 @@ fn a_missing_document_gives_the_refusal_receipt_and_the_journal_shows_the_refusa
     let individual = b.server().login("individual");
     let operator = any_login(&b, &format!("psc_operator of {BRANCH}"));
 
-    counter_sign_in(&b, &operator);
+    staff_sign_in(&b, "/office/login?next=/psc", "#services", &operator);
     let missing = 1;
     let name = fill_intake(&b, &individual, &[missing]);
     b.screenshot("intake-document-unticked");

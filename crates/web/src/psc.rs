@@ -1058,12 +1058,14 @@ fn stamp(data: &serde_json::Map<String, serde_json::Value>, key: &str) -> String
         .unwrap_or_default()
 }
 
+/// The counter's branch and its journal's rows the query asks for, oldest first.
 async fn journal_rows(
     state: &AppState,
-    lang: Lang,
-    branch: &str,
+    staff: &Staff,
     query: &JournalQuery,
-) -> Result<Vec<JournalRow>, Response> {
+) -> Result<(Organisation, Vec<JournalRow>), Response> {
+    let lang = staff.lang;
+    let branch = counter_branch(state, staff).await?;
     let zone = state.calendar.time_zone().clone();
     let day = |text: &str, end: bool| -> Option<i64> {
         let date: jiff::civil::Date = text.trim().parse().ok()?;
@@ -1080,7 +1082,7 @@ async fn journal_rows(
     let to = day(&query.to, true).unwrap_or(i64::MAX);
     let rows = state
         .store
-        .counter_applications(branch, from, to, JOURNAL_ROWS)
+        .counter_applications(&branch.code, from, to, JOURNAL_ROWS)
         .await
         .map_err(internal)?;
     let needle = query.q.trim().to_lowercase();
@@ -1118,7 +1120,7 @@ async fn journal_rows(
             out.push(entry);
         }
     }
-    Ok(out)
+    Ok((branch, out))
 }
 
 const JOURNAL_COLUMNS: [&str; 8] = [
@@ -1139,12 +1141,8 @@ pub async fn journal(
     Query(query): Query<JournalQuery>,
 ) -> Response {
     let lang = staff.lang;
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let rows = match journal_rows(&state, lang, &branch.code, &query).await {
-        Ok(rows) => rows,
+    let (branch, rows) = match journal_rows(&state, &staff, &query).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let title = t(lang, "psc.journal");
@@ -1190,12 +1188,8 @@ pub async fn journal_csv(
     Query(query): Query<JournalQuery>,
 ) -> Response {
     let lang = staff.lang;
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let rows = match journal_rows(&state, lang, &branch.code, &query).await {
-        Ok(rows) => rows,
+    let (branch, rows) = match journal_rows(&state, &staff, &query).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let headings: Vec<String> = JOURNAL_COLUMNS.iter().map(|c| t(lang, c)).collect();

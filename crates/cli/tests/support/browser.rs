@@ -984,3 +984,66 @@ pub fn status(code: &str, status: &str, lang: qyzmet_web::i18n::Lang) -> String 
         .unwrap_or_else(|| panic!("{code} has no status {status}"));
     shown(lang, &found.label)
 }
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "qyzmet-demo-2026";
+
+/// Signs in to the back office at `path` with IIN and the demo password; waits for `landing`.
+pub fn staff_sign_in(b: &Browser, path: &str, landing: &str, iin: &str) {
+    b.goto(path);
+    b.fill("#iin", iin);
+    b.fill("#password", DEMO_PASSWORD);
+    b.click("#sign-in");
+    b.wait_for_text("#who", iin);
+    b.wait_for(landing);
+}
+
+/// Signs in to the back office at `path` by signing a challenge with the authentication key in
+/// `layer`; waits for `landing`.
+pub fn staff_sign_in_with_eds(b: &Browser, path: &str, landing: &str, layer: &Layer, iin: &str) {
+    b.goto(&layer.on(path));
+    b.click("#sign-in-eds");
+    after_signing(b, landing);
+    b.wait_for_text("#who", iin);
+}
+
+/// The error a page that signs through the agent shows (the agent's or the server's), if any.
+pub fn signing_error(b: &Browser) -> Option<String> {
+    let shown = b.try_run(b.client().execute(
+        "const e = document.querySelector('[data-eds-error], #submit-error, #sign-in-error'); \
+         return e ? e.textContent : '';",
+        vec![],
+    ));
+    match shown {
+        Some(serde_json::Value::String(error)) if !error.trim().is_empty() => Some(error),
+        _ => None,
+    }
+}
+
+/// After a click on a button that signs through the agent: waits for `css` on the page the form
+/// leads to, or fails at once with the error the page shows.
+pub fn after_signing(b: &Browser, css: &str) {
+    b.wait_until(
+        &format!("the signed form leads to a page with `{css}`"),
+        || {
+            if b.has(css) {
+                return true;
+            }
+            if let Some(error) = signing_error(b) {
+                panic!("signing failed on {}: {error}", b.url());
+            }
+            false
+        },
+    );
+}
+
+/// Opens an application's card in the back office.
+pub fn card(b: &Browser, id: &str) {
+    b.goto(&format!("/office/applications/{id}"));
+    b.wait_for("#card");
+}
+
+/// Waits until the card (or the cabinet's page) shows the application at `step`.
+pub fn at_step(b: &Browser, step: &str) {
+    b.wait_for_text("#step", &format!("{step} "));
+}
