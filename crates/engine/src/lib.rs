@@ -279,7 +279,6 @@ struct Decision<'a> {
     record: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Whether the application was submitted with the applicant's signature over its data.
 /// Merges `values` into the application's data.
 fn merge_data(
     row: &mut InstanceRow,
@@ -295,6 +294,7 @@ fn merge_data(
     Ok(())
 }
 
+/// Whether the application was submitted with the applicant's signature over its data.
 fn signed_submission(row: &InstanceRow) -> bool {
     serde_json::from_str::<serde_json::Value>(&row.data)
         .ok()
