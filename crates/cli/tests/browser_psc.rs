@@ -13,7 +13,7 @@
 mod support;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use qyzmet_domain::regulation::Recipient;
 use qyzmet_web::i18n::{Lang, t};
@@ -39,30 +39,6 @@ fn documents_of_individual(lang: Lang) -> Vec<String> {
         .filter(|d| d.recipients.is_empty() || d.recipients.contains(&Recipient::Individual))
         .map(|d| shown(lang, &d.label))
         .collect()
-}
-
-/// The IIN of a demo login whose label starts with `label`, from the lines the demo prints (the
-/// counter's logins end in `/office/login?next=/psc`, which `Demo::login` does not take).
-fn any_login(b: &Browser, label: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let printed = b.server().printed();
-        let found = printed.iter().find_map(|line| {
-            let rest = line.trim_start().strip_prefix(label)?;
-            line.contains("/login").then_some(())?;
-            rest.split_whitespace()
-                .find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
-                .map(str::to_owned)
-        });
-        if let Some(iin) = found {
-            return iin;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the demo printed no login {label:?}: {printed:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// The application's id from a path like `/psc/applications/<id>/receipt`.
@@ -204,7 +180,7 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     };
     let demo = b.server();
     let individual = demo.login("individual");
-    let operator = any_login(&b, &format!("psc_operator of {BRANCH}"));
+    let operator = b.server().login(&format!("psc_operator of {BRANCH}"));
     let operator_layer = Layer::start(demo, &operator, &b.artifact("layer-operator.log"));
 
     // The operator signs in with their authentication key and lands at the counter.
@@ -408,7 +384,7 @@ fn a_missing_document_gives_the_refusal_receipt_and_the_journal_shows_the_refusa
         return;
     };
     let individual = b.server().login("individual");
-    let operator = any_login(&b, &format!("psc_operator of {BRANCH}"));
+    let operator = b.server().login(&format!("psc_operator of {BRANCH}"));
 
     staff_sign_in(&b, "/office/login?next=/psc", "#services", &operator);
     let missing = 1;

@@ -156,7 +156,8 @@ impl Demo {
             let printed = self.printed();
             let found = printed.iter().find_map(|line| {
                 let rest = line.trim_start().strip_prefix(label)?;
-                line.ends_with("/login").then_some(())?;
+                // Portal and back-office logins; a PSC operator's goes on to `?next=/psc`.
+                line.contains("/login").then_some(())?;
                 rest.split_whitespace()
                     .find(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
                     .map(str::to_owned)
