@@ -14,11 +14,18 @@
 //! 3. a private PostgreSQL cluster (initdb/pg_ctl on a free port) restarted in immediate mode
 //!    during the load (skipped when the binaries are missing, unless `QYZMET_REQUIRE_POSTGRES=1`).
 //!
+//! 4. the same load on SQLite with the appeal's clerk step and term in seconds (`serve
+//!    --regulations`), so that every application's four deadline alarms come due during the run,
+//!    and `kill -9` at random moments while they do;
+//! 5. the same on two PostgreSQL nodes, killed and restarted in turn.
+//!
 //! Afterwards every acknowledged request (201 created or 200 duplicate) is in the database exactly
 //! once, with the CMS stored byte for byte as sent; no request id was created twice; nothing else
 //! was created; every acknowledged request sent once more answers 200 duplicate; the engine's jobs
 //! all ran (no job left, every application past its system steps, each gateway message once per
-//! step and service); and `qyzmet audit verify` passes.
+//! step and service); and `qyzmet audit verify` passes. In 4 and 5 every application's overdue
+//! alarms (step and term) fired exactly once, each warning at most once and only missing when no
+//! node ran through its whole window, none before its moment, each with its notifications.
 //!
 //! The defaults keep the file well under three minutes. The long version:
 //! `QYZMET_CRASH_SUBMISSIONS=5000 QYZMET_CRASH_KILLS=10 QYZMET_CRASH_CLIENTS=16`, and
@@ -371,11 +378,13 @@ impl Seen {
 /// Runs `clients` threads over the requests; each request goes to `targets` round-robin per
 /// attempt and is retried (same bytes) until it is answered with anything but a 5xx.
 /// `answered` counts the requests finished, for the kill controller.
+/// `pause` is each client's rest after a request is answered, to spread the load over time.
 fn load(
     requests: Arc<Vec<Signed>>,
     targets: Vec<String>,
     clients: usize,
     answered: Arc<AtomicUsize>,
+    pause: Duration,
 ) -> std::thread::JoinHandle<Vec<Seen>> {
     std::thread::spawn(move || {
         let next = Arc::new(AtomicUsize::new(0));
@@ -417,6 +426,7 @@ fn load(
                         }
                         seen.lock().expect("lock")[i] = mine;
                         answered.fetch_add(1, Ordering::Relaxed);
+                        std::thread::sleep(pause);
                     }
                 })
             })
@@ -766,6 +776,7 @@ fn kill_9_during_a_load_on_sqlite_loses_and_duplicates_nothing() {
         vec![address.clone()],
         clients(),
         answered.clone(),
+        Duration::ZERO,
     );
     let kills = env_number("QYZMET_CRASH_KILLS", 3) as usize;
     let mut summary = Summary::default();
@@ -982,6 +993,7 @@ fn two_nodes_on_postgres_run_each_job_once_and_one_carries_on_when_the_other_die
         targets.clone(),
         clients(),
         answered.clone(),
+        Duration::ZERO,
     );
     let mut summary = Summary::default();
     let point = kill_points(&mut rng, requests.len(), 1)[0];
@@ -1201,6 +1213,7 @@ fn postgres_restarted_during_a_load_loses_nothing_acknowledged() {
         vec![address.clone()],
         clients(),
         answered.clone(),
+        Duration::ZERO,
     );
     let restarts = env_number("QYZMET_CRASH_KILLS", 2).min(3) as usize;
     let mut summary = Summary::default();
@@ -1238,4 +1251,445 @@ fn postgres_restarted_during_a_load_loses_nothing_acknowledged() {
     drop(database);
     drop(cluster);
     report("postgres restarted (immediate)", &summary, &failures);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Deadline alarms across kills: the engine's timers resume and fire once
+
+/// The clerk's registration step (2.1, where the load's applications wait) and the appeal's term,
+/// in seconds instead of working and calendar days, so that every alarm of every application comes
+/// due within the run: the step's warning at 12 s and overdue at 15 s after it arrives there, the
+/// term's warning at 24 s and overdue at 30 s after the start (warnings at four fifths).
+const STEP_SECONDS: u32 = 15;
+const TERM_SECONDS: u32 = 30;
+/// Each client's rest between requests, so that the starts — and so the alarms — spread over
+/// several seconds and the kills land while alarms come due.
+const TIMER_PAUSE: Duration = Duration::from_millis(250);
+/// How long the alarm scan may lag behind an alarm's moment on a running node before a warning that
+/// never went out counts as lost rather than superseded by the overdue notice of a node that was
+/// down through the warning's whole window.
+const SCAN_SLACK: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
+
+/// Writes the shipped appeal regulation with the limits above into `dir` (for `serve
+/// --regulations`, which replaces the shipped file of the same code).
+fn appeal_in_seconds(dir: &Path) {
+    use qyzmet_domain::regulation::{Limit, TimeUnit};
+    let seconds = |amount| Limit {
+        amount,
+        unit: TimeUnit::Seconds,
+        at_least: false,
+        source: None,
+    };
+    let catalogue = qyzmet_engine::Catalogue::shipped().expect("catalogue");
+    let mut regulation = catalogue
+        .get(SERVICE)
+        .expect("the appeal service")
+        .regulation
+        .clone();
+    regulation.term.base = seconds(TERM_SECONDS);
+    let registration = regulation
+        .channels
+        .iter_mut()
+        .find(|c| c.code == "portal")
+        .and_then(|c| c.steps.iter_mut().find(|s| s.id == "2.1"))
+        .and_then(|s| s.time_limit.as_mut())
+        .expect("the appeal's portal channel has a timed step 2.1");
+    registration.base = seconds(STEP_SECONDS);
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::write(
+        dir.join("appeal.toml"),
+        toml::to_string(&regulation).expect("the regulation as TOML"),
+    )
+    .expect("write the regulation");
+}
+
+/// A node's kill and the moment it answered again: no alarm scan ran on it in between.
+#[derive(Clone, Copy)]
+struct Downtime {
+    killed: jiff::Timestamp,
+    back: jiff::Timestamp,
+}
+
+/// Kills (`kill -9`) one of `nodes` at `kills` random moments in the first `window` of the run and
+/// starts it again after a random pause; returns each downtime with the node's index.
+fn kill_during(
+    rng: &mut Rng,
+    nodes: &mut [Node],
+    kills: usize,
+    window: Duration,
+) -> Vec<(usize, Downtime)> {
+    let started = Instant::now();
+    let window_ms = window.as_millis() as u64;
+    let mut moments: Vec<u64> = (0..kills as u64)
+        .map(|k| {
+            rng.between(
+                k * window_ms / kills as u64,
+                (k + 1) * window_ms / kills as u64,
+            )
+        })
+        .collect();
+    moments.sort_unstable();
+    let mut downtimes = Vec::new();
+    for at in moments {
+        let at = Duration::from_millis(at);
+        if let Some(rest) = at.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+        let victim = rng.between(0, nodes.len() as u64) as usize;
+        let killed = jiff::Timestamp::now();
+        nodes[victim].kill9();
+        // Up to 4 s, longer than a step warning's window (3 s): some warnings are superseded.
+        std::thread::sleep(Duration::from_millis(rng.between(0, 4000)));
+        nodes[victim].restart();
+        downtimes.push((
+            victim,
+            Downtime {
+                killed,
+                back: jiff::Timestamp::now(),
+            },
+        ));
+    }
+    downtimes
+}
+
+/// Waits (the term plus DRAIN_TIMEOUT at most) until every application's alarms have all come due
+/// and been handled.
+async fn wait_for_alarms(url: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("open the database to read it");
+    let deadline = Instant::now() + Duration::from_secs(TERM_SECONDS.into()) + DRAIN_TIMEOUT;
+    loop {
+        let armed: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM workflow_instance WHERE regulation = 'appeal' \
+             AND alarm_ms IS NOT NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("instances")
+        .get(0);
+        if armed == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    pool.close().await;
+}
+
+#[derive(Debug, Default)]
+struct AlarmSummary {
+    applications: usize,
+    fired: usize,
+    superseded: usize,
+    /// The largest delay from an alarm's moment to its audit entry.
+    latest: jiff::SignedDuration,
+}
+
+/// Checks the alarms of every appeal in the database: each overdue alarm (step and term) fired
+/// exactly once, each warning at most once and missing only when no node ran through its whole
+/// window (`down`: the moments when no node was scanning), none before its moment, each with its
+/// notifications (the step's unit; the head too when overdue), and nothing left armed.
+async fn check_alarms(url: &str, down: &[Downtime], summary: &mut AlarmSummary) -> Vec<String> {
+    use qyzmet_domain::workflow::{Alarm, warning_at};
+    let at_ms = |ms: i64| jiff::Timestamp::from_millisecond(ms).expect("a stored moment");
+    let mut failures = Vec::new();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("open the database to read it");
+    let instances = sqlx::query(
+        "SELECT id, started_ms, due_ms, step_started_ms, step_due_ms, alarms_fired, alarm_ms \
+         FROM workflow_instance WHERE regulation = 'appeal'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("instances");
+    let mut fired: HashMap<(String, String), Vec<jiff::Timestamp>> = HashMap::new();
+    for row in
+        sqlx::query("SELECT object_id, at, details FROM audit_log WHERE action = 'workflow.alarm'")
+            .fetch_all(&pool)
+            .await
+            .expect("alarm entries")
+    {
+        let details: Value =
+            serde_json::from_str(&row.get::<String, _>(2)).expect("details are JSON");
+        let at: jiff::Timestamp = row.get::<String, _>(1).parse().expect("an RFC 3339 moment");
+        fired
+            .entry((
+                row.get(0),
+                details["alarm"].as_str().unwrap_or_default().to_owned(),
+            ))
+            .or_default()
+            .push(at);
+    }
+    let mut notified: HashMap<(String, String), usize> = HashMap::new();
+    for row in sqlx::query("SELECT instance, kind FROM notification")
+        .fetch_all(&pool)
+        .await
+        .expect("notifications")
+    {
+        *notified.entry((row.get(0), row.get(1))).or_default() += 1;
+    }
+    let all = Alarm::StepWarning.bit()
+        | Alarm::StepOverdue.bit()
+        | Alarm::TermWarning.bit()
+        | Alarm::TermOverdue.bit();
+    for row in &instances {
+        let id: String = row.get(0);
+        let (started, due, step_started) =
+            (at_ms(row.get(1)), at_ms(row.get(2)), at_ms(row.get(3)));
+        let Some(step_due) = row.get::<Option<i64>, _>(4).map(at_ms) else {
+            failures.push(format!("{id} waits at a step without a time limit"));
+            continue;
+        };
+        if row.get::<i32, _>(5) != all || row.get::<Option<i64>, _>(6).is_some() {
+            failures.push(format!(
+                "{id}: alarms fired {:#06b}, still armed at {:?}",
+                row.get::<i32, _>(5),
+                row.get::<Option<i64>, _>(6)
+            ));
+        }
+        summary.applications += 1;
+        let clocks = [
+            (
+                Alarm::StepWarning,
+                Alarm::StepOverdue,
+                step_started,
+                step_due,
+            ),
+            (Alarm::TermWarning, Alarm::TermOverdue, started, due),
+        ];
+        for (warning, overdue, from, until) in clocks {
+            let window = (warning_at(from, until), until);
+            for (alarm, moment, addressees) in [(warning, window.0, 1), (overdue, window.1, 2)] {
+                let times = fired
+                    .get(&(id.clone(), alarm.code().to_owned()))
+                    .cloned()
+                    .unwrap_or_default();
+                summary.fired += times.len();
+                let notices = notified
+                    .get(&(id.clone(), alarm.code().to_owned()))
+                    .copied()
+                    .unwrap_or(0);
+                if notices != times.len() * addressees {
+                    failures.push(format!(
+                        "{id}: {} fired {} times with {notices} notifications",
+                        alarm.code(),
+                        times.len()
+                    ));
+                }
+                for at in &times {
+                    if *at < moment {
+                        failures.push(format!(
+                            "{id}: {} fired at {at}, before its moment {moment}",
+                            alarm.code()
+                        ));
+                    }
+                    summary.latest = summary.latest.max(at.duration_since(moment));
+                }
+                match (times.len(), alarm == warning) {
+                    (1, _) => {}
+                    (0, true) => {
+                        let unattended = down.iter().any(|d| {
+                            d.killed <= window.0
+                                && window.1 <= d.back.saturating_add(SCAN_SLACK).expect("a moment")
+                        });
+                        if unattended {
+                            summary.superseded += 1;
+                        } else {
+                            failures.push(format!(
+                                "{id}: {} never fired, though a node ran between {} and {}",
+                                alarm.code(),
+                                window.0,
+                                window.1
+                            ));
+                        }
+                    }
+                    (n, _) => failures.push(format!("{id}: {} fired {n} times", alarm.code())),
+                }
+            }
+        }
+    }
+    if instances.is_empty() {
+        failures.push("no applications to watch".into());
+    }
+    pool.close().await;
+    failures
+}
+
+fn report_alarms(scenario: &str, summary: &AlarmSummary, kills: usize, failures: &[String]) {
+    println!(
+        "alarm summary [{scenario}]: applications {}, alarms fired {}, warnings superseded by the \
+         overdue notice {}, kills {kills}, latest alarm {:.1} s after its moment, failures {}",
+        summary.applications,
+        summary.fired,
+        summary.superseded,
+        summary.latest.as_secs_f64(),
+        failures.len()
+    );
+}
+
+fn timer_submissions() -> usize {
+    env_number("QYZMET_CRASH_TIMER_SUBMISSIONS", 120) as usize
+}
+
+/// The load's starts spread over about `TIMER_PAUSE × submissions / clients`, and every alarm is
+/// due `TERM_SECONDS` after the last start: the kills fall in that whole stretch.
+fn timer_window(clients: usize) -> Duration {
+    TIMER_PAUSE * (timer_submissions() / clients) as u32 + Duration::from_secs(TERM_SECONDS.into())
+}
+
+#[test]
+fn deadline_alarms_fire_once_across_kill_9_on_sqlite() {
+    let mut rng = Rng::new("alarms, sqlite");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let log = dir.path().join("qyzmet.log");
+    let address = format!("127.0.0.1:{}", free_port(18670));
+    prepare(&data, None, &address, &log);
+    let regulations = dir.path().join("regulations");
+    appeal_in_seconds(&regulations);
+    let requests = Arc::new(signed_requests(
+        &Location::DataDir(data.clone()),
+        &data,
+        &format!("http://{address}"),
+        6,
+        timer_submissions(),
+    ));
+    let mut args = serve_args(&data, None, &address);
+    args.extend(["--regulations".into(), regulations.display().to_string()]);
+    let mut nodes = [Node::start(args, &address, log.clone())];
+    let clients = 4;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let running = load(
+        requests.clone(),
+        vec![address.clone()],
+        clients,
+        answered,
+        TIMER_PAUSE,
+    );
+    let kills = env_number("QYZMET_CRASH_KILLS", 4).max(1) as usize;
+    let downtimes = kill_during(&mut rng, &mut nodes, kills, timer_window(clients));
+    let seen = running.join().expect("the load");
+    let mut summary = Summary {
+        kills: downtimes.len(),
+        ..Summary::default()
+    };
+    tally(&seen, &mut summary);
+    let url = format!("sqlite://{}?mode=ro", data.join("qyzmet.db").display());
+    let rt = runtime();
+    rt.block_on(drain(&url));
+    rt.block_on(wait_for_alarms(&url));
+    nodes[0].kill9();
+    let mut failures = rt.block_on(check_database(&url, &requests, &seen, &mut summary));
+    let down: Vec<Downtime> = downtimes.iter().map(|(_, d)| *d).collect();
+    let mut alarms = AlarmSummary::default();
+    failures.extend(rt.block_on(check_alarms(&url, &down, &mut alarms)));
+    failures.extend(audit_verify(&["--data".into(), data.display().to_string()]));
+    if !failures.is_empty() {
+        eprintln!("the node's log: {}", keep(&log));
+    }
+    report_alarms("sqlite, kill -9", &alarms, downtimes.len(), &failures);
+    report("alarms, sqlite, kill -9", &summary, &failures);
+}
+
+#[test]
+fn deadline_alarms_fire_once_with_two_nodes_on_postgres_killed_in_turn() {
+    let Some(admin) = postgres_admin("the two-node alarm test") else {
+        return;
+    };
+    let mut rng = Rng::new("alarms, two nodes");
+    let database = ScratchDatabase::create(&admin, &mut rng);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let public = format!("127.0.0.1:{}", free_port(18675));
+    prepare(
+        &data,
+        Some(&database.url),
+        &public,
+        &dir.path().join("demo.log"),
+    );
+    let regulations = dir.path().join("regulations");
+    appeal_in_seconds(&regulations);
+    let requests = Arc::new(signed_requests(
+        &Location::Postgres(database.url.clone()),
+        &data,
+        &format!("http://{public}"),
+        6,
+        timer_submissions(),
+    ));
+    let mut nodes = Vec::new();
+    let mut targets = Vec::new();
+    for (name, from) in [("a", 18680), ("b", 18690)] {
+        let address = format!("127.0.0.1:{}", free_port(from));
+        let mut args = serve_args(&data, Some(&database.url), &address);
+        args.extend(["--regulations".into(), regulations.display().to_string()]);
+        nodes.push(Node::start(
+            args,
+            &address,
+            dir.path().join(format!("node-{name}.log")),
+        ));
+        targets.push(address);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    balancer(&public, targets.clone(), stop.clone());
+    let clients = 4;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let running = load(
+        requests.clone(),
+        targets.clone(),
+        clients,
+        answered,
+        TIMER_PAUSE,
+    );
+    let kills = env_number("QYZMET_CRASH_KILLS", 4).max(1) as usize;
+    // One node is killed at a time and back before the next kill: the other scans throughout, so
+    // every warning must go out too.
+    let downtimes = kill_during(&mut rng, &mut nodes, kills, timer_window(clients));
+    let seen = running.join().expect("the load");
+    let mut summary = Summary {
+        kills: downtimes.len(),
+        ..Summary::default()
+    };
+    tally(&seen, &mut summary);
+    let rt = runtime();
+    rt.block_on(drain(&database.url));
+    rt.block_on(wait_for_alarms(&database.url));
+    for node in &mut nodes {
+        node.kill9();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut failures = rt.block_on(check_database(
+        &database.url,
+        &requests,
+        &seen,
+        &mut summary,
+    ));
+    let mut alarms = AlarmSummary::default();
+    failures.extend(rt.block_on(check_alarms(&database.url, &[], &mut alarms)));
+    failures.extend(audit_verify(&[
+        "--database-url".into(),
+        database.url.clone(),
+    ]));
+    if !failures.is_empty() {
+        for name in ["node-a.log", "node-b.log"] {
+            eprintln!("log: {}", keep(&dir.path().join(name)));
+        }
+    }
+    let victims: BTreeSet<usize> = downtimes.iter().map(|(v, _)| *v).collect();
+    report_alarms(
+        &format!(
+            "postgres, two nodes, {} of them killed in turn",
+            victims.len()
+        ),
+        &alarms,
+        downtimes.len(),
+        &failures,
+    );
+    report("alarms, postgres, two nodes", &summary, &failures);
 }
