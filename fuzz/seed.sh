@@ -2,8 +2,8 @@
 # Writes the fuzz targets' seed inputs into fuzz/seeds/<target>/ (committed, so that a fuzz run starts
 # from inputs that reach deep into each parser): a CA hierarchy from `qyzmet pki init`, an individual's
 # signing key, an attached and a detached CMS over an application document, a signature with a
-# time-stamp, certificates, CRLs, OCSP and time-stamp requests and answers (OpenSSL as the client),
-# the shipped regulations, the calendar rules and identifiers. Run it from the repository root after
+# time-stamp, certificates, CRLs, OCSP and time-stamp requests and answers (OpenSSL as the client)
+# and identifiers. The regulation and calendar targets start from the shipped files themselves. Run it from the repository root after
 # a change to what the parsers accept; it needs `openssl`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 seeds=fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{signed_document,certificate,crl,ocsp_request,ocsp_response,timestamp_request,timestamp_response,regulation,calendar,identifiers}
+mkdir -p "$seeds"/{signed_document,certificate,crl,ocsp_request,ocsp_response,timestamp_request,timestamp_response,identifiers}
 
 port=18590
 url="http://127.0.0.1:$port"
@@ -56,8 +56,6 @@ openssl ts -query -data "$work/document.json" -sha512 -no_nonce -out "$seeds/tim
 curl -fs -H 'Content-Type: application/timestamp-query' --data-binary @"$seeds/timestamp_request/cert-req.tsq" \
     "$url/pki/tsa" -o "$seeds/timestamp_response/granted.tsr"
 
-cp regulations/*.toml "$seeds/regulation/"
-cp crates/domain/data/calendar-kz.toml "$seeds/calendar/"
 printf '900101400003' > "$seeds/identifiers/iin"
 printf '100140000003' > "$seeds/identifiers/bin"
 printf ' 9001014000O3\n' > "$seeds/identifiers/letter"
