@@ -30,8 +30,10 @@
 //! signer must be the applicant (portal_office.rs). The ticket page of the terminal is public by
 //! branch and id; it is in the matrix to show that another branch does not find the ticket.
 //!
-//! The CA operator and the administrator have no web endpoints yet (they work through the `qyzmet`
-//! CLI: `pki`, `registry`, `audit`, `calendar`), so they have no row here; add them when they do.
+//! The CA operator (of the NCA) and the administrator (of the national operator) have no web
+//! endpoints of their own yet (they work through the `qyzmet` CLI: `pki`, `registry`, `audit`,
+//! `calendar`); they sign in to the back office like any staff, and their columns show that being
+//! staff of an authority or of the operator opens no state body's, PSC's or applicant's object.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -73,9 +75,13 @@ enum Role {
     Ministry,
     /// The operator of the PSC branch kyzylorda-psc-city-1.
     Psc,
+    /// An operator of the NCA, a certification authority.
+    CaOperator,
+    /// An administrator of the platform's national operator.
+    Administrator,
 }
 
-const ROLES: [Role; 8] = [
+const ROLES: [Role; 10] = [
     Role::Anonymous,
     Role::Alice,
     Role::Bob,
@@ -84,9 +90,16 @@ const ROLES: [Role; 8] = [
     Role::Head,
     Role::Ministry,
     Role::Psc,
+    Role::CaOperator,
+    Role::Administrator,
 ];
 const ARCHIVE_STAFF: &[Role] = &[Role::Clerk, Role::Executor, Role::Head];
-const OTHER_STAFF: &[Role] = &[Role::Ministry, Role::Psc];
+const OTHER_STAFF: &[Role] = &[
+    Role::Ministry,
+    Role::Psc,
+    Role::CaOperator,
+    Role::Administrator,
+];
 
 impl Role {
     fn name(self) -> &'static str {
@@ -99,6 +112,8 @@ impl Role {
             Role::Head => "head",
             Role::Ministry => "min.clerk",
             Role::Psc => "psc.op",
+            Role::CaOperator => "ca.op",
+            Role::Administrator => "admin",
         }
     }
 
@@ -228,6 +243,8 @@ async fn people(platform: &Platform) -> Vec<Person> {
             Role::Head => Some(&platform.head),
             Role::Ministry => Some(&platform.ministry_clerk),
             Role::Psc => Some(&platform.psc_operator),
+            Role::CaOperator => Some(&platform.ca_operator),
+            Role::Administrator => Some(&platform.administrator),
         };
         let (client, csrf) = match who {
             None => (platform.client(), String::new()),

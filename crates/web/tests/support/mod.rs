@@ -41,6 +41,9 @@ pub const ARCHIVE: &str = "national-archive";
 pub const MINISTRY: &str = "ministry-justice";
 /// A Kyzylorda PSC branch of seed 004 Annex 2.
 pub const PSC_BRANCH: &str = "kyzylorda-psc-city-1";
+/// The NCA, and the national operator of the platform.
+pub const CA: &str = "nca-rk";
+pub const OPERATOR: &str = "national-operator";
 const DIRECTORY: &str = include_str!("../../../demo/data/directory.toml");
 
 /// A person of the platform, with their keys.
@@ -72,6 +75,10 @@ pub struct Platform {
     pub ministry_clerk: Who,
     /// An operator of a PSC branch.
     pub psc_operator: Who,
+    /// An operator of the NCA (003: issues and revokes certificates).
+    pub ca_operator: Who,
+    /// An administrator of the national operator (runs the platform).
+    pub administrator: Who,
 }
 
 /// An argon2id hash of [`PASSWORD`] with small parameters: verification reads them from the hash,
@@ -128,6 +135,8 @@ impl Platform {
             ("Басшыбаев", "Марат"),
             ("Министров", "Арман"),
             ("Операторова", "Әсел"),
+            ("Куәландырушыева", "Жанар"),
+            ("Әкімшіов", "Ерболат"),
         ];
         let mut people = Vec::new();
         let mut tx = store.begin_write().await.unwrap();
@@ -181,6 +190,8 @@ impl Platform {
             member(7, ARCHIVE, Role::Head),
             member(8, MINISTRY, Role::Clerk),
             member(9, PSC_BRANCH, Role::PscOperator),
+            member(10, CA, Role::CaOperator),
+            member(11, OPERATOR, Role::Administrator),
         ];
         store
             .load_directory(
@@ -201,7 +212,7 @@ impl Platform {
                         bin,
                     }),
                 ),
-                5..=9 => (code::GOV, None),
+                5..=11 => (code::GOV, None),
                 _ => (code::NCA, None),
             };
             let holder = Holder {
@@ -241,7 +252,7 @@ impl Platform {
                 auth,
             });
         }
-        for i in [0, 1, 2, 5, 6, 7, 8, 9] {
+        for i in [0, 1, 2, 5, 6, 7, 8, 9, 10, 11] {
             account(store, &whos[i].iin, None).await;
         }
 
@@ -308,6 +319,8 @@ impl Platform {
             head: next(),
             ministry_clerk: next(),
             psc_operator: next(),
+            ca_operator: next(),
+            administrator: next(),
         }
     }
 
