@@ -92,6 +92,16 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A command whose output goes to a pipe stops quietly when the reader closes it (`qyzmet pki
+    // list | head`), as Unix tools do, instead of panicking in println!. Nodes and load runs keep
+    // Rust's default, where a closed pipe or socket is an error to handle, never a signal that
+    // kills the process.
+    if !matches!(
+        cli.command,
+        Command::Demo(_) | Command::Serve(_) | Command::Layer(_) | Command::Bench { .. }
+    ) {
+        sigpipe::reset();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG")

@@ -87,6 +87,31 @@ fn id_check_names_the_broken_rule_and_exits_1() {
 }
 
 #[test]
+fn a_command_whose_reader_has_gone_stops_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    // `qyzmet regulation schema | head -c0`: the reader is gone before the first line is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(["regulation", "schema"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start qyzmet");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("qyzmet ends");
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "ended by SIGPIPE, as Unix tools do: {:?}",
+        out.status
+    );
+}
+
+#[test]
 fn calendar_add_counts_working_and_calendar_days() {
     for (args, expected) in [
         (["2026-12-11", "5", "working-days"], "2026-12-21"),

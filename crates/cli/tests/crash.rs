@@ -249,6 +249,91 @@ fn qyzmet(args: &[String]) -> std::process::Output {
         .expect("run qyzmet")
 }
 
+/// A deployment prepared by `qyzmet demo` (on SQLite under its directory, or on a scratch
+/// PostgreSQL database) with the signed requests of its load.
+struct Prepared {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+    /// The address its certificates name for their CRLs: the node's, or the balancer's.
+    public: String,
+    database: Option<ScratchDatabase>,
+    requests: Arc<Vec<Signed>>,
+}
+
+impl Prepared {
+    /// Prepares in `dir` on `database` (SQLite when None), listening on a free port from `port`,
+    /// and signs `count` requests.
+    fn new(
+        dir: tempfile::TempDir,
+        database: Option<ScratchDatabase>,
+        port: u16,
+        count: usize,
+    ) -> Prepared {
+        let data = dir.path().join("data");
+        let public = format!("127.0.0.1:{}", free_port(port));
+        let url = database.as_ref().map(|d| d.url.clone());
+        prepare(&data, url.as_deref(), &public, &dir.path().join("demo.log"));
+        let location = match &url {
+            Some(url) => Location::Postgres(url.clone()),
+            None => Location::DataDir(data.clone()),
+        };
+        let requests = Arc::new(signed_requests(
+            &location,
+            &data,
+            &format!("http://{public}"),
+            6,
+            count,
+        ));
+        Prepared {
+            dir,
+            data,
+            public,
+            database,
+            requests,
+        }
+    }
+
+    fn database_url(&self) -> Option<&str> {
+        self.database.as_ref().map(|d| d.url.as_str())
+    }
+
+    /// The database, for reading it (read-only on SQLite).
+    fn url(&self) -> String {
+        match self.database_url() {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}?mode=ro", self.data.join("qyzmet.db").display()),
+        }
+    }
+
+    /// `serve` on `address` with `extra` arguments, its log named `name`.
+    fn node(&self, address: &str, name: &str, extra: &[String]) -> Node {
+        let mut args = serve_args(&self.data, self.database_url(), address);
+        args.extend(extra.iter().cloned());
+        Node::start(args, address, self.log(name))
+    }
+
+    fn log(&self, name: &str) -> PathBuf {
+        self.dir.path().join(format!("{name}.log"))
+    }
+
+    /// `audit verify` on the deployment's database.
+    fn audit_verify(&self) -> Vec<String> {
+        match self.database_url() {
+            Some(url) => audit_verify(&["--database-url".into(), url.to_owned()]),
+            None => audit_verify(&["--data".into(), self.data.display().to_string()]),
+        }
+    }
+
+    /// Keeps the named logs beside the test artifacts when there are failures.
+    fn keep_logs(&self, failures: &[String], names: &[&str]) {
+        if !failures.is_empty() {
+            for name in names {
+                eprintln!("log: {}", keep(&self.log(name)));
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signed requests
 
@@ -495,12 +580,7 @@ async fn check_database(
     summary: &mut Summary,
 ) -> Vec<String> {
     let mut failures = Vec::new();
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("open the database to read it");
+    let pool = reader(url).await;
     let rows = sqlx::query(
         "SELECT id, data, step, outcome FROM workflow_instance WHERE regulation = 'appeal'",
     )
@@ -665,27 +745,37 @@ fn replay(requests: &[Signed], seen: &[Seen], targets: &[String]) -> Vec<String>
     failures
 }
 
-/// Waits (DRAIN_TIMEOUT at most) until no engine job is left.
-async fn drain(url: &str) {
+/// A pool of one connection on the database, for reading it.
+async fn reader(url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
+    sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await
-        .expect("open the database to read it");
-    let deadline = Instant::now() + DRAIN_TIMEOUT;
+        .expect("open the database to read it")
+}
+
+/// Waits (`timeout` at most) until the `SELECT COUNT(*)` query `count` answers zero.
+async fn wait_for_none(url: &str, count: &str, timeout: Duration) {
+    let pool = reader(url).await;
+    let deadline = Instant::now() + timeout;
     loop {
-        let jobs: i64 = sqlx::query("SELECT COUNT(*) FROM workflow_job")
+        let left: i64 = sqlx::query(sqlx::AssertSqlSafe(count.to_owned()))
             .fetch_one(&pool)
             .await
-            .expect("jobs")
+            .expect("count")
             .get(0);
-        if jobs == 0 || Instant::now() > deadline {
+        if left == 0 || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     pool.close().await;
+}
+
+/// Waits (DRAIN_TIMEOUT at most) until no engine job is left.
+async fn drain(url: &str) {
+    wait_for_none(url, "SELECT COUNT(*) FROM workflow_job", DRAIN_TIMEOUT).await;
 }
 
 fn tally(seen: &[Seen], summary: &mut Summary) {
@@ -756,19 +846,10 @@ fn clients() -> usize {
 #[test]
 fn kill_9_during_a_load_on_sqlite_loses_and_duplicates_nothing() {
     let mut rng = Rng::new("sqlite");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let log = dir.path().join("qyzmet.log");
-    let address = format!("127.0.0.1:{}", free_port(18600));
-    prepare(&data, None, &address, &log);
-    let requests = Arc::new(signed_requests(
-        &Location::DataDir(data.clone()),
-        &data,
-        &format!("http://{address}"),
-        6,
-        submissions(),
-    ));
-    let mut node = Node::start(serve_args(&data, None, &address), &address, log.clone());
+    let deployment = Prepared::new(tempdir(), None, 18600, submissions());
+    let address = deployment.public.clone();
+    let mut node = deployment.node(&address, "node", &[]);
+    let requests = deployment.requests.clone();
 
     let answered = Arc::new(AtomicUsize::new(0));
     let running = load(
@@ -800,16 +881,18 @@ fn kill_9_during_a_load_on_sqlite_loses_and_duplicates_nothing() {
         ));
     }
 
-    let url = format!("sqlite://{}?mode=ro", data.join("qyzmet.db").display());
+    let url = deployment.url();
     let rt = runtime();
     rt.block_on(drain(&url));
     node.kill9();
     failures.extend(rt.block_on(check_database(&url, &requests, &seen, &mut summary)));
-    failures.extend(audit_verify(&["--data".into(), data.display().to_string()]));
-    if !failures.is_empty() {
-        eprintln!("the nodes' log: {}", keep(&log));
-    }
+    failures.extend(deployment.audit_verify());
+    deployment.keep_logs(&failures, &["node"]);
     report("sqlite, kill -9", &summary, &failures);
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
 }
 
 /// Keeps a failed run's log beside the other test artifacts; its path.
@@ -955,39 +1038,11 @@ fn two_nodes_on_postgres_run_each_job_once_and_one_carries_on_when_the_other_die
     };
     let mut rng = Rng::new("two nodes");
     let database = ScratchDatabase::create(&admin, &mut rng);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let public = format!("127.0.0.1:{}", free_port(18620));
-    prepare(
-        &data,
-        Some(&database.url),
-        &public,
-        &dir.path().join("demo.log"),
-    );
-    let requests = Arc::new(signed_requests(
-        &Location::Postgres(database.url.clone()),
-        &data,
-        &format!("http://{public}"),
-        6,
-        submissions(),
-    ));
-    let first = format!("127.0.0.1:{}", free_port(18630));
-    let mut nodes = vec![Node::start(
-        serve_args(&data, Some(&database.url), &first),
-        &first,
-        dir.path().join("node-a.log"),
-    )];
-    let second = format!("127.0.0.1:{}", free_port(18640));
-    nodes.push(Node::start(
-        serve_args(&data, Some(&database.url), &second),
-        &second,
-        dir.path().join("node-b.log"),
-    ));
-    let stop = Arc::new(AtomicBool::new(false));
-    balancer(&public, vec![first.clone(), second.clone()], stop.clone());
+    let deployment = Prepared::new(tempdir(), Some(database), 18620, submissions());
+    let requests = deployment.requests.clone();
+    let (mut nodes, targets, stop) = two_nodes(&deployment, [18630, 18640], &[]);
 
     let answered = Arc::new(AtomicUsize::new(0));
-    let targets = vec![first.clone(), second.clone()];
     let running = load(
         requests.clone(),
         targets.clone(),
@@ -1010,32 +1065,41 @@ fn two_nodes_on_postgres_run_each_job_once_and_one_carries_on_when_the_other_die
     if summary.kills == 0 {
         failures.push("the load ended before the node was killed".into());
     }
+    let url = deployment.url();
     let rt = runtime();
-    rt.block_on(drain(&database.url));
+    rt.block_on(drain(&url));
     for node in &mut nodes {
         node.kill9();
     }
     stop.store(true, Ordering::Relaxed);
-    failures.extend(rt.block_on(check_database(
-        &database.url,
-        &requests,
-        &seen,
-        &mut summary,
-    )));
-    failures.extend(audit_verify(&[
-        "--database-url".into(),
-        database.url.clone(),
-    ]));
-    if !failures.is_empty() {
-        for name in ["node-a.log", "node-b.log"] {
-            eprintln!("log: {}", keep(&dir.path().join(name)));
-        }
-    }
+    failures.extend(rt.block_on(check_database(&url, &requests, &seen, &mut summary)));
+    failures.extend(deployment.audit_verify());
+    deployment.keep_logs(&failures, &["node-a", "node-b"]);
     report(
         &format!("postgres, two nodes, node {} killed", ["a", "b"][victim]),
         &summary,
         &failures,
     );
+}
+
+/// Two `serve` nodes of `deployment` (with `extra` arguments) on free ports from `ports` (each test
+/// its own range: the tests run at once), and the balancer on
+/// its public address; the nodes, their addresses and the balancer's stop switch.
+fn two_nodes(
+    deployment: &Prepared,
+    ports: [u16; 2],
+    extra: &[String],
+) -> (Vec<Node>, Vec<String>, Arc<AtomicBool>) {
+    let mut nodes = Vec::new();
+    let mut targets = Vec::new();
+    for (name, from) in [("node-a", ports[0]), ("node-b", ports[1])] {
+        let address = format!("127.0.0.1:{}", free_port(from));
+        nodes.push(deployment.node(&address, name, extra));
+        targets.push(address);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    balancer(&deployment.public, targets.clone(), stop.clone());
+    (nodes, targets, stop)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1191,22 +1255,10 @@ fn postgres_restarted_during_a_load_loses_nothing_acknowledged() {
         }
     };
     let database = ScratchDatabase::create(&cluster.url("postgres"), &mut rng);
-    let data = dir.path().join("data");
-    let address = format!("127.0.0.1:{}", free_port(18660));
-    let log = dir.path().join("node.log");
-    prepare(&data, Some(&database.url), &address, &log);
-    let requests = Arc::new(signed_requests(
-        &Location::Postgres(database.url.clone()),
-        &data,
-        &format!("http://{address}"),
-        6,
-        submissions(),
-    ));
-    let mut node = Node::start(
-        serve_args(&data, Some(&database.url), &address),
-        &address,
-        log.clone(),
-    );
+    let deployment = Prepared::new(dir, Some(database), 18660, submissions());
+    let address = deployment.public.clone();
+    let mut node = deployment.node(&address, "node", &[]);
+    let requests = deployment.requests.clone();
     let answered = Arc::new(AtomicUsize::new(0));
     let running = load(
         requests.clone(),
@@ -1232,23 +1284,16 @@ fn postgres_restarted_during_a_load_loses_nothing_acknowledged() {
     let seen = running.join().expect("the load");
     tally(&seen, &mut summary);
     failures.extend(replay(&requests, &seen, std::slice::from_ref(&address)));
+    let url = deployment.url();
     let rt = runtime();
-    rt.block_on(drain(&database.url));
+    rt.block_on(drain(&url));
     node.kill9();
-    failures.extend(rt.block_on(check_database(
-        &database.url,
-        &requests,
-        &seen,
-        &mut summary,
-    )));
-    failures.extend(audit_verify(&[
-        "--database-url".into(),
-        database.url.clone(),
-    ]));
-    if !failures.is_empty() {
-        eprintln!("the node's log: {}", keep(&log));
-    }
-    drop(database);
+    failures.extend(rt.block_on(check_database(&url, &requests, &seen, &mut summary)));
+    failures.extend(deployment.audit_verify());
+    deployment.keep_logs(&failures, &["node"]);
+    // The scratch database goes before its cluster.
+    drop(node);
+    drop(deployment);
     drop(cluster);
     report("postgres restarted (immediate)", &summary, &failures);
 }
@@ -1355,28 +1400,12 @@ fn kill_during(
 /// Waits (the term plus DRAIN_TIMEOUT at most) until every application's alarms have all come due
 /// and been handled.
 async fn wait_for_alarms(url: &str) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("open the database to read it");
-    let deadline = Instant::now() + Duration::from_secs(TERM_SECONDS.into()) + DRAIN_TIMEOUT;
-    loop {
-        let armed: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM workflow_instance WHERE regulation = 'appeal' \
-             AND alarm_ms IS NOT NULL",
-        )
-        .fetch_one(&pool)
-        .await
-        .expect("instances")
-        .get(0);
-        if armed == 0 || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    pool.close().await;
+    wait_for_none(
+        url,
+        "SELECT COUNT(*) FROM workflow_instance WHERE regulation = 'appeal' AND alarm_ms IS NOT NULL",
+        Duration::from_secs(TERM_SECONDS.into()) + DRAIN_TIMEOUT,
+    )
+    .await;
 }
 
 #[derive(Debug, Default)]
@@ -1396,12 +1425,7 @@ async fn check_alarms(url: &str, down: &[Downtime], summary: &mut AlarmSummary) 
     use qyzmet_domain::workflow::{Alarm, warning_at};
     let at_ms = |ms: i64| jiff::Timestamp::from_millisecond(ms).expect("a stored moment");
     let mut failures = Vec::new();
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("open the database to read it");
+    let pool = reader(url).await;
     let instances = sqlx::query(
         "SELECT id, started_ms, due_ms, step_started_ms, step_due_ms, alarms_fired, alarm_ms \
          FROM workflow_instance WHERE regulation = 'appeal'",
@@ -1547,55 +1571,20 @@ fn timer_window(clients: usize) -> Duration {
 #[test]
 fn deadline_alarms_fire_once_across_kill_9_on_sqlite() {
     let mut rng = Rng::new("alarms, sqlite");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let log = dir.path().join("qyzmet.log");
-    let address = format!("127.0.0.1:{}", free_port(18670));
-    prepare(&data, None, &address, &log);
-    let regulations = dir.path().join("regulations");
-    appeal_in_seconds(&regulations);
-    let requests = Arc::new(signed_requests(
-        &Location::DataDir(data.clone()),
-        &data,
-        &format!("http://{address}"),
-        6,
-        timer_submissions(),
-    ));
-    let mut args = serve_args(&data, None, &address);
-    args.extend(["--regulations".into(), regulations.display().to_string()]);
-    let mut nodes = [Node::start(args, &address, log.clone())];
-    let clients = 4;
-    let answered = Arc::new(AtomicUsize::new(0));
-    let running = load(
-        requests.clone(),
-        vec![address.clone()],
-        clients,
-        answered,
-        TIMER_PAUSE,
-    );
-    let kills = env_number("QYZMET_CRASH_KILLS", 4).max(1) as usize;
-    let downtimes = kill_during(&mut rng, &mut nodes, kills, timer_window(clients));
-    let seen = running.join().expect("the load");
-    let mut summary = Summary {
-        kills: downtimes.len(),
-        ..Summary::default()
-    };
-    tally(&seen, &mut summary);
-    let url = format!("sqlite://{}?mode=ro", data.join("qyzmet.db").display());
-    let rt = runtime();
-    rt.block_on(drain(&url));
-    rt.block_on(wait_for_alarms(&url));
-    nodes[0].kill9();
-    let mut failures = rt.block_on(check_database(&url, &requests, &seen, &mut summary));
+    let deployment = Prepared::new(tempdir(), None, 18670, timer_submissions());
+    let address = deployment.public.clone();
+    let mut nodes = [deployment.node(&address, "node", &regulations_in_seconds(&deployment))];
+    let (seen, downtimes) = alarm_load(&mut rng, &deployment, &mut nodes, vec![address]);
+    // The node was the only one: no alarm scan ran while it was down.
     let down: Vec<Downtime> = downtimes.iter().map(|(_, d)| *d).collect();
-    let mut alarms = AlarmSummary::default();
-    failures.extend(rt.block_on(check_alarms(&url, &down, &mut alarms)));
-    failures.extend(audit_verify(&["--data".into(), data.display().to_string()]));
-    if !failures.is_empty() {
-        eprintln!("the node's log: {}", keep(&log));
-    }
-    report_alarms("sqlite, kill -9", &alarms, downtimes.len(), &failures);
-    report("alarms, sqlite, kill -9", &summary, &failures);
+    check_alarm_run(
+        &deployment,
+        &mut nodes,
+        &seen,
+        (&down, downtimes.len()),
+        "sqlite, kill -9",
+        &["node"],
+    );
 }
 
 #[test]
@@ -1605,91 +1594,92 @@ fn deadline_alarms_fire_once_with_two_nodes_on_postgres_killed_in_turn() {
     };
     let mut rng = Rng::new("alarms, two nodes");
     let database = ScratchDatabase::create(&admin, &mut rng);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let public = format!("127.0.0.1:{}", free_port(18675));
-    prepare(
-        &data,
-        Some(&database.url),
-        &public,
-        &dir.path().join("demo.log"),
+    let deployment = Prepared::new(tempdir(), Some(database), 18675, timer_submissions());
+    let (mut nodes, targets, stop) = two_nodes(
+        &deployment,
+        [18680, 18690],
+        &regulations_in_seconds(&deployment),
     );
-    let regulations = dir.path().join("regulations");
-    appeal_in_seconds(&regulations);
-    let requests = Arc::new(signed_requests(
-        &Location::Postgres(database.url.clone()),
-        &data,
-        &format!("http://{public}"),
-        6,
-        timer_submissions(),
-    ));
-    let mut nodes = Vec::new();
-    let mut targets = Vec::new();
-    for (name, from) in [("a", 18680), ("b", 18690)] {
-        let address = format!("127.0.0.1:{}", free_port(from));
-        let mut args = serve_args(&data, Some(&database.url), &address);
-        args.extend(["--regulations".into(), regulations.display().to_string()]);
-        nodes.push(Node::start(
-            args,
-            &address,
-            dir.path().join(format!("node-{name}.log")),
-        ));
-        targets.push(address);
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    balancer(&public, targets.clone(), stop.clone());
+    // One node is killed at a time and back before the next kill: the other scans throughout, so
+    // every warning must go out too.
+    let (seen, downtimes) = alarm_load(&mut rng, &deployment, &mut nodes, targets);
+    let victims: BTreeSet<usize> = downtimes.iter().map(|(v, _)| *v).collect();
+    check_alarm_run(
+        &deployment,
+        &mut nodes,
+        &seen,
+        (&[], downtimes.len()),
+        &format!(
+            "postgres, two nodes, {} of them killed in turn",
+            victims.len()
+        ),
+        &["node-a", "node-b"],
+    );
+    stop.store(true, Ordering::Relaxed);
+}
+
+/// `--regulations` with the appeal in seconds, written into the deployment's directory.
+fn regulations_in_seconds(deployment: &Prepared) -> Vec<String> {
+    let dir = deployment.dir.path().join("regulations");
+    appeal_in_seconds(&dir);
+    vec!["--regulations".into(), dir.display().to_string()]
+}
+
+/// The alarm scenarios' load, spread over time, to `targets` while `nodes` are killed and started
+/// again at random moments until every alarm is due; what the clients saw, and the downtimes.
+fn alarm_load(
+    rng: &mut Rng,
+    deployment: &Prepared,
+    nodes: &mut [Node],
+    targets: Vec<String>,
+) -> (Vec<Seen>, Vec<(usize, Downtime)>) {
     let clients = 4;
     let answered = Arc::new(AtomicUsize::new(0));
     let running = load(
-        requests.clone(),
-        targets.clone(),
+        deployment.requests.clone(),
+        targets,
         clients,
         answered,
         TIMER_PAUSE,
     );
     let kills = env_number("QYZMET_CRASH_KILLS", 4).max(1) as usize;
-    // One node is killed at a time and back before the next kill: the other scans throughout, so
-    // every warning must go out too.
-    let downtimes = kill_during(&mut rng, &mut nodes, kills, timer_window(clients));
-    let seen = running.join().expect("the load");
+    let downtimes = kill_during(rng, nodes, kills, timer_window(clients));
+    (running.join().expect("the load"), downtimes)
+}
+
+/// Waits for the jobs and every alarm, stops the nodes, and checks the database (as the other
+/// scenarios do), the alarms against `down` (when no node scanned) after `kills`, and the audit
+/// chain.
+fn check_alarm_run(
+    deployment: &Prepared,
+    nodes: &mut [Node],
+    seen: &[Seen],
+    (down, kills): (&[Downtime], usize),
+    scenario: &str,
+    logs: &[&str],
+) {
     let mut summary = Summary {
-        kills: downtimes.len(),
+        kills,
         ..Summary::default()
     };
-    tally(&seen, &mut summary);
+    tally(seen, &mut summary);
+    let url = deployment.url();
     let rt = runtime();
-    rt.block_on(drain(&database.url));
-    rt.block_on(wait_for_alarms(&database.url));
-    for node in &mut nodes {
+    rt.block_on(drain(&url));
+    rt.block_on(wait_for_alarms(&url));
+    for node in nodes.iter_mut() {
         node.kill9();
     }
-    stop.store(true, Ordering::Relaxed);
     let mut failures = rt.block_on(check_database(
-        &database.url,
-        &requests,
-        &seen,
+        &url,
+        &deployment.requests,
+        seen,
         &mut summary,
     ));
     let mut alarms = AlarmSummary::default();
-    failures.extend(rt.block_on(check_alarms(&database.url, &[], &mut alarms)));
-    failures.extend(audit_verify(&[
-        "--database-url".into(),
-        database.url.clone(),
-    ]));
-    if !failures.is_empty() {
-        for name in ["node-a.log", "node-b.log"] {
-            eprintln!("log: {}", keep(&dir.path().join(name)));
-        }
-    }
-    let victims: BTreeSet<usize> = downtimes.iter().map(|(v, _)| *v).collect();
-    report_alarms(
-        &format!(
-            "postgres, two nodes, {} of them killed in turn",
-            victims.len()
-        ),
-        &alarms,
-        downtimes.len(),
-        &failures,
-    );
-    report("alarms, postgres, two nodes", &summary, &failures);
+    failures.extend(rt.block_on(check_alarms(&url, down, &mut alarms)));
+    failures.extend(deployment.audit_verify());
+    deployment.keep_logs(&failures, logs);
+    report_alarms(scenario, &alarms, kills, &failures);
+    report(&format!("alarms, {scenario}"), &summary, &failures);
 }
