@@ -144,6 +144,16 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Rejected) => ExitCode::from(1),
         Ok(Outcome::Usage) => ExitCode::from(2),
+        // A location without a deployment is the person's input, not the system failing.
+        Err(e)
+            if matches!(
+                e.downcast_ref::<qyzmet_store::StoreError>(),
+                Some(qyzmet_store::StoreError::NoDeployment(_))
+            ) =>
+        {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(3)

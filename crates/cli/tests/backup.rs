@@ -148,6 +148,9 @@ fn a_live_backup_restores_into_sqlite_and_postgresql_and_its_audit_chain_verifie
     let report = text(&out.stdout);
     eprintln!("{report}");
     std::fs::write(dir.join("backup.txt"), &report).expect("write the report");
+    // A backup never overwrites a file.
+    let out = run(&["backup", "--out", &backup.display().to_string()], &live);
+    assert_refused(&out, "backup.out_exists");
 
     let load = load.wait_with_output().expect("the load ends");
     assert!(load.status.success(), "{}", text(&load.stderr));
@@ -186,12 +189,17 @@ fn a_live_backup_restores_into_sqlite_and_postgresql_and_its_audit_chain_verifie
             .map(|t| t.rows);
         assert!(rows.unwrap_or(0) > 0, "{table}: {rows:?}");
     }
-    // A backup never overwrites a file.
+    // Only of a deployment that exists.
     let out = run(
-        &["backup", "--out", &backup.display().to_string()],
+        &[
+            "backup",
+            "--out",
+            &work.path().join("none.gz").display().to_string(),
+        ],
         &data_args(&work.path().join("restored")),
     );
-    assert_refused(&out, "backup.out_exists");
+    assert_refused(&out, "store.no_deployment");
+    assert!(!work.path().join("restored").exists());
 
     // Into a fresh SQLite directory.
     let sqlite = work.path().join("restored");

@@ -4,6 +4,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use jiff::civil::date;
@@ -109,6 +110,42 @@ fn a_command_whose_reader_has_gone_stops_without_a_panic() {
         "ended by SIGPIPE, as Unix tools do: {:?}",
         out.status
     );
+}
+
+#[test]
+fn commands_on_a_deployment_refuse_a_data_directory_without_one_and_create_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let typo = dir.path().join("typo");
+    let typo = typo.to_str().expect("a UTF-8 path");
+    let out_file = dir.path().join("backup.gz");
+    for args in [
+        vec!["audit", "verify", "--data", typo],
+        vec!["audit", "tail", "--data", typo],
+        vec![
+            "backup",
+            "--out",
+            out_file.to_str().expect("UTF-8"),
+            "--data",
+            typo,
+        ],
+        vec!["pki", "list", "--data", typo],
+        vec!["registry", "show", "000102586986", "--data", typo],
+    ] {
+        let out = qyzmet(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("[rule store.no_deployment]"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!Path::new(typo).exists(), "{args:?} created {typo}");
+    }
+    assert!(!out_file.exists());
 }
 
 #[test]

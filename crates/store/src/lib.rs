@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use sqlx::Error as SqlError;
 
@@ -50,6 +50,11 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error(
+        "no qyzmet deployment at {0}; nothing was created (name the --data directory or \
+         --database-url of a deployment) [rule store.no_deployment]"
+    )]
+    NoDeployment(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -148,6 +153,31 @@ impl Store {
             backend,
             location: location.clone(),
         })
+    }
+
+    /// Opens a deployment that exists, and refuses — creating nothing — a data directory without
+    /// its database or a PostgreSQL database without the platform's tables: a mistyped `--data`
+    /// must not be verified, backed up or listed as an empty deployment.
+    pub async fn open_existing(location: &Location) -> Result<Store> {
+        match location {
+            Location::DataDir(dir) if !dir.join(DB_FILE).is_file() => {
+                return Err(StoreError::NoDeployment(location.describe()));
+            }
+            Location::DataDir(_) => {}
+            Location::Postgres(url) => {
+                sqlx::any::install_default_drivers();
+                let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+                let mut probe = options.connect().await?;
+                let found = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+                    .fetch_optional(&mut probe)
+                    .await;
+                let _ = probe.close().await;
+                if found.is_err() {
+                    return Err(StoreError::NoDeployment(location.describe()));
+                }
+            }
+        }
+        Store::open(location).await
     }
 
     fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {

@@ -432,3 +432,65 @@ async fn calendar_rules_are_checked_before_they_are_stored(store: &Store) {
     );
     assert_eq!(verdict(store).await, Ok(1));
 }
+
+/// `Store::open_existing` (what `audit verify`, `backup`, `pki list` … open with): a data directory
+/// without its database, or a PostgreSQL database without the platform's tables, is refused and
+/// left as it was; a deployment opens.
+#[tokio::test]
+async fn only_an_existing_deployment_opens_where_one_is_required() {
+    use qyzmet_store::Location;
+    use sqlx::{Connection, Executor, Row};
+
+    let dir = tempfile::tempdir().unwrap();
+    let typo = Location::DataDir(dir.path().join("typo"));
+    let refused = Store::open_existing(&typo).await;
+    assert!(
+        matches!(refused, Err(StoreError::NoDeployment(_))),
+        "{refused:?}"
+    );
+    assert!(!dir.path().join("typo").exists(), "nothing is created");
+    let there = Location::DataDir(dir.path().join("data"));
+    Store::open(&there).await.unwrap().close().await;
+    Store::open_existing(&there).await.unwrap().close().await;
+
+    let Ok(admin) = std::env::var("QYZMET_TEST_DATABASE_URL") else {
+        eprintln!("note: QYZMET_TEST_DATABASE_URL is not set; skipping the PostgreSQL case");
+        return;
+    };
+    let name = format!(
+        "{}empty_{}",
+        qyzmet_store::testing::SCRATCH_PREFIX,
+        std::process::id()
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .await
+    .unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&name);
+    let empty = Location::Postgres(url.to_string());
+    let refused = Store::open_existing(&empty).await;
+    assert!(
+        matches!(refused, Err(StoreError::NoDeployment(_))),
+        "{refused:?}"
+    );
+    let mut inside = sqlx::PgConnection::connect(url.as_str()).await.unwrap();
+    let tables: i64 =
+        sqlx::query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_one(&mut inside)
+            .await
+            .unwrap()
+            .get(0);
+    inside.close().await.unwrap();
+    assert_eq!(tables, 0, "the empty database stays empty");
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .await
+    .unwrap();
+}

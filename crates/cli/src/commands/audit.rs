@@ -1,6 +1,6 @@
 use clap::Subcommand;
 
-use super::open;
+use super::open_existing;
 use crate::{Outcome, StoreArgs};
 
 #[derive(Subcommand)]
@@ -23,7 +23,7 @@ pub enum AuditCommand {
 pub async fn run(command: AuditCommand) -> anyhow::Result<Outcome> {
     match command {
         AuditCommand::Verify { store } => {
-            let store = open(&store).await?;
+            let store = open_existing(&store).await?;
             let started = std::time::Instant::now();
             let verdict = store.verify_audit().await?;
             let elapsed = started.elapsed();
@@ -45,7 +45,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<Outcome> {
             }
         }
         AuditCommand::Tail { limit, store } => {
-            let store = open(&store).await?;
+            let store = open_existing(&store).await?;
             for entry in store.recent_audit(limit).await? {
                 let r = &entry.record;
                 println!(

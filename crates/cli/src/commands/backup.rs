@@ -8,7 +8,7 @@ use clap::Args;
 use qyzmet_store::Location;
 use qyzmet_store::backup::{self, BackupError};
 
-use super::{CLI_ACTOR, open};
+use super::{CLI_ACTOR, open_existing};
 use crate::{Outcome, StoreArgs};
 
 #[derive(Args)]
@@ -30,7 +30,7 @@ pub struct RestoreArgs {
 }
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<Outcome> {
-    let store = open(&args.store).await?;
+    let store = open_existing(&args.store).await?;
     let result = backup::backup(&store, &args.out).await;
     store.close().await;
     let written = match result {

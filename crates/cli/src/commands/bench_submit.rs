@@ -37,7 +37,7 @@ use qyzmet_pki::revocation::CrlSet;
 use qyzmet_pki::verify::{Expectation, Verifier};
 use serde_json::json;
 
-use super::{open, read_secret};
+use super::{open_existing, read_secret};
 use crate::{Outcome, StoreArgs};
 
 /// The service every synthetic applicant appeals to.
@@ -579,7 +579,7 @@ pub async fn submit(args: SubmitArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Rejected);
     }
     let (address, host) = address(&args.url)?;
-    let store = open(&args.store).await?;
+    let store = open_existing(&args.store).await?;
     let catalogue = qyzmet_engine::Catalogue::shipped()?;
     let providers = catalogue
         .get(SERVICE)

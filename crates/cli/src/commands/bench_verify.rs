@@ -32,7 +32,7 @@ use super::bench_submit::{
 };
 use super::demo_accounts::DEMO_PASSWORD;
 use super::demo_pki::DEMO_P12_PASSWORD;
-use super::open;
+use super::open_existing;
 use crate::{Outcome, StoreArgs};
 
 /// The demo body whose staff answer the bench's appeal.
@@ -402,7 +402,7 @@ pub async fn verify_page(args: VerifyPageArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Rejected);
     }
     let (address, host) = address(&args.url)?;
-    let store = open(&args.store).await?;
+    let store = open_existing(&args.store).await?;
     let prepared = Instant::now();
     let (public, cms, document) = prepare(&args, &store, address, &host).await?;
     let path = format!("/verify/{public}");

@@ -26,11 +26,27 @@ use crate::StoreArgs;
 /// The actor recorded in the audit log for changes made from the command line.
 pub const CLI_ACTOR: &str = "cli";
 
+/// Opens the database, creating and migrating it where there is none (set-up commands).
 pub async fn open(args: &StoreArgs) -> anyhow::Result<Store> {
     let location = Location::from_args(&args.data, args.database_url.as_deref());
     Store::open(&location)
         .await
         .with_context(|| format!("cannot open the database {}", location.describe()))
+}
+
+/// Opens the database of an existing deployment; a location without one is refused (exit 1, see
+/// `main`) and nothing is created there.
+pub async fn open_existing(args: &StoreArgs) -> anyhow::Result<Store> {
+    let location = Location::from_args(&args.data, args.database_url.as_deref());
+    Store::open_existing(&location).await.map_err(|e| {
+        let named = matches!(e, qyzmet_store::StoreError::NoDeployment(_));
+        let e = anyhow::Error::new(e);
+        if named {
+            e
+        } else {
+            e.context(format!("cannot open the database {}", location.describe()))
+        }
+    })
 }
 
 /// A generated population as the three registry files it would be, numbered as CSV lines

@@ -14,10 +14,11 @@ use qyzmet_pki::authority::{
 };
 use qyzmet_pki::crl::RevocationReason;
 use qyzmet_pki::name::{Holder, Organisation};
+use qyzmet_store::Store;
 use qyzmet_store::pki::CertificateQuery;
 use x509_cert::Certificate;
 
-use super::{CLI_ACTOR, open, read_secret, write_output};
+use super::{CLI_ACTOR, open, open_existing, read_secret, write_output};
 use crate::{Outcome, StoreArgs};
 
 /// Where the CA keys' passphrase comes from: a file, or the environment (`QYZMET_CA_PASSPHRASE`), never
@@ -206,13 +207,13 @@ pub struct IssueArgs {
     authority: CaArgs,
 }
 
-async fn service(authority: &CaArgs) -> anyhow::Result<Service> {
-    Ok(Service {
-        store: open(&authority.store).await?,
+fn service(authority: &CaArgs, store: Store) -> Service {
+    Service {
+        store,
         endpoints: Endpoints {
             base_url: authority.endpoints.public_url.clone(),
         },
-    })
+    }
 }
 
 /// An operation the input made impossible (unknown CA, bad name, serial already revoked …) exits 1 with
@@ -238,7 +239,7 @@ fn refused(error: qyzmet_ca::CaError) -> anyhow::Result<Outcome> {
 /// The CA service with its keys unlocked by the passphrase.
 async fn unlock(authority: &CaArgs) -> anyhow::Result<(Service, qyzmet_ca::Authorities)> {
     let passphrase = authority.passphrase.read()?;
-    let service = service(authority).await?;
+    let service = service(authority, open_existing(&authority.store).await?);
     let authorities = service.load(&passphrase).await?;
     Ok((service, authorities))
 }
@@ -250,7 +251,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             authority,
         } => {
             let passphrase = authority.passphrase.read()?;
-            let service = service(&authority).await?;
+            let service = service(&authority, open(&authority.store).await?);
             match service.init(algorithm, &passphrase, CLI_ACTOR).await {
                 Ok(authorities) => {
                     for ca in &authorities.cas {
@@ -312,7 +313,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             json,
             store,
         } => {
-            let store = open(&store).await?;
+            let store = open_existing(&store).await?;
             let query = CertificateQuery {
                 iin: iin.map(|i| i.to_string()),
                 bin: bin.map(|b| b.to_string()),
@@ -363,7 +364,7 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
             Ok(Outcome::Done)
         }
         PkiCommand::Certificate { ca, output, store } => {
-            let store = open(&store).await?;
+            let store = open_existing(&store).await?;
             let record = store
                 .authorities()
                 .await?

@@ -6,7 +6,7 @@ use qyzmet_demo::population::{Sizes, generate};
 use qyzmet_domain::ids::TaxpayerId;
 use qyzmet_store::registry_csv::{self, ImportError, RegistryKind};
 
-use super::{CLI_ACTOR, open, population_records};
+use super::{CLI_ACTOR, open, open_existing, population_records};
 use crate::{Outcome, StoreArgs};
 
 #[derive(Subcommand)]
@@ -104,7 +104,7 @@ pub async fn run(command: RegistryCommand) -> anyhow::Result<Outcome> {
                     return Ok(Outcome::Rejected);
                 }
             };
-            let store = open(&store).await?;
+            let store = open_existing(&store).await?;
             let found = match id {
                 TaxpayerId::Iin(iin) => store
                     .person(iin)
