@@ -298,6 +298,8 @@ pub struct Received {
     pub content: Option<Vec<u8>>,
     /// Each certificate's DER exactly as carried (so its hash needs no re-encoding).
     pub certificates: Vec<Vec<u8>>,
+    /// Each CRL's DER as carried in `crls` ([1], RFC 5652 §10.2.1); other revocation formats are skipped.
+    pub crls: Vec<Vec<u8>>,
     /// In the order received, each signer info with the bytes its signature covers: the signed
     /// attributes re-tagged as SET OF exactly as received (der re-sorts a SET OF when it decodes, and a
     /// signer that wrote them unsorted signed the unsorted bytes).
@@ -369,18 +371,23 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
         })
         .transpose()?;
     let mut certificates = Vec::new();
+    let mut crls = Vec::new();
     for element in &elements[3..elements.len() - 1] {
-        if element.tag()
-            == (Tag::ContextSpecific {
+        let into = match element.tag() {
+            Tag::ContextSpecific {
                 constructed: true,
                 number: der::TagNumber::N0,
-            })
-        {
-            for choice in tlvs(element.value()).map_err(|e| malformed("certificates", e))? {
-                // Other certificate formats ([3]) are not X.509 and cannot sign here.
-                if choice.first() == Some(&0x30) {
-                    certificates.push(choice.to_vec());
-                }
+            } => &mut certificates,
+            Tag::ContextSpecific {
+                constructed: true,
+                number: der::TagNumber::N1,
+            } => &mut crls,
+            _ => continue,
+        };
+        for choice in tlvs(element.value()).map_err(|e| malformed("certificates or crls", e))? {
+            // Other certificate formats ([3]) and other revocation info ([1]) are skipped.
+            if choice.first() == Some(&0x30) {
+                into.push(choice.to_vec());
             }
         }
     }
@@ -410,6 +417,7 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
         content_type: encapsulated.econtent_type,
         content,
         certificates,
+        crls,
         signers,
     })
 }

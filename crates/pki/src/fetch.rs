@@ -24,7 +24,7 @@ use crate::crl::{Revocation, RevocationList, RevocationReason};
 use crate::ocsp;
 use crate::report::{RevocationEvidence, RevocationStatus};
 use crate::revocation::{CrlSet, evidence_from_crl};
-use crate::verify::RevocationSource;
+use crate::revocation::{RevocationQuery, RevocationSource};
 use crate::x509::extension;
 
 /// CRLs of tens of megabytes exist (the NCA's); more than this is refused rather than read into memory.
@@ -190,12 +190,13 @@ impl NetworkRevocation {
 }
 
 impl RevocationSource for NetworkRevocation {
-    fn check(
-        &self,
-        cert: &Certificate,
-        issuer: &Certificate,
-        now: Timestamp,
-    ) -> RevocationEvidence {
+    fn check(&self, query: &RevocationQuery<'_>) -> RevocationEvidence {
+        let RevocationQuery {
+            certificate: cert,
+            issuer,
+            now,
+            ..
+        } = *query;
         if let Some(evidence) = self.given.evidence(cert, issuer, now) {
             return evidence;
         }

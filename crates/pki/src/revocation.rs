@@ -10,7 +10,49 @@ use crate::authority::serial_hex;
 use crate::crl::RevocationList;
 use crate::name::display;
 use crate::report::{RevocationEvidence, RevocationStatus};
-use crate::verify::RevocationSource;
+
+/// Where the verifier learns whether a certificate is revoked: given CRLs, CRLs the message carried,
+/// fetched CRLs, OCSP (RFC 5280 §6.3).
+pub trait RevocationSource: Send + Sync {
+    fn check(&self, query: &RevocationQuery<'_>) -> RevocationEvidence;
+}
+
+/// One question to a [`RevocationSource`]: the status of one certificate of a validated path.
+pub struct RevocationQuery<'a> {
+    /// The certificate whose status is asked.
+    pub certificate: &'a Certificate,
+    /// Its issuer in the validated path (the trust anchor for the certificate just under it).
+    pub issuer: &'a Certificate,
+    /// The validation time.
+    pub now: Timestamp,
+    /// The CRLs the signed message carried (CMS SignedData `crls`, RFC 5652 §5.1), DER, untrusted until
+    /// their signature and issuer are checked like any other CRL's.
+    pub carried_crls: &'a [Vec<u8>],
+    /// Validates the path of a CRL issuer other than `issuer` (indirect CRLs, a separate CRL-signing key:
+    /// RFC 5280 §6.3.3 (f)) to the target's trust anchor; the verifier implements it.
+    pub crl_issuer_paths: &'a dyn CrlIssuerPaths,
+}
+
+/// The verifier's side of RFC 5280 §6.3.3 (f): certificates of a CRL issuer that have a valid path to the
+/// same trust anchor as the certificate being checked.
+pub trait CrlIssuerPaths {
+    /// Certificates whose subject is `issuer_name` that chain, at `now`, to the target's trust anchor by a
+    /// path valid per §6.1 (and not revoked), the CRL issuer's certificate first.
+    fn valid_certificates(
+        &self,
+        issuer_name: &x509_cert::name::Name,
+        now: Timestamp,
+    ) -> Vec<Certificate>;
+}
+
+/// A [`CrlIssuerPaths`] that knows no path: only CRLs signed by the certificate's own issuer count.
+pub struct NoCrlIssuerPaths;
+
+impl CrlIssuerPaths for NoCrlIssuerPaths {
+    fn valid_certificates(&self, _: &x509_cert::name::Name, _: Timestamp) -> Vec<Certificate> {
+        Vec::new()
+    }
+}
 
 /// A set of CRLs in any order and of any issuer; each is matched to its issuer and signature-checked the
 /// first time that issuer is asked about, then kept indexed.
@@ -99,12 +141,13 @@ pub fn evidence_from_crl(
 }
 
 impl RevocationSource for CrlSet {
-    fn check(
-        &self,
-        certificate: &Certificate,
-        issuer: &Certificate,
-        now: Timestamp,
-    ) -> RevocationEvidence {
+    fn check(&self, query: &RevocationQuery<'_>) -> RevocationEvidence {
+        let RevocationQuery {
+            certificate,
+            issuer,
+            now,
+            ..
+        } = *query;
         self.evidence(certificate, issuer, now)
             .unwrap_or_else(|| RevocationEvidence {
                 serial: serial_hex(&certificate.tbs_certificate.serial_number),

@@ -28,21 +28,11 @@ use crate::authority::{serial_hex, validity_of};
 use crate::cms::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNATURE_TIME_STAMP, ID_SIGNING_TIME};
 use crate::name::{Identity, display};
 use crate::report::{
-    CertificateSummary, Code, Failure, Report, RevocationEvidence, RevocationStatus, SignerReport,
-    TimeStampSummary,
+    CertificateSummary, Code, Failure, Report, RevocationStatus, SignerReport, TimeStampSummary,
 };
+use crate::revocation::{NoCrlIssuerPaths, RevocationQuery, RevocationSource};
 use crate::x509::extension;
 use crate::{PkiError, time};
-
-/// Where the verifier learns whether a certificate is revoked: given CRLs, fetched CRLs, OCSP.
-pub trait RevocationSource: Send + Sync {
-    fn check(
-        &self,
-        certificate: &Certificate,
-        issuer: &Certificate,
-        now: Timestamp,
-    ) -> RevocationEvidence;
-}
 
 /// What the signature is for: a document signature needs a signing key, a login an authentication key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -205,6 +195,7 @@ impl Verifier {
                     &received.content_type,
                     &content,
                     &pool,
+                    &received.crls,
                     expect,
                     now,
                 )
@@ -221,6 +212,7 @@ impl Verifier {
         content_type: &const_oid::ObjectIdentifier,
         content: &Content<'_>,
         pool: &[Arc<Known>],
+        carried_crls: &[Vec<u8>],
         expect: &Expectation,
         now: Timestamp,
     ) -> SignerReport {
@@ -390,9 +382,13 @@ impl Verifier {
         }
         // Revocation for every certificate under the anchor (the anchor itself is trusted by configuration).
         for pair in path.windows(2) {
-            let evidence = self
-                .revocation
-                .check(&pair[0].certificate, &pair[1].certificate, now);
+            let evidence = self.revocation.check(&RevocationQuery {
+                certificate: &pair[0].certificate,
+                issuer: &pair[1].certificate,
+                now,
+                carried_crls,
+                crl_issuer_paths: &NoCrlIssuerPaths,
+            });
             match &evidence.status {
                 RevocationStatus::Good => {}
                 RevocationStatus::Revoked(revocation) if revocation.at <= judged_at => {
