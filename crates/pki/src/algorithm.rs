@@ -338,10 +338,14 @@ pub fn verify_signature(
         .subject_public_key
         .as_bytes()
         .ok_or_else(|| SignatureFailure::Malformed("public key bit string".into()))?;
-    if fast_verify(family, digest, key_bits, message, signature) {
-        return Ok(());
+    match fast_verify(spki, family, digest, key_bits, message, signature) {
+        RingVerdict::Verified => return Ok(()),
+        // ring takes this key and algorithm: its "no" is final. Asking the portable code again would
+        // double the cost of every forged signature (issue 16).
+        RingVerdict::Refused => return Err(SignatureFailure::Invalid),
+        RingVerdict::Declined => {}
     }
-    // ring said no, or does not take this key: the portable code decides, and tells invalid from
+    // ring does not take this key or algorithm: the portable code decides, and tells invalid from
     // malformed or unsupported.
     let hashed = digest.digest(message);
     match family {
@@ -379,15 +383,25 @@ pub fn verify_signature(
     }
 }
 
-/// ring's verdict where it has the algorithm (RSA 2048–8192 bits, P-256 with SHA-256/384): true only
-/// when the signature verifies.
+/// What ring says of a signature.
+enum RingVerdict {
+    Verified,
+    /// ring takes the key and the algorithm and the signature does not verify.
+    Refused,
+    /// ring does not take this key or algorithm (RSA under 2048 bits, another curve, …).
+    Declined,
+}
+
+/// ring's verdict where it has the algorithm (RSA 2048–8192 bits with a public exponent from 3 below
+/// 2^33, P-256 with SHA-256/384).
 fn fast_verify(
+    spki: &SubjectPublicKeyInfoOwned,
     family: ObjectIdentifier,
     digest: DigestAlgorithm,
     key: &[u8],
     message: &[u8],
     signature: &[u8],
-) -> bool {
+) -> RingVerdict {
     use ring::signature as rs;
     let algorithm: &dyn rs::VerificationAlgorithm = match (family, digest) {
         (RSA_ENCRYPTION, DigestAlgorithm::Sha256) => &rs::RSA_PKCS1_2048_8192_SHA256,
@@ -395,11 +409,45 @@ fn fast_verify(
         (RSA_ENCRYPTION, DigestAlgorithm::Sha512) => &rs::RSA_PKCS1_2048_8192_SHA512,
         (ID_EC_PUBLIC_KEY, DigestAlgorithm::Sha256) => &rs::ECDSA_P256_SHA256_ASN1,
         (ID_EC_PUBLIC_KEY, DigestAlgorithm::Sha384) => &rs::ECDSA_P256_SHA384_ASN1,
-        _ => return false,
+        _ => return RingVerdict::Declined,
     };
-    rs::UnparsedPublicKey::new(algorithm, key)
-        .verify(message, signature)
-        .is_ok()
+    let ring_takes_key = match family {
+        RSA_ENCRYPTION => rsa_key_ring_takes(key),
+        _ => {
+            spki.algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                == Some(SECP_256_R_1)
+        }
+    };
+    match rs::UnparsedPublicKey::new(algorithm, key).verify(message, signature) {
+        Ok(()) => RingVerdict::Verified,
+        Err(_) if ring_takes_key => RingVerdict::Refused,
+        Err(_) => RingVerdict::Declined,
+    }
+}
+
+/// Whether an RSAPublicKey (PKCS #1) is within what ring verifies: a modulus of 2048 to 8192 bits and
+/// an odd public exponent from 3 below 2^33.
+fn rsa_key_ring_takes(key: &[u8]) -> bool {
+    let Ok(parsed) = rsa::pkcs1::RsaPublicKey::from_der(key) else {
+        return false;
+    };
+    let significant =
+        |bytes: &[u8]| -> Vec<u8> { bytes.iter().copied().skip_while(|b| *b == 0).collect() };
+    let modulus = significant(parsed.modulus.as_bytes());
+    let modulus_bits = modulus.first().map_or(0, |top| {
+        (modulus.len() - 1) * 8 + (8 - top.leading_zeros() as usize)
+    });
+    let exponent = significant(parsed.public_exponent.as_bytes());
+    let exponent_value = (exponent.len() <= 8).then(|| {
+        exponent
+            .iter()
+            .fold(0u64, |value, byte| (value << 8) | u64::from(*byte))
+    });
+    (2048..=8192).contains(&modulus_bits)
+        && exponent_value.is_some_and(|e| (3..(1 << 33)).contains(&e) && e % 2 == 1)
 }
 
 /// The SHA-1 of the subjectPublicKey bits: RFC 5280 §4.2.1.2 method (1), what OpenSSL writes as the key

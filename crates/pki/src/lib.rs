@@ -14,6 +14,7 @@ pub mod crl;
 pub mod fetch;
 pub mod name;
 pub mod ocsp;
+pub mod path;
 pub mod pkcs12;
 pub mod report;
 pub mod revocation;

@@ -247,6 +247,72 @@ pub fn name_from_der(der: &[u8]) -> Result<Name, PkiError> {
     Name::from_der(der).map_err(|e| PkiError::Malformed(format!("name: {e}")))
 }
 
+/// A name in the form RFC 5280 §7.1 compares: each RDN a sorted set of (type, value) with directory
+/// strings prepared as RFC 4518 says for caseIgnoreMatch (case folded, leading and trailing spaces
+/// removed, inner runs of spaces as one), whatever string type the issuer chose, and other values as
+/// their DER. Two names are the same name when their comparable forms are equal; computed once per
+/// certificate, so chaining compares vectors instead of decoding strings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ComparableName(Vec<Vec<(ObjectIdentifier, ComparableValue)>>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum ComparableValue {
+    Text(String),
+    Der(Vec<u8>),
+}
+
+impl ComparableName {
+    pub fn of(name: &Name) -> ComparableName {
+        ComparableName(
+            name.0
+                .iter()
+                .map(|rdn| {
+                    let mut set: Vec<_> = rdn
+                        .0
+                        .iter()
+                        .map(|atv| (atv.oid, comparable_value(&atv.value)))
+                        .collect();
+                    set.sort();
+                    set
+                })
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `self` lies in the subtree rooted at `base` (RFC 5280 §4.2.1.10, directoryName): the base's
+    /// RDNs are the first RDNs of this name.
+    pub fn is_within(&self, base: &ComparableName) -> bool {
+        base.0.len() <= self.0.len() && self.0[..base.0.len()] == base.0[..]
+    }
+}
+
+fn comparable_value(value: &Any) -> ComparableValue {
+    let text = match value.tag() {
+        Tag::Utf8String | Tag::PrintableString | Tag::TeletexString | Tag::BmpString => {
+            attribute_text(value)
+        }
+        _ => None,
+    };
+    match text {
+        Some(text) => ComparableValue::Text(prepared(&text)),
+        None => ComparableValue::Der(value.to_der().unwrap_or_default()),
+    }
+}
+
+/// RFC 4518 §2 for caseIgnoreMatch, without the Unicode normalisation step: case folded, insignificant
+/// spaces removed.
+fn prepared(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +358,19 @@ mod tests {
                 .subject
                 .starts_with("CN=СӘРСЕНБАЕВА ӘЙГЕРІМ, SURNAME=СӘРСЕНБАЕВА, SERIALNUMBER=IIN")
         );
+    }
+
+    #[test]
+    fn names_compare_as_rfc_5280_says_across_case_spaces_and_string_types() {
+        let lower = simple_name(&[(COUNTRY_NAME, "US"), (ORGANIZATION_NAME, "x")]).unwrap();
+        let mut spaced = simple_name(&[(COUNTRY_NAME, "US")]).unwrap();
+        spaced.0.push(printable(ORGANIZATION_NAME, "  X ").unwrap());
+        assert_eq!(ComparableName::of(&lower), ComparableName::of(&spaced));
+        let other = simple_name(&[(COUNTRY_NAME, "US"), (ORGANIZATION_NAME, "x y")]).unwrap();
+        assert_ne!(ComparableName::of(&lower), ComparableName::of(&other));
+        let base = simple_name(&[(COUNTRY_NAME, "us")]).unwrap();
+        assert!(ComparableName::of(&lower).is_within(&ComparableName::of(&base)));
+        assert!(!ComparableName::of(&base).is_within(&ComparableName::of(&lower)));
     }
 
     #[test]

@@ -27,10 +27,16 @@ pub enum Code {
     UnsupportedAlgorithm,
     DataRequired,
     TimestampInvalid,
+    /// A path to an anchor exists but breaks a CA's rule (RFC 5280 §6.1: path length, name
+    /// constraints, policies, CA flag and key usage, an unknown critical extension).
+    PathInvalid,
+    /// The signature asks for more work than a verification may spend (signers, certificates, path
+    /// candidates, signature checks), or the verification was cancelled.
+    LimitExceeded,
 }
 
 impl Code {
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 15] = [
         Code::Tampered,
         Code::BadSignature,
         Code::UntrustedChain,
@@ -44,6 +50,8 @@ impl Code {
         Code::UnsupportedAlgorithm,
         Code::DataRequired,
         Code::TimestampInvalid,
+        Code::PathInvalid,
+        Code::LimitExceeded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +69,8 @@ impl Code {
             Code::UnsupportedAlgorithm => "UNSUPPORTED_ALGORITHM",
             Code::DataRequired => "DATA_REQUIRED",
             Code::TimestampInvalid => "TIMESTAMP_INVALID",
+            Code::PathInvalid => "PATH_INVALID",
+            Code::LimitExceeded => "LIMIT_EXCEEDED",
         }
     }
 
@@ -139,6 +149,10 @@ pub struct RevocationEvidence {
     pub source: String,
     #[serde(flatten)]
     pub status: RevocationStatus,
+    /// The CRL entry's invalidityDate (RFC 5280 §5.3.2): since when the key is known or suspected to be
+    /// compromised, which may be before the revocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalidity_date: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,6 +7,7 @@
 //! date), judge at a time-stamp's time, and accept the NCA's own extended key usages.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use const_oid::db::rfc5912::{ANY_EXTENDED_KEY_USAGE, ID_KP_CLIENT_AUTH, ID_KP_EMAIL_PROTECTION};
@@ -17,7 +18,8 @@ use qyzmet_domain::ids::{Bin, Iin};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectKeyIdentifier,
 };
 use x509_cert::time::Time;
 
@@ -26,12 +28,13 @@ use cms::signed_data::{SignerIdentifier, SignerInfo};
 use crate::algorithm::{DigestAlgorithm, SignatureFailure, to_der, verify_signature};
 use crate::authority::{serial_hex, validity_of};
 use crate::cms::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNATURE_TIME_STAMP, ID_SIGNING_TIME};
-use crate::name::{Identity, display};
+use crate::name::{ComparableName, Identity, display};
+use crate::path::{PathCertificate, PathSettings};
 use crate::report::{
     CertificateSummary, Code, Failure, Report, RevocationStatus, SignerReport, TimeStampSummary,
 };
-use crate::revocation::{NoCrlIssuerPaths, RevocationQuery, RevocationSource};
-use crate::x509::extension;
+use crate::revocation::{CrlIssuerPaths, NoCrlIssuerPaths, RevocationQuery, RevocationSource};
+use crate::x509::{decode_certificate, extension, signature_over};
 use crate::{PkiError, time};
 
 /// What the signature is for: a document signature needs a signing key, a login an authentication key.
@@ -57,9 +60,12 @@ pub struct Verifier {
     revocation: Arc<dyn RevocationSource>,
     /// Issue 3: an unknown revocation status fails closed unless the caller says otherwise.
     pub allow_unknown_revocation: bool,
-    /// (certificate, issuer) pairs, by [`Known::id`], whose signature was already checked: a chain costs
-    /// its signature checks once per process, not once per document.
-    verified_links: Mutex<HashSet<(u64, u64)>>,
+    /// The relying party's inputs to path validation (RFC 5280 §6.1.1); the default accepts any policy.
+    pub path_settings: PathSettings,
+    /// (certificate, issuer) pairs, by [`Known::id`], whose signature was checked, with the verdict: a
+    /// chain costs its signature checks once per process, not once per document, and a forged link
+    /// offered again costs nothing (issue 16).
+    links: Mutex<HashMap<(u64, u64), Result<(), SignatureFailure>>>,
     /// Certificates decoded before, by their DER: the same signers and CAs come back with every
     /// submission, and decoding a certificate costs a third of an RSA verification. A fast keyed hash
     /// (foldhash, random seed) and a full comparison of the bytes on a hit.
@@ -72,21 +78,38 @@ struct Known {
     pub certificate: Certificate,
     /// Its DER as received: equal DER, same certificate.
     der: Box<[u8]>,
-    /// Unique within the process, the key of the verified-links cache.
+    /// The DER of its signed part as received.
+    tbs: Vec<u8>,
+    /// Unique within the process, the key of the links cache.
     id: u64,
     summary: CertificateSummary,
     identity: Identity,
+    subject_name: ComparableName,
+    issuer_name: ComparableName,
 }
 
 impl Known {
-    fn new(certificate: Certificate, der: &[u8]) -> Known {
+    fn new(der: &[u8]) -> Result<Known, PkiError> {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        Known {
+        let decoded = decode_certificate(der)?;
+        let certificate = decoded.certificate;
+        Ok(Known {
             der: der.into(),
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            tbs: decoded.tbs,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             summary: summary(&certificate),
             identity: Identity::of(&certificate.tbs_certificate.subject),
+            subject_name: ComparableName::of(&certificate.tbs_certificate.subject),
+            issuer_name: ComparableName::of(&certificate.tbs_certificate.issuer),
             certificate,
+        })
+    }
+
+    fn as_path_certificate(&self) -> PathCertificate<'_> {
+        PathCertificate {
+            certificate: &self.certificate,
+            subject: &self.subject_name,
+            issuer: &self.issuer_name,
         }
     }
 }
@@ -97,22 +120,115 @@ struct Content<'a> {
     sha256: [u8; 32],
 }
 
+/// The work one verification may do: a number of signature checks (each RSA check is ~0.1–0.4 ms), and a
+/// flag the caller sets to stop it (a client that went away). The verifier consults it before each
+/// signature operation; an exhausted or cancelled budget ends the verification with
+/// [`Code::LimitExceeded`], never with a verdict drawn from half the work.
+///
+/// ```
+/// # use qyzmet_pki::verify::Budget;
+/// let budget = Budget::default();
+/// let cancel = budget.cancel_flag(); // hand to whatever notices the client leave
+/// cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+/// assert!(budget.is_cancelled());
+/// ```
+#[derive(Debug)]
+pub struct Budget {
+    cancelled: Arc<AtomicBool>,
+    max_signature_checks: u32,
+    spent: AtomicU32,
+}
+
+impl Budget {
+    /// Enough for eight signers with time-stamps and long paths checked from cold caches.
+    pub const DEFAULT_SIGNATURE_CHECKS: u32 = 64;
+
+    pub fn new(max_signature_checks: u32) -> Budget {
+        Budget::cancellable(max_signature_checks, Arc::new(AtomicBool::new(false)))
+    }
+
+    /// A budget that stops as soon as `cancelled` becomes true.
+    pub fn cancellable(max_signature_checks: u32, cancelled: Arc<AtomicBool>) -> Budget {
+        Budget {
+            cancelled,
+            max_signature_checks,
+            spent: AtomicU32::new(0),
+        }
+    }
+
+    /// The flag that cancels this verification when set to true.
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancelled.clone()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Signature checks asked for so far (those refused for the budget included).
+    pub fn signature_checks(&self) -> u32 {
+        self.spent.load(Ordering::Relaxed)
+    }
+
+    fn is_spent(&self) -> bool {
+        self.is_cancelled() || self.signature_checks() > self.max_signature_checks
+    }
+
+    /// Takes `checks` signature operations from the budget, or says why not.
+    fn spend(&self, checks: u32) -> Result<(), Failure> {
+        if self.is_cancelled() {
+            return Err(Failure::new(Code::LimitExceeded, "verification cancelled"));
+        }
+        let spent = self.spent.fetch_add(checks, Ordering::Relaxed) + checks;
+        if spent > self.max_signature_checks {
+            return Err(Failure::new(
+                Code::LimitExceeded,
+                format!(
+                    "more than {} signature checks needed",
+                    self.max_signature_checks
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new(Budget::DEFAULT_SIGNATURE_CHECKS)
+    }
+}
+
+/// Caps per signed message (issue 16): beyond them the message is refused with
+/// [`Code::LimitExceeded`]; no real signature comes near them.
+pub const MAX_SIGNERS: usize = 8;
+pub const MAX_CERTIFICATES: usize = 50;
+pub const MAX_CRLS: usize = 50;
+/// Distinct certificates carrying the issuer name a path step looks for.
+pub const MAX_ISSUER_CANDIDATES: usize = 16;
+/// Complete paths to an anchor judged by §6.1 before the search gives up.
+const MAX_PATHS_JUDGED: usize = 16;
 const MAX_CHAIN: usize = 8;
-/// Bound of the decoded-certificate cache; past it the cache starts again (a flood of one-off
-/// certificates must not grow memory without limit).
+/// How deep CRL issuers' own paths are checked for revocation through further CRL issuers.
+const MAX_CRL_ISSUER_DEPTH: usize = 2;
+/// Bound of the decoded-certificate cache and of the links cache; past it a cache starts again (a flood
+/// of one-off certificates must not grow memory without limit).
 const MAX_DECODED: usize = 10_000;
+const MAX_LINKS: usize = 20_000;
 
 impl Verifier {
     pub fn new(anchors: Vec<Certificate>, revocation: Arc<dyn RevocationSource>) -> Verifier {
         Verifier {
             anchors: anchors
                 .iter()
-                .map(|a| Arc::new(Known::new(a.clone(), &to_der(a).unwrap_or_default())))
+                .filter_map(|a| Known::new(&to_der(a).ok()?).ok())
+                .map(Arc::new)
                 .collect(),
             anchor_certificates: anchors,
             revocation,
             allow_unknown_revocation: false,
-            verified_links: Mutex::new(HashSet::new()),
+            path_settings: PathSettings::default(),
+            links: Mutex::new(HashMap::new()),
             decoded: Mutex::new(HashMap::default()),
         }
     }
@@ -130,9 +246,9 @@ impl Verifier {
         {
             return Ok(found);
         }
-        let certificate = Certificate::from_der(der)
-            .map_err(|e| PkiError::Malformed(format!("CMS certificate: {e}")))?;
-        let known = Arc::new(Known::new(certificate, der));
+        let known = Arc::new(
+            Known::new(der).map_err(|e| PkiError::Malformed(format!("CMS certificate: {e}")))?,
+        );
         if let Ok(mut cache) = self.decoded.lock() {
             if cache.len() >= MAX_DECODED {
                 cache.clear();
@@ -142,8 +258,7 @@ impl Verifier {
         Ok(known)
     }
 
-    /// Judges a CMS SignedData. `data` is the document for a detached signature (and, if given for an
-    /// attached one, must equal the encapsulated content). `now` is the validation time (`--at`).
+    /// Judges a CMS SignedData with the default [`Budget`]. See [`Verifier::verify_with`].
     pub fn verify(
         &self,
         cms_bytes: &[u8],
@@ -151,13 +266,46 @@ impl Verifier {
         expect: &Expectation,
         now: Timestamp,
     ) -> Report {
+        self.verify_with(cms_bytes, data, expect, now, &Budget::default())
+    }
+
+    /// Judges a CMS SignedData. `data` is the document for a detached signature (and, if given for an
+    /// attached one, must equal the encapsulated content). `now` is the validation time (`--at`).
+    /// `budget` bounds the signature checks and can cancel the work (see [`Budget`]); a message with
+    /// more than [`MAX_SIGNERS`] signers, [`MAX_CERTIFICATES`] certificates or [`MAX_CRLS`] CRLs is
+    /// refused before any of it.
+    pub fn verify_with(
+        &self,
+        cms_bytes: &[u8],
+        data: Option<&[u8]>,
+        expect: &Expectation,
+        now: Timestamp,
+        budget: &Budget,
+    ) -> Report {
         let received = match crate::cms::parse(cms_bytes) {
             Ok(parsed) => parsed,
             Err(e) => return Report::failed(now, failure_of(e)),
         };
+        for (count, limit, what) in [
+            (received.signers.len(), MAX_SIGNERS, "signers"),
+            (
+                received.certificates.len(),
+                MAX_CERTIFICATES,
+                "certificates",
+            ),
+            (received.crls.len(), MAX_CRLS, "CRLs"),
+        ] {
+            if count > limit {
+                let detail = format!("{count} {what}, at most {limit} are accepted");
+                return Report::failed(now, Failure::new(Code::LimitExceeded, detail));
+            }
+        }
+        // A certificate carried twice is one candidate, not two.
+        let mut seen = HashSet::new();
         let pool = match received
             .certificates
             .iter()
+            .filter(|der| seen.insert(der.as_slice()))
             .map(|der| self.known(der))
             .collect::<Result<Vec<_>, _>>()
         {
@@ -198,6 +346,7 @@ impl Verifier {
                     &received.crls,
                     expect,
                     now,
+                    budget,
                 )
             })
             .collect();
@@ -215,6 +364,47 @@ impl Verifier {
         carried_crls: &[Vec<u8>],
         expect: &Expectation,
         now: Timestamp,
+        budget: &Budget,
+    ) -> SignerReport {
+        let mut report = self.judge_signer(
+            info,
+            signed_bytes,
+            content_type,
+            content,
+            pool,
+            carried_crls,
+            expect,
+            now,
+            budget,
+        );
+        // A budget spent anywhere (the CRL issuers' paths included) makes the verdict incomplete: say so
+        // by the one stable code, whatever else was found.
+        if budget.is_spent()
+            && !report
+                .failures
+                .iter()
+                .any(|f| f.code == Code::LimitExceeded)
+        {
+            report.failures.push(Failure::new(
+                Code::LimitExceeded,
+                "the verification's budget ran out",
+            ));
+        }
+        report
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn judge_signer(
+        &self,
+        info: &SignerInfo,
+        signed_bytes: Option<&[u8]>,
+        content_type: &const_oid::ObjectIdentifier,
+        content: &Content<'_>,
+        pool: &[Arc<Known>],
+        carried_crls: &[Vec<u8>],
+        expect: &Expectation,
+        now: Timestamp,
+        budget: &Budget,
     ) -> SignerReport {
         let mut report = SignerReport {
             signer: None,
@@ -284,6 +474,10 @@ impl Verifier {
         };
 
         // 2. The signature value with the signer's key.
+        if let Err(failure) = budget.spend(1) {
+            report.failures.push(failure);
+            return report;
+        }
         match verify_signature(
             &leaf.certificate.tbs_certificate.subject_public_key_info,
             &info.signature_algorithm,
@@ -313,6 +507,11 @@ impl Verifier {
             .and_then(|a| a.values.iter().next())
         {
             let signature_digest: [u8; 32] = Sha256::digest(info.signature.as_bytes()).into();
+            // The token's signature and its authority's certificate.
+            if let Err(failure) = budget.spend(2) {
+                report.failures.push(failure);
+                return report;
+            }
             match der::Encode::to_der(token)
                 .map_err(|e| PkiError::Malformed(e.to_string()))
                 .and_then(|der| {
@@ -332,13 +531,15 @@ impl Verifier {
             }
         }
 
-        // 4. The chain, each link's validity and revocation.
-        let path = match self.build_path(leaf, pool) {
+        // 4. The chain (RFC 5280 §6.1), each link's validity and revocation.
+        let path = match self.build_path(leaf, pool, None, budget) {
             Ok(path) => path,
-            Err(detail) => {
-                report
-                    .failures
-                    .push(Failure::new(Code::UntrustedChain, detail));
+            Err(failure) => {
+                let limit = failure.code == Code::LimitExceeded;
+                report.failures.push(failure);
+                if limit {
+                    return report;
+                }
                 Vec::new()
             }
         };
@@ -381,13 +582,25 @@ impl Verifier {
             }
         }
         // Revocation for every certificate under the anchor (the anchor itself is trusted by configuration).
+        let crl_issuers = path.last().map(|anchor| CrlIssuers {
+            verifier: self,
+            pool,
+            anchor,
+            carried_crls,
+            budget,
+            depth: 0,
+            in_question: &[],
+        });
         for pair in path.windows(2) {
             let evidence = self.revocation.check(&RevocationQuery {
                 certificate: &pair[0].certificate,
                 issuer: &pair[1].certificate,
                 now,
                 carried_crls,
-                crl_issuer_paths: &NoCrlIssuerPaths,
+                crl_issuer_paths: match &crl_issuers {
+                    Some(paths) => paths,
+                    None => &NoCrlIssuerPaths,
+                },
             });
             match &evidence.status {
                 RevocationStatus::Good => {}
@@ -448,77 +661,293 @@ impl Verifier {
         report
     }
 
-    /// Leaf first, anchor last. Fails with a reason when no issuer is found or a link does not verify.
+    /// A path from `target` to a trust anchor (to `required_anchor` when given) that is valid per RFC
+    /// 5280 §6.1, target first, anchor last. Issuers are tried in turn (anchors first, then those whose
+    /// key identifier matches the authority key identifier), backtracking when a partial path cannot be
+    /// completed or a complete one is not valid; the search is bounded by the budget, by
+    /// [`MAX_ISSUER_CANDIDATES`] per step and by the number of complete paths judged.
     fn build_path(
         &self,
-        leaf: &Arc<Known>,
+        target: &Arc<Known>,
         pool: &[Arc<Known>],
-    ) -> Result<Vec<Arc<Known>>, String> {
-        let mut path = vec![leaf.clone()];
-        loop {
-            let current = path.last().ok_or("empty path")?.clone();
-            if self.anchors.iter().any(|a| a.der == current.der) {
-                return Ok(path);
+        required_anchor: Option<&Known>,
+        budget: &Budget,
+    ) -> Result<Vec<Arc<Known>>, Failure> {
+        let mut search = PathSearch {
+            verifier: self,
+            pool,
+            required_anchor,
+            budget,
+            paths_judged: 0,
+            invalid: None,
+            broken_link: None,
+        };
+        let mut path = vec![target.clone()];
+        if search.extend(&mut path)? {
+            return Ok(path);
+        }
+        Err(search.invalid.unwrap_or_else(|| {
+            Failure::new(
+                Code::UntrustedChain,
+                search.broken_link.unwrap_or_else(|| {
+                    format!(
+                        "no certificate of the issuer {} is trusted or included",
+                        display(&target.certificate.tbs_certificate.issuer)
+                    )
+                }),
+            )
+        }))
+    }
+
+    fn is_anchor(&self, known: &Known) -> bool {
+        self.anchors.iter().any(|a| a.der == known.der)
+    }
+
+    /// Whether `issuer`'s key made `cert`'s signature, from the cache or checked (and paid for) now.
+    fn link(
+        &self,
+        cert: &Known,
+        issuer: &Known,
+        budget: &Budget,
+    ) -> Result<Result<(), SignatureFailure>, Failure> {
+        let key = (cert.id, issuer.id);
+        if let Some(verdict) = self
+            .links
+            .lock()
+            .ok()
+            .and_then(|links| links.get(&key).cloned())
+        {
+            return Ok(verdict);
+        }
+        budget.spend(1)?;
+        let verdict = signature_over(
+            &cert.tbs,
+            &cert.certificate,
+            &issuer.certificate.tbs_certificate.subject_public_key_info,
+        );
+        if let Ok(mut links) = self.links.lock() {
+            if links.len() >= MAX_LINKS {
+                links.clear();
             }
-            if path.len() > MAX_CHAIN {
-                return Err(format!("longer than {MAX_CHAIN} certificates"));
+            links.insert(key, verdict.clone());
+        }
+        Ok(verdict)
+    }
+}
+
+/// One depth-first search for a valid path, with what it learnt of the paths that failed.
+struct PathSearch<'a> {
+    verifier: &'a Verifier,
+    pool: &'a [Arc<Known>],
+    required_anchor: Option<&'a Known>,
+    budget: &'a Budget,
+    paths_judged: usize,
+    /// The first complete path refused by §6.1: the most telling reason when none is valid.
+    invalid: Option<Failure>,
+    /// The last link that did not verify or could not be a CA.
+    broken_link: Option<String>,
+}
+
+impl PathSearch<'_> {
+    /// Extends `path` to a valid one if it can (true), or leaves it as it was (false); a spent budget or
+    /// a limit ends the whole search.
+    fn extend(&mut self, path: &mut Vec<Arc<Known>>) -> Result<bool, Failure> {
+        let Some(current) = path.last().cloned() else {
+            return Ok(false);
+        };
+        if self.verifier.is_anchor(&current) {
+            return self.judge(path);
+        }
+        if path.len() > MAX_CHAIN {
+            self.broken_link = Some(format!("longer than {MAX_CHAIN} certificates"));
+            return Ok(false);
+        }
+        let candidates = self.issuers_of(&current, path)?;
+        for candidate in candidates {
+            if !self.verifier.is_anchor(&candidate)
+                && let Err(why) = could_be_ca(&candidate.certificate)
+            {
+                self.broken_link = Some(format!("{}: {why}", candidate.summary.subject));
+                continue;
             }
-            let issuer_name = &current.certificate.tbs_certificate.issuer;
-            let candidates = self.anchors.iter().chain(pool.iter()).filter(|c| {
-                &c.certificate.tbs_certificate.subject == issuer_name && c.der != current.der
-            });
-            let mut last_error = None;
-            let mut found = None;
-            for candidate in candidates {
-                if !is_ca(&candidate.certificate) {
-                    last_error = Some(format!(
-                        "{} is not a CA certificate",
-                        candidate.summary.subject
+            match self.verifier.link(&current, &candidate, self.budget)? {
+                Ok(()) => {}
+                Err(e) => {
+                    self.broken_link = Some(format!(
+                        "{}: signature by {} does not verify ({e:?})",
+                        current.summary.subject, candidate.summary.subject
                     ));
                     continue;
                 }
-                match self.link_verifies(&current, candidate) {
-                    Ok(()) => {
-                        found = Some(candidate.clone());
-                        break;
-                    }
-                    Err(e) => last_error = Some(e),
-                }
             }
-            match found {
-                Some(issuer) => path.push(issuer),
-                None => {
-                    return Err(last_error.unwrap_or_else(|| {
-                        format!(
-                            "no certificate of the issuer {} is trusted or included",
-                            display(issuer_name)
-                        )
-                    }));
-                }
+            path.push(candidate);
+            if self.extend(path)? {
+                return Ok(true);
+            }
+            path.pop();
+        }
+        Ok(false)
+    }
+
+    /// The distinct certificates named as `current`'s issuer (RFC 5280 §7.1), not already on the path:
+    /// anchors first, then those whose subject key identifier is the authority key identifier (a hint,
+    /// never a requirement).
+    fn issuers_of(&self, current: &Known, path: &[Arc<Known>]) -> Result<Vec<Arc<Known>>, Failure> {
+        let mut seen: HashSet<&[u8]> = path.iter().map(|k| &*k.der).collect();
+        let mut candidates: Vec<Arc<Known>> = self
+            .verifier
+            .anchors
+            .iter()
+            .chain(self.pool.iter())
+            .filter(|c| c.subject_name == current.issuer_name)
+            .filter(|c| seen.insert(&*c.der))
+            .cloned()
+            .collect();
+        if candidates.len() > MAX_ISSUER_CANDIDATES {
+            return Err(Failure::new(
+                Code::LimitExceeded,
+                format!(
+                    "{} certificates claim to be the issuer {}, at most {MAX_ISSUER_CANDIDATES} are considered",
+                    candidates.len(),
+                    display(&current.certificate.tbs_certificate.issuer)
+                ),
+            ));
+        }
+        let authority_key = extension::<AuthorityKeyIdentifier>(&current.certificate)
+            .and_then(|aki| aki.key_identifier);
+        candidates.sort_by_key(|c| {
+            let key_matches = authority_key.as_ref().is_some_and(|wanted| {
+                extension::<SubjectKeyIdentifier>(&c.certificate)
+                    .is_some_and(|own| &own.0 == wanted)
+            });
+            (!self.verifier.is_anchor(c), !key_matches)
+        });
+        Ok(candidates)
+    }
+
+    /// A complete path (target first, anchor last) judged by §6.1.
+    fn judge(&mut self, path: &[Arc<Known>]) -> Result<bool, Failure> {
+        let Some((anchor, below)) = path.split_last() else {
+            return Ok(false);
+        };
+        if self
+            .required_anchor
+            .is_some_and(|required| required.der != anchor.der)
+        {
+            return Ok(false);
+        }
+        self.paths_judged += 1;
+        if self.paths_judged > MAX_PATHS_JUDGED {
+            return Err(Failure::new(
+                Code::LimitExceeded,
+                format!("more than {MAX_PATHS_JUDGED} paths to an anchor were judged"),
+            ));
+        }
+        let certificates: Vec<PathCertificate<'_>> = below
+            .iter()
+            .rev()
+            .map(|k| k.as_path_certificate())
+            .collect();
+        match crate::path::validate(
+            &anchor.subject_name,
+            &certificates,
+            &self.verifier.path_settings,
+        ) {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                self.invalid
+                    .get_or_insert_with(|| Failure::new(Code::PathInvalid, error.0));
+                Ok(false)
             }
         }
     }
+}
 
-    fn link_verifies(&self, cert: &Known, issuer: &Known) -> Result<(), String> {
-        let key = (cert.id, issuer.id);
-        if self
-            .verified_links
-            .lock()
-            .map(|set| set.contains(&key))
-            .unwrap_or(false)
-        {
-            return Ok(());
+/// The verifier's answer to RFC 5280 §6.3.3 (f) for one signer: certificates of a CRL issuer, among the
+/// anchors and the message's certificates, with a valid path to the same anchor as the signer's, each
+/// certificate of it within its validity and not revoked.
+struct CrlIssuers<'a> {
+    verifier: &'a Verifier,
+    pool: &'a [Arc<Known>],
+    anchor: &'a Known,
+    carried_crls: &'a [Vec<u8>],
+    budget: &'a Budget,
+    depth: usize,
+    /// The CRL issuer certificates whose own status the recursion is establishing: a CRL issuer whose
+    /// certificate is covered by the CRL it signs itself (PKITS 4.14.30) is judged on its path, not
+    /// sent round the loop.
+    in_question: &'a [u64],
+}
+
+impl CrlIssuerPaths for CrlIssuers<'_> {
+    fn valid_certificates(
+        &self,
+        issuer_name: &x509_cert::name::Name,
+        now: Timestamp,
+    ) -> Vec<Certificate> {
+        let wanted = ComparableName::of(issuer_name);
+        let mut seen = HashSet::new();
+        self.verifier
+            .anchors
+            .iter()
+            .chain(self.pool.iter())
+            .filter(|c| c.subject_name == wanted && seen.insert(&*c.der))
+            .filter(|c| self.holds(c, now))
+            .map(|c| c.certificate.clone())
+            .collect()
+    }
+}
+
+impl CrlIssuers<'_> {
+    fn holds(&self, candidate: &Arc<Known>, now: Timestamp) -> bool {
+        if candidate.der == self.anchor.der {
+            return true;
         }
-        crate::x509::signature_by(&cert.certificate, &issuer.certificate).map_err(|e| {
-            format!(
-                "{}: signature by {} does not verify ({e:?})",
-                cert.summary.subject, issuer.summary.subject
-            )
-        })?;
-        if let Ok(mut set) = self.verified_links.lock() {
-            set.insert(key);
+        let Ok(path) =
+            self.verifier
+                .build_path(candidate, self.pool, Some(self.anchor), self.budget)
+        else {
+            return false;
+        };
+        let within_validity = path
+            .iter()
+            .all(|k| k.summary.not_before <= now && now <= k.summary.not_after);
+        if !within_validity {
+            return false;
         }
-        Ok(())
+        if self.in_question.contains(&candidate.id) {
+            return true;
+        }
+        let in_question: Vec<u64> = self
+            .in_question
+            .iter()
+            .copied()
+            .chain([candidate.id])
+            .collect();
+        path.windows(2).all(|pair| {
+            let deeper = CrlIssuers {
+                depth: self.depth + 1,
+                in_question: &in_question,
+                ..*self
+            };
+            let paths: &dyn CrlIssuerPaths = if deeper.depth < MAX_CRL_ISSUER_DEPTH {
+                &deeper
+            } else {
+                &NoCrlIssuerPaths
+            };
+            let evidence = self.verifier.revocation.check(&RevocationQuery {
+                certificate: &pair[0].certificate,
+                issuer: &pair[1].certificate,
+                now,
+                carried_crls: self.carried_crls,
+                crl_issuer_paths: paths,
+            });
+            match evidence.status {
+                RevocationStatus::Good => true,
+                RevocationStatus::Unknown { .. } => self.verifier.allow_unknown_revocation,
+                RevocationStatus::Revoked(_) => false,
+            }
+        })
     }
 }
 
@@ -541,11 +970,16 @@ fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
     }
 }
 
-fn is_ca(cert: &Certificate) -> bool {
-    let basic = extension::<BasicConstraints>(cert).is_some_and(|b| b.ca);
-    let signs_certs =
-        extension::<KeyUsage>(cert).is_none_or(|ku| ku.0.contains(KeyUsages::KeyCertSign));
-    basic && signs_certs
+/// What §6.1.4 (k) and (n) ask of any issuer under an anchor, checked before its signature is paid
+/// for: a certificate that fails it cannot be on a valid path.
+fn could_be_ca(cert: &Certificate) -> Result<(), &'static str> {
+    if !extension::<BasicConstraints>(cert).is_some_and(|b| b.ca) {
+        return Err("is not a CA certificate");
+    }
+    if !extension::<KeyUsage>(cert).is_none_or(|ku| ku.0.contains(KeyUsages::KeyCertSign)) {
+        return Err("its key usage lacks keyCertSign");
+    }
+    Ok(())
 }
 
 /// A signing certificate of the NCA has nonRepudiation and (if any EKU) emailProtection; an authentication
