@@ -10,7 +10,8 @@ pub enum Confirm {
     /// Ask the person on the agent's terminal (standard error, answer on standard input); no answer, or
     /// anything but yes, refuses.
     Terminal,
-    /// Consent to everything (`--yes`: tests and unattended demos).
+    /// Consent to everything: for tests only (`qyzmet layer --yes` refuses to start unless
+    /// `QYZMET_LAYER_AUTO_CONSENT_FOR_TEST` names the test).
     Always,
     /// Refuse everything (tests of the refusal path).
     Never,
@@ -20,12 +21,13 @@ pub enum Confirm {
 pub struct ConsentRequest<'a> {
     /// The page's `Origin` header, when the browser sent one.
     pub origin: Option<&'a str>,
-    /// Whose key, as its certificate names the holder.
-    pub holder: String,
+    /// Whose key, as its certificate names the holder; none when no loaded key fits the request.
+    pub holder: Option<String>,
     pub subject: Subject<'a>,
 }
 
 /// The object of a consent.
+#[derive(Clone, Copy)]
 pub enum Subject<'a> {
     /// `getKeyInfo`: the page learns the holder's name and IIN from the certificate.
     ShareCertificate,
@@ -33,6 +35,9 @@ pub enum Subject<'a> {
     Document(&'a [u8]),
     /// A signature over a hash the page computed: the person cannot see what it stands for.
     Digest(&'a [u8]),
+    /// A request the loaded keys cannot serve, and why: the reason tells the page about the keys, so it
+    /// is said only if the person agrees (declined, the page hears the same as for any refusal).
+    Unservable(&'a str),
 }
 
 /// How much of a text document the question shows.
@@ -45,7 +50,10 @@ impl ConsentRequest<'_> {
             Some(origin) => format!("The page {} asks", printable(origin)),
             None => "A program asks".to_owned(),
         };
-        let holder = printable(&self.holder);
+        let holder = match &self.holder {
+            Some(holder) => printable(holder),
+            None => "(none)".to_owned(),
+        };
         match self.subject {
             Subject::ShareCertificate => format!(
                 "{from} for the certificate of {holder} (your name and IIN).\nShare it? [y/N] "
@@ -73,6 +81,11 @@ impl ConsentRequest<'_> {
                 "{from} to sign a precomputed SHA-256 hash with the key of {holder}.\nSHA-256: {}\n\
                  The document behind it is not shown: sign only if you know what it is.\nSign? [y/N] ",
                 hex::encode(digest),
+            ),
+            Subject::Unservable(reason) => format!(
+                "{from} for a signature this agent cannot make: {}.\nThe key it would use: {holder}.\n\
+                 Tell the page so? If not, it is told you declined. [y/N] ",
+                printable(reason),
             ),
         }
     }
@@ -127,7 +140,7 @@ mod tests {
         let text = format!("Өтініш\u{1b}[2J\u{202E}{}", "а".repeat(300));
         let question = ConsentRequest {
             origin: Some("https://portal.example"),
-            holder: "CN=ТӨЛЕУОВ ЕРҒАЛИ".into(),
+            holder: Some("CN=ТӨЛЕУОВ ЕРҒАЛИ".into()),
             subject: Subject::Document(text.as_bytes()),
         }
         .describe();
@@ -142,11 +155,30 @@ mod tests {
     fn binary_data_is_not_shown() {
         let question = ConsentRequest {
             origin: None,
-            holder: "CN=X".into(),
+            holder: Some("CN=X".into()),
             subject: Subject::Document(&[0xff, 0xfe, 0x00]),
         }
         .describe();
         assert!(question.contains("The data is not text."));
         assert!(question.contains("3 bytes"));
+    }
+
+    #[test]
+    fn a_request_the_keys_cannot_serve_is_asked_about_before_the_page_hears_why() {
+        let question = ConsentRequest {
+            origin: Some("https://portal.example"),
+            holder: None,
+            subject: Subject::Unservable("the loaded key is not of IIN 000000000000\u{1b}[2J"),
+        }
+        .describe();
+        assert!(
+            question.starts_with("The page https://portal.example asks for a signature this agent cannot make: the loaded key is not of IIN 000000000000\\u{1b}[2J."),
+            "{question}"
+        );
+        assert!(
+            question.contains("The key it would use: (none)."),
+            "{question}"
+        );
+        assert!(question.contains("If not, it is told you declined."));
     }
 }

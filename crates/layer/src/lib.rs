@@ -2,7 +2,8 @@
 //! local WebSocket protocol") with keys from PKCS#12 files, so that the portal's pages sign the same way
 //! whether the person runs the state's NCALayer or this agent.
 //!
-//! The agent listens on the loopback address (`wss://127.0.0.1:13579` by default), greets each connection
+//! The agent listens on the loopback address (`wss://127.0.0.1:13579` by default), refuses the handshake of
+//! a page whose origin is not allowed ([`AllowedOrigins`]: the portal's; HTTP 403), greets each connection
 //! with its version and answers the requests pages send: `kz.gov.pki.knca.commonUtils` (`getActiveTokens`,
 //! `getKeyInfo`, `createCAdESFromBase64`, `createCAdESFromBase64Hash`, `changeLocale`) and
 //! `kz.gov.pki.knca.basics` `sign` with format `cms`. XML signing is answered with an error.
@@ -10,14 +11,20 @@
 //! **The private key never leaves the agent.** The PKCS#12 files are read once at start; what goes out over
 //! the socket is the certificate and CMS SignedData made with the key ([`qyzmet_pki::cms`]), nothing else.
 //! Before each signature (and before telling a page who the key belongs to) the agent asks the person at
-//! its terminal ([`Confirm`]): any page the browser opens can reach a port on 127.0.0.1, so the person's
-//! consent, not the connection, is what authorises a signature.
+//! its terminal ([`Confirm`]): the origin check keeps foreign sites out, but the person's consent, not the
+//! connection, is what authorises a signature. **Nothing about the keys is said before consent**: a request
+//! the loaded keys cannot serve (no key of that kind, another IIN or BIN, a missing extended key usage) is
+//! put to the person too, and the page learns why only if they agree; declined, it gets the same
+//! `action.canceled` as any refusal, so a page cannot probe whose keys the agent holds. Before consent a
+//! page hears only the greeting and what depends on its own request (a malformed argument, an unknown
+//! method, the storage this agent offers).
 //!
 //! A signature made here proves nothing to the platform by itself: the server still verifies the chain,
 //! key usage, revocation and the IIN/BIN ([`qyzmet_pki::verify::Verifier`]), as it does for NCALayer's.
 
 mod confirm;
 mod keys;
+mod origin;
 mod protocol;
 mod server;
 mod signing;
@@ -26,6 +33,7 @@ pub mod testing;
 
 pub use confirm::{Confirm, ConsentRequest, Subject};
 pub use keys::{KeyType, key_info};
+pub use origin::{AllowedOrigins, Origin, OriginError};
 pub use server::{LocalCertificate, TlsConfig, serve};
 
 use qyzmet_pki::pkcs12::KeyStore;

@@ -1,5 +1,10 @@
 //! The requests NCALayer answers and how: one JSON frame in, one JSON frame out.
 //!
+//! Whatever depends on the loaded keys (which kinds are loaded, whose they are, their usages) is answered
+//! only after the person consented ([`ask`]); before, a page hears the greeting and what its own request
+//! earns (a malformed argument, an unknown method, the one storage this agent has), and a refusal that is
+//! the same whether the person declined or the keys could not have served the request.
+//!
 //! `kz.gov.pki.knca.commonUtils` takes positional `args` and answers `{"code":"200","responseObject":…}`, or
 //! `{"code":"500","message":…}` as NCALayer does for every failure (pages compare the code with "200" only,
 //! and a refusal is NCALayer's `action.canceled`). `kz.gov.pki.knca.basics` takes an object and answers
@@ -86,28 +91,32 @@ async fn common_utils(
         "getActiveTokens" => Ok(json!([STORAGE_PKCS12])),
         "getKeyInfo" => {
             check_storage(args.string(0, "storageType")?)?;
-            let (store, key_type) = choose_key(agent, None)?;
-            let request = consent(origin, store, Subject::ShareCertificate);
-            if !agent.consents(&request).await {
-                return Err(Failure::new(CANCELED));
-            }
-            Ok(key_info(store, Some(key_type)))
+            let chosen = ask(
+                agent,
+                origin,
+                &choose_key(agent, None),
+                Subject::ShareCertificate,
+            )
+            .await?;
+            Ok(key_info(chosen.store, Some(chosen.key_type)))
         }
         // createCMSSignatureFromBase64 is the older name of the same request.
         "createCAdESFromBase64" | "createCMSSignatureFromBase64" => {
             check_storage(args.string(0, "storageType")?)?;
-            let (store, _) = choose_key(agent, KeyType::parse(args.string(1, "keyType")?))?;
+            let wanted = KeyType::parse(args.string(1, "keyType")?);
             let data = decode_base64(args.string(2, "base64Data")?)?;
             let attach = args.optional_bool(3, "attach")?.unwrap_or(false);
-            sign(agent, origin, store, Subject::Document(&data), attach)
+            let choice = choose_key(agent, wanted);
+            sign(agent, origin, &choice, Subject::Document(&data), attach)
                 .await
                 .map(Value::String)
         }
         "createCAdESFromBase64Hash" => {
             check_storage(args.string(0, "storageType")?)?;
-            let (store, _) = choose_key(agent, KeyType::parse(args.string(1, "keyType")?))?;
+            let wanted = KeyType::parse(args.string(1, "keyType")?);
             let digest = decode_base64(args.string(2, "base64Hash")?)?;
-            sign(agent, origin, store, Subject::Digest(&digest), false)
+            let choice = choose_key(agent, wanted);
+            sign(agent, origin, &choice, Subject::Digest(&digest), false)
                 .await
                 .map(Value::String)
         }
@@ -176,24 +185,85 @@ fn check_storage(storage: &str) -> Outcome<()> {
     }
 }
 
-fn choose_key(agent: &Agent, wanted: Option<KeyType>) -> Outcome<(&KeyStore, KeyType)> {
+/// A loaded key that fits a request, and the purpose it was chosen for.
+#[derive(Clone, Copy)]
+struct Chosen<'a> {
+    store: &'a KeyStore,
+    key_type: KeyType,
+}
+
+/// Why the loaded keys cannot serve a request (a fact about the keys, for the page only after consent),
+/// and the key that came closest, shown to the person.
+struct Unservable<'a> {
+    reason: String,
+    nearest: Option<&'a KeyStore>,
+}
+
+type Choice<'a> = Result<Chosen<'a>, Unservable<'a>>;
+
+fn choose_key(agent: &Agent, wanted: Option<KeyType>) -> Choice<'_> {
+    let fitting = |key_type| {
+        agent
+            .key(Some(key_type))
+            .map(|store| Chosen { store, key_type })
+    };
     let chosen = match wanted {
-        Some(key_type) => agent.key(Some(key_type)).map(|store| (store, key_type)),
-        None => agent
-            .key(Some(KeyType::Signature))
-            .map(|store| (store, KeyType::Signature))
-            .or_else(|| {
-                agent
-                    .key(Some(KeyType::Authentication))
-                    .map(|store| (store, KeyType::Authentication))
-            }),
+        Some(key_type) => fitting(key_type),
+        None => fitting(KeyType::Signature).or_else(|| fitting(KeyType::Authentication)),
     };
     chosen.ok_or_else(|| {
         let name = wanted.map(KeyType::name).unwrap_or("any");
-        Failure::new(format!(
-            "no {name} key is loaded in this agent (give its PKCS#12 file with --p12)"
-        ))
+        Unservable {
+            reason: format!(
+                "no {name} key is loaded in this agent (give its PKCS#12 file with --p12)"
+            ),
+            nearest: None,
+        }
     })
+}
+
+/// Puts the request to the person. A key that fits is asked to be used for `subject`; when none does,
+/// the person is asked whether the page may be told why. Declined, the page hears [`CANCELED`] either
+/// way, so the answer says nothing of the keys unless the person agreed to it.
+async fn ask<'a>(
+    agent: &Agent,
+    origin: Option<&str>,
+    choice: &Choice<'a>,
+    subject: Subject<'_>,
+) -> Outcome<Chosen<'a>> {
+    let chosen = match choice {
+        Ok(chosen) => chosen,
+        Err(unservable) => return Err(refusal(agent, origin, unservable).await),
+    };
+    let request = ConsentRequest {
+        origin,
+        holder: Some(holder(chosen.store)),
+        subject,
+    };
+    if agent.consents(&request).await {
+        Ok(*chosen)
+    } else {
+        Err(Failure::new(CANCELED))
+    }
+}
+
+/// The answer to a request the keys cannot serve: why, if the person lets the page know; otherwise the
+/// refusal a page gets when the person declines.
+async fn refusal(agent: &Agent, origin: Option<&str>, unservable: &Unservable<'_>) -> Failure {
+    let request = ConsentRequest {
+        origin,
+        holder: unservable.nearest.map(holder),
+        subject: Subject::Unservable(&unservable.reason),
+    };
+    if agent.consents(&request).await {
+        Failure::new(unservable.reason.clone())
+    } else {
+        Failure::new(CANCELED)
+    }
+}
+
+fn holder(store: &KeyStore) -> String {
+    qyzmet_pki::name::display(&store.certificate.tbs_certificate.subject)
 }
 
 /// Base64 as pages produce it: standard alphabet, padded or not, possibly wrapped in lines.
@@ -208,23 +278,11 @@ fn decode_base64(text: &str) -> Outcome<Vec<u8>> {
         .map_err(|e| Failure::new(format!("the data is not valid base64: {e}")))
 }
 
-fn consent<'a>(
-    origin: Option<&'a str>,
-    store: &KeyStore,
-    subject: Subject<'a>,
-) -> ConsentRequest<'a> {
-    ConsentRequest {
-        origin,
-        holder: qyzmet_pki::name::display(&store.certificate.tbs_certificate.subject),
-        subject,
-    }
-}
-
 /// Asks, then signs; the base64 of the DER CMS.
 async fn sign(
     agent: &Agent,
     origin: Option<&str>,
-    store: &KeyStore,
+    choice: &Choice<'_>,
     subject: Subject<'_>,
     attach: bool,
 ) -> Outcome<String> {
@@ -237,11 +295,8 @@ async fn sign(
         })?),
         _ => None,
     };
-    let request = consent(origin, store, subject);
-    if !agent.consents(&request).await {
-        return Err(Failure::new(CANCELED));
-    }
-    let cms = match (digest, &request.subject) {
+    let store = ask(agent, origin, choice, subject).await?.store;
+    let cms = match (digest, subject) {
         (Some(digest), _) => signing::sign_digest(&digest, store),
         (None, Subject::Document(data)) => signing::sign_document(data, store, attach),
         (None, _) => return Err(Failure::new("nothing to sign")),
@@ -308,20 +363,32 @@ async fn basics(
         }
     };
     let params = SigningParams::read(args.get("signingParams"))?;
-    let store = choose_signer(agent, args.get("signerParams"))?;
+    let signer = SignerParams::read(args.get("signerParams"))?;
+    // Every document is read before the person is asked anything: a malformed one is the page's
+    // mistake, answered at once, and must not come after signatures already given.
+    let documents = documents
+        .into_iter()
+        .map(|document| {
+            if params.decode {
+                decode_base64(document)
+            } else {
+                Ok(document.as_bytes().to_vec())
+            }
+        })
+        .collect::<Outcome<Vec<_>>>()?;
+    let choice = signer.choose(agent);
+    if let Err(unservable) = &choice {
+        // Asked once, not once per document: the answer is the same refusal for all of them.
+        return Err(refusal(agent, origin, unservable).await);
+    }
     let mut results = Vec::with_capacity(documents.len());
-    for document in documents {
-        let bytes = if params.decode {
-            decode_base64(document)?
-        } else {
-            document.as_bytes().to_vec()
-        };
+    for bytes in &documents {
         let subject = if params.digested {
-            Subject::Digest(&bytes)
+            Subject::Digest(bytes)
         } else {
-            Subject::Document(&bytes)
+            Subject::Document(bytes)
         };
-        results.push(sign(agent, origin, store, subject, params.encapsulate).await?);
+        results.push(sign(agent, origin, &choice, subject, params.encapsulate).await?);
     }
     Ok(Signatures { results, one })
 }
@@ -354,51 +421,91 @@ impl SigningParams {
     }
 }
 
-/// The key basics.sign's `signerParams` ask for: the purpose its extended key usages name, holding all of
-/// them, and the IIN and BIN when given.
-fn choose_signer<'a>(agent: &'a Agent, params: Option<&Value>) -> Outcome<&'a KeyStore> {
-    let text = |name: &str| -> Option<String> {
-        params
-            .and_then(|p| p.get(name))
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let oids = match params.and_then(|p| p.get("extKeyUsageOids")) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_str()
-                    .and_then(|s| ObjectIdentifier::new(s).ok())
-                    .ok_or_else(|| Failure::new(format!("extKeyUsageOids: {item} is not an OID")))
-            })
-            .collect::<Outcome<Vec<_>>>()?,
-        Some(_) => return Err(Failure::new("extKeyUsageOids must be a list of OIDs")),
-    };
-    let wanted = [KeyType::Authentication, KeyType::Signature]
-        .into_iter()
-        .find(|key_type| oids.contains(&key_type.extended_key_usage()));
-    let (store, _) = choose_key(agent, wanted)?;
-    let certificate = &store.certificate;
-    if !has_extended_key_usages(certificate, &oids) {
-        return Err(Failure::new(
-            "the loaded key's certificate lacks an extended key usage the page requires",
-        ));
+/// basics.sign's `signerParams`: which key the page wants, by the extended key usages its certificate must
+/// have and the IIN and BIN it must name.
+struct SignerParams {
+    extended_key_usages: Vec<ObjectIdentifier>,
+    iin: Option<String>,
+    bin: Option<String>,
+}
+
+impl SignerParams {
+    /// Reads what the page asked for; only a malformed request is an error here, before anyone is asked.
+    fn read(params: Option<&Value>) -> Outcome<SignerParams> {
+        // An IIN or BIN is twelve digits; anything else is the page's mistake, not a question for the
+        // person (and a page's megabyte "IIN" is not put on their terminal).
+        let number = |name: &str| -> Outcome<Option<String>> {
+            match params.and_then(|p| p.get(name)) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+                Some(Value::String(text))
+                    if text.trim().len() == 12
+                        && text.trim().bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    Ok(Some(text.trim().to_owned()))
+                }
+                Some(_) => Err(Failure::new(format!(
+                    "signerParams.{name} must be 12 digits"
+                ))),
+            }
+        };
+        let extended_key_usages = match params.and_then(|p| p.get("extKeyUsageOids")) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .and_then(|s| ObjectIdentifier::new(s).ok())
+                        .ok_or_else(|| {
+                            Failure::new(format!("extKeyUsageOids: {item} is not an OID"))
+                        })
+                })
+                .collect::<Outcome<Vec<_>>>()?,
+            Some(_) => return Err(Failure::new("extKeyUsageOids must be a list of OIDs")),
+        };
+        Ok(SignerParams {
+            extended_key_usages,
+            iin: number("iin")?,
+            bin: number("bin")?,
+        })
     }
-    let identity = Identity::of(&certificate.tbs_certificate.subject);
-    if let Some(iin) = text("iin")
-        && identity.iin.map(|i| i.to_string()) != Some(iin.clone())
-    {
-        return Err(Failure::new(format!("the loaded key is not of IIN {iin}")));
+
+    /// The loaded key that answers: the purpose the extended key usages name, holding all of them, of the
+    /// IIN and BIN when given. Why none does is a fact about the keys, said to the page only after consent.
+    fn choose<'a>(&self, agent: &'a Agent) -> Choice<'a> {
+        let wanted = [KeyType::Authentication, KeyType::Signature]
+            .into_iter()
+            .find(|key_type| {
+                self.extended_key_usages
+                    .contains(&key_type.extended_key_usage())
+            });
+        let chosen = choose_key(agent, wanted)?;
+        let certificate = &chosen.store.certificate;
+        let identity = Identity::of(&certificate.tbs_certificate.subject);
+        let mismatch = if !has_extended_key_usages(certificate, &self.extended_key_usages) {
+            Some(
+                "the loaded key's certificate lacks an extended key usage the page requires"
+                    .to_owned(),
+            )
+        } else if let Some(iin) = &self.iin
+            && identity.iin.map(|i| i.to_string()).as_ref() != Some(iin)
+        {
+            Some(format!("the loaded key is not of IIN {iin}"))
+        } else if let Some(bin) = &self.bin
+            && identity.organisation.map(|o| o.bin.to_string()).as_ref() != Some(bin)
+        {
+            Some(format!("the loaded key is not of BIN {bin}"))
+        } else {
+            None
+        };
+        match mismatch {
+            None => Ok(chosen),
+            Some(reason) => Err(Unservable {
+                reason,
+                nearest: Some(chosen.store),
+            }),
+        }
     }
-    if let Some(bin) = text("bin")
-        && identity.organisation.map(|o| o.bin.to_string()) != Some(bin.clone())
-    {
-        return Err(Failure::new(format!("the loaded key is not of BIN {bin}")));
-    }
-    Ok(store)
 }
 
 #[cfg(test)]

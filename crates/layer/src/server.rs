@@ -1,8 +1,9 @@
-//! The socket: TLS (or plain, for pages served over http), the WebSocket handshake, the greeting, then
-//! one answer per request frame, in order, for as long as the page keeps the connection.
+//! The socket: TLS (or plain, for pages served over http), the WebSocket handshake (refused with 403 to a
+//! page of an origin not allowed), the greeting, then one answer per request frame, in order, for as long
+//! as the page keeps the connection.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::pem::PemObject;
@@ -12,8 +13,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 
+use crate::origin::AllowedOrigins;
 use crate::{Agent, LayerError, VERSION};
 
 /// How the agent's socket is protected.
@@ -103,9 +106,19 @@ impl LocalCertificate {
 /// A connection that has not finished TLS and the WebSocket handshake by then is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Serves connections until the listener fails; each connection runs on its own task.
-pub async fn serve(listener: TcpListener, agent: Agent, tls: TlsConfig) -> std::io::Result<()> {
+/// Serves connections from pages of the `allowed` origins until the listener fails; each connection runs
+/// on its own task.
+pub async fn serve(
+    listener: TcpListener,
+    agent: Agent,
+    tls: TlsConfig,
+    allowed: AllowedOrigins,
+) -> std::io::Result<()> {
     let agent = Arc::new(agent);
+    let gate = Arc::new(Gate {
+        allowed,
+        last_notice: Mutex::new(None),
+    });
     let acceptor = match &tls {
         TlsConfig::Plain => None,
         TlsConfig::Tls(config) => Some(TlsAcceptor::from(config.clone())),
@@ -122,11 +135,36 @@ pub async fn serve(listener: TcpListener, agent: Agent, tls: TlsConfig) -> std::
         };
         let agent = agent.clone();
         let acceptor = acceptor.clone();
+        let gate = gate.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, agent, acceptor).await {
+            if let Err(e) = connection(stream, agent, acceptor, &gate).await {
                 tracing::debug!("connection from {peer}: {e}");
             }
         });
+    }
+}
+
+/// The origin check, and when the person was last told of a refused page.
+struct Gate {
+    allowed: AllowedOrigins,
+    last_notice: Mutex<Option<Instant>>,
+}
+
+/// A page that retries in a loop must not fill the terminal where the person answers questions.
+const NOTICE_INTERVAL: Duration = Duration::from_secs(10);
+
+impl Gate {
+    /// Tells the person (on the log) of a refused page, at most once per [`NOTICE_INTERVAL`]: a portal
+    /// left off the allow-list shows up here.
+    fn notice_refusal(&self, origin: Option<&str>) {
+        let now = Instant::now();
+        let mut last = self.last_notice.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|at| now.duration_since(at) >= NOTICE_INTERVAL) {
+            *last = Some(now);
+            tracing::info!(
+                "refused a page of origin {origin:?}: not allowed (name it with --allow-origin if it is yours)"
+            );
+        }
     }
 }
 
@@ -137,6 +175,7 @@ async fn connection(
     stream: TcpStream,
     agent: Arc<Agent>,
     acceptor: Option<TlsAcceptor>,
+    gate: &Gate,
 ) -> Result<(), String> {
     let mut origin: Option<String> = None;
     let handshake = async {
@@ -149,18 +188,22 @@ async fn connection(
             ),
             None => Box::new(stream),
         };
-        // The page's origin is shown to the person with each question: any site can reach 127.0.0.1.
         // The Err type is tungstenite's Callback signature, not ours to shrink.
         #[allow(clippy::result_large_err)]
-        let remember_origin = |request: &Request, response: Response| {
-            origin = request
+        let check_origin = |request: &Request, response: Response| {
+            let header = request
                 .headers()
-                .get("origin")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok());
+            if !gate.allowed.allows(header) {
+                gate.notice_refusal(header);
+                return Err(forbidden(header));
+            }
+            // Shown to the person with each question.
+            origin = header.map(str::to_owned);
             Ok(response)
         };
-        tokio_tungstenite::accept_hdr_async(io, remember_origin)
+        tokio_tungstenite::accept_hdr_async(io, check_origin)
             .await
             .map_err(|e| format!("WebSocket handshake: {e}"))
     };
@@ -188,4 +231,33 @@ async fn connection(
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The answer to a handshake from a page the agent does not serve. It names the origin for the person who
+/// reads the browser's console, and nothing about the agent's keys.
+fn forbidden(origin: Option<&str>) -> ErrorResponse {
+    let body = match origin {
+        Some(origin) => format!(
+            "this agent does not serve pages of {origin:?}; its owner can allow them with --allow-origin\n"
+        ),
+        None => {
+            "this agent serves only pages of allowed origins; the handshake named none\n".to_owned()
+        }
+    };
+    let mut response = ErrorResponse::new(Some(body.clone()));
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_LENGTH,
+        header::HeaderValue::from(body.len()),
+    );
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }

@@ -106,6 +106,23 @@ pub fn test_keys(algorithm: KeyAlgorithm) -> TestKeys {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// The origin of the page [`Client::connect`] plays; serve the agent with [`page_origins`] to let it in.
+pub const PAGE_ORIGIN: &str = "https://portal.test";
+
+/// The allow-list of an agent the test pages may speak to: [`PAGE_ORIGIN`] only.
+pub fn page_origins() -> crate::AllowedOrigins {
+    crate::AllowedOrigins::new(vec![
+        crate::Origin::parse(PAGE_ORIGIN).expect("the test page's origin"),
+    ])
+}
+
+/// A handshake the agent refused: its HTTP status and body.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: u16,
+    pub body: String,
+}
+
 /// A page's side of the socket.
 pub struct Client {
     socket: WebSocketStream<Box<dyn Io>>,
@@ -114,9 +131,21 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `address` (`127.0.0.1:PORT`): over TLS trusting only `certificate_der` when given,
-    /// plain otherwise; reads the greeting.
+    /// Connects to `address` (`127.0.0.1:PORT`) as a page of [`PAGE_ORIGIN`]: over TLS trusting only
+    /// `certificate_der` when given, plain otherwise; reads the greeting.
     pub async fn connect(address: &str, certificate_der: Option<&[u8]>) -> Client {
+        Client::connect_from(address, certificate_der, Some(PAGE_ORIGIN))
+            .await
+            .unwrap_or_else(|refused| panic!("the agent refused the handshake: {refused:?}"))
+    }
+
+    /// As [`Client::connect`], with this `Origin` header (none when `None`); a refused handshake is an
+    /// `Err` with the agent's answer, any other failure a panic.
+    pub async fn connect_from(
+        address: &str,
+        certificate_der: Option<&[u8]>,
+        origin: Option<&str>,
+    ) -> Result<Client, Refused> {
         let tcp = TcpStream::connect(address)
             .await
             .expect("connect to the agent");
@@ -143,10 +172,13 @@ impl Client {
             }
             None => (Box::new(tcp), format!("ws://{address}/")),
         };
-        let request = tokio_tungstenite::tungstenite::handshake::client::Request::builder()
+        let mut request = tokio_tungstenite::tungstenite::handshake::client::Request::builder()
             .uri(&url)
-            .header("Host", address)
-            .header("Origin", "https://portal.test")
+            .header("Host", address);
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let request = request
             .header("Connection", "Upgrade")
             .header("Upgrade", "websocket")
             .header("Sec-WebSocket-Version", "13")
@@ -156,11 +188,19 @@ impl Client {
             )
             .body(())
             .expect("request");
-        let (mut socket, _) = tokio_tungstenite::client_async(request, io)
-            .await
-            .expect("WebSocket handshake");
+        let mut socket = match tokio_tungstenite::client_async(request, io).await {
+            Ok((socket, _)) => socket,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                return Err(Refused {
+                    status: response.status().as_u16(),
+                    body: String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                        .into_owned(),
+                });
+            }
+            Err(e) => panic!("WebSocket handshake: {e}"),
+        };
         let greeting = next_json(&mut socket).await;
-        Client { socket, greeting }
+        Ok(Client { socket, greeting })
     }
 
     /// Sends one frame as is and reads the answer.

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use der::EncodePem;
 use jiff::Timestamp;
-use qyzmet_layer::testing::{Client, TestKeys, test_keys};
+use qyzmet_layer::testing::{Client, PAGE_ORIGIN, TestKeys, page_origins, test_keys};
 use qyzmet_layer::{Agent, Confirm, LocalCertificate, TlsConfig};
 use qyzmet_pki::KeyAlgorithm;
 use qyzmet_pki::report::Report;
@@ -34,7 +34,7 @@ async fn start(agent: Agent, tls: TlsConfig) -> String {
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address").to_string();
-    tokio::spawn(qyzmet_layer::serve(listener, agent, tls));
+    tokio::spawn(qyzmet_layer::serve(listener, agent, tls, page_origins()));
     address
 }
 
@@ -347,13 +347,23 @@ async fn errors_are_answers_and_the_connection_stays_usable() {
     assert_eq!(basics_xml["status"], false, "{basics_xml}");
     assert!(error_message(&basics_xml).contains("XML signing is not supported"));
 
+    // Facts about the keys, told because the person (here: --yes) consented to it.
     let someone_else = page
         .call(json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
             "args": {"format": "cms", "data": data, "signerParams": {"iin": "000000000000"}}}))
         .await;
-    assert!(
-        error_message(&someone_else).contains("not of IIN"),
-        "{someone_else}"
+    assert_eq!(
+        error_message(&someone_else),
+        "the loaded key is not of IIN 000000000000"
+    );
+
+    let not_an_iin = page
+        .call(json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
+            "args": {"format": "cms", "data": data, "signerParams": {"iin": "x".repeat(100_000)}}}))
+        .await;
+    assert_eq!(
+        error_message(&not_an_iin),
+        "signerParams.iin must be 12 digits"
     );
 
     let no_module = page.call(json!({"method": "getActiveTokens"})).await;
@@ -481,4 +491,100 @@ fn key_stores_must_say_which_key_is_which() {
             .key(Some(qyzmet_layer::KeyType::Signature))
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn pages_of_other_origins_are_refused_in_the_handshake() {
+    let keys = test_keys(KeyAlgorithm::EcdsaP256);
+    let agent = Agent::new(vec![keys.signing.clone()], Confirm::Always).expect("agent");
+    let (address, certificate) = start_tls(agent).await;
+    for foreign in [
+        Some("https://evil.test"),
+        // The same host by another scheme or port is another site.
+        Some("http://portal.test"),
+        Some("https://portal.test:8443"),
+        Some("https://portal.test.evil.test"),
+        // Sandboxed frames and file:// pages.
+        Some("null"),
+        None,
+    ] {
+        match Client::connect_from(&address, Some(&certificate), foreign).await {
+            Ok(_) => panic!("a page of {foreign:?} was let in"),
+            Err(refused) => assert_eq!(refused.status, 403, "{foreign:?}: {refused:?}"),
+        }
+    }
+    let mut page = Client::connect_from(&address, Some(&certificate), Some(PAGE_ORIGIN))
+        .await
+        .expect("the allowed origin is let in");
+    assert_eq!(page.greeting["result"]["version"], qyzmet_layer::VERSION);
+    let tokens = page.call(common("getActiveTokens", json!([]))).await;
+    assert_eq!(ok_object(&tokens), &json!(["PKCS12"]));
+}
+
+#[tokio::test]
+async fn nothing_about_the_keys_is_said_before_consent() {
+    let keys = test_keys(KeyAlgorithm::EcdsaP256);
+    // One signing key, no authentication key; the person declines everything.
+    let agent = Agent::new(vec![keys.signing.clone()], Confirm::Never).expect("agent");
+    let (address, certificate) = start_tls(agent).await;
+    let mut page = Client::connect(&address, Some(&certificate)).await;
+    let data = STANDARD.encode(DOCUMENT);
+    let basics = |signer_params: Value| {
+        json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
+            "args": {"format": "cms", "data": data, "signerParams": signer_params}})
+    };
+
+    // What a page gets when the key fits and the person says no: the refusal every probe must get too.
+    let declined = page
+        .call(basics(json!({"iin": keys.iin.to_string()})))
+        .await;
+    assert_eq!(
+        declined,
+        json!({"status": false, "code": "500", "message": "action.canceled", "details": "action.canceled"})
+    );
+    for probe in [
+        json!({"iin": "000000000000"}),
+        json!({"bin": "000000000000"}),
+        // There is no authentication key.
+        json!({"extKeyUsageOids": ["1.3.6.1.5.5.7.3.2"]}),
+        json!({"extKeyUsageOids": ["1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.1"]}),
+    ] {
+        let answer = page.call(basics(probe.clone())).await;
+        assert_eq!(answer, declined, "{probe}");
+    }
+    // A list of documents: one refusal, the same.
+    let several = page
+        .call(json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
+            "args": {"format": "cms", "data": [data, data], "signerParams": {"iin": "000000000000"}}}))
+        .await;
+    assert_eq!(several, declined);
+
+    let declined = page
+        .call(common(
+            "createCAdESFromBase64",
+            json!(["PKCS12", "SIGNATURE", data, false]),
+        ))
+        .await;
+    assert_eq!(
+        declined,
+        json!({"code": "500", "message": "action.canceled"})
+    );
+    for probe in [
+        common(
+            "createCAdESFromBase64",
+            json!(["PKCS12", "AUTHENTICATION", data, false]),
+        ),
+        common(
+            "createCAdESFromBase64Hash",
+            json!([
+                "PKCS12",
+                "AUTHENTICATION",
+                STANDARD.encode(Sha256::digest(DOCUMENT))
+            ]),
+        ),
+        common("getKeyInfo", json!(["PKCS12"])),
+    ] {
+        let answer = page.call(probe.clone()).await;
+        assert_eq!(answer, declined, "{probe}");
+    }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use qyzmet_layer::{Agent, Confirm, KeyType, LocalCertificate, TlsConfig};
+use qyzmet_layer::{Agent, AllowedOrigins, Confirm, KeyType, LocalCertificate, Origin, TlsConfig};
 use qyzmet_pki::pkcs12::KeyStore;
 
 use super::read_secret;
@@ -22,7 +22,13 @@ pub struct LayerArgs {
     /// Where to listen; a loopback address only (NCALayer's is 127.0.0.1:13579).
     #[arg(long, default_value = "127.0.0.1:13579")]
     listen: SocketAddr,
-    /// Sign without asking (tests, unattended demos); otherwise each signature is asked on this terminal.
+    /// The web origin (scheme://host[:port]) of a portal whose pages may use this agent; repeat it for
+    /// several. Pages of any other site are refused. Default: the local deployment,
+    /// http(s)://127.0.0.1:8080 and http(s)://localhost:8080.
+    #[arg(long = "allow-origin", value_name = "URL", value_parser = parse_origin)]
+    allow_origin: Vec<Origin>,
+    /// For automated tests only: sign without asking. Refused unless the environment variable
+    /// QYZMET_LAYER_AUTO_CONSENT_FOR_TEST names the test; otherwise each request is asked on this terminal.
     #[arg(long)]
     yes: bool,
     /// Serve ws:// without TLS, for pages served over http.
@@ -44,14 +50,34 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
             args.listen
         )));
     }
+    // Signing without asking hands the person's keys to every page allowed; a person must not be able to
+    // turn it on by copying a command line, so it needs the test that wants it to say its name.
+    let auto_consent_test = if args.yes {
+        match std::env::var(AUTO_CONSENT_VARIABLE) {
+            Ok(test) if !test.trim().is_empty() => Some(test),
+            _ => {
+                return Ok(usage(format!(
+                    "--yes signs every request without asking and is for automated tests only: \
+                     set {AUTO_CONSENT_VARIABLE} to the name of the test that runs it, or leave --yes out \
+                     to be asked before each signature"
+                )));
+            }
+        }
+    } else {
+        None
+    };
+    let allowed = if args.allow_origin.is_empty() {
+        AllowedOrigins::local_deployment()
+    } else {
+        AllowedOrigins::new(args.allow_origin.clone())
+    };
     let stores = match read_key_stores(&args) {
         Ok(stores) => stores,
         Err(message) => return Ok(usage(message)),
     };
-    let confirm = if args.yes {
-        Confirm::Always
-    } else {
-        Confirm::Terminal
+    let confirm = match auto_consent_test {
+        Some(_) => Confirm::Always,
+        None => Confirm::Terminal,
     };
     let agent = match Agent::new(stores, confirm) {
         Ok(agent) => agent,
@@ -83,15 +109,29 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
         );
     }
     eprintln!(
-        "{}",
-        if args.yes {
-            "--yes: every request is signed without asking"
-        } else {
-            "each signature will be asked here first"
-        }
+        "pages served: {} (others are refused; name a portal with --allow-origin)",
+        allowed
+            .iter()
+            .map(Origin::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    qyzmet_layer::serve(listener, agent, tls).await?;
+    match &auto_consent_test {
+        Some(test) => eprintln!(
+            "WARNING: --yes for the test {test:?} ({AUTO_CONSENT_VARIABLE}): EVERY REQUEST FROM THE \
+             PAGES ABOVE IS SIGNED WITHOUT ASKING. Never run this with your own keys."
+        ),
+        None => eprintln!("each signature will be asked here first"),
+    }
+    qyzmet_layer::serve(listener, agent, tls, allowed).await?;
     Ok(Outcome::Done)
+}
+
+/// Names the test that runs the agent with `--yes`; without it `--yes` is refused.
+const AUTO_CONSENT_VARIABLE: &str = "QYZMET_LAYER_AUTO_CONSENT_FOR_TEST";
+
+fn parse_origin(text: &str) -> Result<Origin, String> {
+    Origin::parse(text).map_err(|e| e.to_string())
 }
 
 fn read_key_stores(args: &LayerArgs) -> Result<Vec<KeyStore>, String> {

@@ -242,8 +242,9 @@ fn run_bounded(command: &mut Command, limit: Duration) -> std::process::Output {
 }
 
 /// A person's local signing agent: `qyzmet layer` with their signing and authentication keys on a
-/// port the OS chose, signing without asking (`--yes`); stopped on drop. Pages reach it through
-/// `?layer=` + [`Layer::url`].
+/// port the OS chose, serving the demo's pages (`--allow-origin` its URL) and signing without asking
+/// (`--yes`, allowed by naming the test in `QYZMET_LAYER_AUTO_CONSENT_FOR_TEST`); stopped on drop.
+/// Pages reach it through `?layer=` + [`Layer::url`].
 pub struct Layer {
     child: Child,
     /// `wss://127.0.0.1:PORT`.
@@ -266,6 +267,9 @@ impl Layer {
             .arg("--password-file")
             .arg(&password)
             .args(["--listen", "127.0.0.1:0", "--yes"])
+            .arg("--allow-origin")
+            .arg(&demo.url)
+            .env("QYZMET_LAYER_AUTO_CONSENT_FOR_TEST", test_of(log))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -319,6 +323,15 @@ impl Drop for Layer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The test a log belongs to: the name of its artifacts directory.
+fn test_of(log: &Path) -> String {
+    log.parent()
+        .and_then(Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "a browser test".to_owned())
 }
 
 /// Spawns `qyzmet demo --data DIR --listen ADDRESS` (stderr appended to `log`) and waits for the
