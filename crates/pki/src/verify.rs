@@ -137,6 +137,8 @@ pub struct Budget {
     cancelled: Arc<AtomicBool>,
     max_signature_checks: u32,
     spent: AtomicU32,
+    /// A check was refused for want of budget.
+    exhausted: AtomicBool,
 }
 
 impl Budget {
@@ -153,6 +155,7 @@ impl Budget {
             cancelled,
             max_signature_checks,
             spent: AtomicU32::new(0),
+            exhausted: AtomicBool::new(false),
         }
     }
 
@@ -165,13 +168,14 @@ impl Budget {
         self.cancelled.load(Ordering::Relaxed)
     }
 
-    /// Signature checks asked for so far (those refused for the budget included).
+    /// Signature checks made so far.
     pub fn signature_checks(&self) -> u32 {
         self.spent.load(Ordering::Relaxed)
     }
 
-    fn is_spent(&self) -> bool {
-        self.is_cancelled() || self.signature_checks() > self.max_signature_checks
+    /// Cancelled, or a check was refused for want of budget: the verdict is incomplete.
+    pub fn is_spent(&self) -> bool {
+        self.is_cancelled() || self.exhausted.load(Ordering::Relaxed)
     }
 
     /// Takes `checks` signature operations from the budget, or says why not.
@@ -179,14 +183,18 @@ impl Budget {
         if self.is_cancelled() {
             return Err(Failure::new(Code::LimitExceeded, "verification cancelled"));
         }
-        let spent = self.spent.fetch_add(checks, Ordering::Relaxed) + checks;
-        if spent > self.max_signature_checks {
+        let max = self.max_signature_checks;
+        if self
+            .spent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |spent| {
+                spent.checked_add(checks).filter(|total| *total <= max)
+            })
+            .is_err()
+        {
+            self.exhausted.store(true, Ordering::Relaxed);
             return Err(Failure::new(
                 Code::LimitExceeded,
-                format!(
-                    "more than {} signature checks needed",
-                    self.max_signature_checks
-                ),
+                format!("more than {max} signature checks needed"),
             ));
         }
         Ok(())

@@ -226,3 +226,191 @@ fn deep_nesting_and_absurd_lengths_are_refused_without_panic() {
         assert!(KeyStore::from_pkcs12(input, "pw").is_err());
     }
 }
+
+/// CPU time of the calling thread (Linux's schedstat, nanoseconds), so that the other tests running
+/// beside it do not count; `None` elsewhere.
+fn thread_cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(std::time::Duration::from_nanos(nanos))
+}
+
+/// Issue 16, item 2: a self-made CMS whose leaf names an issuer of which the message carries `fakes`
+/// distinct certificates (CA flag, the issuer's name and key identifiers, another key), with `leaves`
+/// distinct leaves and `signers` signer infos spread over them. Before the bounds each signer re-checked
+/// every fake, ~360 µs each.
+fn forged_issuers_cms(fakes: usize, leaves: usize, signers: usize) -> Vec<u8> {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{SignedData, SignerIdentifier};
+    use der::Decode;
+    use der::asn1::OctetString;
+    use x509_cert::serial_number::SerialNumber;
+
+    let info = ContentInfo::from_der(&CORPUS.attached).unwrap();
+    let signed = SignedData::from_der(&info.content.to_der().unwrap()).unwrap();
+    let leaf = x509_cert::Certificate::from_der(&CORPUS.certificate).unwrap();
+    let fake_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)
+        .unwrap()
+        .public_key_info()
+        .unwrap();
+    let with_serial = |template: &x509_cert::Certificate, serial: usize| {
+        let mut copy = template.clone();
+        copy.tbs_certificate.serial_number =
+            SerialNumber::new(&(serial as u64 + 1_000).to_be_bytes()).unwrap();
+        copy
+    };
+    let leaves: Vec<_> = (0..leaves).map(|i| with_serial(&leaf, i)).collect();
+    let mut certificates: Vec<u8> = leaves.iter().flat_map(|c| c.to_der().unwrap()).collect();
+    for i in 0..fakes {
+        let mut fake = with_serial(&CORPUS.nca, i);
+        fake.tbs_certificate.subject_public_key_info = fake_key.clone();
+        certificates.extend(fake.to_der().unwrap());
+    }
+    let template = signed.signer_infos.0.iter().next().unwrap().clone();
+    let mut signer_infos = Vec::new();
+    for i in 0..signers {
+        let mut info = template.clone();
+        let target = &leaves[i % leaves.len()];
+        if let SignerIdentifier::IssuerAndSerialNumber(ias) = &mut info.sid {
+            ias.serial_number = target.tbs_certificate.serial_number.clone();
+        }
+        // Distinct signer infos, each signature forged.
+        let mut value = info.signature.as_bytes().to_vec();
+        value.extend_from_slice(&(i as u32).to_be_bytes());
+        info.signature = OctetString::new(value).unwrap();
+        signer_infos.extend(info.to_der().unwrap());
+    }
+    // Encoded by hand: der would sort thousands of SET OF elements by their encodings first.
+    let body = [
+        signed.version.to_der().unwrap(),
+        signed.digest_algorithms.to_der().unwrap(),
+        signed.encap_content_info.to_der().unwrap(),
+        tlv(0xA0, &certificates),
+        tlv(0x31, &signer_infos),
+    ]
+    .concat();
+    let content = [
+        info.content_type.to_der().unwrap(),
+        tlv(0xA0, &tlv(0x30, &body)),
+    ]
+    .concat();
+    tlv(0x30, &content)
+}
+
+/// One DER element: tag, definite length, content.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let length = content.len();
+    if length < 0x80 {
+        out.push(length as u8);
+    } else {
+        let bytes: Vec<u8> = length
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+#[test]
+fn forged_issuer_floods_are_refused_within_a_bounded_budget() {
+    use qyzmet_pki::verify::{Budget, MAX_CERTIFICATES, MAX_ISSUER_CANDIDATES, MAX_SIGNERS};
+    let cases = [
+        // ~40 KB: within the certificate and signer caps, too many candidates for one issuer name.
+        (
+            "40 KB, 48 forged issuers × 8 signers",
+            forged_issuers_cms(48, 1, MAX_SIGNERS),
+        ),
+        // At every cap: 16 forged issuers for each of 8 leaves, 128 links, over the signature budget.
+        (
+            "16 forged issuers × 8 leaves × 8 signers",
+            forged_issuers_cms(MAX_ISSUER_CANDIDATES, 8, MAX_SIGNERS),
+        ),
+        // ~1 MiB: the certificate cap refuses it before any signature check.
+        (
+            "1 MiB, 1400 forged issuers × 8 signers",
+            forged_issuers_cms(1400, 1, MAX_SIGNERS),
+        ),
+        (
+            "700 KB, 16 forged issuers × 1500 signers",
+            forged_issuers_cms(16, 1, 1500),
+        ),
+    ];
+    for (what, cms) in &cases {
+        let budget = Budget::default();
+        let wall = std::time::Instant::now();
+        let cpu = thread_cpu_time();
+        let report = CORPUS.verifier.verify_with(
+            cms,
+            None,
+            &Expectation::default(),
+            Timestamp::now(),
+            &budget,
+        );
+        let cpu = thread_cpu_time()
+            .zip(cpu)
+            .map(|(after, before)| after - before);
+        let wall = wall.elapsed();
+        println!(
+            "{what}: {} bytes, {} signature checks, CPU {cpu:?}, wall {wall:?}, codes {:?}",
+            cms.len(),
+            budget.signature_checks(),
+            report.codes()
+        );
+        assert!(!report.valid, "{what}");
+        assert!(
+            report.codes().contains(&Code::LimitExceeded),
+            "{what}: {:?}",
+            report.codes()
+        );
+        assert!(
+            budget.signature_checks() <= Budget::DEFAULT_SIGNATURE_CHECKS,
+            "{what}: {} signature checks",
+            budget.signature_checks()
+        );
+        // Generous for a debug build on a busy machine; the release figure is a fraction of it.
+        assert!(
+            cpu.unwrap_or(wall) < std::time::Duration::from_millis(200),
+            "{what}: CPU {cpu:?}, wall {wall:?}"
+        );
+    }
+    assert!(
+        cases[2].1.len() > MAX_CERTIFICATES * 1000,
+        "the large case is about 1 MiB"
+    );
+}
+
+#[test]
+fn a_cancelled_budget_stops_the_verification_with_its_code() {
+    use qyzmet_pki::verify::Budget;
+    let budget = Budget::default();
+    budget
+        .cancel_flag()
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let report = CORPUS.verifier.verify_with(
+        &CORPUS.attached,
+        None,
+        &Expectation::default(),
+        Timestamp::now(),
+        &budget,
+    );
+    assert!(!report.valid);
+    assert!(
+        report.codes().contains(&Code::LimitExceeded),
+        "{:?}",
+        report.codes()
+    );
+    // The same message with a fresh budget is valid: the cancel flag, not the message, refused it.
+    let fresh = CORPUS.verifier.verify_with(
+        &CORPUS.attached,
+        None,
+        &Expectation::default(),
+        Timestamp::now(),
+        &Budget::default(),
+    );
+    assert!(fresh.valid, "{:?}", fresh.codes());
+}

@@ -11,11 +11,12 @@
 //! The test fails if any invalid path is accepted or any valid path refused; the DSA tests are not
 //! applicable (the verifier takes RSA and ECDSA keys) and are reported as such.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use qyzmet_pki::report::Report;
+use qyzmet_pki::path::{ANY_POLICY, PathSettings};
+use qyzmet_pki::report::{Code, Report};
 use qyzmet_pki::revocation::CrlSet;
 use qyzmet_pki::verify::{Expectation, Verifier};
 
@@ -396,40 +397,48 @@ struct Outcome {
     report: Report,
 }
 
-fn run(dir: &std::path::Path) -> Vec<Outcome> {
+/// A verifier trusting the PKITS anchor with no CRL given: revocation comes from the CRLs each message
+/// carries.
+fn verifier(dir: &Path, settings: PathSettings) -> Verifier {
     let anchor_der = std::fs::read(dir.join("certs/TrustAnchorRootCertificate.crt"))
         .unwrap_or_else(|e| panic!("the PKITS trust anchor: {e}"));
     let anchors = qyzmet_pki::certificates_from_pem(&anchor_der)
         .unwrap_or_else(|e| panic!("the PKITS trust anchor: {e}"));
-    // No CRL is given: revocation comes from the CRLs each message carries.
-    let verifier = Verifier::new(anchors, Arc::new(CrlSet::new(Vec::new())));
-    // Inside every PKITS certificate's validity (2010-01-01 to 2030-12-31) but for the tests about it.
+    let mut verifier = Verifier::new(anchors, Arc::new(CrlSet::new(Vec::new())));
+    verifier.path_settings = settings;
+    verifier
+}
+
+/// Verifies `smime/Signed<name>.eml` as a document signature (PKITS end-entity keys carry
+/// nonRepudiation and no extended key usage), at a time inside every PKITS certificate's validity
+/// (2010-01-01 to 2030-12-31) but for the tests about it.
+fn verify_message(dir: &Path, verifier: &Verifier, name: &str) -> Report {
+    let path = dir.join(format!("smime/Signed{name}.eml"));
+    let message = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (signed, cms) = split_signed(&message).unwrap_or_else(|e| panic!("{name}: {e}"));
     let at: Timestamp = "2026-06-01T00:00:00Z"
         .parse()
         .unwrap_or(Timestamp::UNIX_EPOCH);
-    // A document signature: PKITS end-entity keys carry nonRepudiation and no extended key usage.
-    let expect = Expectation::default();
+    verifier.verify(&cms, Some(&signed), &Expectation::default(), at)
+}
+
+fn run(dir: &Path) -> Vec<Outcome> {
+    let verifier = verifier(dir, PathSettings::default());
     TESTS
         .iter()
-        .map(|&(number, name, expected)| {
-            let path = dir.join(format!("smime/Signed{name}.eml"));
-            let message =
-                std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let (signed, cms) = split_signed(&message).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let report = verifier.verify(&cms, Some(&signed), &expect, at);
-            Outcome {
-                number,
-                name,
-                expected,
-                report,
-            }
+        .map(|&(number, name, expected)| Outcome {
+            number,
+            name,
+            expected,
+            report: verify_message(dir, &verifier, name),
         })
         .collect()
 }
 
-#[test]
-fn pkits_default_settings() {
-    let Some(dir) = data_dir() else {
+/// The data directory, or `None` after saying the test is skipped (a failure when CI requires it).
+fn data_or_skip() -> Option<PathBuf> {
+    let dir = data_dir();
+    if dir.is_none() {
         assert!(
             std::env::var("QYZMET_REQUIRE_PKITS").as_deref() != Ok("1"),
             "QYZMET_REQUIRE_PKITS=1 but no PKITS data: set QYZMET_PKITS_DIR to x509/PKITS_data"
@@ -437,6 +446,13 @@ fn pkits_default_settings() {
         eprintln!(
             "PKITS skipped: no data (set QYZMET_PKITS_DIR to cryptography_vectors/x509/PKITS_data)"
         );
+    }
+    dir
+}
+
+#[test]
+fn pkits_default_settings() {
+    let Some(dir) = data_or_skip() else {
         return;
     };
     let outcomes = run(&dir);
@@ -505,6 +521,91 @@ fn pkits_default_settings() {
         accepted_invalid.is_empty() && refused_valid.is_empty(),
         "invalid paths accepted: {accepted_invalid:?}; valid paths refused: {refused_valid:?}"
     );
+}
+
+/// Policy tests under explicit settings (PKITS's subparts other than the default): the settings are an
+/// input of the validation, not a constant.
+#[test]
+fn pkits_explicit_policy_settings() {
+    let Some(dir) = data_or_skip() else {
+        return;
+    };
+    let policy = |n: u32| {
+        const_oid::ObjectIdentifier::new(&format!("2.16.840.1.101.3.2.1.48.{n}"))
+            .unwrap_or(ANY_POLICY)
+    };
+    let explicit = |set: Vec<const_oid::ObjectIdentifier>| PathSettings {
+        initial_policy_set: set,
+        initial_explicit_policy: true,
+        ..PathSettings::default()
+    };
+    let cases = [
+        // 4.8.2 subpart 2: no policies anywhere, an explicit policy required.
+        (
+            "4.8.2",
+            "AllCertificatesNoPoliciesTest2",
+            explicit(vec![ANY_POLICY]),
+            INVALID,
+        ),
+        // 4.8.20: NIST-test-policy-1 required and asserted.
+        (
+            "4.8.20",
+            "CPSPointerQualifierTest20",
+            explicit(vec![policy(1)]),
+            VALID,
+        ),
+        // 4.10.1 subparts 1–3: policy 1 mapped to policy 2 by the CA.
+        (
+            "4.10.1",
+            "ValidPolicyMappingTest1",
+            PathSettings {
+                initial_policy_set: vec![policy(1)],
+                ..PathSettings::default()
+            },
+            VALID,
+        ),
+        (
+            "4.10.1",
+            "ValidPolicyMappingTest1",
+            PathSettings {
+                initial_policy_set: vec![policy(2)],
+                ..PathSettings::default()
+            },
+            INVALID,
+        ),
+        (
+            "4.10.1",
+            "ValidPolicyMappingTest1",
+            PathSettings {
+                initial_policy_mapping_inhibit: true,
+                ..PathSettings::default()
+            },
+            INVALID,
+        ),
+        // 4.12.3 subpart 2: anyPolicy inhibited from the start.
+        (
+            "4.12.3",
+            "inhibitAnyPolicyTest3",
+            PathSettings {
+                initial_any_policy_inhibit: true,
+                ..PathSettings::default()
+            },
+            INVALID,
+        ),
+    ];
+    for (number, name, settings, expected) in cases {
+        let report = verify_message(&dir, &verifier(&dir, settings.clone()), name);
+        println!("{number} {name} {settings:?}: {:?}", report.codes());
+        assert_eq!(
+            report.valid,
+            expected,
+            "{number} {name} under {settings:?}: {:?}",
+            report.codes()
+        );
+        if !expected {
+            assert_eq!(report.codes(), [Code::PathInvalid], "{number} {name}");
+        }
+    }
 }
 
 #[test]
