@@ -14,8 +14,9 @@ use const_oid::db::rfc5280::ID_AD_OCSP;
 use jiff::Timestamp;
 use rand_core::{OsRng, RngCore};
 use x509_cert::Certificate;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
+use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints, FreshestCrl};
 
 use crate::PkiError;
 use crate::algorithm::to_der;
@@ -23,8 +24,7 @@ use crate::authority::serial_hex;
 use crate::crl::{Revocation, RevocationList, RevocationReason};
 use crate::ocsp;
 use crate::report::{RevocationEvidence, RevocationStatus};
-use crate::revocation::{CrlSet, evidence_from_crl};
-use crate::revocation::{RevocationQuery, RevocationSource};
+use crate::revocation::{CrlSet, RevocationQuery, RevocationSource, status_from_crls};
 use crate::x509::extension;
 
 /// CRLs of tens of megabytes exist (the NCA's); more than this is refused rather than read into memory.
@@ -67,25 +67,23 @@ fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, PkiError>
     read_body(response)
 }
 
-/// The http(s) addresses of a certificate's CRL distribution points.
+/// The http(s) addresses of a certificate's CRL distribution points, then of its freshest CRL (where
+/// delta CRLs are published, RFC 5280 §5.2.6).
 pub fn crl_urls(cert: &Certificate) -> Vec<String> {
-    extension::<CrlDistributionPoints>(cert)
-        .map(|dps| {
-            dps.0
-                .iter()
-                .filter_map(|dp| match &dp.distribution_point {
-                    Some(DistributionPointName::FullName(names)) => Some(names.clone()),
-                    _ => None,
-                })
-                .flatten()
-                .filter_map(|name| match name {
-                    GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
-                    _ => None,
-                })
-                .filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
-                .collect()
+    let points = |found: Option<Vec<DistributionPoint>>| found.unwrap_or_default().into_iter();
+    points(extension::<CrlDistributionPoints>(cert).map(|dps| dps.0))
+        .chain(points(extension::<FreshestCrl>(cert).map(|dps| dps.0)))
+        .filter_map(|dp| match dp.distribution_point {
+            Some(DistributionPointName::FullName(names)) => Some(names),
+            _ => None,
         })
-        .unwrap_or_default()
+        .flatten()
+        .filter_map(|name| match name {
+            GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+            _ => None,
+        })
+        .filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
+        .collect()
 }
 
 /// The OCSP responder's address from the authority information access extension.
@@ -100,15 +98,19 @@ pub fn ocsp_url(cert: &Certificate) -> Option<String> {
         })
 }
 
-/// (serial, issuer DER) of a cached OCSP answer; (URL, issuer DER) of a cached CRL.
+/// (serial, issuer DER) of a cached OCSP answer.
 type CacheKey = (Vec<u8>, Vec<u8>);
-type CrlKey = (String, Vec<u8>);
+/// Fetched CRLs kept at most (by URL; each is a CA's, reached only after a path to an anchor verified);
+/// past this the cache starts over.
+const MAX_CACHED_CRLS: usize = 256;
 
-/// Revocation from the CRLs given, else from the network (CRL distribution points, or OCSP when asked).
+/// Revocation from the CRLs given and carried by the message, else from the network (CRL distribution
+/// points, or OCSP when asked).
 pub struct NetworkRevocation {
     given: CrlSet,
     use_ocsp: bool,
-    crls: Mutex<HashMap<CrlKey, Arc<RevocationList>>>,
+    /// Fetched CRLs by URL, parsed once; each checks its signature once per signer key.
+    crls: Mutex<HashMap<String, Arc<RevocationList>>>,
     answers: Mutex<HashMap<CacheKey, ocsp::OcspAnswer>>,
 }
 
@@ -122,25 +124,22 @@ impl NetworkRevocation {
         }
     }
 
-    fn crl(
-        &self,
-        url: &str,
-        issuer: &Certificate,
-        now: Timestamp,
-    ) -> Result<Arc<RevocationList>, PkiError> {
-        let key = (url.to_owned(), to_der(issuer)?);
+    fn crl(&self, url: &str, now: Timestamp) -> Result<Arc<RevocationList>, PkiError> {
         if let Some(list) = self
             .crls
             .lock()
             .ok()
-            .and_then(|cache| cache.get(&key).cloned())
+            .and_then(|cache| cache.get(url).cloned())
             && !list.is_stale(now)
         {
             return Ok(list);
         }
-        let list = Arc::new(RevocationList::parse(&get(url)?, issuer)?);
+        let list = Arc::new(RevocationList::decode(&get(url)?)?);
         if let Ok(mut cache) = self.crls.lock() {
-            cache.insert(key, list.clone());
+            if cache.len() >= MAX_CACHED_CRLS {
+                cache.clear();
+            }
+            cache.insert(url.to_owned(), list.clone());
         }
         Ok(list)
     }
@@ -197,14 +196,17 @@ impl RevocationSource for NetworkRevocation {
             now,
             ..
         } = *query;
-        if let Some(evidence) = self.given.evidence(cert, issuer, now) {
-            return evidence;
+        let mut crls = self.given.candidates(query.carried_crls);
+        let local = status_from_crls(query, &crls);
+        if !matches!(local.status, RevocationStatus::Unknown { .. }) {
+            return local;
         }
         let serial = serial_hex(&cert.tbs_certificate.serial_number);
         let unknown = |source: String, why: String| RevocationEvidence {
             serial: serial.clone(),
             source,
             status: RevocationStatus::Unknown { why },
+            invalidity_date: None,
         };
         if self.use_ocsp {
             return match self.ocsp(cert, issuer, now) {
@@ -225,19 +227,32 @@ impl RevocationSource for NetworkRevocation {
                             why: "the OCSP responder does not know the certificate".into(),
                         },
                     },
+                    invalidity_date: None,
                 },
                 Err(e) => unknown("OCSP".into(), e.to_string()),
             };
         }
         let urls = crl_urls(cert);
-        let mut last_error = "the certificate names no CRL distribution point".to_owned();
+        if urls.is_empty() {
+            return local;
+        }
+        let mut errors = Vec::new();
         for url in &urls {
-            match self.crl(url, issuer, now) {
-                Ok(list) => return evidence_from_crl(&list, cert, now),
-                Err(e) => last_error = format!("{url}: {e}"),
+            match self.crl(url, now) {
+                Ok(list) => crls.push(list),
+                Err(e) => errors.push(format!("{url}: {e}")),
             }
         }
-        unknown(urls.join(", "), last_error)
+        let mut fetched = status_from_crls(query, &crls);
+        if let RevocationStatus::Unknown { why } = &mut fetched.status {
+            if !errors.is_empty() {
+                why.push_str(&format!("; {}", errors.join("; ")));
+            }
+            if fetched.source == "none" {
+                fetched.source = urls.join(", ");
+            }
+        }
+        fetched
     }
 }
 

@@ -13,6 +13,7 @@ pub mod cms;
 pub mod crl;
 pub mod fetch;
 pub mod name;
+pub mod name_compare;
 pub mod ocsp;
 pub mod path;
 pub mod pkcs12;
