@@ -540,7 +540,7 @@ impl Verifier {
         }
 
         // 4. The chain (RFC 5280 §6.1), each link's validity and revocation.
-        let path = match self.build_path(leaf, pool, None, budget) {
+        let path = match self.build_path(leaf, pool, None, judged_at, budget) {
             Ok(path) => path,
             Err(failure) => {
                 let limit = failure.code == Code::LimitExceeded;
@@ -670,8 +670,8 @@ impl Verifier {
     }
 
     /// A path from `target` to a trust anchor (to `required_anchor` when given) that is valid per RFC
-    /// 5280 §6.1, target first, anchor last. Issuers are tried in turn (anchors first, then those whose
-    /// key identifier matches the authority key identifier), backtracking when a partial path cannot be
+    /// 5280 §6.1, target first, anchor last. Issuers are tried in turn (anchors first, then those valid
+    /// at `at`, then those whose key identifier matches the authority key identifier), backtracking when a partial path cannot be
     /// completed or a complete one is not valid; the search is bounded by the budget, by
     /// [`MAX_ISSUER_CANDIDATES`] per step and by the number of complete paths judged.
     fn build_path(
@@ -679,12 +679,14 @@ impl Verifier {
         target: &Arc<Known>,
         pool: &[Arc<Known>],
         required_anchor: Option<&Known>,
+        at: Timestamp,
         budget: &Budget,
     ) -> Result<Vec<Arc<Known>>, Failure> {
         let mut search = PathSearch {
             verifier: self,
             pool,
             required_anchor,
+            at,
             budget,
             paths_judged: 0,
             invalid: None,
@@ -748,6 +750,8 @@ struct PathSearch<'a> {
     verifier: &'a Verifier,
     pool: &'a [Arc<Known>],
     required_anchor: Option<&'a Known>,
+    /// The time the path is judged at: issuers valid then are tried first.
+    at: Timestamp,
     budget: &'a Budget,
     paths_judged: usize,
     /// The first complete path refused by §6.1: the most telling reason when none is valid.
@@ -798,8 +802,8 @@ impl PathSearch<'_> {
     }
 
     /// The distinct certificates named as `current`'s issuer (RFC 5280 §7.1), not already on the path:
-    /// anchors first, then those whose subject key identifier is the authority key identifier (a hint,
-    /// never a requirement).
+    /// anchors first, then those valid at the time judged, then those whose subject key identifier is
+    /// the authority key identifier (hints, never requirements).
     fn issuers_of(&self, current: &Known, path: &[Arc<Known>]) -> Result<Vec<Arc<Known>>, Failure> {
         let mut seen: HashSet<&[u8]> = path.iter().map(|k| &*k.der).collect();
         let mut candidates: Vec<Arc<Known>> = self
@@ -828,7 +832,8 @@ impl PathSearch<'_> {
                 extension::<SubjectKeyIdentifier>(&c.certificate)
                     .is_some_and(|own| &own.0 == wanted)
             });
-            (!self.verifier.is_anchor(c), !key_matches)
+            let valid_then = c.summary.not_before <= self.at && self.at <= c.summary.not_after;
+            (!self.verifier.is_anchor(c), !valid_then, !key_matches)
         });
         Ok(candidates)
     }
@@ -913,7 +918,7 @@ impl CrlIssuers<'_> {
         }
         let Ok(path) =
             self.verifier
-                .build_path(candidate, self.pool, Some(self.anchor), self.budget)
+                .build_path(candidate, self.pool, Some(self.anchor), now, self.budget)
         else {
             return false;
         };
@@ -1031,5 +1036,87 @@ pub fn summary(cert: &Certificate) -> CertificateSummary {
         serial: serial_hex(&cert.tbs_certificate.serial_number),
         not_before,
         not_after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KeyAlgorithm;
+    use crate::PrivateKey;
+    use crate::authority::{Authority, Endpoints, Issue, Profile};
+    use crate::revocation::CrlSet;
+    use const_oid::db::rfc4519::COMMON_NAME;
+
+    fn named(common_name: &str) -> x509_cert::name::Name {
+        crate::name::simple_name(&[(COMMON_NAME, common_name)]).unwrap()
+    }
+
+    #[test]
+    fn the_search_backtracks_from_an_issuer_that_leads_nowhere_and_caches_forged_links() {
+        let endpoints = Endpoints {
+            base_url: "http://127.0.0.1:9".into(),
+        };
+        let now = Timestamp::now() - jiff::SignedDuration::from_hours(1);
+        let key = || PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let root = Authority::create_root("root", named("Root"), key(), &endpoints, now).unwrap();
+        let stranger =
+            Authority::create_root("stranger", named("Stranger"), key(), &endpoints, now).unwrap();
+        // Two certificates of one CA name and key: one under the trusted root, one under a stranger.
+        let ca_key = key();
+        let good = root
+            .create_subordinate("ca", named("CA"), ca_key.clone(), &endpoints, now)
+            .unwrap();
+        let dead_end = stranger
+            .create_subordinate("ca", named("CA"), ca_key, &endpoints, now)
+            .unwrap();
+        // A forged third: the CA's name, another key.
+        let forged = root
+            .create_subordinate("ca", named("CA"), key(), &endpoints, now)
+            .unwrap();
+        let leaf = good
+            .issue(
+                &Issue {
+                    subject: named("Leaf"),
+                    public_key: key().public_key_info().unwrap(),
+                    profile: Profile::Signing { role: None },
+                    not_before: now,
+                },
+                &endpoints,
+            )
+            .unwrap();
+        let verifier = Verifier::new(
+            vec![root.certificate.clone()],
+            Arc::new(CrlSet::new(Vec::new())),
+        );
+        let known = |c: &Certificate| verifier.known(&to_der(c).unwrap()).unwrap();
+        let leaf = known(&leaf);
+        // The stable order puts the forged and the dead end first: both must be passed over.
+        let pool = vec![
+            known(&forged.certificate),
+            known(&dead_end.certificate),
+            known(&good.certificate),
+        ];
+        let budget = Budget::default();
+        let path = verifier
+            .build_path(&leaf, &pool, None, Timestamp::now(), &budget)
+            .unwrap();
+        let ders: Vec<&[u8]> = path.iter().map(|k| &*k.der).collect();
+        assert_eq!(
+            ders,
+            [&*leaf.der, &*pool[2].der, &*verifier.anchors[0].der],
+            "leaf, the CA under the root, the root"
+        );
+        let first = budget.signature_checks();
+        assert!(
+            first >= 3,
+            "the forged link and the dead end were checked: {first}"
+        );
+        // Again: every link, forged ones included, comes from the cache.
+        let again = Budget::default();
+        verifier
+            .build_path(&leaf, &pool, None, Timestamp::now(), &again)
+            .unwrap();
+        assert_eq!(again.signature_checks(), 0);
     }
 }
