@@ -740,3 +740,71 @@ fn serve_answers_ocsp_only_with_the_passphrase() {
     let _ = without.wait();
     assert!(answer.starts_with("http/1.1 503"), "{answer}");
 }
+
+/// Issue 16: `qyzmet verify` on NIST PKITS messages (the data `.ci/run` fetches into target/pkits, or
+/// `QYZMET_PKITS_DIR`), OpenSSL taking the S/MIME apart: a path within its pathLenConstraint is valid,
+/// one past it is refused with PATH_INVALID, revocation coming from the CRLs the message carries.
+#[test]
+fn verify_judges_pkits_paths_through_the_cli() {
+    let data = std::env::var_os("QYZMET_PKITS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/pkits/cryptography_vectors/x509/PKITS_data")
+        });
+    if !data.join("smime").is_dir() {
+        assert!(
+            std::env::var("QYZMET_REQUIRE_PKITS").as_deref() != Ok("1"),
+            "QYZMET_REQUIRE_PKITS=1 but no PKITS data"
+        );
+        eprintln!("skipped: no PKITS data");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let anchor = path(&data, "certs/TrustAnchorRootCertificate.crt");
+    for (test, valid) in [
+        ("ValidpathLenConstraintTest7", true),
+        ("InvalidpathLenConstraintTest5", false),
+    ] {
+        let message = path(&data, &format!("smime/Signed{test}.eml"));
+        let (content, signature) = (path(d, "content"), path(d, "signature.pem"));
+        // The signed part exactly as signed (canonical CRLF), and the detached PKCS #7.
+        ok(
+            &openssl(&[
+                "smime",
+                "-verify",
+                "-noverify",
+                "-binary",
+                "-in",
+                &message,
+                "-out",
+                &content,
+            ]),
+            "openssl smime -verify",
+        );
+        ok(
+            &openssl(&["smime", "-pk7out", "-in", &message, "-out", &signature]),
+            "openssl smime -pk7out",
+        );
+        let out = qyzmet(&[
+            "verify",
+            "--trust",
+            &anchor,
+            "--data",
+            &content,
+            "--at",
+            "2026-06-01T00:00:00Z",
+            "--json",
+            &signature,
+        ]);
+        let report = json(&out);
+        if valid {
+            assert_eq!(out.status.code(), Some(0), "{test}: {report}");
+            assert_eq!(report["valid"], true);
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{test}: {report}");
+            assert_eq!(report["signers"][0]["failures"][0]["code"], "PATH_INVALID");
+        }
+    }
+}
