@@ -6,6 +6,11 @@
 
 mod support;
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use const_oid::AssociatedOid;
 use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME};
 use der::Encode;
@@ -14,7 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 use qyzmet_pki::algorithm::{signature_bits, to_der};
 use qyzmet_pki::authority::{Authority, Profile};
 use qyzmet_pki::crl::{self, CrlContents, CrlEntry, Revocation, RevocationReason};
-use qyzmet_pki::fetch::crl_urls;
+use qyzmet_pki::fetch::{NetworkRevocation, crl_urls};
 use qyzmet_pki::name::simple_name;
 use qyzmet_pki::name_compare::names_match;
 use qyzmet_pki::report::{RevocationEvidence, RevocationStatus};
@@ -27,7 +32,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::crl::dp::{DistributionPoint, IssuingDistributionPoint, Reasons};
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{CrlDistributionPoints, CrlReason, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{CrlDistributionPoints, CrlReason, FreshestCrl, KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
 const ALGORITHM: KeyAlgorithm = KeyAlgorithm::EcdsaP256;
@@ -744,4 +749,134 @@ fn the_crate_still_issues_and_reads_its_plain_crls() {
         Some(RevocationReason::AffiliationChanged)
     );
     assert!(crl::RevocationList::parse(&der, &w.root.certificate).is_err());
+}
+
+/// A loopback HTTP server answering each GET with the body registered for its path (404 otherwise),
+/// counting requests; it serves at most `max_requests` and stops.
+fn serve(files: Vec<(String, Vec<u8>)>, max_requests: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max_requests) {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .ok();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request);
+            let path = text.split_whitespace().nth(1).unwrap_or("");
+            let response = match files.iter().find(|(p, _)| p == path) {
+                Some((_, body)) => [
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes(),
+                    body.clone(),
+                ]
+                .concat(),
+                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            stream.write_all(&response).ok();
+        }
+    });
+    (port, served)
+}
+
+#[test]
+fn fetched_base_and_delta_crls_are_merged_and_kept_until_their_next_update() {
+    let w = World::new();
+    let held = w.another_leaf(2);
+    let base = crl::sign(
+        &w.ca,
+        &contents(20, vec![entry(&held, CrlReason::CertificateHold)]),
+    )
+    .unwrap();
+    let delta = crl::sign(
+        &w.ca,
+        &CrlContents {
+            delta_of: Some(20),
+            ..contents(
+                21,
+                vec![
+                    entry(&w.leaf, CrlReason::KeyCompromise),
+                    entry(&held, CrlReason::RemoveFromCRL),
+                ],
+            )
+        },
+    )
+    .unwrap();
+    let (port, served) = serve(
+        vec![
+            ("/crl/ca.crl".into(), base),
+            ("/crl/ca_d.crl".into(), delta),
+        ],
+        16,
+    );
+    // The certificates name the base CRL as their distribution point and the delta as the freshest CRL,
+    // as the NCA's do.
+    let point = |path: &str| DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![uri(&format!(
+            "http://127.0.0.1:{port}{path}"
+        ))])),
+        reasons: None,
+        crl_issuer: None,
+    };
+    let addressed = |certificate: &Certificate| {
+        resigned(certificate, &w.ca, |extensions| {
+            replace_extension(
+                extensions,
+                &CrlDistributionPoints(vec![point("/crl/ca.crl")]),
+                false,
+            );
+            replace_extension(
+                extensions,
+                &FreshestCrl(vec![point("/crl/ca_d.crl")]),
+                false,
+            );
+        })
+    };
+    let (leaf, held) = (addressed(&w.leaf), addressed(&held));
+    let network = NetworkRevocation::new(CrlSet::default(), false);
+    let ask = |certificate: &Certificate| {
+        network.check(&RevocationQuery {
+            certificate,
+            issuer: &w.ca.certificate,
+            now: now(),
+            carried_crls: &[],
+            crl_issuer_paths: &NoCrlIssuerPaths,
+        })
+    };
+    let evidence = ask(&leaf);
+    assert_revoked(&evidence, RevocationReason::KeyCompromise);
+    assert!(
+        evidence.source.starts_with("delta CRL #21"),
+        "{}",
+        evidence.source
+    );
+    assert_good(&ask(&held));
+    // Both CRLs were fetched once, for the first question; the second was answered from the cache.
+    assert_eq!(served.load(Ordering::SeqCst), 2);
+    // A CRL the caller gave that settles the status spares the network altogether.
+    let given = crl::sign(&w.ca, &contents(22, Vec::new())).unwrap();
+    let local = NetworkRevocation::new(CrlSet::new(vec![given]), false);
+    assert_good(&local.check(&RevocationQuery {
+        certificate: &leaf,
+        issuer: &w.ca.certificate,
+        now: now(),
+        carried_crls: &[],
+        crl_issuer_paths: &NoCrlIssuerPaths,
+    }));
+    assert_eq!(served.load(Ordering::SeqCst), 2);
 }
