@@ -384,6 +384,8 @@ pub struct RevocationList {
     pub(crate) scope: Scope,
     /// The authorityKeyIdentifier's DER: a delta and its base come from the same key (§6.3.3 (c)).
     pub(crate) authority_key: Option<Vec<u8>>,
+    /// The CRL names where its delta CRLs are published (freshestCRL, §5.2.6).
+    pub(crate) announces_deltas: bool,
     issuers: Vec<Vec<GeneralName>>,
     entries: HashMap<(u32, Box<[u8]>), Entry>,
     signed: Signed,
@@ -474,6 +476,7 @@ impl RevocationList {
         let mut delta_of = None;
         let mut scope = Scope::default();
         let mut authority_key = None;
+        let mut announces_deltas = false;
         for ext in tbs.crl_extensions.iter().flatten() {
             let value = ext.extn_value.as_bytes();
             let problem = match ext.extn_id {
@@ -510,6 +513,10 @@ impl RevocationList {
                 },
                 ID_CE_AUTHORITY_KEY_IDENTIFIER => {
                     authority_key = Some(value.to_vec());
+                    None
+                }
+                ID_CE_FRESHEST_CRL => {
+                    announces_deltas = true;
                     None
                 }
                 oid if ext.critical && !KNOWN_CRL_EXTENSIONS.contains(&oid) => Some(format!(
@@ -587,6 +594,7 @@ impl RevocationList {
             unusable,
             scope,
             authority_key,
+            announces_deltas,
             issuers,
             entries,
             signed: Signed {

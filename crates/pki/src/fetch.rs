@@ -24,7 +24,7 @@ use crate::authority::serial_hex;
 use crate::crl::{Revocation, RevocationList, RevocationReason};
 use crate::ocsp;
 use crate::report::{RevocationEvidence, RevocationStatus};
-use crate::revocation::{CrlSet, RevocationQuery, RevocationSource, status_from_crls};
+use crate::revocation::{CrlSet, RevocationQuery, RevocationSource, judge, status_from_crls};
 use crate::x509::extension;
 
 /// CRLs of tens of megabytes exist (the NCA's); more than this is refused rather than read into memory.
@@ -197,10 +197,12 @@ impl RevocationSource for NetworkRevocation {
             ..
         } = *query;
         let mut crls = self.given.candidates(query.carried_crls);
-        let local = status_from_crls(query, &crls);
-        if !matches!(local.status, RevocationStatus::Unknown { .. }) {
-            return local;
-        }
+        let local = judge(query, &crls);
+        let local = match local.evidence.status {
+            RevocationStatus::Unknown { .. } => local.evidence,
+            _ if local.delta_missing => local.evidence,
+            _ => return local.evidence,
+        };
         let serial = serial_hex(&cert.tbs_certificate.serial_number);
         let unknown = |source: String, why: String| RevocationEvidence {
             serial: serial.clone(),

@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::crl::dp::{DistributionPoint, ReasonFlags, Reasons};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, CrlDistributionPoints, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{
+    BasicConstraints, CrlDistributionPoints, FreshestCrl, KeyUsage, KeyUsages,
+};
 use x509_cert::name::Name;
 
 use crate::authority::serial_hex;
@@ -282,6 +284,20 @@ pub fn status_from_crls(
     query: &RevocationQuery<'_>,
     crls: &[Arc<RevocationList>],
 ) -> RevocationEvidence {
+    judge(query, crls).evidence
+}
+
+/// What a set of CRLs establishes, and whether a delta CRL is missing to make it current.
+pub(crate) struct Judgement {
+    pub evidence: RevocationEvidence,
+    /// A complete CRL was used without a delta although the certificate or the CRL names where deltas
+    /// are published (freshestCRL): a complete CRL of the NCA is valid for months and only its deltas
+    /// say what was revoked since, so the status is worth fetching again.
+    pub delta_missing: bool,
+}
+
+/// [`status_from_crls`], saying whether a delta CRL was missing.
+pub(crate) fn judge(query: &RevocationQuery<'_>, crls: &[Arc<RevocationList>]) -> Judgement {
     let certificate = query.certificate;
     let now = query.now;
     let serial = serial_hex(&certificate.tbs_certificate.serial_number);
@@ -293,6 +309,8 @@ pub fn status_from_crls(
         query,
         paths: Vec::new(),
     };
+    let certificate_announces_deltas = extension::<FreshestCrl>(certificate).is_some();
+    let mut delta_missing = false;
     let mut covered = ReasonFlags::default();
     let mut used: Vec<String> = Vec::new();
     let mut refused: Vec<String> = Vec::new();
@@ -336,14 +354,19 @@ pub fn status_from_crls(
             if let Some((list, entry)) = listed
                 && let Some(revocation) = entry.revocation()
             {
-                return RevocationEvidence {
-                    serial,
-                    source: list.description.clone(),
-                    status: RevocationStatus::Revoked(revocation),
-                    invalidity_date: entry.invalidity_date,
+                return Judgement {
+                    evidence: RevocationEvidence {
+                        serial,
+                        source: list.description.clone(),
+                        status: RevocationStatus::Revoked(revocation),
+                        invalidity_date: entry.invalidity_date,
+                    },
+                    delta_missing: false,
                 };
             }
             covered |= reasons;
+            delta_missing |=
+                delta.is_none() && (crl.announces_deltas || certificate_announces_deltas);
             used.push(match delta {
                 Some(d) => format!("{} with {}", crl.description, d.description),
                 None => crl.description.clone(),
@@ -376,11 +399,14 @@ pub fn status_from_crls(
         };
         (source, RevocationStatus::Unknown { why })
     };
-    RevocationEvidence {
-        serial,
-        source,
-        status,
-        invalidity_date: None,
+    Judgement {
+        evidence: RevocationEvidence {
+            serial,
+            source,
+            status,
+            invalidity_date: None,
+        },
+        delta_missing,
     }
 }
 

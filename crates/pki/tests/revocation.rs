@@ -795,7 +795,7 @@ fn serve(files: Vec<(String, Vec<u8>)>, max_requests: usize) -> (u16, Arc<Atomic
 }
 
 #[test]
-fn fetched_base_and_delta_crls_are_merged_and_kept_until_their_next_update() {
+fn fetched_base_and_delta_crls_are_merged_cached_and_outrank_an_older_complete_crl() {
     let w = World::new();
     let held = w.another_leaf(2);
     let base = crl::sign(
@@ -819,8 +819,8 @@ fn fetched_base_and_delta_crls_are_merged_and_kept_until_their_next_update() {
     .unwrap();
     let (port, served) = serve(
         vec![
-            ("/crl/ca.crl".into(), base),
-            ("/crl/ca_d.crl".into(), delta),
+            ("/crl/ca.crl".into(), base.clone()),
+            ("/crl/ca_d.crl".into(), delta.clone()),
         ],
         16,
     );
@@ -848,35 +848,46 @@ fn fetched_base_and_delta_crls_are_merged_and_kept_until_their_next_update() {
         })
     };
     let (leaf, held) = (addressed(&w.leaf), addressed(&held));
-    let network = NetworkRevocation::new(CrlSet::default(), false);
-    let ask = |certificate: &Certificate| {
-        network.check(&RevocationQuery {
-            certificate,
-            issuer: &w.ca.certificate,
-            now: now(),
-            carried_crls: &[],
-            crl_issuer_paths: &NoCrlIssuerPaths,
-        })
+    let query = |certificate, carried| RevocationQuery {
+        certificate,
+        issuer: &w.ca.certificate,
+        now: now(),
+        carried_crls: carried,
+        crl_issuer_paths: &NoCrlIssuerPaths,
     };
-    let evidence = ask(&leaf);
+    let network = NetworkRevocation::new(CrlSet::default(), false);
+    // The message carries an older complete CRL of the CA, from before the revocation and not yet past
+    // its nextUpdate: the certificate says deltas are published, so they are fetched all the same.
+    let older = crl::sign(
+        &w.ca,
+        &CrlContents {
+            this_update: now() - SignedDuration::from_hours(2),
+            ..contents(19, Vec::new())
+        },
+    )
+    .unwrap();
+    let evidence = network.check(&query(&leaf, std::slice::from_ref(&older)));
     assert_revoked(&evidence, RevocationReason::KeyCompromise);
     assert!(
         evidence.source.starts_with("delta CRL #21"),
         "{}",
         evidence.source
     );
-    assert_good(&ask(&held));
+    assert_good(&network.check(&query(&held, &[])));
     // Both CRLs were fetched once, for the first question; the second was answered from the cache.
     assert_eq!(served.load(Ordering::SeqCst), 2);
-    // A CRL the caller gave that settles the status spares the network altogether.
-    let given = crl::sign(&w.ca, &contents(22, Vec::new())).unwrap();
-    let local = NetworkRevocation::new(CrlSet::new(vec![given]), false);
-    assert_good(&local.check(&RevocationQuery {
-        certificate: &leaf,
-        issuer: &w.ca.certificate,
-        now: now(),
-        carried_crls: &[],
-        crl_issuer_paths: &NoCrlIssuerPaths,
-    }));
+    // Given CRLs with their delta settle the status without the network; a complete CRL alone does not
+    // when the certificate announces deltas (the fetched ones speak).
+    let given = NetworkRevocation::new(CrlSet::new(vec![base.clone(), delta.clone()]), false);
+    assert_revoked(
+        &given.check(&query(&leaf, &[])),
+        RevocationReason::KeyCompromise,
+    );
     assert_eq!(served.load(Ordering::SeqCst), 2);
+    let complete_only = NetworkRevocation::new(CrlSet::new(vec![older.clone()]), false);
+    assert_revoked(
+        &complete_only.check(&query(&leaf, &[])),
+        RevocationReason::KeyCompromise,
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 4);
 }
