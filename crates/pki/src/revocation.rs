@@ -73,10 +73,11 @@ impl CrlIssuerPaths for NoCrlIssuerPaths {
 /// At most this many of the CRLs a message carries are considered: a message cannot buy unbounded work.
 pub const MAX_CARRIED_CRLS: usize = 16;
 /// A carried CRL larger than this is not parsed (a CA's complete CRL is fetched or given, not carried).
-pub const MAX_CARRIED_CRL_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_CARRIED_CRL_BYTES: usize = 1024 * 1024;
 /// Carried CRLs parsed before, by the SHA-256 of their DER (the same CRL comes with many messages);
-/// past this the cache starts over.
-const MAX_CARRIED_CACHED: usize = 64;
+/// past this the cache starts over. With the size cap, the cache holds at most ~32 MiB of DER and its
+/// indexes.
+const MAX_CARRIED_CACHED: usize = 32;
 
 /// Every reason of RFC 5280 §4.2.1.13 (`unused` is none).
 fn all_reasons() -> ReasonFlags {
