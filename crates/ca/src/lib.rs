@@ -146,8 +146,14 @@ impl TrustServices {
         last
     }
 
-    pub fn answer_time_stamp(&self, request: &[u8], serial: u64, now: Timestamp) -> Vec<u8> {
-        tsp::respond(request, &self.tsa, u128::from(serial), now)
+    /// Checks a time-stamp request before its serial is taken: a refusal is the DER answer.
+    pub fn accept_time_stamp(&self, request: &[u8]) -> Result<tsp::Accepted, Vec<u8>> {
+        tsp::accept(request, &self.tsa)
+    }
+
+    /// Stamps an accepted request with `serial`, unique per token.
+    pub fn grant_time_stamp(&self, accepted: &tsp::Accepted, serial: u64, now: Timestamp) -> Vec<u8> {
+        accepted.grant(&self.tsa, u128::from(serial), now)
     }
 }
 

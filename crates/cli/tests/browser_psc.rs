@@ -128,8 +128,11 @@ fn fill_intake(b: &Browser, iin: &str, unticked: &[usize]) -> String {
 
 /// The bytes of a document the signed-in browser can fetch (with its cookies).
 fn fetch_bytes(b: &Browser, path: &str) -> (u64, String, Vec<u8>) {
+    // Printing publishes, so it is a POST with the page's CSRF token, as the card's button sends it.
     let answer = b.script(
-        "return fetch(arguments[0], {credentials: 'same-origin'}).then(async r => \
+        "const csrf = document.querySelector('input[name=csrf]').value; \
+         return fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
+           body: new URLSearchParams({csrf})}).then(async r => \
            [r.status, r.headers.get('content-type') || '', Array.from(new Uint8Array(await r.arrayBuffer()))]);",
         vec![serde_json::json!(path)],
     );
@@ -265,10 +268,12 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     // P4, C2 and C3 by the engine: the register's certificate arrives and its EDS is checked.
     b.reload_until("#step", "P5 ", ENGINE);
     b.wait_for("#act-form");
-    let href = b.attr("#print-copy", "href").expect("a link to the copy");
+    let action = b
+        .attr("#print-copy", "formaction")
+        .expect("a button that posts to the copy");
     assert!(
-        href.ends_with(&format!("/psc/applications/{id}/copy.pdf")),
-        "{href}"
+        action.ends_with(&format!("/psc/applications/{id}/copy.pdf")),
+        "{action}"
     );
     b.screenshot("card-p5-print-copy");
 

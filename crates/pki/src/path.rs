@@ -204,18 +204,20 @@ impl State {
                     .iter()
                     .filter(|s| discriminant(&s.base) == discriminant(name))
                     .collect();
-                if !same_form.is_empty() && !same_form.iter().any(|s| within(name, &s.base)) {
+                if !same_form.is_empty()
+                    && !same_form
+                        .iter()
+                        .any(|s| within(name, &s.base) == Some(true))
+                {
                     return Err(format!(
                         "name {} is outside the permitted subtrees",
                         shown(name)
                     ));
                 }
             }
-            if self
-                .excluded
-                .iter()
-                .any(|s| discriminant(&s.base) == discriminant(name) && within(name, &s.base))
-            {
+            if self.excluded.iter().any(|s| {
+                discriminant(&s.base) == discriminant(name) && within(name, &s.base) != Some(false)
+            }) {
                 return Err(format!("name {} is in an excluded subtree", shown(name)));
             }
         }
@@ -365,11 +367,11 @@ fn shown(name: &GeneralName) -> String {
     }
 }
 
-/// Whether `name` lies within the subtree `base` of the same form (RFC 5280 §4.2.1.10). A form this
-/// verifier cannot compare counts as within, so that permitted subtrees admit nothing unknown and
-/// excluded subtrees exclude it.
-fn within(name: &GeneralName, base: &GeneralName) -> bool {
-    match (name, base) {
+/// Whether `name` lies within the subtree `base` of the same form (RFC 5280 §4.2.1.10); `None` when
+/// this verifier cannot tell (otherName, x400Address, ediPartyName, registeredID, a URI without a
+/// host), which both a permitted and an excluded subtree of that form refuse.
+fn within(name: &GeneralName, base: &GeneralName) -> Option<bool> {
+    Some(match (name, base) {
         (GeneralName::DirectoryName(name), GeneralName::DirectoryName(base)) => {
             ComparableName::of(name).is_within(&ComparableName::of(base))
         }
@@ -382,7 +384,7 @@ fn within(name: &GeneralName, base: &GeneralName) -> bool {
         (
             GeneralName::UniformResourceIdentifier(uri),
             GeneralName::UniformResourceIdentifier(base),
-        ) => uri_host(uri.as_str()).is_some_and(|host| host_within(host, base.as_str(), false)),
+        ) => host_within(uri_host(uri.as_str())?, base.as_str(), false),
         (GeneralName::IpAddress(name), GeneralName::IpAddress(base)) => {
             let (name, base) = (name.as_bytes(), base.as_bytes());
             base.len() == 2 * name.len()
@@ -392,8 +394,8 @@ fn within(name: &GeneralName, base: &GeneralName) -> bool {
                     .zip(&base[name.len()..])
                     .all(|((n, b), mask)| n & mask == b & mask)
         }
-        _ => false,
-    }
+        _ => return None,
+    })
 }
 
 /// rfc822Name constraints: a whole mailbox, every mailbox on one host, or (with a leading dot) every
@@ -686,5 +688,19 @@ mod tests {
         assert!(!mailbox_within("b@example.com", "a@example.com"));
         assert_eq!(uri_host("http://u@host.gov:80/x"), Some("host.gov"));
         assert_eq!(uri_host("urn:x"), None);
+    }
+
+    #[test]
+    fn a_form_that_cannot_be_compared_is_neither_permitted_nor_let_past_an_exclusion() {
+        let registered = GeneralName::RegisteredId(ANY_POLICY);
+        assert_eq!(within(&registered, &registered), None);
+        let urn =
+            GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new("urn:x").unwrap());
+        let host = GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new("x").unwrap());
+        assert_eq!(within(&urn, &host), None);
+        let web = GeneralName::UniformResourceIdentifier(
+            der::asn1::Ia5String::new("http://x/index.html").unwrap(),
+        );
+        assert_eq!(within(&web, &host), Some(true));
     }
 }

@@ -152,9 +152,28 @@ pub fn respond(
     serial: u128,
     now: Timestamp,
 ) -> Vec<u8> {
-    match grant(request_der, tsa, serial, now) {
-        Ok(der) => der,
-        Err((failure, text)) => reject(failure, text),
+    match accept(request_der, tsa) {
+        Ok(accepted) => accepted.grant(tsa, serial, now),
+        Err(refusal) => refusal,
+    }
+}
+
+/// A request the authority will stamp: decoded and checked (the imprint, the policy, no
+/// extension), so that a caller spends a serial only on a request it will grant.
+pub struct Accepted(TimeStampReq);
+
+/// Decodes and checks `request_der` as [`respond`] does; a refusal is the DER `TimeStampResp`
+/// to send.
+pub fn accept(request_der: &[u8], tsa: &TimeStampAuthority) -> Result<Accepted, Vec<u8>> {
+    check(request_der, tsa)
+        .map(Accepted)
+        .map_err(|(failure, text)| reject(failure, text))
+}
+
+impl Accepted {
+    /// The DER `TimeStampResp` granting the request with `serial` at `now` (or `systemFailure`).
+    pub fn grant(&self, tsa: &TimeStampAuthority, serial: u128, now: Timestamp) -> Vec<u8> {
+        grant(&self.0, tsa, serial, now).unwrap_or_else(|(failure, text)| reject(failure, text))
     }
 }
 
@@ -173,12 +192,10 @@ fn reject(failure: FailInfo, text: &str) -> Vec<u8> {
     encoded.unwrap_or_else(|_| SYSTEM_FAILURE.to_vec())
 }
 
-fn grant(
+fn check(
     request_der: &[u8],
     tsa: &TimeStampAuthority,
-    serial: u128,
-    now: Timestamp,
-) -> Result<Vec<u8>, (FailInfo, &'static str)> {
+) -> Result<TimeStampReq, (FailInfo, &'static str)> {
     let request = TimeStampReq::from_der(request_der).map_err(|_| {
         (
             FailInfo::BadDataFormat,
@@ -209,7 +226,16 @@ fn grant(
             "this TSA supports no request extension",
         ));
     }
-    let token = token(&request, tsa, serial, now).map_err(|_| {
+    Ok(request)
+}
+
+fn grant(
+    request: &TimeStampReq,
+    tsa: &TimeStampAuthority,
+    serial: u128,
+    now: Timestamp,
+) -> Result<Vec<u8>, (FailInfo, &'static str)> {
+    let token = token(request, tsa, serial, now).map_err(|_| {
         (
             FailInfo::SystemFailure,
             "the time-stamp could not be signed",

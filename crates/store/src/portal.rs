@@ -757,9 +757,14 @@ impl Store {
         Ok(id.to_owned())
     }
 
-    /// The published document of that id, if any; the look-up is recorded (who verified what is
-    /// part of the record, OpenCRVS's lesson in REFERENCE.md).
-    pub async fn verify_public_document(&self, id: &str) -> Result<Option<PublicDocument>> {
+    /// The published document of that id, if any; the look-up is recorded when `record` (who
+    /// verified what is part of the record, OpenCRVS's lesson in REFERENCE.md; the caller
+    /// records a reader once an hour, not each reload).
+    pub async fn verify_public_document(
+        &self,
+        id: &str,
+        record: bool,
+    ) -> Result<Option<PublicDocument>> {
         let row = sqlx::query(
             "SELECT id, instance, field, created_at FROM public_document WHERE id = $1",
         )
@@ -775,6 +780,9 @@ impl Store {
             field: row.try_get(2)?,
             created_at: row.try_get(3)?,
         };
+        if !record {
+            return Ok(Some(found));
+        }
         let mut tx = self.begin_write().await?;
         append(
             &mut tx,

@@ -247,7 +247,7 @@ pub async fn application(
                         " · "
                         a href={ "/cabinet/applications/" (row.id) "/answer.p7s" } id="answer-cms" download { (t(lang, "cabinet.download_cms")) }
                         " · "
-                        a href={ "/cabinet/applications/" (row.id) "/copy.pdf" } id="copy-pdf" { (t(lang, "copy.link")) }
+                        (crate::copy::print_button(&format!("/cabinet/applications/{}/copy.pdf", row.id), csrf, "copy-pdf", &t(lang, "copy.link")))
                     }
                 }
             }

@@ -1,14 +1,16 @@
 //! A printable certified copy of a signed answer (issue 6, 002 §3.6 and the inferred certification
 //! block of 002 §7): an A4 PDF with the answer, a bilingual (kk/ru) certification block — the
 //! signer and the verdict of the verification, the time of printing in Astana — and a QR code of
-//! the public verification address, which is also printed as text. The applicant's answer is
-//! published first if it was not yet.
+//! the public verification address (from the node's configured public address), which is also
+//! printed as text. The applicant's answer is published first if it was not yet; printing is a
+//! POST with the CSRF token, as every change of state is.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use printpdf::{
     FontId, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
@@ -19,11 +21,11 @@ use qyzmet_store::workflow::InstanceRow;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
-use crate::cabinet::{ANSWER, data_of, field, own, publish_answer, stored_cms};
+use crate::cabinet::{ANSWER, CsrfOnly, data_of, field, own, publish_answer, stored_cms};
 use crate::i18n::{Lang, t};
 use crate::office::{organisation_name, verdict_key};
 use crate::portal::verify_blocking;
-use crate::session::Applicant;
+use crate::session::{Applicant, Csrf};
 use qyzmet_store::documents::answer_document;
 
 /// A font with the Kazakh letters (DejaVu Sans; its licence is next to it).
@@ -315,28 +317,18 @@ pub fn bare_pdf(text: &str) -> Result<Vec<u8>, String> {
     save("bare", font, vec![ops])
 }
 
-/// The absolute base address of this node as the request names it.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
-
-/// The applicant's certified copy of their signed answer, published first if it is not yet.
+/// The applicant's certified copy of their signed answer, published first if it is not yet:
+/// printing publishes, so it is a POST with the session's CSRF token (a form button on the
+/// application's page), never a link a third-party page could make the browser follow.
 pub async fn copy_pdf(
     State(state): State<AppState>,
     applicant: Applicant,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
 ) -> Response {
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, applicant.lang) {
+        return refused;
+    }
     let row: InstanceRow = match own(&state, &applicant, &id, |_| true).await {
         Ok(row) => row,
         Err(response) => return response,
@@ -356,7 +348,6 @@ pub async fn copy_pdf(
     render(
         &state,
         &row,
-        &headers,
         Printed {
             public,
             actor,
@@ -365,6 +356,17 @@ pub async fn copy_pdf(
         },
     )
     .await
+}
+
+/// The form button that prints (and so publishes) a certified copy at `action`; the PDF opens
+/// in a new tab.
+pub fn print_button(action: &str, csrf: &str, id: &str, label: &str) -> maud::Markup {
+    maud::html! {
+        form method="post" action=(action) target="_blank" class="inline" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" id=(id) { (label) }
+        }
+    }
 }
 
 /// Who prints a published answer, and where it is certified.
@@ -377,12 +379,7 @@ pub struct Printed {
 
 /// The certified copy of the application's signed answer (published as `printed.public`), verified
 /// now; the print is audited.
-pub async fn render(
-    state: &AppState,
-    row: &InstanceRow,
-    headers: &HeaderMap,
-    printed: Printed,
-) -> Response {
+pub async fn render(state: &AppState, row: &InstanceRow, printed: Printed) -> Response {
     let Some(cms) = stored_cms(row, ANSWER) else {
         return internal("the application has no signed answer");
     };
@@ -420,7 +417,11 @@ pub async fn render(
         printed_at: crate::pages::when(jiff::Timestamp::now().as_millisecond()),
         certified_by: printed.certified_by,
         place: printed.place,
-        verify_url: format!("{}/verify/{}", base_url(headers), printed.public),
+        // From the configured address only: the request's Host is the client's to write.
+        verify_url: state
+            .settings
+            .public_url
+            .join(&format!("/verify/{}", printed.public)),
     };
     match tokio::task::spawn_blocking(move || certified_copy(&input)).await {
         Ok(Ok(pdf)) => {

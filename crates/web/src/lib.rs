@@ -7,6 +7,7 @@ mod auth;
 mod cabinet;
 mod copy;
 pub mod i18n;
+pub mod limits;
 mod office;
 mod pages;
 mod pki;
@@ -22,7 +23,9 @@ mod verify;
 pub use copy::{CopyInput, bare_pdf, certified_copy};
 pub use session::hash_password;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -45,17 +48,82 @@ pub struct AppState {
     /// exist, and then every signed act is refused.
     pub verifier: Option<Arc<qyzmet_pki::verify::Verifier>>,
     pub settings: Settings,
+    /// What clients may make this node do (rate limits, verification slots), in its memory.
+    pub limits: Arc<limits::Limits>,
 }
 
 /// How this node serves people.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Session cookies carry `Secure` (a node behind HTTPS). Off for the demo on plain loopback HTTP.
+    /// Session and form cookies carry `Secure`; see [`Settings::secure_cookies_for`].
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (a node behind a reverse proxy).
     pub behind_proxy: bool,
     /// The space an applicant's kept appeals may take (000 §18.2 sets a limit but not its size).
     pub quota_bytes: i64,
+    /// The address people reach the portal at: every absolute address the node writes (the QR
+    /// code of a certified copy) is built from it, never from the request's `Host`.
+    pub public_url: PublicUrl,
+    /// A connection that has not sent a whole request head within this is closed.
+    pub header_read_timeout: Duration,
+    /// A request is answered within this, or with `408`; its work is dropped.
+    pub request_timeout: Duration,
+    /// A request's signature verifications wait for a turn and run within this.
+    pub verification_budget: Duration,
+}
+
+impl Settings {
+    /// Cookies are `Secure` unless this node is reached over plain HTTP on loopback (the demo:
+    /// a browser drops a Secure cookie sent over http from 127.0.0.1), or the operator says
+    /// otherwise (`insecure`) for an odd set-up such as plain HTTP inside a closed network.
+    pub fn secure_cookies_for(listen: SocketAddr, public_url: &PublicUrl, insecure: bool) -> bool {
+        !insecure && (!listen.ip().is_loopback() || public_url.is_https())
+    }
+}
+
+/// An absolute `http` or `https` address without a query, a fragment or credentials, parsed at
+/// the edge; a bare host (`qyzmet.kz`) is taken as `https`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(url::Url);
+
+impl PublicUrl {
+    pub fn parse(text: &str) -> Result<PublicUrl, String> {
+        let text = text.trim();
+        let with_scheme = if text.contains("://") {
+            text.to_owned()
+        } else {
+            format!("https://{text}")
+        };
+        let url = url::Url::parse(&with_scheme).map_err(|e| format!("public_url: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("public_url: the scheme must be http or https".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("public_url: a host is required".into());
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("public_url: must not have a query or a fragment".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("public_url: must not carry credentials".into());
+        }
+        Ok(PublicUrl(url))
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+
+    /// `path` (starting with `/`) under this address.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0.as_str().trim_end_matches('/'))
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
 }
 
 impl AppState {
@@ -82,6 +150,7 @@ impl AppState {
             engine,
             verifier: None,
             settings: Settings::default(),
+            limits: Arc::default(),
         }
     }
 
@@ -99,6 +168,12 @@ impl Default for Settings {
             secure_cookies: false,
             behind_proxy: false,
             quota_bytes: 20 * 1024 * 1024,
+            public_url: PublicUrl(
+                url::Url::parse("http://127.0.0.1:8080").expect("a constant address"),
+            ),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            verification_budget: Duration::from_secs(10),
         }
     }
 }
@@ -175,7 +250,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cabinet/applications/{id}/delete", post(cabinet::delete))
         .route("/cabinet/applications/{id}/publish", post(cabinet::publish))
-        .route("/cabinet/applications/{id}/copy.pdf", get(copy::copy_pdf))
+        .route("/cabinet/applications/{id}/copy.pdf", post(copy::copy_pdf))
         // Public verification
         .route(
             "/verify",
@@ -222,11 +297,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/psc/applications/{id}/receipt", get(psc::receipt))
         .route("/psc/applications/{id}/refusal", get(psc::refusal))
-        .route("/psc/applications/{id}/copy.pdf", get(psc::copy))
+        .route("/psc/applications/{id}/copy.pdf", post(psc::copy))
         .route("/psc/journal", get(psc::journal))
         .route("/psc/journal.csv", get(psc::journal_csv))
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A body that stops arriving ends the request (its every chunk within the header bound).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.settings.header_read_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::request_context,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::request_timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::security_headers,
@@ -235,14 +323,72 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until the process is stopped.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+/// `405` in words: a link followed to an address that changes state (which only a form's POST with
+/// its token does), or any other method an address does not take.
+async fn method_not_allowed(api::UserLang(lang): api::UserLang) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        pages::message_page(lang, &i18n::t(lang, "error.method")),
     )
-    .with_graceful_shutdown(async {
+        .into_response()
+}
+
+/// Serves HTTP/1.1 until the process is stopped, then lets the open requests finish. Each
+/// connection must send a whole request head within `header_read_timeout` (an idle keep-alive
+/// connection too), and the router bounds each request's time and body.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_until(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// [`serve`] until `stop` completes.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let header_read_timeout = state.settings.header_read_timeout;
+    let app = router(state);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: the listener itself is fine, wait a
+                // moment rather than spin.
+                Err(e) => {
+                    tracing::warn!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: axum::http::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), request.map(axum::body::Body::new))
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {peer}: {e}");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
 }

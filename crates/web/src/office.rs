@@ -394,7 +394,7 @@ fn act_form(
             input type="hidden" name="step" value=(step.id);
             input type="hidden" name="holds" value="1";
             @if has("registration_number") { p { (t(lang, "office.number_taken")) } }
-            @if has("certification") { p { a href={ "/psc/applications/" (row.id) "/copy.pdf" } id="print-copy" target="_blank" { (t(lang, "psc.print_copy")) } } }
+            @if has("certification") { p { button type="submit" formaction={ "/psc/applications/" (row.id) "/copy.pdf" } formmethod="post" formtarget="_blank" formnovalidate id="print-copy" { (t(lang, "psc.print_copy")) } } }
             @if has("executor") {
                 p { label { (t(lang, "office.executor")) " "
                     select name="executor" id="executor-select" required {

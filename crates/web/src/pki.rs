@@ -163,7 +163,8 @@ async fn answer_ocsp(state: AppState, request: Vec<u8>) -> Response {
     }
 }
 
-/// `POST /pki/tsa` with a DER TimeStampReq.
+/// `POST /pki/tsa` with a DER TimeStampReq: checked first (a refusal takes no serial), then
+/// limited per client address, then stamped with the next serial.
 pub async fn tsa(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -181,6 +182,14 @@ pub async fn tsa(
             "this node does not run the time-stamping authority",
         );
     };
+    let accepted = match trust.accept_time_stamp(&body) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return der(TSA_REPLY, refusal),
+    };
+    let client = crate::limits::RequestContext::client();
+    if let Err(wait) = state.limits.time_stamps_per_address.take(&client) {
+        return crate::limits::too_many(crate::i18n::Lang::En, "/pki/tsa", wait);
+    }
     let serial = match state.store.next_tsa_serial().await {
         Ok(serial) => u64::try_from(serial).unwrap_or_default(),
         Err(e) => {
@@ -191,6 +200,8 @@ pub async fn tsa(
             );
         }
     };
-    let response = trust.answer_time_stamp(&body, serial, Timestamp::now());
-    der(TSA_REPLY, response)
+    der(
+        TSA_REPLY,
+        trust.grant_time_stamp(&accepted, serial, Timestamp::now()),
+    )
 }

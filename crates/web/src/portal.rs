@@ -61,22 +61,50 @@ pub(crate) fn sign_data(
     );
 }
 
-/// Judges a CMS on a blocking thread: the verifier may fetch a CRL over the network.
+/// Judges a CMS on a blocking thread (the verifier may fetch a CRL over the network), as the
+/// request's client may ([`crate::limits::VerificationGate`]): at most two at once per client and
+/// a bounded number on the node, waiting for a turn and running within the request's
+/// verification budget, and cancelled when the request is dropped (the client went away, the
+/// request timed out). A verification refused for load fails, and the request's answer becomes
+/// `429` ([`crate::limits::request_context`]).
 pub async fn verify_blocking(
     verifier: Arc<Verifier>,
     cms: Vec<u8>,
     data: Option<Vec<u8>>,
     expect: Expectation,
 ) -> Report {
+    use crate::limits::{CancelOnDrop, RequestContext};
+    use qyzmet_pki::report::{Code, Failure};
+    use qyzmet_pki::verify::Budget;
     let now = jiff::Timestamp::now();
-    match tokio::task::spawn_blocking(move || verifier.verify(&cms, data.as_deref(), &expect, now))
-        .await
-    {
-        Ok(report) => report,
-        Err(e) => Report::failed(
-            now,
-            qyzmet_pki::report::Failure::new(qyzmet_pki::report::Code::Malformed, e.to_string()),
-        ),
+    let refused = move |why: &str| Report::failed(now, Failure::new(Code::LimitExceeded, why));
+    let context = RequestContext::current(crate::Settings::default().verification_budget);
+    let admitted = match &context.limits {
+        Some(limits) => match limits
+            .verifications
+            .admit(&context.client, context.deadline)
+            .await
+        {
+            Ok(admitted) => Some(admitted),
+            Err(why) => {
+                context.refuse(why);
+                return refused("too many signature verifications at once; try again");
+            }
+        },
+        None => None,
+    };
+    let budget = Budget::default();
+    // Past the deadline, or when this future is dropped, the work stops at its next check.
+    let _cancel_when_done = CancelOnDrop(budget.cancel_flag());
+    let work = tokio::task::spawn_blocking(move || {
+        // The slots are given back when the work ends, not when its waiter goes.
+        let _admitted = admitted;
+        verifier.verify_with(&cms, data.as_deref(), &expect, now, &budget)
+    });
+    match tokio::time::timeout_at(context.deadline.into(), work).await {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => Report::failed(now, Failure::new(Code::Malformed, e.to_string())),
+        Err(_) => refused("the signature verification ran out of its time"),
     }
 }
 

@@ -208,7 +208,7 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
                             td {
                                 @if field(&data, "registration_number").is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
                                 @if field(&data, "missing_documents").is_some() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
-                                @if field(&data, "answer_signature").is_some() { a href={ "/psc/applications/" (row.id) "/copy.pdf" } { (t(lang, "psc.print_copy")) } }
+                                @if field(&data, "answer_signature").is_some() { (crate::copy::print_button(&format!("/psc/applications/{}/copy.pdf", row.id), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
                             }
                         }
                     }
@@ -1224,13 +1224,16 @@ pub async fn journal_csv(
 
 /// The certified paper copy of the electronic document a body's database issued, printed by the
 /// operator with their name, the date and the branch (002 §3.6, §4); its QR code opens the public
-/// verification page.
+/// verification page. Printing publishes the document, so it is a POST with the CSRF token.
 pub async fn copy(
     State(state): State<AppState>,
     staff: Staff,
-    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
+    axum::Form(form): axum::Form<crate::cabinet::CsrfOnly>,
 ) -> Response {
+    if let Err(refused) = Csrf::check(&staff.session, &form.csrf, staff.lang) {
+        return refused;
+    }
     let (branch, row) = match taken_here(&state, &staff, &id).await {
         Ok(found) => found,
         Err(r) => return r,
@@ -1261,7 +1264,6 @@ pub async fn copy(
     crate::copy::render(
         &state,
         &row,
-        &headers,
         crate::copy::Printed {
             public,
             actor,

@@ -26,7 +26,7 @@ use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
 use crate::pages::{layout, message_page, text};
 use crate::session::{
-    Csrf, FORM_COOKIE, Staff, cookie, now_ms, random_token, set_cookie, urlencode,
+    Csrf, FORM_COOKIE, Staff, cookie, now_ms, random_token, set_cookie, sha256_hex, urlencode,
 };
 
 /// The channel whose limits the queue keeps.
@@ -35,7 +35,8 @@ const PSC_CHANNEL: &str = "psc";
 pub(crate) const WINDOW_COOKIE: &str = "qyzmet_psc_window";
 /// A window is a short label on a sign ("3", "12a").
 const MAX_WINDOW: usize = 10;
-/// The kiosk stays on one page all day: its form token lives as long as a working day.
+/// The kiosk may stay on one page all day: its form token lives as long as a working day, and
+/// takes one ticket.
 const KIOSK_FORM_S: i64 = 12 * 3600;
 
 const RECIPIENTS: [Recipient; 3] = [
@@ -255,6 +256,25 @@ pub async fn take(
         .is_some_and(|l| l.regulation.recipients.contains(&recipient));
     if !serves {
         return again("queue.recipient_not_served");
+    }
+    // An anonymous write: bounded per client address and per branch, and one ticket per form
+    // (the terminal shows a fresh form with each ticket; a script replaying one form is refused).
+    let client = crate::limits::RequestContext::client();
+    let limited = state
+        .limits
+        .tickets_per_address
+        .take(&client)
+        .and_then(|()| state.limits.tickets_per_branch.take(&branch.code));
+    if let Err(wait) = limited {
+        return crate::limits::too_many(lang, "/psc", wait);
+    }
+    if state
+        .limits
+        .spent_kiosk_forms
+        .take(&sha256_hex(form.csrf.as_bytes()))
+        .is_err()
+    {
+        return again("queue.form_used");
     }
     let id = uuid::Uuid::now_v7().to_string();
     let taken = state

@@ -1,7 +1,9 @@
 //! Public verification (002 §4, issue 6): anyone, without signing in, opens `/verify/<id>` — the
 //! address a copy carries — and sees what the document is, its hash and each signature's report,
 //! and downloads the original CMS; or uploads a CMS file to have it judged. The id is 128 random
-//! bits, published by the document's owner; every look-up is recorded.
+//! bits, published by the document's owner. Look-ups are limited per client address, and a
+//! reader is recorded once an hour per document (a reload is not another reader, and a script
+//! cannot grow the audit log at its own speed).
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -72,13 +74,30 @@ pub async fn form(
     response
 }
 
+/// A look-up's turn for this client, or the 429 to answer.
+// The refusal is the response the handler returns at once; boxing it would only move it.
+#[allow(clippy::result_large_err)]
+fn look_up_allowed(state: &AppState, lang: Lang, path: &str) -> Result<String, Response> {
+    let client = crate::limits::RequestContext::client();
+    state
+        .limits
+        .look_ups_per_address
+        .take(&client)
+        .map(|()| client)
+        .map_err(|wait| crate::limits::too_many(lang, path, wait))
+}
+
 /// The page of a published document.
 pub async fn document(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     Path(id): Path<String>,
 ) -> Response {
-    let Some((row, cms, published)) = (match published(&state, &id).await {
+    let client = match look_up_allowed(&state, lang, "/verify") {
+        Ok(client) => client,
+        Err(refused) => return refused,
+    };
+    let Some((row, cms, published)) = (match published(&state, &id, &client).await {
         Ok(found) => found,
         Err(response) => return response,
     }) else {
@@ -125,7 +144,11 @@ pub async fn download(
     UserLang(lang): UserLang,
     Path(id): Path<String>,
 ) -> Response {
-    match published(&state, &id).await {
+    let client = match look_up_allowed(&state, lang, "/verify") {
+        Ok(client) => client,
+        Err(refused) => return refused,
+    };
+    match published(&state, &id, &client).await {
         Ok(Some((_, cms, _))) => (
             [
                 (
@@ -145,10 +168,12 @@ pub async fn download(
     }
 }
 
-/// The application, its CMS and the publication time of a published document id.
+/// The application, its CMS and the publication time of a published document id; the look-up
+/// is recorded if this client has not looked this id up in the last hour.
 async fn published(
     state: &AppState,
     id: &str,
+    client: &str,
 ) -> Result<Option<(qyzmet_store::workflow::InstanceRow, Vec<u8>, String)>, Response> {
     // Ids are URL-safe base64; anything else is not one, without a look-up.
     if id.is_empty()
@@ -159,9 +184,14 @@ async fn published(
     {
         return Ok(None);
     }
+    let record = state
+        .limits
+        .look_ups_recorded
+        .take(&format!("{id} {client}"))
+        .is_ok();
     let Some(document) = state
         .store
-        .verify_public_document(id)
+        .verify_public_document(id, record)
         .await
         .map_err(internal)?
     else {
@@ -193,6 +223,9 @@ pub async fn upload(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
+    if let Err(refused) = look_up_allowed(&state, lang, "/verify") {
+        return refused;
+    }
     let mut csrf = String::new();
     let mut file = Vec::new();
     loop {

@@ -756,10 +756,12 @@ async fn every_role_against_every_endpoint(store: &Store) {
         )
         // The cabinet shows the application's number, provider, status and step, not its text.
         .shows(&format!("<td id=\"application-id\">{in_work}</td>")),
-        Row::new(
-            &format!("GET /cabinet/applications/{answered}/copy.pdf"),
+        // Printing publishes: a POST with the token, never a GET.
+        Row::form(
+            &format!("/cabinet/applications/{answered}/copy.pdf"),
             Portal,
             &[Alice],
+            &[csrf],
         ),
         Row::form(
             &format!("/cabinet/applications/{answered}/questionnaire"),
@@ -868,10 +870,11 @@ async fn every_role_against_every_endpoint(store: &Store) {
             &[Psc],
         )
         .shows(&platform.bob.surname),
-        Row::new(
-            &format!("GET /psc/applications/{counter}/copy.pdf"),
+        Row::form(
+            &format!("/psc/applications/{counter}/copy.pdf"),
             Office,
             &[Psc],
+            &[csrf],
         ),
         Row::new("GET /psc/journal", Office, &[Psc]).shows(&counter),
         Row::new("GET /psc/journal.csv", Office, &[Psc]).shows(&number),

@@ -154,9 +154,13 @@ async fn a_certificate_is_taken_at_the_counter_and_its_certified_copy_printed(st
     assert!(answer.contains("Ипотека"), "{answer}");
     assert!(data["journal_sent"].is_i64() && data["journal_received"].is_i64());
 
-    // Printed, certified and handed over.
+    // Printed (a POST with the token: printing publishes), certified and handed over.
+    let csrf = operator.visit("/psc").await.csrf();
     let pdf = operator
-        .get(&format!("/psc/applications/{id}/copy.pdf"))
+        .post(
+            &format!("/psc/applications/{id}/copy.pdf"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert!(pdf.body.starts_with(b"%PDF"));
@@ -243,9 +247,19 @@ async fn a_certificate_is_taken_at_the_counter_and_its_certified_copy_printed(st
 
     // Nobody outside the branch sees the application or its papers.
     let mut clerk = platform.signed_in(&platform.clerk, "/office/login").await;
+    let clerks = clerk.visit("/office").await.csrf();
+    assert_eq!(
+        clerk
+            .post(
+                &format!("/psc/applications/{id}/copy.pdf"),
+                &[("csrf", &clerks)]
+            )
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     for path in [
         format!("/psc/applications/{id}/receipt"),
-        format!("/psc/applications/{id}/copy.pdf"),
         "/psc/journal".to_owned(),
         "/psc".to_owned(),
     ] {

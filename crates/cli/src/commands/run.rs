@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -15,7 +16,7 @@ use qyzmet_pki::revocation::CrlSet;
 use qyzmet_pki::verify::Verifier;
 use qyzmet_store::Store;
 use qyzmet_store::registry_csv::ImportError;
-use qyzmet_web::AppState;
+use qyzmet_web::{AppState, PublicUrl};
 use serde::Deserialize;
 
 use super::{CLI_ACTOR, demo_accounts, demo_pki, open, population_records};
@@ -49,14 +50,17 @@ pub struct MailArgs {
         default_value = "Qyzmet <noreply@qyzmet.kz>"
     )]
     mail_from: String,
-    /// The address people open the portal at, for links in e-mails (default: the listen address).
+    /// The address people open the portal at: the QR code of a certified copy and the links in
+    /// e-mails are built from it, never from a request's Host. A bare host is taken as https.
+    /// Default: the listen address, over http on loopback and https elsewhere.
     #[arg(long, env = "QYZMET_PUBLIC_URL")]
     public_url: Option<String>,
 }
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// TOML file with `listen`, `data` and `database_url`; flags and QYZMET_* variables win over it.
+    /// TOML file with `listen`, `data`, `database_url`, `regulations`, `public_url`,
+    /// `header_read_timeout` and `request_timeout` (seconds); flags and QYZMET_* variables win.
     #[arg(long, env = "QYZMET_CONFIG")]
     config: Option<PathBuf>,
     #[arg(long, env = "QYZMET_LISTEN")]
@@ -104,9 +108,16 @@ pub struct ServeArgs {
     ca_passphrase: super::pki::PassphraseArgs,
     #[command(flatten)]
     mail: MailArgs,
-    /// Session cookies get `Secure`: set it when people reach this node over HTTPS.
-    #[arg(long, env = "QYZMET_SECURE_COOKIES")]
-    secure_cookies: bool,
+    /// Cookies without `Secure` although this node listens beyond loopback or its public address
+    /// is https (cookies are `Secure` then by default): only for plain HTTP in a closed network.
+    #[arg(long, env = "QYZMET_INSECURE_COOKIES")]
+    insecure_cookies: bool,
+    /// Seconds a connection has to send a whole request head (default 10).
+    #[arg(long, env = "QYZMET_HEADER_READ_TIMEOUT")]
+    header_read_timeout: Option<u64>,
+    /// Seconds a request has to be answered, its body included (default 60).
+    #[arg(long, env = "QYZMET_REQUEST_TIMEOUT")]
+    request_timeout: Option<u64>,
     /// Take the client address from `X-Forwarded-For` (for sign-in throttling) behind a proxy.
     #[arg(long, env = "QYZMET_BEHIND_PROXY")]
     behind_proxy: bool,
@@ -120,6 +131,11 @@ struct Config {
     data: Option<PathBuf>,
     database_url: Option<String>,
     regulations: Option<PathBuf>,
+    public_url: Option<String>,
+    /// Seconds; see `--header-read-timeout`.
+    header_read_timeout: Option<u64>,
+    /// Seconds; see `--request-timeout`.
+    request_timeout: Option<u64>,
 }
 
 pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
@@ -128,6 +144,13 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
     let (logins, holders) = demo_accounts::prepare(&store).await?;
     let listener = bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let public_url = match public_url(args.mail.public_url.as_deref(), listener.local_addr()?) {
+        Ok(public_url) => public_url,
+        Err(e) => {
+            eprintln!("error: --public-url: {e}");
+            return Ok(Outcome::Rejected);
+        }
+    };
     let keys = demo_pki::prepare(&store, &args.store.data, &url, &holders).await?;
     let catalogue = Catalogue::shipped()?;
     println!("Qyzmet demo on {}", describe(&args.store));
@@ -163,7 +186,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             .collect();
         println!("  {:<36} {}", loaded.regulation.code, channels.join(", "));
     }
-    let mailer = mailer(&args.mail, &url)?;
+    let mailer = mailer(&args.mail, &public_url)?;
     let registers_key = KeyStore::from_pkcs12(
         &std::fs::read(
             keys.directory
@@ -177,7 +200,15 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
         gateway_key: None,
         registers_key: Some(registers_key),
         mailer,
-        settings: qyzmet_web::Settings::default(),
+        settings: qyzmet_web::Settings {
+            secure_cookies: qyzmet_web::Settings::secure_cookies_for(
+                listener.local_addr()?,
+                &public_url,
+                false,
+            ),
+            public_url,
+            ..qyzmet_web::Settings::default()
+        },
     };
     run_server(store, listener, catalogue, node).await
 }
@@ -268,28 +299,76 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
             ""
         }
     );
-    let public_url = format!("http://{}", listener.local_addr()?);
+    let listen = listener.local_addr()?;
+    let configured = args
+        .mail
+        .public_url
+        .as_deref()
+        .or(config.public_url.as_deref());
+    let public_url = match public_url(configured, listen) {
+        Ok(public_url) => public_url,
+        Err(e) => {
+            eprintln!("error: --public-url: {e}");
+            return Ok(Outcome::Rejected);
+        }
+    };
+    if configured.is_none() && !listen.ip().is_loopback() {
+        eprintln!(
+            "warning: no --public-url (or public_url in the configuration): the certified copies' \
+             QR codes name {public_url}"
+        );
+    }
+    let defaults = qyzmet_web::Settings::default();
+    let seconds = |flag: Option<u64>, file: Option<u64>, default: Duration| {
+        flag.or(file)
+            .map_or(default, Duration::from_secs)
+            .max(Duration::from_secs(1))
+    };
     let node = Node {
         trust,
         gateway_key,
         registers_key,
         mailer: mailer(&args.mail, &public_url)?,
         settings: qyzmet_web::Settings {
-            secure_cookies: args.secure_cookies,
+            secure_cookies: qyzmet_web::Settings::secure_cookies_for(
+                listen,
+                &public_url,
+                args.insecure_cookies,
+            ),
             behind_proxy: args.behind_proxy,
-            ..qyzmet_web::Settings::default()
+            header_read_timeout: seconds(
+                args.header_read_timeout,
+                config.header_read_timeout,
+                defaults.header_read_timeout,
+            ),
+            request_timeout: seconds(
+                args.request_timeout,
+                config.request_timeout,
+                defaults.request_timeout,
+            ),
+            public_url,
+            ..defaults
         },
     };
     run_server(store, listener, catalogue, node).await
 }
 
-fn mailer(args: &MailArgs, listen_url: &str) -> anyhow::Result<Option<qyzmet_mail::Mailer>> {
+/// The node's public address: as configured, else the listen address (http on loopback, https
+/// elsewhere: a node reached from other machines is behind TLS unless configured otherwise).
+fn public_url(configured: Option<&str>, listen: SocketAddr) -> Result<PublicUrl, String> {
+    match configured {
+        Some(text) => PublicUrl::parse(text),
+        None if listen.ip().is_loopback() => PublicUrl::parse(&format!("http://{listen}")),
+        None => PublicUrl::parse(&format!("https://{listen}")),
+    }
+}
+
+fn mailer(args: &MailArgs, public_url: &PublicUrl) -> anyhow::Result<Option<qyzmet_mail::Mailer>> {
     let Some(smtp) = &args.smtp_url else {
         return Ok(None);
     };
-    let base = args.public_url.as_deref().unwrap_or(listen_url);
     Ok(Some(
-        qyzmet_mail::Mailer::new(smtp, &args.mail_from, base)
+        qyzmet_mail::Mailer::new(smtp, &args.mail_from, &public_url.to_string())
             .map_err(|e| anyhow::anyhow!("--smtp-url/--mail-from/--public-url: {e}"))?,
     ))
 }
@@ -428,4 +507,27 @@ async fn platform_verifier(store: &Store) -> anyhow::Result<Option<Verifier>> {
 
 fn describe(args: &StoreArgs) -> String {
     qyzmet_store::Location::from_args(&args.data, args.database_url.as_deref()).describe()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_address_is_configured_or_the_listen_address_https_beyond_loopback() {
+        let loopback: SocketAddr = "127.0.0.1:8080".parse().expect("an address");
+        let everywhere: SocketAddr = "0.0.0.0:443".parse().expect("an address");
+        let shown = |configured, listen| public_url(configured, listen).map(|u| u.to_string());
+        assert_eq!(shown(None, loopback), Ok("http://127.0.0.1:8080".into()));
+        assert_eq!(shown(None, everywhere), Ok("https://0.0.0.0".into()));
+        assert_eq!(
+            shown(Some("qyzmet.kz"), loopback),
+            Ok("https://qyzmet.kz".into())
+        );
+        assert_eq!(
+            shown(Some("http://10.0.0.5:8080/"), everywhere),
+            Ok("http://10.0.0.5:8080".into())
+        );
+        assert!(shown(Some("ftp://qyzmet.kz"), loopback).is_err());
+    }
 }
