@@ -296,8 +296,8 @@ async fn sql(store: &Store, statement: &str, binds: &[&str]) {
 
 async fn account(store: &Store, iin: &str, bin: Option<&str>, email: &str, lang: &str) {
     sqlx::query(
-        "INSERT INTO account (iin, bin, email, password_hash, lang, created_at) \
-         VALUES ($1, $2, $3, NULL, $4, $5)",
+        "INSERT INTO account (iin, bin, email, password_hash, lang, created_at, proven_by) \
+         VALUES ($1, $2, $3, NULL, $4, $5, 'operator')",
     )
     .bind(iin)
     .bind(bin)

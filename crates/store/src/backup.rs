@@ -99,6 +99,8 @@ pub const TABLES: &[&str] = &[
     "real_estate_right",
     // 0008
     "queue_ticket",
+    // 0010
+    "identity_code",
 ];
 
 /// Tables whose rows refer to rows of the same table: (table, key column, parent column).

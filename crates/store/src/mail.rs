@@ -106,17 +106,23 @@ pub async fn resolve(conn: &mut AnyConnection, addressee: &str) -> Result<Vec<Re
         };
         sqlx::query(
             "SELECT DISTINCT a.iin, a.email, a.lang FROM staff s JOIN account a ON a.iin = s.iin \
-             WHERE s.organisation = $1 AND s.role = $2 ORDER BY a.iin",
+             WHERE s.organisation = $1 AND s.role = $2 AND a.proven_by IS NOT NULL \
+             ORDER BY a.iin",
         )
         .bind(organisation)
         .bind(role)
         .fetch_all(&mut *conn)
         .await?
     } else {
-        sqlx::query("SELECT iin, email, lang FROM account WHERE iin = $1 OR bin = $1 ORDER BY iin")
-            .bind(addressee)
-            .fetch_all(&mut *conn)
-            .await?
+        // Only a proven account hears of a person's applications (issue 16: an account opened by
+        // someone who merely knows the IIN must not).
+        sqlx::query(
+            "SELECT iin, email, lang FROM account WHERE (iin = $1 OR bin = $1) \
+             AND proven_by IS NOT NULL ORDER BY iin",
+        )
+        .bind(addressee)
+        .fetch_all(&mut *conn)
+        .await?
     };
     let mut found: Vec<Recipient> = Vec::with_capacity(rows.len());
     for row in rows {

@@ -20,6 +20,84 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub lang: String,
     pub created_at: String,
+    /// How the account proved that it is the IIN's person; `None`: unproven, it sees no
+    /// application of the IIN.
+    pub proven_by: Option<Proof>,
+}
+
+/// How an account proved its IIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// The person's authentication key signed a live challenge.
+    Certificate,
+    /// A one-time code a PSC operator handed over after checking the identity document.
+    PscCode,
+    /// Created by the deployment's operator for a known person (the demo's people).
+    Operator,
+}
+
+impl Proof {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proof::Certificate => "certificate",
+            Proof::PscCode => "psc_code",
+            Proof::Operator => "operator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Proof> {
+        [Proof::Certificate, Proof::PscCode, Proof::Operator]
+            .into_iter()
+            .find(|p| p.as_str() == text)
+    }
+}
+
+/// What proving an IIN does to the account that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proving<'a> {
+    /// The proof came from whoever may not hold the account's password (a certificate sign-in, a
+    /// registration with a certificate or a PSC code): an unproven account is taken over — its
+    /// password, e-mail and entity are replaced by these and every session of it ends.
+    TakeOver {
+        email: &'a str,
+        password_hash: Option<&'a str>,
+        bin: Option<&'a str>,
+    },
+    /// The person signed in to the account (with its password) proves it: they keep their
+    /// credentials, and the account's other sessions end.
+    Holder { session_sha256: &'a str },
+}
+
+/// A sign-in attempt taken against the throttle, before the password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Go ahead: the attempt is counted (released again on success).
+    Taken,
+    /// Refused without a check; the key may try again at this moment (epoch milliseconds).
+    Wait { until_ms: i64 },
+}
+
+/// The throttle's rules: `free` attempts per window, then each further one only after a backoff
+/// that doubles from `backoff_ms` up to `max_backoff_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub free: i64,
+    pub backoff_ms: i64,
+    pub max_backoff_ms: i64,
+    pub window_ms: i64,
+}
+
+impl Backoff {
+    /// The wait after the `attempts`-th attempt of a window.
+    pub fn wait_after(&self, attempts: i64) -> i64 {
+        if attempts < self.free {
+            return 0;
+        }
+        let doublings = u32::try_from((attempts - self.free).min(40)).unwrap_or(40);
+        self.backoff_ms
+            .saturating_mul(1_i64.checked_shl(doublings).unwrap_or(i64::MAX))
+            .min(self.max_backoff_ms)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +136,33 @@ pub struct Attachment {
 /// Why an account cannot be created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountRefusal {
+    /// The IIN has an account, and this registration does not take it over: it proves nothing,
+    /// or the account is proven already.
     Exists,
+    /// The one-time code it carried is no longer there (used, burnt or replaced meanwhile).
+    CodeGone,
+}
+
+/// What a registration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// An unproven account of the IIN was taken over by the proven registration.
+    TookOver,
+}
+
+/// What proving an existing account did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proved {
+    /// The holder proved their own account.
+    Proven,
+    /// An unproven account was taken over; its sessions ended.
+    TookOver,
+    /// It was proven already: nothing changed.
+    AlreadyProven,
+    NoAccount,
+    /// The one-time code is no longer there (used, burnt or replaced meanwhile).
+    CodeGone,
 }
 
 fn event<'a>(actor: &'a str, action: &'a str, kind: &'a str, id: &'a str) -> Event<'a> {
@@ -71,24 +175,126 @@ fn event<'a>(actor: &'a str, action: &'a str, kind: &'a str, id: &'a str) -> Eve
     }
 }
 
+const ACCOUNT_COLUMNS: &str = "iin, bin, email, password_hash, lang, created_at, proven_by";
+
+/// Rows of sign-in bookkeeping swept per write: enough to keep pace with what one write adds, so
+/// no request pays for a backlog.
+const SWEEP_ROWS: i64 = 64;
+
+fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
+    let proven_by: Option<String> = r.try_get(6)?;
+    Ok(Account {
+        iin: r.try_get(0)?,
+        bin: r.try_get(1)?,
+        email: r.try_get(2)?,
+        password_hash: r.try_get(3)?,
+        lang: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        proven_by: proven_by.as_deref().and_then(Proof::parse),
+    })
+}
+
+/// Uses up the IIN's one-time identity code whose hash is `code_hash`: false when it is gone.
+async fn consume_code(conn: &mut sqlx::AnyConnection, iin: &str, code_hash: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM identity_code WHERE iin = $1 AND code_hash = $2")
+        .bind(iin)
+        .bind(code_hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every session of `iin` except `keep` (a token hash); how many ended.
+async fn close_sessions(conn: &mut sqlx::AnyConnection, iin: &str, keep: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM web_session WHERE iin = $1 AND token_sha256 <> $2")
+        .bind(iin)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Takes an unproven account over for whoever proved its IIN: new credentials, every session
+/// ended, audited with the proof.
+async fn take_over(
+    conn: &mut sqlx::AnyConnection,
+    iin: &str,
+    proof: Proof,
+    email: &str,
+    password_hash: Option<&str>,
+    bin: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE account SET email = $1, password_hash = $2, bin = $3, proven_by = $4, \
+         proven_at = $5 WHERE iin = $6",
+    )
+    .bind(email)
+    .bind(password_hash)
+    .bind(bin)
+    .bind(proof.as_str())
+    .bind(crate::now_text())
+    .bind(iin)
+    .execute(&mut *conn)
+    .await?;
+    let closed = close_sessions(conn, iin, "").await?;
+    let actor = format!("person:{iin}");
+    append(
+        conn,
+        &[Event {
+            details: serde_json::json!({
+                "proof": proof.as_str(), "sessions_closed": closed, "bin": bin,
+                "credentials": "replaced",
+            }),
+            ..event(&actor, "account.take_over", "account", iin)
+        }],
+    )
+    .await?;
+    Ok(())
+}
+
 impl Store {
-    /// Creates an account; refused when the IIN has one.
+    /// Creates an account. When the IIN has one, a proven registration takes an unproven account
+    /// over (its credentials replaced, its sessions ended); anything else is refused as existing.
+    /// `code_hash` is the one-time identity code the registration proved the IIN with, used up in
+    /// the same transaction.
     pub async fn create_account(
         &self,
         account: &Account,
-    ) -> Result<std::result::Result<(), AccountRefusal>> {
+        code_hash: Option<&str>,
+    ) -> Result<std::result::Result<Created, AccountRefusal>> {
         let mut tx = self.begin_write().await?;
-        let exists = sqlx::query("SELECT 1 FROM account WHERE iin = $1")
-            .bind(&account.iin)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if exists {
-            return Ok(Err(AccountRefusal::Exists));
+        if let Some(code_hash) = code_hash
+            && !consume_code(&mut tx, &account.iin, code_hash).await?
+        {
+            return Ok(Err(AccountRefusal::CodeGone));
+        }
+        let existing: Option<Option<String>> =
+            sqlx::query("SELECT proven_by FROM account WHERE iin = $1")
+                .bind(&account.iin)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        match (existing, account.proven_by) {
+            (None, _) => {}
+            (Some(None), Some(proof)) => {
+                take_over(
+                    &mut tx,
+                    &account.iin,
+                    proof,
+                    &account.email,
+                    account.password_hash.as_deref(),
+                    account.bin.as_deref(),
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(Ok(Created::TookOver));
+            }
+            (Some(_), _) => return Ok(Err(AccountRefusal::Exists)),
         }
         sqlx::query(
-            "INSERT INTO account (iin, bin, email, password_hash, lang, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO account (iin, bin, email, password_hash, lang, created_at, proven_by, proven_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&account.iin)
         .bind(&account.bin)
@@ -96,39 +302,149 @@ impl Store {
         .bind(&account.password_hash)
         .bind(&account.lang)
         .bind(&account.created_at)
+        .bind(account.proven_by.map(Proof::as_str))
+        .bind(account.proven_by.map(|_| crate::now_text()))
         .execute(&mut *tx)
         .await?;
         let actor = format!("person:{}", account.iin);
         append(
             &mut tx,
             &[Event {
-                details: serde_json::json!({ "bin": account.bin, "email": account.email }),
+                details: serde_json::json!({
+                    "bin": account.bin, "email": account.email,
+                    "proven_by": account.proven_by.map(Proof::as_str),
+                }),
                 ..event(&actor, "account.create", "account", &account.iin)
             }],
         )
         .await?;
         tx.commit().await?;
-        Ok(Ok(()))
+        Ok(Ok(Created::New))
     }
 
     pub async fn account(&self, iin: &str) -> Result<Option<Account>> {
-        let row = sqlx::query(
-            "SELECT iin, bin, email, password_hash, lang, created_at FROM account WHERE iin = $1",
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM account WHERE iin = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(iin)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    /// Records that the IIN's account is the person's, proven by `proof` (`code_hash`: the
+    /// one-time identity code used, in the same transaction). See [`Proving`] for what happens to
+    /// an unproven account; a proven one is left as it is.
+    pub async fn prove_account(
+        &self,
+        iin: &str,
+        proof: Proof,
+        proving: Proving<'_>,
+        code_hash: Option<&str>,
+    ) -> Result<Proved> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<Option<String>> =
+            sqlx::query("SELECT proven_by FROM account WHERE iin = $1")
+                .bind(iin)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        match existing {
+            None => return Ok(Proved::NoAccount),
+            Some(Some(_)) => return Ok(Proved::AlreadyProven),
+            Some(None) => {}
+        }
+        if let Some(code_hash) = code_hash
+            && !consume_code(&mut tx, iin, code_hash).await?
+        {
+            return Ok(Proved::CodeGone);
+        }
+        let outcome = match proving {
+            Proving::TakeOver {
+                email,
+                password_hash,
+                bin,
+            } => {
+                take_over(&mut tx, iin, proof, email, password_hash, bin).await?;
+                Proved::TookOver
+            }
+            Proving::Holder { session_sha256 } => {
+                sqlx::query("UPDATE account SET proven_by = $1, proven_at = $2 WHERE iin = $3")
+                    .bind(proof.as_str())
+                    .bind(crate::now_text())
+                    .bind(iin)
+                    .execute(&mut *tx)
+                    .await?;
+                let closed = close_sessions(&mut tx, iin, session_sha256).await?;
+                let actor = format!("person:{iin}");
+                append(
+                    &mut tx,
+                    &[Event {
+                        details: serde_json::json!({
+                            "proof": proof.as_str(), "sessions_closed": closed,
+                        }),
+                        ..event(&actor, "account.prove", "account", iin)
+                    }],
+                )
+                .await?;
+                Proved::Proven
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Changes the legal entity an account acts for (`None`: the person only), audited with why.
+    pub async fn set_account_entity(&self, iin: &str, bin: Option<&str>, why: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE account SET bin = $1 WHERE iin = $2")
+            .bind(bin)
+            .bind(iin)
+            .execute(&mut *tx)
+            .await?;
+        let actor = format!("person:{iin}");
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({ "bin": bin, "why": why }),
+                ..event(&actor, "account.entity", "account", iin)
+            }],
         )
-        .bind(iin)
-        .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(Account {
-                iin: r.try_get(0)?,
-                bin: r.try_get(1)?,
-                email: r.try_get(2)?,
-                password_hash: r.try_get(3)?,
-                lang: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The proven account's new e-mail and password (a `None` hash keeps the old one), audited.
+    pub async fn set_credentials(
+        &self,
+        iin: &str,
+        email: &str,
+        password_hash: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE account SET email = $1, password_hash = COALESCE($2, password_hash) \
+             WHERE iin = $3",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(iin)
+        .execute(&mut *tx)
+        .await?;
+        let actor = format!("person:{iin}");
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({
+                    "email": email, "password_changed": password_hash.is_some(),
+                }),
+                ..event(&actor, "account.credentials", "account", iin)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Opens a session (the token's hash is the key) and records the sign-in.
@@ -186,15 +502,16 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
-    /// The live session of a token hash with its account's BIN, in one query (every portal page
-    /// asks this first).
-    pub async fn session_with_bin(
+    /// The live session of a token hash and whether its account is proven, in one query (every
+    /// portal page asks this first). A portal session's `organisation` is the BIN of the legal
+    /// entity it acts for, set only when the sign-in re-checked the person's authority.
+    pub async fn session_with_proof(
         &self,
         token_sha256: &str,
         now_ms: i64,
-    ) -> Result<Option<(SessionRow, Option<String>)>> {
+    ) -> Result<Option<(SessionRow, bool)>> {
         let row = sqlx::query(
-            "SELECT s.iin, s.realm, s.organisation, s.csrf, s.expires_ms, a.bin \
+            "SELECT s.iin, s.realm, s.organisation, s.csrf, s.expires_ms, a.proven_by \
              FROM web_session s JOIN account a ON a.iin = s.iin \
              WHERE s.token_sha256 = $1 AND s.expires_ms > $2",
         )
@@ -203,7 +520,10 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.as_ref()
-            .map(|r| Ok((session_from_row(r)?, r.try_get(5)?)))
+            .map(|r| {
+                let proven: Option<String> = r.try_get(5)?;
+                Ok((session_from_row(r)?, proven.is_some()))
+            })
             .transpose()
     }
 
@@ -219,72 +539,150 @@ impl Store {
         Ok(())
     }
 
-    /// The most failures any of `keys` has in the window that began at `window_start_ms`.
-    pub async fn login_failures(&self, keys: &[&str], window_start_ms: i64) -> Result<i64> {
-        let mut most = 0;
-        for key in keys {
-            let row = sqlx::query(
-                "SELECT failures FROM login_throttle WHERE key = $1 AND window_start_ms >= $2",
-            )
-            .bind(*key)
-            .bind(window_start_ms)
-            .fetch_optional(self.pool())
-            .await?;
-            if let Some(row) = row {
-                most = most.max(i64::from(row.try_get::<i32, _>(0)?));
-            }
-        }
-        Ok(most)
-    }
-
-    /// Counts a failed sign-in against each key (a new window when the old one ended) and audits it.
-    pub async fn record_login_failure(
-        &self,
-        keys: &[&str],
-        now_ms: i64,
-        window_start_ms: i64,
-    ) -> Result<()> {
+    /// Takes one attempt against every key, atomically and before anything is checked: each key
+    /// counts its attempts in its window and, past its free ones, sets the moment the next may come.
+    /// When any key must still wait, nothing is counted and the latest such moment is returned. So
+    /// however many requests arrive at once, at most the free attempts (then one per backoff) get
+    /// through to the check.
+    pub async fn take_attempt(&self, keys: &[(&str, Backoff)], now_ms: i64) -> Result<Attempt> {
         let mut tx = self.begin_write().await?;
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO login_throttle (key, failures, window_start_ms) VALUES ($1, 1, $2) \
+        let mut wait_until = None::<i64>;
+        for (key, rule) in keys {
+            let taken = sqlx::query(
+                "INSERT INTO login_throttle (key, failures, window_start_ms, next_allowed_ms) \
+                 VALUES ($1, 1, $2, 0) \
                  ON CONFLICT (key) DO UPDATE SET \
                  failures = CASE WHEN login_throttle.window_start_ms < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
-                 window_start_ms = CASE WHEN login_throttle.window_start_ms < $3 THEN $2 ELSE login_throttle.window_start_ms END",
+                 window_start_ms = CASE WHEN login_throttle.window_start_ms < $3 THEN $2 ELSE login_throttle.window_start_ms END \
+                 WHERE login_throttle.next_allowed_ms <= $2 \
+                 RETURNING failures",
             )
             .bind(*key)
             .bind(now_ms)
-            .bind(window_start_ms)
+            .bind(now_ms - rule.window_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match taken {
+                Some(row) => {
+                    let attempts = i64::from(row.try_get::<i32, _>(0)?);
+                    let wait = rule.wait_after(attempts);
+                    if wait > 0 {
+                        sqlx::query(
+                            "UPDATE login_throttle SET next_allowed_ms = $1 WHERE key = $2",
+                        )
+                        .bind(now_ms + wait)
+                        .bind(*key)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                None => {
+                    let until: i64 =
+                        sqlx::query("SELECT next_allowed_ms FROM login_throttle WHERE key = $1")
+                            .bind(*key)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get(0)?;
+                    wait_until = Some(wait_until.unwrap_or(until).max(until));
+                }
+            }
+        }
+        if let Some(until_ms) = wait_until {
+            // Dropping the transaction rolls back the counts taken for the other keys.
+            return Ok(Attempt::Wait { until_ms });
+        }
+        // Keys whose window ended long ago go, a few per attempt.
+        let longest = keys.iter().map(|(_, r)| r.window_ms).max().unwrap_or(0);
+        sqlx::query(
+            "DELETE FROM login_throttle WHERE key IN (SELECT key FROM login_throttle \
+             WHERE window_start_ms < $1 AND next_allowed_ms < $2 LIMIT $3)",
+        )
+        .bind(now_ms - 2 * longest)
+        .bind(now_ms)
+        .bind(SWEEP_ROWS)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Attempt::Taken)
+    }
+
+    /// A successful sign-in gives its attempt back: the pair's count and backoff go, and the
+    /// address's count drops by the one taken.
+    pub async fn release_attempt(&self, pair_key: &str, address_key: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(pair_key)
             .execute(&mut *tx)
             .await?;
-        }
-        let subject = keys.first().copied().unwrap_or_default();
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+        )
+        .bind(address_key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audits a refused sign-in of `subject` (the IIN tried).
+    pub async fn record_login_failure(&self, subject: &str, how: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         append(
             &mut tx,
-            &[event("anonymous", "session.refused", "login", subject)],
+            &[Event {
+                details: serde_json::json!({ "how": how }),
+                ..event("anonymous", "session.refused", "login", subject)
+            }],
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn clear_login_failures(&self, keys: &[&str]) -> Result<()> {
-        for key in keys {
-            sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-                .bind(*key)
-                .execute(self.pool())
-                .await?;
+    /// Stores a one-time sign-in challenge, unless `address_key` has taken `max` in the window
+    /// (then false and nothing is written). Expired challenges go, a bounded few per insert.
+    pub async fn insert_challenge(
+        &self,
+        nonce: &str,
+        now_ms: i64,
+        expires_ms: i64,
+        address_key: &str,
+        max: i64,
+        window_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let taken: i32 = sqlx::query(
+            "INSERT INTO login_throttle (key, failures, window_start_ms, next_allowed_ms) \
+             VALUES ($1, 1, $2, 0) \
+             ON CONFLICT (key) DO UPDATE SET \
+             failures = CASE WHEN login_throttle.window_start_ms < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+             window_start_ms = CASE WHEN login_throttle.window_start_ms < $3 THEN $2 ELSE login_throttle.window_start_ms END \
+             RETURNING failures",
+        )
+        .bind(address_key)
+        .bind(now_ms)
+        .bind(now_ms - window_ms)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if i64::from(taken) > max {
+            return Ok(false);
         }
-        Ok(())
-    }
-
-    pub async fn insert_challenge(&self, nonce: &str, expires_ms: i64) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM login_challenge WHERE nonce IN (SELECT nonce FROM login_challenge \
+             WHERE expires_ms <= $1 LIMIT $2)",
+        )
+        .bind(now_ms)
+        .bind(SWEEP_ROWS)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO login_challenge (nonce, expires_ms) VALUES ($1, $2)")
             .bind(nonce)
             .bind(expires_ms)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Consumes a challenge: true once, if it was issued and has not expired.
@@ -294,11 +692,86 @@ impl Store {
             .bind(now_ms)
             .execute(self.pool())
             .await?;
-        sqlx::query("DELETE FROM login_challenge WHERE expires_ms <= $1")
-            .bind(now_ms)
-            .execute(self.pool())
-            .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The live challenges (for tests and the operator's look at the table).
+    pub async fn challenge_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM login_challenge")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// A PSC operator hands `iin` a one-time identity code (its argon2id hash is kept): it replaces
+    /// any earlier code of the person, and the issuance is audited with the operator and branch.
+    pub async fn issue_identity_code(
+        &self,
+        iin: &str,
+        code_hash: &str,
+        operator: &str,
+        office: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM identity_code WHERE iin = $1 OR iin IN (SELECT iin FROM identity_code \
+             WHERE expires_ms <= $2 LIMIT $3)",
+        )
+        .bind(iin)
+        .bind(now_ms)
+        .bind(SWEEP_ROWS)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO identity_code (iin, code_hash, issued_by, office, issued_ms, expires_ms, tries) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0)",
+        )
+        .bind(iin)
+        .bind(code_hash)
+        .bind(operator)
+        .bind(office)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(&mut *tx)
+        .await?;
+        let actor = format!("staff:{office}:{operator}");
+        append(
+            &mut tx,
+            &[Event {
+                details: serde_json::json!({
+                    "office": office, "operator": operator, "expires_ms": expires_ms,
+                    "identity_document": "checked",
+                }),
+                ..event(&actor, "identity_code.issue", "person", iin)
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes one try of the IIN's live identity code, before it is checked, and gives the hash to
+    /// check against; `None` when there is no live code or its `max_tries` are spent (burnt).
+    pub async fn take_code_try(
+        &self,
+        iin: &str,
+        now_ms: i64,
+        max_tries: i64,
+    ) -> Result<Option<String>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE identity_code SET tries = tries + 1 \
+             WHERE iin = $1 AND tries < $2 AND expires_ms > $3 RETURNING code_hash",
+        )
+        .bind(iin)
+        .bind(max_tries)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     /// Saves a draft (new or replacing the owner's own).

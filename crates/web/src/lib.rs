@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod auth;
 mod cabinet;
+mod identity;
 mod copy;
 pub mod i18n;
 pub mod limits;
@@ -59,6 +60,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (a node behind a reverse proxy).
     pub behind_proxy: bool,
+    /// How many proxies of the deployment stand before this node: the client's address is that
+    /// many entries from the right of `X-Forwarded-For` (`session::client_address`).
+    pub proxy_hops: usize,
     /// The space an applicant's kept appeals may take (000 §18.2 sets a limit but not its size).
     pub quota_bytes: i64,
     /// The address people reach the portal at: every absolute address the node writes (the QR
@@ -167,6 +171,7 @@ impl Default for Settings {
         Settings {
             secure_cookies: false,
             behind_proxy: false,
+            proxy_hops: 1,
             quota_bytes: 20 * 1024 * 1024,
             public_url: PublicUrl(
                 url::Url::parse("http://127.0.0.1:8080").expect("a constant address"),
@@ -231,6 +236,7 @@ pub fn router(state: AppState) -> Router {
             post(portal::submit).layer(DefaultBodyLimit::max(portal::SUBMIT_BODY_LIMIT)),
         )
         .route("/cabinet", get(cabinet::cabinet))
+        .merge(identity::routes())
         .route("/cabinet/applications/{id}", get(cabinet::application))
         .route(
             "/cabinet/applications/{id}/answer",

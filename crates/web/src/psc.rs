@@ -90,7 +90,10 @@ fn org_address(lang: Lang, org: &Organisation) -> String {
 }
 
 /// The branch of a member of staff who works a PSC counter, or 404 for anyone else.
-async fn counter_branch(state: &AppState, staff: &Staff) -> Result<Organisation, Response> {
+pub(crate) async fn counter_branch(
+    state: &AppState,
+    staff: &Staff,
+) -> Result<Organisation, Response> {
     let organisations = state.store.organisations().await.map_err(internal)?;
     match organisations
         .into_iter()

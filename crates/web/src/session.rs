@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use qyzmet_domain::directory::Role;
-use qyzmet_store::portal::SessionRow;
+use qyzmet_store::portal::{Backoff, SessionRow};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -24,10 +24,24 @@ pub const SESSION_COOKIE: &str = "qyzmet_session";
 pub const FORM_COOKIE: &str = "qyzmet_form";
 /// A session lasts a working day; after that the person signs in again.
 const SESSION_MS: i64 = 8 * 3600 * 1000;
-/// Sign-in throttling: at most this many failures per IIN, and per client address, in the window.
-pub const MAX_FAILURES_PER_IIN: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Password sign-in throttling, per pair of IIN and client address: five attempts in a window,
+/// then one per backoff that doubles from a second up to a quarter of an hour. Whoever guesses from
+/// elsewhere slows only their own pair, never the owner's; a certificate sign-in is not throttled.
+pub const PAIR_BACKOFF: Backoff = Backoff {
+    free: 5,
+    backoff_ms: 1000,
+    max_backoff_ms: 15 * 60 * 1000,
+    window_ms: 15 * 60 * 1000,
+};
+/// Per client address, across IINs (password spraying): more free attempts, as a whole office or
+/// a mobile operator's NAT shares one address, and a backoff that never exceeds a minute, so that
+/// such an address is slowed, never locked out.
+pub const ADDRESS_BACKOFF: Backoff = Backoff {
+    free: 20,
+    backoff_ms: 1000,
+    max_backoff_ms: 60 * 1000,
+    window_ms: 15 * 60 * 1000,
+};
 
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -50,6 +64,22 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
         .map(|h| h.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// Whether `password` is the account's, by argon2id against its hash; without an account or a
+/// hash, against a fixed hash of the same parameters, so the answer takes as long either way and
+/// its time does not tell whether the IIN has an account.
+pub fn password_of_account_matches(password: &str, hash: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    match hash {
+        Some(hash) => password_matches(password, hash),
+        None => {
+            let dummy = DUMMY
+                .get_or_init(|| hash_password("no account has this password").unwrap_or_default());
+            password_matches(password, dummy);
+            false
+        }
+    }
 }
 
 pub fn password_matches(password: &str, hash: &str) -> bool {
@@ -139,7 +169,7 @@ impl FromRequestParts<AppState> for Option<Session> {
 pub struct Applicant {
     pub session: Session,
     pub iin: String,
-    /// The legal entity the person acts for, if their account carries one.
+    /// The legal entity the person acts for in this session, if the sign-in re-checked it.
     pub bin: Option<String>,
     pub lang: Lang,
 }
@@ -185,15 +215,19 @@ impl FromRequestParts<AppState> for Applicant {
         let token_sha256 = sha256_hex(token.as_bytes());
         let found = state
             .store
-            .session_with_bin(&token_sha256, now_ms())
+            .session_with_proof(&token_sha256, now_ms())
             .await
             .map_err(crate::api::internal)?;
-        let Some((row, bin)) = found.filter(|(row, _)| row.realm == "portal") else {
+        let Some((row, proven)) = found.filter(|(row, _)| row.realm == "portal") else {
             return Err(to_sign_in(parts, "/login"));
         };
+        if !proven {
+            return Err(crate::identity::unproven(parts, lang).await);
+        }
         Ok(Applicant {
             iin: row.iin.clone(),
-            bin,
+            // Set by the sign-in only when it re-checked the person's authority for the entity.
+            bin: row.organisation.clone(),
             session: Session { token_sha256, row },
             lang,
         })
@@ -388,22 +422,39 @@ pub async fn security_headers(State(_): State<AppState>, request: Request, next:
     response
 }
 
-/// The client's address for throttling: the peer, or the first `X-Forwarded-For` hop when the
-/// deployment says it runs behind a proxy.
+/// The client's address for throttling: the peer; behind the deployment's proxies, the address
+/// the outermost trusted proxy saw, which is the `proxy_hops`-th entry of `X-Forwarded-For`
+/// counted from the right (each proxy appends the address it was reached from). Entries further
+/// left are whatever the client wrote and are never read; a header with fewer entries than the
+/// proxies did not come through them all, and the peer stands.
 pub fn client_address(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::SocketAddr>,
 ) -> String {
-    if state.settings.behind_proxy
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return forwarded.trim().to_owned();
+    let peer = peer.map(|p| p.ip().to_string()).unwrap_or_default();
+    if !state.settings.behind_proxy {
+        return peer;
     }
-    peer.map(|p| p.ip().to_string()).unwrap_or_default()
+    forwarded_hop(headers, state.settings.proxy_hops).unwrap_or(peer)
+}
+
+/// The `hops`-th address from the right of all `X-Forwarded-For` lines read as one list.
+fn forwarded_hop(headers: &HeaderMap, hops: usize) -> Option<String> {
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let at = entries.len().checked_sub(hops.max(1))?;
+    entries[at]
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
 }
 
 /// The TCP peer, when the server was started with connection info (tests calling the router
@@ -420,5 +471,41 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(lines: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append("x-forwarded-for", HeaderValue::from_str(line).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_trusted_proxies_hop_is_read_from_the_right() {
+        let one = forwarded(&["6.6.6.6, 203.0.113.7"]);
+        assert_eq!(forwarded_hop(&one, 1).as_deref(), Some("203.0.113.7"));
+        // Two proxies: the outer one appended the client, the inner one the outer proxy.
+        let two = forwarded(&["6.6.6.6", "203.0.113.7, 10.0.0.2"]);
+        assert_eq!(forwarded_hop(&two, 2).as_deref(), Some("203.0.113.7"));
+        assert_eq!(forwarded_hop(&two, 3).as_deref(), Some("6.6.6.6"));
+        // Fewer entries than proxies, or not an address: the peer stands.
+        assert_eq!(forwarded_hop(&forwarded(&["203.0.113.7"]), 2), None);
+        assert_eq!(forwarded_hop(&forwarded(&["1.1.1.1, junk"]), 1), None);
+        assert_eq!(forwarded_hop(&HeaderMap::new(), 1), None);
+    }
+
+    #[test]
+    fn backoff_doubles_after_the_free_attempts_up_to_its_ceiling() {
+        assert_eq!(PAIR_BACKOFF.wait_after(4), 0);
+        assert_eq!(PAIR_BACKOFF.wait_after(5), 1000);
+        assert_eq!(PAIR_BACKOFF.wait_after(6), 2000);
+        assert_eq!(PAIR_BACKOFF.wait_after(1000), 15 * 60 * 1000);
+        assert_eq!(ADDRESS_BACKOFF.wait_after(40), 60 * 1000);
     }
 }

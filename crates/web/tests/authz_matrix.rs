@@ -927,6 +927,45 @@ async fn every_role_against_every_endpoint(store: &Store) {
             &[csrf],
         )
         .refusals(&[409]),
+        // Proving an account (issue 16): a proven person goes on to their cabinet; each sees and
+        // sets only their own e-mail and password; only a PSC's operator hands out codes.
+        Row::new("GET /cabinet/prove", Portal, &[Alice, Bob]),
+        Row::form(
+            "/cabinet/prove",
+            Portal,
+            &[Alice, Bob],
+            &[csrf, ("code", "2222-2222")],
+        ),
+        Row::new("GET /cabinet/credentials", Portal, &[Alice])
+            .own(&[Bob])
+            .shows(&format!("{}@mail.kz", platform.alice.iin)),
+        Row::form(
+            "/cabinet/credentials",
+            Portal,
+            &[Alice, Bob],
+            &[
+                csrf,
+                ("email", "renamed@mail.kz"),
+                ("current", support::PASSWORD),
+            ],
+        ),
+        Row::new(
+            &format!("GET /psc/identity?iin={}", platform.alice.iin),
+            Office,
+            &[Psc],
+        )
+        .shows(&platform.alice.surname),
+        Row::form(
+            "/psc/identity",
+            Office,
+            &[Psc],
+            &[
+                csrf,
+                ("iin", &platform.alice.iin),
+                ("document_checked", "yes"),
+            ],
+        )
+        .shows("identity-code"),
     ];
 
     let watched = Watched {

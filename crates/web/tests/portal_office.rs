@@ -137,13 +137,17 @@ async fn registration_checks_each_field_and_signs_the_person_in(store: &Store) {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     assert_eq!(page.location(), "/cabinet");
+    // Signed in at once, but a password proves nothing: the cabinet asks to prove the identity.
     let cabinet = browser.get("/cabinet").await;
-    assert_eq!(cabinet.status, StatusCode::OK, "signed in at once");
-    assert_eq!(cabinet.by_id("who").as_deref(), Some(nurlan.iin.as_str()));
+    assert_eq!(cabinet.status, StatusCode::SEE_OTHER);
+    assert_eq!(cabinet.location(), "/cabinet/prove");
+    let prove = browser.get("/cabinet/prove").await;
+    assert_eq!(prove.status, StatusCode::OK, "signed in at once");
+    assert!(prove.text().contains(&nurlan.iin));
     let account = store.account(&nurlan.iin).await.unwrap().unwrap();
     assert_eq!(
-        (account.email.as_str(), account.bin),
-        ("nurlan@mail.kz", None)
+        (account.email.as_str(), account.bin, account.proven_by),
+        ("nurlan@mail.kz", None, None)
     );
 
     // The same IIN again, from another browser.
@@ -243,8 +247,9 @@ async fn sign_in_by_password_or_certificate_throttled_and_protected(store: &Stor
     assert!(!browser.cookies.contains_key("qyzmet_session"));
     let audit = store.recent_audit(20).await.unwrap();
     assert!(
-        audit.iter().any(|e| e.record.action == "session.refused"
-            && e.record.object_id == format!("iin:{}", alice.iin)),
+        audit
+            .iter()
+            .any(|e| e.record.action == "session.refused" && e.record.object_id == alice.iin),
         "{audit:?}"
     );
     // The right one now.

@@ -8,7 +8,7 @@ use qyzmet_domain::directory::Role;
 use qyzmet_domain::ids::{Bin, Division, EntityKind};
 use qyzmet_pki::name::Organisation;
 use qyzmet_store::Store;
-use qyzmet_store::portal::Account;
+use qyzmet_store::portal::{Account, Proof};
 
 use super::demo_pki::{DemoHolder, holder};
 
@@ -148,9 +148,11 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
                 password_hash: Some(hash.clone()),
                 lang: "kk".into(),
                 created_at: qyzmet_store::now_text(),
+                // The demo's known people, whose keys it issues: the operator vouches for them.
+                proven_by: Some(Proof::Operator),
             };
             // A second start finds the account and leaves it.
-            let _ = store.create_account(&account).await?;
+            let _ = store.create_account(&account, None).await?;
         }
     }
     Ok((logins, holders))

@@ -121,6 +121,11 @@ pub struct ServeArgs {
     /// Take the client address from `X-Forwarded-For` (for sign-in throttling) behind a proxy.
     #[arg(long, env = "QYZMET_BEHIND_PROXY")]
     behind_proxy: bool,
+    /// How many proxies stand before this node: with --behind-proxy the client address is the
+    /// entry that many places from the right of X-Forwarded-For (the one the outermost proxy added).
+    #[arg(long, env = "QYZMET_PROXY_HOPS", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=16))]
+    proxy_hops: u8,
 }
 
 /// The deployment's configuration file.
@@ -336,6 +341,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
                 args.insecure_cookies,
             ),
             behind_proxy: args.behind_proxy,
+            proxy_hops: usize::from(args.proxy_hops),
             header_read_timeout: seconds(
                 args.header_read_timeout,
                 config.header_read_timeout,

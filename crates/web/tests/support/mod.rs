@@ -30,7 +30,7 @@ use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::revocation::CrlSet;
 use qyzmet_pki::verify::Verifier;
 use qyzmet_store::Store;
-use qyzmet_store::portal::Account;
+use qyzmet_store::portal::{Account, Proof};
 use qyzmet_store::registry::{insert_entity, insert_person};
 use qyzmet_web::AppState;
 use tower::ServiceExt;
@@ -98,14 +98,19 @@ fn cheap_hash() -> String {
 
 pub async fn account(store: &Store, iin: &str, bin: Option<&str>) {
     store
-        .create_account(&Account {
-            iin: iin.to_owned(),
-            bin: bin.map(str::to_owned),
-            email: format!("{iin}@mail.kz"),
-            password_hash: Some(cheap_hash()),
-            lang: "en".into(),
-            created_at: qyzmet_store::now_text(),
-        })
+        .create_account(
+            &Account {
+                iin: iin.to_owned(),
+                bin: bin.map(str::to_owned),
+                email: format!("{iin}@mail.kz"),
+                password_hash: Some(cheap_hash()),
+                lang: "en".into(),
+                created_at: qyzmet_store::now_text(),
+                // The platform's known people, as the demo's: the operator vouches for them.
+                proven_by: Some(Proof::Operator),
+            },
+            None,
+        )
         .await
         .unwrap()
         .unwrap();
