@@ -306,6 +306,10 @@ pub struct Received {
     pub signers: Vec<ReceivedSigner>,
 }
 
+/// Signer infos in one SignedData: KalkanCrypt's and NCALayer's multi-signature documents carry a
+/// handful; beyond this a message is refused before any signer info is decoded.
+pub const MAX_SIGNERS: usize = 8;
+
 /// Walks a ContentInfo with SignedData (RFC 5652 §3, §5.1) element by element. Certificates are
 /// left as DER: decoding the whole SignedData would sort its certificate set by re-encoding every
 /// certificate, the largest cost of a verification.
@@ -391,8 +395,16 @@ pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
             }
         }
     }
+    let raw_signers = elements_of(signer_set.value()).map_err(|e| malformed("SignerInfos", e))?;
+    // Counted before any is decoded: decoding thousands of signer infos is itself the attack.
+    if raw_signers.len() > MAX_SIGNERS {
+        return Err(PkiError::LimitExceeded(format!(
+            "{} signers, at most {MAX_SIGNERS} are accepted",
+            raw_signers.len()
+        )));
+    }
     let mut signers = Vec::new();
-    for raw_signer in elements_of(signer_set.value()).map_err(|e| malformed("SignerInfos", e))? {
+    for raw_signer in raw_signers {
         let decoded: SignerInfo = raw_signer
             .decode_as()
             .map_err(|e| malformed("SignerInfo", e))?;

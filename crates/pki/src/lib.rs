@@ -39,6 +39,10 @@ pub enum PkiError {
     Rejected(String),
     #[error("cryptographic operation failed: {0}")]
     Crypto(String),
+    /// The input is larger than the platform judges (more signers than it checks, say): refused before
+    /// the work, so no input buys unbounded CPU.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
 }
 
 /// Accepts DER, or PEM with the given label (files from OpenSSL come either way).

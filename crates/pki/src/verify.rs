@@ -207,9 +207,9 @@ impl Default for Budget {
     }
 }
 
+pub use crate::cms::MAX_SIGNERS;
 /// Caps per signed message (issue 16): beyond them the message is refused with
 /// [`Code::LimitExceeded`]; no real signature comes near them.
-pub const MAX_SIGNERS: usize = 8;
 pub const MAX_CERTIFICATES: usize = 50;
 pub const MAX_CRLS: usize = 50;
 /// Distinct certificates carrying the issuer name a path step looks for.
@@ -294,8 +294,8 @@ impl Verifier {
             Ok(parsed) => parsed,
             Err(e) => return Report::failed(now, failure_of(e)),
         };
+        // The signers were counted by the parser before it decoded them.
         for (count, limit, what) in [
-            (received.signers.len(), MAX_SIGNERS, "signers"),
             (
                 received.certificates.len(),
                 MAX_CERTIFICATES,
@@ -967,6 +967,7 @@ impl CrlIssuers<'_> {
 fn failure_of(error: PkiError) -> Failure {
     match error {
         PkiError::UnsupportedAlgorithm(m) => Failure::new(Code::UnsupportedAlgorithm, m),
+        PkiError::LimitExceeded(m) => Failure::new(Code::LimitExceeded, m),
         other => Failure::new(Code::Malformed, other.to_string()),
     }
 }
