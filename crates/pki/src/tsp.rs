@@ -490,6 +490,14 @@ pub fn verify_token(
         ));
     }
 
+    // A token carries its TSA's certificate and perhaps the chain above it; a token full of look-alike
+    // CA certificates would cost a signature check each.
+    if received.certificates.len() > MAX_TOKEN_CERTIFICATES {
+        return Err(PkiError::LimitExceeded(format!(
+            "the time-stamp token carries {} certificates, at most {MAX_TOKEN_CERTIFICATES} are accepted",
+            received.certificates.len()
+        )));
+    }
     let included = received
         .certificates
         .iter()
@@ -544,6 +552,9 @@ pub fn verify_token(
         nonce: tst.nonce.map(|n| n.as_bytes().to_vec()),
     })
 }
+
+/// Certificates a time-stamp token may carry (the TSA's and its chain: three in the NCA's hierarchy).
+const MAX_TOKEN_CERTIFICATES: usize = 8;
 
 /// Upper-case hex of a non-negative INTEGER's content octets without the sign octet DER may put in front,
 /// as OpenSSL prints a TSTInfo serial number.

@@ -853,3 +853,43 @@ fn mutated_inputs_never_panic() {
         "{granted} granted, {refused} refused"
     );
 }
+
+/// A token stuffed with CA certificates (each a signature check for a chain builder) is refused
+/// before any of them is tried; the same token with its own certificates verifies.
+#[test]
+fn a_token_with_too_many_certificates_is_refused() {
+    use cms::cert::CertificateChoices;
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::SignedData;
+
+    let h = hierarchy(KeyAlgorithm::EcdsaP256);
+    let tsa = tsa(&h.nca);
+    let digest: [u8; 32] = Sha256::digest(b"the document").into();
+    let request = tsp::build_request(&digest, None, true);
+    let token = tsp::extract_token(&tsp::respond(&request, &tsa, 9, now())).unwrap();
+    let root = std::slice::from_ref(&h.root.certificate);
+    assert!(tsp::verify_token(&token, &digest, root).is_ok());
+
+    let mut info = ContentInfo::from_der(&token).unwrap();
+    let mut signed: SignedData = info.content.decode_as().unwrap();
+    let certificates = signed
+        .certificates
+        .as_mut()
+        .expect("certReq: the TSA's certificate");
+    while certificates.0.len() <= 8 {
+        let other = hierarchy(KeyAlgorithm::EcdsaP256);
+        for extra in [other.root.certificate, other.nca.certificate] {
+            certificates
+                .0
+                .insert(CertificateChoices::Certificate(extra))
+                .unwrap();
+        }
+    }
+    info.content = der::Any::encode_from(&signed).unwrap();
+    let stuffed = info.to_der().unwrap();
+    let err = tsp::verify_token(&stuffed, &digest, root).unwrap_err();
+    assert!(
+        matches!(&err, PkiError::LimitExceeded(m) if m.contains("certificates")),
+        "{err}"
+    );
+}
