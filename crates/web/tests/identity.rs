@@ -519,6 +519,7 @@ async fn concurrent_wrong_passwords_are_not_all_checked(store: &Store) {
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!(checked + held, 40, "{statuses:?}");
+    println!("40 concurrent wrong passwords: {checked} checked, {held} held back");
     // Every password checked and found wrong is audited; at most the pair's free attempts were.
     let refused = audited(store, "session.refused", &erlan.iin).await;
     assert_eq!(refused.len(), checked);
@@ -757,6 +758,7 @@ async fn a_sign_in_without_an_account_runs_argon2_too(store: &Store) {
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     })
     .await;
+    println!("sign-in without an account {sign_in:?}; one argon2 check {check:?}");
     // Without an account the answer still costs an argon2 check (it was about a tenth before).
     assert!(
         sign_in * 2 >= check,
