@@ -140,6 +140,7 @@ fn nav(staff: &Staff) -> Markup {
             a href="/psc/queue" id="to-queue" { (t(lang, "psc.queue")) } " · "
             a href="/psc/board" id="to-board" { (t(lang, "psc.board")) } " · "
             a href="/psc/journal" id="to-journal" { (t(lang, "psc.journal")) } " · "
+            a href="/psc/identity" id="to-identity" { (t(lang, "identity.psc.title")) } " · "
             span id="who" { (staff.iin) }
             " "
             form method="post" action="/logout" class="inline" {
