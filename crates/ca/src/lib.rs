@@ -152,7 +152,12 @@ impl TrustServices {
     }
 
     /// Stamps an accepted request with `serial`, unique per token.
-    pub fn grant_time_stamp(&self, accepted: &tsp::Accepted, serial: u64, now: Timestamp) -> Vec<u8> {
+    pub fn grant_time_stamp(
+        &self,
+        accepted: &tsp::Accepted,
+        serial: u64,
+        now: Timestamp,
+    ) -> Vec<u8> {
         accepted.grant(&self.tsa, u128::from(serial), now)
     }
 }
