@@ -120,6 +120,19 @@ struct Content<'a> {
     sha256: [u8; 32],
 }
 
+/// What every signer of one message is judged against: the message's content and what it carried, the
+/// caller's expectation, the validation time and the verification's budget.
+struct Message<'a> {
+    content_type: &'a const_oid::ObjectIdentifier,
+    content: &'a Content<'a>,
+    /// The certificates the message carried, decoded and deduplicated.
+    pool: &'a [Arc<Known>],
+    carried_crls: &'a [Vec<u8>],
+    expect: &'a Expectation,
+    now: Timestamp,
+    budget: &'a Budget,
+}
+
 /// The work one verification may do: a number of signature checks (each RSA check is ~0.1–0.4 ms), and a
 /// flag the caller sets to stop it (a client that went away). The verifier consults it before each
 /// signature operation; an exhausted or cancelled budget ends the verification with
@@ -341,53 +354,33 @@ impl Verifier {
             sha256: Sha256::digest(&content).into(),
             bytes: &content,
         };
+        let message = Message {
+            content_type: &received.content_type,
+            content: &content,
+            pool: &pool,
+            carried_crls: &received.crls,
+            expect,
+            now,
+            budget,
+        };
         let reports = received
             .signers
             .iter()
-            .map(|(info, signed_bytes)| {
-                self.verify_signer(
-                    info,
-                    signed_bytes.as_deref(),
-                    &received.content_type,
-                    &content,
-                    &pool,
-                    &received.crls,
-                    expect,
-                    now,
-                    budget,
-                )
-            })
+            .map(|(info, signed_bytes)| self.verify_signer(info, signed_bytes.as_deref(), &message))
             .collect();
         Report::new(now, Some(hex::encode(content.sha256)), reports, Vec::new())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn verify_signer(
         &self,
         info: &SignerInfo,
         signed_bytes: Option<&[u8]>,
-        content_type: &const_oid::ObjectIdentifier,
-        content: &Content<'_>,
-        pool: &[Arc<Known>],
-        carried_crls: &[Vec<u8>],
-        expect: &Expectation,
-        now: Timestamp,
-        budget: &Budget,
+        message: &Message<'_>,
     ) -> SignerReport {
-        let mut report = self.judge_signer(
-            info,
-            signed_bytes,
-            content_type,
-            content,
-            pool,
-            carried_crls,
-            expect,
-            now,
-            budget,
-        );
+        let mut report = self.judge_signer(info, signed_bytes, message);
         // A budget spent anywhere (the CRL issuers' paths included) makes the verdict incomplete: say so
         // by the one stable code, whatever else was found.
-        if budget.is_spent()
+        if message.budget.is_spent()
             && !report
                 .failures
                 .iter()
@@ -401,19 +394,21 @@ impl Verifier {
         report
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn judge_signer(
         &self,
         info: &SignerInfo,
         signed_bytes: Option<&[u8]>,
-        content_type: &const_oid::ObjectIdentifier,
-        content: &Content<'_>,
-        pool: &[Arc<Known>],
-        carried_crls: &[Vec<u8>],
-        expect: &Expectation,
-        now: Timestamp,
-        budget: &Budget,
+        message: &Message<'_>,
     ) -> SignerReport {
+        let Message {
+            content_type,
+            content,
+            pool,
+            carried_crls,
+            expect,
+            now,
+            budget,
+        } = *message;
         let mut report = SignerReport {
             signer: None,
             certificate: None,
