@@ -159,8 +159,8 @@ pub struct Limits {
     pub spent_kiosk_forms: RateLimiter,
     /// Time-stamps per address (each takes a serial and an ECDSA or RSA signature).
     pub time_stamps_per_address: RateLimiter,
-    /// Look-ups of published documents per address (each verifies the document's CMS).
-    pub look_ups_per_address: RateLimiter,
+    /// Uploads to `/verify` per address (each verifies a CMS anyone made).
+    pub uploads_per_address: RateLimiter,
     /// A look-up is recorded in the audit log once per document and address per hour: a reader
     /// who reloads the page is one reader, and a script cannot grow the log at its speed.
     pub look_ups_recorded: RateLimiter,
@@ -176,7 +176,7 @@ impl Default for Limits {
             tickets_per_branch: RateLimiter::new(60, Duration::from_secs(2), KEYS),
             spent_kiosk_forms: RateLimiter::new(1, Duration::from_secs(12 * 3600), KEYS),
             time_stamps_per_address: RateLimiter::new(60, Duration::from_millis(500), KEYS),
-            look_ups_per_address: RateLimiter::new(30, minute / 30, KEYS),
+            uploads_per_address: RateLimiter::new(30, minute / 30, KEYS),
             look_ups_recorded: RateLimiter::new(1, Duration::from_secs(3600), KEYS),
             verifications: Arc::new(VerificationGate::new(
                 2,

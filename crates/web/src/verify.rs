@@ -1,9 +1,11 @@
 //! Public verification (002 §4, issue 6): anyone, without signing in, opens `/verify/<id>` — the
 //! address a copy carries — and sees what the document is, its hash and each signature's report,
 //! and downloads the original CMS; or uploads a CMS file to have it judged. The id is 128 random
-//! bits, published by the document's owner. Look-ups are limited per client address, and a
-//! reader is recorded once an hour per document (a reload is not another reader, and a script
-//! cannot grow the audit log at its own speed).
+//! bits, published by the document's owner. A look-up is a read: its verification passes the
+//! node's verification gate like any other (per client at most a few at once), and its reader is
+//! recorded once an hour per document (a reload is not another reader, and a script cannot grow
+//! the audit log at its own speed), so a PSC behind one address or a load run is not turned away.
+//! Uploads of any CMS are limited per client address.
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -74,29 +76,13 @@ pub async fn form(
     response
 }
 
-/// A look-up's turn for this client, or the 429 to answer.
-// The refusal is the response the handler returns at once; boxing it would only move it.
-#[allow(clippy::result_large_err)]
-fn look_up_allowed(state: &AppState, lang: Lang, path: &str) -> Result<String, Response> {
-    let client = crate::limits::RequestContext::client();
-    state
-        .limits
-        .look_ups_per_address
-        .take(&client)
-        .map(|()| client)
-        .map_err(|wait| crate::limits::too_many(lang, path, wait))
-}
-
 /// The page of a published document.
 pub async fn document(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     Path(id): Path<String>,
 ) -> Response {
-    let client = match look_up_allowed(&state, lang, "/verify") {
-        Ok(client) => client,
-        Err(refused) => return refused,
-    };
+    let client = crate::limits::RequestContext::client();
     let Some((row, cms, published)) = (match published(&state, &id, &client).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -144,10 +130,7 @@ pub async fn download(
     UserLang(lang): UserLang,
     Path(id): Path<String>,
 ) -> Response {
-    let client = match look_up_allowed(&state, lang, "/verify") {
-        Ok(client) => client,
-        Err(refused) => return refused,
-    };
+    let client = crate::limits::RequestContext::client();
     match published(&state, &id, &client).await {
         Ok(Some((_, cms, _))) => (
             [
@@ -223,8 +206,12 @@ pub async fn upload(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    if let Err(refused) = look_up_allowed(&state, lang, "/verify") {
-        return refused;
+    if let Err(wait) = state
+        .limits
+        .uploads_per_address
+        .take(&crate::limits::RequestContext::client())
+    {
+        return crate::limits::too_many(lang, "/verify", wait);
     }
     let mut csrf = String::new();
     let mut file = Vec::new();
