@@ -416,11 +416,14 @@ impl Store {
     }
 
     /// The proven account's new e-mail and password (a `None` hash keeps the old one), audited.
+    /// Sets the account's e-mail and, when given, its password; a new password ends every other
+    /// session of the account (whoever knew the old one is signed out), keeping `current_session`.
     pub async fn set_credentials(
         &self,
         iin: &str,
         email: &str,
         password_hash: Option<&str>,
+        current_session: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -432,6 +435,13 @@ impl Store {
         .bind(iin)
         .execute(&mut *tx)
         .await?;
+        if password_hash.is_some() {
+            sqlx::query("DELETE FROM web_session WHERE iin = $1 AND token_sha256 <> $2")
+                .bind(iin)
+                .bind(current_session)
+                .execute(&mut *tx)
+                .await?;
+        }
         let actor = format!("person:{iin}");
         append(
             &mut tx,

@@ -22,7 +22,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use maud::{Markup, html};
 use qyzmet_domain::ids::Iin;
-use qyzmet_store::portal::{Proof, Proved, Proving};
+use qyzmet_store::portal::{Attempt, Proof, Proved, Proving};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -31,7 +31,7 @@ use crate::auth::{MAX_PASSWORD, MIN_PASSWORD, challenge_signer, valid_email};
 use crate::i18n::{Lang, t};
 use crate::pages::{field_error, layout, when};
 use crate::session::{
-    Applicant, Csrf, SESSION_COOKIE, Session, Staff, cookie, hash_password, now_ms,
+    Applicant, Csrf, PAIR_BACKOFF, SESSION_COOKIE, Session, Staff, cookie, hash_password, now_ms,
     password_matches, sha256_hex, urlencode,
 };
 
@@ -347,7 +347,34 @@ pub async fn credentials_post(
     if form.password != form.password2 {
         problems.push(("password2", t(lang, "auth.register.mismatch")));
     }
-    if let Some(hash) = account.password_hash.clone() {
+    if account.password_hash.is_some() {
+        // A stolen session must not buy unlimited guesses of the password it would replace: the
+        // attempt is taken before argon2 runs, as at sign-in.
+        let now = now_ms();
+        match state
+            .store
+            .take_attempt(
+                &[(&format!("credentials:{}", applicant.iin), PAIR_BACKOFF)],
+                now,
+            )
+            .await
+        {
+            Ok(Attempt::Taken) => {}
+            Ok(Attempt::Wait { until_ms }) => {
+                let seconds = ((until_ms - now) + 999) / 1000;
+                problems.push((
+                    "current",
+                    format!("{} ({seconds} s)", t(lang, "auth.throttled")),
+                ));
+            }
+            Err(e) => return internal(e),
+        }
+    }
+    if let Some(hash) = account
+        .password_hash
+        .clone()
+        .filter(|_| problems.is_empty())
+    {
         let current = form.current.clone();
         let right = tokio::task::spawn_blocking(move || password_matches(&current, &hash))
             .await
@@ -379,7 +406,12 @@ pub async fn credentials_post(
     };
     match state
         .store
-        .set_credentials(&applicant.iin, email, new_hash.as_deref())
+        .set_credentials(
+            &applicant.iin,
+            email,
+            new_hash.as_deref(),
+            &applicant.session.token_sha256,
+        )
         .await
     {
         Ok(()) => Redirect::to("/cabinet").into_response(),

@@ -255,6 +255,46 @@ async fn a_squatter_sees_nothing_and_the_owners_certificate_takes_over(store: &S
         store.account(&owner.iin).await.unwrap().unwrap().email,
         "nurlan@mail.kz"
     );
+
+    // Guesses of the current password from a session are throttled like sign-ins: after the free
+    // attempts the right one is held back too, so a stolen session cannot try passwords at will.
+    let change = |current: &'static str, new: &'static str| {
+        vec![
+            ("email", "nurlan@mail.kz"),
+            ("current", current),
+            ("password", new),
+            ("password2", new),
+        ]
+    };
+    for _ in 0..5 {
+        let csrf = client.get("/cabinet/credentials").await.csrf();
+        let mut fields = change("not-the-password", "another-password-1");
+        fields.push(("csrf", &csrf));
+        let page = client.post("/cabinet/credentials", &fields).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        assert!(page.shows(&t(Lang::En, "identity.credentials.wrong_current")));
+    }
+    let csrf = client.get("/cabinet/credentials").await.csrf();
+    let mut fields = change(OWNER_PASSWORD, "another-password-1");
+    fields.push(("csrf", &csrf));
+    let page = client.post("/cabinet/credentials", &fields).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.shows(&t(Lang::En, "auth.throttled")),
+        "{}",
+        page.text()
+    );
+    // After the backoff the right current password changes it, and every other session ends.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let csrf = client.get("/cabinet/credentials").await.csrf();
+    let mut fields = change(OWNER_PASSWORD, "another-password-1");
+    fields.push(("csrf", &csrf));
+    let page = client.post("/cabinet/credentials", &fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let page = later.get("/cabinet").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location().starts_with("/login"));
+    assert!(lists(&mut client, &id).await);
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
