@@ -616,20 +616,22 @@ impl Store {
         Ok(Attempt::Taken)
     }
 
-    /// A successful sign-in gives its attempt back: the pair's count and backoff go, and the
-    /// address's count drops by the one taken.
-    pub async fn release_attempt(&self, pair_key: &str, address_key: &str) -> Result<()> {
+    /// A successful sign-in gives its attempt back: the pair's count and backoff go, and each
+    /// shared key's count (the address's, the IIN's) drops by the one taken.
+    pub async fn release_attempt(&self, pair_key: &str, shared_keys: &[&str]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(pair_key)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
-        )
-        .bind(address_key)
-        .execute(&mut *tx)
-        .await?;
+        for key in shared_keys {
+            sqlx::query(
+                "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0",
+            )
+            .bind(*key)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

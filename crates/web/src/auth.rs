@@ -24,8 +24,8 @@ use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
 use crate::pages::{field_error, layout};
 use crate::session::{
-    ADDRESS_BACKOFF, Csrf, FORM_COOKIE, PAIR_BACKOFF, Peer, Session, client_address, hash_password,
-    now_ms, password_of_account_matches, random_token, set_cookie,
+    ADDRESS_BACKOFF, Csrf, FORM_COOKIE, IIN_BACKOFF, PAIR_BACKOFF, Peer, Session, client_address,
+    hash_password, now_ms, password_of_account_matches, random_token, set_cookie,
 };
 
 /// A challenge is good for five minutes.
@@ -289,6 +289,7 @@ async fn sign_in(
     let address = client_address(state, headers, peer);
     let pair_key = format!("pair:{iin}|{address}");
     let address_key = format!("ip:{address}");
+    let iin_key = format!("iin:{iin}");
     let now = now_ms();
     match state
         .store
@@ -296,6 +297,7 @@ async fn sign_in(
             &[
                 (pair_key.as_str(), PAIR_BACKOFF),
                 (address_key.as_str(), ADDRESS_BACKOFF),
+                (iin_key.as_str(), IIN_BACKOFF),
             ],
             now,
         )
@@ -334,7 +336,11 @@ async fn sign_in(
         }
         return again(t(lang, "auth.wrong"), StatusCode::UNAUTHORIZED);
     };
-    if let Err(e) = state.store.release_attempt(&pair_key, &address_key).await {
+    if let Err(e) = state
+        .store
+        .release_attempt(&pair_key, &[address_key.as_str(), iin_key.as_str()])
+        .await
+    {
         return internal(e);
     }
     let organisation = match realm {

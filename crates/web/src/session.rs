@@ -42,6 +42,16 @@ pub const ADDRESS_BACKOFF: Backoff = Backoff {
     max_backoff_ms: 60 * 1000,
     window_ms: 15 * 60 * 1000,
 };
+/// Per IIN, across addresses (guessing one person's password from many addresses, each with its
+/// own free pair attempts): more free attempts than an owner's typos, then a backoff that never
+/// exceeds a minute, so the owner's password sign-in is slowed, never locked out, and their
+/// certificate sign-in not at all.
+pub const IIN_BACKOFF: Backoff = Backoff {
+    free: 20,
+    backoff_ms: 1000,
+    max_backoff_ms: 60 * 1000,
+    window_ms: 15 * 60 * 1000,
+};
 
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];

@@ -634,6 +634,28 @@ async fn the_client_written_forwarded_address_does_not_move_the_throttle(store: 
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+async fn guesses_from_many_addresses_are_slowed_per_iin(store: &Store) {
+    let mut platform = Platform::new(store).await;
+    platform.state.settings.behind_proxy = true;
+    platform.state.settings.proxy_hops = 1;
+    let bob = platform.bob.iin.clone();
+    // Each address has its own five free attempts; across addresses the IIN has twenty.
+    for i in 0..20 {
+        let status = forwarded_sign_in(&platform, &bob, &format!("198.51.100.{i}")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let status = forwarded_sign_in(&platform, &bob, "198.51.100.200").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Slowed, not locked: the owner's password works after the backoff (a second here), and the
+    // success gives its attempt back.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let page = platform
+        .client()
+        .sign_in_password("/login", &bob, PASSWORD)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+}
+
 async fn challenges_expire_and_are_bounded_per_address(store: &Store) {
     let platform = Platform::new(store).await;
     let mut client = platform.client();
@@ -813,6 +835,7 @@ qyzmet_store::both_backends!(
     a_psc_code_at_registration_takes_over,
     concurrent_wrong_passwords_are_not_all_checked,
     the_client_written_forwarded_address_does_not_move_the_throttle,
+    guesses_from_many_addresses_are_slowed_per_iin,
     challenges_expire_and_are_bounded_per_address,
     an_entitys_authority_is_rechecked_at_each_sign_in,
     a_sign_in_without_an_account_runs_argon2_too,
