@@ -178,9 +178,13 @@ impl Default for Limits {
             time_stamps_per_address: RateLimiter::new(60, Duration::from_millis(500), KEYS),
             uploads_per_address: RateLimiter::new(30, minute / 30, KEYS),
             look_ups_recorded: RateLimiter::new(1, Duration::from_secs(3600), KEYS),
+            // Two of a client's verifications run at once; up to 64 of its requests wait their
+            // turn (an information system or a PSC behind one address submits on many
+            // connections), each within its deadline. Every verification's work is bounded by
+            // the pki budget, so a full queue is a bounded amount of CPU, not a starvation.
             verifications: Arc::new(VerificationGate::new(
                 2,
-                4,
+                64,
                 std::thread::available_parallelism()
                     .map(|n| n.get() * 2)
                     .unwrap_or(4),
