@@ -415,9 +415,9 @@ impl Store {
         Ok(())
     }
 
-    /// The proven account's new e-mail and password (a `None` hash keeps the old one), audited.
-    /// Sets the account's e-mail and, when given, its password; a new password ends every other
-    /// session of the account (whoever knew the old one is signed out), keeping `current_session`.
+    /// The proven account's new e-mail and password (a `None` hash keeps the old one), audited. A
+    /// new password ends every other session of the account (whoever knew the old one is signed
+    /// out), keeping `current_session`.
     pub async fn set_credentials(
         &self,
         iin: &str,
