@@ -13,9 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Recipient, Regulation, Text};
+use qyzmet_domain::regulation::{Recipient, RegistryValue, Regulation, Text};
 use qyzmet_domain::validation::FieldError;
-use qyzmet_engine::{EngineError, Start};
+use qyzmet_domain::application::{AttachmentRef, Payment};
+use qyzmet_engine::cases::{subject, submit};
+
 use qyzmet_pki::report::Report;
 use qyzmet_pki::verify::{Expectation, Verifier};
 use qyzmet_store::portal::{Attachment, Draft};
@@ -35,31 +37,6 @@ pub const MAX_ATTACHMENTS: usize = 10;
 pub const UPLOAD_BODY_LIMIT: usize = MAX_ATTACHMENT + 64 * 1024;
 /// The body limit of a submission: the form and a CMS with its certificates.
 pub const SUBMIT_BODY_LIMIT: usize = 256 * 1024;
-
-/// Adds what a signed submission carries besides the form: the signed document's hash and the
-/// CMS itself (base64), which the engine's EDS check and the body's clerk verify again.
-/// The verdict (`report`, just given) goes with them, bound to the CMS's hash: the engine's EDS
-/// check step that follows within minutes takes it instead of verifying the same bytes again.
-pub(crate) fn sign_data(
-    data: &mut serde_json::Map<String, serde_json::Value>,
-    document: &[u8],
-    cms: &[u8],
-    report: &Report,
-) {
-    data.insert("document_sha256".into(), sha256_hex(document).into());
-    data.insert(
-        "signature".into(),
-        base64::engine::general_purpose::STANDARD.encode(cms).into(),
-    );
-    data.insert(
-        "signature_check".into(),
-        serde_json::json!({
-            "cms_sha256": sha256_hex(cms),
-            "indication": report.indication,
-            "at": report.validated_at.to_string(),
-        }),
-    );
-}
 
 /// Judges a CMS on a blocking thread (the verifier may fetch a CRL over the network), as the
 /// request's client may ([`crate::limits::VerificationGate`]): at most two at once per client and
@@ -108,6 +85,20 @@ pub async fn verify_blocking(
     }
 }
 
+/// The node's verifier behind its gate ([`verify_blocking`]): how every door judges a signature.
+pub(crate) struct GatedVerifier(pub Arc<Verifier>);
+
+impl submit::JudgeSignature for GatedVerifier {
+    fn judge(
+        &self,
+        cms: Vec<u8>,
+        detached: Option<Vec<u8>>,
+        expect: Expectation,
+    ) -> impl std::future::Future<Output = Report> + Send {
+        verify_blocking(self.0.clone(), cms, detached, expect)
+    }
+}
+
 pub(crate) fn recipient_of(applicant: &Applicant) -> Recipient {
     if applicant.bin.is_some() {
         Recipient::LegalEntity
@@ -123,15 +114,6 @@ fn portal_channel(regulation: &Regulation) -> Option<&str> {
         .iter()
         .find(|c| c.code == "portal")
         .map(|c| c.code.as_str())
-}
-
-/// Whether the channel asks the payment gateway (the applicant pays before signing).
-fn needs_payment(regulation: &Regulation, channel: &str) -> bool {
-    regulation.channel(channel).is_some_and(|c| {
-        c.steps
-            .iter()
-            .any(|s| s.call.as_deref() == Some("payment_check"))
-    })
 }
 
 pub async fn catalogue(State(state): State<AppState>, UserLang(lang): UserLang) -> Response {
@@ -199,7 +181,7 @@ pub async fn service(
             @if let Some(fee) = r.fee { p { (t(lang, "portal.fee")) ": " (fee) " ₸" } }
             @if let Some(channel) = portal_channel(r) {
                 p { a.button href={ "/services/" (r.code) "/apply" } id="apply" { (t(lang, "portal.apply")) } }
-                @if needs_payment(r, channel) { p { (t(lang, "portal.paid_service")) } }
+                @if submit::needs_payment(r, channel) { p { (t(lang, "portal.paid_service")) } }
             } @else {
                 p { (t(lang, "portal.not_online")) }
             }
@@ -241,16 +223,6 @@ struct DraftData {
     payment: Option<Payment>,
 }
 
-/// A payment receipt of the simulated bank (the payment gateway's answer).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct Payment {
-    id: String,
-    status: String,
-    amount: u64,
-    at: String,
-    bank: String,
-}
-
 /// What an applicant signs: the application as the server will record it, in a fixed field order.
 #[derive(Debug, Serialize)]
 struct ApplicationDocument<'a> {
@@ -262,51 +234,29 @@ struct ApplicationDocument<'a> {
     provider: &'a str,
     draft: &'a str,
     form: &'a BTreeMap<String, String>,
-    attachments: Vec<AttachmentRef<'a>>,
+    attachments: Vec<SignedAttachment<'a>>,
     payment: Option<&'a Payment>,
 }
 
 #[derive(Debug, Serialize)]
-struct AttachmentRef<'a> {
+struct SignedAttachment<'a> {
     name: &'a str,
     size: i64,
     sha256: &'a str,
 }
 
-/// The registry values a form's read-only fields show, for this applicant.
+/// The registry values a form's read-only fields show, for this applicant: the signer's person
+/// record and the entity their session acts for.
 async fn registry_values(
     state: &AppState,
     applicant: &Applicant,
-) -> Result<BTreeMap<String, String>, qyzmet_store::StoreError> {
-    registry_values_of(state, &applicant.iin, applicant.bin.as_deref()).await
-}
-
-/// What the state databases say of a person (and the entity they act for), by the form's
-/// `from_registry` names.
-pub(crate) async fn registry_values_of(
-    state: &AppState,
-    iin: &str,
-    bin: Option<&str>,
-) -> Result<BTreeMap<String, String>, qyzmet_store::StoreError> {
-    let mut values = BTreeMap::new();
-    if let Ok(iin) = qyzmet_domain::ids::Iin::parse(iin)
-        && let Some(person) = state.store.person(iin).await?
-    {
-        values.insert("person.iin".into(), person.iin.to_string());
-        values.insert("person.surname".into(), person.surname.clone());
-        values.insert("person.given_name".into(), person.given_name.clone());
-        if let Some(patronymic) = &person.patronymic {
-            values.insert("person.patronymic".into(), patronymic.clone());
-        }
-    }
-    if let Some(bin) = bin
-        && let Ok(bin) = qyzmet_domain::ids::Bin::parse(bin)
-        && let Some(entity) = state.store.entity(bin).await?
-    {
-        values.insert("entity.bin".into(), entity.bin.to_string());
-        values.insert("entity.name".into(), entity.name_ru.clone());
-    }
-    Ok(values)
+) -> Result<BTreeMap<RegistryValue, String>, qyzmet_store::StoreError> {
+    let iin = qyzmet_domain::ids::Iin::parse(&applicant.iin).ok();
+    let bin = applicant
+        .bin
+        .as_deref()
+        .and_then(|b| qyzmet_domain::ids::Bin::parse(b).ok());
+    Ok(subject::of_signer(&state.store, iin, bin).await?.values())
 }
 
 /// The organisations an `organisation` field may name: the regulation's providers.
@@ -450,7 +400,7 @@ async fn render_form(
 pub fn form_fields(
     lang: Lang,
     fields: &[&qyzmet_domain::regulation::Field],
-    registry: &BTreeMap<String, String>,
+    registry: &BTreeMap<RegistryValue, String>,
     values: &BTreeMap<String, String>,
     problems: &[(String, String)],
     names: &BTreeMap<String, String>,
@@ -461,7 +411,7 @@ pub fn form_fields(
     @for field in fields {
         @if field.field_type != "attachment" {
             @let id = format!("field-{}", field.code);
-            @let value = field.from_registry.as_ref().and_then(|s| registry.get(s)).or(values.get(&field.code)).cloned().unwrap_or_default();
+            @let value = field.from_registry.and_then(|s| registry.get(&s)).or(values.get(&field.code)).cloned().unwrap_or_default();
             p.field {
                 label for=(id) { (text(lang, &field.label)) @if field.required { " *" } }
                 br;
@@ -824,7 +774,7 @@ impl Prepared {
             attachments: self
                 .attachments
                 .iter()
-                .map(|a| AttachmentRef {
+                .map(|a| SignedAttachment {
                     name: &a.name,
                     size: a.size,
                     sha256: &a.sha256,
@@ -836,8 +786,36 @@ impl Prepared {
     }
 
     fn unpaid(&self) -> bool {
-        needs_payment(&self.regulation.regulation, &self.draft.channel)
+        submit::needs_payment(&self.regulation.regulation, &self.draft.channel)
             && self.data.payment.is_none()
+    }
+
+    /// The signed application this draft makes with the applicant's CMS over [`Self::document`].
+    fn signed(&self, applicant: &Applicant, cms: Vec<u8>) -> submit::SignedApplication {
+        submit::SignedApplication {
+            service: self.regulation.regulation.code.clone(),
+            channel: self.draft.channel.clone(),
+            recipient: recipient_of(applicant),
+            applicant: applicant.id().to_owned(),
+            provider: Some(self.provider.clone()),
+            form: self.data.values.clone(),
+            attachments: self
+                .attachments
+                .iter()
+                .map(|a| AttachmentRef {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    sha256: a.sha256.clone(),
+                    size: a.size,
+                })
+                .collect(),
+            payment: self.data.payment.clone(),
+            document: self.document(applicant),
+            cms,
+            encapsulated: false,
+            draft: Some(self.draft.id.clone()),
+            id: None,
+        }
     }
 }
 
@@ -864,7 +842,7 @@ async fn sign_view(
     let regulation = &prepared.regulation.regulation;
     let document = prepared.document(applicant);
     let names = organisation_names(state, lang).await;
-    let quota = quota_state(state, applicant).await;
+    let quota = quota_state(state, &prepared.regulation.regulation, applicant).await;
     let csrf = &applicant.session.row.csrf;
     let markup = layout(
         lang,
@@ -983,14 +961,12 @@ pub async fn pay(
     Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response()
 }
 
-/// The storage quota of 000 §18.2 for appeals: (used, limit) bytes.
-async fn quota_state(state: &AppState, applicant: &Applicant) -> Option<(i64, i64)> {
-    let used = state
-        .store
-        .quota_used(applicant.id(), "appeal")
+/// The storage quota of 000 §18.2, when the service counts against it: (used, limit) bytes.
+async fn quota_state(state: &AppState, regulation: &Regulation, applicant: &Applicant) -> Option<(i64, i64)> {
+    submit::quota(&state.submitting(), regulation, applicant.id())
         .await
-        .ok()?;
-    Some((used, state.settings.quota_bytes))
+        .ok()
+        .flatten()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1001,9 +977,9 @@ pub struct SubmitForm {
     cms: String,
 }
 
-/// Accepts a signed application: the CMS must carry exactly the document of the draft, be valid,
-/// and be signed by the applicant (the IIN, or for an entity's employee the BIN). Then the engine
-/// starts it, settling the draft in the same transaction.
+/// Accepts a signed application through the one submission path ([`submit::submit`]): the CMS
+/// must be over exactly the document of the draft, valid, and the applicant's. The engine starts
+/// it, settling the draft in the same transaction.
 pub async fn submit(
     State(state): State<AppState>,
     applicant: Applicant,
@@ -1018,107 +994,47 @@ pub async fn submit(
         Ok(p) => p,
         Err(response) => return response,
     };
-    let refuse = |key: &str| {
-        let problem = t(lang, key);
-        async {
-            sign_view(
-                &state,
-                &applicant,
-                &prepared,
-                Some(problem),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+    let cms = base64::engine::general_purpose::STANDARD
+        .decode(form.cms.trim())
+        .unwrap_or_default();
+    let refusal = if cms.is_empty() {
+        t(lang, "portal.no_signature")
+    } else {
+        let application = prepared.signed(&applicant, cms);
+        let judge = state.verifier.clone().map(GatedVerifier);
+        match submit::submit(&state.submitting(), judge.as_ref(), application).await {
+            Ok(Ok(accepted)) => {
+                let id = accepted.id();
+                return Redirect::to(&format!("/cabinet/applications/{id}?submitted=1"))
+                    .into_response();
+            }
+            Ok(Err(submit::Refusal::DraftGone)) => return Redirect::to("/cabinet").into_response(),
+            Ok(Err(refusal)) => refusal_text(lang, &refusal),
+            Err(e) => return internal(e),
         }
     };
-    if prepared.unpaid() {
-        return refuse("portal.payment_required").await;
-    }
-    if prepared.regulation.regulation.code == "appeal"
-        && let Some((used, limit)) = quota_state(&state, &applicant).await
-        && used >= limit
-    {
-        return refuse("portal.quota_exceeded").await;
-    }
-    let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(form.cms.trim()) else {
-        return refuse("portal.no_signature").await;
-    };
-    if cms.is_empty() {
-        return refuse("portal.no_signature").await;
-    }
-    let Some(verifier) = state.verifier.clone() else {
-        return refuse("auth.no_verifier").await;
-    };
-    let document = prepared.document(&applicant);
-    let expect = Expectation {
-        iin: applicant
-            .bin
-            .is_none()
-            .then(|| qyzmet_domain::ids::Iin::parse(&applicant.iin).ok())
-            .flatten(),
-        bin: applicant
-            .bin
-            .as_deref()
-            .and_then(|b| qyzmet_domain::ids::Bin::parse(b).ok()),
-        ..Expectation::default()
-    };
-    let report = verify_blocking(verifier, cms.clone(), Some(document.clone()), expect).await;
-    if !report.valid {
-        let reasons: Vec<String> = report
-            .codes()
-            .iter()
-            .map(|c| crate::pages::failure_text(lang, *c))
-            .collect();
-        let problem = format!(
-            "{}: {}",
-            t(lang, "portal.signature_refused"),
-            reasons.join("; ")
-        );
-        return sign_view(
-            &state,
-            &applicant,
-            &prepared,
-            Some(problem),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
-    let mut data = serde_json::Map::new();
-    for (k, v) in &prepared.values {
-        data.insert(k.clone(), v.clone().into());
-    }
-    data.insert(
-        "attachments".into(),
-        serde_json::to_value(
-            prepared
-                .attachments
+    sign_view(&state, &applicant, &prepared, Some(refusal), StatusCode::BAD_REQUEST).await
+}
+
+/// What the applicant reads when the submission is refused.
+fn refusal_text(lang: Lang, refusal: &submit::Refusal) -> String {
+    use submit::Refusal;
+    match refusal {
+        Refusal::Unpaid => t(lang, "portal.payment_required"),
+        Refusal::QuotaExceeded { .. } => t(lang, "portal.quota_exceeded"),
+        Refusal::NoVerifier => t(lang, "auth.no_verifier"),
+        Refusal::Signature(codes) => {
+            let reasons: Vec<String> = codes
                 .iter()
-                .map(|a| serde_json::json!({"id": a.id, "name": a.name, "sha256": a.sha256, "size": a.size}))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default(),
-    );
-    if let Some(payment) = &prepared.data.payment {
-        data.insert(
-            "payment".into(),
-            serde_json::to_value(payment).unwrap_or_default(),
-        );
-    }
-    sign_data(&mut data, &document, &cms, &report);
-    let start = Start {
-        regulation: prepared.regulation.regulation.code.clone(),
-        channel: prepared.draft.channel.clone(),
-        recipient: recipient_of(&applicant),
-        applicant: applicant.id().to_owned(),
-        provider: Some(prepared.provider.clone()),
-        counter: None,
-        data: serde_json::Value::Object(data),
-        draft: Some(prepared.draft.id.clone()),
-        id: None,
-    };
-    match state.submissions.start(start).await {
-        Ok(id) => Redirect::to(&format!("/cabinet/applications/{id}?submitted=1")).into_response(),
-        Err(EngineError::DraftGone(_)) => Redirect::to("/cabinet").into_response(),
-        Err(e) => internal(e),
+                .map(|c| crate::pages::failure_text(lang, *c))
+                .collect();
+            format!("{}: {}", t(lang, "portal.signature_refused"), reasons.join("; "))
+        }
+        Refusal::Form(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, t(lang, &format!("form.{}", e.rule))))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => t(lang, &format!("api.{}", other.rule())),
     }
 }

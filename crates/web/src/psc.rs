@@ -23,10 +23,12 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use qyzmet_domain::application::{Consent, CounterIntake, ListedDocument, Submitted};
 use qyzmet_domain::directory::{OrgKind, Organisation, Role};
-use qyzmet_domain::ids::{Bin, Iin, TaxpayerId};
+use qyzmet_domain::ids::Iin;
 use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Channel, Recipient, Regulation, UnitKind};
+use qyzmet_domain::regulation::{Channel, Recipient, RegistryValue, Regulation, UnitKind};
+use qyzmet_engine::cases::subject;
 use qyzmet_engine::{Act, By, Counter, EngineError, Numbering, Start};
 use qyzmet_store::portal::{Attachment, Draft};
 use qyzmet_store::workflow::InstanceRow;
@@ -248,126 +250,62 @@ struct Subject {
     applicant: String,
     name: String,
     address: String,
-    /// Registry values that prefill the form.
-    values: BTreeMap<String, String>,
+    /// Registry values that fill the form's `from_registry` fields.
+    registry: BTreeMap<RegistryValue, String>,
     /// For a representative: the principal and the power of attorney.
     principal: Option<(String, String, String)>,
 }
 
-/// Looks the person at the counter up in ЖТ/ЗТ МДҚ (and БНАЖ for a representative); the error is a
-/// translation key naming what is wrong.
+impl Subject {
+    fn of(found: &qyzmet_domain::regulation::Subject, recipient: Recipient) -> Subject {
+        let person = found.person.as_ref();
+        let entity = found.entity.as_ref();
+        let (applicant, name, address) = match (recipient, entity, person) {
+            (Recipient::LegalEntity, Some(e), _) => {
+                (e.bin.to_string(), e.name_ru.clone(), e.address.clone())
+            }
+            (_, _, Some(p)) => (p.iin.to_string(), p.full_name(), p.address.clone()),
+            _ => Default::default(),
+        };
+        Subject {
+            applicant,
+            name,
+            address,
+            registry: found.values(),
+            principal: found.principal.as_ref().map(|p| {
+                (
+                    p.power.principal.to_string(),
+                    p.name.clone(),
+                    p.power.number.clone(),
+                )
+            }),
+        }
+    }
+}
+
+/// Looks the person at the counter up in ЖТ/ЗТ МДҚ (and БНАЖ for a representative); the error is
+/// the field and the translation key naming what is wrong.
 async fn look_up(
     state: &AppState,
     regulation: &Regulation,
     recipient: Recipient,
     query: &IntakeQuery,
 ) -> Result<Subject, (&'static str, &'static str)> {
-    let store = &state.store;
-    let person = |iin: &str| {
-        let iin = Iin::parse(iin.trim());
-        async move {
-            let Ok(iin) = iin else {
-                return Err(("iin", "psc.iin_invalid"));
-            };
-            match store.person(iin).await {
-                Ok(Some(p)) => Ok(p),
-                _ => Err(("iin", "psc.not_in_registry")),
-            }
-        }
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(state.calendar.time_zone().clone())
+        .date();
+    let lookup = subject::CounterLookup {
+        recipient,
+        iin: &query.iin,
+        bin: &query.bin,
+        power_of_attorney: &query.poa,
+        service: &regulation.code,
+        today,
     };
-    match recipient {
-        Recipient::Individual => {
-            let p = person(&query.iin).await?;
-            let values = BTreeMap::from([
-                ("full_name".to_owned(), p.full_name()),
-                ("iin".to_owned(), p.iin.to_string()),
-                ("address".to_owned(), p.address.clone()),
-            ]);
-            Ok(Subject {
-                applicant: p.iin.to_string(),
-                name: p.full_name(),
-                address: p.address,
-                values,
-                principal: None,
-            })
-        }
-        Recipient::LegalEntity => {
-            let head = person(&query.iin).await?;
-            let Ok(bin) = Bin::parse(query.bin.trim()) else {
-                return Err(("bin", "psc.bin_invalid"));
-            };
-            let Ok(Some(entity)) = store.entity(bin).await else {
-                return Err(("bin", "psc.not_in_registry"));
-            };
-            let values = BTreeMap::from([
-                ("full_name".to_owned(), head.full_name()),
-                ("iin".to_owned(), head.iin.to_string()),
-                ("address".to_owned(), entity.address.clone()),
-                ("bin".to_owned(), entity.bin.to_string()),
-                ("entity_name".to_owned(), entity.name_ru.clone()),
-            ]);
-            Ok(Subject {
-                applicant: entity.bin.to_string(),
-                name: entity.name_ru.clone(),
-                address: entity.address,
-                values,
-                principal: None,
-            })
-        }
-        Recipient::Representative => {
-            let attorney = person(&query.iin).await?;
-            let today = jiff::Timestamp::now()
-                .to_zoned_datetime(state.calendar.time_zone().clone())
-                .date();
-            let powers = store
-                .powers_of(TaxpayerId::Iin(attorney.iin))
-                .await
-                .unwrap_or_default();
-            let Some(power) = powers.into_iter().find(|p| {
-                p.number == query.poa.trim()
-                    && p.attorney == attorney.iin
-                    && p.authorises(&regulation.code, today)
-            }) else {
-                return Err(("poa", "psc.power_not_valid"));
-            };
-            let (principal_name, key) = match power.principal {
-                TaxpayerId::Iin(iin) => (
-                    store
-                        .person(iin)
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|p| p.full_name())
-                        .unwrap_or_default(),
-                    "principal_iin",
-                ),
-                TaxpayerId::Bin(bin) => (
-                    store
-                        .entity(bin)
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|e| e.name_ru)
-                        .unwrap_or_default(),
-                    "principal_bin",
-                ),
-            };
-            let principal = power.principal.to_string();
-            let values = BTreeMap::from([
-                ("full_name".to_owned(), attorney.full_name()),
-                ("iin".to_owned(), attorney.iin.to_string()),
-                ("address".to_owned(), attorney.address.clone()),
-                ("principal_name".to_owned(), principal_name.clone()),
-                (key.to_owned(), principal.clone()),
-            ]);
-            Ok(Subject {
-                applicant: attorney.iin.to_string(),
-                name: attorney.full_name(),
-                address: attorney.address,
-                values,
-                principal: Some((principal, principal_name, power.number)),
-            })
-        }
+    match subject::at_counter(&state.store, lookup).await {
+        Ok(Ok(found)) => Ok(Subject::of(&found, recipient)),
+        Ok(Err(refusal)) => Err((refusal.field(), refusal.translation_key())),
+        Err(_) => Err(("iin", "psc.not_in_registry")),
     }
 }
 
@@ -458,7 +396,7 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                     input type="hidden" name="lookup_poa" value=(query.poa);
                     input type="hidden" name="ticket" value=(query.ticket);
                     p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
-                    (form_fields(lang, &fields_for(regulation, recipient), &BTreeMap::new(), &values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
+                    (form_fields(lang, &fields_for(regulation, recipient), &subject.registry, &values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
                         @for (i, label) in documents_for(channel, recipient).iter().enumerate() {
@@ -510,7 +448,7 @@ pub async fn intake_page(
         Some(Err(e)) => (None, Some(*e)),
         None => (None, None),
     };
-    let values = subject.map(|s| s.values.clone()).unwrap_or_default();
+    let values = BTreeMap::new();
     let status = if lookup_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -639,16 +577,15 @@ pub async fn intake_post(
         }
     };
     let fields = fields_for(regulation, recipient);
-    // The registry's values stand whatever was typed over them.
+    // The registry's values stand whatever was typed over them; the addressee is this branch.
     let mut typed = posted.typed.clone();
-    typed.extend(subject.values.clone());
     for f in fields.iter().filter(|f| f.field_type == "organisation") {
         typed.insert(f.code.clone(), branch.code.clone());
     }
     let checked = check(
         &fields,
         &typed,
-        &BTreeMap::new(),
+        &subject.registry,
         std::slice::from_ref(&branch.code),
     );
     let mut problems: Vec<(String, String)> = match &checked {
@@ -690,31 +627,34 @@ pub async fn intake_post(
         .filter(|(i, _)| posted.documents.contains(i))
         .map(|(_, l)| text(Lang::Ru, l))
         .collect();
-    let missing: Vec<serde_json::Value> = listed
+    let missing: Vec<ListedDocument> = listed
         .iter()
         .enumerate()
         .filter(|(i, _)| !posted.documents.contains(i))
-        .map(|(_, l)| serde_json::json!({ "kk": l.kk, "ru": l.ru, "en": l.en }))
+        .map(|(_, l)| ListedDocument {
+            kk: l.kk.clone(),
+            ru: l.ru.clone(),
+            en: l.en.clone(),
+        })
         .collect();
-    let mut data: serde_json::Map<String, serde_json::Value> =
-        values.into_iter().map(|(k, v)| (k, v.into())).collect();
-    data.insert("applicant_name".into(), subject.name.clone().into());
-    data.insert("applicant_address".into(), subject.address.clone().into());
-    data.insert(
-        "consent".into(),
-        serde_json::json!({ "given": true, "at": jiff::Timestamp::now().to_string(), "operator": staff.iin }),
-    );
-    data.insert("documents_presented".into(), presented.into());
-    if let Some((_, _, poa)) = &subject.principal {
-        data.insert("power_of_attorney".into(), poa.clone().into());
-    }
     let window: String = posted.query.window.trim().chars().take(16).collect();
-    if !window.is_empty() {
-        data.insert("window".into(), window.into());
-    }
-    if !posted.query.ticket.is_empty() {
-        data.insert("ticket".into(), posted.query.ticket.clone().into());
-    }
+    let record = Submitted {
+        counter: CounterIntake {
+            applicant_name: Some(subject.name.clone()),
+            applicant_address: Some(subject.address.clone()),
+            consent: Some(Consent {
+                given: true,
+                at: jiff::Timestamp::now().to_string(),
+                operator: staff.iin.clone(),
+            }),
+            documents_presented: presented,
+            power_of_attorney_number: subject.principal.as_ref().map(|(_, _, poa)| poa.clone()),
+            window: (!window.is_empty()).then_some(window),
+            ticket: (!posted.query.ticket.is_empty()).then(|| posted.query.ticket.clone()),
+        },
+        form: values,
+        ..Submitted::default()
+    };
     let first_condition = first_counter_step(regulation, channel);
     if !missing.is_empty() && first_condition.is_none() {
         // No check step to fail: the refusal receipt is given and recorded, no application opened.
@@ -764,7 +704,7 @@ pub async fn intake_post(
             office: branch.code.clone(),
             operator: staff.iin.clone(),
         }),
-        data: serde_json::Value::Object(data),
+        data: record.to_json(),
         id: Some(id.clone()),
         draft,
     };
@@ -784,7 +724,7 @@ pub async fn intake_post(
     if !complete {
         check_act
             .record
-            .insert("missing_documents".into(), missing.into());
+            .insert("missing_documents".into(), serde_json::to_value(&missing).unwrap_or_default());
     }
     let mut acts = vec![check_act];
     // The check passed: the registration that follows it takes the journal's next number (002 §3.4).
@@ -963,9 +903,13 @@ pub async fn refusal(
         Err(r) => return r,
     };
     let data = data_of(&row);
-    let Some(missing) = data.get("missing_documents").and_then(|m| m.as_array()) else {
+    let missing: Vec<ListedDocument> = data
+        .get("missing_documents")
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    if missing.is_empty() {
         return crate::pages::not_found(UserLang(lang)).await;
-    };
+    }
     let Some(loaded) = regulation_of(&state, &row).await else {
         return internal("the application's regulation version is not loaded");
     };
@@ -976,7 +920,7 @@ pub async fn refusal(
         &loaded.regulation,
         field(&data, "applicant_name").unwrap_or(&row.applicant),
         field(&data, "applicant_address").unwrap_or_default(),
-        missing,
+        &missing,
     )
     .await
     .into_response()
@@ -990,18 +934,16 @@ async fn refusal_sheet(
     regulation: &Regulation,
     name: &str,
     address: &str,
-    missing: &[serde_json::Value],
+    missing: &[ListedDocument],
 ) -> Markup {
     let lang = staff.lang;
     let operator = person_name(state, &staff.iin).await;
     let service = text(lang, &regulation.name);
     let title = t(lang, "psc.refusal_receipt");
-    let label = |v: &serde_json::Value| {
-        v.get(lang.code())
-            .or_else(|| v.get("ru"))
-            .and_then(|s| s.as_str())
-            .unwrap_or_default()
-            .to_owned()
+    let label = |d: &ListedDocument| match lang {
+        Lang::Kk => d.kk.clone(),
+        Lang::Ru => d.ru.clone(),
+        Lang::En => d.en.clone().unwrap_or_else(|| d.ru.clone()),
     };
     let body = t(lang, "psc.refusal_text")
         .replace("{branch}", &org_name(lang, branch))

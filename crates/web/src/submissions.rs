@@ -10,11 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use qyzmet_domain::ids::{Bin, Iin};
+use qyzmet_domain::application::Payment;
 use qyzmet_domain::regulation::Recipient;
-use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_engine::{EngineError, Start};
-use qyzmet_pki::verify::Expectation;
+use qyzmet_engine::cases::submit;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -22,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
-use crate::portal::{providers, registry_values_of, sign_data, verify_blocking};
+use crate::portal::GatedVerifier;
 
 /// The application document an API client signs.
 #[derive(Debug, Deserialize)]
@@ -39,6 +37,9 @@ pub struct ApplicationDocument {
     pub request_id: String,
     #[serde(default)]
     pub form: BTreeMap<String, String>,
+    /// The payment gateway's receipt, for a paid service.
+    #[serde(default)]
+    pub payment: Option<Payment>,
 }
 
 fn problem(lang: Lang, status: StatusCode, field: &str, rule: &str, detail: String) -> Response {
@@ -70,6 +71,91 @@ fn cms_bytes(body: &[u8]) -> Vec<u8> {
         .unwrap_or_else(|_| trimmed.to_vec())
 }
 
+/// The document inside the CMS, for the service of the route, or the refusal.
+fn read_document(cms: &[u8], code: &str) -> Result<(Vec<u8>, ApplicationDocument), Refused> {
+    let content = match qyzmet_pki::cms::parse(cms) {
+        Ok(received) => received.content.ok_or(Refused::bad(
+            "body",
+            "detached",
+            "the CMS carries no document".into(),
+        ))?,
+        Err(e) => return Err(Refused::bad("body", "cms", e.to_string())),
+    };
+    let document: ApplicationDocument = serde_json::from_slice(&content)
+        .map_err(|e| Refused::bad("document", "document", e.to_string()))?;
+    if document.service != code {
+        return Err(Refused::bad(
+            "service",
+            "service",
+            format!("the document is for {:?}", document.service),
+        ));
+    }
+    if uuid::Uuid::parse_str(&document.request_id).is_err() {
+        return Err(Refused::bad(
+            "request_id",
+            "request_id",
+            "must be a UUID".into(),
+        ));
+    }
+    Ok((content, document))
+}
+
+/// A refusal before the use case: the field, the rule and what was wrong.
+struct Refused {
+    status: StatusCode,
+    field: String,
+    rule: String,
+    detail: String,
+}
+
+impl Refused {
+    fn bad(field: &str, rule: &str, detail: String) -> Refused {
+        Refused {
+            status: StatusCode::BAD_REQUEST,
+            field: field.into(),
+            rule: rule.into(),
+            detail,
+        }
+    }
+
+    /// The use case's refusal, with the status an integrator's client acts on.
+    fn of(refusal: &submit::Refusal) -> Refused {
+        use submit::Refusal as R;
+        let status = match refusal {
+            R::NoService => StatusCode::NOT_FOUND,
+            R::IdTaken => StatusCode::CONFLICT,
+            R::Signature(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            R::NoVerifier => StatusCode::SERVICE_UNAVAILABLE,
+            R::Busy => StatusCode::TOO_MANY_REQUESTS,
+            R::QuotaExceeded { .. } => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let detail = match refusal {
+            R::Signature(codes) => codes
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            R::Form(errors) => errors.first().map(ToString::to_string).unwrap_or_default(),
+            R::QuotaExceeded { used, limit } => format!("{used} of {limit} bytes used"),
+            R::Provider(provider) => format!("{provider:?} does not provide the service"),
+            other => format!("{other:?}"),
+        };
+        Refused {
+            status,
+            field: refusal.field(),
+            rule: refusal.rule(),
+            detail,
+        }
+    }
+
+    fn render(&self, lang: Lang) -> Response {
+        problem(lang, self.status, &self.field, &self.rule, self.detail.clone())
+    }
+}
+
+/// `POST /api/services/{code}/applications`: the CMS is read, then the one submission path
+/// ([`submit::submit`]) decides.
 pub async fn submit(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
@@ -77,204 +163,36 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let cms = cms_bytes(&body);
-    let content = match qyzmet_pki::cms::parse(&cms) {
-        Ok(received) => match received.content {
-            Some(content) => content,
-            None => {
-                return problem(
-                    lang,
-                    StatusCode::BAD_REQUEST,
-                    "body",
-                    "detached",
-                    "the CMS carries no document".into(),
-                );
-            }
-        },
-        Err(e) => return problem(lang, StatusCode::BAD_REQUEST, "body", "cms", e.to_string()),
+    let (content, document) = match read_document(&cms, &code) {
+        Ok(read) => read,
+        Err(refused) => return refused.render(lang),
     };
-    let document: ApplicationDocument = match serde_json::from_slice(&content) {
-        Ok(d) => d,
-        Err(e) => {
-            return problem(
-                lang,
-                StatusCode::BAD_REQUEST,
-                "document",
-                "document",
-                e.to_string(),
-            );
-        }
-    };
-    if document.service != code {
-        return problem(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "service",
-            "service",
-            format!("the document is for {:?}", document.service),
-        );
-    }
-    if uuid::Uuid::parse_str(&document.request_id).is_err() {
-        return problem(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "request_id",
-            "request_id",
-            "must be a UUID".into(),
-        );
-    }
-    let Some(loaded) = state.catalogue.get(&code) else {
-        return problem(
-            lang,
-            StatusCode::NOT_FOUND,
-            "service",
-            "service",
-            format!("no service {code:?}"),
-        );
-    };
-    let regulation = &loaded.regulation;
-    if regulation.channel(&document.channel).is_none() {
-        return problem(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "channel",
-            "channel",
-            format!("no channel {:?}", document.channel),
-        );
-    }
-    let (iin, bin) = match document.recipient {
-        Recipient::LegalEntity => match Bin::parse(&document.applicant) {
-            Ok(bin) => (None, Some(bin)),
-            Err(e) => {
-                return problem(
-                    lang,
-                    StatusCode::BAD_REQUEST,
-                    "applicant",
-                    e.code(),
-                    e.to_string(),
-                );
-            }
-        },
-        _ => match Iin::parse(&document.applicant) {
-            Ok(iin) => (Some(iin), None),
-            Err(e) => {
-                return problem(
-                    lang,
-                    StatusCode::BAD_REQUEST,
-                    "applicant",
-                    e.code(),
-                    e.to_string(),
-                );
-            }
-        },
-    };
-    let Some(verifier) = state.verifier.clone() else {
-        return problem(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "body",
-            "no_verifier",
-            "no verifier on this node".into(),
-        );
-    };
-    let report = verify_blocking(
-        verifier,
-        cms.clone(),
-        None,
-        Expectation {
-            iin,
-            bin,
-            ..Expectation::default()
-        },
-    )
-    .await;
-    if !report.valid {
-        let codes: Vec<String> = report.codes().iter().map(|c| format!("{c:?}")).collect();
-        return problem(
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "body",
-            "signature",
-            codes.join(", "),
-        );
-    }
-    let signer_iin = report
-        .signers
-        .first()
-        .and_then(|s| s.signer.as_ref())
-        .and_then(|s| s.iin)
-        .map(|i| i.to_string())
-        .unwrap_or_default();
-    let registry = match registry_values_of(
-        &state,
-        &signer_iin,
-        bin.map(|b| b.to_string()).as_deref(),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return internal(e),
-    };
-    let fields = fields_for(regulation, document.recipient);
-    let values = match check(&fields, &document.form, &registry, &providers(regulation)) {
-        Ok(values) => values,
-        Err(errors) => {
-            let first = &errors[0];
-            return problem(
-                lang,
-                StatusCode::BAD_REQUEST,
-                &format!("form.{}", first.field),
-                &first.rule,
-                first.to_string(),
-            );
-        }
-    };
-    let provider = fields
-        .iter()
-        .find(|f| f.field_type == "organisation")
-        .and_then(|f| values.get(&f.code).cloned())
-        .or(document.provider.clone())
-        .or_else(|| regulation.providers.first().cloned())
-        .unwrap_or_default();
-    if !regulation.providers.contains(&provider) {
-        return problem(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "provider",
-            "organisation",
-            format!("{provider:?} does not provide {code}"),
-        );
-    }
-    let mut data: serde_json::Map<String, serde_json::Value> =
-        values.into_iter().map(|(k, v)| (k, v.into())).collect();
-    sign_data(&mut data, &content, &cms, &report);
-    let start = Start {
-        regulation: code.clone(),
-        channel: document.channel.clone(),
+    let application = submit::SignedApplication {
+        service: code,
+        channel: document.channel,
         recipient: document.recipient,
-        applicant: document.applicant.clone(),
-        provider: Some(provider),
-        counter: None,
-        data: serde_json::Value::Object(data),
+        applicant: document.applicant,
+        provider: document.provider,
+        form: document.form,
+        attachments: Vec::new(),
+        payment: document.payment,
+        document: content,
+        cms,
+        encapsulated: true,
         draft: None,
-        id: Some(document.request_id.clone()),
+        id: Some(document.request_id),
     };
-    match state.submissions.start(start).await {
-        Ok(id) => (
+    let judge = state.verifier.clone().map(GatedVerifier);
+    match submit::submit(&state.submitting(), judge.as_ref(), application).await {
+        Ok(Ok(submit::Accepted::New(id))) => (
             StatusCode::CREATED,
             Json(json!({ "id": id, "duplicate": false })),
         )
             .into_response(),
-        Err(EngineError::Exists {
-            id,
-            same_applicant: true,
-        }) => (StatusCode::OK, Json(json!({ "id": id, "duplicate": true }))).into_response(),
-        Err(EngineError::Exists { .. }) => problem(
-            lang,
-            StatusCode::CONFLICT,
-            "request_id",
-            "request_id_taken",
-            "another applicant's id".into(),
-        ),
+        Ok(Ok(submit::Accepted::Duplicate(id))) => {
+            (StatusCode::OK, Json(json!({ "id": id, "duplicate": true }))).into_response()
+        }
+        Ok(Err(refusal)) => Refused::of(&refusal).render(lang),
         Err(e) => internal(e),
     }
 }

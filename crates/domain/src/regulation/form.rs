@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, Recipient, Regulation};
+use super::{Field, Recipient, RegistryValue, Regulation};
 use crate::ids::{Bin, Iin};
 use crate::validation::FieldError;
 
@@ -19,6 +19,8 @@ pub fn fields_for(regulation: &Regulation, recipient: Recipient) -> Vec<&Field> 
 /// Rules, by the code the web layer translates (`form.<rule>`).
 pub mod rule {
     pub const REQUIRED: &str = "required";
+    /// A required field the state registry fills has no value there (the person cannot type it).
+    pub const REGISTRY_EMPTY: &str = "registry_empty";
     pub const TOO_LONG: &str = "too_long";
     /// Seed 000's long text over its limit: the text goes into an attachment (Annex 1 row 9).
     pub const TEXT_TO_ATTACHMENT: &str = "text_to_attachment";
@@ -32,11 +34,12 @@ pub mod rule {
 }
 
 /// Checks typed values against the form; registry fields take the registry's values whatever was
-/// typed. Returns the cleaned values, or every field's first error.
+/// typed (a registry field the registry has no value for is reported `registry_empty`, since the
+/// person cannot type it). Returns the cleaned values, or every field's first error.
 pub fn check(
     fields: &[&Field],
     typed: &BTreeMap<String, String>,
-    registry: &BTreeMap<String, String>,
+    registry: &BTreeMap<RegistryValue, String>,
     organisations: &[String],
 ) -> Result<BTreeMap<String, String>, Vec<FieldError>> {
     let mut values = BTreeMap::new();
@@ -45,8 +48,15 @@ pub fn check(
         if field.field_type == "attachment" {
             continue;
         }
-        let value = match &field.from_registry {
-            Some(source) => registry.get(source).cloned().unwrap_or_default(),
+        let value = match field.from_registry {
+            Some(source) => match registry.get(&source) {
+                Some(value) => value.clone(),
+                None if field.required => {
+                    errors.push(FieldError::new(&field.code, rule::REGISTRY_EMPTY.to_owned()));
+                    continue;
+                }
+                None => String::new(),
+            },
             None => typed
                 .get(&field.code)
                 .map(|v| v.trim().to_owned())
@@ -235,9 +245,9 @@ mod tests {
     #[test]
     fn registry_values_win_over_typed_ones() {
         let mut surname = field("surname", "text", true, Some(255));
-        surname.from_registry = Some("person.surname".into());
-        let registry: BTreeMap<String, String> =
-            [("person.surname".to_string(), "Әбенова".to_string())].into();
+        surname.from_registry = Some(RegistryValue::PersonSurname);
+        let registry: BTreeMap<RegistryValue, String> =
+            [(RegistryValue::PersonSurname, "Әбенова".to_string())].into();
         let values = check(
             &[&surname],
             &typed(&[("surname", "Forged")]),
