@@ -15,6 +15,7 @@ use qyzmet_pki::crl::{self, Revocation, RevocationReason};
 use qyzmet_pki::name::{Holder, Identity, display, simple_name};
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::{KeyAlgorithm, PkiError, PrivateKey, ocsp, tsp};
+use qyzmet_store::audit::{OwnedEvent, events};
 use qyzmet_store::pki::{self as register, AuthorityRecord, CertificateRecord, CrlRecord};
 use qyzmet_store::{Store, StoreError};
 use x509_cert::Certificate;
@@ -259,32 +260,39 @@ impl Service {
         )?;
 
         let mut tx = self.store.begin_write().await?;
+        let mut audit = Vec::new();
         for (ca, role, parent) in [
             (&root, "root_ca", None),
             (&nca, "issuing_ca", Some(code::ROOT)),
             (&gov, "issuing_ca", Some(code::ROOT)),
         ] {
-            register::insert_authority(
-                &mut tx,
-                &authority_record(ca, role, parent, passphrase)?,
-                actor,
-            )
-            .await?;
+            audit.push(
+                register::insert_authority(
+                    &mut tx,
+                    &authority_record(ca, role, parent, passphrase)?,
+                    actor,
+                )
+                .await?,
+            );
         }
         for (ca_code, responder) in &responders {
+            audit.push(
+                register::insert_authority(
+                    &mut tx,
+                    &authority_record(responder, "ocsp", Some(ca_code), passphrase)?,
+                    actor,
+                )
+                .await?,
+            );
+        }
+        audit.push(
             register::insert_authority(
                 &mut tx,
-                &authority_record(responder, "ocsp", Some(ca_code), passphrase)?,
+                &authority_record(&tsa, "tsa", Some(code::NCA), passphrase)?,
                 actor,
             )
-            .await?;
-        }
-        register::insert_authority(
-            &mut tx,
-            &authority_record(&tsa, "tsa", Some(code::NCA), passphrase)?,
-            actor,
-        )
-        .await?;
+            .await?,
+        );
         // The CA and service certificates are in the register too: the root's CRL covers nca and gov.
         for (issuer, cert, profile) in [
             (code::ROOT, &nca.certificate, "issuing_ca"),
@@ -297,12 +305,14 @@ impl Service {
                 .iter()
                 .map(|(ca, r)| (ca.as_str(), &r.certificate, "ocsp")),
         ) {
-            register::insert_certificate(
-                &mut tx,
-                &certificate_record(issuer, profile, cert)?,
-                actor,
-            )
-            .await?;
+            audit.push(
+                register::insert_certificate(
+                    &mut tx,
+                    &certificate_record(issuer, profile, cert)?,
+                    actor,
+                )
+                .await?,
+            );
         }
         let authorities = Authorities {
             cas: vec![root, nca, gov],
@@ -310,9 +320,9 @@ impl Service {
             tsa,
         };
         for ca in &authorities.cas {
-            publish_crl_in(&mut tx, ca, actor).await?;
+            publish_crl_in(&mut tx, &mut audit, ca, actor).await?;
         }
-        tx.commit().await?;
+        tx.commit(&events(&audit)).await?;
         Ok(authorities)
     }
 
@@ -469,13 +479,13 @@ impl Service {
         }
         let certificate = ca.issue(issue, &self.endpoints)?;
         let mut tx = self.store.begin_write().await?;
-        register::insert_certificate(
+        let issued = register::insert_certificate(
             &mut tx,
             &certificate_record(ca_code, issue.profile.code(), &certificate)?,
             actor,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit(&[issued.as_event()]).await?;
         Ok(certificate)
     }
 
@@ -517,7 +527,7 @@ impl Service {
     ) -> Result<CertificateRecord> {
         let serial = serial.trim().to_uppercase();
         let mut tx = self.store.begin_write().await?;
-        let record = register::mark_revoked(
+        let (record, revoked) = register::mark_revoked(
             &mut tx,
             &serial,
             &at.to_string(),
@@ -525,9 +535,10 @@ impl Service {
             actor,
         )
         .await?;
+        let mut audit = vec![revoked];
         let ca = authorities.ca(&record.issuer)?;
-        publish_crl_in(&mut tx, ca, actor).await?;
-        tx.commit().await?;
+        publish_crl_in(&mut tx, &mut audit, ca, actor).await?;
+        tx.commit(&events(&audit)).await?;
         Ok(CertificateRecord {
             revoked_at: Some(at.to_string()),
             revocation_reason: Some(i64::from(reason.code())),
@@ -544,14 +555,17 @@ impl Service {
     ) -> Result<CrlRecord> {
         let ca = authorities.ca(ca_code)?;
         let mut tx = self.store.begin_write().await?;
-        let record = publish_crl_in(&mut tx, ca, actor).await?;
-        tx.commit().await?;
+        let mut audit = Vec::new();
+        let record = publish_crl_in(&mut tx, &mut audit, ca, actor).await?;
+        tx.commit(&events(&audit)).await?;
         Ok(record)
     }
 }
 
+/// Issues and records the CA's next CRL in `tx`, its audit event added to `audit`.
 async fn publish_crl_in(
     tx: &mut qyzmet_store::Tx,
+    audit: &mut Vec<OwnedEvent>,
     ca: &Authority,
     actor: &str,
 ) -> Result<CrlRecord> {
@@ -596,7 +610,7 @@ async fn publish_crl_in(
         next_update: next_update.to_string(),
         crl_der: der,
     };
-    register::insert_crl(tx, &record, actor).await?;
+    audit.push(register::insert_crl(tx, &record, actor).await?);
     Ok(record)
 }
 

@@ -152,16 +152,37 @@ impl Catalogue {
     /// Records the current versions in the database, so that instances can name them.
     pub async fn register(&self, store: &Store) -> Result<(), EngineError> {
         let mut tx = store.begin_write().await?;
+        let mut added = Vec::new();
         for loaded in self.current.values() {
-            qyzmet_store::workflow::put_regulation(
+            if qyzmet_store::workflow::put_regulation(
                 &mut tx,
                 &loaded.regulation.code,
                 &loaded.version,
                 &loaded.text,
             )
-            .await?;
+            .await?
+            {
+                added.push(loaded);
+            }
         }
-        tx.commit().await.map_err(qyzmet_store::StoreError::from)?;
+        if added.is_empty() {
+            // Every version was recorded already: nothing was written.
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let events: Vec<qyzmet_store::audit::Event<'_>> = added
+            .iter()
+            .map(|loaded| {
+                qyzmet_store::audit::Event::new(
+                    "system:engine",
+                    "regulation.register",
+                    "regulation_version",
+                    &loaded.version,
+                )
+                .with_details(serde_json::json!({ "code": loaded.regulation.code }))
+            })
+            .collect();
+        tx.commit(&events).await?;
         Ok(())
     }
 

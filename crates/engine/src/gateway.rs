@@ -71,7 +71,7 @@ impl Answer {
 pub trait Gateway: Send + Sync + 'static {
     fn answer(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut qyzmet_store::Tx,
         request: &Request<'_>,
         now: Timestamp,
     ) -> impl Future<Output = Result<Answer, EngineError>> + Send;
@@ -200,7 +200,7 @@ fn fresh_submission_verdict(
 impl Gateway for InProcess {
     async fn answer(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut qyzmet_store::Tx,
         request: &Request<'_>,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
@@ -254,7 +254,7 @@ where
 {
     async fn answer(
         &self,
-        _conn: &mut AnyConnection,
+        _conn: &mut qyzmet_store::Tx,
         request: &Request<'_>,
         _now: Timestamp,
     ) -> Result<Answer, EngineError> {

@@ -28,7 +28,7 @@ use qyzmet_domain::workflow::{
     self, Actor, Alarm, Clock, Position, WorkflowError, alarms_due, next_alarm,
 };
 use qyzmet_pki::pkcs12::KeyStore;
-use qyzmet_store::audit::{Event, append};
+use qyzmet_store::audit::Event;
 use qyzmet_store::portal::settle_draft;
 use qyzmet_store::workflow::{
     InstanceRow, JobRow, MessageRow, NotificationRow, claim_alarms, claim_jobs, delete_instance,
@@ -36,9 +36,8 @@ use qyzmet_store::workflow::{
     insert_notifications, instance_applicants, lock_instance, lock_instances, next_number,
     retry_job, update_instances,
 };
-use qyzmet_store::{Store, StoreError};
+use qyzmet_store::{Store, StoreError, Tx};
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
 
 pub use catalogue::{Catalogue, CatalogueError, Loaded};
 pub use gateway::{Answer, Gateway, InProcess, Scripted};
@@ -350,15 +349,25 @@ impl Pending {
         self.moved.extend(other.moved);
     }
 
-    async fn flush(self, conn: &mut AnyConnection) -> Result<()> {
-        update_instances(conn, &self.moved).await?;
-        insert_messages(conn, &self.messages).await?;
-        insert_notifications(conn, &self.notifications).await?;
-        delete_jobs(conn, &self.done).await?;
-        enqueue_jobs(conn, &self.jobs).await?;
-        if self.entries.is_empty() {
+    /// Writes the rows and commits the transaction with the audit entries. A transaction that has
+    /// neither entries nor rows (a batch whose starts were all refused, nothing due) is rolled back;
+    /// rows without an entry are refused by the store.
+    async fn commit(self, mut tx: Tx) -> Result<()> {
+        if self.entries.is_empty()
+            && self.moved.is_empty()
+            && self.messages.is_empty()
+            && self.notifications.is_empty()
+            && self.done.is_empty()
+            && self.jobs.is_empty()
+        {
+            tx.rollback().await?;
             return Ok(());
         }
+        update_instances(&mut tx, &self.moved).await?;
+        insert_messages(&mut tx, &self.messages).await?;
+        insert_notifications(&mut tx, &self.notifications).await?;
+        delete_jobs(&mut tx, &self.done).await?;
+        enqueue_jobs(&mut tx, &self.jobs).await?;
         let events: Vec<Event<'_>> = self
             .entries
             .iter()
@@ -370,7 +379,7 @@ impl Pending {
                 details: details.clone(),
             })
             .collect();
-        append(conn, &events).await?;
+        tx.commit(&events).await?;
         Ok(())
     }
 }
@@ -493,8 +502,7 @@ impl<G: Gateway> Engine<G> {
                 answers[i] = Some(Err(EngineError::DraftGone(draft)));
             }
         }
-        all.flush(&mut tx).await?;
-        tx.commit().await?;
+        all.commit(tx).await?;
         Ok(answers
             .into_iter()
             .map(|a| a.unwrap_or_else(|| Err(EngineError::DataNotAnObject)))
@@ -763,8 +771,7 @@ impl<G: Gateway> Engine<G> {
             rows.into_values()
                 .filter(|(row, moves)| row.moves != *moves),
         );
-        pending.flush(&mut tx).await?;
-        tx.commit().await?;
+        pending.commit(tx).await?;
         Ok(())
     }
 
@@ -829,6 +836,12 @@ impl<G: Gateway> Engine<G> {
         for (job, mut row) in jobs {
             if row.moves != job.moves || row.closed_ms.is_some() {
                 // The instance moved on meanwhile: the job is stale.
+                pending.add(
+                    "system:engine".into(),
+                    "workflow.job_dropped",
+                    &row.id,
+                    serde_json::json!({ "step": job.step, "moves": job.moves }),
+                );
                 pending.done.push(job.id);
                 continue;
             }
@@ -843,11 +856,20 @@ impl<G: Gateway> Engine<G> {
             } else {
                 // The other system refused an action: try again later, backing off to an hour.
                 let wait = 1000i64 << job.attempts.clamp(0, 12);
-                retry_job(&mut tx, &job.id, ms(now) + wait.min(3_600_000), "refused").await?;
+                let retry_at = ms(now) + wait.min(3_600_000);
+                retry_job(&mut tx, &job.id, retry_at, "refused").await?;
+                pending.add(
+                    "system:engine".into(),
+                    "workflow.retry",
+                    &row.id,
+                    serde_json::json!({
+                        "step": row.step, "attempts": job.attempts + 1,
+                        "retry_at": at_ms(retry_at).to_string(),
+                    }),
+                );
             }
         }
-        pending.flush(&mut tx).await?;
-        tx.commit().await?;
+        pending.commit(tx).await?;
         Ok(moved)
     }
 
@@ -855,7 +877,7 @@ impl<G: Gateway> Engine<G> {
     /// retried.
     async fn run_system_step(
         &self,
-        conn: &mut AnyConnection,
+        tx: &mut Tx,
         pending: &mut Pending,
         loaded: &Loaded,
         row: &mut InstanceRow,
@@ -902,7 +924,7 @@ impl<G: Gateway> Engine<G> {
             ),
             None => None,
         };
-        let answer = self.inner.gateway.answer(conn, &request, now).await?;
+        let answer = self.inner.gateway.answer(tx, &request, now).await?;
         pending.messages.push(MessageRow {
             id: request.id.clone(),
             instance: row.id.clone(),
@@ -986,11 +1008,22 @@ impl<G: Gateway> Engine<G> {
             }
             row.alarms_fired = fired;
             rearm(&mut row);
+            if alarms.is_empty() {
+                // Claimed with nothing to send (its alarm time was stale): set to the next one.
+                pending.add(
+                    "system:engine".into(),
+                    "workflow.alarm_rearm",
+                    &row.id,
+                    serde_json::json!({
+                        "step": row.step,
+                        "alarm_at": row.alarm_ms.map(|t| at_ms(t).to_string()),
+                    }),
+                );
+            }
             let moves = row.moves;
             pending.moved.push((row, moves));
         }
-        pending.flush(&mut tx).await?;
-        tx.commit().await?;
+        pending.commit(tx).await?;
         Ok(sent)
     }
 
@@ -1062,8 +1095,7 @@ impl<G: Gateway> Engine<G> {
             id,
             serde_json::json!({ "due": at_ms(row.due_ms).to_string(), "reason": reason }),
         );
-        pending.flush(&mut tx).await?;
-        tx.commit().await?;
+        pending.commit(tx).await?;
         Ok(())
     }
 

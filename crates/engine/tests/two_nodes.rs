@@ -13,7 +13,6 @@ use qyzmet_engine::gateway::Request;
 use qyzmet_engine::{Act, Answer, Catalogue, Engine, EngineError, Gateway};
 use qyzmet_store::testing::Scratch;
 use qyzmet_store::{Backend, Store};
-use sqlx::AnyConnection;
 
 /// Counts every call per message id; when `hang` is set, never answers (a node that froze or died
 /// in the middle of its transaction), after saying that it was called.
@@ -25,7 +24,7 @@ struct Counting {
 impl Gateway for Counting {
     async fn answer(
         &self,
-        _conn: &mut AnyConnection,
+        _conn: &mut qyzmet_store::Tx,
         request: &Request<'_>,
         _now: Timestamp,
     ) -> Result<Answer, EngineError> {

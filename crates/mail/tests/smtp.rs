@@ -233,7 +233,14 @@ impl World {
         )
         .await
         .expect("instance");
-        tx.commit().await.expect("commit");
+        tx.commit(&[qyzmet_store::audit::Event::new(
+            "test",
+            "test.seed",
+            "fixture",
+            "test",
+        )])
+        .await
+        .expect("commit");
         Some(World {
             catalogue,
             instance,
@@ -275,7 +282,14 @@ impl World {
         )
         .await
         .expect("notification");
-        tx.commit().await.expect("commit");
+        tx.commit(&[qyzmet_store::audit::Event::new(
+            "test",
+            "test.seed",
+            "fixture",
+            "test",
+        )])
+        .await
+        .expect("commit");
     }
 
     async fn deliver(&self, mailer: &Mailer, store: &Store, now: Timestamp) -> usize {

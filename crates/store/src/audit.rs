@@ -1,11 +1,12 @@
-//! The audit log in the database: append inside the caller's transaction, verify the whole chain.
+//! The audit log in the database: appended by [`crate::Tx::commit`] inside the transaction it
+//! records, verified as a whole chain.
 
 use futures_util::TryStreamExt;
 use qyzmet_domain::audit::{AuditEntry, AuditRecord, ChainVerifier, Tamper, entry_hash};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
-use crate::{Result, Store, now_text};
+use crate::{Result, Store, Tx, now_text};
 
 /// The columns that [`entry_from_row`] reads, in its order.
 macro_rules! entry_columns {
@@ -24,11 +25,71 @@ pub struct Event<'a> {
     pub details: serde_json::Value,
 }
 
-/// Appends `events` to the chain inside the caller's write transaction and returns the last
-/// sequence number. The `UPDATE … RETURNING` on the head row takes its lock first, so concurrent
-/// appenders (other connections, other nodes on one PostgreSQL) queue instead of forking the
-/// chain.
-pub async fn append(conn: &mut AnyConnection, events: &[Event<'_>]) -> Result<i64> {
+impl<'a> Event<'a> {
+    /// An event without details.
+    pub fn new(actor: &'a str, action: &'a str, object_kind: &'a str, object_id: &'a str) -> Self {
+        Event {
+            actor,
+            action,
+            object_kind,
+            object_id,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    pub fn with_details(self, details: serde_json::Value) -> Self {
+        Event { details, ..self }
+    }
+}
+
+/// An [`Event`] that owns its text: what a write function of the store gives back for its caller
+/// to commit with ([`OwnedEvent::as_event`]).
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "a write's audit event belongs in the events its transaction commits with"]
+pub struct OwnedEvent {
+    pub actor: String,
+    pub action: String,
+    pub object_kind: String,
+    pub object_id: String,
+    pub details: serde_json::Value,
+}
+
+impl OwnedEvent {
+    pub fn as_event(&self) -> Event<'_> {
+        Event {
+            actor: &self.actor,
+            action: &self.action,
+            object_kind: &self.object_kind,
+            object_id: &self.object_id,
+            details: self.details.clone(),
+        }
+    }
+}
+
+impl From<Event<'_>> for OwnedEvent {
+    fn from(event: Event<'_>) -> Self {
+        OwnedEvent {
+            actor: event.actor.to_owned(),
+            action: event.action.to_owned(),
+            object_kind: event.object_kind.to_owned(),
+            object_id: event.object_id.to_owned(),
+            details: event.details,
+        }
+    }
+}
+
+/// The borrowed events of `owned`, to commit with.
+pub fn events(owned: &[OwnedEvent]) -> Vec<Event<'_>> {
+    owned.iter().map(OwnedEvent::as_event).collect()
+}
+
+/// Appends `events` to the chain inside the write transaction and returns the last sequence
+/// number; only [`Tx::commit`] calls it, just before it commits. The `UPDATE … RETURNING` on the
+/// head row takes its lock, so concurrent appenders (other connections, other nodes on one
+/// PostgreSQL) queue instead of forking the chain; taken last in a transaction, the lock is held
+/// only for the commit.
+pub(crate) async fn append(tx: &mut Tx, events: &[Event<'_>]) -> Result<i64> {
+    let conn = &mut **tx;
     let at = now_text();
     let count = events.len() as i64;
     let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
@@ -90,10 +151,7 @@ pub type Verdict = std::result::Result<i64, Tamper>;
 impl Store {
     /// Appends one event in its own transaction; for changes that are only recorded.
     pub async fn record(&self, event: Event<'_>) -> Result<i64> {
-        let mut tx = self.begin_write().await?;
-        let seq = append(&mut tx, &[event]).await?;
-        tx.commit().await?;
-        Ok(seq)
+        self.begin_write().await?.commit(&[event]).await
     }
 
     /// Checks the whole chain. The head is read first and only entries up to it are read

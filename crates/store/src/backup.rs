@@ -785,23 +785,19 @@ async fn load(store: &Store, checked: &Checked, path: &Path, actor: &str) -> Res
     if reader.finish_hash() != header.sha256 {
         return Err(corrupt(path, "the file changed while it was restored"));
     }
-    crate::audit::append(
-        &mut tx,
-        &[crate::audit::Event {
-            actor,
-            action: "backup.restore",
-            object_kind: "backup",
-            object_id: &header.sha256,
-            details: serde_json::json!({
-                "created_at": header.created_at,
-                "source": header.source,
-                "migration": header.migration,
-                "rows": header.rows,
-            }),
-        }],
-    )
+    tx.commit(&[crate::audit::Event {
+        actor,
+        action: "backup.restore",
+        object_kind: "backup",
+        object_id: &header.sha256,
+        details: serde_json::json!({
+            "created_at": header.created_at,
+            "source": header.source,
+            "migration": header.migration,
+            "rows": header.rows,
+        }),
+    }])
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::audit::{Event, append};
-use crate::{Result, Store};
+use crate::audit::Event;
+use crate::{Result, Store, Tx};
 
 /// A payload of the size of a typical audit entry's details.
 fn details(i: i64) -> serde_json::Value {
@@ -30,9 +30,7 @@ impl Store {
                     details: details(done + k as i64),
                 })
                 .collect();
-            let mut tx = self.begin_write().await?;
-            append(&mut tx, &events).await?;
-            tx.commit().await?;
+            self.begin_write().await?.commit(&events).await?;
             done += batch;
         }
         Ok(started.elapsed())
@@ -73,7 +71,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
+            // The physical limit the audit rate is measured against: a scratch table, dropped
+            // below, with no record by design.
+            tx.commit_unaudited().await?;
             done += batch;
         }
         let elapsed = started.elapsed();
@@ -121,25 +121,12 @@ impl Store {
         let now_ms: i64 = 1_800_000_000_000;
         let started = Instant::now();
         let mut tx = self.begin_write().await?;
-        crate::workflow::put_regulation(&mut tx, "bench", "bench", "code = \"bench\"").await?;
-        // Generated inside the database: a recursive count, the same SQL on both backends.
-        sqlx::query(
-            "INSERT INTO workflow_instance (id, regulation, version, channel, recipient, applicant, \
-               provider, step, moves, status, outcome, message, data, started_ms, due_ms, extensions, \
-               step_started_ms, step_due_ms, alarm_ms, alarms_fired, closed_ms) \
-             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
-             SELECT 'bench-' || CAST(i AS TEXT), 'bench', 'bench', 'portal', 'individual', \
-               '860101300011', 'bench-body', 'P10', 3, 'in_progress', NULL, NULL, '{}', \
-               $2 - 86400000, $2 + 86400000 * 14, 0, $2 - 3600000, \
-               CASE WHEN i % $3 = 0 THEN $2 - 60000 ELSE $2 + 86400000 * 14 END, \
-               $2 + 86400000 * 10, 0, NULL FROM n",
-        )
-        .bind(open)
-        .bind(now_ms)
-        .bind(overdue_every)
-        .execute(&mut *tx)
+        fill_instances(&mut tx, open, now_ms, overdue_every).await?;
+        tx.commit(&[Event {
+            details: serde_json::json!({ "open": open, "overdue_every": overdue_every }),
+            ..Event::new("bench", "bench.fill", "workflow_instance", "bench")
+        }])
         .await?;
-        tx.commit().await?;
         if self.backend == crate::Backend::Postgres {
             sqlx::query("ANALYZE workflow_instance")
                 .execute(&self.pool)
@@ -200,4 +187,28 @@ impl Store {
             bytes_per_instance,
         })
     }
+}
+
+/// `open` synthetic applications of the regulation `bench` at `now_ms`, one in `overdue_every` past
+/// its step's due time; generated inside the database (a recursive count, the same SQL on both
+/// backends).
+async fn fill_instances(tx: &mut Tx, open: i64, now_ms: i64, overdue_every: i64) -> Result<()> {
+    crate::workflow::put_regulation(tx, "bench", "bench", "code = \"bench\"").await?;
+    sqlx::query(
+        "INSERT INTO workflow_instance (id, regulation, version, channel, recipient, applicant, \
+           provider, step, moves, status, outcome, message, data, started_ms, due_ms, extensions, \
+           step_started_ms, step_due_ms, alarm_ms, alarms_fired, closed_ms) \
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
+         SELECT 'bench-' || CAST(i AS TEXT), 'bench', 'bench', 'portal', 'individual', \
+           '860101300011', 'bench-body', 'P10', 3, 'in_progress', NULL, NULL, '{}', \
+           $2 - 86400000, $2 + 86400000 * 14, 0, $2 - 3600000, \
+           CASE WHEN i % $3 = 0 THEN $2 - 60000 ELSE $2 + 86400000 * 14 END, \
+           $2 + 86400000 * 10, 0, NULL FROM n",
+    )
+    .bind(open)
+    .bind(now_ms)
+    .bind(overdue_every)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

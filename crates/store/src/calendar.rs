@@ -4,7 +4,7 @@
 use qyzmet_domain::calendar::{Calendar, CalendarRules};
 use sqlx::Row;
 
-use crate::audit::{Event, append};
+use crate::audit::Event;
 use crate::{Result, Store, StoreError, now_text};
 
 impl Store {
@@ -23,18 +23,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let (first, last) = calendar.years();
-        append(
-            &mut tx,
-            &[Event {
+        tx.commit(&[Event {
                 actor,
                 action: "calendar.rules.save",
                 object_kind: "calendar",
                 object_id: "rules",
                 details: serde_json::json!({ "first_year": first, "last_year": last, "bytes": document.len() }),
-            }],
-        )
-        .await?;
-        tx.commit().await?;
+            }]).await?;
         Ok(calendar)
     }
 

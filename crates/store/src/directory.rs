@@ -5,7 +5,7 @@ use qyzmet_domain::ids::Iin;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Event, append};
+use crate::audit::{Event, OwnedEvent, events};
 use crate::{Result, Store, StoreError};
 
 /// What loading a directory changed.
@@ -54,6 +54,7 @@ impl Store {
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let mut tx = self.begin_write().await?;
         let mut loaded = Loaded::default();
+        let mut audit = Vec::new();
         for org in &directory.organisation {
             let inserted = sqlx::query(
                 "INSERT INTO organisation (code, kind, parent, name_kk, name_ru, name_en, address_kk, address_ru, phone, website, region, source) \
@@ -91,17 +92,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            append(
-                &mut tx,
-                &[Event {
-                    actor,
-                    action: "organisation.create",
-                    object_kind: "organisation",
-                    object_id: &org.code,
-                    details: serde_json::json!({ "kind": org.kind, "source": org.source }),
-                }],
-            )
-            .await?;
+            audit.push(OwnedEvent::from(Event {
+                actor,
+                action: "organisation.create",
+                object_kind: "organisation",
+                object_id: &org.code,
+                details: serde_json::json!({ "kind": org.kind, "source": org.source }),
+            }));
             loaded.organisations += 1;
         }
         for member in staff {
@@ -137,20 +134,21 @@ impl Store {
             if inserted == 0 {
                 continue;
             }
-            append(
-                &mut tx,
-                &[Event {
-                    actor,
-                    action: "staff.appoint",
-                    object_kind: "staff",
-                    object_id: &member.iin.to_string(),
-                    details: serde_json::json!({ "organisation": member.organisation, "role": member.role }),
-                }],
-            )
-            .await?;
+            audit.push(OwnedEvent::from(Event {
+                actor,
+                action: "staff.appoint",
+                object_kind: "staff",
+                object_id: &member.iin.to_string(),
+                details: serde_json::json!({ "organisation": member.organisation, "role": member.role }),
+            }));
             loaded.staff += 1;
         }
-        tx.commit().await?;
+        if audit.is_empty() {
+            // Everything was there already: nothing was written.
+            tx.rollback().await?;
+        } else {
+            tx.commit(&events(&audit)).await?;
+        }
         Ok(loaded)
     }
 

@@ -1,8 +1,11 @@
 //! Storage: one schema on SQLite (the embedded default) and PostgreSQL, through sqlx's `Any`
 //! driver so that every query is written once and runs on both.
 //!
-//! Every function that changes state takes a write transaction and appends its audit entry in
-//! it ([`audit::append`]), so a change and its record commit or vanish together.
+//! Every change of state is made in a write transaction, [`Tx`], whose only way to commit takes the
+//! audit events ([`Tx::commit`]): they are appended to the hash-chained log in the same transaction,
+//! so a change and its record commit or vanish together, and a change without a record cannot
+//! commit. The functions that write take a `&mut Tx`; those that read take a connection, which a
+//! `Tx` is too.
 
 pub mod audit;
 pub mod backup;
@@ -25,13 +28,71 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 pub use sqlx::Error as SqlError;
 
-/// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that it holds the write lock from
-/// the start and never fails half-way for a lock upgrade.
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A write transaction, from [`Store::begin_write`]. On SQLite it is `BEGIN IMMEDIATE`, so that it
+/// holds the write lock from the start and never fails half-way for a lock upgrade.
+///
+/// Its only public way to commit is [`Tx::commit`], which takes the audit events of what it did and
+/// appends them to the chain in the same transaction; an empty list is refused and nothing is
+/// written. A `Tx` dropped without a commit rolls back. The store's functions that write take a
+/// `&mut Tx`; a `Tx` derefs to its connection for the reads made inside it (whatever is written
+/// through it commits with the events or not at all).
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl Tx {
+    /// Appends `events` to the audit chain inside this transaction and commits; returns the last
+    /// entry's sequence number. Without events nothing is written: the transaction is rolled back
+    /// and [`StoreError::Unaudited`] returned.
+    pub async fn commit(mut self, events: &[audit::Event<'_>]) -> Result<i64> {
+        if events.is_empty() {
+            self.inner.rollback().await?;
+            return Err(StoreError::Unaudited);
+        }
+        let seq = audit::append(&mut self, events).await?;
+        self.inner.commit().await?;
+        Ok(seq)
+    }
+
+    /// Ends the transaction without writing anything it did.
+    pub async fn rollback(self) -> Result<()> {
+        self.inner.rollback().await?;
+        Ok(())
+    }
+
+    /// Commits without an audit entry: only for the bookkeeping the store names as not business
+    /// state (sign-in challenges and throttle counters, mail delivery leases, the TSA's serial
+    /// counter, the load runs' scratch table). `tests/audit_invariant.rs` holds the list of the
+    /// functions that may call it and fails on any other.
+    pub(crate) async fn commit_unaudited(self) -> Result<()> {
+        self.inner.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tx")
+    }
+}
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -57,6 +118,11 @@ pub enum StoreError {
     NoDeployment(String),
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "a write transaction commits only with the audit entries of what it did; none were given, \
+         so nothing was written [rule store.audit_required]"
+    )]
+    Unaudited,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -216,10 +282,11 @@ impl Store {
 
     /// Starts a write transaction (see [`Tx`]).
     pub async fn begin_write(&self) -> Result<Tx> {
-        Ok(match self.backend {
+        let inner = match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
-        })
+        };
+        Ok(Tx { inner })
     }
 
     /// Answers when the database does.

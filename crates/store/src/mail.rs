@@ -9,7 +9,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{Event, append};
+use crate::audit::Event;
 use crate::{Backend, Result, Store};
 
 /// Who writes the mail audit entries.
@@ -182,7 +182,17 @@ impl Store {
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;
-                events.push((id.clone(), serde_json::json!({ "addressee": addressee })));
+                events.push((
+                    id.clone(),
+                    "mail.undeliverable",
+                    serde_json::json!({ "addressee": addressee }),
+                ));
+            } else {
+                events.push((
+                    id.clone(),
+                    "mail.queue",
+                    serde_json::json!({ "addressee": addressee, "addresses": recipients.len() }),
+                ));
             }
             for recipient in recipients {
                 sqlx::query(
@@ -205,20 +215,21 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if !events.is_empty() {
-            let audit: Vec<Event<'_>> = events
-                .iter()
-                .map(|(id, details)| Event {
-                    actor: ACTOR,
-                    action: "mail.undeliverable",
-                    object_kind: "notification",
-                    object_id: id,
-                    details: details.clone(),
-                })
-                .collect();
-            append(&mut tx, &audit).await?;
+        if events.is_empty() {
+            // Nothing to queue: nothing was written.
+            return Ok(0);
         }
-        tx.commit().await?;
+        let audit: Vec<Event<'_>> = events
+            .iter()
+            .map(|(id, action, details)| Event {
+                actor: ACTOR,
+                action,
+                object_kind: "notification",
+                object_id: id,
+                details: details.clone(),
+            })
+            .collect();
+        tx.commit(&audit).await?;
         Ok(rows.len())
     }
 
@@ -273,7 +284,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        if claimed.is_empty() {
+            return Ok(claimed);
+        }
+        // A lease is a lock with a time-out, not a change of the delivery: what becomes of it
+        // (sent, retried, failed) is audited.
+        tx.commit_unaudited().await?;
         Ok(claimed)
     }
 
@@ -290,20 +306,17 @@ impl Store {
         .bind(address)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() > 0 {
-            append(
-                &mut tx,
-                &[Event {
-                    actor: ACTOR,
-                    action: "mail.sent",
-                    object_kind: "notification",
-                    object_id: notification,
-                    details: serde_json::json!({ "address": address }),
-                }],
-            )
-            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(());
         }
-        tx.commit().await?;
+        tx.commit(&[Event {
+            actor: ACTOR,
+            action: "mail.sent",
+            object_kind: "notification",
+            object_id: notification,
+            details: serde_json::json!({ "address": address }),
+        }])
+        .await?;
         Ok(())
     }
 
@@ -332,26 +345,23 @@ impl Store {
         .bind(address)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() > 0 {
-            append(
-                &mut tx,
-                &[Event {
-                    actor: ACTOR,
-                    action: if retry_at_ms.is_some() {
-                        "mail.retry"
-                    } else {
-                        "mail.failed"
-                    },
-                    object_kind: "notification",
-                    object_id: notification,
-                    details: serde_json::json!({
-                        "address": address, "error": error, "retry_at_ms": retry_at_ms,
-                    }),
-                }],
-            )
-            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(());
         }
-        tx.commit().await?;
+        tx.commit(&[Event {
+            actor: ACTOR,
+            action: if retry_at_ms.is_some() {
+                "mail.retry"
+            } else {
+                "mail.failed"
+            },
+            object_kind: "notification",
+            object_id: notification,
+            details: serde_json::json!({
+                "address": address, "error": error, "retry_at_ms": retry_at_ms,
+            }),
+        }])
+        .await?;
         Ok(())
     }
 
@@ -373,7 +383,8 @@ impl Store {
         .bind(address)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        // The lease given back (see `claim_mail`): no change of the delivery.
+        tx.commit_unaudited().await?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Event, append};
+use crate::audit::{Event, OwnedEvent};
 use crate::{Result, Store, StoreError, Tx, now_text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +80,12 @@ fn certificate_from_row(row: &AnyRow) -> Result<CertificateRecord> {
     })
 }
 
-/// Records a new authority inside the caller's transaction, with its audit entry.
-pub async fn insert_authority(tx: &mut Tx, record: &AuthorityRecord, actor: &str) -> Result<()> {
+/// Records a new authority inside the caller's transaction; returns its audit event.
+pub async fn insert_authority(
+    tx: &mut Tx,
+    record: &AuthorityRecord,
+    actor: &str,
+) -> Result<OwnedEvent> {
     sqlx::query(
         "INSERT INTO pki_authority (code, role, parent, certificate, key_pem, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -93,26 +97,21 @@ pub async fn insert_authority(tx: &mut Tx, record: &AuthorityRecord, actor: &str
     .bind(now_text())
     .execute(&mut **tx)
     .await?;
-    append(
-        tx,
-        &[Event {
-            actor,
-            action: "pki.authority.create",
-            object_kind: "pki_authority",
-            object_id: &record.code,
-            details: serde_json::json!({ "role": record.role, "parent": record.parent }),
-        }],
-    )
-    .await?;
-    Ok(())
+    Ok(OwnedEvent::from(Event {
+        actor,
+        action: "pki.authority.create",
+        object_kind: "pki_authority",
+        object_id: &record.code,
+        details: serde_json::json!({ "role": record.role, "parent": record.parent }),
+    }))
 }
 
-/// Records an issued certificate inside the caller's transaction, with its audit entry.
+/// Records an issued certificate inside the caller's transaction; returns its audit event.
 pub async fn insert_certificate(
     tx: &mut Tx,
     record: &CertificateRecord,
     actor: &str,
-) -> Result<()> {
+) -> Result<OwnedEvent> {
     sqlx::query(
         "INSERT INTO pki_certificate (serial, issuer, profile, subject, iin, bin, not_before, not_after, certificate, issued_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -129,32 +128,28 @@ pub async fn insert_certificate(
     .bind(&record.issued_at)
     .execute(&mut **tx)
     .await?;
-    append(
-        tx,
-        &[Event {
-            actor,
-            action: "pki.certificate.issue",
-            object_kind: "pki_certificate",
-            object_id: &record.serial,
-            details: serde_json::json!({
-                "issuer": record.issuer, "profile": record.profile, "subject": record.subject,
-                "iin": record.iin, "bin": record.bin, "not_after": record.not_after,
-            }),
-        }],
-    )
-    .await?;
-    Ok(())
+    Ok(OwnedEvent::from(Event {
+        actor,
+        action: "pki.certificate.issue",
+        object_kind: "pki_certificate",
+        object_id: &record.serial,
+        details: serde_json::json!({
+            "issuer": record.issuer, "profile": record.profile, "subject": record.subject,
+            "iin": record.iin, "bin": record.bin, "not_after": record.not_after,
+        }),
+    }))
 }
 
-/// Marks a certificate revoked inside the caller's transaction. Revoking twice is refused: the first
-/// revocation's time and reason stand (RFC 5280 §5.3: a revocation is final, except certificateHold).
+/// Marks a certificate revoked inside the caller's transaction; returns the register's record and
+/// the audit event. Revoking twice is refused: the first revocation's time and reason stand (RFC
+/// 5280 §5.3: a revocation is final, except certificateHold).
 pub async fn mark_revoked(
     tx: &mut Tx,
     serial: &str,
     at: &str,
     reason: i64,
     actor: &str,
-) -> Result<CertificateRecord> {
+) -> Result<(CertificateRecord, OwnedEvent)> {
     let updated = sqlx::query(
         "UPDATE pki_certificate SET revoked_at = $1, revocation_reason = $2 WHERE serial = $3 AND revoked_at IS NULL",
     )
@@ -178,22 +173,18 @@ pub async fn mark_revoked(
             record.revoked_at.as_deref().unwrap_or("?")
         )));
     }
-    append(
-        tx,
-        &[Event {
-            actor,
-            action: "pki.certificate.revoke",
-            object_kind: "pki_certificate",
-            object_id: serial,
-            details: serde_json::json!({ "at": at, "reason": reason, "issuer": record.issuer }),
-        }],
-    )
-    .await?;
-    Ok(record)
+    let event = OwnedEvent::from(Event {
+        actor,
+        action: "pki.certificate.revoke",
+        object_kind: "pki_certificate",
+        object_id: serial,
+        details: serde_json::json!({ "at": at, "reason": reason, "issuer": record.issuer }),
+    });
+    Ok((record, event))
 }
 
-/// Records a published CRL inside the caller's transaction, with its audit entry.
-pub async fn insert_crl(tx: &mut Tx, record: &CrlRecord, actor: &str) -> Result<()> {
+/// Records a published CRL inside the caller's transaction; returns its audit event.
+pub async fn insert_crl(tx: &mut Tx, record: &CrlRecord, actor: &str) -> Result<OwnedEvent> {
     sqlx::query("INSERT INTO pki_crl (issuer, number, this_update, next_update, crl) VALUES ($1, $2, $3, $4, $5)")
         .bind(&record.issuer)
         .bind(record.number)
@@ -202,18 +193,13 @@ pub async fn insert_crl(tx: &mut Tx, record: &CrlRecord, actor: &str) -> Result<
         .bind(B64.encode(&record.crl_der))
         .execute(&mut **tx)
         .await?;
-    append(
-        tx,
-        &[Event {
-            actor,
-            action: "pki.crl.publish",
-            object_kind: "pki_crl",
-            object_id: &format!("{}#{}", record.issuer, record.number),
-            details: serde_json::json!({ "this_update": record.this_update, "next_update": record.next_update }),
-        }],
-    )
-    .await?;
-    Ok(())
+    Ok(OwnedEvent::from(Event {
+        actor,
+        action: "pki.crl.publish",
+        object_kind: "pki_crl",
+        object_id: &format!("{}#{}", record.issuer, record.number),
+        details: serde_json::json!({ "this_update": record.this_update, "next_update": record.next_update }),
+    }))
 }
 
 /// The next CRL number of an issuer, read inside the transaction that will publish it.
@@ -313,7 +299,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let value: i64 = row.try_get(0)?;
-        tx.commit().await?;
+        // A counter, not a record: the token it numbers is the record.
+        tx.commit_unaudited().await?;
         Ok(value)
     }
 }

@@ -1,15 +1,16 @@
 //! The portal's and the back office's tables (migration 0004): accounts, sessions, sign-in throttling
 //! and challenges, drafts, attachments, the questionnaire, and the lists people work from. Rows in
 //! and out; who may see what is decided by the web layer before it calls here, and every change is
-//! audited in its own transaction.
+//! audited in its own transaction — but the sign-in bookkeeping that is not business state
+//! (challenges, throttle counters, an identity code's tries), whose outcome is audited instead.
 
 use sqlx::Row;
 
-use crate::audit::{Event, append};
+use crate::audit::{Event, OwnedEvent};
 use crate::workflow::{
     InstanceRow, NotificationRow, instance_columns, instance_from_row, notification_from_row,
 };
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -195,35 +196,35 @@ fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
 }
 
 /// Uses up the IIN's one-time identity code whose hash is `code_hash`: false when it is gone.
-async fn consume_code(conn: &mut sqlx::AnyConnection, iin: &str, code_hash: &str) -> Result<bool> {
+async fn consume_code(tx: &mut Tx, iin: &str, code_hash: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM identity_code WHERE iin = $1 AND code_hash = $2")
         .bind(iin)
         .bind(code_hash)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Ends every session of `iin` except `keep` (a token hash); how many ended.
-async fn close_sessions(conn: &mut sqlx::AnyConnection, iin: &str, keep: &str) -> Result<u64> {
+async fn close_sessions(tx: &mut Tx, iin: &str, keep: &str) -> Result<u64> {
     let done = sqlx::query("DELETE FROM web_session WHERE iin = $1 AND token_sha256 <> $2")
         .bind(iin)
         .bind(keep)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected())
 }
 
 /// Takes an unproven account over for whoever proved its IIN: new credentials, every session
-/// ended, audited with the proof.
+/// ended; returns the audit event, with the proof, for the caller's commit.
 async fn take_over(
-    conn: &mut sqlx::AnyConnection,
+    tx: &mut Tx,
     iin: &str,
     proof: Proof,
     email: &str,
     password_hash: Option<&str>,
     bin: Option<&str>,
-) -> Result<()> {
+) -> Result<OwnedEvent> {
     sqlx::query(
         "UPDATE account SET email = $1, password_hash = $2, bin = $3, proven_by = $4, \
          proven_at = $5 WHERE iin = $6",
@@ -234,22 +235,17 @@ async fn take_over(
     .bind(proof.as_str())
     .bind(crate::now_text())
     .bind(iin)
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
-    let closed = close_sessions(conn, iin, "").await?;
+    let closed = close_sessions(tx, iin, "").await?;
     let actor = format!("person:{iin}");
-    append(
-        conn,
-        &[Event {
-            details: serde_json::json!({
-                "proof": proof.as_str(), "sessions_closed": closed, "bin": bin,
-                "credentials": "replaced",
-            }),
-            ..event(&actor, "account.take_over", "account", iin)
-        }],
-    )
-    .await?;
-    Ok(())
+    Ok(OwnedEvent::from(Event {
+        details: serde_json::json!({
+            "proof": proof.as_str(), "sessions_closed": closed, "bin": bin,
+            "credentials": "replaced",
+        }),
+        ..event(&actor, "account.take_over", "account", iin)
+    }))
 }
 
 impl Store {
@@ -278,7 +274,7 @@ impl Store {
         match (existing, account.proven_by) {
             (None, _) => {}
             (Some(None), Some(proof)) => {
-                take_over(
+                let audit = take_over(
                     &mut tx,
                     &account.iin,
                     proof,
@@ -287,7 +283,7 @@ impl Store {
                     account.bin.as_deref(),
                 )
                 .await?;
-                tx.commit().await?;
+                tx.commit(&[audit.as_event()]).await?;
                 return Ok(Ok(Created::TookOver));
             }
             (Some(_), _) => return Ok(Err(AccountRefusal::Exists)),
@@ -307,18 +303,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let actor = format!("person:{}", account.iin);
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({
-                    "bin": account.bin, "email": account.email,
-                    "proven_by": account.proven_by.map(Proof::as_str),
-                }),
-                ..event(&actor, "account.create", "account", &account.iin)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({
+                "bin": account.bin, "email": account.email,
+                "proven_by": account.proven_by.map(Proof::as_str),
+            }),
+            ..event(&actor, "account.create", "account", &account.iin)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(Ok(Created::New))
     }
 
@@ -359,15 +351,15 @@ impl Store {
         {
             return Ok(Proved::CodeGone);
         }
-        let outcome = match proving {
+        let (outcome, audit) = match proving {
             Proving::TakeOver {
                 email,
                 password_hash,
                 bin,
-            } => {
-                take_over(&mut tx, iin, proof, email, password_hash, bin).await?;
-                Proved::TookOver
-            }
+            } => (
+                Proved::TookOver,
+                take_over(&mut tx, iin, proof, email, password_hash, bin).await?,
+            ),
             Proving::Holder { session_sha256 } => {
                 sqlx::query("UPDATE account SET proven_by = $1, proven_at = $2 WHERE iin = $3")
                     .bind(proof.as_str())
@@ -377,20 +369,16 @@ impl Store {
                     .await?;
                 let closed = close_sessions(&mut tx, iin, session_sha256).await?;
                 let actor = format!("person:{iin}");
-                append(
-                    &mut tx,
-                    &[Event {
-                        details: serde_json::json!({
-                            "proof": proof.as_str(), "sessions_closed": closed,
-                        }),
-                        ..event(&actor, "account.prove", "account", iin)
-                    }],
-                )
-                .await?;
-                Proved::Proven
+                let proved = Event {
+                    details: serde_json::json!({
+                        "proof": proof.as_str(), "sessions_closed": closed,
+                    }),
+                    ..event(&actor, "account.prove", "account", iin)
+                };
+                (Proved::Proven, OwnedEvent::from(proved))
             }
         };
-        tx.commit().await?;
+        tx.commit(&[audit.as_event()]).await?;
         Ok(outcome)
     }
 
@@ -403,15 +391,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let actor = format!("person:{iin}");
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({ "bin": bin, "why": why }),
-                ..event(&actor, "account.entity", "account", iin)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({ "bin": bin, "why": why }),
+            ..event(&actor, "account.entity", "account", iin)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -443,17 +427,13 @@ impl Store {
                 .await?;
         }
         let actor = format!("person:{iin}");
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({
-                    "email": email, "password_changed": password_hash.is_some(),
-                }),
-                ..event(&actor, "account.credentials", "account", iin)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({
+                "email": email, "password_changed": password_hash.is_some(),
+            }),
+            ..event(&actor, "account.credentials", "account", iin)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -485,17 +465,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let actor = format!("person:{}", session.iin);
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({
-                    "realm": session.realm, "organisation": session.organisation, "how": how,
-                }),
-                ..event(&actor, "session.open", "account", &session.iin)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({
+                "realm": session.realm, "organisation": session.organisation, "how": how,
+            }),
+            ..event(&actor, "session.open", "account", &session.iin)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -544,8 +520,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let actor = format!("person:{iin}");
-        append(&mut tx, &[event(&actor, "session.close", "account", iin)]).await?;
-        tx.commit().await?;
+        tx.commit(&[event(&actor, "session.close", "account", iin)])
+            .await?;
         Ok(())
     }
 
@@ -612,7 +588,7 @@ impl Store {
         .bind(SWEEP_ROWS)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.commit_unaudited().await?;
         Ok(Attempt::Taken)
     }
 
@@ -632,22 +608,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        tx.commit_unaudited().await?;
         Ok(())
     }
 
     /// Audits a refused sign-in of `subject` (the IIN tried).
     pub async fn record_login_failure(&self, subject: &str, how: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({ "how": how }),
-                ..event("anonymous", "session.refused", "login", subject)
-            }],
-        )
+        let tx = self.begin_write().await?;
+        tx.commit(&[Event {
+            details: serde_json::json!({ "how": how }),
+            ..event("anonymous", "session.refused", "login", subject)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -693,18 +665,23 @@ impl Store {
             .bind(expires_ms)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        tx.commit_unaudited().await?;
         Ok(true)
     }
 
     /// Consumes a challenge: true once, if it was issued and has not expired.
     pub async fn take_challenge(&self, nonce: &str, now_ms: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM login_challenge WHERE nonce = $1 AND expires_ms > $2")
             .bind(nonce)
             .bind(now_ms)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        tx.commit_unaudited().await?;
+        Ok(true)
     }
 
     /// The live challenges (for tests and the operator's look at the table).
@@ -749,18 +726,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let actor = format!("staff:{office}:{operator}");
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({
-                    "office": office, "operator": operator, "expires_ms": expires_ms,
-                    "identity_document": "checked",
-                }),
-                ..event(&actor, "identity_code.issue", "person", iin)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({
+                "office": office, "operator": operator, "expires_ms": expires_ms,
+                "identity_document": "checked",
+            }),
+            ..event(&actor, "identity_code.issue", "person", iin)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -782,7 +755,7 @@ impl Store {
         .bind(now_ms)
         .fetch_optional(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.commit_unaudited().await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
@@ -826,8 +799,8 @@ impl Store {
             }
         }
         let actor = format!("applicant:{}", draft.owner);
-        append(&mut tx, &[event(&actor, "draft.save", "draft", &draft.id)]).await?;
-        tx.commit().await?;
+        tx.commit(&[event(&actor, "draft.save", "draft", &draft.id)])
+            .await?;
         Ok(())
     }
 
@@ -875,17 +848,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let actor = format!("applicant:{}", attachment.owner);
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({
-                    "name": attachment.name, "size": attachment.size, "sha256": attachment.sha256,
-                }),
-                ..event(&actor, "attachment.add", "attachment", &attachment.id)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({
+                "name": attachment.name, "size": attachment.size, "sha256": attachment.sha256,
+            }),
+            ..event(&actor, "attachment.add", "attachment", &attachment.id)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -990,12 +959,8 @@ impl Store {
             return Ok(false);
         }
         let actor = format!("applicant:{applicant}");
-        append(
-            &mut tx,
-            &[event(&actor, "application.delete", "instance", id)],
-        )
-        .await?;
-        tx.commit().await?;
+        tx.commit(&[event(&actor, "application.delete", "instance", id)])
+            .await?;
         Ok(true)
     }
 
@@ -1106,15 +1071,11 @@ impl Store {
             return Ok(false);
         }
         let actor = format!("applicant:{applicant}");
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({ "quality": quality, "information": information }),
-                ..event(&actor, "questionnaire.answer", "instance", instance)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({ "quality": quality, "information": information }),
+            ..event(&actor, "questionnaire.answer", "instance", instance)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(true)
     }
 
@@ -1131,16 +1092,11 @@ impl Store {
 /// In the submission's transaction: the draft's attachments go to the application and the draft
 /// is deleted. False when the draft is not there (already submitted, or not the owner's), and then
 /// the caller rolls back: one draft, one application.
-pub async fn settle_draft(
-    conn: &mut sqlx::AnyConnection,
-    draft: &str,
-    owner: &str,
-    instance: &str,
-) -> Result<bool> {
+pub async fn settle_draft(tx: &mut Tx, draft: &str, owner: &str, instance: &str) -> Result<bool> {
     let deleted = sqlx::query("DELETE FROM draft WHERE id = $1 AND owner = $2")
         .bind(draft)
         .bind(owner)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     if deleted.rows_affected() != 1 {
         return Ok(false);
@@ -1151,7 +1107,7 @@ pub async fn settle_draft(
     .bind(instance)
     .bind(draft)
     .bind(owner)
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
     Ok(true)
 }
@@ -1230,15 +1186,11 @@ impl Store {
         .bind(crate::now_text())
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut tx,
-            &[Event {
-                details: serde_json::json!({ "instance": instance, "field": field }),
-                ..event(actor, "document.publish", "public_document", id)
-            }],
-        )
+        tx.commit(&[Event {
+            details: serde_json::json!({ "instance": instance, "field": field }),
+            ..event(actor, "document.publish", "public_document", id)
+        }])
         .await?;
-        tx.commit().await?;
         Ok(id.to_owned())
     }
 
@@ -1268,13 +1220,9 @@ impl Store {
         if !record {
             return Ok(Some(found));
         }
-        let mut tx = self.begin_write().await?;
-        append(
-            &mut tx,
-            &[event("anonymous", "document.verify", "public_document", id)],
-        )
-        .await?;
-        tx.commit().await?;
+        let tx = self.begin_write().await?;
+        tx.commit(&[event("anonymous", "document.verify", "public_document", id)])
+            .await?;
         Ok(Some(found))
     }
 }
@@ -1295,13 +1243,9 @@ impl Store {
     /// Records that a paper copy of a published document was printed, by whom (002: who printed
     /// which copy and when is part of the record).
     pub async fn record_print(&self, public_id: &str, actor: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        append(
-            &mut tx,
-            &[event(actor, "document.print", "public_document", public_id)],
-        )
-        .await?;
-        tx.commit().await?;
+        let tx = self.begin_write().await?;
+        tx.commit(&[event(actor, "document.print", "public_document", public_id)])
+            .await?;
         Ok(())
     }
 }

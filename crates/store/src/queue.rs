@@ -12,7 +12,7 @@ use qyzmet_domain::queue::{Outcome, Times, day_of, ticket_number};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Event, append};
+use crate::audit::Event;
 use crate::{Backend, Result, Store, StoreError};
 
 /// A ticket as stored.
@@ -174,23 +174,19 @@ impl Store {
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut tx,
-            &[Event {
-                actor: "anonymous",
-                action: "queue.take",
-                object_kind: "queue_ticket",
-                object_id: &ticket.id,
-                details: serde_json::json!({
-                    "branch": ticket.branch,
-                    "number": ticket.number,
-                    "service": ticket.service,
-                    "recipient": ticket.recipient,
-                }),
-            }],
-        )
+        tx.commit(&[Event {
+            actor: "anonymous",
+            action: "queue.take",
+            object_kind: "queue_ticket",
+            object_id: &ticket.id,
+            details: serde_json::json!({
+                "branch": ticket.branch,
+                "number": ticket.number,
+                "service": ticket.service,
+                "recipient": ticket.recipient,
+            }),
+        }])
         .await?;
-        tx.commit().await?;
         Ok(ticket)
     }
 
@@ -258,18 +254,13 @@ impl Store {
             .await?;
         let ticket = ticket_from_row(&row)?;
         let actor = format!("staff:{operator}");
-        append(
-            &mut tx,
-            &[Event {
+        tx.commit(&[Event {
                 actor: &actor,
                 action: "queue.call",
                 object_kind: "queue_ticket",
                 object_id: &ticket.id,
                 details: serde_json::json!({ "branch": branch, "number": ticket.number, "window": window }),
-            }],
-        )
-        .await?;
-        tx.commit().await?;
+            }]).await?;
         Ok(Ok(Some(ticket)))
     }
 
@@ -320,25 +311,21 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let actor = format!("staff:{operator}");
-        append(
-            &mut tx,
-            &[Event {
-                actor: &actor,
-                action: what.action(),
-                object_kind: "queue_ticket",
-                object_id: id,
-                details: serde_json::json!({ "branch": branch, "number": ticket.number }),
-            }],
-        )
-        .await?;
         let sql = format!("SELECT {COLUMNS} FROM queue_ticket WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
         let moved = ticket_from_row(&row)?;
-        tx.commit().await?;
+        let actor = format!("staff:{operator}");
+        tx.commit(&[Event {
+            actor: &actor,
+            action: what.action(),
+            object_kind: "queue_ticket",
+            object_id: id,
+            details: serde_json::json!({ "branch": branch, "number": ticket.number }),
+        }])
+        .await?;
         Ok(Ok(moved))
     }
 

@@ -10,10 +10,10 @@ use qyzmet_domain::registry::{
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::{Event, append};
-use crate::{Result, Store, StoreError};
+use crate::audit::Event;
+use crate::{Result, Store, StoreError, Tx};
 
-pub async fn insert_person(conn: &mut AnyConnection, p: &Person) -> Result<()> {
+pub async fn insert_person(tx: &mut Tx, p: &Person) -> Result<()> {
     sqlx::query(
         "INSERT INTO person (iin, surname, given_name, patronymic, birth_date, sex, address, region) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -26,12 +26,12 @@ pub async fn insert_person(conn: &mut AnyConnection, p: &Person) -> Result<()> {
     .bind(sex_text(p.sex))
     .bind(&p.address)
     .bind(&p.region)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn insert_entity(conn: &mut AnyConnection, e: &LegalEntity) -> Result<()> {
+pub async fn insert_entity(tx: &mut Tx, e: &LegalEntity) -> Result<()> {
     sqlx::query(
         "INSERT INTO legal_entity (bin, name_kk, name_ru, legal_form, registered_on, head_iin, address, region) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -44,12 +44,12 @@ pub async fn insert_entity(conn: &mut AnyConnection, e: &LegalEntity) -> Result<
     .bind(e.head_iin.map(|i| i.to_string()))
     .bind(&e.address)
     .bind(&e.region)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn insert_power(conn: &mut AnyConnection, p: &PowerOfAttorney) -> Result<()> {
+pub async fn insert_power(tx: &mut Tx, p: &PowerOfAttorney) -> Result<()> {
     sqlx::query(
         "INSERT INTO power_of_attorney (number, principal, attorney_iin, notary, issued_on, valid_until, scope, revoked) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -62,12 +62,12 @@ pub async fn insert_power(conn: &mut AnyConnection, p: &PowerOfAttorney) -> Resu
     .bind(p.valid_until.to_string())
     .bind(p.scope.join(";"))
     .bind(i32::from(p.revoked))
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn insert_real_estate(conn: &mut AnyConnection, e: &RealEstate) -> Result<()> {
+pub async fn insert_real_estate(tx: &mut Tx, e: &RealEstate) -> Result<()> {
     sqlx::query(
         "INSERT INTO real_estate (cadastral_number, kind, address, region, area, rooms, floors, built_year) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -80,13 +80,13 @@ pub async fn insert_real_estate(conn: &mut AnyConnection, e: &RealEstate) -> Res
     .bind(e.rooms.map(i32::from))
     .bind(e.floors.map(i32::from))
     .bind(e.built_year.map(i32::from))
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Inserts a right; its object must be in `real_estate` already.
-pub async fn insert_right(conn: &mut AnyConnection, r: &RealEstateRight) -> Result<()> {
+pub async fn insert_right(tx: &mut Tx, r: &RealEstateRight) -> Result<()> {
     sqlx::query(
         "INSERT INTO real_estate_right (cadastral_number, holder, right_kind, share, registered_on, document, encumbrance) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -98,7 +98,7 @@ pub async fn insert_right(conn: &mut AnyConnection, r: &RealEstateRight) -> Resu
     .bind(r.registered_on.to_string())
     .bind(&r.document)
     .bind(r.encumbrance.as_deref())
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -355,18 +355,14 @@ impl Store {
             }
             insert_right(&mut tx, &h.right).await?;
         }
-        append(
-            &mut tx,
-            &[Event {
-                actor,
-                action: "registry.import",
-                object_kind: "real_estate",
-                object_id: source,
-                details: serde_json::json!({ "objects": objects.len(), "rights": holdings.len() }),
-            }],
-        )
+        tx.commit(&[Event {
+            actor,
+            action: "registry.import",
+            object_kind: "real_estate",
+            object_id: source,
+            details: serde_json::json!({ "objects": objects.len(), "rights": holdings.len() }),
+        }])
         .await?;
-        tx.commit().await?;
         Ok(holdings.len())
     }
 }
@@ -447,7 +443,9 @@ mod tests {
         insert_person(&mut tx, &a).await.unwrap();
         insert_person(&mut tx, &b).await.unwrap();
         insert_entity(&mut tx, &entity).await.unwrap();
-        tx.commit().await.unwrap();
+        tx.commit(&[Event::new("test", "test.seed", "registry", "persons")])
+            .await
+            .unwrap();
 
         let (ia, ib, eb) = (
             TaxpayerId::Iin(a.iin),
@@ -536,7 +534,7 @@ mod tests {
             Err(StoreError::Invalid(_))
         ));
         assert_eq!(store.registry_counts().await.unwrap().real_estate, 3);
-        assert_eq!(store.verify_audit().await.unwrap(), Ok(1));
+        assert_eq!(store.verify_audit().await.unwrap(), Ok(2));
     }
 
     crate::both_backends!(holdings_round_trip_in_order);

@@ -12,7 +12,7 @@ use qyzmet_domain::registry::{LegalEntity, Person, PowerOfAttorney};
 use qyzmet_domain::validation::FieldError;
 use serde::Serialize;
 
-use crate::audit::{Event, append};
+use crate::audit::Event;
 use crate::registry::{insert_entity, insert_person, insert_power};
 use crate::{Store, StoreError};
 
@@ -471,18 +471,14 @@ impl Store {
                 }
             }
         }
-        append(
-            &mut tx,
-            &[Event {
-                actor,
-                action: "registry.import",
-                object_kind: records.kind().as_str(),
-                object_id: source,
-                details: serde_json::json!({ "rows": records.len() }),
-            }],
-        )
+        tx.commit(&[Event {
+            actor,
+            action: "registry.import",
+            object_kind: records.kind().as_str(),
+            object_id: source,
+            details: serde_json::json!({ "rows": records.len() }),
+        }])
         .await?;
-        tx.commit().await?;
         Ok(records.len())
     }
 }

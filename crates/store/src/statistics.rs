@@ -391,7 +391,8 @@ mod tests {
             };
             insert_instance(&mut tx, &row).await.expect("insert");
         }
-        tx.commit().await.expect("commit");
+        let seeded = crate::audit::Event::new("test", "test.seed", "instance", "cases");
+        tx.commit(&[seeded]).await.expect("commit");
     }
 
     fn closed(mut case: Case, outcome: &'static str, at: i64) -> Case {

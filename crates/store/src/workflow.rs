@@ -1,12 +1,12 @@
 //! The workflow engine's tables (migration 0003): instances, the job queue, gateway messages and
 //! notifications. Plain rows in and out; the rules of moving an instance are the engine's. Functions
-//! that change state take the caller's connection so that the engine puts a move, its job, its
-//! messages and its audit entry in one transaction.
+//! that change state take the caller's [`Tx`], so that the engine puts a move, its job, its messages
+//! and its audit entry in one transaction, which commits only with the entry.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::{Backend, Result, Store, StoreError, now_text};
+use crate::{Backend, Result, Store, StoreError, Tx, now_text};
 
 /// One process instance: an application on one channel of one regulation version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,14 +157,10 @@ fn for_update(backend: Backend, skip_locked: bool) -> &'static str {
     }
 }
 
-/// Records a regulation text under its version (its SHA-256) unless it is there already.
-pub async fn put_regulation(
-    conn: &mut AnyConnection,
-    code: &str,
-    version: &str,
-    text: &str,
-) -> Result<()> {
-    sqlx::query(
+/// Records a regulation text under its version (its SHA-256) unless it is there already; true when
+/// it was not.
+pub async fn put_regulation(tx: &mut Tx, code: &str, version: &str, text: &str) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO regulation_version (version, code, text, loaded_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (version) DO NOTHING",
     )
@@ -172,17 +168,17 @@ pub async fn put_regulation(
     .bind(code)
     .bind(text)
     .bind(now_text())
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-pub async fn insert_instance(conn: &mut AnyConnection, row: &InstanceRow) -> Result<()> {
-    insert_instances(conn, std::slice::from_ref(row)).await
+pub async fn insert_instance(tx: &mut Tx, row: &InstanceRow) -> Result<()> {
+    insert_instances(tx, std::slice::from_ref(row)).await
 }
 
 /// Inserts instances, `ROWS_PER_INSERT` to a statement (a group commit's starts).
-pub async fn insert_instances(conn: &mut AnyConnection, rows: &[InstanceRow]) -> Result<()> {
+pub async fn insert_instances(tx: &mut Tx, rows: &[InstanceRow]) -> Result<()> {
     for chunk in rows.chunks(crate::ROWS_PER_INSERT) {
         let sql = crate::insert_values(
             &format!("INSERT INTO workflow_instance ({})", instance_columns("")),
@@ -215,7 +211,7 @@ pub async fn insert_instances(conn: &mut AnyConnection, rows: &[InstanceRow]) ->
                 .bind(row.closed_ms)
                 .bind(&row.office);
         }
-        query.execute(&mut *conn).await?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -268,10 +264,7 @@ pub async fn lock_instances(
 /// Writes the mutable part of instances whose rows still have the given move counts (else nothing
 /// is written and the error says how many changed meanwhile), `ROWS_PER_INSERT` to a statement
 /// (`UPDATE … FROM (VALUES …)`, which both backends have).
-pub async fn update_instances(
-    conn: &mut AnyConnection,
-    moved: &[(InstanceRow, i64)],
-) -> Result<()> {
+pub async fn update_instances(tx: &mut Tx, moved: &[(InstanceRow, i64)]) -> Result<()> {
     for chunk in moved.chunks(crate::ROWS_PER_INSERT) {
         let values = crate::insert_values("", 15, chunk.len());
         let sql = format!(
@@ -301,7 +294,7 @@ pub async fn update_instances(
                 .bind(*expected)
                 .bind(&row.data);
         }
-        let done = query.execute(&mut *conn).await?;
+        let done = query.execute(&mut **tx).await?;
         if done.rows_affected() != chunk.len() as u64 {
             return Err(StoreError::Invalid(format!(
                 "{} of {} instances changed meanwhile",
@@ -314,7 +307,7 @@ pub async fn update_instances(
 }
 
 /// Queues system steps; a second enqueue of the same instance move is ignored.
-pub async fn enqueue_jobs(conn: &mut AnyConnection, jobs: &[JobRow]) -> Result<()> {
+pub async fn enqueue_jobs(tx: &mut Tx, jobs: &[JobRow]) -> Result<()> {
     for chunk in jobs.chunks(crate::ROWS_PER_INSERT) {
         let sql = crate::insert_values(
             "INSERT INTO workflow_job (id, instance, step, moves, run_at_ms, attempts)",
@@ -331,7 +324,7 @@ pub async fn enqueue_jobs(conn: &mut AnyConnection, jobs: &[JobRow]) -> Result<(
                 .bind(job.run_at_ms)
                 .bind(job.attempts);
         }
-        query.execute(&mut *conn).await?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -376,7 +369,7 @@ pub async fn claim_jobs(
         .collect::<Result<_, sqlx::Error>>()?)
 }
 
-pub async fn delete_jobs(conn: &mut AnyConnection, ids: &[String]) -> Result<()> {
+pub async fn delete_jobs(tx: &mut Tx, ids: &[String]) -> Result<()> {
     for chunk in ids.chunks(crate::ROWS_PER_INSERT) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
@@ -387,18 +380,13 @@ pub async fn delete_jobs(conn: &mut AnyConnection, ids: &[String]) -> Result<()>
         for id in chunk {
             query = query.bind(id);
         }
-        query.execute(&mut *conn).await?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
 /// Puts a failed job back for a later attempt, with the error.
-pub async fn retry_job(
-    conn: &mut AnyConnection,
-    id: &str,
-    run_at_ms: i64,
-    error: &str,
-) -> Result<()> {
+pub async fn retry_job(tx: &mut Tx, id: &str, run_at_ms: i64, error: &str) -> Result<()> {
     sqlx::query(
         "UPDATE workflow_job SET run_at_ms = $1, attempts = attempts + 1, last_error = $2 \
          WHERE id = $3",
@@ -406,13 +394,13 @@ pub async fn retry_job(
     .bind(run_at_ms)
     .bind(error)
     .bind(id)
-    .execute(conn)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Records gateway messages; the same message twice (a retried step) is kept once.
-pub async fn insert_messages(conn: &mut AnyConnection, messages: &[MessageRow]) -> Result<()> {
+pub async fn insert_messages(tx: &mut Tx, messages: &[MessageRow]) -> Result<()> {
     let at = now_text();
     for chunk in messages.chunks(crate::ROWS_PER_INSERT) {
         let sql = crate::insert_values(
@@ -437,15 +425,12 @@ pub async fn insert_messages(conn: &mut AnyConnection, messages: &[MessageRow]) 
                 .bind(&m.answer)
                 .bind(&at);
         }
-        query.execute(&mut *conn).await?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-pub async fn insert_notifications(
-    conn: &mut AnyConnection,
-    notifications: &[NotificationRow],
-) -> Result<()> {
+pub async fn insert_notifications(tx: &mut Tx, notifications: &[NotificationRow]) -> Result<()> {
     for chunk in notifications.chunks(crate::ROWS_PER_INSERT) {
         let sql = crate::insert_values(
             "INSERT INTO notification (id, instance, addressee, kind, body, at)",
@@ -462,7 +447,7 @@ pub async fn insert_notifications(
                 .bind(&n.body)
                 .bind(&n.at);
         }
-        query.execute(&mut *conn).await?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -677,13 +662,13 @@ impl Store {
 }
 
 /// Takes the next number of `register` (1 for a new one) inside the caller's transaction.
-pub async fn next_number(conn: &mut AnyConnection, register: &str) -> Result<i64> {
+pub async fn next_number(tx: &mut Tx, register: &str) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO register_counter (register, last) VALUES ($1, 1) \
          ON CONFLICT (register) DO UPDATE SET last = register_counter.last + 1 RETURNING last",
     )
     .bind(register)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(row.try_get(0)?)
 }
@@ -712,10 +697,10 @@ pub async fn instance_applicants(
 }
 
 /// Takes back an instance inserted earlier in the same transaction (nothing refers to it yet).
-pub async fn delete_instance(conn: &mut AnyConnection, id: &str) -> Result<()> {
+pub async fn delete_instance(tx: &mut Tx, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM workflow_instance WHERE id = $1")
         .bind(id)
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }

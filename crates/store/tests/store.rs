@@ -22,6 +22,8 @@ both_backends!(
     registries_are_looked_up_by_iin_and_bin,
     loading_a_directory_twice_changes_nothing,
     calendar_rules_are_checked_before_they_are_stored,
+    a_write_without_audit_events_is_refused_and_leaves_nothing,
+    a_committed_write_appends_its_entries_to_an_intact_chain,
 );
 
 fn iin(serial: u16) -> Iin {
@@ -493,4 +495,85 @@ async fn only_an_existing_deployment_opens_where_one_is_required() {
     )))
     .await
     .unwrap();
+}
+
+fn sample_person(serial: u16) -> qyzmet_domain::registry::Person {
+    qyzmet_domain::registry::Person::new(
+        iin_issuable(serial),
+        "Тестова",
+        "Айым",
+        None,
+        "Астана қ.",
+        "astana",
+    )
+    .expect("a valid person")
+}
+
+/// The only way a write transaction commits takes the audit events: without them it is refused
+/// with an error (no panic) and rolled back; a transaction dropped uncommitted leaves nothing.
+async fn a_write_without_audit_events_is_refused_and_leaves_nothing(store: &Store) {
+    chain_of(store, 2).await;
+    let person = sample_person(400);
+    let mut tx = store.begin_write().await.expect("begin");
+    qyzmet_store::registry::insert_person(&mut tx, &person)
+        .await
+        .expect("insert");
+    let refused = tx.commit(&[]).await;
+    assert!(matches!(refused, Err(StoreError::Unaudited)), "{refused:?}");
+    assert!(
+        refused
+            .expect_err("refused")
+            .to_string()
+            .contains("store.audit_required")
+    );
+    assert_eq!(store.person(person.iin).await.expect("read"), None);
+    assert_eq!(verdict(store).await, Ok(2), "no entry was added either");
+
+    // Dropped without a commit: rolled back, and the writer is free for the next transaction.
+    let mut tx = store.begin_write().await.expect("begin");
+    qyzmet_store::registry::insert_person(&mut tx, &person)
+        .await
+        .expect("insert");
+    drop(tx);
+    assert_eq!(store.person(person.iin).await.expect("read"), None);
+    let tx = store.begin_write().await.expect("the writer is free again");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(store.registry_counts().await.expect("counts").persons, 0);
+    assert_eq!(verdict(store).await, Ok(2));
+}
+
+/// A committed write and its entries land together, at the end of the chain, which still verifies.
+async fn a_committed_write_appends_its_entries_to_an_intact_chain(store: &Store) {
+    chain_of(store, 3).await;
+    let (first, second) = (sample_person(500), sample_person(600));
+    let mut tx = store.begin_write().await.expect("begin");
+    for person in [&first, &second] {
+        qyzmet_store::registry::insert_person(&mut tx, person)
+            .await
+            .expect("insert");
+    }
+    let (a, b) = (first.iin.to_string(), second.iin.to_string());
+    let last = tx
+        .commit(&[
+            Event::new("test", "person.add", "person", &a),
+            Event::new("test", "person.add", "person", &b)
+                .with_details(serde_json::json!({ "second": true })),
+        ])
+        .await
+        .expect("commit");
+    assert_eq!(last, 5, "the last entry's sequence number");
+    assert_eq!(verdict(store).await, Ok(5));
+    assert_eq!(store.person(first.iin).await.expect("read"), Some(first));
+    assert_eq!(store.person(second.iin).await.expect("read"), Some(second));
+    let newest = store.recent_audit(2).await.expect("read");
+    let named: Vec<(i64, &str, &str)> = newest
+        .iter()
+        .map(|e| (e.seq, e.record.action.as_str(), e.record.object_id.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [(5, "person.add", b.as_str()), (4, "person.add", a.as_str())]
+    );
+    assert_eq!(newest[0].record.details, "{\"second\":true}");
+    assert_eq!(newest[0].prev_hash, newest[1].hash, "chained");
 }

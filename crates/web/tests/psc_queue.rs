@@ -55,7 +55,14 @@ async fn appoint(store: &Store, serial: u16, organisation: &str, role: Role) -> 
     )
     .await
     .unwrap();
-    tx.commit().await.unwrap();
+    tx.commit(&[qyzmet_store::audit::Event::new(
+        "test",
+        "test.seed",
+        "fixture",
+        "test",
+    )])
+    .await
+    .unwrap();
     let member = StaffMember {
         iin,
         organisation: organisation.to_owned(),

@@ -180,7 +180,14 @@ impl Platform {
         )
         .await
         .unwrap();
-        tx.commit().await.unwrap();
+        tx.commit(&[qyzmet_store::audit::Event::new(
+            "test",
+            "test.seed",
+            "fixture",
+            "test",
+        )])
+        .await
+        .unwrap();
 
         let member = |i: usize, organisation: &str, role: Role| StaffMember {
             iin: people[i].0,
@@ -832,5 +839,12 @@ pub async fn give_a_flat(
     )
     .await
     .unwrap();
-    tx.commit().await.unwrap();
+    tx.commit(&[qyzmet_store::audit::Event::new(
+        "test",
+        "test.seed",
+        "fixture",
+        "test",
+    )])
+    .await
+    .unwrap();
 }
