@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
-use super::{FIELD_TYPES, Field, GATEWAY_CALLS, Regulation, STEP_RECORDS, Step, Text, UnitKind};
+use super::{
+    FIELD_TYPES, Field, GATEWAY_CALLS, Recipient, Regulation, STEP_RECORDS, Step, Text, UnitKind,
+};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +158,17 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
             c.text(&format!("{at}.documents[{j}].label"), &document.label);
         }
         check_steps(c, &at, &channel.steps, &units);
+        for step in &channel.steps {
+            check_numbering(c, &format!("{at}.steps[{}]", step.id), step, &r.recipients);
+        }
+    }
+    check_reports(c, r);
+    if r.portal_space_limit && r.channel("portal").is_none() {
+        c.report(
+            "portal_space_limit",
+            "portal_space_limit.no_portal",
+            "only applications made on the Portal are kept in the applicant's space there (000 §18.2)",
+        );
     }
     for field in &r.form {
         check_field(c, "form", field);
@@ -204,6 +217,100 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
         c.text(&format!("questionnaire[{i}].label"), &question.label);
         for (j, answer) in question.answers.iter().enumerate() {
             c.text(&format!("questionnaire[{i}].answers[{j}]"), answer);
+        }
+    }
+}
+
+/// A report counts by statuses the regulation must have (the appeals report by those of 000 §10).
+fn check_reports(c: &mut Checker<'_>, r: &Regulation) {
+    for (i, report) in r.reports.iter().enumerate() {
+        if r.reports[..i].contains(report) {
+            c.report(
+                format!("reports[{}]", report.code()),
+                "report.duplicate",
+                "the report is named twice",
+            );
+        }
+        for status in report.statuses() {
+            if !r.statuses.iter().any(|s| s.code == *status) {
+                c.report(
+                    format!("reports[{}]", report.code()),
+                    "report.status.missing",
+                    format!(
+                        "the {} report counts by status {status:?}, which the regulation lacks",
+                        report.code()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A step that takes a registration number says its series for every recipient, and only such a
+/// step has a numbering.
+fn check_numbering(c: &mut Checker<'_>, here: &str, step: &Step, recipients: &[Recipient]) {
+    let numbers = step.records.iter().any(|r| r == "registration_number");
+    if !numbers {
+        if !step.numbering.is_empty() {
+            c.report(
+                format!("{here}.numbering"),
+                "step.numbering.unused",
+                "only a step that records registration_number numbers anything",
+            );
+        }
+        return;
+    }
+    if step.numbering.is_empty() {
+        c.report(
+            format!("{here}.numbering"),
+            "step.numbering.missing",
+            "a step that records registration_number says the series of its register",
+        );
+        return;
+    }
+    for (i, series) in step.numbering.iter().enumerate() {
+        let at = format!("{here}.numbering[{i}]");
+        if series.series.is_empty() || !series.series.chars().all(char::is_alphanumeric) {
+            c.report(
+                format!("{at}.series"),
+                "step.numbering.series.invalid",
+                format!("{:?} is not a series of letters and digits", series.series),
+            );
+        }
+        for recipient in &series.recipients {
+            if !recipients.contains(recipient) {
+                c.report(
+                    format!("{at}.recipients"),
+                    "step.numbering.recipient.unknown",
+                    format!(
+                        "the service is not for {:?}",
+                        super::recipient_code(*recipient)
+                    ),
+                );
+            }
+        }
+    }
+    for recipient in recipients {
+        match step
+            .numbering
+            .iter()
+            .filter(|s| s.covers(*recipient))
+            .count()
+        {
+            0 => c.report(
+                format!("{here}.numbering"),
+                "step.numbering.recipient.uncovered",
+                format!("no series for {:?}", super::recipient_code(*recipient)),
+            ),
+            1 => {}
+            _ => c.report(
+                format!("{here}.numbering"),
+                "step.numbering.recipient.duplicate",
+                format!(
+                    "more than one series for {:?}",
+                    super::recipient_code(*recipient)
+                ),
+            ),
         }
     }
 }
@@ -281,6 +388,25 @@ fn check_steps(c: &mut Checker<'_>, at: &str, steps: &[Step], units: &HashMap<&s
                     "only a step of an information system calls the gateway",
                 );
             }
+        }
+        match (
+            step.call.as_deref() == Some("issue_document"),
+            step.document,
+        ) {
+            (true, None) => c.report(
+                format!("{here}.document"),
+                "step.document.missing",
+                "a step that calls issue_document names the document issued",
+            ),
+            (false, Some(document)) => c.report(
+                format!("{here}.document"),
+                "step.document.not_issued",
+                format!(
+                    "{:?} is issued only by a step that calls issue_document",
+                    document.code()
+                ),
+            ),
+            _ => {}
         }
         for record in &step.records {
             if !STEP_RECORDS.contains(&record.as_str()) {

@@ -7,6 +7,7 @@
 
 mod bpmn;
 mod check;
+pub mod document;
 pub mod form;
 mod layout;
 mod svg;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bpmn::bpmn;
 pub use check::{Problem, check};
+pub use document::DocumentTemplate;
 pub use svg::svg;
 
 /// A label in the languages of the platform: Kazakh and Russian are required, English optional.
@@ -149,6 +151,14 @@ pub struct Step {
     /// office asks for these and the engine keeps them in the application's data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<String>,
+    /// For a step that records `registration_number`: the series of the body's register for each
+    /// kind of recipient the regulation serves (each exactly once). The number is
+    /// `<series>-<year>-<n>`, counted per body, service, series and year.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbering: Vec<Series>,
+    /// For a step that calls `issue_document`: the document the state database issues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentTemplate>,
     /// The status the applicant sees once the step is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -353,6 +363,89 @@ pub fn units_for_role<'a>(regulation: &'a Regulation, role: &str) -> Vec<&'a str
         .collect()
 }
 
+/// The series of a register's numbers for some kinds of recipient (a step's `numbering`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Series {
+    /// Recipients numbered in this series; empty: every recipient.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<Recipient>,
+    /// Letters and digits only, e.g. `ЖТ`.
+    pub series: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+impl Series {
+    /// Whether this series numbers `recipient`.
+    pub fn covers(&self, recipient: Recipient) -> bool {
+        self.recipients.is_empty() || self.recipients.contains(&recipient)
+    }
+}
+
+impl Step {
+    /// The series the step numbers an application of `recipient` in (the code an application
+    /// stores: `individual`, `legal_entity`, `representative`); `None` when the step numbers
+    /// nothing or not that recipient.
+    pub fn numbering_series(&self, recipient: &str) -> Option<&str> {
+        let recipient = [
+            Recipient::Individual,
+            Recipient::LegalEntity,
+            Recipient::Representative,
+        ]
+        .into_iter()
+        .find(|r| recipient_code(*r) == recipient)?;
+        self.numbering
+            .iter()
+            .find(|s| s.covers(recipient))
+            .map(|s| s.series.as_str())
+    }
+}
+
+fn recipient_code(recipient: Recipient) -> &'static str {
+    match recipient {
+        Recipient::Individual => "individual",
+        Recipient::LegalEntity => "legal_entity",
+        Recipient::Representative => "representative",
+    }
+}
+
+/// The statistical reports a service's applications may be counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatisticalReport {
+    /// Appeals of individuals and legal entities in the manner of form 1-OL (000 §13.3), counted by
+    /// the statuses of [`StatisticalReport::statuses`].
+    Appeals,
+}
+
+impl StatisticalReport {
+    pub const ALL: [StatisticalReport; 1] = [StatisticalReport::Appeals];
+
+    /// The name a regulation file writes.
+    pub fn code(self) -> &'static str {
+        match self {
+            StatisticalReport::Appeals => "appeals",
+        }
+    }
+
+    /// The statuses the report counts by; a regulation counted in it has each of them (000 §10:
+    /// registration refused, registered, sent for execution, redirected by competence, answered).
+    pub fn statuses(self) -> &'static [&'static str] {
+        match self {
+            StatisticalReport::Appeals => &[
+                "registration_refused",
+                "registered",
+                "sent_for_execution",
+                "redirected",
+                "answered",
+            ],
+        }
+    }
+}
+
 /// An output document and who signs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -421,11 +514,29 @@ pub struct Regulation {
     /// Decisions where the seed is ambiguous: the clause and what we chose.
     #[serde(default)]
     pub decisions: Vec<String>,
+    /// The statistical reports the service's applications are counted in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<StatisticalReport>,
+    /// The applications are kept in the applicant's space on the Portal, whose limit blocks new
+    /// ones until the author deletes non-current ones (000 §18.2, §11.2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub portal_space_limit: bool,
 }
 
 impl Regulation {
     pub fn channel(&self, code: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.code == code)
+    }
+
+    /// Whether the applicant's kept applications of this service count against the limit of their
+    /// space on the Portal (000 §18.2).
+    pub fn counts_against_quota(&self) -> bool {
+        self.portal_space_limit
+    }
+
+    /// Whether the service's applications are counted in `report`.
+    pub fn counted_in(&self, report: StatisticalReport) -> bool {
+        self.reports.contains(&report)
     }
 
     /// The JSON Schema of the format, for editors (`regulations/schema.json`).

@@ -508,3 +508,199 @@ fn appeal_cards_follow_annexes_1_and_2() {
     // The answer is signed by the clerk and the head (§9.5).
     assert_eq!(r.outputs[0].signed_by, ["clerk", "head"]);
 }
+
+const APPEAL: &str = include_str!("../../../../regulations/appeal.toml");
+const REAL_ESTATE: &str =
+    include_str!("../../../../regulations/real-estate-presence-certificate.toml");
+
+/// The problems of a file named `broken.toml`.
+fn problems_of(text: &str) -> Vec<Problem> {
+    check("broken.toml", text).err().unwrap_or_default()
+}
+
+/// The one problem under `rule`, shown with its file, element and rule.
+fn one(found: &[Problem], rule: &str) -> String {
+    let matching: Vec<String> = found
+        .iter()
+        .filter(|p| p.rule == rule)
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(matching.len(), 1, "{rule} in {found:?}");
+    matching[0].clone()
+}
+
+#[test]
+fn the_appeal_is_reported_kept_in_the_portal_space_and_numbered_per_author() {
+    let r = check("appeal.toml", APPEAL).unwrap();
+    assert!(r.counted_in(StatisticalReport::Appeals));
+    assert!(r.counts_against_quota());
+    let registration = r
+        .channel("portal")
+        .unwrap()
+        .steps
+        .iter()
+        .find(|s| s.records.iter().any(|x| x == "registration_number"))
+        .unwrap();
+    assert_eq!(registration.numbering_series("individual"), Some("ЖТ"));
+    assert_eq!(registration.numbering_series("legal_entity"), Some("ЗТ"));
+    assert_eq!(registration.numbering_series("representative"), None);
+    assert_eq!(registration.numbering_series("nobody"), None);
+    // A service outside the report and the quota says neither.
+    let other = check("f", ARCHIVAL_REFERENCE).unwrap();
+    assert!(!other.counted_in(StatisticalReport::Appeals) && !other.counts_against_quota());
+}
+
+#[test]
+fn the_registers_issue_the_document_the_step_names() {
+    let r = check("real-estate-presence-certificate.toml", REAL_ESTATE).unwrap();
+    let issuing: Vec<_> = r.channels[0]
+        .steps
+        .iter()
+        .filter(|s| s.call.as_deref() == Some("issue_document"))
+        .map(|s| s.document)
+        .collect();
+    assert_eq!(issuing, [Some(DocumentTemplate::RealEstateCertificate)]);
+}
+
+#[test]
+fn an_unknown_report_or_document_is_refused_naming_the_file_line_and_key() {
+    for (text, key, value) in [
+        (
+            APPEAL.replacen("reports = [\"appeals\"]", "reports = [\"cases\"]", 1),
+            "reports",
+            "cases",
+        ),
+        (
+            REAL_ESTATE.replacen(
+                "document = \"real_estate_certificate\"",
+                "document = \"real_estate_extract\"",
+                1,
+            ),
+            "document",
+            "real_estate_extract",
+        ),
+        (
+            APPEAL.replacen(
+                "portal_space_limit = true",
+                "portal_space_limit = \"yes\"",
+                1,
+            ),
+            "portal_space_limit",
+            "",
+        ),
+    ] {
+        let found = problems_of(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap()
+            + 1;
+        let shown = found[0].to_string();
+        assert!(
+            shown.starts_with(&format!("broken.toml: line {line}")),
+            "{shown}"
+        );
+        assert!(found[0].message.contains(value), "{shown}");
+        assert!(
+            ["name.unknown", "toml.syntax"].contains(&found[0].rule),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn each_new_element_breaks_its_own_rule() {
+    // A series is letters and digits only.
+    let text = APPEAL.replacen("series = \"ЖТ\"", "series = \"Ж-Т\"", 1);
+    assert_eq!(
+        one(&problems_of(&text), "step.numbering.series.invalid"),
+        "broken.toml: channels[portal].steps[2.2].numbering[0].series: \"Ж-Т\" is not a series of letters and digits [rule step.numbering.series.invalid]"
+    );
+    // A series for a recipient the service is not for.
+    let text = APPEAL.replacen(
+        "{ recipients = [\"legal_entity\"], series = \"ЗТ\"",
+        "{ recipients = [\"legal_entity\", \"representative\"], series = \"ЗТ\"",
+        1,
+    );
+    assert!(
+        one(&problems_of(&text), "step.numbering.recipient.unknown")
+            .starts_with("broken.toml: channels[portal].steps[2.2].numbering[1].recipients: ")
+    );
+    // A recipient without a series, or with two.
+    let text = APPEAL.replacen(
+        "recipients = [\"legal_entity\"], series = \"ЗТ\"",
+        "recipients = [\"individual\"], series = \"ЗТ\"",
+        1,
+    );
+    let found = problems_of(&text);
+    assert!(one(&found, "step.numbering.recipient.uncovered").contains("\"legal_entity\""));
+    assert!(one(&found, "step.numbering.recipient.duplicate").contains("\"individual\""));
+    // A registration number needs its series; a series needs a registration number.
+    let numbering_start = APPEAL.find("numbering = [").unwrap();
+    let numbering_end = numbering_start + APPEAL[numbering_start..].find("]\n").unwrap() + 2;
+    let without = format!("{}{}", &APPEAL[..numbering_start], &APPEAL[numbering_end..]);
+    assert_eq!(
+        one(&problems_of(&without), "step.numbering.missing"),
+        "broken.toml: channels[portal].steps[2.2].numbering: a step that records registration_number says the series of its register [rule step.numbering.missing]"
+    );
+    let text = APPEAL.replacen(
+        "records = [\"registration_number\"]\n",
+        "records = [\"comment\"]\n",
+        1,
+    );
+    assert!(
+        one(&problems_of(&text), "step.numbering.unused")
+            .starts_with("broken.toml: channels[portal].steps[2.2].numbering: ")
+    );
+    // An issue_document step names its document; no other step does.
+    let text = REAL_ESTATE.replacen("document = \"real_estate_certificate\"\n", "", 1);
+    assert_eq!(
+        one(&problems_of(&text), "step.document.missing"),
+        "broken.toml: channels[psc].steps[C2].document: a step that calls issue_document names the document issued [rule step.document.missing]"
+    );
+    let text = REAL_ESTATE.replacen(
+        "call = \"eds_check\"\n",
+        "call = \"eds_check\"\ndocument = \"legal_entity_record\"\n",
+        1,
+    );
+    assert!(
+        one(&problems_of(&text), "step.document.not_issued")
+            .starts_with("broken.toml: channels[psc].steps[C3].document: ")
+    );
+    // The appeals report counts by the statuses of 000 §10.
+    let text = APPEAL.replacen("code = \"redirected\"", "code = \"forwarded\"", 1);
+    let found = problems_of(&text);
+    assert!(
+        found.iter().any(|p| p.to_string()
+            == "broken.toml: reports[appeals]: the appeals report counts by status \"redirected\", which the regulation lacks [rule report.status.missing]"),
+        "{found:?}"
+    );
+    let text = APPEAL.replacen(
+        "reports = [\"appeals\"]",
+        "reports = [\"appeals\", \"appeals\"]",
+        1,
+    );
+    assert!(
+        one(&problems_of(&text), "report.duplicate").starts_with("broken.toml: reports[appeals]: ")
+    );
+    // The Portal's space holds only what was made on the Portal.
+    let text = ARCHIVAL_REFERENCE.replacen(
+        "automation = ",
+        "portal_space_limit = true\nautomation = ",
+        1,
+    );
+    assert!(
+        problems_of(&text).is_empty(),
+        "the archival reference has a portal channel"
+    );
+    let text = REAL_ESTATE.replacen(
+        "automation = ",
+        "portal_space_limit = true\nautomation = ",
+        1,
+    );
+    assert_eq!(
+        one(&problems_of(&text), "portal_space_limit.no_portal"),
+        "broken.toml: portal_space_limit: only applications made on the Portal are kept in the applicant's space there (000 §18.2) [rule portal_space_limit.no_portal]"
+    );
+}
