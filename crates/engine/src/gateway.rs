@@ -3,6 +3,11 @@
 //! the status sync between a provider's IS and the PSC IS (seed 004 processes 11 and 14) and
 //! notifications. The engine records every message it sends here (sender, receiver, service, payload
 //! hash, signature, answer) in the transaction of the move, whatever the implementation.
+//!
+//! The answers of this deployment's own systems are stable codes ([`AnswerCode`]) with their data
+//! (a name, a number, the verifier's codes), never prose: the back office shows each in the
+//! reader's language. Documents are issued by `registers`, which this module calls (never the
+//! reverse).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +24,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
 use crate::EngineError;
+use crate::registers::{self, NotIssued};
 
 /// The operation of a system step without a `call`: the information system's own action.
 pub const INTERNAL: &str = "internal";
@@ -48,7 +54,139 @@ pub struct Answer {
     pub record: serde_json::Map<String, serde_json::Value>,
 }
 
+/// What an answer of this deployment's systems says, by a stable code. An answer records it as
+/// `CODE` or `CODE: data` ([`Answer::coded`]); the web crate's locales hold each code's text as
+/// `gateway.answer.<code in lower case>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnswerCode {
+    /// The individuals' register (ЖТ МДҚ) knows the applicant; data: the name.
+    RegistryPersonFound,
+    /// The legal entities' register (ЗТ МДҚ) knows the applicant; data: the name.
+    RegistryEntityFound,
+    /// The individuals' register has no such IIN; data: the IIN.
+    RegistryPersonMissing,
+    /// The legal entities' register has no such BIN; data: the BIN.
+    RegistryEntityMissing,
+    /// The application carries no signature to check.
+    DataRequired,
+    /// The signature is not base64.
+    Malformed,
+    /// This node has no signature verifier: the check fails closed.
+    NoVerifier,
+    /// The signature passed; data: the indication.
+    EdsPassed,
+    /// The signature passed when the portal took the submission minutes ago; data: that time.
+    EdsPassedAtSubmission,
+    /// The signature failed; data: the indication and the failures' codes.
+    EdsFailed,
+    /// The bank confirmed the payment.
+    PaymentConfirmed,
+    /// No confirmed payment.
+    PaymentMissing,
+    /// The applicant was notified.
+    Notified,
+    /// The message was delivered to the receiving system.
+    Delivered,
+    /// The step names no document to issue.
+    NoDocument,
+    /// This node holds no registers' key: the register issues nothing.
+    NoRegistersKey,
+    /// The register has no record of the subject; data: the IIN or BIN.
+    RegisterNoSubject,
+    /// The legal entities register has no such entity; data: the BIN.
+    RegisterNoEntity,
+    /// The document's labels could not be read; data: why.
+    DocumentLabels,
+    /// The register issued the document; data: its subject.
+    DocumentIssued,
+    /// A scripted gateway's answer (tests, `simulate`).
+    Scripted,
+    /// A scripted gateway's refusal (tests, `simulate`).
+    ScriptedRefusal,
+}
+
+impl AnswerCode {
+    pub const ALL: [AnswerCode; 22] = [
+        AnswerCode::RegistryPersonFound,
+        AnswerCode::RegistryEntityFound,
+        AnswerCode::RegistryPersonMissing,
+        AnswerCode::RegistryEntityMissing,
+        AnswerCode::DataRequired,
+        AnswerCode::Malformed,
+        AnswerCode::NoVerifier,
+        AnswerCode::EdsPassed,
+        AnswerCode::EdsPassedAtSubmission,
+        AnswerCode::EdsFailed,
+        AnswerCode::PaymentConfirmed,
+        AnswerCode::PaymentMissing,
+        AnswerCode::Notified,
+        AnswerCode::Delivered,
+        AnswerCode::NoDocument,
+        AnswerCode::NoRegistersKey,
+        AnswerCode::RegisterNoSubject,
+        AnswerCode::RegisterNoEntity,
+        AnswerCode::DocumentLabels,
+        AnswerCode::DocumentIssued,
+        AnswerCode::Scripted,
+        AnswerCode::ScriptedRefusal,
+    ];
+
+    /// The stable code an answer records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerCode::RegistryPersonFound => "REGISTRY_PERSON_FOUND",
+            AnswerCode::RegistryEntityFound => "REGISTRY_ENTITY_FOUND",
+            AnswerCode::RegistryPersonMissing => "REGISTRY_PERSON_MISSING",
+            AnswerCode::RegistryEntityMissing => "REGISTRY_ENTITY_MISSING",
+            AnswerCode::DataRequired => "DATA_REQUIRED",
+            AnswerCode::Malformed => "MALFORMED",
+            AnswerCode::NoVerifier => "NO_VERIFIER",
+            AnswerCode::EdsPassed => "EDS_PASSED",
+            AnswerCode::EdsPassedAtSubmission => "EDS_PASSED_AT_SUBMISSION",
+            AnswerCode::EdsFailed => "EDS_FAILED",
+            AnswerCode::PaymentConfirmed => "PAYMENT_CONFIRMED",
+            AnswerCode::PaymentMissing => "PAYMENT_MISSING",
+            AnswerCode::Notified => "NOTIFIED",
+            AnswerCode::Delivered => "DELIVERED",
+            AnswerCode::NoDocument => "NO_DOCUMENT",
+            AnswerCode::NoRegistersKey => "NO_REGISTERS_KEY",
+            AnswerCode::RegisterNoSubject => "REGISTER_NO_SUBJECT",
+            AnswerCode::RegisterNoEntity => "REGISTER_NO_ENTITY",
+            AnswerCode::DocumentLabels => "DOCUMENT_LABELS",
+            AnswerCode::DocumentIssued => "DOCUMENT_ISSUED",
+            AnswerCode::Scripted => "SCRIPTED",
+            AnswerCode::ScriptedRefusal => "SCRIPTED_REFUSAL",
+        }
+    }
+
+    /// A recorded answer's code and data; `None` for an answer without a code (another
+    /// implementation's free text).
+    pub fn split(recorded: &str) -> Option<(AnswerCode, Option<&str>)> {
+        let (code, data) = match recorded.split_once(": ") {
+            Some((code, data)) => (code, Some(data)),
+            None => (recorded, None),
+        };
+        AnswerCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == code)
+            .map(|c| (c, data))
+    }
+}
+
 impl Answer {
+    /// An answer by its code and data, recorded as `CODE` or `CODE: data`.
+    pub fn coded(ok: bool, code: AnswerCode, data: Option<String>) -> Answer {
+        Answer {
+            ok,
+            detail: match data {
+                Some(data) => format!("{}: {data}", code.as_str()),
+                None => code.as_str().to_owned(),
+            },
+            record: serde_json::Map::new(),
+        }
+    }
+
+    /// A free-text answer that holds (another implementation's; this deployment's are coded).
     pub fn ok(detail: impl Into<String>) -> Answer {
         Answer {
             ok: true,
@@ -57,6 +195,7 @@ impl Answer {
         }
     }
 
+    /// A free-text answer that fails (another implementation's; this deployment's are coded).
     pub fn refused(detail: impl Into<String>) -> Answer {
         Answer {
             ok: false,
@@ -92,12 +231,17 @@ impl InProcess {
         conn: &mut AnyConnection,
         instance: &InstanceRow,
     ) -> Result<Answer, EngineError> {
-        let (sql, what) = if instance.recipient == "legal_entity" {
-            ("SELECT name_ru FROM legal_entity WHERE bin = $1", "ЗТ МДҚ")
+        let (sql, found, missing) = if instance.recipient == "legal_entity" {
+            (
+                "SELECT name_ru FROM legal_entity WHERE bin = $1",
+                AnswerCode::RegistryEntityFound,
+                AnswerCode::RegistryEntityMissing,
+            )
         } else {
             (
                 "SELECT surname || ' ' || given_name FROM person WHERE iin = $1",
-                "ЖТ МДҚ",
+                AnswerCode::RegistryPersonFound,
+                AnswerCode::RegistryPersonMissing,
             )
         };
         let row = sqlx::query(sql)
@@ -106,12 +250,15 @@ impl InProcess {
             .await
             .map_err(qyzmet_store::StoreError::from)?;
         Ok(match row {
-            Some(row) => Answer::ok(format!(
-                "{what}: {}",
-                row.try_get::<String, _>(0)
-                    .map_err(qyzmet_store::StoreError::from)?
-            )),
-            None => Answer::refused(format!("{what}: no record of {}", instance.applicant)),
+            Some(row) => Answer::coded(
+                true,
+                found,
+                Some(
+                    row.try_get::<String, _>(0)
+                        .map_err(qyzmet_store::StoreError::from)?,
+                ),
+            ),
+            None => Answer::coded(false, missing, Some(instance.applicant.clone())),
         })
     }
 
@@ -119,17 +266,17 @@ impl InProcess {
     /// issued, once there is one (002 §3.6: the body's EDS is checked before the print), else the
     /// applicant's signed application.
     fn eds_check(&self, instance: &InstanceRow, now: Timestamp) -> Answer {
-        let Some(verifier) = &self.verifier else {
-            return Answer::refused("no signature verifier on this node: the check fails closed");
-        };
         let data: serde_json::Value = serde_json::from_str(&instance.data).unwrap_or_default();
         let answer = data.get("answer_signature").and_then(|s| s.as_str());
         let Some(signature) = answer.or_else(|| data.get("signature").and_then(|s| s.as_str()))
         else {
-            return Answer::refused("DATA_REQUIRED: the application carries no signature");
+            return Answer::coded(false, AnswerCode::DataRequired, None);
         };
         let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(signature) else {
-            return Answer::refused("MALFORMED: the signature is not base64");
+            return Answer::coded(false, AnswerCode::Malformed, None);
+        };
+        let Some(verifier) = &self.verifier else {
+            return Answer::coded(false, AnswerCode::NoVerifier, None);
         };
         let (content, expect) = if answer.is_some() {
             (
@@ -137,8 +284,8 @@ impl InProcess {
                 Expectation::default(),
             )
         } else {
-            if let Some(verdict) = fresh_submission_verdict(&data, &cms, now) {
-                return Answer::ok(verdict);
+            if let Some(at) = fresh_submission_verdict(&data, &cms, now) {
+                return Answer::coded(true, AnswerCode::EdsPassedAtSubmission, Some(at));
             }
             let expect = Expectation {
                 iin: (instance.recipient != "legal_entity")
@@ -169,10 +316,66 @@ impl InProcess {
             .map(|f| format!("{:?}", f.code))
             .collect();
         if report.valid {
-            Answer::ok(format!("{:?}", report.indication))
+            Answer::coded(
+                true,
+                AnswerCode::EdsPassed,
+                Some(format!("{:?}", report.indication)),
+            )
         } else {
-            Answer::refused(format!("{:?}: {}", report.indication, codes.join(", ")))
+            Answer::coded(
+                false,
+                AnswerCode::EdsFailed,
+                Some(format!("{:?}: {}", report.indication, codes.join(", "))),
+            )
         }
+    }
+
+    /// The document the step names, issued by the register answered for here: its text, the
+    /// register's signature and the time become the application's answer.
+    async fn issue_document(
+        &self,
+        conn: &mut AnyConnection,
+        request: &Request<'_>,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
+        let Some(document) = request.step.document else {
+            return Ok(Answer::coded(false, AnswerCode::NoDocument, None));
+        };
+        let issued = registers::issue(
+            conn,
+            request.instance,
+            document,
+            self.registers_key.as_deref(),
+            now,
+        )
+        .await?;
+        Ok(match issued {
+            Ok(issued) => {
+                let mut answer =
+                    Answer::coded(true, AnswerCode::DocumentIssued, Some(issued.subject));
+                answer.record.insert("answer".into(), issued.text.into());
+                answer.record.insert(
+                    "answer_signature".into(),
+                    base64::engine::general_purpose::STANDARD
+                        .encode(issued.signature)
+                        .into(),
+                );
+                answer
+                    .record
+                    .insert("answered_at".into(), now.to_string().into());
+                answer
+            }
+            Err(NotIssued::NoKey) => Answer::coded(false, AnswerCode::NoRegistersKey, None),
+            Err(NotIssued::NoSubject(subject)) => {
+                Answer::coded(false, AnswerCode::RegisterNoSubject, Some(subject))
+            }
+            Err(NotIssued::NoEntity(subject)) => {
+                Answer::coded(false, AnswerCode::RegisterNoEntity, Some(subject))
+            }
+            Err(NotIssued::Labels(why)) => {
+                Answer::coded(false, AnswerCode::DocumentLabels, Some(why))
+            }
+        })
     }
 }
 
@@ -182,7 +385,7 @@ const SUBMISSION_VERDICT_MS: i64 = 10 * 60 * 1000;
 /// The portal verifies a submission's CMS before it accepts it, and records the verdict with the
 /// CMS's hash (`signature_check`). The EDS check step that follows within minutes takes that
 /// verdict for the same bytes instead of verifying twice; an older verdict, other bytes or any
-/// other indication and the step verifies again.
+/// other indication and the step verifies again. Gives the time of that verdict.
 fn fresh_submission_verdict(
     data: &serde_json::Value,
     cms: &[u8],
@@ -193,8 +396,7 @@ fn fresh_submission_verdict(
     let passed = check.get("indication")?.as_str()? == "TOTAL_PASSED";
     let at: Timestamp = check.get("at")?.as_str()?.parse().ok()?;
     let age = now.as_millisecond() - at.as_millisecond();
-    (same_bytes && passed && (0..=SUBMISSION_VERDICT_MS).contains(&age))
-        .then(|| format!("TOTAL_PASSED at submission {at}"))
+    (same_bytes && passed && (0..=SUBMISSION_VERDICT_MS).contains(&age)).then(|| at.to_string())
 }
 
 impl Gateway for InProcess {
@@ -207,20 +409,20 @@ impl Gateway for InProcess {
         let instance = request.instance;
         Ok(match request.service {
             "registry_lookup" => Self::registry_lookup(conn, instance).await?,
-            "issue_document" => {
-                crate::registers::issue(conn, request, self.registers_key.as_deref(), now).await?
-            }
+            "issue_document" => self.issue_document(conn, request, now).await?,
             "eds_check" => self.eds_check(instance, now),
             // Until the payment gateway of the portal issue exists, the application data carry the
             // bank's confirmation; the check reads it and refuses without it.
             "payment_check" => {
                 let data: serde_json::Value =
                     serde_json::from_str(&instance.data).unwrap_or_default();
-                if data.pointer("/payment/status").and_then(|s| s.as_str()) == Some("paid") {
-                    Answer::ok("payment confirmed")
+                let paid = data.pointer("/payment/status").and_then(|s| s.as_str()) == Some("paid");
+                let code = if paid {
+                    AnswerCode::PaymentConfirmed
                 } else {
-                    Answer::refused("no confirmed payment for the application")
-                }
+                    AnswerCode::PaymentMissing
+                };
+                Answer::coded(paid, code, None)
             }
             "notify" => {
                 insert_notifications(
@@ -236,10 +438,10 @@ impl Gateway for InProcess {
                     }],
                 )
                 .await?;
-                Answer::ok("notified")
+                Answer::coded(true, AnswerCode::Notified, None)
             }
             // The receivers share this database: delivery and status sync are the recorded message.
-            _ => Answer::ok("delivered"),
+            _ => Answer::coded(true, AnswerCode::Delivered, None),
         })
     }
 }
@@ -259,9 +461,9 @@ where
         _now: Timestamp,
     ) -> Result<Answer, EngineError> {
         Ok(if (self.0)(request.instance, request.step) {
-            Answer::ok("scripted")
+            Answer::coded(true, AnswerCode::Scripted, None)
         } else {
-            Answer::refused("scripted refusal")
+            Answer::coded(false, AnswerCode::ScriptedRefusal, None)
         })
     }
 }
@@ -293,8 +495,30 @@ mod tests {
             )
             .is_none()
         );
+        assert_eq!(
+            fresh_submission_verdict(&passed, b"cms", soon).as_deref(),
+            Some("2026-11-25T10:00:00Z")
+        );
         let unknown = recorded(b"cms", "INDETERMINATE", "2026-11-25T10:00:00Z");
         assert!(fresh_submission_verdict(&unknown, b"cms", soon).is_none());
         assert!(fresh_submission_verdict(&serde_json::json!({}), b"cms", soon).is_none());
+    }
+
+    #[test]
+    fn a_coded_answer_is_recorded_and_read_back_by_its_code() {
+        for code in AnswerCode::ALL {
+            let bare = Answer::coded(true, code, None);
+            assert_eq!(AnswerCode::split(&bare.detail), Some((code, None)));
+            let with = Answer::coded(false, code, Some("Сейітова: 1, 2".into()));
+            assert_eq!(
+                AnswerCode::split(&with.detail),
+                Some((code, Some("Сейітова: 1, 2")))
+            );
+        }
+        let codes: std::collections::BTreeSet<_> =
+            AnswerCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(codes.len(), AnswerCode::ALL.len(), "codes are distinct");
+        assert_eq!(AnswerCode::split("delivered"), None);
+        assert_eq!(AnswerCode::split("counted: 3"), None);
     }
 }

@@ -1,9 +1,9 @@
 //! The state databases this deployment answers for in process when a step asks one to issue a
-//! document (`issue_document`; 002 §3.5–§3.6): the real estate register (ГБД РН, unit `gbd_rn`)
-//! gives its certificate on what a subject holds, the legal entities register (ГБД ЮЛ, unit
-//! `gbd_ul`) the record of a registration. Each signs what it issues with its own key; the answer
-//! and its signature become the application's answer, which the PSC checks (the EDS check) and
-//! prints. A deployment wired to the real registers answers through them instead.
+//! document (`issue_document`; 002 §3.5–§3.6). Which document is the step's `document` in the
+//! regulation; its text is composed by `qyzmet_domain::regulation::document` from the records
+//! looked up here, and signed with the registers' own key; the answer and its signature become the
+//! application's answer, which the PSC checks (the EDS check) and prints. A deployment wired to the
+//! real registers answers through them instead. The gateway calls this module, never the reverse.
 //!
 //! Decisions:
 //! - 002 Annex 1 items 2 and 3: the register gives one certificate on a subject — every object
@@ -14,10 +14,10 @@
 //! - A representative's request is about the principal: the form's `principal_iin` or
 //!   `principal_bin` (002 B10); anyone else's about the applicant.
 
-use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
-use qyzmet_domain::registry::Holding;
+use qyzmet_domain::regulation::DocumentTemplate;
+use qyzmet_domain::regulation::document::{legal_entity_record, real_estate_certificate};
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_store::documents::answer_document;
 use qyzmet_store::registry::{entity_of, holdings_of, person_of};
@@ -25,27 +25,45 @@ use qyzmet_store::workflow::InstanceRow;
 use sqlx::AnyConnection;
 
 use crate::EngineError;
-use crate::gateway::{Answer, Request};
+
+/// A document a register issued on an application's subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// Whom it is about: the principal of a representative, else the applicant.
+    pub subject: String,
+    /// The document's text.
+    pub text: String,
+    /// The register's CMS over the application's answer document carrying `text`.
+    pub signature: Vec<u8>,
+}
+
+/// Why a register issued nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotIssued {
+    /// This node holds no registers' key.
+    NoKey,
+    /// The register has no record of the subject.
+    NoSubject(String),
+    /// The legal entities register has no entity under the subject.
+    NoEntity(String),
+    /// The document's labels could not be read (a defect of the build; a domain test reads them).
+    Labels(String),
+}
 
 /// Who the request is about: the principal of a representative, else the applicant.
-fn subject(instance: &InstanceRow) -> String {
-    let data: serde_json::Value = serde_json::from_str(&instance.data).unwrap_or_default();
+fn subject(recipient: &str, applicant: &str, data: &str) -> String {
+    let data: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
     let principal = ["principal_bin", "principal_iin"]
         .iter()
         .find_map(|key| data.get(*key).and_then(|v| v.as_str()))
         .filter(|v| !v.trim().is_empty());
-    match (instance.recipient.as_str(), principal) {
+    match (recipient, principal) {
         ("representative", Some(principal)) => principal.trim().to_owned(),
-        _ => instance.applicant.clone(),
+        _ => applicant.to_owned(),
     }
 }
 
-/// Both state languages of a label.
-fn both(kk: &str, ru: &str) -> String {
-    format!("{kk} / {ru}")
-}
-
-/// The subject's name as the registers know it.
+/// The subject's name as the registers know it: an entity's in both state languages.
 async fn subject_name(
     conn: &mut AnyConnection,
     subject: &str,
@@ -53,7 +71,7 @@ async fn subject_name(
     if let Ok(bin) = Bin::parse(subject)
         && let Some(entity) = entity_of(conn, bin).await?
     {
-        return Ok(Some(both(&entity.name_kk, &entity.name_ru)));
+        return Ok(Some(format!("{} / {}", entity.name_kk, entity.name_ru)));
     }
     if let Ok(iin) = Iin::parse(subject)
         && let Some(person) = person_of(conn, iin).await?
@@ -63,177 +81,64 @@ async fn subject_name(
     Ok(None)
 }
 
-/// The real estate register's certificate on `subject`.
-fn real_estate_certificate(subject: &str, name: &str, holdings: &[Holding], on: &str) -> String {
-    let mut lines = vec![
-        both(
-            "ЖЫЛЖЫМАЙТЫН МҮЛІК ТІРКЕЛІМІНЕН АНЫҚТАМА",
-            "СПРАВКА ИЗ РЕГИСТРА НЕДВИЖИМОСТИ",
-        ),
-        format!("{}: {name}, {subject}", both("Субъект", "Субъект")),
-        format!("{}: {on}", both("Берілген күні", "Дата выдачи")),
-    ];
-    if holdings.is_empty() {
-        lines.push(both(
-            "Тіркелімде субъектінің жылжымайтын мүлкі жоқ",
-            "Недвижимое имущество субъекта в регистре отсутствует",
-        ));
-    } else {
-        lines.push(format!(
-            "{}: {}",
-            both(
-                "Жылжымайтын мүлік объектілері",
-                "Объекты недвижимого имущества"
-            ),
-            holdings.len()
-        ));
-    }
-    for (i, Holding { estate, right }) in holdings.iter().enumerate() {
-        let mut characteristics = vec![format!("{} м²", estate.area_m2)];
-        if let Some(rooms) = estate.rooms {
-            characteristics.push(format!("{}: {rooms}", both("бөлмелер", "комнат")));
-        }
-        if let Some(floors) = estate.floors {
-            characteristics.push(format!("{}: {floors}", both("қабаттар", "этажей")));
-        }
-        if let Some(year) = estate.built_year {
-            characteristics.push(format!(
-                "{}: {year}",
-                both("салынған жылы", "год постройки")
-            ));
-        }
-        lines.push(format!(
-            "{}) {}: {}; {}; {}",
-            i + 1,
-            both("Кадастрлық нөмірі", "Кадастровый номер"),
-            estate.cadastral_number,
-            both(estate.kind.label("kk"), estate.kind.label("ru")),
-            estate.address
-        ));
-        lines.push(format!(
-            "   {}: {}",
-            both("Сипаттамалары", "Характеристики"),
-            characteristics.join(", ")
-        ));
-        lines.push(format!(
-            "   {}: {}{}; {} {}; {}: {}",
-            both("Құқық", "Право"),
-            both(right.right.label("kk"), right.right.label("ru")),
-            right
-                .share
-                .as_deref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default(),
-            both("тіркелген", "зарегистрировано"),
-            right.registered_on,
-            both("негіз", "основание"),
-            right.document
-        ));
-        lines.push(format!(
-            "   {}: {}",
-            both("Ауыртпалық", "Обременение"),
-            right
-                .encumbrance
-                .clone()
-                .unwrap_or_else(|| both("жоқ", "нет"))
-        ));
-    }
-    lines.join("\n")
-}
-
-/// Issues the document the step's register gives on the application's subject, signed with the
-/// registers' key; refused when the register has no record of the subject.
-pub async fn issue(
+/// The text of `document` on `subject`, or why the register gives none.
+async fn compose(
     conn: &mut AnyConnection,
-    request: &Request<'_>,
-    key: Option<&KeyStore>,
-    now: Timestamp,
-) -> Result<Answer, EngineError> {
-    let Some(key) = key else {
-        return Ok(Answer::refused(
-            "no registers' key on this node: the register issues no document",
-        ));
-    };
-    let instance = request.instance;
-    let subject = subject(instance);
-    let on = now.strftime("%Y-%m-%d %H:%M UTC").to_string();
-    let answer = match request.step.unit.as_str() {
-        "gbd_rn" => {
-            let Some(name) = subject_name(conn, &subject).await? else {
-                return Ok(Answer::refused(format!("ГБД РН: no record of {subject}")));
+    document: DocumentTemplate,
+    subject: &str,
+    on: &str,
+) -> Result<Result<String, NotIssued>, EngineError> {
+    let composed = match document {
+        DocumentTemplate::RealEstateCertificate => {
+            let Some(name) = subject_name(conn, subject).await? else {
+                return Ok(Err(NotIssued::NoSubject(subject.to_owned())));
             };
-            let holdings = holdings_of(conn, &subject).await?;
-            real_estate_certificate(&subject, &name, &holdings, &on)
+            let holdings = holdings_of(conn, subject).await?;
+            real_estate_certificate(subject, &name, &holdings, on)
         }
-        "gbd_ul" => {
-            let Some(entity) = (match Bin::parse(&subject) {
+        DocumentTemplate::LegalEntityRecord => {
+            let entity = match Bin::parse(subject) {
                 Ok(bin) => entity_of(conn, bin).await?,
                 Err(_) => None,
-            }) else {
-                return Ok(Answer::refused(format!(
-                    "ГБД ЮЛ: no legal entity {subject}"
-                )));
+            };
+            let Some(entity) = entity else {
+                return Ok(Err(NotIssued::NoEntity(subject.to_owned())));
             };
             let head = match entity.head_iin {
                 Some(iin) => person_of(conn, iin).await?.map(|p| p.full_name()),
                 None => None,
             };
-            [
-                both(
-                    "ЗАҢДЫ ТҰЛҒАНЫ МЕМЛЕКЕТТІК ТІРКЕУ ТУРАЛЫ АНЫҚТАМА (ТЕЛНҰСҚА)",
-                    "СПРАВКА О ГОСУДАРСТВЕННОЙ РЕГИСТРАЦИИ ЮРИДИЧЕСКОГО ЛИЦА (ДУБЛИКАТ)",
-                ),
-                format!(
-                    "{}: {}",
-                    both("Атауы", "Наименование"),
-                    both(&entity.name_kk, &entity.name_ru)
-                ),
-                format!("{}: {}", both("БСН", "БИН"), entity.bin),
-                format!(
-                    "{}: {}",
-                    both("Ұйымдық-құқықтық нысаны", "Организационно-правовая форма"),
-                    entity.legal_form
-                ),
-                format!(
-                    "{}: {}",
-                    both("Тіркелген күні", "Дата регистрации"),
-                    entity.registered_on
-                ),
-                format!(
-                    "{}: {}",
-                    both("Басшысы", "Руководитель"),
-                    head.unwrap_or_else(|| "—".into())
-                ),
-                format!(
-                    "{}: {}",
-                    both("Орналасқан жері", "Местонахождение"),
-                    entity.address
-                ),
-                format!("{}: {on}", both("Берілген күні", "Дата выдачи")),
-            ]
-            .join("\n")
-        }
-        other => {
-            return Ok(Answer::refused(format!(
-                "no register {other:?} issues documents on this node"
-            )));
+            legal_entity_record(&entity, head.as_deref(), on)
         }
     };
-    let cms = qyzmet_pki::cms::sign(&answer_document(instance, Some(&answer)), key, true, now)
+    Ok(composed.map_err(|e| NotIssued::Labels(e.to_string())))
+}
+
+/// Issues `document` on the application's subject, signed with the registers' `key`; refused when
+/// there is no key or the register has no record of the subject.
+pub async fn issue(
+    conn: &mut AnyConnection,
+    instance: &InstanceRow,
+    document: DocumentTemplate,
+    key: Option<&KeyStore>,
+    now: Timestamp,
+) -> Result<Result<Issued, NotIssued>, EngineError> {
+    let Some(key) = key else {
+        return Ok(Err(NotIssued::NoKey));
+    };
+    let subject = subject(&instance.recipient, &instance.applicant, &instance.data);
+    let on = now.strftime("%Y-%m-%d %H:%M UTC").to_string();
+    let text = match compose(conn, document, &subject, &on).await? {
+        Ok(text) => text,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let signature = qyzmet_pki::cms::sign(&answer_document(instance, Some(&text)), key, true, now)
         .map_err(|e| EngineError::Signing(e.to_string()))?;
-    let mut answered = Answer::ok(format!(
-        "{}: document issued on {subject}",
-        request.step.unit
-    ));
-    answered.record.insert("answer".into(), answer.into());
-    answered.record.insert(
-        "answer_signature".into(),
-        base64::engine::general_purpose::STANDARD.encode(cms).into(),
-    );
-    answered
-        .record
-        .insert("answered_at".into(), now.to_string().into());
-    Ok(answered)
+    Ok(Ok(Issued {
+        subject,
+        text,
+        signature,
+    }))
 }
 
 #[cfg(test)]
@@ -241,12 +146,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_subject_without_real_estate_gets_a_certificate_of_absence() {
-        let text = real_estate_certificate("900512300120", "Сәрсенбаев Әлібек", &[], "2026-11-25");
-        assert!(
-            text.contains("Недвижимое имущество субъекта в регистре отсутствует"),
-            "{text}"
+    fn a_representatives_request_is_about_the_principal() {
+        let applicant = "900512300120";
+        let principal = r#"{"principal_bin": " 100340012345 "}"#;
+        assert_eq!(
+            subject("representative", applicant, principal),
+            "100340012345"
         );
-        assert!(text.contains("900512300120"));
+        assert_eq!(subject("individual", applicant, principal), applicant);
+        let blank = r#"{"principal_iin": "  "}"#;
+        assert_eq!(subject("representative", applicant, blank), applicant);
+        assert_eq!(subject("representative", applicant, "not json"), applicant);
     }
 }
