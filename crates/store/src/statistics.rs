@@ -7,6 +7,9 @@ use sqlx::any::AnyRow;
 
 use crate::{Result, Store};
 
+#[cfg(doc)]
+use qyzmet_domain::regulation::StatisticalReport;
+
 /// A reporting period of epoch milliseconds, half-open: `from_ms <= t < to_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -141,8 +144,23 @@ pub struct TimelinessRow {
     pub share_in_term: Option<f64>,
 }
 
-/// The statuses of `regulations/appeal.toml` at or after registration.
-const REGISTERED_OR_LATER: &str = "'registered', 'sent_for_execution', 'redirected', 'answered'";
+/// The statuses at or after registration, of those the appeals report counts by
+/// ([`StatisticalReport::statuses`]: a regulation counted in the report has each of them).
+const REGISTERED_OR_LATER: [&str; 4] = ["registered", "sent_for_execution", REDIRECTED, ANSWERED];
+/// Registration refused (000 §10.2).
+const REFUSED: &str = "registration_refused";
+/// Sent to the competent body (000 §10.5).
+const REDIRECTED: &str = "redirected";
+/// Answered (000 §9.5).
+const ANSWERED: &str = "answered";
+
+/// `$first, $first+1, …` for `count` parameters.
+fn parameters(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// `AND provider = $n` when the report is for one organisation.
 fn organisation_clause(organisation: Option<&str>, parameter: usize) -> String {
@@ -158,7 +176,9 @@ fn count(row: &AnyRow, column: &str) -> Result<i64, sqlx::Error> {
 
 impl Store {
     /// The appeals report of `period` for one organisation or (`None`) every one, in the manner of
-    /// statistical form No. 1-OL "On consideration of appeals of individuals and legal entities".
+    /// statistical form No. 1-OL "On consideration of appeals of individuals and legal entities",
+    /// over the applications of `regulations`: the services whose regulation declares the report
+    /// (`reports = ["appeals"]`; none, and the report is empty).
     ///
     /// Decision (000 §13.3, and its requirement 10: "the form's columns are not in this seed"):
     /// the seed names form 1-OL (order of the Prosecutor General of 30.05.2007 No. 20) but not its
@@ -184,9 +204,16 @@ impl Store {
     /// appeal card (000 Annexes 1–2) or its statuses, so they are not invented here.
     pub async fn appeal_report(
         &self,
+        regulations: &[String],
         organisation: Option<&str>,
         period: Period,
     ) -> Result<AppealReport> {
+        if regulations.is_empty() {
+            return Ok(AppealReport {
+                period,
+                rows: Vec::new(),
+            });
+        }
         let closed_by_end = "closed_ms IS NOT NULL AND closed_ms < $2";
         let open_at_end = "(closed_ms IS NULL OR closed_ms >= $2)";
         let sum = |condition: &str, column: &str| {
@@ -197,36 +224,41 @@ impl Store {
             sum("recipient = 'individual'", "from_individuals"),
             sum("recipient = 'legal_entity'", "from_legal_entities"),
             sum(
-                &format!("status = 'registration_refused' AND {closed_by_end}"),
+                &format!("status = '{REFUSED}' AND {closed_by_end}"),
                 "registration_refused",
             ),
-            sum(&format!("status IN ({REGISTERED_OR_LATER})"), "registered"),
             sum(
-                &format!("status = 'redirected' AND {closed_by_end}"),
+                &format!("status IN ('{}')", REGISTERED_OR_LATER.join("', '")),
+                "registered",
+            ),
+            sum(
+                &format!("status = '{REDIRECTED}' AND {closed_by_end}"),
                 "redirected",
             ),
             sum(
-                &format!("status = 'answered' AND {closed_by_end}"),
+                &format!("status = '{ANSWERED}' AND {closed_by_end}"),
                 "answered",
             ),
             sum(open_at_end, "in_progress"),
             sum(
-                &format!("status = 'answered' AND {closed_by_end} AND closed_ms <= due_ms"),
+                &format!("status = '{ANSWERED}' AND {closed_by_end} AND closed_ms <= due_ms"),
                 "answered_in_term",
             ),
             sum(
-                &format!("status = 'answered' AND {closed_by_end} AND closed_ms > due_ms"),
+                &format!("status = '{ANSWERED}' AND {closed_by_end} AND closed_ms > due_ms"),
                 "answered_late",
             ),
             sum(&format!("{open_at_end} AND due_ms < $2"), "overdue_open"),
             sum("extensions > 0", "extended"),
         ];
+        let first_code = if organisation.is_some() { 4 } else { 3 };
         let sql = format!(
             "SELECT provider, {} FROM workflow_instance \
-             WHERE regulation = 'appeal' AND status IS NOT NULL \
+             WHERE regulation IN ({}) AND status IS NOT NULL \
                AND started_ms >= $1 AND started_ms < $2{} \
              GROUP BY provider ORDER BY provider",
             columns.join(", "),
+            parameters(first_code, regulations.len()),
             organisation_clause(organisation, 3),
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -234,6 +266,9 @@ impl Store {
             .bind(period.to_ms);
         if let Some(organisation) = organisation {
             query = query.bind(organisation);
+        }
+        for regulation in regulations {
+            query = query.bind(regulation.as_str());
         }
         let mut rows = Vec::new();
         for row in query.fetch_all(&self.pool).await? {
@@ -465,7 +500,11 @@ mod tests {
         });
         insert(store, cases).await;
 
-        let report = store.appeal_report(None, PERIOD).await.expect("report");
+        let appeals = ["appeal".to_owned()];
+        let report = store
+            .appeal_report(&appeals, None, PERIOD)
+            .await
+            .expect("report");
         assert_eq!(report.period, PERIOD);
         let providers: Vec<&str> = report.rows.iter().map(|r| r.provider.as_str()).collect();
         assert_eq!(providers, [a, b]);
@@ -501,15 +540,38 @@ mod tests {
             total.registration_refused + total.redirected + total.answered + total.in_progress
         );
 
-        let only_b = store.appeal_report(Some(b), PERIOD).await.expect("report");
+        let only_b = store
+            .appeal_report(&appeals, Some(b), PERIOD)
+            .await
+            .expect("report");
         assert_eq!(only_b.rows.len(), 1);
         assert_eq!(only_b.rows[0].counts, expected_b);
         let nobody = store
-            .appeal_report(Some("no-such-body"), PERIOD)
+            .appeal_report(&appeals, Some("no-such-body"), PERIOD)
             .await
             .expect("report");
         assert!(nobody.rows.is_empty());
         assert_eq!(nobody.total(), AppealCounts::default());
+        // The report counts the services it is given: none, nothing; two, both.
+        let none = store
+            .appeal_report(&[], None, PERIOD)
+            .await
+            .expect("report");
+        assert!(none.rows.is_empty());
+        let both = ["archive-certificate".to_owned(), "appeal".to_owned()];
+        let with_certificates = store
+            .appeal_report(&both, Some(a), PERIOD)
+            .await
+            .expect("report");
+        assert_eq!(
+            with_certificates.rows[0].counts.received,
+            expected_a.received + 1
+        );
+        let certificates_only = store
+            .appeal_report(&both[..1], None, PERIOD)
+            .await
+            .expect("report");
+        assert_eq!(certificates_only.total().received, 1);
     }
 
     /// Finished in the period by close time, open at its end by start time, per body and service.
@@ -597,4 +659,15 @@ mod tests {
     }
 
     crate::both_backends!(appeal_counts, timeliness_counts);
+
+    /// Every status the report's SQL names is one the regulation format makes a regulation counted
+    /// in the report declare.
+    #[test]
+    fn the_report_counts_by_statuses_a_declaring_regulation_has() {
+        let required = qyzmet_domain::regulation::StatisticalReport::Appeals.statuses();
+        let named = REGISTERED_OR_LATER.into_iter().chain([REFUSED]);
+        for status in named {
+            assert!(required.contains(&status), "{status}");
+        }
+    }
 }

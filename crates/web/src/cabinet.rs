@@ -86,7 +86,21 @@ pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Res
         state.store.applications_of(applicant.id(), CABINET_ROWS),
         state.store.drafts(applicant.id()),
         state.store.notifications_to(applicant.id(), 20),
-        state.store.quota_used(applicant.id(), "appeal"),
+        // 000 §18.2: what the applicant keeps of the services that count against the quota.
+        async {
+            let mut used = 0;
+            for loaded in state
+                .catalogue
+                .all()
+                .filter(|l| l.regulation.counts_against_quota())
+            {
+                used += state
+                    .store
+                    .quota_used(applicant.id(), &loaded.regulation.code)
+                    .await?;
+            }
+            Ok::<_, qyzmet_store::StoreError>(used)
+        },
     ) {
         Ok(all) => all,
         Err(e) => return internal(e),

@@ -14,6 +14,7 @@ use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::directory::Role;
 use qyzmet_domain::regulation::{Regulation, Step, UnitKind, units_for_role};
+use qyzmet_engine::gateway::AnswerCode;
 use qyzmet_engine::{Act, By, EngineError, Numbering};
 use qyzmet_pki::report::Report;
 use qyzmet_pki::verify::Expectation;
@@ -352,7 +353,7 @@ pub async fn card(State(state): State<AppState>, staff: Staff, Path(id): Path<St
                 }
             }
             h2 { (t(lang, "office.messages")) }
-            table id="messages" { @for m in &messages { tr { td { (m.step) } td { (m.service) } td { (m.sender) " → " (m.receiver) } td { @if m.answer_ok { "✓ " } @else { "✗ " } (m.answer) } } } }
+            table id="messages" { @for m in &messages { tr { td { (m.step) } td { (m.service) } td { (m.sender) " → " (m.receiver) } td { @if m.answer_ok { "✓ " } @else { "✗ " } (gateway_answer(lang, &m.answer)) } } } }
             h2 { (t(lang, "cabinet.history")) }
             ol id="history" { @for e in &history { li { (when_text(&e.record.at)) " " (e.record.actor) " " (e.record.action) " " code { (e.record.details) } } } }
             script src="/assets/ncalayer.js" {}
@@ -510,6 +511,24 @@ fn bounded(value: &str, max: usize) -> Option<String> {
     .then(|| value.to_owned())
 }
 
+/// A gateway answer in the reader's language: its code's text (`gateway.answer.<code>`) and its
+/// data; an answer without a code (another implementation's) as it came.
+fn gateway_answer(lang: Lang, recorded: &str) -> String {
+    match AnswerCode::split(recorded) {
+        Some((code, data)) => {
+            let text = t(
+                lang,
+                &format!("gateway.answer.{}", code.as_str().to_ascii_lowercase()),
+            );
+            match data {
+                Some(data) => format!("{text}: {data}"),
+                None => text,
+            }
+        }
+        None => recorded.to_owned(),
+    }
+}
+
 pub async fn act(
     State(state): State<AppState>,
     staff: Staff,
@@ -566,11 +585,9 @@ pub async fn act(
             let year = jiff::Timestamp::now()
                 .to_zoned_datetime(state.calendar.time_zone().clone())
                 .year();
-            // Appeals of individuals and of legal entities are numbered in separate registers (ЖТ, ЗТ).
-            let series = if row.recipient == "legal_entity" {
-                "ЗТ"
-            } else {
-                "ЖТ"
+            // The regulation gives the register's series for each kind of recipient (checked).
+            let Some(series) = step.numbering_series(&row.recipient) else {
+                return internal("the regulation gives no numbering series for the recipient");
             };
             act.number = Some(Numbering {
                 register: format!("{}:{}:{series}:{year}", staff.organisation, row.regulation),
@@ -917,7 +934,7 @@ pub async fn statistics(
     let lang = staff.lang;
     let (period, from, to) = query.period(&state);
     let (appeals, timeliness) = match tokio::try_join!(
-        state.store.appeal_report(Some(&staff.organisation), period),
+        crate::statistics::appeal_report(&state, Some(&staff.organisation), period),
         state.store.timeliness(Some(&staff.organisation), period),
     ) {
         Ok(both) => both,
@@ -984,7 +1001,7 @@ pub async fn statistics_export(
     let org = Some(staff.organisation.as_str());
     let (body, media): (Result<Vec<u8>, String>, &str) = match file.as_str() {
         "appeals.csv" | "appeals.xlsx" => {
-            let report = match state.store.appeal_report(org, period).await {
+            let report = match crate::statistics::appeal_report(&state, org, period).await {
                 Ok(r) => r,
                 Err(e) => return internal(e),
             };
@@ -1034,3 +1051,31 @@ pub async fn statistics_export(
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[cfg(test)]
+mod gateway_answer_tests {
+    use super::*;
+
+    /// Every code a gateway answers with has its text in each language, and the card shows the
+    /// text with the answer's data.
+    #[test]
+    fn every_gateway_answer_code_is_shown_in_each_language() {
+        for lang in Lang::ALL {
+            for code in AnswerCode::ALL {
+                let key = format!("gateway.answer.{}", code.as_str().to_ascii_lowercase());
+                let shown = gateway_answer(lang, code.as_str());
+                assert_ne!(shown, key, "{} lacks {key}", lang.code());
+                assert!(!shown.contains(code.as_str()), "{shown}");
+            }
+        }
+        let found = qyzmet_engine::Answer::coded(
+            true,
+            AnswerCode::RegistryPersonFound,
+            Some("Сейітова Әйгерім".into()),
+        );
+        let shown = gateway_answer(Lang::Ru, &found.detail);
+        assert!(shown.ends_with(": Сейітова Әйгерім"), "{shown}");
+        assert_ne!(shown, gateway_answer(Lang::Kk, &found.detail));
+        assert_eq!(gateway_answer(Lang::En, "counted"), "counted");
+    }
+}

@@ -1,16 +1,43 @@
 //! The back office's statistics as pages and files: the appeals report in the manner of form 1-OL
-//! and the timeliness of services per body ([`qyzmet_store::statistics`] counts both). Pure
-//! rendering: HTML tables, an inline SVG bar chart, CSV and XLSX; the handlers that fetch the
-//! counts, check who may see them and name the bodies and services live elsewhere.
+//! and the timeliness of services per body ([`qyzmet_store::statistics`] counts both). Rendering:
+//! HTML tables, an inline SVG bar chart, CSV and XLSX; and which services the appeals report counts,
+//! which the regulations say (`reports = ["appeals"]`), never a service code here. The handlers that
+//! check who may see the counts and name the bodies and services live elsewhere.
 //!
 //! Every heading is a `stats.` key of the locale files. The exports name bodies and services by
 //! their codes (stable across languages); the pages take the names from the caller.
 
 use maud::{Markup, html};
-use qyzmet_store::statistics::{AppealCounts, AppealReport, TimelinessRow};
+use qyzmet_domain::regulation::StatisticalReport;
+use qyzmet_engine::Catalogue;
+use qyzmet_store::statistics::{AppealCounts, AppealReport, Period, TimelinessRow};
 use rust_xlsxwriter::{Format, Workbook};
 
+use crate::AppState;
 use crate::i18n::{Lang, t};
+
+/// The services counted in `report`: those whose current regulation declares it.
+pub fn counted_in(catalogue: &Catalogue, report: StatisticalReport) -> Vec<String> {
+    catalogue
+        .all()
+        .filter(|loaded| loaded.regulation.counted_in(report))
+        .map(|loaded| loaded.regulation.code.clone())
+        .collect()
+}
+
+/// The appeals report (form 1-OL, 000 §13.3) of `period` for one organisation or every one, over
+/// the services whose regulation declares it.
+pub async fn appeal_report(
+    state: &AppState,
+    organisation: Option<&str>,
+    period: Period,
+) -> qyzmet_store::Result<AppealReport> {
+    let services = counted_in(&state.catalogue, StatisticalReport::Appeals);
+    state
+        .store
+        .appeal_report(&services, organisation, period)
+        .await
+}
 
 /// One cell of a statistics table.
 enum Cell {
@@ -691,5 +718,15 @@ mod tests {
         let svg = bar_chart_svg("Seven", &many, None).into_string();
         assert_eq!(svg.matches("<rect").count(), 7);
         assert!(svg.contains("…"));
+    }
+
+    /// The shipped regulations put the appeals, and only them, in the appeals report.
+    #[test]
+    fn the_appeals_report_counts_the_services_that_declare_it() {
+        let catalogue = Catalogue::shipped().unwrap();
+        assert_eq!(
+            counted_in(&catalogue, StatisticalReport::Appeals),
+            ["appeal"]
+        );
     }
 }
