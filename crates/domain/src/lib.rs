@@ -1,6 +1,7 @@
 //! The domain core of Qyzmet: identifiers, the legal calendar, registry and directory records,
 //! and the audit chain. Pure: no I/O, no clock, no database; callers pass time and data in.
 
+pub mod application;
 pub mod audit;
 pub mod calendar;
 pub mod directory;

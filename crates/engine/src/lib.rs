@@ -11,6 +11,7 @@
 //! - [`Engine::scan_alarms`] sends deadline warnings, overdue notices and escalations to the head.
 //! - Every move, alarm and extension is appended to the audit log in the transaction that makes it.
 
+pub mod cases;
 pub mod catalogue;
 pub mod gateway;
 mod group;
@@ -726,8 +727,80 @@ impl<G: Gateway> Engine<G> {
                 .map(|row| (row.id.clone(), (row.clone(), row.moves)))
                 .collect();
         let mut pending = Pending::default();
-        // Acts apply in order to the rows in memory, so two acts on one application in a batch see
-        // each other; each row is written once at the end.
+        self.apply_acts(&mut tx, &mut rows, acts, &mut pending, now)
+            .await?;
+        pending.moved.extend(
+            rows.into_values()
+                .filter(|(row, moves)| row.moves != *moves),
+        );
+        pending.commit(tx).await?;
+        Ok(())
+    }
+
+    /// Opens an application taken at a counter, keeps the scans the operator made of the
+    /// applicant's documents as its attachments, and does the counter's first acts on it (the
+    /// check of the package, the registration with the journal's number) — all in one
+    /// transaction, so an intake is recorded whole or not at all (002 §3.2–§3.4).
+    pub async fn open_at_counter(
+        &self,
+        start: Start,
+        scans: &[qyzmet_store::portal::Attachment],
+        acts: &[Act],
+        now: Timestamp,
+    ) -> Result<String> {
+        let taker = match &start.counter {
+            Some(counter) => format!("staff:{}:{}", counter.office, counter.operator),
+            None => format!("applicant:{}", start.applicant),
+        };
+        let (row, pending_start, _) = self.prepare_start(start, now)?;
+        let mut tx = self.inner.store.begin_write().await?;
+        if let Some(applicant) = instance_applicants(&mut tx, &[row.id.as_str()])
+            .await?
+            .get(&row.id)
+        {
+            return Err(EngineError::Exists {
+                id: row.id.clone(),
+                same_applicant: *applicant == row.applicant,
+            });
+        }
+        insert_instance(&mut tx, &row).await?;
+        qyzmet_store::portal::insert_attachments(&mut tx, &row.id, scans, ms(now)).await?;
+        let mut pending = pending_start;
+        if !scans.is_empty() {
+            let files: Vec<serde_json::Value> = scans
+                .iter()
+                .map(|a| serde_json::json!({ "id": a.id, "name": a.name, "size": a.size, "sha256": a.sha256 }))
+                .collect();
+            pending.add(
+                taker,
+                "attachment.add",
+                &row.id,
+                serde_json::json!({ "files": files }),
+            );
+        }
+        let id = row.id.clone();
+        let moves = row.moves;
+        let mut rows = HashMap::from([(id.clone(), (row, moves))]);
+        self.apply_acts(&mut tx, &mut rows, acts, &mut pending, now)
+            .await?;
+        pending.moved.extend(
+            rows.into_values()
+                .filter(|(row, moves)| row.moves != *moves),
+        );
+        pending.commit(tx).await?;
+        Ok(id)
+    }
+
+    /// Applies `acts` in order to the locked `rows` in memory, so that two acts on one application
+    /// see each other; the caller writes each moved row once.
+    async fn apply_acts(
+        &self,
+        tx: &mut Tx,
+        rows: &mut HashMap<String, (InstanceRow, i64)>,
+        acts: &[Act],
+        pending: &mut Pending,
+        now: Timestamp,
+    ) -> Result<()> {
         for act in acts {
             let (row, _) = rows
                 .get_mut(&act.instance)
@@ -736,7 +809,7 @@ impl<G: Gateway> Engine<G> {
             self.check_may_act(&loaded.regulation, row, act)?;
             let mut record = act.record.clone();
             if let Some(numbering) = &act.number {
-                let number = next_number(&mut tx, &numbering.register).await?;
+                let number = next_number(tx, &numbering.register).await?;
                 record.insert(
                     numbering.field.clone(),
                     format!("{}{number}", numbering.prefix).into(),
@@ -744,7 +817,7 @@ impl<G: Gateway> Engine<G> {
             }
             merge_data(row, &record)?;
             self.make_move(
-                &mut pending,
+                pending,
                 &loaded.regulation,
                 row,
                 Decision {
@@ -763,15 +836,10 @@ impl<G: Gateway> Engine<G> {
                     &row.id,
                     serde_json::json!({ "to": opened.provider, "application": opened.id }),
                 );
-                insert_instance(&mut tx, &opened).await?;
+                insert_instance(tx, &opened).await?;
                 pending.absorb(opening);
             }
         }
-        pending.moved.extend(
-            rows.into_values()
-                .filter(|(row, moves)| row.moves != *moves),
-        );
-        pending.commit(tx).await?;
         Ok(())
     }
 

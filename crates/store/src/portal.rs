@@ -1112,6 +1112,34 @@ pub async fn settle_draft(tx: &mut Tx, draft: &str, owner: &str, instance: &str)
     Ok(true)
 }
 
+/// In an application's opening transaction: files taken with it (a counter's scans of the
+/// applicant's documents) become its attachments, owned by the applicant.
+pub async fn insert_attachments(
+    tx: &mut Tx,
+    instance: &str,
+    attachments: &[Attachment],
+    now_ms: i64,
+) -> Result<()> {
+    for attachment in attachments {
+        sqlx::query(
+            "INSERT INTO attachment (id, owner, draft, instance, name, media_type, size, sha256, content, created_ms) \
+             VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&attachment.id)
+        .bind(&attachment.owner)
+        .bind(instance)
+        .bind(&attachment.name)
+        .bind(&attachment.media_type)
+        .bind(attachment.size)
+        .bind(&attachment.sha256)
+        .bind(&attachment.content)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// A session from `SELECT iin, realm, organisation, csrf, expires_ms, …`.
 fn session_from_row(r: &sqlx::any::AnyRow) -> Result<SessionRow> {
     Ok(SessionRow {

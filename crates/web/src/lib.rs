@@ -53,6 +53,18 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
 }
 
+impl AppState {
+    /// What the submission use case needs of this node.
+    pub fn submitting(&self) -> qyzmet_engine::cases::submit::Submitting<'_> {
+        qyzmet_engine::cases::submit::Submitting {
+            store: &self.store,
+            catalogue: &self.catalogue,
+            commit: &self.submissions,
+            quota_bytes: self.settings.quota_bytes,
+        }
+    }
+}
+
 /// How this node serves people.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -12,10 +12,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use maud::{Markup, html};
+use qyzmet_domain::application::{AttachmentRef, Payment};
 use qyzmet_domain::regulation::form::{check, fields_for};
 use qyzmet_domain::regulation::{Recipient, RegistryValue, Regulation, Text};
 use qyzmet_domain::validation::FieldError;
-use qyzmet_domain::application::{AttachmentRef, Payment};
 use qyzmet_engine::cases::{subject, submit};
 
 use qyzmet_pki::report::Report;
@@ -962,7 +962,11 @@ pub async fn pay(
 }
 
 /// The storage quota of 000 §18.2, when the service counts against it: (used, limit) bytes.
-async fn quota_state(state: &AppState, regulation: &Regulation, applicant: &Applicant) -> Option<(i64, i64)> {
+async fn quota_state(
+    state: &AppState,
+    regulation: &Regulation,
+    applicant: &Applicant,
+) -> Option<(i64, i64)> {
     submit::quota(&state.submitting(), regulation, applicant.id())
         .await
         .ok()
@@ -1013,7 +1017,14 @@ pub async fn submit(
             Err(e) => return internal(e),
         }
     };
-    sign_view(&state, &applicant, &prepared, Some(refusal), StatusCode::BAD_REQUEST).await
+    sign_view(
+        &state,
+        &applicant,
+        &prepared,
+        Some(refusal),
+        StatusCode::BAD_REQUEST,
+    )
+    .await
 }
 
 /// What the applicant reads when the submission is refused.
@@ -1028,7 +1039,11 @@ fn refusal_text(lang: Lang, refusal: &submit::Refusal) -> String {
                 .iter()
                 .map(|c| crate::pages::failure_text(lang, *c))
                 .collect();
-            format!("{}: {}", t(lang, "portal.signature_refused"), reasons.join("; "))
+            format!(
+                "{}: {}",
+                t(lang, "portal.signature_refused"),
+                reasons.join("; ")
+            )
         }
         Refusal::Form(errors) => errors
             .iter()

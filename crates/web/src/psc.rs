@@ -23,14 +23,13 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use qyzmet_domain::application::{Consent, CounterIntake, ListedDocument, Submitted};
+use qyzmet_domain::application::ListedDocument;
 use qyzmet_domain::directory::{OrgKind, Organisation, Role};
 use qyzmet_domain::ids::Iin;
-use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Channel, Recipient, RegistryValue, Regulation, UnitKind};
-use qyzmet_engine::cases::subject;
-use qyzmet_engine::{Act, By, Counter, EngineError, Numbering, Start};
-use qyzmet_store::portal::{Attachment, Draft};
+use qyzmet_domain::regulation::form::fields_for;
+use qyzmet_domain::regulation::{Channel, Recipient, Regulation};
+use qyzmet_engine::EngineError;
+use qyzmet_engine::cases::counter::{self, Found};
 use qyzmet_store::workflow::InstanceRow;
 use serde::Deserialize;
 
@@ -43,10 +42,10 @@ use crate::portal::{
     MAX_ATTACHMENT, MAX_ATTACHMENTS, field_message, form_fields, organisation_names,
     sanitize_file_name, too_large,
 };
-use crate::session::{Csrf, Staff, now_ms, sha256_hex};
+use crate::session::{Csrf, Staff, now_ms};
 
-/// The channel a PSC counter takes applications by.
-const PSC_CHANNEL: &str = "psc";
+use counter::PSC_CHANNEL;
+
 /// The largest intake: the form and the scans.
 pub const INTAKE_BODY_LIMIT: usize = MAX_ATTACHMENTS * MAX_ATTACHMENT + 256 * 1024;
 /// How many journal rows a page or an export holds.
@@ -244,45 +243,6 @@ pub struct IntakeQuery {
     window: String,
 }
 
-/// Who is applying, as the registries confirm it.
-struct Subject {
-    /// The applicant of the application: the IIN (individual, representative) or the BIN.
-    applicant: String,
-    name: String,
-    address: String,
-    /// Registry values that fill the form's `from_registry` fields.
-    registry: BTreeMap<RegistryValue, String>,
-    /// For a representative: the principal and the power of attorney.
-    principal: Option<(String, String, String)>,
-}
-
-impl Subject {
-    fn of(found: &qyzmet_domain::regulation::Subject, recipient: Recipient) -> Subject {
-        let person = found.person.as_ref();
-        let entity = found.entity.as_ref();
-        let (applicant, name, address) = match (recipient, entity, person) {
-            (Recipient::LegalEntity, Some(e), _) => {
-                (e.bin.to_string(), e.name_ru.clone(), e.address.clone())
-            }
-            (_, _, Some(p)) => (p.iin.to_string(), p.full_name(), p.address.clone()),
-            _ => Default::default(),
-        };
-        Subject {
-            applicant,
-            name,
-            address,
-            registry: found.values(),
-            principal: found.principal.as_ref().map(|p| {
-                (
-                    p.power.principal.to_string(),
-                    p.name.clone(),
-                    p.power.number.clone(),
-                )
-            }),
-        }
-    }
-}
-
 /// Looks the person at the counter up in ЖТ/ЗТ МДҚ (and БНАЖ for a representative); the error is
 /// the field and the translation key naming what is wrong.
 async fn look_up(
@@ -290,33 +250,28 @@ async fn look_up(
     regulation: &Regulation,
     recipient: Recipient,
     query: &IntakeQuery,
-) -> Result<Subject, (&'static str, &'static str)> {
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(state.calendar.time_zone().clone())
-        .date();
-    let lookup = subject::CounterLookup {
+) -> Result<Result<Found, (&'static str, &'static str)>, EngineError> {
+    let who = (query.iin.as_str(), query.bin.as_str(), query.poa.as_str());
+    let found = counter::look_up(
+        &state.engine,
+        regulation,
         recipient,
-        iin: &query.iin,
-        bin: &query.bin,
-        power_of_attorney: &query.poa,
-        service: &regulation.code,
-        today,
-    };
-    match subject::at_counter(&state.store, lookup).await {
-        Ok(Ok(found)) => Ok(Subject::of(&found, recipient)),
-        Ok(Err(refusal)) => Err((refusal.field(), refusal.translation_key())),
-        Err(_) => Err(("iin", "psc.not_in_registry")),
-    }
+        who,
+        jiff::Timestamp::now(),
+    )
+    .await?;
+    Ok(found.map_err(|refusal| (refusal.field(), refusal.translation_key())))
 }
 
-/// The documents the regulation asks of this recipient at the counter.
-fn documents_for(channel: &Channel, recipient: Recipient) -> Vec<&qyzmet_domain::regulation::Text> {
-    channel
-        .documents
-        .iter()
-        .filter(|d| d.recipients.is_empty() || d.recipients.contains(&recipient))
-        .map(|d| &d.label)
-        .collect()
+/// The principal a representative acts for, as the intake shows it: (IIN or BIN, name, power).
+fn principal_of(found: &Found) -> Option<(String, String, String)> {
+    found.subject.principal.as_ref().map(|p| {
+        (
+            p.power.principal.to_string(),
+            p.name.clone(),
+            p.power.number.clone(),
+        )
+    })
 }
 
 struct IntakeView<'a> {
@@ -324,7 +279,7 @@ struct IntakeView<'a> {
     branch: &'a Organisation,
     recipient: Option<Recipient>,
     query: &'a IntakeQuery,
-    subject: Option<&'a Subject>,
+    subject: Option<&'a Found>,
     lookup_error: Option<(&'static str, &'static str)>,
     values: BTreeMap<String, String>,
     problems: Vec<(String, String)>,
@@ -383,7 +338,7 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                 section id="found" {
                     h2 { (t(lang, "psc.found")) }
                     p id="found-name" { (subject.name) " — " (subject.applicant) } p { (subject.address) }
-                    @if let Some((principal, principal_name, poa)) = &subject.principal {
+                    @if let Some((principal, principal_name, poa)) = principal_of(subject) {
                         p id="found-principal" { (t(lang, "psc.principal")) ": " (principal_name) " — " (principal) " (" (t(lang, "psc.power_number")) " " (poa) ")" }
                     }
                 }
@@ -396,10 +351,10 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                     input type="hidden" name="lookup_poa" value=(query.poa);
                     input type="hidden" name="ticket" value=(query.ticket);
                     p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
-                    (form_fields(lang, &fields_for(regulation, recipient), &subject.registry, &values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
+                    (form_fields(lang, &fields_for(regulation, recipient), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
-                        @for (i, label) in documents_for(channel, recipient).iter().enumerate() {
+                        @for (i, label) in counter::documents_for(channel, recipient).iter().enumerate() {
                             p { label { input type="checkbox" name="document" value=(i) id={ "document-" (i) }; " " (text(lang, label)) } }
                         }
                     }
@@ -440,7 +395,10 @@ pub async fn intake_page(
     let recipient = parse_recipient(&query.recipient).filter(|r| regulation.recipients.contains(r));
     let asked = !query.iin.is_empty();
     let found = match (recipient, asked) {
-        (Some(recipient), true) => Some(look_up(&state, regulation, recipient, &query).await),
+        (Some(recipient), true) => match look_up(&state, regulation, recipient, &query).await {
+            Ok(found) => Some(found),
+            Err(e) => return internal(e),
+        },
         _ => None,
     };
     let (subject, lookup_error) = match &found {
@@ -532,6 +490,8 @@ async fn read_intake(lang: Lang, multipart: &mut Multipart) -> Result<Posted, Re
     Ok(posted)
 }
 
+/// Takes the intake through the counter's use case ([`counter::take`]) and answers with the
+/// receipt, the refusal receipt, or the intake again with what to correct.
 pub async fn intake_post(
     State(state): State<AppState>,
     staff: Staff,
@@ -550,207 +510,41 @@ pub async fn intake_post(
     if let Err(refused) = Csrf::check(&staff.session, &posted.csrf, lang) {
         return refused;
     }
-    let Some(loaded) = state
-        .catalogue
-        .get(&code)
-        .filter(|l| psc_channel(&l.regulation).is_some())
-    else {
-        return crate::pages::not_found(UserLang(lang)).await;
-    };
-    let regulation = &loaded.regulation;
-    let Some(channel) = psc_channel(regulation) else {
-        return crate::pages::not_found(UserLang(lang)).await;
-    };
-    let Some(recipient) =
-        parse_recipient(&posted.query.recipient).filter(|r| regulation.recipients.contains(r))
-    else {
+    let Some(recipient) = parse_recipient(&posted.query.recipient) else {
         return (
             StatusCode::BAD_REQUEST,
             message_page(lang, &t(lang, "psc.recipient_required")),
         )
             .into_response();
     };
-    let subject = match look_up(&state, regulation, recipient, &posted.query).await {
-        Ok(subject) => subject,
-        Err((_, key)) => {
-            return (StatusCode::BAD_REQUEST, message_page(lang, &t(lang, key))).into_response();
-        }
-    };
-    let fields = fields_for(regulation, recipient);
-    // The registry's values stand whatever was typed over them; the addressee is this branch.
-    let mut typed = posted.typed.clone();
-    for f in fields.iter().filter(|f| f.field_type == "organisation") {
-        typed.insert(f.code.clone(), branch.code.clone());
-    }
-    let checked = check(
-        &fields,
-        &typed,
-        &subject.registry,
-        std::slice::from_ref(&branch.code),
-    );
-    let mut problems: Vec<(String, String)> = match &checked {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors
-            .iter()
-            .map(|e| {
-                let field = fields.iter().find(|f| f.code == e.field).copied();
-                (e.field.clone(), field_message(lang, e, field))
-            })
-            .collect(),
-    };
-    if !posted.consent {
-        problems.push(("consent".into(), t(lang, "psc.consent_required")));
-    }
-    if !problems.is_empty() {
-        let markup = intake_view(
-            &state,
-            &staff,
-            IntakeView {
-                regulation,
-                branch: &branch,
-                recipient: Some(recipient),
-                query: &posted.query,
-                subject: Some(&subject),
-                lookup_error: None,
-                values: typed,
-                problems,
-            },
-        )
-        .await;
-        return (StatusCode::BAD_REQUEST, markup).into_response();
-    }
-    let values = checked.unwrap_or_default();
-    let listed = documents_for(channel, recipient);
-    let presented: Vec<String> = listed
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| posted.documents.contains(i))
-        .map(|(_, l)| text(Lang::Ru, l))
-        .collect();
-    let missing: Vec<ListedDocument> = listed
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !posted.documents.contains(i))
-        .map(|(_, l)| ListedDocument {
-            kk: l.kk.clone(),
-            ru: l.ru.clone(),
-            en: l.en.clone(),
-        })
-        .collect();
-    let window: String = posted.query.window.trim().chars().take(16).collect();
-    let record = Submitted {
-        counter: CounterIntake {
-            applicant_name: Some(subject.name.clone()),
-            applicant_address: Some(subject.address.clone()),
-            consent: Some(Consent {
-                given: true,
-                at: jiff::Timestamp::now().to_string(),
-                operator: staff.iin.clone(),
-            }),
-            documents_presented: presented,
-            power_of_attorney_number: subject.principal.as_ref().map(|(_, _, poa)| poa.clone()),
-            window: (!window.is_empty()).then_some(window),
-            ticket: (!posted.query.ticket.is_empty()).then(|| posted.query.ticket.clone()),
-        },
-        form: values,
-        ..Submitted::default()
-    };
-    let first_condition = first_counter_step(regulation, channel);
-    if !missing.is_empty() && first_condition.is_none() {
-        // No check step to fail: the refusal receipt is given and recorded, no application opened.
-        let actor = format!("staff:{}:{}", branch.code, staff.iin);
-        let refused = state
-            .store
-            .record(qyzmet_store::audit::Event {
-                actor: &actor,
-                action: "psc.refusal",
-                object_kind: "regulation",
-                object_id: &regulation.code,
-                details: serde_json::json!({ "applicant": subject.applicant, "missing": missing }),
-            })
-            .await;
-        if let Err(e) = refused {
-            return internal(e);
-        }
-        return refusal_sheet(
-            &state,
-            &staff,
-            &branch,
-            regulation,
-            &subject.name,
-            &subject.address,
-            &missing,
-        )
-        .await
-        .into_response();
-    }
-    let draft = if posted.scans.is_empty() {
-        None
-    } else {
-        match save_scans(&state, &subject.applicant, regulation, &posted.scans).await {
-            Ok(id) => Some(id),
-            Err(e) => return internal(e),
-        }
-    };
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = jiff::Timestamp::now();
-    let start = Start {
-        regulation: regulation.code.clone(),
-        channel: PSC_CHANNEL.into(),
-        recipient,
-        applicant: subject.applicant.clone(),
-        provider: None,
-        counter: Some(Counter {
-            office: branch.code.clone(),
-            operator: staff.iin.clone(),
-        }),
-        data: record.to_json(),
-        id: Some(id.clone()),
-        draft,
-    };
-    if let Err(e) = state.engine.start(start, now).await {
-        return internal(e);
-    }
-    let Some(check_step) = first_condition else {
-        return Redirect::to(&format!("/office/applications/{id}")).into_response();
-    };
-    let by = By::Staff {
-        iin: staff.iin.clone(),
-        organisation: branch.code.clone(),
-        units: vec![check_step.unit.clone()],
-    };
-    let complete = missing.is_empty();
-    let mut check_act = Act::new(id.clone(), check_step.id.clone(), by.clone(), complete);
-    if !complete {
-        check_act
-            .record
-            .insert("missing_documents".into(), serde_json::to_value(&missing).unwrap_or_default());
-    }
-    let mut acts = vec![check_act];
-    // The check passed: the registration that follows it takes the journal's next number (002 §3.4).
-    if complete
-        && let Some(register) = check_step
-            .next
-            .as_deref()
-            .and_then(|n| channel.steps.iter().find(|s| s.id == n))
-            .filter(|s| s.records.iter().any(|r| r == "registration_number"))
-    {
-        let year = now
-            .to_zoned_datetime(state.calendar.time_zone().clone())
-            .year();
-        let mut act = Act::new(id.clone(), register.id.clone(), by, true);
-        act.number = Some(Numbering {
-            register: format!("{}:journal:{year}", branch.code),
-            prefix: format!("{year}-"),
-            field: "registration_number".into(),
-        });
-        acts.push(act);
-    }
-    match state.engine.act(&acts, now).await {
-        Ok(()) if complete => {
+    let intake = posted.intake(&code, recipient, &branch, &staff);
+    match counter::take(&state.engine, intake, jiff::Timestamp::now()).await {
+        Ok(Ok(counter::Taken::Opened { id, complete: true })) => {
             Redirect::to(&format!("/psc/applications/{id}/receipt")).into_response()
         }
-        Ok(()) => Redirect::to(&format!("/psc/applications/{id}/refusal")).into_response(),
+        Ok(Ok(counter::Taken::Opened {
+            id,
+            complete: false,
+        })) => Redirect::to(&format!("/psc/applications/{id}/refusal")).into_response(),
+        Ok(Ok(counter::Taken::Refused { found, missing })) => {
+            let Some(loaded) = state.catalogue.get(&code) else {
+                return crate::pages::not_found(UserLang(lang)).await;
+            };
+            refusal_sheet(
+                &state,
+                &staff,
+                &branch,
+                &loaded.regulation,
+                &found.name,
+                &found.address,
+                &missing,
+            )
+            .await
+            .into_response()
+        }
+        Ok(Err(refusal)) => {
+            intake_refused(&state, &staff, &branch, &code, recipient, &posted, refusal).await
+        }
         Err(EngineError::Forbidden { .. }) => (
             StatusCode::FORBIDDEN,
             message_page(lang, &t(lang, "office.forbidden")),
@@ -760,55 +554,103 @@ pub async fn intake_post(
     }
 }
 
-/// The channel's first step a PSC does, if it is its check of the package (a condition).
-fn first_counter_step<'a>(
-    regulation: &Regulation,
-    channel: &'a Channel,
-) -> Option<&'a qyzmet_domain::regulation::Step> {
-    channel
-        .steps
-        .iter()
-        .find(|s| {
-            regulation
-                .units
+impl Posted {
+    /// The intake as the use case takes it.
+    fn intake(
+        &self,
+        service: &str,
+        recipient: Recipient,
+        branch: &Organisation,
+        staff: &Staff,
+    ) -> counter::Intake {
+        counter::Intake {
+            service: service.to_owned(),
+            recipient,
+            branch: branch.code.clone(),
+            operator: staff.iin.clone(),
+            iin: self.query.iin.clone(),
+            bin: self.query.bin.clone(),
+            power_of_attorney: self.query.poa.clone(),
+            form: self.typed.clone(),
+            presented: self.documents.clone(),
+            consent: self.consent,
+            scans: self
+                .scans
                 .iter()
-                .any(|u| u.code == s.unit && u.kind == UnitKind::Staff)
-        })
-        .filter(|s| s.kind == "condition")
+                .map(|(name, media_type, bytes)| counter::Scan {
+                    name: name.clone(),
+                    media_type: media_type.clone(),
+                    bytes: bytes.clone(),
+                })
+                .collect(),
+            window: self.query.window.clone(),
+            ticket: self.query.ticket.clone(),
+        }
+    }
 }
 
-/// Keeps the scans as the application's attachments: a draft of the applicant that the start
-/// settles in its transaction.
-async fn save_scans(
+/// The intake page again, with what the operator must correct (what was typed kept).
+async fn intake_refused(
     state: &AppState,
-    applicant: &str,
-    regulation: &Regulation,
-    scans: &[(String, String, Vec<u8>)],
-) -> Result<String, qyzmet_store::StoreError> {
-    let draft = Draft {
-        id: uuid::Uuid::now_v7().to_string(),
-        owner: applicant.to_owned(),
-        regulation: regulation.code.clone(),
-        channel: PSC_CHANNEL.into(),
-        data: "{}".into(),
-        updated_ms: now_ms(),
+    staff: &Staff,
+    branch: &Organisation,
+    code: &str,
+    recipient: Recipient,
+    posted: &Posted,
+    refusal: counter::Refusal,
+) -> Response {
+    let lang = staff.lang;
+    let Some(loaded) = state.catalogue.get(code) else {
+        return crate::pages::not_found(UserLang(lang)).await;
     };
-    state.store.save_draft(&draft).await?;
-    for (name, media_type, bytes) in scans {
-        let attachment = Attachment {
-            id: uuid::Uuid::now_v7().to_string(),
-            owner: applicant.to_owned(),
-            draft: Some(draft.id.clone()),
-            instance: None,
-            name: name.clone(),
-            media_type: media_type.clone(),
-            size: bytes.len() as i64,
-            sha256: sha256_hex(bytes),
-            content: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes),
-        };
-        state.store.insert_attachment(&attachment, now_ms()).await?;
-    }
-    Ok(draft.id)
+    let regulation = &loaded.regulation;
+    let (found, lookup_error, problems) = match refusal {
+        counter::Refusal::NoService => return crate::pages::not_found(UserLang(lang)).await,
+        counter::Refusal::Recipient => {
+            return (
+                StatusCode::BAD_REQUEST,
+                message_page(lang, &t(lang, "psc.recipient_required")),
+            )
+                .into_response();
+        }
+        counter::Refusal::Lookup(refusal) => (
+            None,
+            Some((refusal.field(), refusal.translation_key())),
+            Vec::new(),
+        ),
+        counter::Refusal::Form { found, errors } => {
+            let fields = fields_for(regulation, recipient);
+            let problems = errors
+                .iter()
+                .map(|e| {
+                    let message = if e.field == "consent" {
+                        t(lang, "psc.consent_required")
+                    } else {
+                        let field = fields.iter().find(|f| f.code == e.field).copied();
+                        field_message(lang, e, field)
+                    };
+                    (e.field.clone(), message)
+                })
+                .collect();
+            (Some(found), None, problems)
+        }
+    };
+    let markup = intake_view(
+        state,
+        staff,
+        IntakeView {
+            regulation,
+            branch,
+            recipient: Some(recipient),
+            query: &posted.query,
+            subject: found.as_deref(),
+            lookup_error,
+            values: posted.typed.clone(),
+            problems,
+        },
+    )
+    .await;
+    (StatusCode::BAD_REQUEST, markup).into_response()
 }
 
 /// The receipt of an accepted application (002 Annex 2; 003 Std-1 §9 ¶6).

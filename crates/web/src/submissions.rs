@@ -150,7 +150,13 @@ impl Refused {
     }
 
     fn render(&self, lang: Lang) -> Response {
-        problem(lang, self.status, &self.field, &self.rule, self.detail.clone())
+        problem(
+            lang,
+            self.status,
+            &self.field,
+            &self.rule,
+            self.detail.clone(),
+        )
     }
 }
 

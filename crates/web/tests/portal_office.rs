@@ -1160,7 +1160,7 @@ async fn an_appeal_goes_through_the_office_to_a_signed_answer(store: &Store) {
     // The quota: full after one appeal when it is small; the sign page and the submission say so.
     let mut small = platform.state.clone();
     small.settings.quota_bytes = 100;
-    applicant.on(small);
+    applicant.on(small.clone());
     let sign_page = applicant.prepare_appeal(ARCHIVE, "Екінші өтініш").await;
     assert!(sign_page.by_id("quota-exceeded").is_some());
     let action = sign_page.tag_attribute("sign-form", "action").unwrap();
@@ -1170,6 +1170,35 @@ async fn an_appeal_goes_through_the_office_to_a_signed_answer(store: &Store) {
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.shows(&en("portal.quota_exceeded")));
+    // The machine door takes the same path: the same applicant's signed appeal is refused too.
+    let document = serde_json::json!({
+        "service": "appeal",
+        "channel": "portal",
+        "recipient": "individual",
+        "applicant": alice.iin,
+        "request_id": "7f1c2a3b-0000-4000-8000-000000000017",
+        "form": { "postal_address": "Қызылорда", "addressee": ARCHIVE, "content": "Үшінші өтініш" },
+    });
+    let cms = qyzmet_pki::cms::sign(
+        document.to_string().as_bytes(),
+        &alice.signing,
+        false,
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    let mut machine = platform.client();
+    machine.on(small);
+    let page = machine
+        .send(
+            axum::http::Request::post("/api/services/appeal/applications")
+                .header(axum::http::header::CONTENT_TYPE, "application/pkcs7-mime"),
+            axum::body::Body::from(cms),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.text());
+    let answer: serde_json::Value = serde_json::from_str(&page.text()).unwrap();
+    assert_eq!(answer["error"]["rule"], "quota_exceeded");
+    assert_eq!(answer["error"]["field"], "quota");
     assert_eq!(
         store.applications_of(&alice.iin, 1000).await.unwrap().len(),
         1

@@ -69,14 +69,29 @@ pub fn check(file: &str, text: &str) -> Result<Regulation, Vec<Problem>> {
             let element = e
                 .span()
                 .map(|span| {
-                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                    format!("line {line}")
+                    let start = span.start.min(text.len());
+                    let line = text[..start].matches('\n').count() + 1;
+                    // The key the value belongs to, as the file writes it (`from_registry`).
+                    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                    match text[line_start..start].split_once('=') {
+                        Some((key, _)) if !key.trim().is_empty() => {
+                            format!("line {line}: {}", key.trim())
+                        }
+                        _ => format!("line {line}"),
+                    }
                 })
                 .unwrap_or_else(|| "document".to_owned());
+            // A name outside one of the format's closed sets (a registry value, a recipient, …)
+            // is its own rule: the file is well-formed TOML that names something nothing knows.
+            let rule = if e.message().contains("unknown variant") {
+                "name.unknown"
+            } else {
+                "toml.syntax"
+            };
             return Err(vec![Problem {
                 file: file.to_owned(),
                 element,
-                rule: "toml.syntax",
+                rule,
                 message: e.message().to_owned(),
             }]);
         }

@@ -52,7 +52,10 @@ pub fn check(
             Some(source) => match registry.get(&source) {
                 Some(value) => value.clone(),
                 None if field.required => {
-                    errors.push(FieldError::new(&field.code, rule::REGISTRY_EMPTY.to_owned()));
+                    errors.push(FieldError::new(
+                        &field.code,
+                        rule::REGISTRY_EMPTY.to_owned(),
+                    ));
                     continue;
                 }
                 None => String::new(),

@@ -10,6 +10,7 @@ mod check;
 pub mod document;
 pub mod form;
 mod layout;
+mod registry_value;
 mod svg;
 
 use schemars::JsonSchema;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use bpmn::bpmn;
 pub use check::{Problem, check};
 pub use document::DocumentTemplate;
+pub use registry_value::{Principal, RegistryValue, Subject};
 pub use svg::svg;
 
 /// A label in the languages of the platform: Kazakh and Russian are required, English optional.
@@ -280,9 +282,10 @@ pub struct Field {
     pub recipients: Vec<Recipient>,
     #[serde(default)]
     pub required: bool,
-    /// Filled from a state registry and shown read-only (e.g. `person.surname`).
+    /// Filled from a state registry and shown read-only (e.g. `person.surname`): one of the closed
+    /// set [`RegistryValue`], so a name nothing fills is refused when the file is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_registry: Option<String>,
+    pub from_registry: Option<RegistryValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

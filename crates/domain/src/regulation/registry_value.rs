@@ -168,7 +168,13 @@ mod tests {
     fn every_value_has_one_name_and_reads_back() {
         let names: std::collections::BTreeSet<String> = RegistryValue::ALL
             .iter()
-            .map(|v| serde_json::to_value(v).unwrap().as_str().unwrap().to_owned())
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         assert_eq!(names.len(), RegistryValue::ALL.len());
         for v in RegistryValue::ALL {

@@ -242,9 +242,7 @@ pub async fn submit(
     };
     let bin = expect.bin;
     let detached = (!application.encapsulated).then(|| application.document.clone());
-    let report = judge
-        .judge(application.cms.clone(), detached, expect)
-        .await;
+    let report = judge.judge(application.cms.clone(), detached, expect).await;
     if !report.valid {
         let codes = report.codes();
         return Ok(Err(if codes.contains(&Code::LimitExceeded) {
@@ -260,12 +258,7 @@ pub async fn submit(
         .and_then(|s| s.iin);
     let registry = subject::of_signer(node.store, signer, bin).await?.values();
     let fields = fields_for(regulation, application.recipient);
-    let form = match check(
-        &fields,
-        &application.form,
-        &registry,
-        &regulation.providers,
-    ) {
+    let form = match check(&fields, &application.form, &registry, &regulation.providers) {
         Ok(form) => form,
         Err(errors) => return Ok(Err(Refusal::Form(errors))),
     };
