@@ -1,15 +1,19 @@
 //! An application's record: what the applicant submitted (the form's values, attachments, the
-//! payment, the signed document and its verdict) and what the intake at a counter recorded. Stored
-//! as one JSON object; these types are its only readers and writers for those parts, so a key is
-//! named once. The form's values sit beside them, keyed by the regulation's field codes (the
-//! regulation checker keeps field codes off the names here: `form.code.reserved`).
+//! payment, the signed document and its verdict), what the intake at a counter recorded, and what
+//! each step recorded (the registration number, the assignment, the answer and its signature, the
+//! request's signature, the certification of a copy, the documents missing, the journal's times,
+//! the forwarding). Stored as one JSON object; [`Application`] is its only reader and writer, so a
+//! key is named once. The form's values sit beside them, keyed by the regulation's field codes
+//! (the regulation checker keeps field codes off the names here: `form.code.reserved`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The keys of the record that are not form values: a regulation's field may not take one.
-pub const RESERVED_KEYS: [&str; 13] = [
+/// The keys of the record that are not form values: a regulation's form field may not take one
+/// (`regulation check` refuses it as `form.code.reserved`). A test keeps it equal to the keys of a
+/// record with every part filled.
+pub const RESERVED_KEYS: [&str; 31] = [
     "attachments",
     "payment",
     "document_sha256",
@@ -20,9 +24,27 @@ pub const RESERVED_KEYS: [&str; 13] = [
     "consent",
     "documents_presented",
     "power_of_attorney_number",
+    "principal",
     "window",
     "ticket",
+    "registration_number",
+    "executor",
+    "executor_name",
+    "execution_due",
+    "resolution",
+    "redirect_to",
+    "answer",
+    "answer_signature",
+    "answered_at",
+    "comment",
+    "request_signature",
+    "certified_by",
+    "certified_on",
     "missing_documents",
+    "journal_sent",
+    "journal_received",
+    "forwarded_from",
+    "forwarded_by",
 ];
 
 /// A file the applicant attached (stored apart; the record keeps its name, hash and size).
@@ -105,9 +127,12 @@ pub struct CounterIntake {
     /// The documents the applicant presented (in Russian, the journal's language).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents_presented: Vec<String>,
-    /// The representative's notarised power of attorney (БНАЖ number).
+    /// The representative's notarised power of attorney (БНАЖ number), and its principal's IIN or
+    /// BIN: whom the application is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_of_attorney_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
     /// The counter window (printed on the receipt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
@@ -116,9 +141,84 @@ pub struct CounterIntake {
     pub ticket: Option<String>,
 }
 
-/// An application as submitted: the record a start writes.
+/// What the steps of an application recorded (a staff step's `records`, the gateway's issued
+/// document, the engine's journal marks, a forwarding), merged into the record as each is done.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Submitted {
+pub struct Recorded {
+    /// The register's number, taken with the registration step (000 §14.1; 002 Annex 3 col. 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_number: Option<String>,
+    /// The executor the head assigned (IIN), their name and the execution's due date (000 §14.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_due: Option<String>,
+    /// The head's instruction (000 §15.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// The competent body the application is redirected to (000 §15.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+    /// The answer or result, its signer's CMS (base64) and when it was given (000 §9.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_signature: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<String>,
+    /// A free note on the execution card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The PSC operator's CMS (base64) over the request to a body's database (002 §3.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_signature: Option<String>,
+    /// Who certified the paper copy, and when (002 §3.6, §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certified_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certified_on: Option<String>,
+    /// The documents a counter's check found missing (003 Annex 13).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_documents: Vec<ListedDocument>,
+    /// When the request went to the body and its answer came (002 Annex 3 cols 5 and 7), in
+    /// epoch milliseconds; the first time counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_sent: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_received: Option<i64>,
+    /// For an application forwarded by competence (000 §15.2): the one it came from and the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_by: Option<String>,
+}
+
+impl Recorded {
+    pub fn is_empty(&self) -> bool {
+        *self == Recorded::default()
+    }
+
+    /// The record as a JSON object of only the parts recorded, to merge into the application's.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    /// Takes every part `other` recorded over this one's.
+    pub fn merge(&mut self, other: Recorded) {
+        let mut map = self.to_json();
+        map.extend(other.to_json());
+        *self = serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default();
+    }
+}
+
+/// An application's record: what was submitted, taken at a counter, and recorded by its steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,15 +227,42 @@ pub struct Submitted {
     pub signed: Option<SignedDocument>,
     #[serde(flatten)]
     pub counter: CounterIntake,
-    /// The form's values by field code (the checked values of the regulation's form).
     #[serde(flatten)]
+    pub recorded: Recorded,
+    /// The form's values by field code (the checked values of the regulation's form). Read
+    /// leniently: a key of no other part whose value is not text is not a form value and is left
+    /// out rather than making the record unreadable.
+    #[serde(flatten, deserialize_with = "text_values")]
     pub form: BTreeMap<String, String>,
 }
 
-impl Submitted {
+fn text_values<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let all = BTreeMap::<String, serde_json::Value>::deserialize(deserializer)?;
+    Ok(all
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            _ => None,
+        })
+        .collect())
+}
+
+impl Application {
     /// The record as the JSON object the engine stores.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// Reads a stored record; one that is not a JSON object reads as empty.
+    pub fn from_json(text: &str) -> Application {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    /// A form value by its field code.
+    pub fn value(&self, code: &str) -> Option<&str> {
+        self.form.get(code).map(String::as_str)
     }
 }
 
@@ -145,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_record_reads_back_with_the_form_beside_the_typed_parts() {
-        let record = Submitted {
+        let record = Application {
             attachments: vec![AttachmentRef {
                 id: "a1".into(),
                 name: "scan.pdf".into(),
@@ -166,24 +293,140 @@ mod tests {
                 window: Some("3".into()),
                 ..CounterIntake::default()
             },
+            recorded: Recorded::default(),
             form: [("full_name".to_owned(), "Әбенова Ә.".to_owned())].into(),
         };
         let json = record.to_json();
         assert_eq!(json["full_name"], "Әбенова Ә.");
         assert_eq!(json["signature_check"]["indication"], "TOTAL_PASSED");
         assert_eq!(json["window"], "3");
-        let back: Submitted = serde_json::from_value(json).unwrap();
+        let back: Application = serde_json::from_value(json).unwrap();
         assert_eq!(back, record);
-        for key in RESERVED_KEYS {
-            assert!(!record.form.contains_key(key));
-        }
+    }
+
+    #[test]
+    fn step_records_merge_and_read_back_beside_the_form() {
+        let mut record = Application {
+            form: [("content".to_owned(), "Мәтін".to_owned())].into(),
+            ..Application::default()
+        };
+        let mut stored = record.to_json();
+        let registration = Recorded {
+            registration_number: Some("ЖТ-2026-1".into()),
+            journal_sent: Some(1_765_000_000_000),
+            ..Recorded::default()
+        };
+        stored
+            .as_object_mut()
+            .unwrap()
+            .extend(registration.to_json());
+        let back = Application::from_json(&stored.to_string());
+        assert_eq!(back.recorded, registration);
+        assert_eq!(back.value("content"), Some("Мәтін"));
+        record.recorded.merge(Recorded {
+            answer: Some("Жауап".into()),
+            ..Recorded::default()
+        });
+        record.recorded.merge(registration);
+        assert_eq!(record.recorded.answer.as_deref(), Some("Жауап"));
+        assert_eq!(record.recorded.registration_number.as_deref(), Some("ЖТ-2026-1"));
+        // A key of an older version with a non-text value does not make the record unreadable.
+        let older = r#"{"content":"Мәтін","legacy":{"x":1}}"#;
+        assert_eq!(Application::from_json(older).value("content"), Some("Мәтін"));
+    }
+
+    #[test]
+    fn the_reserved_keys_are_the_keys_of_every_part() {
+        let text = || Some("x".to_owned());
+        let full = Application {
+            attachments: vec![AttachmentRef {
+                id: "a".into(),
+                name: "a".into(),
+                sha256: "a".into(),
+                size: 1,
+            }],
+            payment: Some(Payment {
+                id: "p".into(),
+                status: "paid".into(),
+                amount: 1,
+                at: "t".into(),
+                bank: "b".into(),
+            }),
+            signed: Some(SignedDocument {
+                document_sha256: "d".into(),
+                signature: "s".into(),
+                signature_check: SignatureCheck {
+                    cms_sha256: "c".into(),
+                    indication: "i".into(),
+                    at: "t".into(),
+                },
+            }),
+            counter: CounterIntake {
+                applicant_name: text(),
+                applicant_address: text(),
+                consent: Some(Consent {
+                    given: true,
+                    at: "t".into(),
+                    operator: "o".into(),
+                }),
+                documents_presented: vec!["d".into()],
+                power_of_attorney_number: text(),
+                principal: text(),
+                window: text(),
+                ticket: text(),
+            },
+            recorded: Recorded {
+                registration_number: text(),
+                executor: text(),
+                executor_name: text(),
+                execution_due: text(),
+                resolution: text(),
+                redirect_to: text(),
+                answer: text(),
+                answer_signature: text(),
+                answered_at: text(),
+                comment: text(),
+                request_signature: text(),
+                certified_by: text(),
+                certified_on: text(),
+                missing_documents: vec![ListedDocument {
+                    kk: "к".into(),
+                    ru: "р".into(),
+                    en: None,
+                }],
+                journal_sent: Some(1),
+                journal_received: Some(2),
+                forwarded_from: text(),
+                forwarded_by: text(),
+            },
+            form: BTreeMap::new(),
+        };
+        let keys: std::collections::BTreeSet<String> =
+            full.to_json().as_object().unwrap().keys().cloned().collect();
+        let reserved: std::collections::BTreeSet<String> =
+            RESERVED_KEYS.iter().map(|k| k.to_string()).collect();
+        assert_eq!(keys, reserved);
+    }
+
+    #[test]
+    fn a_form_field_named_as_a_part_of_the_record_is_refused() {
+        let shipped = include_str!("../../../regulations/archival-reference-regional.toml");
+        let broken = shipped.replacen("code = \"purpose\"", "code = \"answer\"", 1);
+        assert_ne!(broken, shipped);
+        let problems = crate::regulation::check("regional.toml", &broken).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.rule == "form.code.reserved" && p.element == "form.fields[answer].code"),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn an_unsigned_record_has_no_signature_keys() {
-        let json = Submitted::default().to_json();
+        let json = Application::default().to_json();
         assert_eq!(json, serde_json::json!({}));
-        let back: Submitted = serde_json::from_value(json).unwrap();
+        let back: Application = serde_json::from_value(json).unwrap();
         assert!(back.signed.is_none());
     }
 }

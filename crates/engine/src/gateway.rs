@@ -9,6 +9,7 @@
 //! reader's language. Documents are issued by `registers`, which this module calls (never the
 //! reverse).
 
+use qyzmet_domain::application::{Application, SignedDocument};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -266,10 +267,10 @@ impl InProcess {
     /// issued, once there is one (002 §3.6: the body's EDS is checked before the print), else the
     /// applicant's signed application.
     fn eds_check(&self, instance: &InstanceRow, now: Timestamp) -> Answer {
-        let data: serde_json::Value = serde_json::from_str(&instance.data).unwrap_or_default();
-        let answer = data.get("answer_signature").and_then(|s| s.as_str());
-        let Some(signature) = answer.or_else(|| data.get("signature").and_then(|s| s.as_str()))
-        else {
+        let record = Application::from_json(&instance.data);
+        let answer = record.recorded.answer_signature.as_deref();
+        let submitted = record.signed.as_ref();
+        let Some(signature) = answer.or(submitted.map(|s| s.signature.as_str())) else {
             return Answer::coded(false, AnswerCode::DataRequired, None);
         };
         let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(signature) else {
@@ -284,7 +285,7 @@ impl InProcess {
                 Expectation::default(),
             )
         } else {
-            if let Some(at) = fresh_submission_verdict(&data, &cms, now) {
+            if let Some(at) = submitted.and_then(|s| fresh_submission_verdict(s, &cms, now)) {
                 return Answer::coded(true, AnswerCode::EdsPassedAtSubmission, Some(at));
             }
             let expect = Expectation {
@@ -387,14 +388,14 @@ const SUBMISSION_VERDICT_MS: i64 = 10 * 60 * 1000;
 /// verdict for the same bytes instead of verifying twice; an older verdict, other bytes or any
 /// other indication and the step verifies again. Gives the time of that verdict.
 fn fresh_submission_verdict(
-    data: &serde_json::Value,
+    submitted: &SignedDocument,
     cms: &[u8],
     now: Timestamp,
 ) -> Option<String> {
-    let check = data.get("signature_check")?;
-    let same_bytes = check.get("cms_sha256")?.as_str()? == hex::encode(Sha256::digest(cms));
-    let passed = check.get("indication")?.as_str()? == "TOTAL_PASSED";
-    let at: Timestamp = check.get("at")?.as_str()?.parse().ok()?;
+    let check = &submitted.signature_check;
+    let same_bytes = check.cms_sha256 == hex::encode(Sha256::digest(cms));
+    let passed = check.indication == "TOTAL_PASSED";
+    let at: Timestamp = check.at.parse().ok()?;
     let age = now.as_millisecond() - at.as_millisecond();
     (same_bytes && passed && (0..=SUBMISSION_VERDICT_MS).contains(&age)).then(|| at.to_string())
 }
@@ -414,9 +415,9 @@ impl Gateway for InProcess {
             // Until the payment gateway of the portal issue exists, the application data carry the
             // bank's confirmation; the check reads it and refuses without it.
             "payment_check" => {
-                let data: serde_json::Value =
-                    serde_json::from_str(&instance.data).unwrap_or_default();
-                let paid = data.pointer("/payment/status").and_then(|s| s.as_str()) == Some("paid");
+                let paid = Application::from_json(&instance.data)
+                    .payment
+                    .is_some_and(|p| p.is_paid());
                 let code = if paid {
                     AnswerCode::PaymentConfirmed
                 } else {

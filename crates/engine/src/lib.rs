@@ -24,7 +24,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_domain::calendar::{Calendar, Schedule};
-use qyzmet_domain::regulation::{Outcome, Recipient, Regulation, Term};
+use qyzmet_domain::application::{Application, Recorded};
+use qyzmet_domain::regulation::{JournalColumn, Outcome, Recipient, Regulation, Term};
 use qyzmet_domain::workflow::{
     self, Actor, Alarm, Clock, Position, WorkflowError, alarms_due, next_alarm,
 };
@@ -296,9 +297,7 @@ fn merge_data(
 
 /// Whether the application was submitted with the applicant's signature over its data.
 fn signed_submission(row: &InstanceRow) -> bool {
-    serde_json::from_str::<serde_json::Value>(&row.data)
-        .ok()
-        .is_some_and(|d| d.get("signature").is_some_and(|s| s.is_string()))
+    Application::from_json(&row.data).signed.is_some()
 }
 
 /// The rows a transaction adds besides the instances themselves — audit entries, gateway messages,
@@ -634,12 +633,19 @@ impl<G: Gateway> Engine<G> {
         let previous_status = row.status.clone();
         // The PSC journal's columns 5 and 7 (002 Annex 3) keep the first time their step is done.
         if let Some(column) = step_move.from.journal {
-            let key = format!("journal_{}", column.as_str());
-            let data: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&row.data).map_err(|_| EngineError::DataNotAnObject)?;
-            if !data.contains_key(&key) {
-                merge_data(row, &serde_json::Map::from_iter([(key, ms(now).into())]))?;
-            }
+            let recorded = Application::from_json(&row.data).recorded;
+            let mark = match column {
+                JournalColumn::Sent if recorded.journal_sent.is_none() => Recorded {
+                    journal_sent: Some(ms(now)),
+                    ..Recorded::default()
+                },
+                JournalColumn::Received if recorded.journal_received.is_none() => Recorded {
+                    journal_received: Some(ms(now)),
+                    ..Recorded::default()
+                },
+                _ => Recorded::default(),
+            };
+            merge_data(row, &mark.to_json())?;
         }
         row.moves += 1;
         row.step = to.clone();

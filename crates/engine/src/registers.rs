@@ -14,6 +14,7 @@
 //! - A representative's request is about the principal: the form's `principal_iin` or
 //!   `principal_bin` (002 B10); anyone else's about the applicant.
 
+use qyzmet_domain::application::Application;
 use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::DocumentTemplate;
@@ -50,15 +51,12 @@ pub enum NotIssued {
     Labels(String),
 }
 
-/// Who the request is about: the principal of a representative, else the applicant.
+/// Who the request is about: the principal of a representative (as the counter found them in
+/// БНАЖ), else the applicant.
 fn subject(recipient: &str, applicant: &str, data: &str) -> String {
-    let data: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-    let principal = ["principal_bin", "principal_iin"]
-        .iter()
-        .find_map(|key| data.get(*key).and_then(|v| v.as_str()))
-        .filter(|v| !v.trim().is_empty());
+    let principal = Application::from_json(data).counter.principal;
     match (recipient, principal) {
-        ("representative", Some(principal)) => principal.trim().to_owned(),
+        ("representative", Some(principal)) => principal,
         _ => applicant.to_owned(),
     }
 }

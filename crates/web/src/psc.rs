@@ -23,7 +23,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use qyzmet_domain::application::ListedDocument;
+use qyzmet_domain::application::{Application, ListedDocument};
 use qyzmet_domain::directory::{OrgKind, Organisation, Role};
 use qyzmet_domain::ids::Iin;
 use qyzmet_domain::regulation::form::fields_for;
@@ -35,7 +35,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
-use crate::cabinet::{data_of, field, regulation_of, status_label, step_label};
+use crate::cabinet::{regulation_of, status_label, step_label};
 use crate::i18n::{Lang, t};
 use crate::pages::{layout, message_page, text, when};
 use crate::portal::{
@@ -202,18 +202,18 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
                 tbody {
                     @for (row, loaded) in &requests {
                         @let regulation = loaded.as_ref().map(|l| &l.regulation);
-                        @let data = data_of(row);
+                        @let record = Application::from_json(&row.data);
                         tr data-id=(row.id) {
-                            td { a href={ "/office/applications/" (row.id) } { (field(&data, "registration_number").unwrap_or(&row.id[..8.min(row.id.len())])) } }
+                            td { a href={ "/office/applications/" (row.id) } { (record.recorded.registration_number.as_deref().unwrap_or(&row.id[..8.min(row.id.len())])) } }
                             td { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) }
-                            td { (field(&data, "applicant_name").unwrap_or(&row.applicant)) }
+                            td { (record.counter.applicant_name.as_deref().unwrap_or(&row.applicant)) }
                             td.status { (status_label(lang, regulation, row)) }
                             td { @if row.closed_ms.is_none() { (step_label(lang, regulation, row)) } }
                             td { (when(row.due_ms)) }
                             td {
-                                @if field(&data, "registration_number").is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
-                                @if field(&data, "missing_documents").is_some() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
-                                @if field(&data, "answer_signature").is_some() { (crate::copy::print_button(&format!("/psc/applications/{}/copy.pdf", row.id), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
+                                @if record.recorded.registration_number.is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
+                                @if !record.recorded.missing_documents.is_empty() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
+                                @if record.recorded.answer_signature.is_some() { (crate::copy::print_button(&format!("/psc/applications/{}/copy.pdf", row.id), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
                             }
                         }
                     }
@@ -664,8 +664,8 @@ pub async fn receipt(
         Ok(found) => found,
         Err(r) => return r,
     };
-    let data = data_of(&row);
-    let Some(number) = field(&data, "registration_number") else {
+    let record = Application::from_json(&row.data);
+    let Some(number) = record.recorded.registration_number.as_deref() else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
     let regulation = regulation_of(&state, &row).await;
@@ -679,15 +679,7 @@ pub async fn receipt(
         .await
         .unwrap_or_default();
     let operator = person_name(&state, &accepting_operator(&state, &row).await).await;
-    let documents: Vec<String> = data
-        .get("documents_presented")
-        .and_then(|d| d.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let documents = record.counter.documents_presented.clone();
     let title = t(lang, "psc.receipt");
     layout(
         lang,
@@ -696,7 +688,7 @@ pub async fn receipt(
             article.receipt id="receipt" {
                 h1 { (title) " N " span id="receipt-number" { (number) } }
                 p { (org_name(lang, &branch)) }
-                p { (t(lang, "office.applicant")) ": " strong id="receipt-applicant" { (field(&data, "applicant_name").unwrap_or(&row.applicant)) } " (" (row.applicant) ")" }
+                p { (t(lang, "office.applicant")) ": " strong id="receipt-applicant" { (record.counter.applicant_name.as_deref().unwrap_or(&row.applicant)) } " (" (row.applicant) ")" }
                 p { (t(lang, "psc.documents")) ":" }
                 ul id="receipt-documents" {
                     @for d in &documents { li { (d) } }
@@ -704,7 +696,7 @@ pub async fn receipt(
                 }
                 p { (t(lang, "stats.service")) ": " span id="receipt-service" { (service) } " — " (t(lang, "psc.accepted")) }
                 p { (t(lang, "psc.issue_at")) ": " span id="receipt-issue" { (when(row.due_ms)) } ", " (org_address(lang, &branch))
-                    @if let Some(window) = field(&data, "window") { ", " (t(lang, "psc.window")) " " (window) } }
+                    @if let Some(window) = &record.counter.window { ", " (t(lang, "psc.window")) " " (window) } }
                 p { (t(lang, "psc.phone")) ": " (branch.phone.clone().unwrap_or_default()) }
                 p { (t(lang, "psc.operator")) ": " span id="receipt-operator" { (operator) } " ____________ (" (t(lang, "psc.signature")) ")" }
                 p { (t(lang, "psc.accepted_at")) ": " span id="receipt-accepted" { (when(row.started_ms)) } }
@@ -744,11 +736,8 @@ pub async fn refusal(
         Ok(found) => found,
         Err(r) => return r,
     };
-    let data = data_of(&row);
-    let missing: Vec<ListedDocument> = data
-        .get("missing_documents")
-        .and_then(|m| serde_json::from_value(m.clone()).ok())
-        .unwrap_or_default();
+    let record = Application::from_json(&row.data);
+    let missing = &record.recorded.missing_documents;
     if missing.is_empty() {
         return crate::pages::not_found(UserLang(lang)).await;
     }
@@ -760,9 +749,9 @@ pub async fn refusal(
         &staff,
         &branch,
         &loaded.regulation,
-        field(&data, "applicant_name").unwrap_or(&row.applicant),
-        field(&data, "applicant_address").unwrap_or_default(),
-        &missing,
+        record.counter.applicant_name.as_deref().unwrap_or(&row.applicant),
+        record.counter.applicant_address.as_deref().unwrap_or_default(),
+        missing,
     )
     .await
     .into_response()
@@ -839,11 +828,8 @@ struct JournalRow {
     result: String,
 }
 
-fn stamp(data: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
-    data.get(key)
-        .and_then(|v| v.as_i64())
-        .map(when)
-        .unwrap_or_default()
+fn stamp(at: Option<i64>) -> String {
+    at.map(when).unwrap_or_default()
 }
 
 /// The counter's branch and its journal's rows the query asks for, oldest first.
@@ -878,9 +864,9 @@ async fn journal_rows(
     for row in rows.iter().rev() {
         let loaded = regulation_of(state, row).await;
         let regulation = loaded.as_ref().map(|l| &l.regulation);
-        let data = data_of(row);
-        let number = field(&data, "registration_number").unwrap_or_default();
-        let name = field(&data, "applicant_name").unwrap_or_default();
+        let record = Application::from_json(&row.data);
+        let number = record.recorded.registration_number.as_deref().unwrap_or_default();
+        let name = record.counter.applicant_name.as_deref().unwrap_or_default();
         let form = regulation
             .map(|r| text(lang, &r.name))
             .unwrap_or(row.regulation.clone());
@@ -897,9 +883,9 @@ async fn journal_rows(
             accepted: format!("{} № {number}", when(row.started_ms)),
             applicant: format!("{name} ({})", row.applicant),
             form,
-            sent: stamp(&data, "journal_sent"),
+            sent: stamp(record.recorded.journal_sent),
             term: when(row.due_ms),
-            received: stamp(&data, "journal_received"),
+            received: stamp(record.recorded.journal_received),
             result,
         };
         let haystack =

@@ -344,6 +344,21 @@ fn check_field(c: &mut Checker<'_>, parent: &str, field: &Field) {
             ),
         );
     }
+    // A value is kept under its field's code beside the record's own parts (an attachment's
+    // code keeps nothing: its files are kept apart).
+    if parent == "form"
+        && field.field_type != "attachment"
+        && crate::application::RESERVED_KEYS.contains(&field.code.as_str())
+    {
+        c.report(
+            format!("{at}.code"),
+            "form.code.reserved",
+            format!(
+                "{:?} names a part of the application's record, not a form value",
+                field.code
+            ),
+        );
+    }
     if field.max_count == Some(0) {
         c.report(
             format!("{at}.max_count"),

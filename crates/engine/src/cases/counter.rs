@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use qyzmet_domain::application::{Consent, CounterIntake, ListedDocument, Submitted};
+use qyzmet_domain::application::{Consent, CounterIntake, ListedDocument, Application};
 use qyzmet_domain::regulation::form::{check, fields_for};
 use qyzmet_domain::regulation::{Channel, Recipient, Regulation, Step, Subject, UnitKind};
 use qyzmet_domain::validation::FieldError;
@@ -300,7 +300,7 @@ fn start(
 ) -> Start {
     let window: String = intake.window.trim().chars().take(16).collect();
     let ticket = intake.ticket.trim();
-    let record = Submitted {
+    let record = Application {
         counter: CounterIntake {
             applicant_name: Some(found.name.clone()),
             applicant_address: Some(found.address.clone()),
@@ -315,11 +315,16 @@ fn start(
                 .principal
                 .as_ref()
                 .map(|p| p.power.number.clone()),
+            principal: found
+                .subject
+                .principal
+                .as_ref()
+                .map(|p| p.power.principal.to_string()),
             window: (!window.is_empty()).then_some(window),
             ticket: (!ticket.is_empty()).then(|| ticket.to_owned()),
         },
         form,
-        ..Submitted::default()
+        ..Application::default()
     };
     Start {
         regulation: intake.service.clone(),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use qyzmet_domain::application::{
-    AttachmentRef, Payment, SignatureCheck, SignedDocument, Submitted,
+    AttachmentRef, Payment, SignatureCheck, SignedDocument, Application,
 };
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::form::{check, fields_for};
@@ -274,7 +274,7 @@ pub async fn submit(
     if !regulation.providers.contains(&provider) {
         return Ok(Err(Refusal::Provider(provider)));
     }
-    let record = Submitted {
+    let record = Application {
         attachments: application.attachments,
         payment: application.payment,
         signed: Some(SignedDocument {
@@ -293,6 +293,7 @@ pub async fn submit(
             },
         }),
         counter: Default::default(),
+        recorded: Default::default(),
         form,
     };
     let start = Start {
