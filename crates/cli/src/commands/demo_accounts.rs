@@ -15,15 +15,20 @@ use super::demo_pki::{DemoHolder, holder};
 /// The password of every demo account (printed at start).
 pub const DEMO_PASSWORD: &str = "qyzmet-demo-2026";
 /// The staff the demo signs in: the clerk, executor and head of an archive and of a ministry, both
-/// taking appeals (the ministry also gives seed 002's certificates), and an operator and the head
-/// of a Kyzylorda PSC branch (004 Annex 2).
-const DEMO_STAFF: [(&str, &[Role]); 3] = [
+/// taking appeals (the ministry also gives seed 002's certificates), of the Kyzylorda archives
+/// department (the provider of seed 004's regional archival reference, 004 Annex 1 row 1), and an
+/// operator and the head of a Kyzylorda PSC branch (004 Annex 2).
+const DEMO_STAFF: [(&str, &[Role]); 4] = [
     (
         "national-archive",
         &[Role::Clerk, Role::Executor, Role::Head],
     ),
     (
         "ministry-justice",
+        &[Role::Clerk, Role::Executor, Role::Head],
+    ),
+    (
+        "kyzylorda-archives-department",
         &[Role::Clerk, Role::Executor, Role::Head],
     ),
     ("kyzylorda-psc-city-1", &[Role::PscOperator, Role::Head]),
