@@ -4,5 +4,6 @@
 //! take the same path.
 
 pub mod counter;
+pub mod staff;
 pub mod subject;
 pub mod submit;
