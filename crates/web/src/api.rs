@@ -1,9 +1,9 @@
-//! The JSON API. Errors name the field and the rule, with the message in the caller's language.
+//! The JSON API. Errors ([`WebError`]) name the field and the rule, with the message in the
+//! caller's language.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use qyzmet_domain::calendar::{DayUnit, DueDate};
@@ -12,57 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
-use crate::i18n::{Lang, t};
+use crate::error::{Form, WebError};
 
-/// The caller's language: `?lang=`, then the `lang` cookie, then `Accept-Language`.
-pub struct UserLang(pub Lang);
-
-impl<S: Send + Sync> FromRequestParts<S> for UserLang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let from_query = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "lang")
-                .and_then(|(_, v)| Lang::parse(v))
-        });
-        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let from_cookie = header(header::COOKIE).and_then(|c| {
-            c.split(';')
-                .filter_map(|kv| kv.trim().split_once('='))
-                .find(|(k, _)| *k == "lang")
-                .and_then(|(_, v)| Lang::parse(v))
-        });
-        Ok(UserLang(from_query.or(from_cookie).unwrap_or_else(|| {
-            Lang::negotiate(header(header::ACCEPT_LANGUAGE))
-        })))
-    }
-}
-
-/// Bad input in one field: the field, the rule's translation key, and a detail for developers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: &'static str,
-    pub key: String,
-    pub detail: String,
-}
-
-impl FieldProblem {
-    pub fn message(&self, lang: Lang) -> String {
-        t(lang, &self.key)
-    }
-
-    fn into_response(self, lang: Lang) -> Response {
-        let body = json!({ "error": {
-            "field": self.field,
-            "rule": self.key.trim_start_matches("error."),
-            "message": self.message(lang),
-            "detail": self.detail,
-        }});
-        (StatusCode::BAD_REQUEST, Json(body)).into_response()
-    }
-}
+pub use crate::frame::UserLang;
 
 pub async fn health(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
@@ -93,7 +45,9 @@ pub async fn identify(UserLang(lang): UserLang, Path(number): Path<String>) -> R
             }))
             .into_response()
         }
-        Err(e) => FieldProblem { field: "number", key: format!("error.{}", e.code()), detail: e.to_string() }.into_response(lang),
+        Err(e) => WebError::bad_request("number", format!("error.{}", e.code()))
+            .detail(e.to_string())
+            .render(lang, Form::Json),
     }
 }
 
@@ -106,21 +60,18 @@ pub struct DueQuery {
 
 impl DueQuery {
     /// Checks the three fields in order and names the first bad one.
-    pub fn parse(&self) -> Result<(Date, u32, DayUnit), FieldProblem> {
-        let required = |field| FieldProblem {
-            field,
-            key: "error.required".into(),
-            detail: format!("{field} is required"),
+    pub fn parse(&self) -> Result<(Date, u32, DayUnit), WebError> {
+        let required = |field| {
+            WebError::bad_request(field, "error.required").detail(format!("{field} is required"))
         };
         let start = self
             .start
             .as_deref()
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| required("start"))?;
-        let start: Date = start.trim().parse().map_err(|_| FieldProblem {
-            field: "start",
-            key: "error.date".into(),
-            detail: format!("{start:?} is not a date YYYY-MM-DD"),
+        let start: Date = start.trim().parse().map_err(|_| {
+            WebError::bad_request("start", "error.date")
+                .detail(format!("{start:?} is not a date YYYY-MM-DD"))
         })?;
         let days = self
             .days
@@ -132,31 +83,24 @@ impl DueQuery {
             .parse()
             .ok()
             .filter(|d| *d <= 3650)
-            .ok_or_else(|| FieldProblem {
-                field: "days",
-                key: "error.days".into(),
-                detail: format!("{days:?} is not a whole number 0..=3650"),
+            .ok_or_else(|| {
+                WebError::bad_request("days", "error.days")
+                    .detail(format!("{days:?} is not a whole number 0..=3650"))
             })?;
         let unit = self.unit.as_deref().unwrap_or("working-days");
-        let unit: DayUnit = unit.parse().map_err(|detail| FieldProblem {
-            field: "unit",
-            key: "error.unit".into(),
-            detail,
-        })?;
+        let unit: DayUnit = unit
+            .parse()
+            .map_err(|detail: String| WebError::bad_request("unit", "error.unit").detail(detail))?;
         Ok((start, days, unit))
     }
 }
 
-pub fn compute_due(state: &AppState, query: &DueQuery) -> Result<DueDate, FieldProblem> {
+pub fn compute_due(state: &AppState, query: &DueQuery) -> Result<DueDate, WebError> {
     let (start, days, unit) = query.parse()?;
     state
         .calendar
         .add(start, days, unit)
-        .map_err(|e| FieldProblem {
-            field: "start",
-            key: "error.calendar_range".into(),
-            detail: e.to_string(),
-        })
+        .map_err(|e| WebError::bad_request("start", "error.calendar_range").detail(e.to_string()))
 }
 
 pub async fn due(
@@ -166,22 +110,15 @@ pub async fn due(
 ) -> Response {
     match compute_due(&state, &query) {
         Ok(due) => Json(due).into_response(),
-        Err(problem) => problem.into_response(lang),
+        Err(problem) => problem.render(lang, Form::Json),
     }
 }
 
-pub async fn organisations(State(state): State<AppState>) -> Response {
-    match state.store.organisations().await {
-        Ok(list) => Json(list).into_response(),
-        Err(e) => internal(e),
-    }
+pub async fn organisations(State(state): State<AppState>) -> Result<Response, WebError> {
+    Ok(Json(state.store.organisations().await?).into_response())
 }
 
+/// The system failed: [`WebError::internal`]'s response (the cause is logged, never shown).
 pub fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "request failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Json(json!({ "error": { "rule": "internal" } })),
-    )
-        .into_response()
+    WebError::internal(e).into_response()
 }

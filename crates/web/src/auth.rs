@@ -12,16 +12,16 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
-use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::ids::{Bin, Iin, TaxpayerId};
-use qyzmet_pki::verify::{Expectation, Purpose};
 use qyzmet_store::portal::{Account, AccountRefusal, Attempt, Proof, Proved, Proving};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
+use crate::identity::{MAX_PASSWORD, MIN_PASSWORD, challenge_signer, check_code, valid_email};
 use crate::pages::{field_error, layout};
 use crate::session::{
     ADDRESS_BACKOFF, Csrf, FORM_COOKIE, IIN_BACKOFF, PAIR_BACKOFF, Peer, Session, client_address,
@@ -35,8 +35,6 @@ const CHALLENGE_MS: i64 = 5 * 60 * 1000;
 /// address.
 const CHALLENGES_PER_ADDRESS: i64 = 60;
 const CHALLENGE_WINDOW_MS: i64 = 60 * 1000;
-pub(crate) const MIN_PASSWORD: usize = 10;
-pub(crate) const MAX_PASSWORD: usize = 128;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Realm {
@@ -203,18 +201,12 @@ pub async fn challenge(
         .await
     {
         Ok(true) => Json(serde_json::json!({ "nonce": nonce })).into_response(),
-        Ok(false) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(
-                header::RETRY_AFTER,
-                (CHALLENGE_WINDOW_MS / 1000).to_string(),
-            )],
-            Json(serde_json::json!({ "error": {
-                "field": "nonce", "rule": "rate_limited",
-                "message": t(lang, "auth.challenge_throttled"),
-            } })),
-        )
-            .into_response(),
+        Ok(false) => WebError::new(StatusCode::TOO_MANY_REQUESTS, "auth.challenge_throttled")
+            .field("nonce")
+            .rule("rate_limited")
+            .retry_after(u64::try_from(CHALLENGE_WINDOW_MS / 1000).unwrap_or(60))
+            .json()
+            .response(lang),
         Err(e) => internal(e),
     }
 }
@@ -527,45 +519,6 @@ async fn entity_by_registry(
     Ok((head || attorney().await?).then(|| bin.to_string()))
 }
 
-/// Who signed a live challenge with a valid authentication certificate: the IIN and the BIN the
-/// certificate carries (an entity's employee); or the key of the message saying why not. The
-/// challenge is used up.
-pub(crate) async fn challenge_signer(
-    state: &AppState,
-    cms: &str,
-    nonce: &str,
-) -> Result<(String, Option<Bin>), String> {
-    let verifier = state
-        .verifier
-        .as_ref()
-        .ok_or_else(|| "auth.no_verifier".to_owned())?;
-    let cms = base64::engine::general_purpose::STANDARD
-        .decode(cms.trim())
-        .map_err(|_| "auth.bad_signature".to_owned())?;
-    let report = crate::portal::verify_blocking(
-        verifier.clone(),
-        cms,
-        Some(nonce.as_bytes().to_vec()),
-        Expectation {
-            purpose: Purpose::Authentication,
-            ..Expectation::default()
-        },
-    )
-    .await;
-    let signer = report
-        .signers
-        .first()
-        .and_then(|s| s.signer.as_ref())
-        .filter(|_| report.valid)
-        .ok_or_else(|| "auth.bad_signature".to_owned())?;
-    let iin = signer.iin.ok_or_else(|| "auth.bad_signature".to_owned())?;
-    match state.store.take_challenge(nonce, now_ms()).await {
-        Ok(true) => Ok((iin.to_string(), signer.organisation.as_ref().map(|o| o.bin))),
-        Ok(false) => Err("auth.challenge_expired".into()),
-        Err(_) => Err("error.internal".into()),
-    }
-}
-
 pub async fn sign_out(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
@@ -737,7 +690,7 @@ pub async fn register_post(
         && !form.code.trim().is_empty()
         && let Some(iin) = iin
     {
-        match crate::identity::check_code(&state, &iin.to_string(), &form.code).await {
+        match check_code(&state, &iin.to_string(), &form.code).await {
             Ok(Ok(hash)) => {
                 proof = Some(Proof::PscCode);
                 code_hash = Some(hash);
@@ -795,20 +748,6 @@ pub async fn register_post(
         register_page(lang, &token, &form, &problems),
         &token,
     )
-}
-
-/// An address with one `@`, a dotted domain, no spaces; at most 255 characters.
-pub(crate) fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    email.len() <= 255
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.contains(char::is_whitespace)
-        && !domain.contains('@')
 }
 
 #[cfg(test)]

@@ -5,9 +5,8 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::regulation::Regulation;
 use qyzmet_store::workflow::InstanceRow;
@@ -15,61 +14,18 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
+// Re-exported for the PSC counter, which reads them from here.
+pub(crate) use crate::application::{
+    ANSWER, data_of, field, regulation_of, status_label, step_label, stored_cms,
+};
+use crate::application::{organisation_name, print_button, signed_document_page};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
 use crate::pages::{layout, text, when, when_text};
 use crate::session::{Applicant, Csrf};
 
-/// Where a signed answer is kept in the application's data.
-pub(crate) const ANSWER: &str = "answer_signature";
-
 /// The newest applications the cabinet lists.
 const CABINET_ROWS: i64 = 100;
-
-/// The regulation version an application runs on (for its labels).
-pub async fn regulation_of(
-    state: &AppState,
-    row: &InstanceRow,
-) -> Option<std::sync::Arc<qyzmet_engine::Loaded>> {
-    state
-        .catalogue
-        .version(&state.store, &row.version)
-        .await
-        .ok()
-}
-
-pub fn status_label(lang: Lang, regulation: Option<&Regulation>, row: &InstanceRow) -> String {
-    let status = row.status.as_deref().and_then(|code| {
-        regulation?
-            .statuses
-            .iter()
-            .find(|s| s.code == code)
-            .map(|s| text(lang, &s.label))
-    });
-    match (status, row.outcome.as_deref()) {
-        (Some(label), _) => label,
-        (None, Some(outcome)) => t(lang, &format!("outcome.{outcome}")),
-        (None, None) => t(lang, "cabinet.submitted"),
-    }
-}
-
-pub fn step_label(lang: Lang, regulation: Option<&Regulation>, row: &InstanceRow) -> String {
-    regulation
-        .and_then(|r| r.channel(&row.channel))
-        .and_then(|c| c.steps.iter().find(|s| s.id == row.step))
-        .map(|s| format!("{} {}", s.id, text(lang, &s.label)))
-        .unwrap_or_else(|| row.step.clone())
-}
-
-pub fn data_of(row: &InstanceRow) -> serde_json::Map<String, serde_json::Value> {
-    serde_json::from_str(&row.data).unwrap_or_default()
-}
-
-pub fn field<'a>(
-    data: &'a serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Option<&'a str> {
-    data.get(key).and_then(|v| v.as_str())
-}
 
 fn sign_out_form(csrf: &str, lang: Lang) -> Markup {
     html! {
@@ -194,9 +150,9 @@ pub async fn application(
         Ok(q) => q,
         Err(e) => return internal(e),
     };
-    let provider = crate::office::organisation_name(&state, lang, &row.provider).await;
+    let provider = organisation_name(&state, lang, &row.provider).await;
     let redirect_to = match field(&data, "redirect_to") {
-        Some(code) => Some(crate::office::organisation_name(&state, lang, code).await),
+        Some(code) => Some(organisation_name(&state, lang, code).await),
         None => None,
     };
     let csrf = &applicant.session.row.csrf;
@@ -261,7 +217,7 @@ pub async fn application(
                         " · "
                         a href={ "/cabinet/applications/" (row.id) "/answer.p7s" } id="answer-cms" download { (t(lang, "cabinet.download_cms")) }
                         " · "
-                        (crate::copy::print_button(&format!("/cabinet/applications/{}/copy.pdf", row.id), csrf, "copy-pdf", &t(lang, "copy.link")))
+                        (print_button(&format!("/cabinet/applications/{}/copy.pdf", row.id), csrf, "copy-pdf", &t(lang, "copy.link")))
                     }
                 }
             }
@@ -361,14 +317,6 @@ fn cms_download(bytes: Vec<u8>, name: &str) -> Response {
         .into_response()
 }
 
-/// The base64 CMS stored under `key`, decoded.
-pub fn stored_cms(row: &InstanceRow, key: &str) -> Option<Vec<u8>> {
-    let data = data_of(row);
-    base64::engine::general_purpose::STANDARD
-        .decode(field(&data, key)?)
-        .ok()
-}
-
 pub async fn answer_cms(
     State(state): State<AppState>,
     applicant: Applicant,
@@ -417,7 +365,7 @@ pub async fn answer_readable(
     let Some(cms) = stored_cms(&row, "answer_signature") else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
-    crate::office::signed_document_page(&state, lang, &row, cms).await
+    signed_document_page(&state, lang, &row, cms).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -447,11 +395,9 @@ pub async fn questionnaire(
     let answer = |s: &str| s.parse::<i32>().ok().filter(|v| (1..=3).contains(v));
     let (Some(quality), Some(information)) = (answer(&form.quality), answer(&form.information))
     else {
-        return (
-            StatusCode::BAD_REQUEST,
-            crate::pages::message_page(lang, &t(lang, "cabinet.questionnaire_incomplete")),
-        )
-            .into_response();
+        return WebError::bad_request("quality", "cabinet.questionnaire_incomplete")
+            .rule("required")
+            .response(lang);
     };
     match state
         .store
@@ -481,11 +427,7 @@ pub async fn delete(
     }
     match state.store.hide_application(&id, applicant.id()).await {
         Ok(true) => Redirect::to("/cabinet").into_response(),
-        Ok(false) => (
-            StatusCode::CONFLICT,
-            crate::pages::message_page(lang, &t(lang, "cabinet.delete_refused")),
-        )
-            .into_response(),
+        Ok(false) => WebError::conflict("cabinet.delete_refused").response(lang),
         Err(e) => internal(e),
     }
 }

@@ -21,9 +21,11 @@ use qyzmet_store::workflow::InstanceRow;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
-use crate::cabinet::{ANSWER, CsrfOnly, data_of, field, own, publish_answer, stored_cms};
+// Re-exported for the PSC counter, which reads it from here.
+pub(crate) use crate::application::print_button;
+use crate::application::{ANSWER, data_of, field, organisation_name, stored_cms, verdict_key};
+use crate::cabinet::{CsrfOnly, own, publish_answer};
 use crate::i18n::{Lang, t};
-use crate::office::{organisation_name, verdict_key};
 use crate::portal::verify_blocking;
 use crate::session::{Applicant, Csrf};
 use qyzmet_store::documents::answer_document;
@@ -356,17 +358,6 @@ pub async fn copy_pdf(
         },
     )
     .await
-}
-
-/// The form button that prints (and so publishes) a certified copy at `action`; the PDF opens
-/// in a new tab.
-pub fn print_button(action: &str, csrf: &str, id: &str, label: &str) -> maud::Markup {
-    maud::html! {
-        form method="post" action=(action) target="_blank" class="inline" {
-            input type="hidden" name="csrf" value=(csrf);
-            button type="submit" id=(id) { (label) }
-        }
-    }
 }
 
 /// Who prints a published answer, and where it is certified.

@@ -20,14 +20,15 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use base64::Engine as _;
 use maud::{Markup, html};
-use qyzmet_domain::ids::Iin;
+use qyzmet_domain::ids::{Bin, Iin};
+use qyzmet_pki::verify::{Expectation, Purpose};
 use qyzmet_store::portal::{Attempt, Proof, Proved, Proving};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
-use crate::auth::{MAX_PASSWORD, MIN_PASSWORD, challenge_signer, valid_email};
 use crate::i18n::{Lang, t};
 use crate::pages::{field_error, layout, when};
 use crate::session::{
@@ -42,6 +43,9 @@ const CODE_LENGTH: usize = 8;
 const CODE_MS: i64 = 72 * 3600 * 1000;
 /// Wrong tries that burn a code.
 pub(crate) const CODE_TRIES: i64 = 5;
+/// The bounds of a password, in characters.
+pub(crate) const MIN_PASSWORD: usize = 10;
+pub(crate) const MAX_PASSWORD: usize = 128;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -51,17 +55,6 @@ pub fn routes() -> Router<AppState> {
             get(credentials_page).post(credentials_post),
         )
         .route("/psc/identity", get(psc_page).post(psc_issue))
-}
-
-/// What a portal page answers an unproven account: an object of the IIN is "not found" (it is not
-/// this account's to know of), any other page sends it to prove itself.
-pub(crate) async fn unproven(parts: &Parts, lang: Lang) -> Response {
-    let path = parts.uri.path();
-    if path.starts_with("/cabinet/applications/") || path.starts_with("/drafts/") {
-        crate::pages::not_found(UserLang(lang)).await
-    } else {
-        Redirect::to("/cabinet/prove").into_response()
-    }
 }
 
 /// A person signed in to a portal account, proven or not.
@@ -153,6 +146,59 @@ pub(crate) async fn check_code(
     } else {
         Err("identity.code_wrong")
     })
+}
+
+/// Who signed a live challenge with a valid authentication certificate: the IIN and the BIN the
+/// certificate carries (an entity's employee); or the key of the message saying why not. The
+/// challenge is used up.
+pub(crate) async fn challenge_signer(
+    state: &AppState,
+    cms: &str,
+    nonce: &str,
+) -> Result<(String, Option<Bin>), String> {
+    let verifier = state
+        .verifier
+        .as_ref()
+        .ok_or_else(|| "auth.no_verifier".to_owned())?;
+    let cms = base64::engine::general_purpose::STANDARD
+        .decode(cms.trim())
+        .map_err(|_| "auth.bad_signature".to_owned())?;
+    let report = crate::portal::verify_blocking(
+        verifier.clone(),
+        cms,
+        Some(nonce.as_bytes().to_vec()),
+        Expectation {
+            purpose: Purpose::Authentication,
+            ..Expectation::default()
+        },
+    )
+    .await;
+    let signer = report
+        .signers
+        .first()
+        .and_then(|s| s.signer.as_ref())
+        .filter(|_| report.valid)
+        .ok_or_else(|| "auth.bad_signature".to_owned())?;
+    let iin = signer.iin.ok_or_else(|| "auth.bad_signature".to_owned())?;
+    match state.store.take_challenge(nonce, now_ms()).await {
+        Ok(true) => Ok((iin.to_string(), signer.organisation.as_ref().map(|o| o.bin))),
+        Ok(false) => Err("auth.challenge_expired".into()),
+        Err(_) => Err("error.internal".into()),
+    }
+}
+
+/// An address with one `@`, a dotted domain, no spaces; at most 255 characters.
+pub(crate) fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 255
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.contains(char::is_whitespace)
+        && !domain.contains('@')
 }
 
 fn prove_markup(lang: Lang, holder: &Holder, problem: Option<&str>) -> Markup {

@@ -2,10 +2,13 @@
 //! crate knows HTTP and HTML; it calls the store and the domain, and holds no state of its own.
 
 mod api;
+mod application;
 mod assets;
 mod auth;
 mod cabinet;
 mod copy;
+pub mod error;
+mod frame;
 pub mod i18n;
 mod identity;
 pub mod limits;
@@ -337,6 +340,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             session::security_headers,
         ))
+        // A handler's error, in the form and the language the request asks for.
+        .layer(axum::middleware::from_fn(error::render))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -2,57 +2,18 @@
 //! switch.
 
 use axum::extract::{Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
 use qyzmet_domain::directory::OrgKind;
 
 use crate::AppState;
-use crate::api::{DueQuery, UserLang, compute_due, internal};
+use crate::api::{DueQuery, UserLang, compute_due};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
 
-pub(crate) fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — Qyzmet" }
-                style { (maud::PreEscaped(STYLE)) }
-            }
-            body {
-                header {
-                    span.brand { a href="/" { strong { "Qyzmet" } } " · " span { (t(lang, "app.tagline")) } }
-                    nav aria-label="sections" {
-                        a href="/services" id="nav-services" { (t(lang, "portal.catalogue")) }
-                        a href="/cabinet" id="nav-cabinet" { (t(lang, "cabinet.title")) }
-                        a href="/office" id="nav-office" { (t(lang, "office.title")) }
-                    }
-                    nav aria-label="language" {
-                        @for other in Lang::ALL {
-                            @if other == lang {
-                                span.current lang=(other.code()) { (t(other, "lang.name")) }
-                            } @else {
-                                a href={ "?lang=" (other.code()) } hreflang=(other.code()) lang=(other.code()) { (t(other, "lang.name")) }
-                            }
-                        }
-                    }
-                }
-                main { (body) }
-            }
-        }
-    }
-}
-
-const STYLE: &str = "body{font-family:system-ui,'Noto Sans','DejaVu Sans',sans-serif;margin:0;color:#1b1f24}\
-header{display:flex;gap:1em;justify-content:space-between;padding:.8em 1.5em;background:#00587a;color:#fff}\
-header a{color:#fff}nav a,nav span{margin-left:.8em}nav .current{font-weight:bold;text-decoration:underline}\
-main{max-width:60em;margin:1.5em auto;padding:0 1.5em}section{margin-bottom:2em}\
-.error{color:#b00020}.inline{display:inline}tr.overdue{background:#fde7e9}tr.soon{background:#fff4ce}\
-.from-registry{background:#eef2f5}.badge{background:#00587a;color:#fff;border-radius:.3em;padding:0 .4em;font-size:.8em}\
-img.diagram{max-width:100%;border:1px solid #ddd}pre{white-space:pre-wrap}blockquote{border-left:4px solid #00587a;margin-left:0;padding-left:1em}\
-.report[data-valid=true] .verdict{color:#0a7d32}.report[data-valid=false] .verdict{color:#b00020}table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}";
+pub(crate) use crate::frame::{layout, message_page};
 
 /// Remembers an explicit `?lang=` choice for the next pages.
 fn with_lang_cookie(lang: Lang, chose: bool, markup: Markup) -> Response {
@@ -79,15 +40,9 @@ pub async fn landing(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     Query(query): Query<LandingQuery>,
-) -> Response {
-    let counts = match state.store.registry_counts().await {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
-    let organisations = match state.store.organisations().await {
-        Ok(o) => o,
-        Err(e) => return internal(e),
-    };
+) -> Result<Response, WebError> {
+    let counts = state.store.registry_counts().await?;
+    let organisations = state.store.organisations().await?;
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(state.calendar.time_zone().clone())
         .date();
@@ -97,7 +52,7 @@ pub async fn landing(
     let problem = result.as_ref().and_then(|r| r.as_ref().err());
     let field_error = |field: &str| {
         problem
-            .filter(|p| p.field == field)
+            .filter(|p| p.field_name() == Some(field))
             .map(|p| p.message(lang))
     };
     let body = html! {
@@ -173,7 +128,7 @@ pub async fn landing(
     };
     let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, "Qyzmet", body));
     *response.status_mut() = status;
-    response
+    Ok(response)
 }
 
 fn localized_address(lang: Lang, org: &qyzmet_domain::directory::Organisation) -> Option<&String> {
@@ -183,22 +138,21 @@ fn localized_address(lang: Lang, org: &qyzmet_domain::directory::Organisation) -
     }
 }
 
+/// The fallback of every address nothing answers, and the answer about an object that is not the
+/// person's to know of: [`WebError::not_found`] (a page in `lang`, JSON for the API).
 pub async fn not_found(UserLang(lang): UserLang) -> Response {
-    let title = t(lang, "error.not_found");
-    (
-        StatusCode::NOT_FOUND,
-        layout(lang, &title, html! { h1 { (title) } }),
-    )
-        .into_response()
+    WebError::not_found().response(lang)
 }
 
-/// A short page with one message (refusals, confirmations).
-pub(crate) fn message_page(lang: Lang, message: &str) -> Markup {
-    layout(
-        lang,
-        message,
-        html! { p id="message" role="alert" { (message) } p { a href="javascript:history.back()" { "←" } } },
-    )
+/// What a portal page answers an unproven account: an object of the IIN is "not found" (it is not
+/// this account's to know of), any other page sends it to prove itself.
+pub(crate) async fn unproven(parts: &Parts, lang: Lang) -> Response {
+    let path = parts.uri.path();
+    if path.starts_with("/cabinet/applications/") || path.starts_with("/drafts/") {
+        not_found(UserLang(lang)).await
+    } else {
+        Redirect::to("/cabinet/prove").into_response()
+    }
 }
 
 /// A regulation's text in the reader's language (English falls back to Russian).

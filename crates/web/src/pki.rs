@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use crate::AppState;
+use crate::error::WebError;
 
 const CRL: &str = "application/pkix-crl";
 const CERTIFICATE: &str = "application/pkix-cert";
@@ -17,13 +18,21 @@ const OCSP_RESPONSE: &str = "application/ocsp-response";
 const TSA_QUERY: &str = "application/timestamp-query";
 const TSA_REPLY: &str = "application/timestamp-reply";
 
-fn plain(status: StatusCode, text: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text.to_owned(),
+/// A refusal of a protocol endpoint: plain English text whatever the client accepts (its clients
+/// are OCSP and TSA programs), under the rule of `key`.
+fn refused(status: StatusCode, key: &str, text: &str) -> WebError {
+    WebError::new(status, key).detail(text).plain()
+}
+
+/// The database did not answer (logged), `503`.
+fn unavailable(what: &str, e: impl std::fmt::Display) -> WebError {
+    tracing::error!("{what}: {e}");
+    refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "error.internal",
+        "the database does not answer",
     )
-        .into_response()
+    .rule("unavailable")
 }
 
 fn der(content_type: &'static str, body: Vec<u8>) -> Response {
@@ -38,39 +47,32 @@ fn der(content_type: &'static str, body: Vec<u8>) -> Response {
 }
 
 /// `GET /pki/<ca>.crl` (the newest CRL) and `GET /pki/<ca>.crt` (the CA's certificate), DER.
-pub async fn published(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn published(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, WebError> {
+    let not_found = |text| refused(StatusCode::NOT_FOUND, "error.not_found", text);
     if let Some(ca) = file.strip_suffix(".crl") {
-        return match state.store.latest_crl(ca).await {
-            Ok(Some(record)) => der(CRL, record.crl_der),
-            Ok(None) => plain(
-                StatusCode::NOT_FOUND,
-                "no CRL of this certification authority",
-            ),
-            Err(e) => {
-                tracing::error!("reading the CRL of {ca}: {e}");
-                plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the database does not answer",
-                )
-            }
-        };
+        let record = state
+            .store
+            .latest_crl(ca)
+            .await
+            .map_err(|e| unavailable(&format!("reading the CRL of {ca}"), e))?
+            .ok_or_else(|| not_found("no CRL of this certification authority"))?;
+        return Ok(der(CRL, record.crl_der));
     }
     if let Some(ca) = file.strip_suffix(".crt") {
-        return match state.store.authorities().await {
-            Ok(records) => match records.into_iter().find(|r| r.code == ca) {
-                Some(record) => der(CERTIFICATE, record.certificate_der),
-                None => plain(StatusCode::NOT_FOUND, "no such certification authority"),
-            },
-            Err(e) => {
-                tracing::error!("reading the authorities: {e}");
-                plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the database does not answer",
-                )
-            }
-        };
+        let record = state
+            .store
+            .authorities()
+            .await
+            .map_err(|e| unavailable("reading the authorities", e))?
+            .into_iter()
+            .find(|r| r.code == ca)
+            .ok_or_else(|| not_found("no such certification authority"))?;
+        return Ok(der(CERTIFICATE, record.certificate_der));
     }
-    plain(StatusCode::NOT_FOUND, "expected <ca>.crl or <ca>.crt")
+    Err(not_found("expected <ca>.crl or <ca>.crt"))
 }
 
 fn content_type_is(headers: &axum::http::HeaderMap, expected: &str) -> bool {
@@ -91,27 +93,35 @@ pub async fn ocsp_post(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Result<Response, WebError> {
     if !content_type_is(&headers, OCSP_REQUEST) {
-        return plain(
+        return Err(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "error.media_type",
             "Content-Type must be application/ocsp-request",
-        );
+        ));
     }
     answer_ocsp(state, body.to_vec()).await
 }
 
 /// `GET /pki/ocsp/<base64 of the DER request>` (RFC 6960 Appendix A.1).
-pub async fn ocsp_get(State(state): State<AppState>, Path(encoded): Path<String>) -> Response {
+pub async fn ocsp_get(
+    State(state): State<AppState>,
+    Path(encoded): Path<String>,
+) -> Result<Response, WebError> {
     use base64::Engine;
     let decoded = percent_decode(&encoded);
-    match base64::engine::general_purpose::STANDARD.decode(decoded.as_bytes()) {
-        Ok(request) => answer_ocsp(state, request).await,
-        Err(_) => plain(
-            StatusCode::BAD_REQUEST,
-            "the path is not a base64 OCSP request",
-        ),
-    }
+    let request = base64::engine::general_purpose::STANDARD
+        .decode(decoded.as_bytes())
+        .map_err(|_| {
+            refused(
+                StatusCode::BAD_REQUEST,
+                "error.malformed",
+                "the path is not a base64 OCSP request",
+            )
+            .field("request")
+        })?;
+    answer_ocsp(state, request).await
 }
 
 fn percent_decode(text: &str) -> String {
@@ -123,13 +133,15 @@ fn percent_decode(text: &str) -> String {
         .replace("%3d", "=")
 }
 
-async fn answer_ocsp(state: AppState, request: Vec<u8>) -> Response {
-    let Some(trust) = state.trust.clone() else {
-        return plain(
+async fn answer_ocsp(state: AppState, request: Vec<u8>) -> Result<Response, WebError> {
+    let trust = state.trust.clone().ok_or_else(|| {
+        refused(
             StatusCode::SERVICE_UNAVAILABLE,
+            "error.internal",
             "this node does not run the OCSP responder",
-        );
-    };
+        )
+        .rule("unavailable")
+    })?;
     let store = state.store.clone();
     let runtime = tokio::runtime::Handle::current();
     // The responder's register lookup is synchronous; it runs on a blocking thread that waits for the
@@ -152,14 +164,10 @@ async fn answer_ocsp(state: AppState, request: Vec<u8>) -> Response {
     })
     .await;
     match answered {
-        Ok(response) => der(OCSP_RESPONSE, response),
-        Err(e) => {
-            tracing::error!("OCSP responder: {e}");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the OCSP responder failed",
-            )
-        }
+        Ok(response) => Ok(der(OCSP_RESPONSE, response)),
+        Err(e) => Err(WebError::internal(format!("OCSP responder: {e}"))
+            .detail("the OCSP responder failed")
+            .plain()),
     }
 }
 
@@ -169,39 +177,45 @@ pub async fn tsa(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Result<Response, WebError> {
     if !content_type_is(&headers, TSA_QUERY) {
-        return plain(
+        return Err(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "error.media_type",
             "Content-Type must be application/timestamp-query",
-        );
+        ));
     }
-    let Some(trust) = state.trust.clone() else {
-        return plain(
+    let trust = state.trust.clone().ok_or_else(|| {
+        refused(
             StatusCode::SERVICE_UNAVAILABLE,
+            "error.internal",
             "this node does not run the time-stamping authority",
-        );
-    };
+        )
+        .rule("unavailable")
+    })?;
     let accepted = match trust.accept_time_stamp(&body) {
         Ok(accepted) => accepted,
-        Err(refusal) => return der(TSA_REPLY, refusal),
+        Err(refusal) => return Ok(der(TSA_REPLY, refusal)),
     };
     let client = crate::limits::RequestContext::client();
     if let Err(wait) = state.limits.time_stamps_per_address.take(&client) {
-        return crate::limits::too_many(crate::i18n::Lang::En, "/pki/tsa", wait);
+        return Ok(crate::limits::too_many(
+            crate::i18n::Lang::En,
+            "/pki/tsa",
+            wait,
+        ));
     }
-    let serial = match state.store.next_tsa_serial().await {
-        Ok(serial) => u64::try_from(serial).unwrap_or_default(),
-        Err(e) => {
-            tracing::error!("TSA serial: {e}");
-            return plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database does not answer",
-            );
-        }
-    };
-    der(
+    let serial = state
+        .store
+        .next_tsa_serial()
+        .await
+        .map_err(|e| unavailable("TSA serial", e))?;
+    Ok(der(
         TSA_REPLY,
-        trust.grant_time_stamp(&accepted, serial, Timestamp::now()),
-    )
+        trust.grant_time_stamp(
+            &accepted,
+            u64::try_from(serial).unwrap_or_default(),
+            Timestamp::now(),
+        ),
+    ))
 }

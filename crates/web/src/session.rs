@@ -232,7 +232,7 @@ impl FromRequestParts<AppState> for Applicant {
             return Err(to_sign_in(parts, "/login"));
         };
         if !proven {
-            return Err(crate::identity::unproven(parts, lang).await);
+            return Err(crate::pages::unproven(parts, lang).await);
         }
         Ok(Applicant {
             iin: row.iin.clone(),

@@ -16,10 +16,12 @@ use qyzmet_pki::verify::Expectation;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::{UserLang, internal};
-use crate::cabinet::{data_of, field, regulation_of, stored_cms};
+use crate::api::UserLang;
+use crate::application::{
+    data_of, field, organisation_name, regulation_of, report_view, stored_cms,
+};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
-use crate::office::{organisation_name, report_view};
 use crate::pages::{layout, text, when_text};
 use crate::portal::verify_blocking;
 use crate::session::{Csrf, FORM_COOKIE, random_token, set_cookie, sha256_hex};
@@ -81,17 +83,15 @@ pub async fn document(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, WebError> {
     let client = crate::limits::RequestContext::client();
-    let Some((row, cms, published)) = (match published(&state, &id, &client).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    }) else {
-        return not_published(lang);
-    };
-    let Some(verifier) = state.verifier.clone() else {
-        return internal("no verifier on this node");
-    };
+    let (row, cms, published) = published(&state, &id, &client)
+        .await?
+        .ok_or_else(not_published)?;
+    let verifier = state
+        .verifier
+        .clone()
+        .ok_or_else(|| WebError::internal("no verifier on this node"))?;
     let report = verify_blocking(
         verifier,
         cms.clone(),
@@ -103,7 +103,7 @@ pub async fn document(
     let data = data_of(&row);
     let provider = organisation_name(&state, lang, &row.provider).await;
     let title = t(lang, "verify.title");
-    layout(
+    Ok(layout(
         lang,
         &title,
         html! {
@@ -122,33 +122,31 @@ pub async fn document(
             p { a href={ "/verify/" (id) "/document.p7s" } id="download-cms" download { (t(lang, "verify.download")) } }
         },
     )
-    .into_response()
+    .into_response())
 }
 
 pub async fn download(
     State(state): State<AppState>,
-    UserLang(lang): UserLang,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, WebError> {
     let client = crate::limits::RequestContext::client();
-    match published(&state, &id, &client).await {
-        Ok(Some((_, cms, _))) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/pkcs7-signature".to_owned(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{id}.p7s\""),
-                ),
-            ],
-            cms,
-        )
-            .into_response(),
-        Ok(None) => not_published(lang),
-        Err(response) => response,
-    }
+    let (_, cms, _) = published(&state, &id, &client)
+        .await?
+        .ok_or_else(not_published)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/pkcs7-signature".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.p7s\""),
+            ),
+        ],
+        cms,
+    )
+        .into_response())
 }
 
 /// The application, its CMS and the publication time of a published document id; the look-up
@@ -157,7 +155,7 @@ async fn published(
     state: &AppState,
     id: &str,
     client: &str,
-) -> Result<Option<(qyzmet_store::workflow::InstanceRow, Vec<u8>, String)>, Response> {
+) -> Result<Option<(qyzmet_store::workflow::InstanceRow, Vec<u8>, String)>, WebError> {
     // Ids are URL-safe base64; anything else is not one, without a look-up.
     if id.is_empty()
         || id.len() > 64
@@ -172,31 +170,17 @@ async fn published(
         .look_ups_recorded
         .take(&format!("{id} {client}"))
         .is_ok();
-    let Some(document) = state
-        .store
-        .verify_public_document(id, record)
-        .await
-        .map_err(internal)?
-    else {
+    let Some(document) = state.store.verify_public_document(id, record).await? else {
         return Ok(None);
     };
-    let Some(row) = state
-        .store
-        .instance(&document.instance)
-        .await
-        .map_err(internal)?
-    else {
+    let Some(row) = state.store.instance(&document.instance).await? else {
         return Ok(None);
     };
     Ok(stored_cms(&row, &document.field).map(|cms| (row, cms, document.created_at)))
 }
 
-fn not_published(lang: Lang) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        crate::pages::message_page(lang, &t(lang, "verify.unknown")),
-    )
-        .into_response()
+fn not_published() -> WebError {
+    WebError::new(StatusCode::NOT_FOUND, "verify.unknown")
 }
 
 /// Judges an uploaded CMS (attached, or detached and then said to lack its document).
@@ -233,18 +217,14 @@ pub async fn upload(
         return refused;
     }
     if file.is_empty() {
-        return (
-            StatusCode::BAD_REQUEST,
-            crate::pages::message_page(lang, &t(lang, "portal.attachment_missing")),
-        )
-            .into_response();
+        return WebError::bad_request("file", "portal.attachment_missing").response(lang);
     }
     // A file saved as base64 text is taken as well as DER or PEM.
     let cms = base64::engine::general_purpose::STANDARD
         .decode(file.trim_ascii())
         .unwrap_or(file);
     let Some(verifier) = state.verifier.clone() else {
-        return internal("no verifier on this node");
+        return WebError::internal("no verifier on this node").response(lang);
     };
     let report = verify_blocking(verifier, cms, None, Expectation::default()).await;
     let title = t(lang, "verify.title");
@@ -270,9 +250,7 @@ pub async fn upload(
 }
 
 fn too_large(lang: Lang) -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        crate::pages::message_page(lang, &t(lang, "verify.too_large")),
-    )
-        .into_response()
+    WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "verify.too_large")
+        .field("file")
+        .response(lang)
 }

@@ -1,0 +1,176 @@
+//! An application as the pages show it, shared by the cabinet, the back office, the PSC counter,
+//! public verification and the certified copy: its data and labels, the names of organisations,
+//! signature reports, the readable signed answer and the print button. Below every one of those
+//! modules (they import it, it imports none of them).
+
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use maud::{Markup, html};
+use qyzmet_domain::regulation::Regulation;
+use qyzmet_pki::report::Report;
+use qyzmet_pki::verify::Expectation;
+use qyzmet_store::documents::answer_document;
+use qyzmet_store::workflow::InstanceRow;
+
+use crate::AppState;
+use crate::i18n::{Lang, t};
+use crate::pages::{failure_text, layout, text};
+use crate::portal::verify_blocking;
+
+/// Where a signed answer is kept in the application's data.
+pub(crate) const ANSWER: &str = "answer_signature";
+
+/// The regulation version an application runs on (for its labels).
+pub(crate) async fn regulation_of(
+    state: &AppState,
+    row: &InstanceRow,
+) -> Option<std::sync::Arc<qyzmet_engine::Loaded>> {
+    state
+        .catalogue
+        .version(&state.store, &row.version)
+        .await
+        .ok()
+}
+
+pub(crate) fn status_label(
+    lang: Lang,
+    regulation: Option<&Regulation>,
+    row: &InstanceRow,
+) -> String {
+    let status = row.status.as_deref().and_then(|code| {
+        regulation?
+            .statuses
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| text(lang, &s.label))
+    });
+    match (status, row.outcome.as_deref()) {
+        (Some(label), _) => label,
+        (None, Some(outcome)) => t(lang, &format!("outcome.{outcome}")),
+        (None, None) => t(lang, "cabinet.submitted"),
+    }
+}
+
+pub(crate) fn step_label(lang: Lang, regulation: Option<&Regulation>, row: &InstanceRow) -> String {
+    regulation
+        .and_then(|r| r.channel(&row.channel))
+        .and_then(|c| c.steps.iter().find(|s| s.id == row.step))
+        .map(|s| format!("{} {}", s.id, text(lang, &s.label)))
+        .unwrap_or_else(|| row.step.clone())
+}
+
+pub(crate) fn data_of(row: &InstanceRow) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str(&row.data).unwrap_or_default()
+}
+
+pub(crate) fn field<'a>(
+    data: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a str> {
+    data.get(key).and_then(|v| v.as_str())
+}
+
+/// The base64 CMS stored under `key`, decoded.
+pub(crate) fn stored_cms(row: &InstanceRow, key: &str) -> Option<Vec<u8>> {
+    let data = data_of(row);
+    base64::engine::general_purpose::STANDARD
+        .decode(field(&data, key)?)
+        .ok()
+}
+
+/// An organisation's name in `lang` (its code, if the directory lacks it).
+pub(crate) async fn organisation_name(state: &AppState, lang: Lang, code: &str) -> String {
+    state
+        .store
+        .organisations()
+        .await
+        .ok()
+        .and_then(|all| all.into_iter().find(|o| o.code == code))
+        .map(|o| match lang {
+            Lang::Kk => o.name_kk,
+            Lang::Ru => o.name_ru,
+            Lang::En => o.name_en,
+        })
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// The translation key of a report's indication (`report.TOTAL_PASSED` …).
+pub(crate) fn verdict_key(report: &Report) -> String {
+    format!(
+        "report.{}",
+        serde_json::to_value(report.indication)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    )
+}
+
+pub(crate) fn report_view(lang: Lang, report: &Report, id: &str) -> Markup {
+    html! {
+        div.report id=(id) data-valid=(report.valid) {
+            p { strong.verdict { (t(lang, &verdict_key(report))) } }
+            @for signer in &report.signers {
+                ul {
+                    @if let Some(who) = &signer.signer { li { (t(lang, "report.signer")) ": " span.signer { (who.subject) } } }
+                    @if let Some(time) = &signer.claimed_signing_time { li { (t(lang, "report.time")) ": " (time) } }
+                    @for c in &signer.chain { li { (t(lang, "report.chain")) ": " (c.subject) } }
+                    @for r in &signer.revocation { li { (t(lang, "report.revocation")) ": " (r.source) } }
+                    @for f in &signer.failures { li.error { (failure_text(lang, f.code)) } }
+                }
+            }
+            @for f in &report.failures { p.error { (failure_text(lang, f.code)) } }
+        }
+    }
+}
+
+/// A signed answer as a person reads it: the text, who signed it and the verification now.
+pub(crate) async fn signed_document_page(
+    state: &AppState,
+    lang: Lang,
+    row: &InstanceRow,
+    cms: Vec<u8>,
+) -> Response {
+    let report = match state.verifier.clone() {
+        Some(verifier) => Some(
+            verify_blocking(
+                verifier,
+                cms,
+                Some(answer_document(row, None)),
+                Expectation::default(),
+            )
+            .await,
+        ),
+        None => None,
+    };
+    let data = data_of(row);
+    let provider = organisation_name(state, lang, &row.provider).await;
+    let title = t(lang, "cabinet.result");
+    layout(
+        lang,
+        &title,
+        html! {
+            article.document id="signed-document" {
+                h1 { (provider) }
+                p { (t(lang, "cabinet.number")) ": " (row.id) }
+                @if let Some(n) = field(&data, "registration_number") { p { (t(lang, "cabinet.registration_number")) ": " (n) } }
+                @if let Some(e) = field(&data, "executor_name") { p { (t(lang, "office.executor")) ": " (e) } }
+                @if let Some(at) = field(&data, "answered_at") { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
+                div id="answer-text" { @for line in field(&data, "answer").unwrap_or_default().lines() { p { (line) } } }
+                h2 { (t(lang, "office.signature_report")) }
+                @match &report { Some(report) => { (report_view(lang, report, "answer-report")) } None => { p { (t(lang, "auth.no_verifier")) } } }
+            }
+        },
+    )
+    .into_response()
+}
+
+/// The form button that prints (and so publishes) a certified copy at `action`; the PDF opens
+/// in a new tab.
+pub(crate) fn print_button(action: &str, csrf: &str, id: &str, label: &str) -> maud::Markup {
+    maud::html! {
+        form method="post" action=(action) target="_blank" class="inline" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" id=(id) { (label) }
+        }
+    }
+}
