@@ -14,7 +14,7 @@ use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::application::{AttachmentRef, Payment};
 use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Recipient, RegistryValue, Regulation, Text};
+use qyzmet_domain::regulation::{Field, Recipient, RegistryValue, Regulation, Text};
 use qyzmet_domain::validation::FieldError;
 use qyzmet_engine::cases::{subject, submit};
 
@@ -475,6 +475,106 @@ pub(crate) fn field_message(
     message
 }
 
+/// What the application form posted: the CSRF token, the draft it continues, the button pressed
+/// and the values typed (read by the regulation's fields, [`ApplyForm::values`]).
+struct ApplyForm {
+    csrf: String,
+    draft: Option<String>,
+    preparing: bool,
+    posted: BTreeMap<String, String>,
+}
+
+/// A draft id the portal never gives.
+struct BadDraftId;
+
+impl ApplyForm {
+    fn read(posted: BTreeMap<String, String>) -> Self {
+        ApplyForm {
+            csrf: posted.get("csrf").cloned().unwrap_or_default(),
+            draft: posted.get("draft").filter(|d| !d.is_empty()).cloned(),
+            preparing: posted.get("action").map(String::as_str) == Some("prepare"),
+            posted,
+        }
+    }
+
+    /// The draft named in the form, if any: a draft id is one this portal gave (letters, digits
+    /// and hyphens).
+    fn draft(&self) -> Result<Option<&str>, BadDraftId> {
+        match self.draft.as_deref() {
+            Some(d) if !d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => Err(BadDraftId),
+            draft => Ok(draft),
+        }
+    }
+
+    /// The values of the fields a person types (registry fields and attachments are not typed).
+    fn values(&self, fields: &[&Field]) -> BTreeMap<String, String> {
+        fields
+            .iter()
+            .filter(|f| f.from_registry.is_none() && f.field_type != "attachment")
+            .filter_map(|f| {
+                self.posted
+                    .get(&f.code)
+                    .map(|v| (f.code.clone(), v.clone()))
+            })
+            .collect()
+    }
+}
+
+/// Keeps what the person typed in their draft of this service (a new one without `draft_id`),
+/// errors and all: the person comes back to it. A draft named in the form must be this
+/// applicant's, of this service: another person's is "not found" (the store would refuse to write
+/// over it), not a server error.
+async fn keep_draft(
+    state: &AppState,
+    applicant: &Applicant,
+    regulation: &Regulation,
+    channel: &str,
+    draft_id: Option<&str>,
+    values: BTreeMap<String, String>,
+) -> Result<(Draft, DraftData), Response> {
+    let id = draft_id.map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let existing = state
+        .store
+        .draft(&id, applicant.id())
+        .await
+        .map_err(internal)?;
+    if draft_id.is_some()
+        && existing
+            .as_ref()
+            .is_none_or(|d| d.regulation != regulation.code)
+    {
+        return Err(crate::pages::not_found(UserLang(applicant.lang)).await);
+    }
+    let mut data: DraftData = existing
+        .as_ref()
+        .and_then(|d| serde_json::from_str(&d.data).ok())
+        .unwrap_or_default();
+    data.values = values;
+    let draft = Draft {
+        id,
+        owner: applicant.id().to_owned(),
+        regulation: regulation.code.clone(),
+        channel: channel.to_owned(),
+        data: serde_json::to_string(&data).unwrap_or_default(),
+        updated_ms: now_ms(),
+    };
+    state.store.save_draft(&draft).await.map_err(internal)?;
+    Ok((draft, data))
+}
+
+/// The form's errors as (field, message) for the fields shown.
+fn problems_of(lang: Lang, errors: &[FieldError], fields: &[&Field]) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .filter_map(|e| {
+            let field = fields.iter().find(|f| f.code == e.field)?;
+            Some((field.code.clone(), field_message(lang, e, Some(field))))
+        })
+        .collect()
+}
+
+/// Saves the form as a draft; "to signing" goes on to the sign page when the form passes its
+/// checks, or shows the form again with what to correct.
 pub async fn apply_post(
     State(state): State<AppState>,
     applicant: Applicant,
@@ -482,11 +582,8 @@ pub async fn apply_post(
     Form(posted): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = applicant.lang;
-    if let Err(refused) = Csrf::check(
-        &applicant.session,
-        posted.get("csrf").map(String::as_str).unwrap_or(""),
-        lang,
-    ) {
+    let form = ApplyForm::read(posted);
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
         return refused;
     }
     let Some(loaded) = state.catalogue.get(&code) else {
@@ -500,77 +597,121 @@ pub async fn apply_post(
         )
             .into_response();
     };
-    // A draft id is one this portal gave: letters, digits and hyphens.
-    let posted_draft = posted.get("draft").filter(|d| !d.is_empty());
-    if posted_draft.is_some_and(|d| !d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+    let Ok(draft_id) = form.draft() else {
         return crate::pages::not_found(UserLang(lang)).await;
-    }
-    let draft_id = posted_draft
-        .cloned()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let existing = match state.store.draft(&draft_id, applicant.id()).await {
-        Ok(d) => d,
-        Err(e) => return internal(e),
     };
-    // A draft named in the form must be this applicant's, of this service: another person's is
-    // "not found" (the store would refuse to write over it), not a server error.
-    if posted_draft.is_some() && existing.as_ref().is_none_or(|d| d.regulation != code) {
-        return crate::pages::not_found(UserLang(lang)).await;
-    }
-    let mut data: DraftData = existing
-        .as_ref()
-        .and_then(|d| serde_json::from_str(&d.data).ok())
-        .unwrap_or_default();
     let fields = fields_for(regulation, recipient_of(&applicant));
-    data.values = fields
-        .iter()
-        .filter(|f| f.from_registry.is_none() && f.field_type != "attachment")
-        .filter_map(|f| posted.get(&f.code).map(|v| (f.code.clone(), v.clone())))
-        .collect();
-    let draft = Draft {
-        id: draft_id.clone(),
-        owner: applicant.id().to_owned(),
-        regulation: code.clone(),
-        channel: channel.to_owned(),
-        data: serde_json::to_string(&data).unwrap_or_default(),
-        updated_ms: now_ms(),
-    };
-    // A draft is kept as typed, errors and all: the person comes back to it.
-    if let Err(e) = state.store.save_draft(&draft).await {
-        return internal(e);
-    }
+    let values = form.values(&fields);
+    let (draft, data) =
+        match keep_draft(&state, &applicant, regulation, channel, draft_id, values).await {
+            Ok(kept) => kept,
+            Err(response) => return response,
+        };
     let registry = match registry_values(&state, &applicant).await {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
-    let checked = check(&fields, &data.values, &registry, &providers(regulation));
-    let preparing = posted.get("action").map(String::as_str) == Some("prepare");
-    match checked {
-        Err(errors) if preparing => {
-            let problems: Vec<(String, String)> = errors
-                .iter()
-                .filter_map(|e| {
-                    let field = fields.iter().find(|f| f.code == e.field)?;
-                    Some((field.code.clone(), field_message(lang, e, Some(field))))
-                })
-                .collect();
+    let draft_id = &draft.id;
+    match check(&fields, &data.values, &registry, &providers(regulation)) {
+        Err(errors) if form.preparing => {
+            let problems = problems_of(lang, &errors, &fields);
+            let status = StatusCode::BAD_REQUEST;
+            let values = &data.values;
             render_form(
                 &state,
                 &applicant,
                 regulation,
                 Some(&draft),
-                &data.values,
+                values,
                 &problems,
-                StatusCode::BAD_REQUEST,
+                status,
             )
             .await
         }
-        Ok(_) if preparing => Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response(),
+        Ok(_) if form.preparing => {
+            Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response()
+        }
         _ => Redirect::to(&format!("/services/{code}/apply?draft={draft_id}&saved=1"))
             .into_response(),
     }
 }
 
+/// A file a multipart body carried, its name cleaned ([`sanitize_file_name`]).
+pub(crate) struct Upload {
+    pub name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Upload {
+    /// Reads a file field; `default_name` when the client gave no name.
+    pub(crate) async fn read(
+        field: axum::extract::multipart::Field<'_>,
+        default_name: &str,
+    ) -> Result<Upload, axum::extract::multipart::MultipartError> {
+        let name = field
+            .file_name()
+            .map(sanitize_file_name)
+            .unwrap_or_else(|| default_name.into());
+        let media_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = field.bytes().await?.to_vec();
+        Ok(Upload {
+            name,
+            media_type,
+            bytes,
+        })
+    }
+
+    /// The attachment this file makes to an applicant's draft.
+    fn attachment(self, applicant: &Applicant, draft: &Draft) -> Attachment {
+        Attachment {
+            id: uuid::Uuid::now_v7().to_string(),
+            owner: applicant.id().to_owned(),
+            draft: Some(draft.id.clone()),
+            instance: None,
+            size: self.bytes.len() as i64,
+            sha256: sha256_hex(&self.bytes),
+            content: base64::engine::general_purpose::STANDARD.encode(&self.bytes),
+            name: self.name,
+            media_type: self.media_type,
+        }
+    }
+}
+
+/// What the attachment form posted.
+#[derive(Default)]
+struct UploadForm {
+    csrf: String,
+    file: Option<Upload>,
+}
+
+impl UploadForm {
+    /// The form, or the refusal of a body that cannot be read.
+    async fn read(lang: Lang, multipart: &mut Multipart) -> Result<UploadForm, Response> {
+        let unreadable =
+            |e: axum::extract::multipart::MultipartError| unreadable(lang, &e, too_large);
+        let mut form = UploadForm::default();
+        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or("").to_owned();
+            if name == "csrf" {
+                form.csrf = field.text().await.unwrap_or_default();
+            } else if name == "file" {
+                form.file = Some(Upload::read(field, "file").await.map_err(unreadable)?);
+            }
+        }
+        Ok(form)
+    }
+}
+
+/// A `400` page with one message.
+fn bad_request(lang: Lang, key: &str) -> Response {
+    (StatusCode::BAD_REQUEST, message_page(lang, &t(lang, key))).into_response()
+}
+
+/// Attaches a file to the applicant's draft (at most [`MAX_ATTACHMENTS`] of [`MAX_ATTACHMENT`]).
 pub async fn upload(
     State(state): State<AppState>,
     applicant: Applicant,
@@ -583,44 +724,17 @@ pub async fn upload(
         Ok(None) => return crate::pages::not_found(UserLang(lang)).await,
         Err(e) => return internal(e),
     };
-    let mut csrf = String::new();
-    let mut file: Option<(String, String, Vec<u8>)> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                if name == "csrf" {
-                    csrf = field.text().await.unwrap_or_default();
-                } else if name == "file" {
-                    let filename = field
-                        .file_name()
-                        .map(sanitize_file_name)
-                        .unwrap_or_else(|| "file".into());
-                    let media = field
-                        .content_type()
-                        .unwrap_or("application/octet-stream")
-                        .to_owned();
-                    match field.bytes().await {
-                        Ok(bytes) => file = Some((filename, media, bytes.to_vec())),
-                        Err(e) => return unreadable(lang, &e, too_large),
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => return unreadable(lang, &e, too_large),
-        }
-    }
-    if let Err(refused) = Csrf::check(&applicant.session, &csrf, lang) {
+    let form = match UploadForm::read(lang, &mut multipart).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
         return refused;
     }
-    let Some((name, media_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            message_page(lang, &t(lang, "portal.attachment_missing")),
-        )
-            .into_response();
+    let Some(file) = form.file.filter(|f| !f.bytes.is_empty()) else {
+        return bad_request(lang, "portal.attachment_missing");
     };
-    if bytes.len() > MAX_ATTACHMENT {
+    if file.bytes.len() > MAX_ATTACHMENT {
         return too_large(lang);
     }
     match state
@@ -629,26 +743,12 @@ pub async fn upload(
         .await
     {
         Ok(list) if list.len() >= MAX_ATTACHMENTS => {
-            return (
-                StatusCode::BAD_REQUEST,
-                message_page(lang, &t(lang, "portal.attachment_limit")),
-            )
-                .into_response();
+            return bad_request(lang, "portal.attachment_limit");
         }
         Ok(_) => {}
         Err(e) => return internal(e),
     }
-    let attachment = Attachment {
-        id: uuid::Uuid::now_v7().to_string(),
-        owner: applicant.id().to_owned(),
-        draft: Some(draft.id.clone()),
-        instance: None,
-        name,
-        media_type,
-        size: bytes.len() as i64,
-        sha256: sha256_hex(&bytes),
-        content: base64::engine::general_purpose::STANDARD.encode(&bytes),
-    };
+    let attachment = file.attachment(&applicant, &draft);
     if let Err(e) = state.store.insert_attachment(&attachment, now_ms()).await {
         return internal(e);
     }
