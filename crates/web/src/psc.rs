@@ -18,6 +18,7 @@
 //!   branch's address and window.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -28,8 +29,8 @@ use qyzmet_domain::directory::{OrgKind, Organisation, Role};
 use qyzmet_domain::ids::Iin;
 use qyzmet_domain::regulation::form::fields_for;
 use qyzmet_domain::regulation::{Channel, Recipient, Regulation};
-use qyzmet_engine::EngineError;
 use qyzmet_engine::cases::counter::{self, Found};
+use qyzmet_engine::{EngineError, Loaded};
 use qyzmet_store::workflow::InstanceRow;
 use serde::Deserialize;
 
@@ -39,8 +40,8 @@ use crate::cabinet::{regulation_of, status_label, step_label};
 use crate::i18n::{Lang, t};
 use crate::pages::{layout, message_page, text, when};
 use crate::portal::{
-    MAX_ATTACHMENT, MAX_ATTACHMENTS, field_message, form_fields, organisation_names,
-    sanitize_file_name, too_large,
+    MAX_ATTACHMENT, MAX_ATTACHMENTS, Upload, field_message, form_fields, organisation_names,
+    too_large,
 };
 use crate::session::{Csrf, Staff, now_ms};
 
@@ -180,16 +181,27 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
         let loaded = regulation_of(&state, row).await;
         requests.push((row, loaded));
     }
+    home_view(&staff, &branch, &services, &requests).into_response()
+}
+
+/// The counter's page: the services to take and the branch's requests with their papers.
+fn home_view(
+    staff: &Staff,
+    branch: &Organisation,
+    services: &[&Regulation],
+    requests: &[(&InstanceRow, Option<Arc<Loaded>>)],
+) -> Markup {
+    let lang = staff.lang;
     let title = t(lang, "psc.counter");
     layout(
         lang,
         &title,
         html! {
-            (nav(&staff))
-            h1 { (title) } p id="branch" { (org_name(lang, &branch)) }
+            (nav(staff))
+            h1 { (title) } p id="branch" { (org_name(lang, branch)) }
             h2 { (t(lang, "psc.take")) }
             ul id="services" {
-                @for r in &services {
+                @for r in services {
                     li { a href={ "/psc/intake/" (r.code) } data-service=(r.code) { (text(lang, &r.name)) } }
                 }
             }
@@ -200,28 +212,34 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
                     th { (t(lang, "cabinet.status")) } th { (t(lang, "cabinet.step")) } th { (t(lang, "cabinet.due")) } th {}
                 } }
                 tbody {
-                    @for (row, loaded) in &requests {
-                        @let regulation = loaded.as_ref().map(|l| &l.regulation);
-                        @let record = Application::from_json(&row.data);
-                        tr data-id=(row.id) {
-                            td { a href={ "/office/applications/" (row.id) } { (record.recorded.registration_number.as_deref().unwrap_or(&row.id[..8.min(row.id.len())])) } }
-                            td { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) }
-                            td { (record.counter.applicant_name.as_deref().unwrap_or(&row.applicant)) }
-                            td.status { (status_label(lang, regulation, row)) }
-                            td { @if row.closed_ms.is_none() { (step_label(lang, regulation, row)) } }
-                            td { (when(row.due_ms)) }
-                            td {
-                                @if record.recorded.registration_number.is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
-                                @if !record.recorded.missing_documents.is_empty() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
-                                @if record.recorded.answer_signature.is_some() { (crate::copy::print_button(&format!("/psc/applications/{}/copy.pdf", row.id), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
-                            }
-                        }
+                    @for (row, loaded) in requests {
+                        (request_row(staff, row, loaded.as_ref().map(|l| &l.regulation)))
                     }
                 }
             }
         },
     )
-    .into_response()
+}
+
+/// One request of the counter's list, with the links to its receipt, refusal receipt and copy.
+fn request_row(staff: &Staff, row: &InstanceRow, regulation: Option<&Regulation>) -> Markup {
+    let lang = staff.lang;
+    let record = Application::from_json(&row.data);
+    html! {
+        tr data-id=(row.id) {
+            td { a href={ "/office/applications/" (row.id) } { (record.recorded.registration_number.as_deref().unwrap_or(&row.id[..8.min(row.id.len())])) } }
+            td { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) }
+            td { (record.counter.applicant_name.as_deref().unwrap_or(&row.applicant)) }
+            td.status { (status_label(lang, regulation, row)) }
+            td { @if row.closed_ms.is_none() { (step_label(lang, regulation, row)) } }
+            td { (when(row.due_ms)) }
+            td {
+                @if record.recorded.registration_number.is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
+                @if !record.recorded.missing_documents.is_empty() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
+                @if record.recorded.answer_signature.is_some() { (crate::copy::print_button(&format!("/psc/applications/{}/copy.pdf", row.id), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -367,67 +385,79 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
     )
 }
 
+impl IntakeQuery {
+    /// The query with the window the operator called the ticket to when the link names none (the
+    /// queue remembers it in a cookie).
+    fn with_remembered_window(mut self, headers: &axum::http::HeaderMap) -> IntakeQuery {
+        if self.window.is_empty()
+            && let Some(window) = crate::session::cookie(headers, crate::psc_queue::WINDOW_COOKIE)
+        {
+            self.window = window;
+        }
+        self
+    }
+
+    /// The recipient asked for, if the regulation serves it.
+    fn recipient(&self, regulation: &Regulation) -> Option<Recipient> {
+        parse_recipient(&self.recipient).filter(|r| regulation.recipients.contains(r))
+    }
+}
+
+/// The service of this code, if it is taken at a PSC counter.
+fn psc_service(state: &AppState, code: &str) -> Option<Arc<Loaded>> {
+    state
+        .catalogue
+        .get(code)
+        .filter(|l| psc_channel(&l.regulation).is_some())
+}
+
+/// The intake of a service: the look-up of the person at the counter and, once found, the form,
+/// the documents presented, the scans and the consent.
 pub async fn intake_page(
     State(state): State<AppState>,
     staff: Staff,
     headers: axum::http::HeaderMap,
     Path(code): Path<String>,
-    Query(mut query): Query<IntakeQuery>,
+    Query(query): Query<IntakeQuery>,
 ) -> Response {
-    // The window the operator called the ticket to (the queue remembers it).
-    if query.window.is_empty()
-        && let Some(window) = crate::session::cookie(&headers, crate::psc_queue::WINDOW_COOKIE)
-    {
-        query.window = window;
-    }
+    let query = query.with_remembered_window(&headers);
     let branch = match counter_branch(&state, &staff).await {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let Some(loaded) = state
-        .catalogue
-        .get(&code)
-        .filter(|l| psc_channel(&l.regulation).is_some())
-    else {
+    let Some(loaded) = psc_service(&state, &code) else {
         return crate::pages::not_found(UserLang(staff.lang)).await;
     };
     let regulation = &loaded.regulation;
-    let recipient = parse_recipient(&query.recipient).filter(|r| regulation.recipients.contains(r));
-    let asked = !query.iin.is_empty();
-    let found = match (recipient, asked) {
-        (Some(recipient), true) => match look_up(&state, regulation, recipient, &query).await {
+    let recipient = query.recipient(regulation);
+    let found = match recipient.filter(|_| !query.iin.is_empty()) {
+        Some(recipient) => match look_up(&state, regulation, recipient, &query).await {
             Ok(found) => Some(found),
             Err(e) => return internal(e),
         },
-        _ => None,
+        None => None,
     };
     let (subject, lookup_error) = match &found {
         Some(Ok(subject)) => (Some(subject), None),
         Some(Err(e)) => (None, Some(*e)),
         None => (None, None),
     };
-    let values = BTreeMap::new();
     let status = if lookup_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let markup = intake_view(
-        &state,
-        &staff,
-        IntakeView {
-            regulation,
-            branch: &branch,
-            recipient,
-            query: &query,
-            subject,
-            lookup_error,
-            values,
-            problems: Vec::new(),
-        },
-    )
-    .await;
-    (status, markup).into_response()
+    let view = IntakeView {
+        regulation,
+        branch: &branch,
+        recipient,
+        query: &query,
+        subject,
+        lookup_error,
+        values: BTreeMap::new(),
+        problems: Vec::new(),
+    };
+    (status, intake_view(&state, &staff, view).await).into_response()
 }
 
 /// What the intake form posted.
@@ -438,7 +468,7 @@ struct Posted {
     typed: BTreeMap<String, String>,
     documents: Vec<usize>,
     consent: bool,
-    scans: Vec<(String, String, Vec<u8>)>,
+    scans: Vec<Upload>,
 }
 
 /// The intake form, or the refusal of a body that cannot be read.
@@ -450,20 +480,12 @@ async fn read_intake(lang: Lang, multipart: &mut Multipart) -> Result<Posted, Re
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "scan" {
-            let file_name = field
-                .file_name()
-                .map(sanitize_file_name)
-                .unwrap_or_else(|| "scan".into());
-            let media = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let bytes = field.bytes().await.map_err(unreadable)?;
-            if bytes.len() > MAX_ATTACHMENT || posted.scans.len() >= MAX_ATTACHMENTS {
+            let scan = Upload::read(field, "scan").await.map_err(unreadable)?;
+            if scan.bytes.len() > MAX_ATTACHMENT || posted.scans.len() >= MAX_ATTACHMENTS {
                 return Err(too_large(lang));
             }
-            if !bytes.is_empty() {
-                posted.scans.push((file_name, media, bytes.to_vec()));
+            if !scan.bytes.is_empty() {
+                posted.scans.push(scan);
             }
             continue;
         }
@@ -511,37 +533,11 @@ pub async fn intake_post(
         return refused;
     }
     let Some(recipient) = parse_recipient(&posted.query.recipient) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            message_page(lang, &t(lang, "psc.recipient_required")),
-        )
-            .into_response();
+        return recipient_required(lang);
     };
     let intake = posted.intake(&code, recipient, &branch, &staff);
     match counter::take(&state.engine, intake, jiff::Timestamp::now()).await {
-        Ok(Ok(counter::Taken::Opened { id, complete: true })) => {
-            Redirect::to(&format!("/psc/applications/{id}/receipt")).into_response()
-        }
-        Ok(Ok(counter::Taken::Opened {
-            id,
-            complete: false,
-        })) => Redirect::to(&format!("/psc/applications/{id}/refusal")).into_response(),
-        Ok(Ok(counter::Taken::Refused { found, missing })) => {
-            let Some(loaded) = state.catalogue.get(&code) else {
-                return crate::pages::not_found(UserLang(lang)).await;
-            };
-            refusal_sheet(
-                &state,
-                &staff,
-                &branch,
-                &loaded.regulation,
-                &found.name,
-                &found.address,
-                &missing,
-            )
-            .await
-            .into_response()
-        }
+        Ok(Ok(taken)) => taken_view(&state, &staff, &branch, &code, taken).await,
         Ok(Err(refusal)) => {
             intake_refused(&state, &staff, &branch, &code, recipient, &posted, refusal).await
         }
@@ -551,6 +547,45 @@ pub async fn intake_post(
         )
             .into_response(),
         Err(e) => internal(e),
+    }
+}
+
+/// The intake refused for want of the recipient kind.
+fn recipient_required(lang: Lang) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        message_page(lang, &t(lang, "psc.recipient_required")),
+    )
+        .into_response()
+}
+
+/// The answer to what the counter took: the receipt of a complete application, the refusal
+/// receipt of an incomplete one (opened with the PSC's own check, or refused outright).
+async fn taken_view(
+    state: &AppState,
+    staff: &Staff,
+    branch: &Organisation,
+    code: &str,
+    taken: counter::Taken,
+) -> Response {
+    match taken {
+        counter::Taken::Opened { id, complete: true } => {
+            Redirect::to(&format!("/psc/applications/{id}/receipt")).into_response()
+        }
+        counter::Taken::Opened {
+            id,
+            complete: false,
+        } => Redirect::to(&format!("/psc/applications/{id}/refusal")).into_response(),
+        counter::Taken::Refused { found, missing } => {
+            let Some(loaded) = state.catalogue.get(code) else {
+                return crate::pages::not_found(UserLang(staff.lang)).await;
+            };
+            let regulation = &loaded.regulation;
+            let (name, address) = (&found.name, &found.address);
+            refusal_sheet(state, staff, branch, regulation, name, address, &missing)
+                .await
+                .into_response()
+        }
     }
 }
 
@@ -577,10 +612,10 @@ impl Posted {
             scans: self
                 .scans
                 .iter()
-                .map(|(name, media_type, bytes)| counter::Scan {
-                    name: name.clone(),
-                    media_type: media_type.clone(),
-                    bytes: bytes.clone(),
+                .map(|scan| counter::Scan {
+                    name: scan.name.clone(),
+                    media_type: scan.media_type.clone(),
+                    bytes: scan.bytes.clone(),
                 })
                 .collect(),
             window: self.query.window.clone(),
@@ -606,13 +641,7 @@ async fn intake_refused(
     let regulation = &loaded.regulation;
     let (found, lookup_error, problems) = match refusal {
         counter::Refusal::NoService => return crate::pages::not_found(UserLang(lang)).await,
-        counter::Refusal::Recipient => {
-            return (
-                StatusCode::BAD_REQUEST,
-                message_page(lang, &t(lang, "psc.recipient_required")),
-            )
-                .into_response();
-        }
+        counter::Refusal::Recipient => return recipient_required(lang),
         counter::Refusal::Lookup(refusal) => (
             None,
             Some((refusal.field(), refusal.translation_key())),
@@ -749,8 +778,16 @@ pub async fn refusal(
         &staff,
         &branch,
         &loaded.regulation,
-        record.counter.applicant_name.as_deref().unwrap_or(&row.applicant),
-        record.counter.applicant_address.as_deref().unwrap_or_default(),
+        record
+            .counter
+            .applicant_name
+            .as_deref()
+            .unwrap_or(&row.applicant),
+        record
+            .counter
+            .applicant_address
+            .as_deref()
+            .unwrap_or_default(),
         missing,
     )
     .await
@@ -865,7 +902,11 @@ async fn journal_rows(
         let loaded = regulation_of(state, row).await;
         let regulation = loaded.as_ref().map(|l| &l.regulation);
         let record = Application::from_json(&row.data);
-        let number = record.recorded.registration_number.as_deref().unwrap_or_default();
+        let number = record
+            .recorded
+            .registration_number
+            .as_deref()
+            .unwrap_or_default();
         let name = record.counter.applicant_name.as_deref().unwrap_or_default();
         let form = regulation
             .map(|r| text(lang, &r.name))
