@@ -140,12 +140,8 @@ pub async fn kiosk(
         Err(response) => return response,
     };
     let token = random_token();
-    let mut response = kiosk_page(&state, lang, &branch, &token, None).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        set_cookie(&state, FORM_COOKIE, &token, KIOSK_FORM_S),
-    );
-    response
+    let page = kiosk_page(&state, lang, &branch, &token, None);
+    with_kiosk_form(&state, &token, page.into_response())
 }
 
 fn kiosk_page(
@@ -213,6 +209,76 @@ pub struct TakeForm {
     recipient: String,
 }
 
+impl TakeForm {
+    /// The recipient kind of a service the terminal offers and the regulation serves (a legal
+    /// entity's duplicate is not an individual's), or the translation key of what is wrong.
+    fn choice(
+        &self,
+        state: &AppState,
+        offered: &[(String, String)],
+    ) -> Result<Recipient, &'static str> {
+        if !offered.iter().any(|(code, _)| *code == self.service) {
+            return Err("queue.bad_service");
+        }
+        let recipient = parse_recipient(&self.recipient).ok_or("queue.bad_recipient")?;
+        let serves = state
+            .catalogue
+            .get(&self.service)
+            .is_some_and(|l| l.regulation.recipients.contains(&recipient));
+        if serves {
+            Ok(recipient)
+        } else {
+            Err("queue.recipient_not_served")
+        }
+    }
+}
+
+/// The terminal's answer with a fresh form token in its cookie (one form takes one ticket).
+fn with_kiosk_form(state: &AppState, token: &str, mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(state, FORM_COOKIE, token, KIOSK_FORM_S),
+    );
+    response
+}
+
+/// The terminal again, with what was wrong, on a fresh form.
+fn kiosk_again(state: &AppState, lang: Lang, branch: &Organisation, key: &str) -> Response {
+    let token = random_token();
+    let page = kiosk_page(state, lang, branch, &token, Some(t(lang, key)));
+    with_kiosk_form(
+        state,
+        &token,
+        (StatusCode::BAD_REQUEST, page).into_response(),
+    )
+}
+
+/// Why an anonymous ticket is not issued now.
+enum NotNow {
+    /// Too many from this client address or at this branch: try again after this long.
+    TooMany(std::time::Duration),
+    /// This form already took its ticket.
+    FormUsed,
+}
+
+/// An anonymous write: bounded per client address and per branch, and one ticket per form (the
+/// terminal shows a fresh form with each ticket; a script replaying one form is refused).
+fn admit_ticket(state: &AppState, branch: &Organisation, csrf: &str) -> Result<(), NotNow> {
+    let client = crate::limits::RequestContext::client();
+    state
+        .limits
+        .tickets_per_address
+        .take(&client)
+        .and_then(|()| state.limits.tickets_per_branch.take(&branch.code))
+        .map_err(NotNow::TooMany)?;
+    state
+        .limits
+        .spent_kiosk_forms
+        .take(&sha256_hex(csrf.as_bytes()))
+        .map_err(|_| NotNow::FormUsed)
+}
+
+/// Issues a ticket at the terminal and shows it.
 pub async fn take(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
@@ -228,68 +294,23 @@ pub async fn take(
         Ok(None) => return not_found(lang),
         Err(response) => return response,
     };
-    let offered = offered(&state, &branch, lang);
-    let again = |key: &str| {
-        let token = random_token();
-        let mut response = (
-            StatusCode::BAD_REQUEST,
-            kiosk_page(&state, lang, &branch, &token, Some(t(lang, key))),
-        )
-            .into_response();
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            set_cookie(&state, FORM_COOKIE, &token, KIOSK_FORM_S),
-        );
-        response
+    let recipient = match form.choice(&state, &offered(&state, &branch, lang)) {
+        Ok(recipient) => recipient,
+        Err(key) => return kiosk_again(&state, lang, &branch, key),
     };
-    if !offered.iter().any(|(code, _)| *code == form.service) {
-        return again("queue.bad_service");
-    }
-    let Some(recipient) = parse_recipient(&form.recipient) else {
-        return again("queue.bad_recipient");
-    };
-    // The regulation says whom the service is for (a legal entity's duplicate is not an
-    // individual's).
-    let serves = state
-        .catalogue
-        .get(&form.service)
-        .is_some_and(|l| l.regulation.recipients.contains(&recipient));
-    if !serves {
-        return again("queue.recipient_not_served");
-    }
-    // An anonymous write: bounded per client address and per branch, and one ticket per form
-    // (the terminal shows a fresh form with each ticket; a script replaying one form is refused).
-    let client = crate::limits::RequestContext::client();
-    let limited = state
-        .limits
-        .tickets_per_address
-        .take(&client)
-        .and_then(|()| state.limits.tickets_per_branch.take(&branch.code));
-    if let Err(wait) = limited {
-        return crate::limits::too_many(lang, "/psc", wait);
-    }
-    if state
-        .limits
-        .spent_kiosk_forms
-        .take(&sha256_hex(form.csrf.as_bytes()))
-        .is_err()
-    {
-        return again("queue.form_used");
+    match admit_ticket(&state, &branch, &form.csrf) {
+        Ok(()) => {}
+        Err(NotNow::TooMany(wait)) => return crate::limits::too_many(lang, "/psc", wait),
+        Err(NotNow::FormUsed) => return kiosk_again(&state, lang, &branch, "queue.form_used"),
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let taken = state
-        .store
-        .take_ticket(
-            &NewTicket {
-                id: &id,
-                branch: &branch.code,
-                service: &form.service,
-                recipient: recipient_code(recipient),
-            },
-            now_ms(),
-        )
-        .await;
-    match taken {
+    let ticket = NewTicket {
+        id: &id,
+        branch: &branch.code,
+        service: &form.service,
+        recipient: recipient_code(recipient),
+    };
+    match state.store.take_ticket(&ticket, now_ms()).await {
         Ok(ticket) => {
             Redirect::to(&format!("/psc/{}/tickets/{}", branch.code, ticket.id)).into_response()
         }
@@ -378,13 +399,14 @@ pub struct WorkstationQuery {
     empty: Option<String>,
 }
 
+/// The operator's workstation: the queue's length, the window, the call of the next ticket and the
+/// ticket at the window.
 pub async fn workstation(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
     Query(query): Query<WorkstationQuery>,
 ) -> Response {
-    let lang = staff.lang;
     let branch = match staff_branch(&state, &staff, &[Role::PscOperator]).await {
         Ok(branch) => branch,
         Err(response) => return response,
@@ -403,57 +425,90 @@ pub async fn workstation(
     let window = cookie(&headers, WINDOW_COOKIE)
         .filter(|w| valid_window(w))
         .unwrap_or_default();
+    let view = Workstation {
+        branch: &branch,
+        waiting,
+        current: current.as_ref(),
+        window: &window,
+        empty: query.empty.is_some(),
+        now,
+    };
+    workstation_view(&state, &staff, view).into_response()
+}
+
+/// What the workstation shows.
+struct Workstation<'a> {
+    branch: &'a Organisation,
+    waiting: usize,
+    current: Option<&'a Ticket>,
+    /// The window the operator works at, as remembered.
+    window: &'a str,
+    /// The last call found nobody waiting.
+    empty: bool,
+    now: i64,
+}
+
+fn workstation_view(state: &AppState, staff: &Staff, view: Workstation<'_>) -> Markup {
+    let lang = staff.lang;
     let csrf = &staff.session.row.csrf;
     let title = t(lang, "queue.workstation");
     layout(
         lang,
         &title,
         html! {
-            (staff_nav(&staff))
+            (staff_nav(staff))
             h1 { (title) }
-            p id="branch" { (branch_name(lang, &branch)) }
-            p { (t(lang, "queue.waiting_now")) ": " strong id="waiting-count" { (waiting) } }
-            @if query.empty.is_some() && current.is_none() { p id="queue-empty" role="status" { (t(lang, "queue.nobody_waits")) } }
+            p id="branch" { (branch_name(lang, view.branch)) }
+            p { (t(lang, "queue.waiting_now")) ": " strong id="waiting-count" { (view.waiting) } }
+            @if view.empty && view.current.is_none() { p id="queue-empty" role="status" { (t(lang, "queue.nobody_waits")) } }
             form method="post" action="/psc/queue/call" id="call-form" {
                 input type="hidden" name="csrf" value=(csrf);
-                label { (t(lang, "queue.window")) " " input name="window" id="window" value=(window) required maxlength=(MAX_WINDOW) size="4"; }
-                " " button type="submit" id="call-next" disabled[current.is_some()] { (t(lang, "queue.call_next")) }
+                label { (t(lang, "queue.window")) " " input name="window" id="window" value=(view.window) required maxlength=(MAX_WINDOW) size="4"; }
+                " " button type="submit" id="call-next" disabled[view.current.is_some()] { (t(lang, "queue.call_next")) }
             }
-            @if let Some(ticket) = &current {
-                @let limits = limits_of(&state, &ticket.service, &ticket.recipient);
-                @let judged = judge(&ticket.times(), limits, now);
-                section id="current" data-ticket=(ticket.id) data-stage=(ticket.times().stage().as_str()) {
-                    h2 { (t(lang, "queue.current")) ": " span id="current-number" { (ticket.number) } }
-                    p { (t(lang, "queue.service")) ": " span id="current-service" { (service_name(&state, lang, &ticket.service)) } }
-                    p { (t(lang, "queue.recipient")) ": " span id="current-recipient" { (t(lang, &format!("recipient.{}", ticket.recipient))) } }
-                    p { (t(lang, "queue.wait")) ": " span id="current-wait" { (against(Some(judged.wait_ms), limits.wait_ms)) } " " (t(lang, "queue.minutes")) }
-                    @match ticket.times().stage() {
-                        Stage::Called => {
-                            form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/start" } id="start-form" class="inline" {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button type="submit" id="start" { (t(lang, "queue.start")) }
-                            }
-                            " "
-                            form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/no-show" } id="no-show-form" class="inline" {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button type="submit" id="no-show" { (t(lang, "queue.no_show")) }
-                            }
-                        }
-                        Stage::Serving => {
-                            p { (t(lang, "queue.counter")) ": " span id="current-counter" { (against(judged.counter_ms, limits.counter_ms)) } " " (t(lang, "queue.minutes")) }
-                            p { a href={ "/psc/intake/" (urlencode(&ticket.service)) "?recipient=" (urlencode(&ticket.recipient)) "&ticket=" (urlencode(&ticket.id)) } id="take-application" { (t(lang, "queue.take_application")) } }
-                            form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/finish" } id="finish-form" {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button type="submit" id="finish" { (t(lang, "queue.finish")) }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+            @if let Some(ticket) = view.current {
+                (current_view(state, staff, ticket, view.now))
             }
         },
     )
-    .into_response()
+}
+
+/// The ticket at the operator's window and what may be done with it at its stage.
+fn current_view(state: &AppState, staff: &Staff, ticket: &Ticket, now: i64) -> Markup {
+    let lang = staff.lang;
+    let csrf = &staff.session.row.csrf;
+    let limits = limits_of(state, &ticket.service, &ticket.recipient);
+    let judged = judge(&ticket.times(), limits, now);
+    html! {
+        section id="current" data-ticket=(ticket.id) data-stage=(ticket.times().stage().as_str()) {
+            h2 { (t(lang, "queue.current")) ": " span id="current-number" { (ticket.number) } }
+            p { (t(lang, "queue.service")) ": " span id="current-service" { (service_name(state, lang, &ticket.service)) } }
+            p { (t(lang, "queue.recipient")) ": " span id="current-recipient" { (t(lang, &format!("recipient.{}", ticket.recipient))) } }
+            p { (t(lang, "queue.wait")) ": " span id="current-wait" { (against(Some(judged.wait_ms), limits.wait_ms)) } " " (t(lang, "queue.minutes")) }
+            @match ticket.times().stage() {
+                Stage::Called => {
+                    form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/start" } id="start-form" class="inline" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" id="start" { (t(lang, "queue.start")) }
+                    }
+                    " "
+                    form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/no-show" } id="no-show-form" class="inline" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" id="no-show" { (t(lang, "queue.no_show")) }
+                    }
+                }
+                Stage::Serving => {
+                    p { (t(lang, "queue.counter")) ": " span id="current-counter" { (against(judged.counter_ms, limits.counter_ms)) } " " (t(lang, "queue.minutes")) }
+                    p { a href={ "/psc/intake/" (urlencode(&ticket.service)) "?recipient=" (urlencode(&ticket.recipient)) "&ticket=" (urlencode(&ticket.id)) } id="take-application" { (t(lang, "queue.take_application")) } }
+                    form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/finish" } id="finish-form" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" id="finish" { (t(lang, "queue.finish")) }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 async fn waiting_now(
@@ -587,6 +642,17 @@ pub struct BoardQuery {
     day: Option<String>,
 }
 
+impl BoardQuery {
+    /// The day asked for (YYYY-MM-DD), or today in Astana; `Ok(None)` when the day is not a date.
+    fn day(&self, now: i64) -> Result<Option<String>, qyzmet_store::StoreError> {
+        match self.day.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(day) => Ok(day.parse::<jiff::civil::Date>().ok().map(|d| d.to_string())),
+            None => astana_day(now).map(Some),
+        }
+    }
+}
+
+/// The branch's day on the board: every ticket against its service's limits, and the summary.
 pub async fn board(
     State(state): State<AppState>,
     staff: Staff,
@@ -598,20 +664,10 @@ pub async fn board(
         Err(response) => return response,
     };
     let now = now_ms();
-    let day = match query
-        .day
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        Some(day) => match day.parse::<jiff::civil::Date>() {
-            Ok(date) => date.to_string(),
-            Err(_) => return refused(StatusCode::BAD_REQUEST, lang, "queue.bad_day"),
-        },
-        None => match astana_day(now) {
-            Ok(day) => day,
-            Err(e) => return internal(e),
-        },
+    let day = match query.day(now) {
+        Ok(Some(day)) => day,
+        Ok(None) => return refused(StatusCode::BAD_REQUEST, lang, "queue.bad_day"),
+        Err(e) => return internal(e),
     };
     let tickets = match state.store.tickets_of_day(&branch.code, &day).await {
         Ok(tickets) => tickets,
@@ -619,35 +675,58 @@ pub async fn board(
     };
     let on_board: Vec<(&Ticket, BoardTicket)> = tickets
         .iter()
-        .map(|ticket| {
-            (
-                ticket,
-                BoardTicket {
-                    times: ticket.times(),
-                    limits: limits_of(&state, &ticket.service, &ticket.recipient),
-                    window: ticket.window.clone(),
-                },
-            )
-        })
+        .map(|ticket| (ticket, on_board(&state, ticket)))
         .collect();
-    let summary = summarise(
-        &on_board.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+    let view = Board {
+        branch: &branch,
+        day: &day,
+        tickets: &on_board,
         now,
+    };
+    board_view(&state, &staff, view).into_response()
+}
+
+/// A ticket as the board judges it: its times against its service's limits.
+fn on_board(state: &AppState, ticket: &Ticket) -> BoardTicket {
+    BoardTicket {
+        times: ticket.times(),
+        limits: limits_of(state, &ticket.service, &ticket.recipient),
+        window: ticket.window.clone(),
+    }
+}
+
+/// What the board shows.
+struct Board<'a> {
+    branch: &'a Organisation,
+    day: &'a str,
+    tickets: &'a [(&'a Ticket, BoardTicket)],
+    now: i64,
+}
+
+fn board_view(state: &AppState, staff: &Staff, view: Board<'_>) -> Markup {
+    let lang = staff.lang;
+    let summary = summarise(
+        &view
+            .tickets
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect::<Vec<_>>(),
+        view.now,
     );
     let title = t(lang, "queue.board");
     layout(
         lang,
         &title,
         html! {
-            (staff_nav(&staff))
+            (staff_nav(staff))
             h1 { (title) }
-            p id="branch" { (branch_name(lang, &branch)) }
+            p id="branch" { (branch_name(lang, view.branch)) }
             form method="get" action="/psc/board" id="board-day" {
-                label { (t(lang, "queue.day")) " " input type="date" name="day" id="day" value=(day); }
+                label { (t(lang, "queue.day")) " " input type="date" name="day" id="day" value=(view.day); }
                 " " button type="submit" { (t(lang, "queue.show")) }
             }
             (summary_view(lang, &summary))
-            @if on_board.is_empty() { p id="board-empty" { (t(lang, "queue.no_tickets")) } }
+            @if view.tickets.is_empty() { p id="board-empty" { (t(lang, "queue.no_tickets")) } }
             table id="board" {
                 thead { tr {
                     th { (t(lang, "queue.number")) } th { (t(lang, "queue.service")) } th { (t(lang, "queue.recipient")) }
@@ -656,27 +735,33 @@ pub async fn board(
                     th { (t(lang, "queue.wait")) } th { (t(lang, "queue.counter")) } th { (t(lang, "queue.stage")) }
                 } }
                 tbody {
-                    @for (ticket, on) in &on_board {
-                        @let judged = judge(&on.times, on.limits, now);
-                        tr id={ "ticket-" (ticket.number) } class=[judged.any_over().then_some("over")] data-ticket=(ticket.id) {
-                            td { (ticket.number) }
-                            td { (service_name(&state, lang, &ticket.service)) }
-                            td { (t(lang, &format!("recipient.{}", ticket.recipient))) }
-                            td { (ticket.window.clone().unwrap_or_default()) }
-                            td { (clock(Some(ticket.taken_ms))) }
-                            td { (clock(ticket.called_ms)) }
-                            td { (clock(ticket.started_ms)) }
-                            td { (clock(ticket.finished_ms)) }
-                            td id={ "wait-" (ticket.number) } class=[judged.wait_over.then_some("over")] { (against(Some(judged.wait_ms), on.limits.wait_ms)) }
-                            td id={ "counter-" (ticket.number) } class=[judged.counter_over.then_some("over")] { (against(judged.counter_ms, on.limits.counter_ms)) }
-                            td { (t(lang, &format!("queue.stage.{}", on.times.stage().as_str()))) }
-                        }
+                    @for (ticket, on) in view.tickets {
+                        (board_row(state, lang, ticket, on, view.now))
                     }
                 }
             }
         },
     )
-    .into_response()
+}
+
+/// One ticket's row on the board, marked where it is over a limit.
+fn board_row(state: &AppState, lang: Lang, ticket: &Ticket, on: &BoardTicket, now: i64) -> Markup {
+    let judged = judge(&on.times, on.limits, now);
+    html! {
+        tr id={ "ticket-" (ticket.number) } class=[judged.any_over().then_some("over")] data-ticket=(ticket.id) {
+            td { (ticket.number) }
+            td { (service_name(state, lang, &ticket.service)) }
+            td { (t(lang, &format!("recipient.{}", ticket.recipient))) }
+            td { (ticket.window.clone().unwrap_or_default()) }
+            td { (clock(Some(ticket.taken_ms))) }
+            td { (clock(ticket.called_ms)) }
+            td { (clock(ticket.started_ms)) }
+            td { (clock(ticket.finished_ms)) }
+            td id={ "wait-" (ticket.number) } class=[judged.wait_over.then_some("over")] { (against(Some(judged.wait_ms), on.limits.wait_ms)) }
+            td id={ "counter-" (ticket.number) } class=[judged.counter_over.then_some("over")] { (against(judged.counter_ms, on.limits.counter_ms)) }
+            td { (t(lang, &format!("queue.stage.{}", on.times.stage().as_str()))) }
+        }
+    }
 }
 
 fn minutes_text(lang: Lang, ms: Option<i64>) -> String {
