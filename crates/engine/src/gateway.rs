@@ -473,10 +473,16 @@ where
 mod tests {
     use super::*;
 
-    fn recorded(cms: &[u8], indication: &str, at: &str) -> serde_json::Value {
-        serde_json::json!({ "signature_check": {
-            "cms_sha256": hex::encode(Sha256::digest(cms)), "indication": indication, "at": at,
-        }})
+    fn recorded(cms: &[u8], indication: &str, at: &str) -> SignedDocument {
+        SignedDocument {
+            document_sha256: String::new(),
+            signature: String::new(),
+            signature_check: qyzmet_domain::application::SignatureCheck {
+                cms_sha256: hex::encode(Sha256::digest(cms)),
+                indication: indication.into(),
+                at: at.into(),
+            },
+        }
     }
 
     #[test]
@@ -502,7 +508,8 @@ mod tests {
         );
         let unknown = recorded(b"cms", "INDETERMINATE", "2026-11-25T10:00:00Z");
         assert!(fresh_submission_verdict(&unknown, b"cms", soon).is_none());
-        assert!(fresh_submission_verdict(&serde_json::json!({}), b"cms", soon).is_none());
+        let garbled = recorded(b"cms", "TOTAL_PASSED", "yesterday");
+        assert!(fresh_submission_verdict(&garbled, b"cms", soon).is_none());
     }
 
     #[test]

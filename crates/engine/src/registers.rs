@@ -14,8 +14,8 @@
 //! - A representative's request is about the principal: the form's `principal_iin` or
 //!   `principal_bin` (002 B10); anyone else's about the applicant.
 
-use qyzmet_domain::application::Application;
 use jiff::Timestamp;
+use qyzmet_domain::application::Application;
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::DocumentTemplate;
 use qyzmet_domain::regulation::document::{legal_entity_record, real_estate_certificate};
@@ -146,14 +146,13 @@ mod tests {
     #[test]
     fn a_representatives_request_is_about_the_principal() {
         let applicant = "900512300120";
-        let principal = r#"{"principal_bin": " 100340012345 "}"#;
-        assert_eq!(
-            subject("representative", applicant, principal),
-            "100340012345"
-        );
-        assert_eq!(subject("individual", applicant, principal), applicant);
-        let blank = r#"{"principal_iin": "  "}"#;
-        assert_eq!(subject("representative", applicant, blank), applicant);
+        let mut application = Application::default();
+        application.counter.principal = Some("100340012345".into());
+        let data = application.to_json().to_string();
+        assert_eq!(subject("representative", applicant, &data), "100340012345");
+        assert_eq!(subject("individual", applicant, &data), applicant);
+        let without = Application::default().to_json().to_string();
+        assert_eq!(subject("representative", applicant, &without), applicant);
         assert_eq!(subject("representative", applicant, "not json"), applicant);
     }
 }
