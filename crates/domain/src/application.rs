@@ -329,10 +329,16 @@ mod tests {
         });
         record.recorded.merge(registration);
         assert_eq!(record.recorded.answer.as_deref(), Some("Жауап"));
-        assert_eq!(record.recorded.registration_number.as_deref(), Some("ЖТ-2026-1"));
+        assert_eq!(
+            record.recorded.registration_number.as_deref(),
+            Some("ЖТ-2026-1")
+        );
         // A key of an older version with a non-text value does not make the record unreadable.
         let older = r#"{"content":"Мәтін","legacy":{"x":1}}"#;
-        assert_eq!(Application::from_json(older).value("content"), Some("Мәтін"));
+        assert_eq!(
+            Application::from_json(older).value("content"),
+            Some("Мәтін")
+        );
     }
 
     #[test]
@@ -401,8 +407,13 @@ mod tests {
             },
             form: BTreeMap::new(),
         };
-        let keys: std::collections::BTreeSet<String> =
-            full.to_json().as_object().unwrap().keys().cloned().collect();
+        let keys: std::collections::BTreeSet<String> = full
+            .to_json()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         let reserved: std::collections::BTreeSet<String> =
             RESERVED_KEYS.iter().map(|k| k.to_string()).collect();
         assert_eq!(keys, reserved);

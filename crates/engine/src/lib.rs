@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use jiff::Timestamp;
-use qyzmet_domain::calendar::{Calendar, Schedule};
 use qyzmet_domain::application::{Application, Recorded};
+use qyzmet_domain::calendar::{Calendar, Schedule};
 use qyzmet_domain::regulation::{JournalColumn, Outcome, Recipient, Regulation, Term};
 use qyzmet_domain::workflow::{
     self, Actor, Alarm, Clock, Position, WorkflowError, alarms_due, next_alarm,

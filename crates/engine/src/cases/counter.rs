@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use qyzmet_domain::application::{Consent, CounterIntake, ListedDocument, Application};
+use qyzmet_domain::application::{Application, Consent, CounterIntake, ListedDocument};
 use qyzmet_domain::regulation::form::{check, fields_for};
 use qyzmet_domain::regulation::{Channel, Recipient, Regulation, Step, Subject, UnitKind};
 use qyzmet_domain::validation::FieldError;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use qyzmet_domain::application::{
-    AttachmentRef, Payment, SignatureCheck, SignedDocument, Application,
+    Application, AttachmentRef, Payment, SignatureCheck, SignedDocument,
 };
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::form::{check, fields_for};
