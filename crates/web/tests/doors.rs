@@ -660,7 +660,7 @@ async fn through_portal(
     let recipient = signed["recipient"].as_str().unwrap_or_default();
     if recipient != recipient_code(party.recipient) {
         return Err(format!(
-            "the portal has no form for a {}: the sign page's document is a {recipient}'s",
+            "the portal has no form for the recipient {}: the sign page's document says {recipient:?}",
             recipient_code(party.recipient)
         ));
     }
