@@ -1,0 +1,1012 @@
+//! The archival references of seeds 004 and 001 through the doors people use (issue 17), in a real
+//! headless Chromium on `qyzmet demo` with each person's own `qyzmet layer`:
+//!
+//! - the regional reference (004 §8) on the portal, in Kazakh: the form shows the registry's name
+//!   and birth date read-only, the person fills the rest, attaches a copy, signs and submits; the
+//!   archive's IS registers it (A3); the archive's executor processes it (P10) and finds the
+//!   documents (C2); its head writes the reference and signs it with the EDS (P11); the applicant
+//!   reads the signed reference, prints the certified copy and its verification address says valid;
+//! - the regional reference at the PSC counter (004 §7), in Russian: intake with the registry
+//!   look-up, the receipt, the operator's steps and EDS (P6, P8, C1, P10), the archive's (P12, C2,
+//!   P13 signed), the status back at the PSC (P14) and the operator's certified copy (P15);
+//! - the central reference (001 Reg-B §8) at the counter, in Russian, to the receipt, the
+//!   operator's steps and the National Archive's first step (C2); and on the portal (§6), in
+//!   Kazakh, to its registration (P6) and the archive's first step (C3).
+//!
+//! The demo's Kyzylorda archives department (the regional reference's provider) signs in its clerk,
+//! executor and head; the National Archive's executor takes the central one.
+//!
+//! Needs `chromium` and `chromedriver` (skipped with a note without them, unless
+//! QYZMET_REQUIRE_BROWSER=1); the copies' text is read with poppler's `pdftotext` when it is there.
+//! Screenshots (at 390 and 1366 pixels wide where a person uses the page on a phone or a desk), the
+//! copies and the logs land in `target/browser-artifacts/<test>/`.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use qyzmet_domain::regulation::Recipient;
+use qyzmet_web::i18n::{Lang, t};
+use support::browser::{
+    Browser, DEMO_PASSWORD, Layer, after_signing, at_step, browser, card, regulation, shown,
+    signing_error, staff_sign_in, staff_sign_in_with_eds, status,
+};
+
+/// How long the engine's worker may take over system steps (it polls every 200 ms).
+const ENGINE: Duration = Duration::from_secs(30);
+/// Seed 004's regional archival reference and its provider in the demo directory.
+const REGIONAL: &str = "archival-reference-regional";
+const ARCHIVE: &str = "kyzylorda-archives-department";
+/// Seed 001's central archival reference.
+const CENTRAL: &str = "archival-reference-central";
+/// The demo's PSC branch.
+const BRANCH: &str = "kyzylorda-psc-city-1";
+/// A phone's and a desk's viewport widths.
+const PHONE: u32 = 390;
+const DESK: u32 = 1366;
+
+/// What the state registries hold of a person, read from the demo's database.
+struct Registered {
+    full_name: String,
+    birth_date: String,
+}
+
+fn registered(data: &Path, iin: &str) -> Registered {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let store = qyzmet_store::Store::open(&qyzmet_store::Location::DataDir(data.to_owned()))
+            .await
+            .expect("open the demo's database");
+        let person = store
+            .person(qyzmet_domain::ids::Iin::parse(iin).expect("an IIN"))
+            .await
+            .expect("read the registry")
+            .unwrap_or_else(|| panic!("{iin} is not in the registry"));
+        store.close().await;
+        Registered {
+            full_name: person.full_name(),
+            birth_date: person.birth_date.to_string(),
+        }
+    })
+}
+
+/// Signs in on the portal with IIN and password and lands in the cabinet.
+fn portal_sign_in(b: &Browser, iin: &str) {
+    b.goto("/login");
+    b.fill("#iin", iin);
+    b.fill("#password", DEMO_PASSWORD);
+    b.click("#sign-in");
+    b.wait_for_text("#who", iin);
+}
+
+/// From a filled form: to signing, signs with `layer` and submits; returns the application's id
+/// from the page it lands on.
+fn sign_and_submit(b: &Browser, layer: &Layer, shot: &str) -> String {
+    b.click("#prepare");
+    b.wait_until("the form leads to signing", || {
+        b.has("#sign-form") || b.has("#form-errors")
+    });
+    if b.has("#form-errors") {
+        let errors = b.script(
+            "return Array.from(document.querySelectorAll('#application-form .error')).map(e => e.id + ': ' + e.textContent);",
+            vec![],
+        );
+        b.screenshot("form-refused");
+        panic!("the form was refused on {}: {errors}", b.url());
+    }
+    let path = b.path();
+    assert!(path.ends_with("/sign"), "the signing page, not {path}");
+    b.goto(&layer.on(&path));
+    b.wait_for("#sign-and-submit");
+    b.screenshot(shot);
+    b.click("#sign-and-submit");
+    after_signing(b, "#application-id");
+    b.text("#application-id")
+}
+
+/// Opens the application among the applicant's in the cabinet.
+fn open_in_cabinet(b: &Browser, id: &str) {
+    b.goto("/cabinet");
+    b.click(&format!("#applications tr[data-id='{id}'] a"));
+    b.wait_for_text("#application-id", id);
+}
+
+/// The layout checks of one test at a phone's and a desk's width: what lies beyond the viewport is
+/// collected (the flow goes on, so that one run names every page that does not fit) and
+/// [`Viewports::assert_fit`] fails the test with the list at its end.
+#[derive(Default)]
+struct Viewports {
+    problems: std::cell::RefCell<Vec<String>>,
+}
+
+impl Viewports {
+    /// A page a person may open on a phone or at a desk (the portal, the cabinet, the verification
+    /// page), at 390 and then 1366 CSS pixels wide (a screenshot at each): nothing of the page lies
+    /// beyond the viewport (no sideways scrolling), and each of `visible` is shown within it.
+    fn check(&self, b: &Browser, shot: &str, visible: &[&str]) {
+        for width in [PHONE, DESK] {
+            self.at(b, width, shot, visible);
+        }
+    }
+
+    /// A page of the back office or the counter, used at a desk: the same at 1366 pixels.
+    fn desk(&self, b: &Browser, shot: &str, visible: &[&str]) {
+        self.at(b, DESK, shot, visible);
+    }
+
+    fn at(&self, b: &Browser, width: u32, shot: &str, visible: &[&str]) {
+        let inner = || {
+            b.script("return window.innerWidth;", vec![])
+                .as_u64()
+                .unwrap_or_default() as i64
+        };
+        let mut window = width;
+        for _ in 0..3 {
+            b.run(
+                &format!("resizing the window to {window} px"),
+                b.client().set_window_size(window, 900),
+            );
+            let now = inner();
+            if now == i64::from(width) {
+                break;
+            }
+            window = (i64::from(window) + i64::from(width) - now).max(1) as u32;
+        }
+        assert_eq!(inner(), i64::from(width), "the viewport's width");
+        let beyond = b.script(
+            "return Array.from(document.querySelectorAll('body *'))
+               .filter(e => { const r = e.getBoundingClientRect();
+                              return r.width > 0 && (r.right > window.innerWidth + 1 || r.left < -1); })
+               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' +
+                         Math.round(e.getBoundingClientRect().left) + '..' +
+                         Math.round(e.getBoundingClientRect().right));",
+            vec![],
+        );
+        let path = b.path();
+        let file = b.screenshot(&format!("{shot}-{width}px"));
+        if beyond != serde_json::json!([]) {
+            self.problems.borrow_mut().push(format!(
+                "{path} at {width} px ({}): beyond the viewport: {beyond}",
+                file.display()
+            ));
+        }
+        for css in visible {
+            let shown = b.script(
+                "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                 const r = e.getBoundingClientRect(); \
+                 return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1;",
+                vec![serde_json::json!(css)],
+            );
+            if shown != serde_json::json!(true) {
+                self.problems.borrow_mut().push(format!(
+                    "{path} at {width} px ({}): `{css}` is not shown within the viewport",
+                    file.display()
+                ));
+            }
+        }
+    }
+
+    /// Fails with every page that did not fit.
+    fn assert_fit(&self) {
+        let problems = self.problems.borrow();
+        assert!(
+            problems.is_empty(),
+            "pages that do not fit their viewport:\n{}",
+            problems.join("\n")
+        );
+    }
+}
+
+/// Reloads the page until the first element matching `css` shows a text starting with one of
+/// `starts` (the engine's worker moves the application meanwhile); at most `limit`.
+fn reload_until_one_of(b: &Browser, css: &str, starts: &[&str], limit: Duration) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let text = b.try_text(css).unwrap_or_default();
+        if starts.iter().any(|s| text.starts_with(s)) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{css}` on {} shows none of {starts:?} after reloading for {limit:?}; it shows {text:?}",
+            b.url()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        b.refresh();
+    }
+}
+
+/// Reloads the page until an element matches `css`; at most `limit`.
+fn reload_until_present(b: &Browser, css: &str, limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while !b.has(css) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no `{css}` on {} after reloading for {limit:?}",
+            b.url()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        b.refresh();
+    }
+}
+
+/// The bytes a signed-in page's print button posts for (with its CSRF token and cookies).
+fn post_for_bytes(b: &Browser, path: &str) -> (u64, String, Vec<u8>) {
+    let answer = b.script(
+        "const csrf = document.querySelector('input[name=csrf]').value; \
+         return fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
+           body: new URLSearchParams({csrf})}).then(async r => \
+           [r.status, r.headers.get('content-type') || '', Array.from(new Uint8Array(await r.arrayBuffer()))]);",
+        vec![serde_json::json!(path)],
+    );
+    let bytes = answer[2]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_u64().unwrap_or_default() as u8)
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        answer[0].as_u64().unwrap_or_default(),
+        answer[1].as_str().unwrap_or_default().to_owned(),
+        bytes,
+    )
+}
+
+/// Whether poppler's `pdftotext` is there; with QYZMET_REQUIRE_PDF=1 its absence fails.
+fn pdftotext_present() -> bool {
+    let present = Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .map(|o| o.status.success() || !o.stderr.is_empty())
+        .unwrap_or(false);
+    assert!(
+        present || std::env::var("QYZMET_REQUIRE_PDF").as_deref() != Ok("1"),
+        "QYZMET_REQUIRE_PDF=1 but pdftotext (poppler-utils) is missing"
+    );
+    if !present {
+        eprintln!("note: pdftotext (poppler-utils) missing; the copy's text is not checked");
+    }
+    present
+}
+
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Prints the certified copy at `path` (a POST from the page now open), saves it as `<name>.pdf`
+/// and checks it is a PDF; its text (when `pdftotext` is there) must show each of `expected`, and
+/// its verification address is returned (`/verify/<id>`).
+fn certified_copy(b: &Browser, path: &str, name: &str, expected: &[&str]) -> Option<String> {
+    let (code, media, pdf) = post_for_bytes(b, path);
+    let copy = b.artifact(&format!("{name}.pdf"));
+    std::fs::write(&copy, &pdf).expect("save the copy");
+    assert_eq!(
+        (code, media.as_str()),
+        (200, "application/pdf"),
+        "the copy ({} bytes, saved as {}): {}",
+        pdf.len(),
+        copy.display(),
+        String::from_utf8_lossy(&pdf[..pdf.len().min(2000)])
+    );
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    if !pdftotext_present() {
+        return None;
+    }
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&copy)
+        .arg("-")
+        .output()
+        .expect("run pdftotext");
+    assert!(out.status.success(), "pdftotext: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    std::fs::write(b.artifact(&format!("{name}.txt")), &text).expect("save the text");
+    let flat = squeeze(&text);
+    for needle in expected {
+        assert!(
+            flat.contains(&squeeze(needle)),
+            "the copy shows {needle:?}: {text}"
+        );
+    }
+    let at = text
+        .find("/verify/")
+        .unwrap_or_else(|| panic!("a verification address in the copy: {text}"));
+    let public: String = text[at + "/verify/".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert!(!public.is_empty(), "an id after /verify/: {text}");
+    let _ = Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&copy)
+        .arg(b.artifact(&format!("{name}-page1")))
+        .status();
+    Some(format!("/verify/{public}"))
+}
+
+/// The verification page of a published document says it is valid.
+fn verified(b: &Browser, widths: &Viewports, path: &str, shot: &str) {
+    b.goto(path);
+    b.wait_for("#verify-report");
+    assert_eq!(
+        b.attr("#verify-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#verify-report")
+    );
+    widths.check(b, shot, &["#verify-report"]);
+}
+
+/// A registry field of a form: shown read-only with the registry's value.
+fn read_only_registry_value(b: &Browser, css: &str, expected: &str) {
+    assert_eq!(
+        b.attr(css, "value").as_deref(),
+        Some(expected),
+        "`{css}` shows the registry's value"
+    );
+    assert!(
+        b.attr(css, "readonly").is_some(),
+        "`{css}` is read-only (from the state database)"
+    );
+}
+
+/// The organisation's name in the demo directory, in Kazakh and Russian.
+fn organisation_names(code: &str) -> (String, String) {
+    let directory = qyzmet_demo::directory();
+    let org = directory
+        .organisation
+        .iter()
+        .find(|o| o.code == code)
+        .unwrap_or_else(|| panic!("no organisation {code}"));
+    (org.name_kk.clone(), org.name_ru.clone())
+}
+
+/// The regional archival reference on the portal, in Kazakh: the registry's name and birth date
+/// read-only on the form, the rest typed, signed through the applicant's agent; the archive's IS
+/// registers it (A3); the archive's executor processes it (P10) and finds the documents (C2); its
+/// head writes the reference and signs it with the EDS (P11, 004 §8.14); the IS delivers it to the
+/// cabinet (P12); the applicant reads the signed reference and prints its certified copy, whose
+/// verification address says it is valid.
+#[test]
+fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference_and_its_copy() {
+    let lang = Lang::Kk;
+    let Some(b) = browser("archival_regional_portal", "kk") else {
+        return;
+    };
+    let demo = b.server();
+    let individual = demo.login("individual");
+    let person = registered(&demo.data(), &individual);
+    let clerk = demo.login(&format!("clerk of {ARCHIVE}"));
+    let executor = demo.login(&format!("executor of {ARCHIVE}"));
+    let head = demo.login(&format!("head of {ARCHIVE}"));
+    let applicant_layer = Layer::start(demo, &individual, &b.artifact("layer-applicant.log"));
+    let head_layer = Layer::start(demo, &head, &b.artifact("layer-head.log"));
+    let widths = Viewports::default();
+
+    // The person finds the service and opens its form.
+    portal_sign_in(&b, &individual);
+    b.goto("/services");
+    b.wait_for(&format!("#services li[data-service={REGIONAL}]"));
+    b.wait_for_text(
+        &format!("#services li[data-service={REGIONAL}]"),
+        &shown(lang, &regulation(REGIONAL).regulation.name),
+    );
+    b.click(&format!("#services li[data-service={REGIONAL}] a"));
+    b.wait_for("#service-name");
+    widths.check(&b, "service", &["#service-name", "#apply"]);
+    b.click("#apply");
+    b.wait_for("#application-form");
+
+    // "Тегі, аты, әкесінің аты" and "Туған күні" come from the state database, read-only.
+    read_only_registry_value(&b, "#field-full_name", &person.full_name);
+    read_only_registry_value(&b, "#field-birth_date", &person.birth_date);
+    let form = regulation(REGIONAL);
+    for (code, label) in [
+        ("full_name", "Тегі, аты, әкесінің аты"),
+        ("birth_date", "Туған күні"),
+    ] {
+        let field = form
+            .regulation
+            .form
+            .iter()
+            .find(|f| f.code == code)
+            .expect("the form's field");
+        assert_eq!(shown(lang, &field.label), label);
+        b.wait_for_text(&format!("label[for=field-{code}]"), label);
+    }
+
+    // The rest as a person fills it.
+    b.fill("#field-name_changes", "1998 жылға дейін: Мырзахметова");
+    b.fill(
+        "#field-contact",
+        "+7 701 555 12 34; 120008, Қызылорда қ., Әйтеке би к-сі, 27",
+    );
+    let requested = "1994–1999 жж. «Қызылорда күріш» АҚ-да жұмыс істегені туралы мәліметтер";
+    b.fill("#field-requested_information", requested);
+    b.fill(
+        "#field-purpose",
+        "Зейнетақы қорына, еңбек өтілін растау үшін",
+    );
+    b.fill("#field-period", "1994–1999");
+    widths.check(
+        &b,
+        "form-filled",
+        &["#field-full_name", "#field-birth_date", "#prepare"],
+    );
+    b.click("#save-draft");
+    b.wait_for("#attach-form");
+    let copy = b.artifact("enbek-kitapshasy.txt");
+    std::fs::write(&copy, "Еңбек кітапшасы, 1–4 беттер (көшірме)").expect("write the copy");
+    b.upload("#file", &copy.canonicalize().expect("the copy's path"));
+    b.click("#attach");
+    b.wait_for_text("#attachments", "enbek-kitapshasy.txt");
+    // The saved draft kept what was typed, and the registry's values.
+    read_only_registry_value(&b, "#field-full_name", &person.full_name);
+    assert_eq!(
+        b.attr("#field-period", "value").as_deref(),
+        Some("1994–1999")
+    );
+    let id = sign_and_submit(&b, &applicant_layer, "sign");
+    b.reload_until("#status", &status(REGIONAL, "registered", lang), ENGINE);
+    widths.check(&b, "applicant-registered", &["#status", "#application-id"]);
+
+    // The archive's clerk finds it registered in the work list.
+    staff_sign_in(&b, "/office/login", "#worklist", &clerk);
+    b.wait_for(&format!("#worklist tr[data-id='{id}']"));
+    b.screenshot("clerk-worklist");
+
+    // The executor processes it (P10) and finds the documents (C2).
+    staff_sign_in(&b, "/office/login", "#worklist", &executor);
+    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+    at_step(&b, "P10");
+    assert_eq!(
+        b.attr("#signature-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#signature-report")
+    );
+    assert_eq!(
+        b.text("#form-values td[data-field=full_name]"),
+        person.full_name
+    );
+    assert_eq!(
+        b.text("#form-values td[data-field=birth_date]"),
+        person.birth_date
+    );
+    b.wait_for_text(
+        "#form-values td[data-field=requested_information]",
+        requested,
+    );
+    b.wait_for_text("#form-values", "enbek-kitapshasy.txt");
+    widths.desk(&b, "executor-card-p10", &["#card", "#done"]);
+    b.click("#done");
+    at_step(&b, "C2");
+    b.wait_for_text("#status", &status(REGIONAL, "in_progress", lang));
+    b.screenshot("executor-card-c2");
+    b.click("#holds");
+    at_step(&b, "P11");
+
+    // The head writes the reference and signs it with the EDS through their agent (P11).
+    staff_sign_in(&b, "/office/login", "#worklist", &head);
+    b.goto(&head_layer.on(&format!("/office/applications/{id}")));
+    at_step(&b, "P11");
+    let reference = format!(
+        "Мұрағаттық анықтама. {}, {} ж.т., 1994–1999 жж. «Қызылорда күріш» АҚ-да жұмыс істегені \
+         расталады (қор 112, тізбе 3, іс 41).",
+        person.full_name, person.birth_date
+    );
+    b.fill("#answer-input", &reference);
+    widths.desk(&b, "head-signs", &["#answer-input", "#sign-answer"]);
+    b.click("#sign-answer");
+    after_signing(&b, "#answer-report");
+    assert_eq!(
+        b.attr("#answer-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#answer-report")
+    );
+    b.reload_until("#status", &status(REGIONAL, "completed", lang), ENGINE);
+    b.screenshot("head-signed");
+
+    // The applicant reads the signed reference in the cabinet and prints the certified copy.
+    portal_sign_in(&b, &individual);
+    open_in_cabinet(&b, &id);
+    assert_eq!(b.text("#status"), status(REGIONAL, "completed", lang));
+    assert_eq!(b.text("#answer"), reference);
+    widths.check(&b, "applicant-completed", &["#answer", "#copy-pdf"]);
+    let (archive_kk, archive_ru) = organisation_names(ARCHIVE);
+    let verify = certified_copy(
+        &b,
+        &format!("/cabinet/applications/{id}/copy.pdf"),
+        "certified-copy",
+        // The reference's text, the archive, and the head as the signer (their certificate's IIN).
+        &[
+            &person.full_name,
+            &archive_kk,
+            &archive_ru,
+            &format!("IIN{head}"),
+        ],
+    );
+    b.click("#answer-readable");
+    b.wait_for("#signed-document");
+    assert_eq!(
+        b.attr("#answer-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#answer-report")
+    );
+    b.wait_for_text("#answer-text", &reference);
+    widths.check(&b, "applicant-signed-reference", &["#signed-document"]);
+    if let Some(path) = verify {
+        verified(&b, &widths, &path, "verify-valid");
+    }
+    widths.assert_fit();
+}
+
+/// The labels of the documents a regulation's PSC channel lists for an individual, in `lang`.
+fn documents_of_individual(code: &str, lang: Lang) -> Vec<String> {
+    let loaded = regulation(code);
+    let channel = loaded.regulation.channel("psc").expect("a PSC channel");
+    channel
+        .documents
+        .iter()
+        .filter(|d| d.recipients.is_empty() || d.recipients.contains(&Recipient::Individual))
+        .map(|d| shown(lang, &d.label))
+        .collect()
+}
+
+/// The application's id from a path like `/psc/applications/<id>/receipt`.
+fn id_from(path: &str, tail: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    path.strip_prefix("/psc/applications/")
+        .and_then(|rest| rest.strip_suffix(tail))
+        .unwrap_or_else(|| panic!("`/psc/applications/<id>{tail}`, not {path}"))
+        .to_owned()
+}
+
+/// At the counter: opens the service's intake, looks the individual `iin` up and waits for the
+/// intake form; returns the name the registry gave.
+fn look_up_individual(b: &Browser, widths: &Viewports, code: &str, iin: &str) -> String {
+    b.goto("/psc");
+    b.wait_for(&format!("#services a[data-service='{code}']"));
+    b.click(&format!("#services a[data-service='{code}']"));
+    b.wait_for("#lookup-form");
+    b.select("#recipient", "individual");
+    b.fill("#lookup-iin", iin);
+    b.click("#look-up");
+    b.wait_for("#found-name");
+    let found = b.text("#found-name");
+    assert!(found.contains(iin), "the registry's person: {found}");
+    b.wait_for("#intake-form");
+    widths.desk(b, "intake-found", &["#found-name", "#intake-form"]);
+    found
+        .split(" — ")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// Ticks every listed document, scans the application, records the consent and checks the browser
+/// would send the form; then accepts it and waits for the receipt. Returns the application's id.
+fn accept_with_every_document(b: &Browser, widths: &Viewports, code: &str, lang: Lang) -> String {
+    b.fill("#window", "4");
+    let listed = documents_of_individual(code, lang);
+    assert!(!listed.is_empty(), "{code} lists documents");
+    for (i, label) in listed.iter().enumerate() {
+        b.wait_for_text(&format!("#documents p:nth-of-type({})", i + 1), label);
+        b.click(&format!("#document-{i}"));
+    }
+    let scan = b.artifact("application-scan.txt");
+    std::fs::write(&scan, "Заявление и удостоверение личности (скан)").expect("write the scan");
+    b.upload("#scans", &scan.canonicalize().expect("the scan's path"));
+    b.click("#consent");
+    let invalid = b.script(
+        "return Array.from(document.querySelectorAll('#intake-form :invalid')).map(e => e.id || e.name);",
+        vec![],
+    );
+    assert_eq!(
+        invalid,
+        serde_json::json!([]),
+        "fields the browser will not submit"
+    );
+    widths.desk(b, "intake-filled", &["#consent", "#accept"]);
+    b.click("#accept");
+    b.wait_until("the intake leads to the receipt", || {
+        b.has("#receipt")
+            || b.has("#form-errors")
+            || b.path().contains("/refusal")
+            || b.path().contains("/receipt")
+    });
+    if b.has("#form-errors") {
+        let errors = b.script(
+            "return Array.from(document.querySelectorAll('#intake-form .error')).map(e => e.id + ': ' + e.textContent);",
+            vec![],
+        );
+        b.screenshot("intake-refused");
+        panic!("the intake form was refused on {}: {errors}", b.url());
+    }
+    let id = id_from(&b.path(), "/receipt");
+    if !b.has("#receipt") {
+        b.screenshot("no-receipt");
+        panic!(
+            "the intake was taken (application {id}) but its receipt page answers: {}",
+            b.text("main")
+        );
+    }
+    id
+}
+
+/// The receipt (002 Annex 2): its number, the applicant, the service and every document presented.
+fn check_receipt(b: &Browser, widths: &Viewports, code: &str, name: &str, lang: Lang) {
+    assert!(
+        !b.text("#receipt-number").trim().is_empty(),
+        "a receipt number"
+    );
+    assert!(
+        b.text("#receipt-applicant").contains(name),
+        "the receipt names {name}: {}",
+        b.text("#receipt-applicant")
+    );
+    assert_eq!(
+        b.text("#receipt-service"),
+        shown(lang, &regulation(code).regulation.name)
+    );
+    assert!(
+        !b.text("#receipt-operator").trim().is_empty(),
+        "the operator's name"
+    );
+    let presented = b.text("#receipt-documents");
+    for (shown_label, ru) in documents_of_individual(code, lang)
+        .into_iter()
+        .zip(documents_of_individual(code, Lang::Ru))
+    {
+        assert!(
+            presented.contains(&shown_label) || presented.contains(&ru),
+            "the receipt lists {shown_label:?}: {presented}"
+        );
+    }
+    widths.desk(b, "receipt", &["#receipt"]);
+}
+
+/// The regional archival reference taken at the PSC counter, in Russian (004 §7): the operator
+/// (signed in with their key) looks the person up, the form shows the registry's name and birth
+/// date read-only, the documents are ticked and scanned, the consent given: the receipt (002 Annex
+/// 2). The operator scans (P6) and signs the form with their EDS (P8), which the CA's IS checks
+/// (C1); signs the data (P10); the gateway delivers it to the archive (P11, A4); the archive's
+/// executor processes it (P12, C2) and its head signs the reference (P13); the status comes back
+/// (P14); the operator prints the certified copy and hands it over (P15). The journal shows the
+/// application sent, received and its result; the copy's address says it is valid.
+#[test]
+fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_back() {
+    let lang = Lang::Ru;
+    let Some(b) = browser("archival_regional_counter", "ru") else {
+        return;
+    };
+    let demo = b.server();
+    let individual = demo.login("individual");
+    let person = registered(&demo.data(), &individual);
+    let operator = demo.login(&format!("psc_operator of {BRANCH}"));
+    let head = demo.login(&format!("head of {ARCHIVE}"));
+    let operator_layer = Layer::start(demo, &operator, &b.artifact("layer-operator.log"));
+    let head_layer = Layer::start(demo, &head, &b.artifact("layer-head.log"));
+    let widths = Viewports::default();
+
+    staff_sign_in_with_eds(
+        &b,
+        "/office/login?next=/psc",
+        "#services",
+        &operator_layer,
+        &operator,
+    );
+    let name = look_up_individual(&b, &widths, REGIONAL, &individual);
+    assert_eq!(name, person.full_name);
+    read_only_registry_value(&b, "#field-full_name", &person.full_name);
+    read_only_registry_value(&b, "#field-birth_date", &person.birth_date);
+    b.fill(
+        "#field-contact",
+        "+7 701 555 12 34; 120008, г. Кызылорда, ул. Айтеке би, 27",
+    );
+    b.fill(
+        "#field-requested_information",
+        "Сведения о работе в АО «Кызылорда курiш» в 1994–1999 годах",
+    );
+    b.fill(
+        "#field-purpose",
+        "В пенсионный фонд, для подтверждения стажа",
+    );
+    b.fill("#field-period", "1994–1999");
+    let id = accept_with_every_document(&b, &widths, REGIONAL, lang);
+    check_receipt(&b, &widths, REGIONAL, &name, lang);
+
+    // The request in the counter's list; the operator scans (P6) and signs the filled-in form with
+    // their EDS (P8, 004 §7.9); the CA's IS checks that EDS (C1, §7.10).
+    b.goto("/psc");
+    b.wait_for(&format!("#requests tr[data-id='{id}']"));
+    card(&b, &id);
+    b.reload_until("#step", "P6 ", ENGINE);
+    widths.desk(&b, "operator-card-p6", &["#card", "#done"]);
+    b.click("#done");
+    b.reload_until("#step", "P8 ", ENGINE);
+    b.goto(&operator_layer.on(&format!("/office/applications/{id}")));
+    at_step(&b, "P8");
+    // P7: the PSC's IS registered it and told the applicant (004 §7.8).
+    b.wait_for_text("#status", &status(REGIONAL, "registered", lang));
+    widths.desk(&b, "operator-signs-form", &["#sign-answer"]);
+    b.click("#sign-answer");
+    b.wait_until("the signed form moves the application on from P8", || {
+        if let Some(error) = signing_error(&b) {
+            panic!("signing the form failed on {}: {error}", b.url());
+        }
+        b.try_text("#step")
+            .is_some_and(|s| !s.is_empty() && !s.starts_with("P8 "))
+    });
+    if reload_until_one_of(&b, "#step", &["P10 ", "P9 "], ENGINE).starts_with("P9 ") {
+        b.screenshot("c1-refused");
+        panic!(
+            "C1 (the CA's check of the operator's EDS, 004 §7.10) refused the signed form; the \
+             gateway's messages: {}",
+            b.text("#messages")
+        );
+    }
+    b.screenshot("operator-card-p10");
+    b.click("#done");
+
+    // The gateway delivers it to the archive (P11), whose IS numbers it (A4); the archive's
+    // executor processes it (P12) and finds the documents (C2).
+    let executor = demo.login(&format!("executor of {ARCHIVE}"));
+    staff_sign_in(&b, "/office/login", "#worklist", &executor);
+    reload_until_present(&b, &format!("#worklist tr[data-id='{id}']"), ENGINE);
+    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+    b.reload_until("#step", "P12 ", ENGINE);
+    assert_eq!(
+        b.text("#form-values td[data-field=full_name]"),
+        person.full_name
+    );
+    widths.desk(&b, "archive-card-p12", &["#card", "#done"]);
+    b.click("#done");
+    at_step(&b, "C2");
+    b.click("#holds");
+    at_step(&b, "P13");
+
+    // The head prepares the reference and signs it with the EDS (P13, 004 §7.15).
+    staff_sign_in(&b, "/office/login", "#worklist", &head);
+    b.goto(&head_layer.on(&format!("/office/applications/{id}")));
+    at_step(&b, "P13");
+    let reference = format!(
+        "Архивная справка. {}, {} г.р., работал(а) в АО «Кызылорда курiш» с 1994 по 1999 год \
+         (фонд 112, опись 3, дело 41).",
+        person.full_name, person.birth_date
+    );
+    b.fill("#answer-input", &reference);
+    widths.desk(&b, "head-signs", &["#answer-input", "#sign-answer"]);
+    b.click("#sign-answer");
+    after_signing(&b, "#answer-report");
+    assert_eq!(
+        b.attr("#answer-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#answer-report")
+    );
+
+    // The status comes back to the PSC (P14); the operator prints the certified copy and hands it
+    // over (P15, 004 §7.17).
+    staff_sign_in(&b, "/office/login?next=/psc", "#services", &operator);
+    card(&b, &id);
+    b.reload_until("#step", "P15 ", ENGINE);
+    b.wait_for_text("#status", &status(REGIONAL, "completed", lang));
+    assert_eq!(b.text("#answer"), reference);
+    let action = b
+        .attr("#print-copy", "formaction")
+        .expect("a button that posts to the copy");
+    assert!(
+        action.ends_with(&format!("/psc/applications/{id}/copy.pdf")),
+        "{action}"
+    );
+    widths.desk(&b, "operator-card-p15", &["#print-copy", "#done"]);
+    let operator_name = registered(&demo.data(), &operator).full_name;
+    let (archive_kk, archive_ru) = organisation_names(ARCHIVE);
+    let certified = t(Lang::Ru, "copy.certified_by");
+    let verify = certified_copy(
+        &b,
+        &format!("/psc/applications/{id}/copy.pdf"),
+        "certified-copy",
+        &[
+            &person.full_name,
+            &archive_kk,
+            &archive_ru,
+            &format!("IIN{head}"),
+            &operator_name,
+            &certified,
+        ],
+    );
+    b.click("#done");
+    b.wait_until("nothing is left to do", || !b.has("#act-form"));
+    b.screenshot("operator-card-handed-over");
+
+    // The journal (002 Annex 3): sent (col. 5), received (col. 7) and the result.
+    b.goto("/psc/journal");
+    let row = format!("#journal tr[data-id='{id}']");
+    b.wait_for(&row);
+    for column in [
+        "accepted",
+        "applicant",
+        "form",
+        "sent",
+        "received",
+        "result",
+    ] {
+        let cell = b.text(&format!("{row} td.{column}"));
+        assert!(
+            !cell.trim().is_empty(),
+            "the journal's column {column} is empty: {}",
+            b.text(&row)
+        );
+    }
+    b.wait_for_text(&format!("{row} td.applicant"), &name);
+    b.wait_for_text(&format!("{row} td.result"), &t(lang, "psc.outcome.result"));
+    widths.desk(&b, "journal", &["#journal"]);
+    if let Some(path) = verify {
+        verified(&b, &widths, &path, "verify-valid");
+    }
+    widths.assert_fit();
+}
+
+/// The ids of the steps of a regulation's PSC channel the counter's operator does before the
+/// gateway delivers the request to the provider, in order (following each step's success).
+fn operator_steps_before_delivery(code: &str) -> Vec<String> {
+    let loaded = regulation(code);
+    let channel = loaded.regulation.channel("psc").expect("a PSC channel");
+    let mut steps = Vec::new();
+    let mut at = channel.steps.first().map(|s| s.id.clone());
+    while let Some(id) = at {
+        let step = channel
+            .steps
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("{code} psc has no step {id}"));
+        if step.call.as_deref() == Some("deliver") {
+            return steps;
+        }
+        if step.unit == "psc" && step.kind == "action" {
+            steps.push(step.id.clone());
+        }
+        at = step.next.clone();
+    }
+    panic!("{code}'s PSC channel never delivers the request")
+}
+
+/// The central archival reference (001 Reg-B §8) at the PSC counter, in Russian: the operator
+/// looks the person up (the IIN read-only from the registry), ticks the documents, scans them and
+/// gives the receipt; does the channel's steps up to the gateway; the request goes to the National
+/// Archive, whose workstation registers it (P7) and whose executor has it at its first step (C2).
+#[test]
+fn the_central_archival_reference_is_taken_at_the_counter_and_reaches_the_archive() {
+    let lang = Lang::Ru;
+    let Some(b) = browser("archival_central_counter", "ru") else {
+        return;
+    };
+    let demo = b.server();
+    let individual = demo.login("individual");
+    let person = registered(&demo.data(), &individual);
+    let operator = demo.login(&format!("psc_operator of {BRANCH}"));
+    let executor = demo.login("executor of national-archive");
+    assert_eq!(
+        regulation(CENTRAL).regulation.providers[0],
+        "national-archive",
+        "the counter's provider"
+    );
+    let widths = Viewports::default();
+
+    staff_sign_in(&b, "/office/login?next=/psc", "#services", &operator);
+    let name = look_up_individual(&b, &widths, CENTRAL, &individual);
+    assert_eq!(name, person.full_name);
+    read_only_registry_value(&b, "#field-iin", &individual);
+    let id = accept_with_every_document(&b, &widths, CENTRAL, lang);
+    check_receipt(&b, &widths, CENTRAL, &name, lang);
+    b.goto("/psc");
+    b.wait_for(&format!("#requests tr[data-id='{id}']"));
+    b.screenshot("counter-requests");
+
+    // The operator's steps of §8.1–§8.6 left after the intake, in the regulation's order.
+    let operator_steps = operator_steps_before_delivery(CENTRAL);
+    assert!(!operator_steps.is_empty(), "the operator's steps");
+    let mut waiting: Vec<String> = operator_steps.iter().map(|s| format!("{s} ")).collect();
+    waiting.push("C2 ".into());
+    let waiting: Vec<&str> = waiting.iter().map(String::as_str).collect();
+    let mut done = Vec::new();
+    card(&b, &id);
+    loop {
+        let step = reload_until_one_of(&b, "#step", &waiting, ENGINE);
+        let step = step.split(' ').next().unwrap_or_default().to_owned();
+        if step == "C2" {
+            break;
+        }
+        widths.desk(&b, &format!("operator-card-{step}"), &["#done"]);
+        b.click("#done");
+        b.wait_until(&format!("the card moves on from {step}"), || {
+            b.try_text("#step")
+                .is_some_and(|s| !s.is_empty() && !s.starts_with(&format!("{step} ")))
+        });
+        done.push(step);
+    }
+    assert!(
+        operator_steps.ends_with(&done),
+        "the operator did {done:?}, the regulation's steps are {operator_steps:?}"
+    );
+
+    // The National Archive's executor has it at its first step, registered (P7).
+    staff_sign_in(&b, "/office/login", "#worklist", &executor);
+    reload_until_present(&b, &format!("#worklist tr[data-id='{id}']"), ENGINE);
+    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+    at_step(&b, "C2");
+    b.wait_for_text("#status", &status(CENTRAL, "registered", lang));
+    assert_eq!(b.text("#form-values td[data-field=iin]"), individual);
+    widths.desk(&b, "provider-card-c2", &["#card", "#holds"]);
+    widths.assert_fit();
+}
+
+/// The central archival reference (001 Reg-B §6) on the portal, in Kazakh: the IIN read-only from
+/// the registry, the copies of the documents attached, the request signed through the person's
+/// agent; the provider's workstation registers it (P6) and the National Archive's executor has it
+/// at its first step (C3).
+#[test]
+fn the_central_archival_reference_is_registered_from_the_portal() {
+    let lang = Lang::Kk;
+    let Some(b) = browser("archival_central_portal", "kk") else {
+        return;
+    };
+    let demo = b.server();
+    let individual = demo.login("individual");
+    let executor = demo.login("executor of national-archive");
+    let layer = Layer::start(demo, &individual, &b.artifact("layer-applicant.log"));
+    let widths = Viewports::default();
+
+    portal_sign_in(&b, &individual);
+    b.goto(&format!("/services/{CENTRAL}"));
+    b.wait_for("#service-name");
+    widths.check(&b, "service", &["#service-name", "#apply"]);
+    b.click("#apply");
+    b.wait_for("#application-form");
+    read_only_registry_value(&b, "#field-iin", &individual);
+    b.click("#save-draft");
+    let copy = b.artifact("enbek-kitapshasy.txt");
+    std::fs::write(&copy, "Еңбек кітапшасы, 1–4 беттер (көшірме)").expect("write the copy");
+    b.upload("#file", &copy.canonicalize().expect("the copy's path"));
+    b.click("#attach");
+    b.wait_for_text("#attachments", "enbek-kitapshasy.txt");
+    widths.check(&b, "form-with-copy", &["#field-iin", "#prepare"]);
+    let id = sign_and_submit(&b, &layer, "sign");
+    b.reload_until("#status", &status(CENTRAL, "registered", lang), ENGINE);
+    widths.check(&b, "applicant-registered", &["#status"]);
+    b.goto("/cabinet");
+    b.wait_for_text(
+        &format!("#applications tr[data-id='{id}'] .status"),
+        &status(CENTRAL, "registered", lang),
+    );
+    widths.check(
+        &b,
+        "cabinet",
+        &[&format!("#applications tr[data-id='{id}']")],
+    );
+
+    staff_sign_in(&b, "/office/login", "#worklist", &executor);
+    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+    at_step(&b, "C3");
+    assert_eq!(
+        b.attr("#signature-report", "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text("#signature-report")
+    );
+    assert_eq!(b.text("#form-values td[data-field=iin]"), individual);
+    widths.desk(&b, "provider-card-c3", &["#card"]);
+    widths.assert_fit();
+}
