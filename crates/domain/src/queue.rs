@@ -351,6 +351,7 @@ mod tests {
     /// The psc channel of 003 Std-1 §4.1 ¶3–¶4.
     fn std1_channel() -> Channel {
         Channel {
+            recipients: Vec::new(),
             code: "psc".into(),
             label: Text::default(),
             documents: vec![],

@@ -9,17 +9,17 @@
 //! reader's language. Documents are issued by `registers`, which this module calls (never the
 //! reverse).
 
-use qyzmet_domain::application::{Application, SignedDocument};
+use qyzmet_domain::application::{Application, Recorded, SignedDocument};
 use std::future::Future;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
-use qyzmet_domain::regulation::Step;
+use qyzmet_domain::regulation::{GatewayCall, Step};
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::verify::{Expectation, Verifier};
-use qyzmet_store::documents::answer_document;
+use qyzmet_store::documents::{answer_document, request_document};
 use qyzmet_store::workflow::{InstanceRow, NotificationRow, insert_notifications};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
@@ -52,7 +52,7 @@ pub struct Answer {
     pub detail: String,
     /// What the answer gives the application (e.g. an issued document and its signature): merged
     /// into its data with the move.
-    pub record: serde_json::Map<String, serde_json::Value>,
+    pub record: Recorded,
 }
 
 /// What an answer of this deployment's systems says, by a stable code. An answer records it as
@@ -183,7 +183,7 @@ impl Answer {
                 Some(data) => format!("{}: {data}", code.as_str()),
                 None => code.as_str().to_owned(),
             },
-            record: serde_json::Map::new(),
+            record: Recorded::default(),
         }
     }
 
@@ -192,7 +192,7 @@ impl Answer {
         Answer {
             ok: true,
             detail: detail.into(),
-            record: serde_json::Map::new(),
+            record: Recorded::default(),
         }
     }
 
@@ -201,7 +201,7 @@ impl Answer {
         Answer {
             ok: false,
             detail: detail.into(),
-            record: serde_json::Map::new(),
+            record: Recorded::default(),
         }
     }
 }
@@ -265,12 +265,17 @@ impl InProcess {
 
     /// Judges the last signed document the application received: the answer a body's database
     /// issued, once there is one (002 §3.6: the body's EDS is checked before the print), else the
-    /// applicant's signed application.
+    /// PSC operator's EDS over the request (004 §7.9–§7.10: the employee's EDS is checked), else
+    /// the applicant's signed application.
     fn eds_check(&self, instance: &InstanceRow, now: Timestamp) -> Answer {
         let record = Application::from_json(&instance.data);
         let answer = record.recorded.answer_signature.as_deref();
+        let request = record.recorded.request_signature.as_deref();
         let submitted = record.signed.as_ref();
-        let Some(signature) = answer.or(submitted.map(|s| s.signature.as_str())) else {
+        let Some(signature) = answer
+            .or(request)
+            .or(submitted.map(|s| s.signature.as_str()))
+        else {
             return Answer::coded(false, AnswerCode::DataRequired, None);
         };
         let Ok(cms) = base64::engine::general_purpose::STANDARD.decode(signature) else {
@@ -284,6 +289,10 @@ impl InProcess {
                 Some(answer_document(instance, None)),
                 Expectation::default(),
             )
+        } else if request.is_some() {
+            // Who signed (an operator of the branch doing the step) was checked when the act was
+            // taken; here the signature over the request's bytes is judged again, with its path.
+            (Some(request_document(instance)), Expectation::default())
         } else {
             if let Some(at) = submitted.and_then(|s| fresh_submission_verdict(s, &cms, now)) {
                 return Answer::coded(true, AnswerCode::EdsPassedAtSubmission, Some(at));
@@ -354,16 +363,14 @@ impl InProcess {
             Ok(issued) => {
                 let mut answer =
                     Answer::coded(true, AnswerCode::DocumentIssued, Some(issued.subject));
-                answer.record.insert("answer".into(), issued.text.into());
-                answer.record.insert(
-                    "answer_signature".into(),
-                    base64::engine::general_purpose::STANDARD
-                        .encode(issued.signature)
-                        .into(),
-                );
-                answer
-                    .record
-                    .insert("answered_at".into(), now.to_string().into());
+                answer.record = Recorded {
+                    answer: Some(issued.text),
+                    answer_signature: Some(
+                        base64::engine::general_purpose::STANDARD.encode(issued.signature),
+                    ),
+                    answered_at: Some(now.to_string()),
+                    ..Recorded::default()
+                };
                 answer
             }
             Err(NotIssued::NoKey) => Answer::coded(false, AnswerCode::NoRegistersKey, None),
@@ -408,13 +415,13 @@ impl Gateway for InProcess {
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let instance = request.instance;
-        Ok(match request.service {
-            "registry_lookup" => Self::registry_lookup(conn, instance).await?,
-            "issue_document" => self.issue_document(conn, request, now).await?,
-            "eds_check" => self.eds_check(instance, now),
+        Ok(match request.step.call {
+            Some(GatewayCall::RegistryLookup) => Self::registry_lookup(conn, instance).await?,
+            Some(GatewayCall::IssueDocument) => self.issue_document(conn, request, now).await?,
+            Some(GatewayCall::EdsCheck) => self.eds_check(instance, now),
             // Until the payment gateway of the portal issue exists, the application data carry the
             // bank's confirmation; the check reads it and refuses without it.
-            "payment_check" => {
+            Some(GatewayCall::PaymentCheck) => {
                 let paid = Application::from_json(&instance.data)
                     .payment
                     .is_some_and(|p| p.is_paid());
@@ -425,7 +432,7 @@ impl Gateway for InProcess {
                 };
                 Answer::coded(paid, code, None)
             }
-            "notify" => {
+            Some(GatewayCall::Notify) => {
                 insert_notifications(
                     conn,
                     &[NotificationRow {
@@ -442,7 +449,9 @@ impl Gateway for InProcess {
                 Answer::coded(true, AnswerCode::Notified, None)
             }
             // The receivers share this database: delivery and status sync are the recorded message.
-            _ => Answer::coded(true, AnswerCode::Delivered, None),
+            Some(GatewayCall::Deliver | GatewayCall::StatusSync) | None => {
+                Answer::coded(true, AnswerCode::Delivered, None)
+            }
         })
     }
 }

@@ -25,7 +25,9 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_domain::application::{Application, Recorded};
 use qyzmet_domain::calendar::{Calendar, Schedule};
-use qyzmet_domain::regulation::{JournalColumn, Outcome, Recipient, Regulation, Term};
+use qyzmet_domain::regulation::{
+    GatewayCall, JournalColumn, Outcome, Recipient, Regulation, StepKind, Term,
+};
 use qyzmet_domain::workflow::{
     self, Actor, Alarm, Clock, Position, WorkflowError, alarms_due, next_alarm,
 };
@@ -167,7 +169,7 @@ pub struct Act {
     pub holds: bool,
     /// What the person records with the step (a resolution, an executor, the answer and its
     /// signature, …): merged into the application's data and written in the move's audit entry.
-    pub record: serde_json::Map<String, serde_json::Value>,
+    pub record: Recorded,
     /// A number to take from a register with the step (e.g. the incoming register's next number).
     pub number: Option<Numbering>,
     /// An application to open elsewhere with the step, in its transaction: the same request sent
@@ -183,7 +185,7 @@ impl Act {
             step: step.into(),
             by,
             holds,
-            record: serde_json::Map::new(),
+            record: Recorded::default(),
             number: None,
             forward: None,
         }
@@ -191,12 +193,12 @@ impl Act {
 }
 
 /// The next number of a register, taken in the act's transaction (so a number is never given
-/// twice nor lost to a failed act) and recorded as `prefix` + number under `field`.
+/// twice nor lost to a failed act) and recorded as `prefix` + number: the application's
+/// registration number.
 #[derive(Debug, Clone)]
 pub struct Numbering {
     pub register: String,
     pub prefix: String,
-    pub field: String,
 }
 
 struct Inner<G> {
@@ -277,20 +279,17 @@ struct Decision<'a> {
     actor: String,
     answer: Option<&'a Answer>,
     /// What a person recorded with the act (merged into the application's data).
-    record: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    record: Option<&'a Recorded>,
 }
 
-/// Merges `values` into the application's data.
-fn merge_data(
-    row: &mut InstanceRow,
-    values: &serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
-    if values.is_empty() {
+/// Merges what a step recorded into the application's data.
+fn merge_data(row: &mut InstanceRow, recorded: &Recorded) -> Result<()> {
+    if recorded.is_empty() {
         return Ok(());
     }
     let mut data: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.data).map_err(|_| EngineError::DataNotAnObject)?;
-    data.extend(values.clone());
+    data.extend(recorded.to_json());
     row.data = serde_json::Value::Object(data).to_string();
     Ok(())
 }
@@ -645,7 +644,7 @@ impl<G: Gateway> Engine<G> {
                 },
                 _ => Recorded::default(),
             };
-            merge_data(row, &mark.to_json())?;
+            merge_data(row, &mark)?;
         }
         row.moves += 1;
         row.step = to.clone();
@@ -744,13 +743,15 @@ impl<G: Gateway> Engine<G> {
     }
 
     /// Opens an application taken at a counter, keeps the scans the operator made of the
-    /// applicant's documents as its attachments, and does the counter's first acts on it (the
-    /// check of the package, the registration with the journal's number) — all in one
+    /// applicant's documents as its attachments, gives it the journal's `number` when no act
+    /// takes one, and does the counter's first acts on it (the check of the package, the
+    /// registration with the journal's number) — all in one
     /// transaction, so an intake is recorded whole or not at all (002 §3.2–§3.4).
     pub async fn open_at_counter(
         &self,
         start: Start,
         scans: &[qyzmet_store::portal::Attachment],
+        number: Option<Numbering>,
         acts: &[Act],
         now: Timestamp,
     ) -> Result<String> {
@@ -758,7 +759,7 @@ impl<G: Gateway> Engine<G> {
             Some(counter) => format!("staff:{}:{}", counter.office, counter.operator),
             None => format!("applicant:{}", start.applicant),
         };
-        let (row, pending_start, _) = self.prepare_start(start, now)?;
+        let (mut row, pending_start, _) = self.prepare_start(start, now)?;
         let mut tx = self.inner.store.begin_write().await?;
         if let Some(applicant) = instance_applicants(&mut tx, &[row.id.as_str()])
             .await?
@@ -768,6 +769,14 @@ impl<G: Gateway> Engine<G> {
                 id: row.id.clone(),
                 same_applicant: *applicant == row.applicant,
             });
+        }
+        if let Some(numbering) = number {
+            let number = next_number(&mut tx, &numbering.register).await?;
+            let recorded = Recorded {
+                registration_number: Some(format!("{}{number}", numbering.prefix)),
+                ..Recorded::default()
+            };
+            merge_data(&mut row, &recorded)?;
         }
         insert_instance(&mut tx, &row).await?;
         qyzmet_store::portal::insert_attachments(&mut tx, &row.id, scans, ms(now)).await?;
@@ -816,10 +825,7 @@ impl<G: Gateway> Engine<G> {
             let mut record = act.record.clone();
             if let Some(numbering) = &act.number {
                 let number = next_number(tx, &numbering.register).await?;
-                record.insert(
-                    numbering.field.clone(),
-                    format!("{}{number}", numbering.prefix).into(),
-                );
+                record.registration_number = Some(format!("{}{number}", numbering.prefix));
             }
             merge_data(row, &record)?;
             self.make_move(
@@ -960,18 +966,18 @@ impl<G: Gateway> Engine<G> {
         let regulation = &loaded.regulation;
         let channel = workflow::channel(regulation, &row.channel)?;
         let step = workflow::step(channel, &row.step)?;
-        let service = step.call.as_deref().unwrap_or(gateway::INTERNAL);
+        let service = step.call.map_or(gateway::INTERNAL, GatewayCall::as_str);
         let next_unit = step
             .next
             .as_deref()
             .and_then(|n| workflow::step(channel, n).ok())
             .map_or(step.unit.as_str(), |s| s.unit.as_str());
-        let receiver = match service {
-            "registry_lookup" | "issue_document" => "state-databases",
-            "eds_check" => "eds-verifier",
-            "payment_check" => "payment-gateway",
-            "notify" => "applicant",
-            _ => next_unit,
+        let receiver = match step.call {
+            Some(GatewayCall::RegistryLookup | GatewayCall::IssueDocument) => "state-databases",
+            Some(GatewayCall::EdsCheck) => "eds-verifier",
+            Some(GatewayCall::PaymentCheck) => "payment-gateway",
+            Some(GatewayCall::Notify) => "applicant",
+            Some(GatewayCall::Deliver | GatewayCall::StatusSync) | None => next_unit,
         };
         let payload = serde_json::json!({
             "instance": row.id, "regulation": row.regulation, "version": row.version,
@@ -1012,7 +1018,7 @@ impl<G: Gateway> Engine<G> {
             answer_ok: answer.ok,
             answer: answer.detail.clone(),
         });
-        if step.kind == "action" && !answer.ok {
+        if step.kind == StepKind::Action && !answer.ok {
             return Ok(false);
         }
         merge_data(row, &answer.record)?;

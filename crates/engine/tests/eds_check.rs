@@ -55,8 +55,12 @@ async fn eds_answer(
         .get("archival-reference-regional")
         .unwrap();
     let mut start = support::start(&loaded.regulation, "portal", applicant);
+    // A signed submission as the portal records it; its verdict is not for these bytes, so the
+    // EDS check step judges the signature itself.
     start.data = serde_json::json!({
+        "document_sha256": "00",
         "signature": base64::engine::general_purpose::STANDARD.encode(signature),
+        "signature_check": { "cms_sha256": "00", "indication": "TOTAL_PASSED", "at": "2026-01-01T00:00:00Z" },
     });
     let id = engine.start(start, Timestamp::now()).await.unwrap();
     let message = support::until_message(engine, &loaded.regulation, &id, Timestamp::now(), |m| {

@@ -16,7 +16,12 @@ fn appeal_start(id: Option<&str>) -> qyzmet_engine::Start {
     let loaded = catalogue.get("appeal").unwrap();
     let mut start = support::start(&loaded.regulation, "portal", APPLICANT);
     start.id = id.map(str::to_owned);
-    start.data = serde_json::json!({ "content": "Өтініш", "signature": "c2lnbmVk" });
+    start.data = serde_json::json!({
+        "content": "Өтініш",
+        "document_sha256": "00",
+        "signature": "c2lnbmVk",
+        "signature_check": { "cms_sha256": "00", "indication": "TOTAL_PASSED", "at": "2026-01-01T00:00:00Z" },
+    });
     start
 }
 
@@ -25,7 +30,6 @@ fn incoming_register() -> Numbering {
     Numbering {
         register: "body:appeal:ЖТ:2026".into(),
         prefix: "ЖТ-2026-".into(),
-        field: "registration_number".into(),
     }
 }
 
@@ -173,7 +177,7 @@ async fn a_signed_appeal_reaches_the_clerk_and_staff_records_with_numbers(store:
             .unwrap();
         let mut register = Act::new(id.clone(), "2.2", clerk.clone(), true);
         register.number = Some(incoming_register());
-        register.record.insert("comment".into(), "тіркелді".into());
+        register.record.comment = Some("тіркелді".into());
         engine.act(&[register], support::now()).await.unwrap();
     }
     let numbers: Vec<String> = registration_numbers(store, &ids).await;
@@ -256,9 +260,7 @@ async fn a_redirect_opens_the_application_at_the_competent_body(store: &Store) {
     forward.provider = Some(there.clone());
     forward.data = serde_json::from_str(&row.data).unwrap();
     let mut redirect = Act::new(id.clone(), "2.5", staff(&["executor"]), false);
-    redirect
-        .record
-        .insert("redirect_to".into(), there.clone().into());
+    redirect.record.redirect_to = Some(there.clone());
     redirect.forward = Some(Box::new(forward));
     engine.act(&[redirect], support::now()).await.unwrap();
     // 2.5b: the executor tells the author (000 §15.2, §10.5).

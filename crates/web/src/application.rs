@@ -6,6 +6,7 @@
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use maud::{Markup, html};
+use qyzmet_domain::application::Application;
 use qyzmet_domain::regulation::Regulation;
 use qyzmet_pki::report::Report;
 use qyzmet_pki::verify::Expectation;
@@ -17,8 +18,43 @@ use crate::i18n::{Lang, t};
 use crate::pages::{failure_text, layout, text};
 use crate::portal::verify_blocking;
 
-/// Where a signed answer is kept in the application's data.
-pub(crate) const ANSWER: &str = "answer_signature";
+/// A signed document an application keeps: the applicant's submission, the body's answer, or a
+/// PSC operator's request. Published documents name theirs by [`Signed::key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signed {
+    Submission,
+    Answer,
+    Request,
+}
+
+impl Signed {
+    /// The name a published document keeps (stable: stored with each publication).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Signed::Submission => "signature",
+            Signed::Answer => "answer_signature",
+            Signed::Request => "request_signature",
+        }
+    }
+
+    pub(crate) fn of_key(key: &str) -> Option<Signed> {
+        [Signed::Submission, Signed::Answer, Signed::Request]
+            .into_iter()
+            .find(|s| s.key() == key)
+    }
+
+    /// The base64 CMS in the record, if it has this document.
+    fn base64(self, record: &Application) -> Option<&str> {
+        match self {
+            Signed::Submission => record.signed.as_ref().map(|s| s.signature.as_str()),
+            Signed::Answer => record.recorded.answer_signature.as_deref(),
+            Signed::Request => record.recorded.request_signature.as_deref(),
+        }
+    }
+}
+
+/// The signed answer.
+pub(crate) const ANSWER: Signed = Signed::Answer;
 
 /// The regulation version an application runs on (for its labels).
 pub(crate) async fn regulation_of(
@@ -59,22 +95,15 @@ pub(crate) fn step_label(lang: Lang, regulation: Option<&Regulation>, row: &Inst
         .unwrap_or_else(|| row.step.clone())
 }
 
-pub(crate) fn data_of(row: &InstanceRow) -> serde_json::Map<String, serde_json::Value> {
-    serde_json::from_str(&row.data).unwrap_or_default()
+/// The application's record, typed.
+pub(crate) fn record_of(row: &InstanceRow) -> Application {
+    Application::from_json(&row.data)
 }
 
-pub(crate) fn field<'a>(
-    data: &'a serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Option<&'a str> {
-    data.get(key).and_then(|v| v.as_str())
-}
-
-/// The base64 CMS stored under `key`, decoded.
-pub(crate) fn stored_cms(row: &InstanceRow, key: &str) -> Option<Vec<u8>> {
-    let data = data_of(row);
+/// The signed document `which`, decoded.
+pub(crate) fn stored_cms(row: &InstanceRow, which: Signed) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD
-        .decode(field(&data, key)?)
+        .decode(which.base64(&record_of(row))?)
         .ok()
 }
 
@@ -142,7 +171,7 @@ pub(crate) async fn signed_document_page(
         ),
         None => None,
     };
-    let data = data_of(row);
+    let recorded = record_of(row).recorded;
     let provider = organisation_name(state, lang, &row.provider).await;
     let title = t(lang, "cabinet.result");
     layout(
@@ -152,10 +181,10 @@ pub(crate) async fn signed_document_page(
             article.document id="signed-document" {
                 h1 { (provider) }
                 p { (t(lang, "cabinet.number")) ": " (row.id) }
-                @if let Some(n) = field(&data, "registration_number") { p { (t(lang, "cabinet.registration_number")) ": " (n) } }
-                @if let Some(e) = field(&data, "executor_name") { p { (t(lang, "office.executor")) ": " (e) } }
-                @if let Some(at) = field(&data, "answered_at") { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
-                div id="answer-text" { @for line in field(&data, "answer").unwrap_or_default().lines() { p { (line) } } }
+                @if let Some(n) = &recorded.registration_number { p { (t(lang, "cabinet.registration_number")) ": " (n) } }
+                @if let Some(e) = &recorded.executor_name { p { (t(lang, "office.executor")) ": " (e) } }
+                @if let Some(at) = &recorded.answered_at { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
+                div id="answer-text" { @for line in recorded.answer.as_deref().unwrap_or_default().lines() { p { (line) } } }
                 h2 { (t(lang, "office.signature_report")) }
                 @match &report { Some(report) => { (report_view(lang, report, "answer-report")) } None => { p { (t(lang, "auth.no_verifier")) } } }
             }

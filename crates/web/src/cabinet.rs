@@ -9,14 +9,14 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use qyzmet_domain::regulation::Regulation;
-use qyzmet_store::workflow::InstanceRow;
+use qyzmet_store::workflow::{InstanceRow, NotificationRow};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
 // Re-exported for the PSC counter, which reads them from here.
 pub(crate) use crate::application::{
-    ANSWER, data_of, field, regulation_of, status_label, step_label, stored_cms,
+    ANSWER, Signed, record_of, regulation_of, status_label, step_label, stored_cms,
 };
 use crate::application::{organisation_name, print_button, signed_document_page};
 use crate::error::WebError;
@@ -36,131 +36,154 @@ fn sign_out_form(csrf: &str, lang: Lang) -> Markup {
     }
 }
 
-pub async fn cabinet(State(state): State<AppState>, applicant: Applicant) -> Response {
+pub async fn cabinet(
+    State(state): State<AppState>,
+    applicant: Applicant,
+) -> Result<Response, WebError> {
     let lang = applicant.lang;
-    let (applications, drafts, notifications, used) = match tokio::try_join!(
+    let (applications, drafts, notifications, used) = tokio::try_join!(
         state.store.applications_of(applicant.id(), CABINET_ROWS),
         state.store.drafts(applicant.id()),
         state.store.notifications_to(applicant.id(), 20),
-        // 000 §18.2: what the applicant keeps of the services that count against the quota.
-        async {
-            let mut used = 0;
-            for loaded in state
-                .catalogue
-                .all()
-                .filter(|l| l.regulation.counts_against_quota())
-            {
-                used += state
-                    .store
-                    .quota_used(applicant.id(), &loaded.regulation.code)
-                    .await?;
-            }
-            Ok::<_, qyzmet_store::StoreError>(used)
-        },
-    ) {
-        Ok(all) => all,
-        Err(e) => return internal(e),
-    };
+        quota_used(&state, applicant.id()),
+    )?;
     let mut rows = Vec::new();
-    for row in &applications {
-        let loaded = regulation_of(&state, row).await;
+    for row in applications {
+        let loaded = regulation_of(&state, &row).await;
         rows.push((row, loaded));
     }
     let limit = state.settings.quota_bytes;
     let title = t(lang, "cabinet.title");
-    layout(
-        lang,
-        &title,
-        html! {
-            h1 { (title) }
-            p { (t(lang, "cabinet.signed_in_as")) " " strong id="who" { (applicant.iin) }
-                @if let Some(bin) = &applicant.bin { " (" (t(lang, "cabinet.for_entity")) " " (bin) ")" }
-                " " (sign_out_form(&applicant.session.row.csrf, lang)) }
-            p { a href="/services" id="to-services" { (t(lang, "portal.catalogue")) } }
-            p id="quota" { (t(lang, "cabinet.quota")) ": " (used) " / " (limit) " B"
-                @if used >= limit { " — " span.error { (t(lang, "portal.quota_exceeded")) } } }
-            h2 { (t(lang, "cabinet.applications")) }
-            @if rows.is_empty() { p { (t(lang, "cabinet.none")) } }
-            table id="applications" {
-                @for (row, loaded) in &rows {
-                    @let regulation = loaded.as_ref().map(|l| &l.regulation);
-                    tr data-id=(row.id) {
-                        td { a href={ "/cabinet/applications/" (row.id) } { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) } }
-                        td { (when(row.started_ms)) }
-                        td.status { (status_label(lang, regulation, row)) }
-                        td { @if let Some(n) = field(&data_of(row), "registration_number") { "№ " (n) } }
-                    }
-                }
-            }
-            @if !drafts.is_empty() {
-                h2 { (t(lang, "cabinet.drafts")) }
-                ul id="drafts" { @for d in &drafts {
-                    li { a href={ "/services/" (d.regulation) "/apply?draft=" (d.id) } { (state.catalogue.get(&d.regulation).map(|l| text(lang, &l.regulation.name)).unwrap_or(d.regulation.clone())) } " — " (when(d.updated_ms)) }
-                } }
-            }
-            h2 { (t(lang, "cabinet.notifications")) }
-            ul id="notifications" {
-                // Only of applications still in the cabinet: a deleted one's notifications go with it.
-                @for (n, shown) in notifications.iter().filter_map(|n| rows.iter().find(|(row, _)| row.id == n.instance).map(|shown| (n, shown))) {
-                    @let regulation = shown.1.as_ref().map(|l| &l.regulation);
-                    li { (when_text(&n.at)) " — " a href={ "/cabinet/applications/" (n.instance) } { (history_text(lang, regulation, &n.body)) } }
-                }
-            }
-        },
-    )
-    .into_response()
+    let body = html! {
+        h1 { (title) }
+        p { (t(lang, "cabinet.signed_in_as")) " " strong id="who" { (applicant.iin) }
+            @if let Some(bin) = &applicant.bin { " (" (t(lang, "cabinet.for_entity")) " " (bin) ")" }
+            " " (sign_out_form(&applicant.session.row.csrf, lang)) }
+        p { a href="/services" id="to-services" { (t(lang, "portal.catalogue")) } }
+        p id="quota" { (t(lang, "cabinet.quota")) ": " (used) " / " (limit) " B"
+            @if used >= limit { " — " span.error { (t(lang, "portal.quota_exceeded")) } } }
+        (applications_table(lang, &rows))
+        @if !drafts.is_empty() {
+            h2 { (t(lang, "cabinet.drafts")) }
+            ul id="drafts" { @for d in &drafts {
+                li { a href={ "/services/" (d.regulation) "/apply?draft=" (d.id) } { (state.catalogue.get(&d.regulation).map(|l| text(lang, &l.regulation.name)).unwrap_or(d.regulation.clone())) } " — " (when(d.updated_ms)) }
+            } }
+        }
+        (notifications_list(lang, &notifications, &rows))
+    };
+    Ok(layout(lang, &title, body).into_response())
 }
 
-/// The applicant's own, visible application that passes `wanted`; for anything else the
-/// "not found" page (another's application is not theirs to know of).
+/// 000 §18.2: what the applicant keeps of the services that count against the quota.
+async fn quota_used(state: &AppState, applicant: &str) -> Result<i64, qyzmet_store::StoreError> {
+    let mut used = 0;
+    for loaded in state
+        .catalogue
+        .all()
+        .filter(|l| l.regulation.counts_against_quota())
+    {
+        used += state
+            .store
+            .quota_used(applicant, &loaded.regulation.code)
+            .await?;
+    }
+    Ok(used)
+}
+
+type Listed = (InstanceRow, Option<std::sync::Arc<qyzmet_engine::Loaded>>);
+
+fn applications_table(lang: Lang, rows: &[Listed]) -> Markup {
+    html! {
+        h2 { (t(lang, "cabinet.applications")) }
+        @if rows.is_empty() { p { (t(lang, "cabinet.none")) } }
+        table id="applications" {
+            @for (row, loaded) in rows {
+                @let regulation = loaded.as_ref().map(|l| &l.regulation);
+                tr data-id=(row.id) {
+                    td { a href={ "/cabinet/applications/" (row.id) } { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) } }
+                    td { (when(row.started_ms)) }
+                    td.status { (status_label(lang, regulation, row)) }
+                    td { @if let Some(n) = record_of(row).recorded.registration_number { "№ " (n) } }
+                }
+            }
+        }
+    }
+}
+
+/// The notifications of the applications still in the cabinet (a deleted one's go with it).
+fn notifications_list(lang: Lang, notifications: &[NotificationRow], rows: &[Listed]) -> Markup {
+    html! {
+        h2 { (t(lang, "cabinet.notifications")) }
+        ul id="notifications" {
+            @for (n, shown) in notifications.iter().filter_map(|n| rows.iter().find(|(row, _)| row.id == n.instance).map(|shown| (n, shown))) {
+                @let regulation = shown.1.as_ref().map(|l| &l.regulation);
+                li { (when_text(&n.at)) " — " a href={ "/cabinet/applications/" (n.instance) } { (history_text(lang, regulation, &n.body)) } }
+            }
+        }
+    }
+}
+
+/// The applicant's own, visible application that passes `wanted`; anything else is "not found"
+/// (another's application is not theirs to know of).
 pub(crate) async fn own(
     state: &AppState,
     applicant: &Applicant,
     id: &str,
     wanted: impl Fn(&InstanceRow) -> bool,
-) -> Result<InstanceRow, Response> {
-    match state.store.application_of(id, applicant.id()).await {
-        Ok(Some(row)) if wanted(&row) => Ok(row),
-        Ok(_) => Err(crate::pages::not_found(UserLang(applicant.lang)).await),
-        Err(e) => Err(internal(e)),
-    }
+) -> Result<InstanceRow, WebError> {
+    state
+        .store
+        .application_of(id, applicant.id())
+        .await?
+        .filter(|row| wanted(row))
+        .ok_or_else(WebError::not_found)
+}
+
+/// What the application's page shows besides the row.
+struct Shown {
+    row: InstanceRow,
+    regulation: Option<std::sync::Arc<qyzmet_engine::Loaded>>,
+    history: Vec<NotificationRow>,
+    questionnaire: Option<(i32, i32)>,
+    provider: String,
+    redirected_to: Option<String>,
+    published: Option<String>,
 }
 
 pub async fn application(
     State(state): State<AppState>,
     applicant: Applicant,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Response, WebError> {
     let lang = applicant.lang;
-    let row = match own(&state, &applicant, &id, |_| true).await {
-        Ok(row) => row,
-        Err(response) => return response,
-    };
-    let loaded = regulation_of(&state, &row).await;
-    let regulation = loaded.as_ref().map(|l| &l.regulation);
-    let data = data_of(&row);
-    let history = match state.store.notifications(&row.id).await {
-        Ok(list) => list
-            .into_iter()
-            .filter(|n| n.addressee == row.applicant)
-            .collect::<Vec<_>>(),
-        Err(e) => return internal(e),
-    };
-    let questionnaire = match state.store.questionnaire(&row.id).await {
-        Ok(q) => q,
-        Err(e) => return internal(e),
-    };
-    let provider = organisation_name(&state, lang, &row.provider).await;
-    let redirect_to = match field(&data, "redirect_to") {
+    let row = own(&state, &applicant, &id, |_| true).await?;
+    let (history, questionnaire, published) = tokio::try_join!(
+        state.store.notifications(&row.id),
+        state.store.questionnaire(&row.id),
+        state.store.published_id(&row.id, ANSWER.key()),
+    )?;
+    let redirected_to = match record_of(&row).recorded.redirect_to.as_deref() {
         Some(code) => Some(organisation_name(&state, lang, code).await),
         None => None,
     };
-    let csrf = &applicant.session.row.csrf;
-    let has_answer = field(&data, "answer_signature").is_some();
-    let published = match state.store.published_id(&row.id, ANSWER).await {
-        Ok(id) => id,
-        Err(e) => return internal(e),
+    let shown = Shown {
+        regulation: regulation_of(&state, &row).await,
+        history: history
+            .into_iter()
+            .filter(|n| n.addressee == row.applicant)
+            .collect(),
+        questionnaire,
+        provider: organisation_name(&state, lang, &row.provider).await,
+        redirected_to,
+        published,
+        row,
     };
+    Ok(application_page(lang, &applicant.session.row.csrf, &shown).into_response())
+}
+
+fn application_page(lang: Lang, csrf: &str, shown: &Shown) -> Markup {
+    let (row, regulation) = (&shown.row, shown.regulation.as_ref().map(|l| &l.regulation));
+    let recorded = record_of(row).recorded;
     let title = regulation
         .map(|r| text(lang, &r.name))
         .unwrap_or(row.regulation.clone());
@@ -172,85 +195,101 @@ pub async fn application(
             p { a href="/cabinet" { (t(lang, "cabinet.title")) } }
             table id="application" {
                 tr { th { (t(lang, "cabinet.number")) } td id="application-id" { (row.id) } }
-                tr { th { (t(lang, "portal.provider")) } td id="provider" { (provider) } }
-                tr { th { (t(lang, "cabinet.status")) } td id="status" { (status_label(lang, regulation, &row)) } }
+                tr { th { (t(lang, "portal.provider")) } td id="provider" { (shown.provider) } }
+                tr { th { (t(lang, "cabinet.status")) } td id="status" { (status_label(lang, regulation, row)) } }
                 @if row.closed_ms.is_none() {
-                    tr { th { (t(lang, "cabinet.step")) } td id="step" { (step_label(lang, regulation, &row)) } }
+                    tr { th { (t(lang, "cabinet.step")) } td id="step" { (step_label(lang, regulation, row)) } }
                     tr { th { (t(lang, "cabinet.due")) } td id="due" { (when(row.due_ms)) } }
                 }
-                @if let Some(number) = field(&data, "registration_number") {
+                @if let Some(number) = &recorded.registration_number {
                     tr { th { (t(lang, "cabinet.registration_number")) } td id="registration-number" { (number) } }
                 }
                 @if let Some(message) = row.message.as_deref().and_then(|m| serde_json::from_str::<qyzmet_domain::regulation::Text>(m).ok()) {
                     tr { th { (t(lang, "cabinet.reason")) } td id="reason" { (text(lang, &message)) } }
                 }
-                @if let Some(comment) = field(&data, "comment") {
+                @if let Some(comment) = &recorded.comment {
                     tr { th { (t(lang, "office.comment")) } td id="comment" { (comment) } }
                 }
-                @if let Some(to) = &redirect_to {
+                @if let Some(to) = &shown.redirected_to {
                     tr { th { (t(lang, "cabinet.redirected_to")) } td id="redirected-to" { (to) } }
                 }
             }
             h2 { (t(lang, "cabinet.history")) }
             ol id="history" {
-                @for n in &history {
+                @for n in &shown.history {
                     li { (when_text(&n.at)) " — " (history_text(lang, regulation, &n.body)) }
                 }
             }
-            @if has_answer {
-                section id="result" {
-                    h2 { (t(lang, "cabinet.result")) }
-                    @if let Some(executor) = field(&data, "executor_name") { p { (t(lang, "office.executor")) ": " span id="executor" { (executor) } } }
-                    @if let Some(at) = field(&data, "answered_at") { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
-                    blockquote id="answer" { (field(&data, "answer").unwrap_or_default()) }
-                    @match &published {
-                        Some(public) => { p { (t(lang, "verify.link")) ": " a href={ "/verify/" (public) } id="verify-link" { "/verify/" (public) } } }
-                        None => {
-                            form method="post" action={ "/cabinet/applications/" (row.id) "/publish" } {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button type="submit" id="publish" { (t(lang, "verify.publish")) }
-                            }
-                        }
-                    }
-                    p {
-                        a href={ "/cabinet/applications/" (row.id) "/answer" } id="answer-readable" { (t(lang, "cabinet.readable")) }
-                        " · "
-                        a href={ "/cabinet/applications/" (row.id) "/answer.p7s" } id="answer-cms" download { (t(lang, "cabinet.download_cms")) }
-                        " · "
-                        (print_button(&format!("/cabinet/applications/{}/copy.pdf", row.id), csrf, "copy-pdf", &t(lang, "copy.link")))
-                    }
-                }
-            }
+            @if recorded.answer_signature.is_some() { (result_section(lang, csrf, row, shown.published.as_deref())) }
             p { a href={ "/cabinet/applications/" (row.id) "/application.p7s" } id="application-cms" download { (t(lang, "cabinet.own_cms")) } }
-            @if row.closed_ms.is_some() {
-                @match questionnaire {
-                    Some((quality, information)) => { p id="questionnaire-done" { (t(lang, "cabinet.questionnaire_done")) " (" (quality) ", " (information) ")" } }
-                    None => {
-                        section id="questionnaire" {
-                            h2 { (t(lang, "cabinet.questionnaire")) }
-                            form method="post" action={ "/cabinet/applications/" (row.id) "/questionnaire" } {
-                                input type="hidden" name="csrf" value=(csrf);
-                                @for (name, question) in [("quality", "cabinet.q.quality"), ("information", "cabinet.q.information")] {
-                                    fieldset { legend { (t(lang, question)) }
-                                        @for (value, answer) in [(1, "cabinet.a.not"), (2, "cabinet.a.partly"), (3, "cabinet.a.yes")] {
-                                            label { input type="radio" name=(name) value=(value) required; " " (t(lang, answer)) } " "
-                                        }
-                                    }
-                                }
-                                button type="submit" id="send-questionnaire" { (t(lang, "cabinet.send")) }
-                            }
-                        }
-                    }
-                }
-                form method="post" action={ "/cabinet/applications/" (row.id) "/delete" } {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" id="delete" { (t(lang, "cabinet.delete")) }
-                    " " small { (t(lang, "cabinet.delete_hint")) }
-                }
-            }
+            @if row.closed_ms.is_some() { (after_the_end(lang, csrf, row, shown.questionnaire)) }
         },
     )
-    .into_response()
+}
+
+/// The signed answer: its text, its public address (or the button that publishes it), the
+/// readable rendering, the CMS and the certified copy.
+fn result_section(lang: Lang, csrf: &str, row: &InstanceRow, published: Option<&str>) -> Markup {
+    let recorded = record_of(row).recorded;
+    html! {
+        section id="result" {
+            h2 { (t(lang, "cabinet.result")) }
+            @if let Some(executor) = &recorded.executor_name { p { (t(lang, "office.executor")) ": " span id="executor" { (executor) } } }
+            @if let Some(at) = &recorded.answered_at { p { (t(lang, "cabinet.answered_at")) ": " (at) } }
+            blockquote id="answer" { (recorded.answer.as_deref().unwrap_or_default()) }
+            @match published {
+                Some(public) => { p { (t(lang, "verify.link")) ": " a href={ "/verify/" (public) } id="verify-link" { "/verify/" (public) } } }
+                None => {
+                    form method="post" action={ "/cabinet/applications/" (row.id) "/publish" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" id="publish" { (t(lang, "verify.publish")) }
+                    }
+                }
+            }
+            p {
+                a href={ "/cabinet/applications/" (row.id) "/answer" } id="answer-readable" { (t(lang, "cabinet.readable")) }
+                " · "
+                a href={ "/cabinet/applications/" (row.id) "/answer.p7s" } id="answer-cms" download { (t(lang, "cabinet.download_cms")) }
+                " · "
+                (print_button(&format!("/cabinet/applications/{}/copy.pdf", row.id), csrf, "copy-pdf", &t(lang, "copy.link")))
+            }
+        }
+    }
+}
+
+/// A finished application: the questionnaire of 001 Annex 3 (or its answers) and deletion.
+fn after_the_end(
+    lang: Lang,
+    csrf: &str,
+    row: &InstanceRow,
+    questionnaire: Option<(i32, i32)>,
+) -> Markup {
+    html! {
+        @match questionnaire {
+            Some((quality, information)) => { p id="questionnaire-done" { (t(lang, "cabinet.questionnaire_done")) " (" (quality) ", " (information) ")" } }
+            None => {
+                section id="questionnaire" {
+                    h2 { (t(lang, "cabinet.questionnaire")) }
+                    form method="post" action={ "/cabinet/applications/" (row.id) "/questionnaire" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        @for (name, question) in [("quality", "cabinet.q.quality"), ("information", "cabinet.q.information")] {
+                            fieldset { legend { (t(lang, question)) }
+                                @for (value, answer) in [(1, "cabinet.a.not"), (2, "cabinet.a.partly"), (3, "cabinet.a.yes")] {
+                                    label { input type="radio" name=(name) value=(value) required; " " (t(lang, answer)) } " "
+                                }
+                            }
+                        }
+                        button type="submit" id="send-questionnaire" { (t(lang, "cabinet.send")) }
+                    }
+                }
+            }
+        }
+        form method="post" action={ "/cabinet/applications/" (row.id) "/delete" } {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" id="delete" { (t(lang, "cabinet.delete")) }
+            " " small { (t(lang, "cabinet.delete_hint")) }
+        }
+    }
 }
 
 fn history_text(lang: Lang, regulation: Option<&Regulation>, body: &str) -> String {
@@ -322,7 +361,7 @@ pub async fn answer_cms(
     applicant: Applicant,
     Path(id): Path<String>,
 ) -> Response {
-    own_cms(&state, &applicant, &id, "answer_signature", "answer").await
+    own_cms(&state, &applicant, &id, Signed::Answer, "answer").await
 }
 
 pub async fn application_cms(
@@ -330,7 +369,7 @@ pub async fn application_cms(
     applicant: Applicant,
     Path(id): Path<String>,
 ) -> Response {
-    own_cms(&state, &applicant, &id, "signature", "application").await
+    own_cms(&state, &applicant, &id, Signed::Submission, "application").await
 }
 
 /// A CMS kept under `key` in the applicant's own application, as a download.
@@ -338,14 +377,14 @@ async fn own_cms(
     state: &AppState,
     applicant: &Applicant,
     id: &str,
-    key: &str,
+    which: Signed,
     name: &str,
 ) -> Response {
     let row = match own(state, applicant, id, |_| true).await {
         Ok(row) => row,
-        Err(response) => return response,
+        Err(refused) => return refused.response(applicant.lang),
     };
-    match stored_cms(&row, key) {
+    match stored_cms(&row, which) {
         Some(bytes) => cms_download(bytes, &format!("{name}-{id}.p7s")),
         None => crate::pages::not_found(UserLang(applicant.lang)).await,
     }
@@ -360,9 +399,9 @@ pub async fn answer_readable(
     let lang = applicant.lang;
     let row = match own(&state, &applicant, &id, |_| true).await {
         Ok(row) => row,
-        Err(response) => return response,
+        Err(refused) => return refused.response(lang),
     };
-    let Some(cms) = stored_cms(&row, "answer_signature") else {
+    let Some(cms) = stored_cms(&row, Signed::Answer) else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
     signed_document_page(&state, lang, &row, cms).await
@@ -390,7 +429,7 @@ pub async fn questionnaire(
     }
     let row = match own(&state, &applicant, &id, |row| row.closed_ms.is_some()).await {
         Ok(row) => row,
-        Err(response) => return response,
+        Err(refused) => return refused.response(lang),
     };
     let answer = |s: &str| s.parse::<i32>().ok().filter(|v| (1..=3).contains(v));
     let (Some(quality), Some(information)) = (answer(&form.quality), answer(&form.information))
@@ -450,7 +489,7 @@ pub async fn publish(
     .await
     {
         Ok(row) => row,
-        Err(response) => return response,
+        Err(refused) => return refused.response(lang),
     };
     match publish_answer(&state, &applicant, &row).await {
         Ok(_) => Redirect::to(&format!("/cabinet/applications/{id}")).into_response(),
@@ -468,7 +507,12 @@ pub(crate) async fn publish_answer(
     let actor = format!("applicant:{}", applicant.id());
     state
         .store
-        .publish_document(&crate::verify::new_document_id(), &row.id, ANSWER, &actor)
+        .publish_document(
+            &crate::verify::new_document_id(),
+            &row.id,
+            ANSWER.key(),
+            &actor,
+        )
         .await
         .map_err(internal)
 }

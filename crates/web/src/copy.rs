@@ -23,8 +23,9 @@ use crate::AppState;
 use crate::api::{UserLang, internal};
 // Re-exported for the PSC counter, which reads it from here.
 pub(crate) use crate::application::print_button;
-use crate::application::{ANSWER, data_of, field, organisation_name, stored_cms, verdict_key};
+use crate::application::{ANSWER, organisation_name, record_of, stored_cms, verdict_key};
 use crate::cabinet::{CsrfOnly, own, publish_answer};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
 use crate::portal::verify_blocking;
 use crate::session::{Applicant, Csrf};
@@ -333,9 +334,9 @@ pub async fn copy_pdf(
     }
     let row: InstanceRow = match own(&state, &applicant, &id, |_| true).await {
         Ok(row) => row,
-        Err(response) => return response,
+        Err(refused) => return refused.response(applicant.lang),
     };
-    let public = match state.store.published_id(&row.id, ANSWER).await {
+    let public = match state.store.published_id(&row.id, ANSWER.key()).await {
         Ok(Some(public)) => public,
         Ok(None) if stored_cms(&row, ANSWER).is_some() => {
             match publish_answer(&state, &applicant, &row).await {
@@ -371,12 +372,51 @@ pub struct Printed {
 /// The certified copy of the application's signed answer (published as `printed.public`), verified
 /// now; the print is audited.
 pub async fn render(state: &AppState, row: &InstanceRow, printed: Printed) -> Response {
-    let Some(cms) = stored_cms(row, ANSWER) else {
-        return internal("the application has no signed answer");
-    };
-    let Some(verifier) = state.verifier.clone() else {
-        return internal("no verifier on this node");
-    };
+    match printed_copy(state, row, printed).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn printed_copy(
+    state: &AppState,
+    row: &InstanceRow,
+    printed: Printed,
+) -> Result<Response, WebError> {
+    let input = copy_input(state, row, &printed).await?;
+    let pdf = tokio::task::spawn_blocking(move || certified_copy(&input))
+        .await?
+        .map_err(WebError::internal)?;
+    state
+        .store
+        .record_print(&printed.public, &printed.actor)
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"copy-{}.pdf\"", row.id),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// What the copy shows: the body, the answer, its signer and the verdict of its signature now,
+/// who certifies it where, and the address of its verification.
+async fn copy_input(
+    state: &AppState,
+    row: &InstanceRow,
+    printed: &Printed,
+) -> Result<CopyInput, WebError> {
+    let cms = stored_cms(row, ANSWER)
+        .ok_or_else(|| WebError::internal("the application has no signed answer"))?;
+    let verifier = state
+        .verifier
+        .clone()
+        .ok_or_else(|| WebError::internal("no verifier on this node"))?;
     let report = verify_blocking(
         verifier,
         cms,
@@ -385,16 +425,16 @@ pub async fn render(state: &AppState, row: &InstanceRow, printed: Printed) -> Re
     )
     .await;
     let indication = verdict_key(&report);
-    let data = data_of(row);
-    let input = CopyInput {
+    let recorded = record_of(row).recorded;
+    Ok(CopyInput {
         body: format!(
             "{}\n{}",
             organisation_name(state, Lang::Kk, &row.provider).await,
             organisation_name(state, Lang::Ru, &row.provider).await
         ),
         application: row.id.clone(),
-        registration_number: field(&data, "registration_number").map(str::to_owned),
-        answer: field(&data, "answer").unwrap_or_default().to_owned(),
+        registration_number: recorded.registration_number,
+        answer: recorded.answer.unwrap_or_default(),
         signer: report
             .signers
             .iter()
@@ -406,38 +446,14 @@ pub async fn render(state: &AppState, row: &InstanceRow, printed: Printed) -> Re
             t(Lang::Ru, &indication)
         ),
         printed_at: crate::pages::when(jiff::Timestamp::now().as_millisecond()),
-        certified_by: printed.certified_by,
-        place: printed.place,
+        certified_by: printed.certified_by.clone(),
+        place: printed.place.clone(),
         // From the configured address only: the request's Host is the client's to write.
         verify_url: state
             .settings
             .public_url
             .join(&format!("/verify/{}", printed.public)),
-    };
-    match tokio::task::spawn_blocking(move || certified_copy(&input)).await {
-        Ok(Ok(pdf)) => {
-            if let Err(e) = state
-                .store
-                .record_print(&printed.public, &printed.actor)
-                .await
-            {
-                return internal(e);
-            }
-            (
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("inline; filename=\"copy-{}.pdf\"", row.id),
-                    ),
-                ],
-                pdf,
-            )
-                .into_response()
-        }
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
-    }
+    })
 }
 
 #[cfg(test)]

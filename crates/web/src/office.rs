@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::directory::{Organisation, Role};
-use qyzmet_domain::regulation::Step;
+use qyzmet_domain::regulation::{FieldType, Step, StepKind, StepRecord};
 use qyzmet_engine::Loaded;
 use qyzmet_engine::cases::staff::{
     self, Field, MAX_RESOLUTION, MAX_TEXT, Member, Signatures, StaffAct, StaffError, Typed,
@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::application::{
-    data_of, field, organisation_name, regulation_of, report_view, status_label, step_label,
+    Signed, organisation_name, record_of, regulation_of, report_view, status_label, step_label,
     stored_cms,
 };
 use crate::error::WebError;
@@ -178,7 +178,7 @@ fn list_table(
                     @let overdue = !finished && row.step_due_ms.is_some_and(|d| d < now);
                     @let soon = !finished && !overdue && row.step_due_ms.is_some_and(|d| d < now + SOON_MS);
                     tr data-id=(row.id) class={ @if overdue { "overdue" } @else if soon { "soon" } @if *mine { " mine" } } {
-                        td { a href={ "/office/applications/" (row.id) } { (field(&data_of(row), "registration_number").unwrap_or(&row.id[..8.min(row.id.len())])) } }
+                        td { a href={ "/office/applications/" (row.id) } { (record_of(row).recorded.registration_number.as_deref().unwrap_or(&row.id[..8.min(row.id.len())])) } }
                         td { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) }
                         td { (row.applicant) }
                         td { (status_label(lang, regulation, row)) }
@@ -269,11 +269,11 @@ async fn signature_reports(
             .flatten(),
         ..Expectation::default()
     };
-    let signature = match stored_cms(row, "signature") {
+    let signature = match stored_cms(row, Signed::Submission) {
         Some(cms) => Some(verify_blocking(verifier.clone(), cms, None, applicant).await),
         None => None,
     };
-    let answer = match stored_cms(row, "answer_signature") {
+    let answer = match stored_cms(row, Signed::Answer) {
         Some(cms) => Some(
             verify_blocking(
                 verifier,
@@ -328,30 +328,30 @@ fn card_page(staff: &Staff, card: &Card) -> Markup {
 
 fn card_table(lang: Lang, card: &Card) -> Markup {
     let (row, regulation) = (&card.row, &card.loaded.regulation);
-    let data = data_of(row);
+    let recorded = record_of(row).recorded;
     html! {
         table id="card" {
             tr { th { (t(lang, "cabinet.number")) } td { (row.id) } }
-            @if let Some(n) = field(&data, "registration_number") { tr { th { (t(lang, "cabinet.registration_number")) } td id="registration-number" { (n) } } }
+            @if let Some(n) = &recorded.registration_number { tr { th { (t(lang, "cabinet.registration_number")) } td id="registration-number" { (n) } } }
             tr { th { (t(lang, "office.applicant")) } td id="applicant" { (row.applicant) " (" (t(lang, &format!("recipient.{}", row.recipient))) ")" } }
             tr { th { (t(lang, "cabinet.status")) } td id="status" { (status_label(lang, Some(regulation), row)) } }
             tr { th { (t(lang, "cabinet.step")) } td id="step" { (step_label(lang, Some(regulation), row)) } }
             @if let Some(d) = row.step_due_ms { tr { th { (t(lang, "office.step_due")) } td { (when(d)) } } }
             tr { th { (t(lang, "cabinet.due")) } td id="due" { (when(row.due_ms)) } }
-            @if let Some(executor) = field(&data, "executor_name") { tr { th { (t(lang, "office.executor")) } td id="executor" { (executor) } } }
-            @if let Some(resolution) = field(&data, "resolution") { tr { th { (t(lang, "office.resolution")) } td id="resolution" { (resolution) } } }
-            @if let Some(comment) = field(&data, "comment") { tr { th { (t(lang, "office.comment")) } td { (comment) } } }
+            @if let Some(executor) = &recorded.executor_name { tr { th { (t(lang, "office.executor")) } td id="executor" { (executor) } } }
+            @if let Some(resolution) = &recorded.resolution { tr { th { (t(lang, "office.resolution")) } td id="resolution" { (resolution) } } }
+            @if let Some(comment) = &recorded.comment { tr { th { (t(lang, "office.comment")) } td { (comment) } } }
         }
     }
 }
 
 /// The form's values (an organisation by its name) and the attachments.
 fn form_values(lang: Lang, card: &Card) -> Markup {
-    let data = data_of(&card.row);
-    let shown = |kind: &str, value: &str| {
+    let record = record_of(&card.row);
+    let shown = |kind: FieldType, value: &str| {
         card.organisations
             .iter()
-            .find(|o| kind == "organisation" && o.code == value)
+            .find(|o| kind == FieldType::Organisation && o.code == value)
             .map(|o| name_of(lang, o))
             .unwrap_or_else(|| value.to_owned())
     };
@@ -359,8 +359,8 @@ fn form_values(lang: Lang, card: &Card) -> Markup {
         h2 { (t(lang, "office.form")) }
         table id="form-values" {
             @for f in &card.loaded.regulation.form {
-                @if let Some(v) = field(&data, &f.code) {
-                    tr { th { (text(lang, &f.label)) } td data-field=(f.code) { (shown(&f.field_type, v)) } }
+                @if let Some(v) = record.value(&f.code) {
+                    tr { th { (text(lang, &f.label)) } td data-field=(f.code) { (shown(f.field_type, v)) } }
                 }
             }
             @for a in &card.attachments { tr { th { (t(lang, "portal.attachment")) } td { a href={ "/office/attachments/" (a.id) } { (a.name) } " — SHA-256 " code { (a.sha256) } } } }
@@ -370,14 +370,14 @@ fn form_values(lang: Lang, card: &Card) -> Markup {
 
 /// The signature over the application and, once answered, the answer and its signature.
 fn reports(lang: Lang, card: &Card) -> Markup {
-    let data = data_of(&card.row);
+    let recorded = record_of(&card.row).recorded;
     html! {
         h2 { (t(lang, "office.signature_report")) }
         @match &card.signature {
             Some(report) => { (report_view(lang, report, "signature-report")) }
             None => { p id="signature-report" { (t(lang, "office.no_signature")) } }
         }
-        @if let Some(answer) = field(&data, "answer") {
+        @if let Some(answer) = &recorded.answer {
             h2 { (t(lang, "cabinet.result")) }
             blockquote id="answer" { (answer) }
             @if let Some(report) = &card.answer { (report_view(lang, report, "answer-report")) }
@@ -429,13 +429,13 @@ fn trail(lang: Lang, card: &Card) -> Markup {
 /// The step's form: what its records ask for, and the EDS where it signs.
 fn act_form(lang: Lang, card: &Card, step: &Step, csrf: &str) -> Markup {
     let row = &card.row;
-    let has = |r: &str| step.records.iter().any(|x| x == r);
-    let condition = step.kind == "condition";
-    let request = has("request_signature");
-    let signing = has("answer_signature") || request;
+    let has = |r: StepRecord| step.records.contains(&r);
+    let condition = step.kind == StepKind::Condition;
+    let request = has(StepRecord::RequestSignature);
+    let signing = has(StepRecord::AnswerSignature) || request;
     // An answer typed in this very step is part of what is signed: the page asks the server for
     // the document with it before signing.
-    let answer_here = signing && has("answer");
+    let answer_here = signing && has(StepRecord::Answer);
     let document = if request {
         request_document(row)
     } else {
@@ -449,22 +449,22 @@ fn act_form(lang: Lang, card: &Card, step: &Step, csrf: &str) -> Markup {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="step" value=(step.id);
             input type="hidden" name="holds" value="1";
-            @if has("registration_number") { p { (t(lang, "office.number_taken")) } }
-            @if has("certification") { p { button type="submit" formaction={ "/psc/applications/" (row.id) "/copy.pdf" } formmethod="post" formtarget="_blank" formnovalidate id="print-copy" { (t(lang, "psc.print_copy")) } } }
-            @if has("executor") {
+            @if has(StepRecord::RegistrationNumber) { p { (t(lang, "office.number_taken")) } }
+            @if has(StepRecord::Certification) { p { button type="submit" formaction={ "/psc/applications/" (row.id) "/copy.pdf" } formmethod="post" formtarget="_blank" formnovalidate id="print-copy" { (t(lang, "psc.print_copy")) } } }
+            @if has(StepRecord::Executor) {
                 p { label { (t(lang, "office.executor")) " "
                     select name="executor" id="executor-select" required {
                         option value="" { "—" }
                         @for (iin, name) in &card.executors { option value=(iin) { (name) } }
                     } } }
             }
-            @if has("resolution") { p { label { (t(lang, "office.resolution")) br; textarea name="resolution" id="resolution-input" rows="3" cols="70" required maxlength=(MAX_RESOLUTION) {} } } }
-            @if has("answer") { p { label { (t(lang, "office.answer")) br; textarea name="answer" id="answer-input" rows="8" cols="70" required maxlength=(MAX_TEXT) {} } } }
+            @if has(StepRecord::Resolution) { p { label { (t(lang, "office.resolution")) br; textarea name="resolution" id="resolution-input" rows="3" cols="70" required maxlength=(MAX_RESOLUTION) {} } } }
+            @if has(StepRecord::Answer) { p { label { (t(lang, "office.answer")) br; textarea name="answer" id="answer-input" rows="8" cols="70" required maxlength=(MAX_TEXT) {} } } }
             @if signing {
                 input type="hidden" name="cms";
                 @if !answer_here { details { summary { (t(lang, "portal.document")) } pre { (String::from_utf8_lossy(&document)) } } }
             }
-            @if has("comment") && !condition { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength=(staff::MAX_COMMENT); } } }
+            @if has(StepRecord::Comment) && !condition { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength=(staff::MAX_COMMENT); } } }
             (act_buttons(lang, step, signing, request))
         }
     }
@@ -473,7 +473,7 @@ fn act_form(lang: Lang, card: &Card, step: &Step, csrf: &str) -> Markup {
 fn act_buttons(lang: Lang, step: &Step, signing: bool, request: bool) -> Markup {
     let next = step.next.as_deref().unwrap_or_default();
     html! {
-        @if step.kind == "condition" {
+        @if step.kind == StepKind::Condition {
             @if signing {
                 button type="button" id="holds" data-eds-button="" { "✓ " (next) " — " (t(lang, "office.yes")) ", " (t(lang, "office.sign_answer")) }
                 p.error data-eds-error="" {}
@@ -492,21 +492,21 @@ fn act_buttons(lang: Lang, step: &Step, signing: bool, request: bool) -> Markup 
 /// A failing condition records only why (and where to, for a redirect): its own form, so that
 /// nothing the success branch asks for is required.
 fn fail_form(lang: Lang, card: &Card, step: &Step, csrf: &str, own: &str) -> Markup {
-    let has = |r: &str| step.records.iter().any(|x| x == r);
+    let has = |r: StepRecord| step.records.contains(&r);
     html! {
-        @if step.kind == "condition" && let Some(failure) = &step.on_failure {
+        @if step.kind == StepKind::Condition && let Some(failure) = &step.on_failure {
             form method="post" action={ "/office/applications/" (card.row.id) "/act" } id="fail-form" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="step" value=(step.id);
                 input type="hidden" name="holds" value="0";
-                @if has("redirect_to") {
+                @if has(StepRecord::RedirectTo) {
                     p { label { (t(lang, "office.redirect_to")) " "
                         select name="redirect_to" id="redirect-select" required {
                             option value="" { "—" }
                             @for o in card.organisations.iter().filter(|o| o.code != own) { option value=(o.code) { (name_of(lang, o)) } }
                         } } }
                 }
-                @if has("comment") { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength=(staff::MAX_COMMENT); } } }
+                @if has(StepRecord::Comment) { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength=(staff::MAX_COMMENT); } } }
                 button type="submit" id="fails" { "✗ " (failure.next) " — " (text(lang, &failure.message)) }
             }
         }

@@ -28,7 +28,7 @@ use qyzmet_domain::application::{Application, ListedDocument};
 use qyzmet_domain::directory::{OrgKind, Organisation, Role};
 use qyzmet_domain::ids::Iin;
 use qyzmet_domain::regulation::form::fields_for;
-use qyzmet_domain::regulation::{Channel, Recipient, Regulation};
+use qyzmet_domain::regulation::{Channel, FieldType, Recipient, Regulation};
 use qyzmet_engine::cases::counter::{self, Found};
 use qyzmet_engine::{EngineError, Loaded};
 use qyzmet_store::workflow::InstanceRow;
@@ -315,7 +315,7 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
     for f in regulation
         .form
         .iter()
-        .filter(|f| f.field_type == "organisation")
+        .filter(|f| f.field_type == FieldType::Organisation)
     {
         values
             .entry(f.code.clone())
@@ -336,15 +336,15 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                 p { label { (t(lang, "psc.recipient")) " "
                     select name="recipient" id="recipient" required {
                         option value="" { "—" }
-                        @for r in &regulation.recipients {
+                        @for r in regulation.recipients_of(PSC_CHANNEL) {
                             option value=(recipient_code(*r)) selected[view.recipient == Some(*r)] { (t(lang, &format!("recipient.{}", recipient_code(*r)))) }
                         }
                     } } }
                 p { label { (t(lang, "psc.person_iin")) " " input name="iin" id="lookup-iin" value=(query.iin) maxlength="12" inputmode="numeric"; } }
-                @if regulation.recipients.contains(&Recipient::LegalEntity) {
+                @if regulation.recipients_of(PSC_CHANNEL).contains(&Recipient::LegalEntity) {
                     p { label { (t(lang, "psc.entity_bin")) " " input name="bin" id="lookup-bin" value=(query.bin) maxlength="12" inputmode="numeric"; } }
                 }
-                @if regulation.recipients.contains(&Recipient::Representative) {
+                @if regulation.recipients_of(PSC_CHANNEL).contains(&Recipient::Representative) {
                     p { label { (t(lang, "psc.power_number")) " " input name="poa" id="lookup-poa" value=(query.poa) maxlength="64"; } }
                 }
                 button type="submit" id="look-up" { (t(lang, "psc.look_up")) }
@@ -399,7 +399,8 @@ impl IntakeQuery {
 
     /// The recipient asked for, if the regulation serves it.
     fn recipient(&self, regulation: &Regulation) -> Option<Recipient> {
-        parse_recipient(&self.recipient).filter(|r| regulation.recipients.contains(r))
+        parse_recipient(&self.recipient)
+            .filter(|r| regulation.recipients_of(PSC_CHANNEL).contains(r))
     }
 }
 
@@ -1062,7 +1063,7 @@ pub async fn copy(
         .publish_document(
             &crate::verify::new_document_id(),
             &row.id,
-            crate::cabinet::ANSWER,
+            crate::cabinet::ANSWER.key(),
             &actor,
         )
         .await

@@ -221,10 +221,11 @@ impl TakeForm {
             return Err("queue.bad_service");
         }
         let recipient = parse_recipient(&self.recipient).ok_or("queue.bad_recipient")?;
-        let serves = state
-            .catalogue
-            .get(&self.service)
-            .is_some_and(|l| l.regulation.recipients.contains(&recipient));
+        let serves = state.catalogue.get(&self.service).is_some_and(|l| {
+            l.regulation
+                .recipients_of(qyzmet_engine::cases::counter::PSC_CHANNEL)
+                .contains(&recipient)
+        });
         if serves {
             Ok(recipient)
         } else {

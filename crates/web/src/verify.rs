@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::UserLang;
 use crate::application::{
-    data_of, field, organisation_name, regulation_of, report_view, stored_cms,
+    Signed, organisation_name, record_of, regulation_of, report_view, stored_cms,
 };
 use crate::error::WebError;
 use crate::i18n::{Lang, t};
@@ -100,7 +100,7 @@ pub async fn document(
     )
     .await;
     let loaded = regulation_of(&state, &row).await;
-    let data = data_of(&row);
+    let recorded = record_of(&row).recorded;
     let provider = organisation_name(&state, lang, &row.provider).await;
     let title = t(lang, "verify.title");
     Ok(layout(
@@ -111,8 +111,8 @@ pub async fn document(
             table id="document" {
                 tr { th { (t(lang, "verify.what")) } td { (t(lang, "cabinet.result")) ": " (loaded.as_ref().map(|l| text(lang, &l.regulation.name)).unwrap_or(row.regulation.clone())) } }
                 tr { th { (t(lang, "portal.provider")) } td { (provider) } }
-                @if let Some(n) = field(&data, "registration_number") { tr { th { (t(lang, "cabinet.registration_number")) } td { (n) } } }
-                @if let Some(at) = field(&data, "answered_at") { tr { th { (t(lang, "cabinet.answered_at")) } td { (at) } } }
+                @if let Some(n) = &recorded.registration_number { tr { th { (t(lang, "cabinet.registration_number")) } td { (n) } } }
+                @if let Some(at) = &recorded.answered_at { tr { th { (t(lang, "cabinet.answered_at")) } td { (at) } } }
                 tr { th { (t(lang, "verify.published")) } td { (when_text(&published)) } }
                 tr { th { "SHA-256" } td { code id="content-sha256" { (report.content_sha256.clone().unwrap_or_default()) } } }
                 tr { th { "CMS SHA-256" } td { code { (sha256_hex(&cms)) } } }
@@ -176,7 +176,10 @@ async fn published(
     let Some(row) = state.store.instance(&document.instance).await? else {
         return Ok(None);
     };
-    Ok(stored_cms(&row, &document.field).map(|cms| (row, cms, document.created_at)))
+    let Some(which) = Signed::of_key(&document.field) else {
+        return Ok(None);
+    };
+    Ok(stored_cms(&row, which).map(|cms| (row, cms, document.created_at)))
 }
 
 fn not_published() -> WebError {
@@ -197,22 +200,10 @@ pub async fn upload(
     {
         return crate::limits::too_many(lang, "/verify", wait);
     }
-    let mut csrf = String::new();
-    let mut file = Vec::new();
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(part)) => match part.name() {
-                Some("csrf") => csrf = part.text().await.unwrap_or_default(),
-                Some("file") => match part.bytes().await {
-                    Ok(bytes) => file = bytes.to_vec(),
-                    Err(e) => return crate::portal::unreadable(lang, &e, too_large),
-                },
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => return crate::portal::unreadable(lang, &e, too_large),
-        }
-    }
+    let (csrf, file) = match read_upload(lang, &mut multipart).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
     if let Err(refused) = Csrf::check_anonymous(&headers, &csrf, lang) {
         return refused;
     }
@@ -233,20 +224,33 @@ pub async fn upload(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    (
-        status,
-        layout(
-            lang,
-            &title,
-            html! {
-                h1 { (title) }
-                @if let Some(sha) = &report.content_sha256 { p { "SHA-256: " code id="content-sha256" { (sha) } } }
-                (report_view(lang, &report, "verify-report"))
-                p { a href="/verify" { (t(lang, "verify.again")) } }
+    let body = html! {
+        h1 { (title) }
+        @if let Some(sha) = &report.content_sha256 { p { "SHA-256: " code id="content-sha256" { (sha) } } }
+        (report_view(lang, &report, "verify-report"))
+        p { a href="/verify" { (t(lang, "verify.again")) } }
+    };
+    (status, layout(lang, &title, body)).into_response()
+}
+
+/// The upload form's CSRF token and file.
+async fn read_upload(lang: Lang, multipart: &mut Multipart) -> Result<(String, Vec<u8>), Response> {
+    let mut csrf = String::new();
+    let mut file = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(part)) => match part.name() {
+                Some("csrf") => csrf = part.text().await.unwrap_or_default(),
+                Some("file") => match part.bytes().await {
+                    Ok(bytes) => file = bytes.to_vec(),
+                    Err(e) => return Err(crate::portal::unreadable(lang, &e, too_large)),
+                },
+                _ => {}
             },
-        ),
-    )
-        .into_response()
+            Ok(None) => return Ok((csrf, file)),
+            Err(e) => return Err(crate::portal::unreadable(lang, &e, too_large)),
+        }
+    }
 }
 
 fn too_large(lang: Lang) -> Response {

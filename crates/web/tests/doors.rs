@@ -46,7 +46,9 @@ use qyzmet_domain::directory::{Directory, Role, StaffMember};
 use qyzmet_domain::ids::{Bin, Iin, Sex, TaxpayerId};
 use qyzmet_domain::registry::{Person, PowerOfAttorney};
 use qyzmet_domain::regulation::form::fields_for;
-use qyzmet_domain::regulation::{Channel, Field, Recipient, Regulation, Step, units_for_role};
+use qyzmet_domain::regulation::{
+    Channel, Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepRecord, units_for_role,
+};
 use qyzmet_domain::workflow::{Actor, Position, position};
 use qyzmet_pki::KeyAlgorithm;
 use qyzmet_pki::authority::{Endpoints, Profile};
@@ -498,9 +500,9 @@ fn reason(page: &Page) -> String {
 fn typed(world: &World, party: &Party<'_>, field: &Field, offered: &[String]) -> String {
     let code = field.code.as_str();
     let principal = party.power.as_ref().map(|(_, p)| p);
-    let value = match field.field_type.as_str() {
-        "date" => world.today.clone(),
-        "iin" => match principal {
+    let value = match field.field_type {
+        FieldType::Date => world.today.clone(),
+        FieldType::Iin => match principal {
             Some(TaxpayerId::Iin(iin))
                 if code.contains("principal") || code.contains("recipient") =>
             {
@@ -508,15 +510,15 @@ fn typed(world: &World, party: &Party<'_>, field: &Field, offered: &[String]) ->
             }
             _ => party.person.iin.clone(),
         },
-        "bin" => match principal {
+        FieldType::Bin => match principal {
             Some(TaxpayerId::Bin(bin)) => bin.to_string(),
             _ => world.platform.bin.clone(),
         },
-        "email" => format!("{}@mail.kz", party.person.iin),
-        "phone" => "+7 (701) 555-12-34".into(),
-        "number" => "1".into(),
-        "choice" | "organisation" => offered.first().cloned().unwrap_or_else(|| "0".into()),
-        "long_text" => "Мұрағаттық анықтама беруіңізді сұраймын.".into(),
+        FieldType::Email => format!("{}@mail.kz", party.person.iin),
+        FieldType::Phone => "+7 (701) 555-12-34".into(),
+        FieldType::Number => "1".into(),
+        FieldType::Choice | FieldType::Organisation => offered.first().cloned().unwrap_or_else(|| "0".into()),
+        FieldType::LongText => "Мұрағаттық анықтама беруіңізді сұраймын.".into(),
         _ if code.contains("power_of_attorney") => party
             .power
             .as_ref()
@@ -541,7 +543,7 @@ fn fill(
 ) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
     for field in fields_for(regulation, party.recipient) {
-        if field.field_type == "attachment" {
+        if field.field_type == FieldType::Attachment {
             continue;
         }
         let Some(shown) = shown(page, &field.code) else {
@@ -566,7 +568,7 @@ fn fill(
 fn attachment_fields(regulation: &Regulation, recipient: Recipient) -> Vec<&Field> {
     fields_for(regulation, recipient)
         .into_iter()
-        .filter(|f| f.field_type == "attachment")
+        .filter(|f| f.field_type == FieldType::Attachment)
         .collect()
 }
 
@@ -759,11 +761,11 @@ async fn through_api(
     let mut form = serde_json::Map::new();
     for field in fields_for(regulation, party.recipient) {
         // Attachments have no place in the API's document; the registry fills its fields.
-        if field.field_type == "attachment" || field.from_registry.is_some() {
+        if field.field_type == FieldType::Attachment || field.from_registry.is_some() {
             continue;
         }
-        let offered: Vec<String> = match field.field_type.as_str() {
-            "organisation" => providers.clone(),
+        let offered: Vec<String> = match field.field_type {
+            FieldType::Organisation => providers.clone(),
             _ => (0..field.choices.len()).map(|i| i.to_string()).collect(),
         };
         form.insert(
@@ -782,11 +784,9 @@ async fn through_api(
     });
     // A paid service (the channel checks the payment): the client pays first and sends the
     // payment gateway's receipt with the application.
-    let paid = regulation.channel("portal").is_some_and(|c| {
-        c.steps
-            .iter()
-            .any(|s| s.call.as_deref() == Some("payment_check"))
-    });
+    let paid = regulation
+        .channel("portal")
+        .is_some_and(|c| c.steps.iter().any(|s| s.calls(GatewayCall::PaymentCheck)));
     if paid {
         document["payment"] = serde_json::json!({
             "id": format!("PAY-{}", uuid::Uuid::now_v7().simple()),
@@ -1082,30 +1082,30 @@ async fn act(member: &Member, client: &mut Client, id: &str, step: &Step) -> Res
         ));
     }
     let csrf = card.csrf();
-    let has = |record: &str| step.records.iter().any(|r| r == record);
+    let has = |record: StepRecord| step.records(record);
     let mut fields = vec![
         ("csrf".to_owned(), csrf.clone()),
         ("step".to_owned(), step.id.clone()),
         ("holds".to_owned(), "1".to_owned()),
     ];
-    if has("executor") {
+    if has(StepRecord::Executor) {
         let Some(executor) = options(&card, "executor-select").into_iter().next() else {
             return Err(format!("no executor offered at {}", step.id));
         };
         fields.push(("executor".into(), executor));
     }
-    if has("resolution") {
+    if has(StepRecord::Resolution) {
         fields.push(("resolution".into(), "Қарап, жауап дайындаңыз.".into()));
     }
     let answer = "Сұратылған мәліметтер қоса беріліп отыр.";
-    if has("answer") {
+    if has(StepRecord::Answer) {
         fields.push(("answer".into(), answer.into()));
     }
-    if has("comment") {
+    if has(StepRecord::Comment) {
         fields.push(("comment".into(), "Құжаттар тексерілді.".into()));
     }
-    if has("answer_signature") || has("request_signature") {
-        let document = if has("answer_signature") && has("answer") {
+    if has(StepRecord::AnswerSignature) || has(StepRecord::RequestSignature) {
+        let document = if has(StepRecord::AnswerSignature) && has(StepRecord::Answer) {
             // The answer typed in this step is part of what is signed: the page asks for it.
             let asked = client
                 .post(
@@ -1247,7 +1247,7 @@ async fn every_door_of_every_regulation(store: &Store) {
                 without_door.push(format!("{}/{}", regulation.code, channel.code));
                 continue;
             }
-            for &recipient in &regulation.recipients {
+            for &recipient in regulation.recipients_of(&channel.code) {
                 let party = world.party(regulation, recipient);
                 for &door in doors {
                     let outcome = match door {

@@ -122,8 +122,8 @@ pub enum UnitKind {
 pub struct Step {
     /// Unique in the channel, e.g. `P3` or `C1`.
     pub id: String,
-    /// `action`, `condition` or `end`; checked by [`check`] so that an unknown kind is named.
-    pub kind: String,
+    /// An action, a condition or an end; any other name is refused when the file is read.
+    pub kind: StepKind,
     #[serde(default)]
     pub unit: String,
     pub label: Text,
@@ -141,18 +141,18 @@ pub struct Step {
     /// For an end: whether the service was given or refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// For a step of an information system: the gateway operation it performs (one of [`GATEWAY_CALLS`]).
+    /// For a step of an information system: the gateway operation it performs.
     /// A condition with a call takes its branch from the answer (a failed EDS check, no payment …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<String>,
+    pub call: Option<GatewayCall>,
     /// The column of a PSC's journal of incoming applications (002 Annex 3) that the time this step
     /// is done fills: when the request went to the body (col. 5) or its answer came (col. 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal: Option<JournalColumn>,
-    /// What the person doing a staff step records with it (each one of [`STEP_RECORDS`]): the back
-    /// office asks for these and the engine keeps them in the application's data.
+    /// What the person doing a staff step records with it: the back office asks for these and the
+    /// engine keeps them in the application's data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub records: Vec<String>,
+    pub records: Vec<StepRecord>,
     /// For a step that records `registration_number`: the series of the body's register for each
     /// kind of recipient the regulation serves (each exactly once). The number is
     /// `<series>-<year>-<n>`, counted per body, service, series and year.
@@ -168,6 +168,116 @@ pub struct Step {
     pub source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+}
+
+impl Step {
+    /// Whether the person doing the step records `record` with it.
+    pub fn records(&self, record: StepRecord) -> bool {
+        self.records.contains(&record)
+    }
+
+    /// Whether the step asks the gateway for `call`.
+    pub fn calls(&self, call: GatewayCall) -> bool {
+        self.call == Some(call)
+    }
+}
+
+/// What a step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Somebody (or an information system) does something within a time limit, then `next`.
+    Action,
+    /// A check: `next` when it holds, `on_failure` when it does not.
+    Condition,
+    /// The process ends with its `outcome`.
+    End,
+}
+
+/// The operations a system step may ask of the gateway (issue 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayCall {
+    /// A look-up in the state registries (ЖТ/ЗТ МДҚ, БНАЖ, ЖМТ МДҚ).
+    RegistryLookup,
+    /// The body's information system answers with the electronic document asked for, signed with
+    /// the body's key (002 §3.5–§3.6), which the application then carries as its answer.
+    IssueDocument,
+    /// The check of the application's EDS.
+    EdsCheck,
+    /// The check that the state fee was paid.
+    PaymentCheck,
+    /// Sending a request or result to another information system.
+    Deliver,
+    /// The status sync between a provider's IS and the PSC IS (seed 004 processes 11 and 14).
+    StatusSync,
+    /// A notification to the applicant.
+    Notify,
+}
+
+impl GatewayCall {
+    /// Every call, in declaration order.
+    pub const ALL: [GatewayCall; 7] = [
+        GatewayCall::RegistryLookup,
+        GatewayCall::IssueDocument,
+        GatewayCall::EdsCheck,
+        GatewayCall::PaymentCheck,
+        GatewayCall::Deliver,
+        GatewayCall::StatusSync,
+        GatewayCall::Notify,
+    ];
+
+    /// The name a regulation file writes (and the gateway's message records as its service).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayCall::RegistryLookup => "registry_lookup",
+            GatewayCall::IssueDocument => "issue_document",
+            GatewayCall::EdsCheck => "eds_check",
+            GatewayCall::PaymentCheck => "payment_check",
+            GatewayCall::Deliver => "deliver",
+            GatewayCall::StatusSync => "status_sync",
+            GatewayCall::Notify => "notify",
+        }
+    }
+}
+
+/// What a staff step may record (issue 5), in the order the back office asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepRecord {
+    /// The next number of the body's register for the service, taken with the step.
+    RegistrationNumber,
+    /// Whom the head or clerk assigns (000 §14.2, §15.1).
+    Executor,
+    /// The instruction to the executor (000 §14.2, §15.1).
+    Resolution,
+    /// The competent body, asked when a condition fails (000 §15.2).
+    RedirectTo,
+    /// The text of the answer or result.
+    Answer,
+    /// The signer's EDS over the answer (000 §9.5).
+    AnswerSignature,
+    /// A free note kept on the execution card.
+    Comment,
+    /// The PSC operator's EDS over the request sent to a body's database (002 §3.5).
+    RequestSignature,
+    /// The PSC employee who printed and certified the paper copy, and when (002 §3.6, §4).
+    Certification,
+}
+
+impl StepRecord {
+    /// Every record, in the order the back office asks for them.
+    pub const ALL: [StepRecord; 9] = [
+        StepRecord::RegistrationNumber,
+        StepRecord::Executor,
+        StepRecord::Resolution,
+        StepRecord::RedirectTo,
+        StepRecord::Answer,
+        StepRecord::AnswerSignature,
+        StepRecord::Comment,
+        StepRecord::RequestSignature,
+        StepRecord::Certification,
+    ];
 }
 
 /// The journal columns a step's time fills (002 Annex 3 cols 5 and 7); the other columns come from
@@ -209,6 +319,11 @@ pub struct Channel {
     /// `portal`, `psc` or `provider`.
     pub code: String,
     pub label: Text,
+    /// The recipients this channel takes; empty: every recipient of the service. A key speaks only
+    /// for its holder and the entity it carries, so a representative applies in person with the
+    /// power of attorney (004 §9; 002 §3.2): the portal channels name individuals and entities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<Recipient>,
     /// Documents the applicant brings or attaches on this channel.
     #[serde(default)]
     pub documents: Vec<Document>,
@@ -273,10 +388,8 @@ pub struct Document {
 pub struct Field {
     pub code: String,
     pub label: Text,
-    /// `text`, `long_text`, `date`, `iin`, `bin`, `phone`, `email`, `number`, `choice`, `attachment`,
-    /// `organisation` (one of the directory's organisations).
     #[serde(rename = "type")]
-    pub field_type: String,
+    pub field_type: FieldType,
     /// Recipients whose form has the field; empty: every recipient (seed 000 annexes 1–2 differ).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipients: Vec<Recipient>,
@@ -298,54 +411,46 @@ pub struct Field {
 }
 
 /// The kinds a form field may have.
-pub const FIELD_TYPES: [&str; 11] = [
-    "text",
-    "long_text",
-    "date",
-    "iin",
-    "bin",
-    "phone",
-    "email",
-    "number",
-    "choice",
-    "attachment",
-    "organisation",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    LongText,
+    /// A date (ISO 8601).
+    Date,
+    /// An individual identification number.
+    Iin,
+    /// A business identification number.
+    Bin,
+    Phone,
+    Email,
+    Number,
+    /// One of the field's `choices`.
+    Choice,
+    /// Files the applicant attaches (kept apart from the form's values).
+    Attachment,
+    /// One of the directory's organisations.
+    Organisation,
+}
 
-/// The operations a system step may ask of the gateway (issue 4): registry lookups (ЖТ/ЗТ МДҚ, БНАЖ), the
-/// EDS check, the payment check, sending a request or result to another information system, the status
-/// sync between a provider's IS and the PSC IS (seed 004 processes 11 and 14), a notification, and
-/// `issue_document`: the body's information system answers with the electronic document asked for,
-/// signed with the body's key (002 §3.5–§3.6), which the application then carries as its answer.
-pub const GATEWAY_CALLS: [&str; 7] = [
-    "registry_lookup",
-    "issue_document",
-    "eds_check",
-    "payment_check",
-    "deliver",
-    "status_sync",
-    "notify",
-];
-
-/// What a staff step may record (issue 5), in the order the back office asks for them:
-/// - `registration_number`: the next number of the body's register for the service, taken with the step;
-/// - `executor` and `resolution`: whom the head or clerk assigns and the instruction (000 §14.2, §15.1);
-/// - `redirect_to`: the competent body, asked when a condition fails (000 §15.2);
-/// - `answer`: the text of the answer or result; `answer_signature`: the signer's EDS over it (000 §9.5);
-/// - `comment`: a free note kept on the execution card;
-/// - `request_signature`: the PSC operator's EDS over the request sent to a body's database (002 §3.5);
-/// - `certification`: the PSC employee who printed and certified the paper copy, and when (002 §3.6, §4).
-pub const STEP_RECORDS: [&str; 9] = [
-    "registration_number",
-    "executor",
-    "resolution",
-    "redirect_to",
-    "answer",
-    "answer_signature",
-    "comment",
-    "request_signature",
-    "certification",
-];
+impl FieldType {
+    /// Every type, in declaration order.
+    pub const ALL: [FieldType; 11] = [
+        FieldType::Text,
+        FieldType::LongText,
+        FieldType::Date,
+        FieldType::Iin,
+        FieldType::Bin,
+        FieldType::Phone,
+        FieldType::Email,
+        FieldType::Number,
+        FieldType::Choice,
+        FieldType::Attachment,
+        FieldType::Organisation,
+    ];
+}
 
 /// Which units of a regulation a member of staff with `role` does: a unit named after the role; the
 /// PSC's units for an operator; and a body's generic units (`provider`, `office`, …) for its clerks,
@@ -529,6 +634,14 @@ pub struct Regulation {
 impl Regulation {
     pub fn channel(&self, code: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.code == code)
+    }
+
+    /// The recipients the channel takes: its own list, else the service's.
+    pub fn recipients_of(&self, channel: &str) -> &[Recipient] {
+        match self.channel(channel) {
+            Some(c) if !c.recipients.is_empty() => &c.recipients,
+            _ => &self.recipients,
+        }
     }
 
     /// Whether the applicant's kept applications of this service count against the limit of their

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use qyzmet_domain::application::{Application, Consent, CounterIntake, ListedDocument};
 use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Channel, Recipient, Regulation, Step, Subject, UnitKind};
+use qyzmet_domain::regulation::{
+    Channel, FieldType, Recipient, Regulation, Step, StepKind, StepRecord, Subject, UnitKind,
+};
 use qyzmet_domain::validation::FieldError;
 use qyzmet_store::audit::Event;
 use qyzmet_store::portal::Attachment;
@@ -137,7 +139,7 @@ fn first_counter_step<'a>(regulation: &Regulation, channel: &'a Channel) -> Opti
                 .iter()
                 .any(|u| u.code == s.unit && u.kind == UnitKind::Staff)
         })
-        .filter(|s| s.kind == "condition")
+        .filter(|s| s.kind == StepKind::Condition)
 }
 
 /// Looks the applicant up as the intake page shows them.
@@ -177,7 +179,10 @@ pub async fn take<G: Gateway>(
     let Some(channel) = regulation.channel(PSC_CHANNEL) else {
         return Ok(Err(Refusal::NoService));
     };
-    if !regulation.recipients.contains(&intake.recipient) {
+    if !regulation
+        .recipients_of(PSC_CHANNEL)
+        .contains(&intake.recipient)
+    {
         return Ok(Err(Refusal::Recipient));
     }
     let who = (
@@ -192,7 +197,7 @@ pub async fn take<G: Gateway>(
     let fields = fields_for(regulation, intake.recipient);
     // The addressee is this branch (002 Annex 2); registry fields take the registries' values.
     let mut typed = intake.form.clone();
-    for f in fields.iter().filter(|f| f.field_type == "organisation") {
+    for f in fields.iter().filter(|f| f.field_type == FieldType::Organisation) {
         typed.insert(f.code.clone(), intake.branch.clone());
     }
     let registry = found.subject.values();
@@ -226,6 +231,7 @@ pub async fn take<G: Gateway>(
             en: l.en.clone(),
         })
         .collect();
+    let journal = journal_numbering(engine, &intake.branch, now);
     let Some(check_step) = first_counter_step(regulation, channel) else {
         if !missing.is_empty() {
             refuse_without_application(engine, &intake, &found, &missing).await?;
@@ -234,9 +240,11 @@ pub async fn take<G: Gateway>(
                 missing,
             }));
         }
+        // No check step: the intake itself is recorded in the journal, with its number on the
+        // receipt (002 §3.4; Annex 2).
         let opened = start(&intake, &found, form, presented_labels(&presented));
         let id = engine
-            .open_at_counter(opened, &scans(&intake, &found), &[], now)
+            .open_at_counter(opened, &scans(&intake, &found), Some(journal), &[], now)
             .await?;
         return Ok(Ok(Taken::Opened { id, complete: true }));
     };
@@ -248,32 +256,25 @@ pub async fn take<G: Gateway>(
     };
     let id = uuid::Uuid::now_v7().to_string();
     let mut check_act = Act::new(id.clone(), check_step.id.clone(), by.clone(), complete);
-    if !complete {
-        check_act.record.insert(
-            "missing_documents".into(),
-            serde_json::to_value(&missing).unwrap_or_default(),
-        );
-    }
+    check_act.record.missing_documents = missing.clone();
     let mut acts = vec![check_act];
-    // The check passed: the registration that follows it takes the journal's next number (002
-    // §3.4; Annex 3 col. 1: the branch's journal, numbered per calendar year in Astana).
-    if complete
-        && let Some(register) = check_step
+    // The check passed: the registration that follows it takes the journal's next number; where
+    // no registration step follows, the intake takes it.
+    let mut number_at_intake = None;
+    if complete {
+        match check_step
             .next
             .as_deref()
             .and_then(|n| channel.steps.iter().find(|s| s.id == n))
-            .filter(|s| s.records.iter().any(|r| r == "registration_number"))
-    {
-        let year = now
-            .to_zoned_datetime(engine.inner.calendar.time_zone().clone())
-            .year();
-        let mut act = Act::new(id.clone(), register.id.clone(), by, true);
-        act.number = Some(Numbering {
-            register: format!("{}:journal:{year}", intake.branch),
-            prefix: format!("{year}-"),
-            field: "registration_number".into(),
-        });
-        acts.push(act);
+            .filter(|s| s.records(StepRecord::RegistrationNumber))
+        {
+            Some(register) => {
+                let mut act = Act::new(id.clone(), register.id.clone(), by, true);
+                act.number = Some(journal);
+                acts.push(act);
+            }
+            None => number_at_intake = Some(journal),
+        }
     }
     let presented = presented_labels(&presented);
     let opened = Start {
@@ -281,9 +282,27 @@ pub async fn take<G: Gateway>(
         ..start(&intake, &found, form, presented)
     };
     let id = engine
-        .open_at_counter(opened, &scans(&intake, &found), &acts, now)
+        .open_at_counter(
+            opened,
+            &scans(&intake, &found),
+            number_at_intake,
+            &acts,
+            now,
+        )
         .await?;
     Ok(Ok(Taken::Opened { id, complete }))
+}
+
+/// The branch's journal of incoming applications, numbered per calendar year in Astana (002
+/// §3.4; Annex 3 col. 1).
+fn journal_numbering<G: Gateway>(engine: &Engine<G>, branch: &str, now: Timestamp) -> Numbering {
+    let year = now
+        .to_zoned_datetime(engine.inner.calendar.time_zone().clone())
+        .year();
+    Numbering {
+        register: format!("{branch}:journal:{year}"),
+        prefix: format!("{year}-"),
+    }
 }
 
 /// The documents presented, in Russian (the journal's language, 002 Annex 3).

@@ -16,7 +16,9 @@ use qyzmet_domain::application::{Application, Recorded};
 use qyzmet_domain::directory::Role;
 use qyzmet_domain::ids::Iin;
 use qyzmet_domain::registry::Person;
-use qyzmet_domain::regulation::{Recipient, Regulation, Step, UnitKind, units_for_role};
+use qyzmet_domain::regulation::{
+    Recipient, Regulation, Step, StepKind, StepRecord, UnitKind, units_for_role,
+};
 use qyzmet_pki::verify::Expectation;
 use qyzmet_store::documents::{answer_document, request_document};
 use qyzmet_store::workflow::InstanceRow;
@@ -91,7 +93,7 @@ pub fn step_to_do<'a>(
         .units
         .iter()
         .any(|u| u.code == step.unit && u.kind == UnitKind::Staff);
-    (step.kind != "end" && staff_unit && member.does(regulation, step)).then_some(step)
+    (step.kind != StepKind::End && staff_unit && member.does(regulation, step)).then_some(step)
 }
 
 /// What the person sent with a step, as typed on the card (empty when not asked).
@@ -251,7 +253,7 @@ pub async fn act<G: Gateway>(
         member.by(regulation),
         request.holds,
     );
-    let failing = step.kind == "condition" && !request.holds;
+    let failing = step.kind == StepKind::Condition && !request.holds;
     let records = Records {
         engine,
         member,
@@ -265,7 +267,7 @@ pub async fn act<G: Gateway>(
     } else {
         records.of_success(&mut act, signatures).await?
     };
-    act.record = recorded.to_json();
+    act.record = recorded;
     match engine.act(&[act], now).await {
         Ok(()) => Ok(()),
         Err(EngineError::Forbidden { .. }) => Err(StaffError::Forbidden),
@@ -287,12 +289,12 @@ struct Records<'a, G> {
 }
 
 impl<G: Gateway> Records<'_, G> {
-    fn has(&self, record: &str) -> bool {
-        self.step.records.iter().any(|r| r == record)
+    fn has(&self, record: StepRecord) -> bool {
+        self.step.records.contains(&record)
     }
 
     fn comment(&self) -> Option<String> {
-        self.has("comment")
+        self.has(StepRecord::Comment)
             .then(|| bounded(&self.typed.comment, MAX_COMMENT))
             .flatten()
     }
@@ -303,7 +305,7 @@ impl<G: Gateway> Records<'_, G> {
             comment: self.comment(),
             ..Recorded::default()
         };
-        if self.has("redirect_to") {
+        if self.has(StepRecord::RedirectTo) {
             let target = self.typed.redirect_to.trim();
             let known = target != self.member.organisation
                 && self
@@ -331,34 +333,34 @@ impl<G: Gateway> Records<'_, G> {
             comment: self.comment(),
             ..Recorded::default()
         };
-        if self.has("registration_number") {
+        if self.has(StepRecord::RegistrationNumber) {
             act.number = Some(self.numbering()?);
         }
-        if self.has("executor") {
+        if self.has(StepRecord::Executor) {
             self.executor(&mut recorded).await?;
         }
-        if self.has("resolution") {
+        if self.has(StepRecord::Resolution) {
             recorded.resolution = Some(
                 bounded(&self.typed.resolution, MAX_RESOLUTION)
                     .ok_or(StaffError::Required(Field::Resolution))?,
             );
         }
-        if self.has("answer") {
+        if self.has(StepRecord::Answer) {
             recorded.answer = Some(
                 bounded(&self.typed.answer, MAX_TEXT).ok_or(StaffError::Required(Field::Answer))?,
             );
         }
-        if self.has("answer_signature") {
+        if self.has(StepRecord::AnswerSignature) {
             // The answer typed in this very step is part of what is signed.
             let document = answer_document(self.row, recorded.answer.as_deref());
             recorded.answer_signature = Some(self.signature(signatures, document).await?);
             recorded.answered_at = Some(local(self.engine, self.now));
         }
-        if self.has("request_signature") {
+        if self.has(StepRecord::RequestSignature) {
             let document = request_document(self.row);
             recorded.request_signature = Some(self.signature(signatures, document).await?);
         }
-        if self.has("certification") {
+        if self.has(StepRecord::Certification) {
             recorded.certified_by =
                 Some(self.person_name(&self.member.iin, |p| p.full_name()).await);
             recorded.certified_on = Some(local(self.engine, self.now));
@@ -387,7 +389,6 @@ impl<G: Gateway> Records<'_, G> {
                 self.member.organisation, self.row.regulation
             ),
             prefix: format!("{series}-{year}-"),
-            field: "registration_number".into(),
         })
     }
 

@@ -15,7 +15,7 @@ use qyzmet_domain::application::{
 };
 use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Recipient, Regulation};
+use qyzmet_domain::regulation::{FieldType, GatewayCall, Recipient, Regulation};
 use qyzmet_domain::validation::FieldError;
 use qyzmet_pki::report::{Code, Report};
 use qyzmet_pki::verify::Expectation;
@@ -195,11 +195,9 @@ pub async fn quota(
 /// Whether the channel checks a payment before it goes on (a paid service): the receipt must come
 /// with the signed application.
 pub fn needs_payment(regulation: &Regulation, channel: &str) -> bool {
-    regulation.channel(channel).is_some_and(|c| {
-        c.steps
-            .iter()
-            .any(|s| s.call.as_deref() == Some("payment_check"))
-    })
+    regulation
+        .channel(channel)
+        .is_some_and(|c| c.steps.iter().any(|s| s.calls(GatewayCall::PaymentCheck)))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -220,7 +218,10 @@ pub async fn submit(
     if regulation.channel(&application.channel).is_none() {
         return Ok(Err(Refusal::NoChannel));
     }
-    if !regulation.recipients.contains(&application.recipient) {
+    if !regulation
+        .recipients_of(&application.channel)
+        .contains(&application.recipient)
+    {
         return Ok(Err(Refusal::Recipient));
     }
     let expect = match expectation(application.recipient, &application.applicant) {
@@ -266,7 +267,7 @@ pub async fn submit(
     // the regulation's first.
     let provider = fields
         .iter()
-        .find(|f| f.field_type == "organisation")
+        .find(|f| f.field_type == FieldType::Organisation)
         .and_then(|f| form.get(&f.code).cloned())
         .or(application.provider.clone())
         .or_else(|| regulation.providers.first().cloned())
