@@ -628,61 +628,44 @@ pub async fn register_post(
     if let Err(refused) = Csrf::check_anonymous(&headers, &form.csrf, lang) {
         return refused;
     }
-    let mut problems: Vec<(&'static str, String)> = Vec::new();
-    let iin = match TaxpayerId::parse(form.iin.trim()) {
-        Ok(TaxpayerId::Iin(iin)) => Some(iin),
-        Ok(TaxpayerId::Bin(_)) => {
-            problems.push(("iin", t(lang, "error.id.expected_iin")));
-            None
+    match register(&state, lang, &form).await {
+        // An unproven account lands on the page that says how to prove it.
+        Ok(Ok(account)) => {
+            signed_in(
+                &state,
+                Realm::Portal,
+                &account.iin,
+                account.bin.clone(),
+                "registration",
+                "/cabinet",
+            )
+            .await
         }
-        Err(e) => {
-            problems.push(("iin", t(lang, &format!("error.{}", e.code()))));
-            None
+        Ok(Err(problems)) => {
+            let token = random_token();
+            anonymous_form(
+                &state,
+                StatusCode::BAD_REQUEST,
+                register_page(lang, &token, &form, &problems),
+                &token,
+            )
         }
-    };
-    if let Some(iin) = iin {
-        match state.store.person(iin).await {
-            Ok(Some(_)) => {}
-            Ok(None) => problems.push(("iin", t(lang, "auth.register.not_in_registry"))),
-            Err(e) => return internal(e),
-        }
+        Err(e) => e.response(lang),
     }
-    let email = form.email.trim();
-    if !valid_email(email) {
-        problems.push(("email", t(lang, "auth.register.bad_email")));
-    }
-    let length = form.password.chars().count();
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
-        problems.push(("password", t(lang, "auth.password_rule")));
-    }
-    if form.password != form.password2 {
-        problems.push(("password2", t(lang, "auth.register.mismatch")));
-    }
-    // The proof: the person's certificate (its IIN must be the one typed; its BIN, an entity we
-    // know, is the one the account acts for), or the code a PSC handed them.
-    let mut bin = None;
-    let mut proof = None;
-    if !form.cms.is_empty() {
-        match challenge_signer(&state, &form.cms, &form.nonce).await {
-            Ok((signer, organisation)) => {
-                if iin.map(|i| i.to_string()) != Some(signer) {
-                    problems.push(("cms", t(lang, "auth.register.certificate_not_yours")));
-                } else {
-                    proof = Some(Proof::Certificate);
-                    if let Some(found) = organisation {
-                        match state.store.entity(found).await {
-                            Ok(Some(_)) => bin = Some(found.to_string()),
-                            Ok(None) => {
-                                problems.push(("cms", t(lang, "auth.register.entity_unknown")))
-                            }
-                            Err(e) => return internal(e),
-                        }
-                    }
-                }
-            }
-            Err(key) => problems.push(("cms", t(lang, &key))),
-        }
-    }
+}
+
+/// What is wrong with a form, by field.
+type Problems = Vec<(&'static str, String)>;
+
+/// Opens the account the registration form asks for, or says what is wrong with the form.
+async fn register(
+    state: &AppState,
+    lang: Lang,
+    form: &RegisterForm,
+) -> Result<Result<Account, Problems>, WebError> {
+    let mut problems = Problems::new();
+    let iin = registered_iin(state, lang, form, &mut problems).await?;
+    let (mut proof, bin) = certificate_proof(state, lang, form, iin, &mut problems).await?;
     // A code's try is spent only on a registration that is otherwise right.
     let mut code_hash = None;
     if problems.is_empty()
@@ -690,64 +673,119 @@ pub async fn register_post(
         && !form.code.trim().is_empty()
         && let Some(iin) = iin
     {
-        match check_code(&state, &iin.to_string(), &form.code).await {
-            Ok(Ok(hash)) => {
+        match check_code(state, &iin.to_string(), &form.code).await? {
+            Ok(hash) => {
                 proof = Some(Proof::PscCode);
                 code_hash = Some(hash);
             }
-            Ok(Err(key)) => problems.push(("code", t(lang, key))),
-            Err(response) => return response,
+            Err(key) => problems.push(("code", t(lang, key))),
         }
     }
-    if problems.is_empty()
-        && let Some(iin) = iin
-    {
-        let password_hash = match hash_password(&form.password) {
-            Ok(hash) => hash,
-            Err(e) => return internal(e),
-        };
-        let account = Account {
-            iin: iin.to_string(),
-            bin,
-            email: email.to_owned(),
-            password_hash: Some(password_hash),
-            lang: lang.code().to_owned(),
-            created_at: qyzmet_store::now_text(),
-            proven_by: proof,
-        };
+    let Some(iin) = iin.filter(|_| problems.is_empty()) else {
+        return Ok(Err(problems));
+    };
+    let account = Account {
+        iin: iin.to_string(),
+        bin,
+        email: form.email.trim().to_owned(),
+        password_hash: Some(hash_password(&form.password).map_err(WebError::internal)?),
+        lang: lang.code().to_owned(),
+        created_at: qyzmet_store::now_text(),
+        proven_by: proof,
+    };
+    Ok(
         match state
             .store
             .create_account(&account, code_hash.as_deref())
-            .await
+            .await?
         {
-            Ok(Ok(_)) => {
-                // An unproven account lands on the page that says how to prove it.
-                return signed_in(
-                    &state,
-                    Realm::Portal,
-                    &account.iin,
-                    account.bin.clone(),
-                    "registration",
-                    "/cabinet",
-                )
-                .await;
-            }
-            Ok(Err(AccountRefusal::Exists)) => {
-                problems.push(("iin", t(lang, "auth.register.exists")))
-            }
-            Ok(Err(AccountRefusal::CodeGone)) => {
-                problems.push(("code", t(lang, "identity.code_none")))
-            }
-            Err(e) => return internal(e),
+            Ok(_) => Ok(account),
+            Err(AccountRefusal::Exists) => Err(vec![("iin", t(lang, "auth.register.exists"))]),
+            Err(AccountRefusal::CodeGone) => Err(vec![("code", t(lang, "identity.code_none"))]),
+        },
+    )
+}
+
+impl RegisterForm {
+    /// The IIN typed, or the message key of the rule it breaks.
+    fn iin(&self) -> Result<Iin, String> {
+        match TaxpayerId::parse(self.iin.trim()) {
+            Ok(TaxpayerId::Iin(iin)) => Ok(iin),
+            Ok(TaxpayerId::Bin(_)) => Err("error.id.expected_iin".to_owned()),
+            Err(e) => Err(format!("error.{}", e.code())),
         }
     }
-    let token = random_token();
-    anonymous_form(
-        &state,
-        StatusCode::BAD_REQUEST,
-        register_page(lang, &token, &form, &problems),
-        &token,
-    )
+
+    /// The e-mail and password rules the form breaks.
+    fn credential_problems(&self, lang: Lang) -> Problems {
+        let mut problems = Problems::new();
+        if !valid_email(self.email.trim()) {
+            problems.push(("email", t(lang, "auth.register.bad_email")));
+        }
+        if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&self.password.chars().count()) {
+            problems.push(("password", t(lang, "auth.password_rule")));
+        }
+        if self.password != self.password2 {
+            problems.push(("password2", t(lang, "auth.register.mismatch")));
+        }
+        problems
+    }
+}
+
+/// The IIN typed, if it is one of the individuals' database; and the e-mail and password rules.
+async fn registered_iin(
+    state: &AppState,
+    lang: Lang,
+    form: &RegisterForm,
+    problems: &mut Problems,
+) -> Result<Option<Iin>, WebError> {
+    let iin = match form.iin() {
+        Ok(iin) => Some(iin),
+        Err(key) => {
+            problems.push(("iin", t(lang, &key)));
+            None
+        }
+    };
+    if let Some(iin) = iin
+        && state.store.person(iin).await?.is_none()
+    {
+        problems.push(("iin", t(lang, "auth.register.not_in_registry")));
+    }
+    problems.extend(form.credential_problems(lang));
+    Ok(iin)
+}
+
+/// The proof a signed challenge gives, if the form carries one: its IIN must be the one typed;
+/// its BIN, an entity the legal entities' database knows, is the one the account acts for.
+async fn certificate_proof(
+    state: &AppState,
+    lang: Lang,
+    form: &RegisterForm,
+    iin: Option<Iin>,
+    problems: &mut Problems,
+) -> Result<(Option<Proof>, Option<String>), WebError> {
+    if form.cms.is_empty() {
+        return Ok((None, None));
+    }
+    let (signer, organisation) = match challenge_signer(state, &form.cms, &form.nonce).await {
+        Ok(signed) => signed,
+        Err(key) => {
+            problems.push(("cms", t(lang, &key)));
+            return Ok((None, None));
+        }
+    };
+    if iin.map(|i| i.to_string()) != Some(signer) {
+        problems.push(("cms", t(lang, "auth.register.certificate_not_yours")));
+        return Ok((None, None));
+    }
+    let mut bin = None;
+    if let Some(found) = organisation {
+        match state.store.entity(found).await? {
+            Some(_) => bin = Some(found.to_string()),
+            None => problems.push(("cms", t(lang, "auth.register.entity_unknown"))),
+        }
+    }
+    Ok((Some(Proof::Certificate), bin))
 }
 
 #[cfg(test)]
