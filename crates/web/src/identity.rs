@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
 use crate::pages::{field_error, layout, when};
 use crate::session::{
@@ -125,16 +126,11 @@ pub(crate) async fn check_code(
     state: &AppState,
     iin: &str,
     typed: &str,
-) -> Result<Result<String, &'static str>, Response> {
+) -> Result<Result<String, &'static str>, WebError> {
     let Some(code) = normalise(typed) else {
         return Ok(Err("identity.code_format"));
     };
-    let Some(hash) = state
-        .store
-        .take_code_try(iin, now_ms(), CODE_TRIES)
-        .await
-        .map_err(internal)?
-    else {
+    let Some(hash) = state.store.take_code_try(iin, now_ms(), CODE_TRIES).await? else {
         return Ok(Err("identity.code_none"));
     };
     let checked = hash.clone();
@@ -288,7 +284,7 @@ pub async fn prove_post(
         match check_code(&state, &holder.iin, &form.code).await {
             Ok(Ok(hash)) => (Proof::PscCode, Some(hash)),
             Ok(Err(key)) => return refuse(key),
-            Err(response) => return response,
+            Err(e) => return e.response(lang),
         }
     };
     let proving = Proving::Holder {
@@ -367,42 +363,47 @@ pub async fn credentials_page(State(state): State<AppState>, applicant: Applican
     }
 }
 
-pub async fn credentials_post(
-    State(state): State<AppState>,
-    applicant: Applicant,
-    Form(form): Form<CredentialsForm>,
-) -> Response {
-    let lang = applicant.lang;
-    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
-        return refused;
+impl CredentialsForm {
+    /// Whether the form sets a new password (an empty one keeps the current).
+    fn changes_password(&self) -> bool {
+        !self.password.is_empty()
     }
-    let account = match state.store.account(&applicant.iin).await {
-        Ok(Some(account)) => account,
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return internal(e),
-    };
-    let mut problems: Vec<(&'static str, String)> = Vec::new();
-    let email = form.email.trim();
-    if !valid_email(email) {
-        problems.push(("email", t(lang, "auth.register.bad_email")));
+
+    /// The rules the new e-mail and password break.
+    fn problems(&self, lang: Lang) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if !valid_email(self.email.trim()) {
+            problems.push(("email", t(lang, "auth.register.bad_email")));
+        }
+        if self.changes_password()
+            && !(MIN_PASSWORD..=MAX_PASSWORD).contains(&self.password.chars().count())
+        {
+            problems.push(("password", t(lang, "auth.password_rule")));
+        }
+        if self.password != self.password2 {
+            problems.push(("password2", t(lang, "auth.register.mismatch")));
+        }
+        problems
     }
-    let changes_password = !form.password.is_empty();
-    if changes_password && !(MIN_PASSWORD..=MAX_PASSWORD).contains(&form.password.chars().count()) {
-        problems.push(("password", t(lang, "auth.password_rule")));
-    }
-    if form.password != form.password2 {
-        problems.push(("password2", t(lang, "auth.register.mismatch")));
-    }
+}
+
+/// What is wrong with the new e-mail and password, and with the current password (its guesses
+/// taken against the throttle first).
+async fn credential_problems(
+    state: &AppState,
+    lang: Lang,
+    iin: &str,
+    form: &CredentialsForm,
+    account: &qyzmet_store::portal::Account,
+) -> Result<Vec<(&'static str, String)>, WebError> {
+    let mut problems = form.problems(lang);
     if account.password_hash.is_some() {
         // A stolen session must not buy unlimited guesses of the password it would replace: the
         // attempt is taken before argon2 runs, as at sign-in.
         let now = now_ms();
         match state
             .store
-            .take_attempt(
-                &[(&format!("credentials:{}", applicant.iin), PAIR_BACKOFF)],
-                now,
-            )
+            .take_attempt(&[(&format!("credentials:{iin}"), PAIR_BACKOFF)], now)
             .await
         {
             Ok(Attempt::Taken) => {}
@@ -413,7 +414,7 @@ pub async fn credentials_post(
                     format!("{} ({seconds} s)", t(lang, "auth.throttled")),
                 ));
             }
-            Err(e) => return internal(e),
+            Err(e) => return Err(e.into()),
         }
     }
     if let Some(hash) = account
@@ -429,6 +430,28 @@ pub async fn credentials_post(
             problems.push(("current", t(lang, "identity.credentials.wrong_current")));
         }
     }
+    Ok(problems)
+}
+
+pub async fn credentials_post(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Form(form): Form<CredentialsForm>,
+) -> Response {
+    let lang = applicant.lang;
+    if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, lang) {
+        return refused;
+    }
+    let account = match state.store.account(&applicant.iin).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(e) => return internal(e),
+    };
+    let email = form.email.trim();
+    let problems = match credential_problems(&state, lang, &applicant.iin, &form, &account).await {
+        Ok(problems) => problems,
+        Err(e) => return e.response(lang),
+    };
     if !problems.is_empty() {
         return (
             StatusCode::BAD_REQUEST,
@@ -442,7 +465,7 @@ pub async fn credentials_post(
         )
             .into_response();
     }
-    let new_hash = if changes_password {
+    let new_hash = if form.changes_password() {
         match hash_password(&form.password) {
             Ok(hash) => Some(hash),
             Err(e) => return internal(e),
@@ -601,30 +624,45 @@ pub async fn psc_issue(
         )
             .into_response();
     }
-    let code = new_code();
-    let hashed = code.clone();
-    let hash = match tokio::task::spawn_blocking(move || hash_password(&hashed)).await {
-        Ok(Ok(hash)) => hash,
-        Ok(Err(e)) => return internal(e),
-        Err(e) => return internal(e),
-    };
-    let now = now_ms();
-    let iin = person.iin.to_string();
-    match state
-        .store
-        .issue_identity_code(&iin, &hash, &staff.iin, &branch.code, now, now + CODE_MS)
-        .await
-    {
-        Ok(()) => psc_markup(
+    match issue_code(&state, &staff, &branch.code, &person).await {
+        Ok((code, expires_ms)) => psc_markup(
             &staff,
-            &iin,
+            &person.iin.to_string(),
             Some(&person),
             None,
-            Some((shown(&code), now + CODE_MS)),
+            Some((shown(&code), expires_ms)),
         )
         .into_response(),
-        Err(e) => internal(e),
+        Err(e) => e.response(lang),
     }
+}
+
+/// A new one-time code of the person, stored hashed (replacing any earlier one) and audited with
+/// the operator and the branch; the code and when it expires.
+async fn issue_code(
+    state: &AppState,
+    staff: &Staff,
+    branch: &str,
+    person: &qyzmet_domain::registry::Person,
+) -> Result<(String, i64), WebError> {
+    let code = new_code();
+    let hashed = code.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&hashed))
+        .await?
+        .map_err(WebError::internal)?;
+    let now = now_ms();
+    state
+        .store
+        .issue_identity_code(
+            &person.iin.to_string(),
+            &hash,
+            &staff.iin,
+            branch,
+            now,
+            now + CODE_MS,
+        )
+        .await?;
+    Ok((code, now + CODE_MS))
 }
 
 #[cfg(test)]
