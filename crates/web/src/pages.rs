@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
+use qyzmet_domain::calendar::DueDate;
 use qyzmet_domain::directory::OrgKind;
 
 use crate::AppState;
@@ -49,11 +50,10 @@ pub async fn landing(
     let working = state.calendar.is_working_day(today).unwrap_or(false);
     let asked = query.due.start.is_some() || query.due.days.is_some();
     let result = asked.then(|| compute_due(&state, &query.due));
-    let problem = result.as_ref().and_then(|r| r.as_ref().err());
-    let field_error = |field: &str| {
-        problem
-            .filter(|p| p.field_name() == Some(field))
-            .map(|p| p.message(lang))
+    let status = if result.as_ref().is_some_and(|r| r.is_err()) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
     };
     let body = html! {
         p { (t(lang, "landing.intro")) }
@@ -61,35 +61,7 @@ pub async fn landing(
             h2 { (t(lang, "landing.today")) }
             p id="today" { (today) " — " (if working { t(lang, "day.working") } else { t(lang, "day.off") }) }
         }
-        section {
-            h2 { (t(lang, "calc.title")) }
-            form method="get" action="/" {
-                input type="hidden" name="lang" value=(lang.code());
-                label { (t(lang, "calc.start")) " " input type="date" name="start" value=[query.due.start.as_deref()]; }
-                @if let Some(e) = field_error("start") { span.error id="start-error" { (e) } }
-                " "
-                label { (t(lang, "calc.days")) " " input type="number" name="days" min="0" max="3650" value=[query.due.days.as_deref()]; }
-                @if let Some(e) = field_error("days") { span.error id="days-error" { (e) } }
-                " "
-                label { (t(lang, "calc.unit")) " "
-                    select name="unit" {
-                        @for unit in ["working-days", "calendar-days"] {
-                            option value=(unit) selected[query.due.unit.as_deref() == Some(unit)] { (t(lang, &format!("calc.unit.{unit}"))) }
-                        }
-                    }
-                }
-                @if let Some(e) = field_error("unit") { span.error id="unit-error" { (e) } }
-                " " button type="submit" { (t(lang, "calc.submit")) }
-            }
-            @if let Some(Ok(due)) = &result {
-                p { (t(lang, "calc.due")) ": " strong id="due" { (due.date) } }
-                @if !due.skipped.is_empty() {
-                    p { (t(lang, "calc.skipped")) ": "
-                        @for (i, (day, _)) in due.skipped.iter().enumerate() { @if i > 0 { ", " } (day) }
-                    }
-                }
-            }
-        }
+        (calculator(lang, &query.due, result.as_ref()))
         section {
             h2 { (t(lang, "landing.registries")) }
             table {
@@ -98,6 +70,61 @@ pub async fn landing(
                 tr { td { (t(lang, "registry.powers")) } td id="powers" { (counts.powers) } }
             }
         }
+        (directory(lang, &organisations))
+        section {
+            h2 { (t(lang, "landing.parts")) }
+            ul { @for part in ["portal", "backoffice", "pki", "psc", "gateway", "regulations"] { li { (t(lang, &format!("part.{part}"))) } } }
+        }
+    };
+    let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, "Qyzmet", body));
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// The deadline calculator: its form with each field's error, and the due date asked for.
+fn calculator(lang: Lang, due: &DueQuery, result: Option<&Result<DueDate, WebError>>) -> Markup {
+    let problem = result.and_then(|r| r.as_ref().err());
+    let field_error = |field: &str| {
+        problem
+            .filter(|p| p.field_name() == Some(field))
+            .map(|p| p.message(lang))
+    };
+    html! {
+        section {
+            h2 { (t(lang, "calc.title")) }
+            form method="get" action="/" {
+                input type="hidden" name="lang" value=(lang.code());
+                label { (t(lang, "calc.start")) " " input type="date" name="start" value=[due.start.as_deref()]; }
+                @if let Some(e) = field_error("start") { span.error id="start-error" { (e) } }
+                " "
+                label { (t(lang, "calc.days")) " " input type="number" name="days" min="0" max="3650" value=[due.days.as_deref()]; }
+                @if let Some(e) = field_error("days") { span.error id="days-error" { (e) } }
+                " "
+                label { (t(lang, "calc.unit")) " "
+                    select name="unit" {
+                        @for unit in ["working-days", "calendar-days"] {
+                            option value=(unit) selected[due.unit.as_deref() == Some(unit)] { (t(lang, &format!("calc.unit.{unit}"))) }
+                        }
+                    }
+                }
+                @if let Some(e) = field_error("unit") { span.error id="unit-error" { (e) } }
+                " " button type="submit" { (t(lang, "calc.submit")) }
+            }
+            @if let Some(Ok(due)) = result {
+                p { (t(lang, "calc.due")) ": " strong id="due" { (due.date) } }
+                @if !due.skipped.is_empty() {
+                    p { (t(lang, "calc.skipped")) ": "
+                        @for (i, (day, _)) in due.skipped.iter().enumerate() { @if i > 0 { ", " } (day) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The directory's organisations by kind, with their addresses and phones.
+fn directory(lang: Lang, organisations: &[qyzmet_domain::directory::Organisation]) -> Markup {
+    html! {
         section {
             h2 { (t(lang, "landing.directory")) }
             @for kind in OrgKind::ALL {
@@ -116,19 +143,7 @@ pub async fn landing(
                 }
             }
         }
-        section {
-            h2 { (t(lang, "landing.parts")) }
-            ul { @for part in ["portal", "backoffice", "pki", "psc", "gateway", "regulations"] { li { (t(lang, &format!("part.{part}"))) } } }
-        }
-    };
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, "Qyzmet", body));
-    *response.status_mut() = status;
-    Ok(response)
+    }
 }
 
 fn localized_address(lang: Lang, org: &qyzmet_domain::directory::Organisation) -> Option<&String> {
