@@ -18,7 +18,7 @@ use proptest::test_runner::Config;
 use qyzmet_domain::calendar::{Calendar, CalendarRules};
 use qyzmet_domain::ids::{Bin, Iin, TaxpayerId};
 use qyzmet_domain::regulation::form::{check as check_form, fields_for};
-use qyzmet_domain::regulation::{Recipient, Regulation, bpmn, check, svg};
+use qyzmet_domain::regulation::{FieldType, Recipient, Regulation, bpmn, check, svg};
 
 const SHIPPED: [(&str, &str); 15] = [
     (
@@ -438,7 +438,7 @@ proptest! {
         let mut registry = BTreeMap::new();
         for (field, value) in fields.iter().filter(|f| f.from_registry.is_some()).zip(registry_seed.iter().cycle()) {
             if let (Some(source), Some(value)) = (&field.from_registry, value) {
-                registry.insert(source.clone(), value.clone());
+                registry.insert(*source, value.clone());
             }
         }
         let organisations: Vec<String> = regulation.providers.clone();
@@ -451,20 +451,20 @@ proptest! {
                     let field = fields.iter().find(|f| &f.code == code);
                     prop_assert!(field.is_some(), "a value for no field: {}", code);
                     let field = field.unwrap();
-                    prop_assert_ne!(field.field_type.as_str(), "attachment");
+                    prop_assert_ne!(field.field_type, FieldType::Attachment);
                     prop_assert!(!value.is_empty());
                     if let Some(max) = field.max_length {
                         prop_assert!(value.chars().count() <= max as usize, "{} over {}", code, max);
                     }
-                    let allowed_controls = field.field_type == "long_text";
+                    let allowed_controls = field.field_type == FieldType::LongText;
                     prop_assert!(value.chars().all(|c| !c.is_control() || (allowed_controls && matches!(c, '\n' | '\r' | '\t'))), "control character in {}", code);
-                    match field.field_type.as_str() {
-                        "iin" => prop_assert!(Iin::parse(value).is_ok()),
-                        "bin" => prop_assert!(Bin::parse(value).is_ok()),
-                        "date" => prop_assert!(value.parse::<jiff::civil::Date>().is_ok()),
-                        "number" => prop_assert!(value.parse::<f64>().is_ok_and(f64::is_finite)),
-                        "choice" => prop_assert!(value.parse::<usize>().is_ok_and(|i| i < field.choices.len())),
-                        "organisation" => prop_assert!(organisations.contains(value)),
+                    match field.field_type {
+                        FieldType::Iin => prop_assert!(Iin::parse(value).is_ok()),
+                        FieldType::Bin => prop_assert!(Bin::parse(value).is_ok()),
+                        FieldType::Date => prop_assert!(value.parse::<jiff::civil::Date>().is_ok()),
+                        FieldType::Number => prop_assert!(value.parse::<f64>().is_ok_and(f64::is_finite)),
+                        FieldType::Choice => prop_assert!(value.parse::<usize>().is_ok_and(|i| i < field.choices.len())),
+                        FieldType::Organisation => prop_assert!(organisations.contains(value)),
                         _ => {}
                     }
                     match &field.from_registry {

@@ -4,7 +4,9 @@
 //! tables of each Annex 2 in seconds, the channels, the payment, EDS and registry checks with their
 //! messages, the questionnaire of Annex 3 — and the values the files decide where the seed is silent.
 
-use qyzmet_domain::regulation::{Channel, Outcome, Recipient, Regulation, Step, TimeUnit, check};
+use qyzmet_domain::regulation::{
+    Channel, GatewayCall, Outcome, Recipient, Regulation, Step, StepKind, TimeUnit, check,
+};
 
 const APOSTILLE: &str = include_str!("../../../regulations/apostille-archival.toml");
 const CENTRAL: &str = include_str!("../../../regulations/archival-reference-central.toml");
@@ -200,9 +202,9 @@ fn every_numbered_process_and_condition_is_a_step() {
             .filter(|s| s.outcome == Some(Outcome::Result))
             .count();
         assert_eq!(results, 1, "{} {code}", r.code);
-        for s in ch.steps.iter().filter(|s| s.kind == "condition") {
+        for s in ch.steps.iter().filter(|s| s.kind == StepKind::Condition) {
             let mut at = step(ch, &s.on_failure.as_ref().unwrap().next);
-            while at.kind != "end" {
+            while at.kind != StepKind::End {
                 at = step(ch, at.next.as_deref().unwrap());
             }
             assert_eq!(
@@ -217,8 +219,8 @@ fn every_numbered_process_and_condition_is_a_step() {
     // Extra steps: Reg-B §6.8 sends through the gateway, Reg-A §8.7's courier carries the paper.
     let send = step(channel(&b, "portal"), "P5D");
     assert_eq!(
-        (send.unit.as_str(), send.call.as_deref()),
-        ("gateway", Some("deliver"))
+        (send.unit.as_str(), send.call),
+        ("gateway", Some(GatewayCall::Deliver))
     );
     let courier = step(channel(&a, "psc"), "P6C");
     assert_eq!(courier.unit, "courier");
@@ -242,13 +244,13 @@ fn the_payment_check_refuses_with_the_seeds_message() {
         let portal = channel(r, "portal");
         let pay = step(portal, "P4");
         assert_eq!(
-            (pay.unit.as_str(), pay.call.as_deref()),
-            ("payment_gateway", Some("deliver"))
+            (pay.unit.as_str(), pay.call),
+            ("payment_gateway", Some(GatewayCall::Deliver))
         );
         let check = step(portal, "C2");
-        assert_eq!(check.kind, "condition");
+        assert_eq!(check.kind, StepKind::Condition);
         assert_eq!(check.unit, "provider_aws");
-        assert_eq!(check.call.as_deref(), Some("payment_check"));
+        assert_eq!(check.call, Some(GatewayCall::PaymentCheck));
         // T1 #4: 5 – if not paid (Reg-A prints 4, A14), 6 – if paid.
         assert_eq!(check.next.as_deref(), Some("P6"));
         let failure = check.on_failure.as_ref().unwrap();
@@ -259,7 +261,7 @@ fn the_payment_check_refuses_with_the_seeds_message() {
             "{}",
             failure.message.ru
         );
-        assert_eq!(step(portal, "P5").call.as_deref(), Some("notify"));
+        assert_eq!(step(portal, "P5").call, Some(GatewayCall::Notify));
     }
     // Reg-B has no payment at all (A11).
     assert!(b.units.iter().all(|u| u.code != "payment_gateway"));
@@ -267,7 +269,7 @@ fn the_payment_check_refuses_with_the_seeds_message() {
         b.channels
             .iter()
             .flat_map(|c| &c.steps)
-            .all(|s| s.call.as_deref() != Some("payment_check"))
+            .all(|s| s.call != Some(GatewayCall::PaymentCheck))
     );
 }
 
@@ -277,8 +279,8 @@ fn the_eds_and_registry_checks_refuse_with_the_seeds_messages() {
     for (r, id) in [(&a, "C3"), (&b, "C2"), (&c, "C3")] {
         let check = step(channel(r, "portal"), id);
         assert_eq!(
-            (check.unit.as_str(), check.call.as_deref()),
-            ("portal", Some("eds_check"))
+            (check.unit.as_str(), check.call),
+            ("portal", Some(GatewayCall::EdsCheck))
         );
         let message = &check.on_failure.as_ref().unwrap().message;
         assert!(
@@ -314,8 +316,8 @@ fn the_eds_and_registry_checks_refuse_with_the_seeds_messages() {
         let ch = channel(r, code);
         let lookup = step(ch, "C1");
         assert_eq!(
-            (lookup.unit.as_str(), lookup.call.as_deref()),
-            ("registries", Some("registry_lookup"))
+            (lookup.unit.as_str(), lookup.call),
+            ("registries", Some(GatewayCall::RegistryLookup))
         );
         let failure = lookup.on_failure.as_ref().unwrap();
         assert_eq!(failure.next, "P4");

@@ -3,7 +3,8 @@
 //! 1–3) and the numbers taken where it is silent (§9, B1–B10), each with its source.
 
 use qyzmet_domain::regulation::{
-    Channel, Outcome, Recipient, Regulation, Step, TimeUnit, UnitKind, check,
+    Channel, FieldType, GatewayCall, Outcome, Recipient, Regulation, Step, StepKind, TimeUnit,
+    UnitKind, check,
 };
 
 const LE_DUPLICATE: &str =
@@ -76,7 +77,7 @@ fn success_path(channel: &Channel) -> Vec<&Step> {
 /// The first step at or after `id` that is an end, following `next`.
 fn end_after<'a>(channel: &'a Channel, id: &str) -> &'a Step {
     let mut s = step(channel, id);
-    while s.kind != "end" {
+    while s.kind != StepKind::End {
         s = step(channel, s.next.as_deref().unwrap());
     }
     s
@@ -141,9 +142,9 @@ fn the_success_path_is_section_3_and_4() {
             .iter()
             .map(|s| {
                 (
-                    s.kind.as_str(),
-                    (s.kind != "end").then(|| unit_kind(&r, &s.unit)),
-                    s.call.as_deref(),
+                    s.kind,
+                    (s.kind != StepKind::End).then(|| unit_kind(&r, &s.unit)),
+                    s.call,
                     s.status.as_deref(),
                 )
             })
@@ -152,34 +153,49 @@ fn the_success_path_is_section_3_and_4() {
             shape,
             [
                 // §3.1: the applicant fills in the annex 2 form.
-                ("action", Some(UnitKind::Applicant), None, None),
+                (StepKind::Action, Some(UnitKind::Applicant), None, None),
                 // §3.2–§3.3: the operator accepts and checks it.
-                ("condition", Some(UnitKind::Staff), None, None),
+                (StepKind::Condition, Some(UnitKind::Staff), None, None),
                 // §3.4: journal and receipt.
-                ("action", Some(UnitKind::Staff), None, Some("accepted")),
+                (
+                    StepKind::Action,
+                    Some(UnitKind::Staff),
+                    None,
+                    Some("accepted")
+                ),
                 // §3.5: the operator signs the request with his own EDS …
-                ("action", Some(UnitKind::Staff), None, None),
+                (StepKind::Action, Some(UnitKind::Staff), None, None),
                 // … and it goes to the database through the gateway.
                 (
-                    "action",
+                    StepKind::Action,
                     Some(UnitKind::System),
-                    Some("registry_lookup"),
+                    Some(GatewayCall::RegistryLookup),
                     Some("sent")
                 ),
                 // §3.6: the body's answer, an electronic document signed by its EDS …
                 (
-                    "condition",
+                    StepKind::Condition,
                     Some(UnitKind::System),
-                    Some("issue_document"),
+                    Some(GatewayCall::IssueDocument),
                     None
                 ),
                 // … whose signature the PSC checks (B3).
-                ("condition", Some(UnitKind::System), Some("eds_check"), None),
+                (
+                    StepKind::Condition,
+                    Some(UnitKind::System),
+                    Some(GatewayCall::EdsCheck),
+                    None
+                ),
                 // §3.6, §4: printed, certified by signature and seal …
-                ("action", Some(UnitKind::Staff), None, Some("ready")),
+                (StepKind::Action, Some(UnitKind::Staff), None, Some("ready")),
                 // … and handed over at the window.
-                ("action", Some(UnitKind::Staff), None, Some("issued")),
-                ("end", None, None, None),
+                (
+                    StepKind::Action,
+                    Some(UnitKind::Staff),
+                    None,
+                    Some("issued")
+                ),
+                (StepKind::End, None, None, None),
             ],
             "{}",
             r.code
@@ -188,7 +204,7 @@ fn the_success_path_is_section_3_and_4() {
         // Every step of the PSC operator is the employee authorised to certify (§3.2–§3.6).
         for s in path
             .iter()
-            .filter(|s| s.kind != "end" && unit_kind(&r, &s.unit) == UnitKind::Staff)
+            .filter(|s| s.kind != StepKind::End && unit_kind(&r, &s.unit) == UnitKind::Staff)
         {
             assert_eq!(s.unit, "psc", "{}: {}", r.code, s.id);
         }
@@ -271,10 +287,10 @@ fn each_service_queries_its_own_register() {
         let path = success_path(channel);
         let request = path
             .iter()
-            .find(|s| s.call.as_deref() == Some("registry_lookup"))
+            .find(|s| s.calls(GatewayCall::RegistryLookup))
             .unwrap();
         let answer = step(channel, request.next.as_deref().unwrap());
-        assert_eq!(answer.kind, "condition");
+        assert_eq!(answer.kind, StepKind::Condition);
         let unit = r.units.iter().find(|u| u.code == answer.unit).unwrap();
         assert!(
             unit.label.ru.contains(register),
@@ -334,14 +350,17 @@ fn every_refusal_ends_with_its_message() {
     for r in all() {
         let channel = psc(&r);
         let path = success_path(channel);
-        let conditions: Vec<_> = path.iter().filter(|s| s.kind == "condition").collect();
+        let conditions: Vec<_> = path
+            .iter()
+            .filter(|s| s.kind == StepKind::Condition)
+            .collect();
         assert_eq!(conditions.len(), 3, "{}", r.code);
         // C1 (§3.3–§3.4, B3): not accepted at the counter, a refusal end at once.
         let intake = conditions[0].on_failure.as_ref().unwrap();
         let end = step(channel, &intake.next);
         assert_eq!(
-            (end.kind.as_str(), end.outcome),
-            ("end", Some(Outcome::Refusal))
+            (end.kind, end.outcome),
+            (StepKind::End, Some(Outcome::Refusal))
         );
         assert!(
             intake
@@ -356,12 +375,8 @@ fn every_refusal_ends_with_its_message() {
             assert!(!branch.message.kk.is_empty() && !branch.message.ru.is_empty());
             let tell = step(channel, &branch.next);
             assert_eq!(
-                (
-                    tell.kind.as_str(),
-                    tell.unit.as_str(),
-                    tell.status.as_deref()
-                ),
-                ("action", "psc", Some("refused")),
+                (tell.kind, tell.unit.as_str(), tell.status.as_deref()),
+                (StepKind::Action, "psc", Some("refused")),
                 "{}",
                 r.code
             );
@@ -393,7 +408,7 @@ fn every_refusal_ends_with_its_message() {
     let answer_failure = |r: &Regulation| -> String {
         let path = success_path(psc(r));
         path.iter()
-            .filter(|s| s.kind == "condition")
+            .filter(|s| s.kind == StepKind::Condition)
             .nth(1)
             .unwrap()
             .on_failure
@@ -484,20 +499,20 @@ fn the_form_is_annex_2() {
         // The application part of annex 2: addressee PSC, applicant's name, address, telephone, the
         // documents with attachments, the type of service, the applicant's signature and the date.
         for (code, kind, required) in [
-            ("psc", "organisation", true),
-            ("full_name", "text", true),
-            ("address", "text", true),
-            ("phone", "phone", false),
-            ("documents", "long_text", true),
-            ("service", "choice", true),
-            ("signature", "attachment", true),
-            ("application_date", "date", true),
+            ("psc", FieldType::Organisation, true),
+            ("full_name", FieldType::Text, true),
+            ("address", FieldType::Text, true),
+            ("phone", FieldType::Phone, false),
+            ("documents", FieldType::LongText, true),
+            ("service", FieldType::Choice, true),
+            ("signature", FieldType::Attachment, true),
+            ("application_date", FieldType::Date, true),
             // B10: identification.
-            ("iin", "iin", true),
+            ("iin", FieldType::Iin, true),
         ] {
             let f = field(code);
             assert_eq!(
-                (f.field_type.as_str(), f.required),
+                (f.field_type, f.required),
                 (kind, required),
                 "{}: {code}",
                 r.code
@@ -530,7 +545,7 @@ fn the_form_is_annex_2() {
         assert!(
             r.form
                 .iter()
-                .filter(|f| f.field_type == "text")
+                .filter(|f| f.field_type == FieldType::Text)
                 .all(|f| f.max_length == Some(255))
         );
     }

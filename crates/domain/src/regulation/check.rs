@@ -4,7 +4,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
 use super::{
-    Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepKind, StepRecord, Text, UnitKind,
+    Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepKind, StepRecord, Text,
+    UnitKind,
 };
 
 /// One broken rule.

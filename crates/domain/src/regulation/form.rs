@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, Recipient, RegistryValue, Regulation};
+use super::{Field, FieldType, Recipient, RegistryValue, Regulation};
 use crate::ids::{Bin, Iin};
 use crate::validation::FieldError;
 
@@ -45,7 +45,7 @@ pub fn check(
     let mut values = BTreeMap::new();
     let mut errors = Vec::new();
     for field in fields {
-        if field.field_type == "attachment" {
+        if field.field_type == FieldType::Attachment {
             continue;
         }
         let value = match field.from_registry {
@@ -89,34 +89,35 @@ fn check_value(field: &Field, value: &str, organisations: &[String]) -> Result<(
         };
     }
     if value.chars().any(|c| {
-        c.is_control() && !(field.field_type == "long_text" && matches!(c, '\n' | '\r' | '\t'))
+        c.is_control()
+            && !(field.field_type == FieldType::LongText && matches!(c, '\n' | '\r' | '\t'))
     }) {
         return Err(rule::CONTROL);
     }
     if let Some(max) = field.max_length
         && value.chars().count() > max as usize
     {
-        return Err(if field.field_type == "long_text" {
+        return Err(if field.field_type == FieldType::LongText {
             rule::TEXT_TO_ATTACHMENT
         } else {
             rule::TOO_LONG
         });
     }
-    match field.field_type.as_str() {
-        "date" => value
+    match field.field_type {
+        FieldType::Date => value
             .parse::<jiff::civil::Date>()
             .map(|_| ())
             .map_err(|_| rule::DATE),
-        "iin" => Iin::parse(value).map(|_| ()).map_err(|e| e.code()),
-        "bin" => Bin::parse(value).map(|_| ()).map_err(|e| e.code()),
-        "email" => {
+        FieldType::Iin => Iin::parse(value).map(|_| ()).map_err(|e| e.code()),
+        FieldType::Bin => Bin::parse(value).map(|_| ()).map_err(|e| e.code()),
+        FieldType::Email => {
             let ok = value.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace)
             });
             if ok { Ok(()) } else { Err(rule::EMAIL) }
         }
         // Kazakhstan's numbers: +7 and ten digits (spaces, dashes and brackets allowed), or 8 and ten.
-        "phone" => {
+        FieldType::Phone => {
             let digits: String = value.chars().filter(|c| c.is_ascii_digit()).collect();
             let allowed = value
                 .chars()
@@ -129,13 +130,13 @@ fn check_value(field: &Field, value: &str, organisations: &[String]) -> Result<(
                 Err(rule::PHONE)
             }
         }
-        "number" => value
+        FieldType::Number => value
             .parse::<f64>()
             .ok()
             .filter(|n| n.is_finite())
             .map(|_| ())
             .ok_or(rule::NUMBER),
-        "choice" => {
+        FieldType::Choice => {
             let index: Option<usize> = value.parse().ok();
             if index.is_some_and(|i| i < field.choices.len()) {
                 Ok(())
@@ -143,14 +144,14 @@ fn check_value(field: &Field, value: &str, organisations: &[String]) -> Result<(
                 Err(rule::CHOICE)
             }
         }
-        "organisation" => {
+        FieldType::Organisation => {
             if organisations.iter().any(|o| o == value) {
                 Ok(())
             } else {
                 Err(rule::ORGANISATION)
             }
         }
-        _ => Ok(()),
+        FieldType::Text | FieldType::LongText | FieldType::Attachment => Ok(()),
     }
 }
 
@@ -159,7 +160,7 @@ mod tests {
     use super::*;
     use crate::regulation::Text;
 
-    fn field(code: &str, field_type: &str, required: bool, max: Option<u32>) -> Field {
+    fn field(code: &str, field_type: FieldType, required: bool, max: Option<u32>) -> Field {
         Field {
             code: code.into(),
             label: Text {
@@ -167,7 +168,7 @@ mod tests {
                 ru: code.into(),
                 en: None,
             },
-            field_type: field_type.into(),
+            field_type,
             recipients: Vec::new(),
             required,
             from_registry: None,
@@ -195,7 +196,7 @@ mod tests {
 
     #[test]
     fn seed_000_long_text_over_255_goes_to_an_attachment() {
-        let content = [field("content", "long_text", true, Some(255))];
+        let content = [field("content", FieldType::LongText, true, Some(255))];
         assert!(errors(&content, &[("content", &"ә".repeat(255))]).is_empty());
         assert_eq!(
             errors(&content, &[("content", &"ә".repeat(256))]),
@@ -210,11 +211,11 @@ mod tests {
     #[test]
     fn each_type_names_its_rule() {
         let fields = [
-            field("d", "date", false, None),
-            field("e", "email", false, None),
-            field("p", "phone", false, None),
-            field("o", "organisation", false, None),
-            field("i", "iin", false, None),
+            field("d", FieldType::Date, false, None),
+            field("e", FieldType::Email, false, None),
+            field("p", FieldType::Phone, false, None),
+            field("o", FieldType::Organisation, false, None),
+            field("i", FieldType::Iin, false, None),
         ];
         let found = errors(
             &fields,
@@ -247,7 +248,7 @@ mod tests {
 
     #[test]
     fn registry_values_win_over_typed_ones() {
-        let mut surname = field("surname", "text", true, Some(255));
+        let mut surname = field("surname", FieldType::Text, true, Some(255));
         surname.from_registry = Some(RegistryValue::PersonSurname);
         let registry: BTreeMap<RegistryValue, String> =
             [(RegistryValue::PersonSurname, "Әбенова".to_string())].into();
@@ -264,8 +265,8 @@ mod tests {
     #[test]
     fn control_characters_are_refused_but_long_text_keeps_line_breaks() {
         let fields = [
-            field("t", "text", false, None),
-            field("l", "long_text", false, None),
+            field("t", FieldType::Text, false, None),
+            field("l", FieldType::LongText, false, None),
         ];
         assert_eq!(
             errors(&fields, &[("t", "a\u{7}b"), ("l", "line\nline")]),

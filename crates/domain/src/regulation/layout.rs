@@ -13,7 +13,7 @@
 //! Text is measured by an estimate of DejaVu Sans (the widest of the usual sans-serif faces), so that
 //! a label wrapped here fits in whichever sans-serif face draws it.
 
-use super::{Channel, Limit, Regulation, Step, Text, TimeUnit, UnitKind};
+use super::{Channel, Limit, Regulation, Step, StepKind, Text, TimeUnit, UnitKind};
 
 /// Blank space around the pool.
 pub(super) const MARGIN: i32 = 40;
@@ -350,7 +350,7 @@ pub(super) fn layout<'a>(
     let mut units: Vec<&str> = Vec::new();
     let mut lane_of: Vec<usize> = Vec::with_capacity(steps.len());
     for step in steps {
-        let lane = if step.kind == "end" && step.unit.is_empty() {
+        let lane = if step.kind == StepKind::End && step.unit.is_empty() {
             lane_of.last().copied().unwrap_or(0)
         } else if let Some(l) = units.iter().position(|u| *u == step.unit) {
             l
@@ -420,18 +420,18 @@ pub(super) fn layout<'a>(
             w: size,
             h: size,
         };
-        let (kind, bounds) = match step.kind.as_str() {
-            "condition" => (Kind::Condition, centred(GATEWAY)),
-            "end" if step.outcome == Some(super::Outcome::Refusal) => {
+        let (kind, bounds) = match step.kind {
+            StepKind::Condition => (Kind::Condition, centred(GATEWAY)),
+            StepKind::End if step.outcome == Some(super::Outcome::Refusal) => {
                 (Kind::Refusal, centred(EVENT))
             }
-            "end" => (Kind::End, centred(EVENT)),
+            StepKind::End => (Kind::End, centred(EVENT)),
             _ if unit(&step.unit).map(|u| u.kind) == Some(UnitKind::System) => {
                 (Kind::ServiceTask, slot)
             }
             _ => (Kind::UserTask, slot),
         };
-        let timer = (step.kind == "action" && step.time_limit.is_some()).then_some(Rect {
+        let timer = (step.kind == StepKind::Action && step.time_limit.is_some()).then_some(Rect {
             x: bounds.right() - 48,
             y: bounds.bottom() - 18,
             w: EVENT,

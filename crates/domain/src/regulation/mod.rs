@@ -424,8 +424,11 @@ pub enum FieldType {
     Iin,
     /// A business identification number.
     Bin,
+    /// A telephone number of Kazakhstan: +7 or 8, then ten digits.
     Phone,
+    /// An e-mail address.
     Email,
+    /// A finite decimal number.
     Number,
     /// One of the field's `choices`.
     Choice,

@@ -332,7 +332,7 @@ mod tests {
     use quick_xml::Reader;
     use quick_xml::events::{BytesStart, Event};
 
-    use super::super::{bpmn, check};
+    use super::super::{StepKind, bpmn, check};
     use super::*;
 
     const ARCHIVAL_REFERENCE: &str =
@@ -502,7 +502,7 @@ mod tests {
             let svg = parse(&svg(&r, channel, "kk"));
             let bpmn = parse(&bpmn(&r, channel, "kk"));
             let mut tasks = 0;
-            for step in channel.steps.iter().filter(|s| s.kind == "action") {
+            for step in channel.steps.iter().filter(|s| s.kind == StepKind::Action) {
                 let shape = format!("Step_{}_di", step.id);
                 let di = bpmn
                     .elements

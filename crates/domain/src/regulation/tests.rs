@@ -79,7 +79,7 @@ fn archival_reference_numbers_are_the_seeds() {
     assert!(
         r.form
             .iter()
-            .filter(|f| f.field_type == "text")
+            .filter(|f| f.field_type == FieldType::Text)
             .all(|f| f.max_length == Some(255))
     );
     assert_eq!(
@@ -194,8 +194,10 @@ fn each_rule_is_named_with_the_element() {
         "{found:?}"
     );
 
+    // An unknown field type, call, record or step kind is refused when the file is read (see
+    // `an_unknown_*` below).
     let text = ARCHIVAL_REFERENCE.replacen("type = \"date\"", "type = \"datetime\"", 1);
-    assert!(rules(&text).contains(&"field.type.unknown"));
+    assert_eq!(rules(&text), ["name.unknown"]);
 
     let text = ARCHIVAL_REFERENCE.replacen("kk = \"Мұрағаттық анықтамалар беру\"", "kk = \"\"", 1);
     let found = problems(&text);
@@ -213,7 +215,7 @@ fn each_rule_is_named_with_the_element() {
     assert!(rules(&text).contains(&"step.status.unknown"));
 
     let text = ARCHIVAL_REFERENCE.replacen("call = \"deliver\"", "call = \"fax\"", 1);
-    assert!(rules(&text).contains(&"step.call.unknown"));
+    assert_eq!(rules(&text), ["name.unknown"]);
     // A person does not call the gateway: an archive employee's step with a call is refused.
     let text = ARCHIVAL_REFERENCE.replacen(
         "unit = \"archive\"\n",
@@ -243,13 +245,17 @@ fn the_portal_channel_exports_to_bpmn_with_its_gateways_ends_and_timers() {
     let conditions = portal
         .steps
         .iter()
-        .filter(|s| s.kind == "condition")
+        .filter(|s| s.kind == StepKind::Condition)
         .count();
-    let ends = portal.steps.iter().filter(|s| s.kind == "end").count();
+    let ends = portal
+        .steps
+        .iter()
+        .filter(|s| s.kind == StepKind::End)
+        .count();
     let timed_actions = portal
         .steps
         .iter()
-        .filter(|s| s.kind == "action" && s.time_limit.is_some())
+        .filter(|s| s.kind == StepKind::Action && s.time_limit.is_some())
         .count();
     assert_eq!(count("<bpmn:exclusiveGateway "), conditions);
     assert_eq!(count("<bpmn:endEvent "), ends);
@@ -539,7 +545,7 @@ fn the_appeal_is_reported_kept_in_the_portal_space_and_numbered_per_author() {
         .unwrap()
         .steps
         .iter()
-        .find(|s| s.records.iter().any(|x| x == "registration_number"))
+        .find(|s| s.records(StepRecord::RegistrationNumber))
         .unwrap();
     assert_eq!(registration.numbering_series("individual"), Some("ЖТ"));
     assert_eq!(registration.numbering_series("legal_entity"), Some("ЗТ"));
@@ -556,7 +562,7 @@ fn the_registers_issue_the_document_the_step_names() {
     let issuing: Vec<_> = r.channels[0]
         .steps
         .iter()
-        .filter(|s| s.call.as_deref() == Some("issue_document"))
+        .filter(|s| s.calls(GatewayCall::IssueDocument))
         .map(|s| s.document)
         .collect();
     assert_eq!(issuing, [Some(DocumentTemplate::RealEstateCertificate)]);
@@ -703,4 +709,85 @@ fn each_new_element_breaks_its_own_rule() {
         one(&problems_of(&text), "portal_space_limit.no_portal"),
         "broken.toml: portal_space_limit: only applications made on the Portal are kept in the applicant's space there (000 §18.2) [rule portal_space_limit.no_portal]"
     );
+}
+
+/// The one problem of a file where `from` was replaced by `to`: refused when read, naming the file,
+/// the line and key, the rule `name.unknown`, the unknown name and the names the format knows.
+fn refused_name(text: &str, from: &str, to: &str, key: &str, known: &str) {
+    assert!(text.contains(from), "{from}");
+    let start = text.find(from).unwrap();
+    let line = text[..start].matches('\n').count() + 1;
+    let broken = text.replacen(from, to, 1);
+    let found = problems_of(&broken);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let problem = &found[0];
+    assert_eq!(problem.file, "broken.toml");
+    assert_eq!(problem.element, format!("line {line}: {key}"), "{problem}");
+    assert_eq!(problem.rule, "name.unknown", "{problem}");
+    let unknown = to.split('"').nth(1).unwrap();
+    assert!(problem.message.contains(unknown), "{problem}");
+    assert!(problem.message.contains(known), "{problem}");
+}
+
+#[test]
+fn an_unknown_step_kind_is_refused_naming_file_element_and_rule() {
+    refused_name(
+        ARCHIVAL_REFERENCE,
+        "kind = \"condition\"",
+        "kind = \"decision\"",
+        "kind",
+        "condition",
+    );
+    for kind in [StepKind::Action, StepKind::Condition, StepKind::End] {
+        let name = serde_json::to_value(kind).unwrap();
+        assert_eq!(serde_json::from_value::<StepKind>(name).unwrap(), kind);
+    }
+}
+
+#[test]
+fn an_unknown_gateway_call_is_refused_naming_file_element_and_rule() {
+    refused_name(
+        ARCHIVAL_REFERENCE,
+        "call = \"deliver\"",
+        "call = \"fax\"",
+        "call",
+        "status_sync",
+    );
+    for call in GatewayCall::ALL {
+        let name = serde_json::to_value(call).unwrap();
+        assert_eq!(name, call.as_str());
+        assert_eq!(serde_json::from_value::<GatewayCall>(name).unwrap(), call);
+    }
+}
+
+#[test]
+fn an_unknown_step_record_is_refused_naming_file_element_and_rule() {
+    refused_name(
+        APPEAL,
+        "records = [\"registration_number\"]",
+        "records = [\"registration_no\"]",
+        "records",
+        "registration_number",
+    );
+    let names: std::collections::BTreeSet<_> = StepRecord::ALL
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), StepRecord::ALL.len());
+}
+
+#[test]
+fn an_unknown_field_type_is_refused_naming_file_element_and_rule() {
+    refused_name(
+        ARCHIVAL_REFERENCE,
+        "type = \"date\"",
+        "type = \"datetime\"",
+        "type",
+        "long_text",
+    );
+    let names: std::collections::BTreeSet<_> = FieldType::ALL
+        .iter()
+        .map(|t| serde_json::to_value(t).unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), FieldType::ALL.len());
 }

@@ -19,7 +19,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::calendar::{Calendar, CalendarError, DayUnit, Schedule, WorkingTimeError};
-use crate::regulation::{Channel, Limit, Outcome, Regulation, Step, Text, TimeUnit, UnitKind};
+use crate::regulation::{
+    Channel, Limit, Outcome, Regulation, Step, StepKind, Text, TimeUnit, UnitKind,
+};
 
 /// Who acts at a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,7 +94,7 @@ pub fn position<'a>(
     step_id: &str,
 ) -> Result<Position<'a>, WorkflowError> {
     let step = step(channel, step_id)?;
-    if step.kind == "end" {
+    if step.kind == StepKind::End {
         return Ok(Position::Ended {
             step,
             outcome: step.outcome.unwrap_or(Outcome::Refusal),
@@ -119,16 +121,16 @@ pub fn advance<'a>(
     holds: bool,
 ) -> Result<Move<'a>, WorkflowError> {
     let from = step(channel, step_id)?;
-    let (to, failure) = match (from.kind.as_str(), holds) {
-        ("end", _) => return Err(WorkflowError::Finished(from.id.clone())),
-        ("condition", false) => {
+    let (to, failure) = match (from.kind, holds) {
+        (StepKind::End, _) => return Err(WorkflowError::Finished(from.id.clone())),
+        (StepKind::Condition, false) => {
             let branch = from
                 .on_failure
                 .as_ref()
                 .ok_or_else(|| WorkflowError::Dangling(from.id.clone()))?;
             (branch.next.as_str(), Some(&branch.message))
         }
-        ("action", false) => return Err(WorkflowError::ActionCannotFail(from.id.clone())),
+        (StepKind::Action, false) => return Err(WorkflowError::ActionCannotFail(from.id.clone())),
         _ => (
             from.next
                 .as_deref()

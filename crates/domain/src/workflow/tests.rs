@@ -66,7 +66,11 @@ fn a_condition_takes_its_failure_branch_with_the_message_and_an_action_cannot_fa
         advance(portal, "X9", true),
         Err(WorkflowError::NoSuchStep("X9".into()))
     );
-    let end = portal.steps.iter().find(|s| s.kind == "end").unwrap();
+    let end = portal
+        .steps
+        .iter()
+        .find(|s| s.kind == StepKind::End)
+        .unwrap();
     assert_eq!(
         advance(portal, &end.id, true),
         Err(WorkflowError::Finished(end.id.clone()))
@@ -90,7 +94,11 @@ fn position_names_who_acts() {
     assert_eq!(who(&applicant_step.id), Some(Actor::Applicant));
     let staff_step = portal.steps.iter().find(|s| s.unit == "archive").unwrap();
     assert_eq!(who(&staff_step.id), Some(Actor::Staff));
-    let end = portal.steps.iter().find(|s| s.kind == "end").unwrap();
+    let end = portal
+        .steps
+        .iter()
+        .find(|s| s.kind == StepKind::End)
+        .unwrap();
     assert_eq!(who(&end.id), None);
 }
 
