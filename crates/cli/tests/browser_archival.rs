@@ -27,7 +27,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use qyzmet_domain::regulation::Recipient;
+use qyzmet_domain::regulation::{GatewayCall, Recipient, StepKind};
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
     Browser, DEMO_PASSWORD, Layer, after_signing, at_step, browser, card, regulation, shown,
@@ -872,10 +872,10 @@ fn operator_steps_before_delivery(code: &str) -> Vec<String> {
             .iter()
             .find(|s| s.id == id)
             .unwrap_or_else(|| panic!("{code} psc has no step {id}"));
-        if step.call.as_deref() == Some("deliver") {
+        if step.calls(GatewayCall::Deliver) {
             return steps;
         }
-        if step.unit == "psc" && step.kind == "action" {
+        if step.unit == "psc" && step.kind == StepKind::Action {
             steps.push(step.id.clone());
         }
         at = step.next.clone();

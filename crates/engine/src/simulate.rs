@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use qyzmet_domain::regulation::{Recipient, UnitKind};
+use qyzmet_domain::regulation::{Recipient, StepKind, UnitKind};
 use qyzmet_domain::workflow::{self, Actor, Position};
 use qyzmet_store::workflow::Tally;
 use sha2::{Digest, Sha256};
@@ -127,7 +127,7 @@ pub async fn run<G: Gateway>(engine: &Engine<G>, plan: Plan) -> Result<Report> {
                 },
                 Actor::System => continue,
             };
-            let is_condition = step.kind == "condition"
+            let is_condition = step.kind == StepKind::Condition
                 && regulation
                     .units
                     .iter()

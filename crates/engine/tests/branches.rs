@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::{HashMap, VecDeque};
 
-use qyzmet_domain::regulation::Channel;
+use qyzmet_domain::regulation::{Channel, StepKind};
 use qyzmet_store::Store;
 
 /// A move: from a step, held or not.
@@ -17,7 +17,7 @@ type Decision = (String, bool);
 fn edges(channel: &Channel, id: &str) -> Vec<(bool, String)> {
     let step = channel.steps.iter().find(|s| s.id == id).unwrap();
     let mut out = Vec::new();
-    if step.kind != "end"
+    if step.kind != StepKind::End
         && let Some(next) = &step.next
     {
         out.push((true, next.clone()));
@@ -62,7 +62,12 @@ async fn every_branch_of_every_channel(store: &Store) {
         let regulation = &loaded.regulation;
         for channel in &regulation.channels {
             let first = channel.steps[0].id.clone();
-            let is_end = |id: &str| channel.steps.iter().any(|s| s.id == id && s.kind == "end");
+            let is_end = |id: &str| {
+                channel
+                    .steps
+                    .iter()
+                    .any(|s| s.id == id && s.kind == StepKind::End)
+            };
             for step in &channel.steps {
                 for (holds, to) in edges(channel, &step.id) {
                     let mut plan = path(channel, &first, |id| id == step.id);
@@ -106,7 +111,7 @@ async fn every_branch_of_every_channel(store: &Store) {
                     assert_eq!(taken, plan, "{context}");
                     assert_eq!(end.moves as usize, plan.len(), "{context}");
                     let last = channel.steps.iter().find(|s| s.id == end.step).unwrap();
-                    assert_eq!(last.kind, "end", "{context}");
+                    assert_eq!(last.kind, StepKind::End, "{context}");
                     assert_eq!(
                         end.outcome.as_deref(),
                         Some(

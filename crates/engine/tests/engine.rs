@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use qyzmet_domain::calendar::Calendar;
 use qyzmet_domain::ids::{Iin, Sex};
 use qyzmet_domain::registry::Person;
-use qyzmet_domain::regulation::Recipient;
+use qyzmet_domain::regulation::{GatewayCall, Recipient};
 use qyzmet_engine::{Act, By, Catalogue, Engine, EngineError, InProcess, Start};
 use qyzmet_store::Store;
 use qyzmet_store::registry::insert_person;
@@ -405,7 +405,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
     let lookup = provider_channel
         .steps
         .iter()
-        .find(|s| s.call.as_deref() == Some("registry_lookup"))
+        .find(|s| s.calls(GatewayCall::RegistryLookup))
         .unwrap();
     let mut outcomes = Vec::new();
     for applicant in [known.as_str(), "990101300033"] {
@@ -432,7 +432,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
                 m.step == lookup.id
             })
             .await;
-        assert_eq!(message.service, "registry_lookup");
+        assert_eq!(message.service, GatewayCall::RegistryLookup.as_str());
         assert_eq!(message.receiver, "state-databases");
         assert_eq!(message.payload_sha256.len(), 64);
         let row = store.instance(&id).await.unwrap().unwrap();
@@ -460,7 +460,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
         .await
         .unwrap();
     let eds = support::until_message(&engine, &loaded.regulation, &id, support::now(), |m| {
-        m.service == "eds_check"
+        m.service == GatewayCall::EdsCheck.as_str()
     })
     .await;
     assert!(!eds.answer_ok);

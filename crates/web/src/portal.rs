@@ -14,7 +14,7 @@ use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::application::{AttachmentRef, Payment};
 use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Field, Recipient, RegistryValue, Regulation, Text};
+use qyzmet_domain::regulation::{Field, FieldType, Recipient, RegistryValue, Regulation, Text};
 use qyzmet_domain::validation::FieldError;
 use qyzmet_engine::cases::{subject, submit};
 
@@ -409,7 +409,7 @@ pub fn form_fields(
     let problem_of = |code: &str| problems.iter().find(|(f, _)| f == code).map(|(_, m)| m);
     html! {
     @for field in fields {
-        @if field.field_type != "attachment" {
+        @if field.field_type != FieldType::Attachment {
             @let id = format!("field-{}", field.code);
             @let value = field.from_registry.and_then(|s| registry.get(&s)).or(values.get(&field.code)).cloned().unwrap_or_default();
             p.field {
@@ -419,12 +419,12 @@ pub fn form_fields(
                     input id=(id) name=(field.code) value=(value) readonly aria-readonly="true" class="from-registry";
                     " " small { (t(lang, "portal.from_registry")) }
                 } @else {
-                    @match field.field_type.as_str() {
-                        "long_text" => {
+                    @match field.field_type {
+                        FieldType::LongText => {
                             textarea id=(id) name=(field.code) rows="6" cols="70" data-max=[field.max_length] required[field.required] { (value) }
                             @if let Some(max) = field.max_length { br; small { span data-count-for=(id) { (value.chars().count()) } " / " (max) } }
                         }
-                        "organisation" => {
+                        FieldType::Organisation => {
                             select id=(id) name=(field.code) required[field.required] {
                                 option value="" { "—" }
                                 @for code in organisations {
@@ -432,7 +432,7 @@ pub fn form_fields(
                                 }
                             }
                         }
-                        "choice" => {
+                        FieldType::Choice => {
                             select id=(id) name=(field.code) required[field.required] {
                                 option value="" { "—" }
                                 @for (i, choice) in field.choices.iter().enumerate() {
@@ -442,7 +442,7 @@ pub fn form_fields(
                         }
                         other => {
                             input id=(id) name=(field.code) value=(value)
-                                type=(match other { "date" => "date", "email" => "email", "phone" => "tel", "number" => "number", _ => "text" })
+                                type=(match other { FieldType::Date => "date", FieldType::Email => "email", FieldType::Phone => "tel", FieldType::Number => "number", _ => "text" })
                                 maxlength=[field.max_length] required[field.required];
                         }
                     }
@@ -510,7 +510,7 @@ impl ApplyForm {
     fn values(&self, fields: &[&Field]) -> BTreeMap<String, String> {
         fields
             .iter()
-            .filter(|f| f.from_registry.is_none() && f.field_type != "attachment")
+            .filter(|f| f.from_registry.is_none() && f.field_type != FieldType::Attachment)
             .filter_map(|f| {
                 self.posted
                     .get(&f.code)
@@ -840,7 +840,7 @@ async fn prepare(
     // The addressee field chooses the provider (000 Annex 1 row 8); else the regulation's first.
     let provider = fields
         .iter()
-        .find(|f| f.field_type == "organisation")
+        .find(|f| f.field_type == FieldType::Organisation)
         .and_then(|f| values.get(&f.code).cloned())
         .or_else(|| regulation.regulation.providers.first().cloned())
         .unwrap_or_default();
@@ -954,7 +954,7 @@ async fn sign_view(
             table id="summary" {
                 @for field in fields_for(regulation, recipient_of(applicant)) {
                     @if let Some(value) = prepared.values.get(&field.code) {
-                        tr { th { (text(lang, &field.label)) } td data-field=(field.code) { (if field.field_type == "organisation" { names.get(value).cloned().unwrap_or(value.clone()) } else { value.clone() }) } }
+                        tr { th { (text(lang, &field.label)) } td data-field=(field.code) { (if field.field_type == FieldType::Organisation { names.get(value).cloned().unwrap_or(value.clone()) } else { value.clone() }) } }
                     }
                 }
                 @for a in &prepared.attachments { tr { th { (t(lang, "portal.attachment")) } td { (a.name) " — SHA-256 " code { (a.sha256) } } } }

@@ -517,7 +517,9 @@ fn typed(world: &World, party: &Party<'_>, field: &Field, offered: &[String]) ->
         FieldType::Email => format!("{}@mail.kz", party.person.iin),
         FieldType::Phone => "+7 (701) 555-12-34".into(),
         FieldType::Number => "1".into(),
-        FieldType::Choice | FieldType::Organisation => offered.first().cloned().unwrap_or_else(|| "0".into()),
+        FieldType::Choice | FieldType::Organisation => {
+            offered.first().cloned().unwrap_or_else(|| "0".into())
+        }
         FieldType::LongText => "Мұрағаттық анықтама беруіңізді сұраймын.".into(),
         _ if code.contains("power_of_attorney") => party
             .power

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use qyzmet_domain::calendar::Calendar;
+use qyzmet_domain::regulation::StepKind;
 use qyzmet_engine::simulate::{Plan, holds, run};
 use qyzmet_engine::{Catalogue, Engine, Scripted};
 
@@ -85,7 +86,7 @@ pub async fn run_command(args: SimulateArgs) -> anyhow::Result<Outcome> {
         Scripted(
             move |row: &qyzmet_store::workflow::InstanceRow,
                   step: &qyzmet_domain::regulation::Step| {
-                step.kind != "condition" || holds(&row.id, row.moves, failures)
+                step.kind != StepKind::Condition || holds(&row.id, row.moves, failures)
             },
         ),
     );

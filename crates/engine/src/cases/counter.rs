@@ -197,7 +197,10 @@ pub async fn take<G: Gateway>(
     let fields = fields_for(regulation, intake.recipient);
     // The addressee is this branch (002 Annex 2); registry fields take the registries' values.
     let mut typed = intake.form.clone();
-    for f in fields.iter().filter(|f| f.field_type == FieldType::Organisation) {
+    for f in fields
+        .iter()
+        .filter(|f| f.field_type == FieldType::Organisation)
+    {
         typed.insert(f.code.clone(), intake.branch.clone());
     }
     let registry = found.subject.values();
