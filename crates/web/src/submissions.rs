@@ -18,6 +18,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use crate::AppState;
+use crate::error::WebError;
 use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
 use crate::portal::GatedVerifier;
@@ -40,19 +41,6 @@ pub struct ApplicationDocument {
     /// The payment gateway's receipt, for a paid service.
     #[serde(default)]
     pub payment: Option<Payment>,
-}
-
-fn problem(lang: Lang, status: StatusCode, field: &str, rule: &str, detail: String) -> Response {
-    let key = format!("api.{rule}");
-    let mut message = t(lang, &key);
-    if message == key {
-        message = t(lang, &format!("form.{rule}"));
-    }
-    (
-        status,
-        Json(json!({ "error": { "field": field, "rule": rule, "message": message, "detail": detail } })),
-    )
-        .into_response()
 }
 
 /// The CMS as sent: DER, PEM, or base64 of the DER. DER is taken to its last byte, never trimmed:
@@ -149,14 +137,19 @@ impl Refused {
         }
     }
 
-    fn render(&self, lang: Lang) -> Response {
-        problem(
-            lang,
-            self.status,
-            &self.field,
-            &self.rule,
-            self.detail.clone(),
-        )
+    /// The API's error: the message of `api.<rule>`, else of `form.<rule>` (a form field's rule).
+    fn error(self) -> WebError {
+        let api = format!("api.{}", self.rule);
+        let key = if t(Lang::En, &api) == api {
+            format!("form.{}", self.rule)
+        } else {
+            api
+        };
+        WebError::new(self.status, key)
+            .field(self.field)
+            .rule(self.rule)
+            .detail(self.detail)
+            .json()
     }
 }
 
@@ -171,7 +164,7 @@ pub async fn submit(
     let cms = cms_bytes(&body);
     let (content, document) = match read_document(&cms, &code) {
         Ok(read) => read,
-        Err(refused) => return refused.render(lang),
+        Err(refused) => return refused.error().response(lang),
     };
     let application = submit::SignedApplication {
         service: code,
@@ -198,7 +191,7 @@ pub async fn submit(
         Ok(Ok(submit::Accepted::Duplicate(id))) => {
             (StatusCode::OK, Json(json!({ "id": id, "duplicate": true }))).into_response()
         }
-        Ok(Err(refusal)) => Refused::of(&refusal).render(lang),
+        Ok(Err(refusal)) => Refused::of(&refusal).error().response(lang),
         Err(e) => internal(e),
     }
 }
