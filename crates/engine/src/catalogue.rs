@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use qyzmet_domain::regulation::{Problem, Regulation, check};
+use qyzmet_domain::regulation::{Problem, Regulation, check, parse};
 use qyzmet_store::Store;
 use sha2::{Digest, Sha256};
 
@@ -200,7 +200,8 @@ impl Catalogue {
             .regulation_text(version)
             .await?
             .ok_or_else(|| EngineError::UnknownVersion(version.to_owned()))?;
-        let regulation = check(version, &text).map_err(CatalogueError::Invalid)?;
+        // Checked when it was stored; a rule added since must not strand its applications.
+        let regulation = parse(version, &text).map_err(CatalogueError::Invalid)?;
         let loaded = Arc::new(Loaded {
             file: format!("database:{version}"),
             version: version.to_owned(),

@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use bpmn::bpmn;
-pub use check::{Problem, check};
+pub use check::{Problem, check, parse};
 pub use document::DocumentTemplate;
 pub use registry_value::{Principal, RegistryValue, Subject};
 pub use svg::svg;
