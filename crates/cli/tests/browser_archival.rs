@@ -24,14 +24,17 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use qyzmet_domain::regulation::{GatewayCall, Recipient, StepKind};
+use qyzmet_domain::regulation::{GatewayCall, StepKind};
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
-    Browser, DEMO_PASSWORD, Layer, after_signing, at_step, browser, card, regulation, shown,
-    signing_error, staff_sign_in, staff_sign_in_with_eds, status,
+    Browser, JOURNAL_COLUMNS, Layer, accept_intake, after_signing, assert_prints_copy,
+    assert_valid, assert_verified, at_step, attach_copy, browser, cabinet_lists, card,
+    certified_copy, check_receipt, demo_store, documents_of_individual, id_from,
+    in_the_counters_requests, journal_row, look_up_individual, moved_on_from, open_in_cabinet,
+    portal_sign_in, present_documents, read_signed_answer, regulation, shown, sign_and_submit,
+    signed_and_moved_on, staff_sign_in, staff_sign_in_with_eds, status,
 };
 
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
@@ -46,6 +49,9 @@ const BRANCH: &str = "kyzylorda-psc-city-1";
 /// A phone's and a desk's viewport widths.
 const PHONE: u32 = 390;
 const DESK: u32 = 1366;
+/// The copy of the work record book the portal's applicants attach, and its text.
+const WORK_RECORD: &str = "enbek-kitapshasy.txt";
+const WORK_RECORD_TEXT: &str = "Еңбек кітапшасы, 1–4 беттер (көшірме)";
 
 /// What the state registries hold of a person, read from the demo's database.
 struct Registered {
@@ -54,66 +60,17 @@ struct Registered {
 }
 
 fn registered(data: &Path, iin: &str) -> Registered {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let store = qyzmet_store::Store::open(&qyzmet_store::Location::DataDir(data.to_owned()))
-            .await
-            .expect("open the demo's database");
-        let person = store
+    let person = demo_store(data, async |store| {
+        store
             .person(qyzmet_domain::ids::Iin::parse(iin).expect("an IIN"))
             .await
             .expect("read the registry")
-            .unwrap_or_else(|| panic!("{iin} is not in the registry"));
-        store.close().await;
-        Registered {
-            full_name: person.full_name(),
-            birth_date: person.birth_date.to_string(),
-        }
     })
-}
-
-/// Signs in on the portal with IIN and password and lands in the cabinet.
-fn portal_sign_in(b: &Browser, iin: &str) {
-    b.goto("/login");
-    b.fill("#iin", iin);
-    b.fill("#password", DEMO_PASSWORD);
-    b.click("#sign-in");
-    b.wait_for_text("#who", iin);
-}
-
-/// From a filled form: to signing, signs with `layer` and submits; returns the application's id
-/// from the page it lands on.
-fn sign_and_submit(b: &Browser, layer: &Layer, shot: &str) -> String {
-    b.click("#prepare");
-    b.wait_until("the form leads to signing", || {
-        b.has("#sign-form") || b.has("#form-errors")
-    });
-    if b.has("#form-errors") {
-        let errors = b.script(
-            "return Array.from(document.querySelectorAll('#application-form .error')).map(e => e.id + ': ' + e.textContent);",
-            vec![],
-        );
-        b.screenshot("form-refused");
-        panic!("the form was refused on {}: {errors}", b.url());
+    .unwrap_or_else(|| panic!("{iin} is not in the registry"));
+    Registered {
+        full_name: person.full_name(),
+        birth_date: person.birth_date.to_string(),
     }
-    let path = b.path();
-    assert!(path.ends_with("/sign"), "the signing page, not {path}");
-    b.goto(&layer.on(&path));
-    b.wait_for("#sign-and-submit");
-    b.screenshot(shot);
-    b.click("#sign-and-submit");
-    after_signing(b, "#application-id");
-    b.text("#application-id")
-}
-
-/// Opens the application among the applicant's in the cabinet.
-fn open_in_cabinet(b: &Browser, id: &str) {
-    b.goto("/cabinet");
-    b.click(&format!("#applications tr[data-id='{id}'] a"));
-    b.wait_for_text("#application-id", id);
 }
 
 /// The layout checks of one test at a phone's and a desk's width: what lies beyond the viewport is
@@ -235,112 +192,9 @@ fn reload_until_present(b: &Browser, css: &str, limit: Duration) {
     }
 }
 
-/// The bytes a signed-in page's print button posts for (with its CSRF token and cookies).
-fn post_for_bytes(b: &Browser, path: &str) -> (u64, String, Vec<u8>) {
-    let answer = b.script(
-        "const csrf = document.querySelector('input[name=csrf]').value; \
-         return fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
-           body: new URLSearchParams({csrf})}).then(async r => \
-           [r.status, r.headers.get('content-type') || '', Array.from(new Uint8Array(await r.arrayBuffer()))]);",
-        vec![serde_json::json!(path)],
-    );
-    let bytes = answer[2]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|v| v.as_u64().unwrap_or_default() as u8)
-                .collect()
-        })
-        .unwrap_or_default();
-    (
-        answer[0].as_u64().unwrap_or_default(),
-        answer[1].as_str().unwrap_or_default().to_owned(),
-        bytes,
-    )
-}
-
-/// Whether poppler's `pdftotext` is there; with QYZMET_REQUIRE_PDF=1 its absence fails.
-fn pdftotext_present() -> bool {
-    let present = Command::new("pdftotext")
-        .arg("-v")
-        .output()
-        .map(|o| o.status.success() || !o.stderr.is_empty())
-        .unwrap_or(false);
-    assert!(
-        present || std::env::var("QYZMET_REQUIRE_PDF").as_deref() != Ok("1"),
-        "QYZMET_REQUIRE_PDF=1 but pdftotext (poppler-utils) is missing"
-    );
-    if !present {
-        eprintln!("note: pdftotext (poppler-utils) missing; the copy's text is not checked");
-    }
-    present
-}
-
-fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Prints the certified copy at `path` (a POST from the page now open), saves it as `<name>.pdf`
-/// and checks it is a PDF; its text (when `pdftotext` is there) must show each of `expected`, and
-/// its verification address is returned (`/verify/<id>`).
-fn certified_copy(b: &Browser, path: &str, name: &str, expected: &[&str]) -> Option<String> {
-    let (code, media, pdf) = post_for_bytes(b, path);
-    let copy = b.artifact(&format!("{name}.pdf"));
-    std::fs::write(&copy, &pdf).expect("save the copy");
-    assert_eq!(
-        (code, media.as_str()),
-        (200, "application/pdf"),
-        "the copy ({} bytes, saved as {}): {}",
-        pdf.len(),
-        copy.display(),
-        String::from_utf8_lossy(&pdf[..pdf.len().min(2000)])
-    );
-    assert!(pdf.starts_with(b"%PDF"), "a PDF");
-    if !pdftotext_present() {
-        return None;
-    }
-    let out = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&copy)
-        .arg("-")
-        .output()
-        .expect("run pdftotext");
-    assert!(out.status.success(), "pdftotext: {out:?}");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    std::fs::write(b.artifact(&format!("{name}.txt")), &text).expect("save the text");
-    let flat = squeeze(&text);
-    for needle in expected {
-        assert!(
-            flat.contains(&squeeze(needle)),
-            "the copy shows {needle:?}: {text}"
-        );
-    }
-    let at = text
-        .find("/verify/")
-        .unwrap_or_else(|| panic!("a verification address in the copy: {text}"));
-    let public: String = text[at + "/verify/".len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert!(!public.is_empty(), "an id after /verify/: {text}");
-    let _ = Command::new("pdftoppm")
-        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
-        .arg(&copy)
-        .arg(b.artifact(&format!("{name}-page1")))
-        .status();
-    Some(format!("/verify/{public}"))
-}
-
 /// The verification page of a published document says it is valid.
 fn verified(b: &Browser, widths: &Viewports, path: &str, shot: &str) {
-    b.goto(path);
-    b.wait_for("#verify-report");
-    assert_eq!(
-        b.attr("#verify-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#verify-report")
-    );
+    assert_verified(b, path);
     widths.check(b, shot, &["#verify-report"]);
 }
 
@@ -366,6 +220,58 @@ fn organisation_names(code: &str) -> (String, String) {
         .find(|o| o.code == code)
         .unwrap_or_else(|| panic!("no organisation {code}"));
     (org.name_kk.clone(), org.name_ru.clone())
+}
+
+/// What a person asks of the regional archive besides what the registry fills (004 Annex 1).
+struct Request<'a> {
+    contact: &'a str,
+    requested: &'a str,
+    purpose: &'a str,
+    period: &'a str,
+}
+
+/// Types the regional reference's request into its form.
+fn fill_regional_request(b: &Browser, request: &Request<'_>) {
+    b.fill("#field-contact", request.contact);
+    b.fill("#field-requested_information", request.requested);
+    b.fill("#field-purpose", request.purpose);
+    b.fill("#field-period", request.period);
+}
+
+/// On a service's page: checks it at both widths and opens its application form.
+fn apply_from_the_service_page(b: &Browser, widths: &Viewports) {
+    b.wait_for("#service-name");
+    widths.check(b, "service", &["#service-name", "#apply"]);
+    b.click("#apply");
+    b.wait_for("#application-form");
+}
+
+/// A member of the provider's staff signs in and opens the application from the work list, once
+/// the gateway has delivered it there.
+fn from_the_worklist(b: &Browser, member: &str, id: &str) {
+    staff_sign_in(b, "/office/login", "#worklist", member);
+    reload_until_present(b, &format!("#worklist tr[data-id='{id}']"), ENGINE);
+    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+}
+
+/// The head (their IIN and agent) opens the card at `step`, writes the `reference` and signs it
+/// with the EDS; the answer's report says valid.
+fn head_signs_reference(
+    b: &Browser,
+    widths: &Viewports,
+    (head, layer): (&str, &Layer),
+    id: &str,
+    step: &str,
+    reference: &str,
+) {
+    staff_sign_in(b, "/office/login", "#worklist", head);
+    b.goto(&layer.on(&format!("/office/applications/{id}")));
+    at_step(b, step);
+    b.fill("#answer-input", reference);
+    widths.desk(b, "head-signs", &["#answer-input", "#sign-answer"]);
+    b.click("#sign-answer");
+    after_signing(b, "#answer-report");
+    assert_valid(b, "#answer-report");
 }
 
 /// The regional archival reference on the portal, in Kazakh: the registry's name and birth date
@@ -399,10 +305,7 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
         &shown(lang, &regulation(REGIONAL).regulation.name),
     );
     b.click(&format!("#services li[data-service={REGIONAL}] a"));
-    b.wait_for("#service-name");
-    widths.check(&b, "service", &["#service-name", "#apply"]);
-    b.click("#apply");
-    b.wait_for("#application-form");
+    apply_from_the_service_page(&b, &widths);
 
     // "Тегі, аты, әкесінің аты" and "Туған күні" come from the state database, read-only.
     read_only_registry_value(&b, "#field-full_name", &person.full_name);
@@ -424,17 +327,16 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
 
     // The rest as a person fills it.
     b.fill("#field-name_changes", "1998 жылға дейін: Мырзахметова");
-    b.fill(
-        "#field-contact",
-        "+7 701 555 12 34; 120008, Қызылорда қ., Әйтеке би к-сі, 27",
-    );
     let requested = "1994–1999 жж. «Қызылорда күріш» АҚ-да жұмыс істегені туралы мәліметтер";
-    b.fill("#field-requested_information", requested);
-    b.fill(
-        "#field-purpose",
-        "Зейнетақы қорына, еңбек өтілін растау үшін",
+    fill_regional_request(
+        &b,
+        &Request {
+            contact: "+7 701 555 12 34; 120008, Қызылорда қ., Әйтеке би к-сі, 27",
+            requested,
+            purpose: "Зейнетақы қорына, еңбек өтілін растау үшін",
+            period: "1994–1999",
+        },
     );
-    b.fill("#field-period", "1994–1999");
     widths.check(
         &b,
         "form-filled",
@@ -442,11 +344,7 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
     );
     b.click("#save-draft");
     b.wait_for("#attach-form");
-    let copy = b.artifact("enbek-kitapshasy.txt");
-    std::fs::write(&copy, "Еңбек кітапшасы, 1–4 беттер (көшірме)").expect("write the copy");
-    b.upload("#file", &copy.canonicalize().expect("the copy's path"));
-    b.click("#attach");
-    b.wait_for_text("#attachments", "enbek-kitapshasy.txt");
+    attach_copy(&b, WORK_RECORD, WORK_RECORD_TEXT);
     // The saved draft kept what was typed, and the registry's values.
     read_only_registry_value(&b, "#field-full_name", &person.full_name);
     assert_eq!(
@@ -466,12 +364,7 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
     staff_sign_in(&b, "/office/login", "#worklist", &executor);
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     at_step(&b, "P10");
-    assert_eq!(
-        b.attr("#signature-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#signature-report")
-    );
+    assert_valid(&b, "#signature-report");
     assert_eq!(
         b.text("#form-values td[data-field=full_name]"),
         person.full_name
@@ -484,7 +377,7 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
         "#form-values td[data-field=requested_information]",
         requested,
     );
-    b.wait_for_text("#form-values", "enbek-kitapshasy.txt");
+    b.wait_for_text("#form-values", WORK_RECORD);
     widths.desk(&b, "executor-card-p10", &["#card", "#done"]);
     b.click("#done");
     at_step(&b, "C2");
@@ -494,24 +387,12 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
     at_step(&b, "P11");
 
     // The head writes the reference and signs it with the EDS through their agent (P11).
-    staff_sign_in(&b, "/office/login", "#worklist", &head);
-    b.goto(&head_layer.on(&format!("/office/applications/{id}")));
-    at_step(&b, "P11");
     let reference = format!(
         "Мұрағаттық анықтама. {}, {} ж.т., 1994–1999 жж. «Қызылорда күріш» АҚ-да жұмыс істегені \
          расталады (қор 112, тізбе 3, іс 41).",
         person.full_name, person.birth_date
     );
-    b.fill("#answer-input", &reference);
-    widths.desk(&b, "head-signs", &["#answer-input", "#sign-answer"]);
-    b.click("#sign-answer");
-    after_signing(&b, "#answer-report");
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
+    head_signs_reference(&b, &widths, (&head, &head_layer), &id, "P11", &reference);
     b.reload_until("#status", &status(REGIONAL, "completed", lang), ENGINE);
     b.screenshot("head-signed");
 
@@ -534,105 +415,46 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
             &format!("IIN{head}"),
         ],
     );
-    b.click("#answer-readable");
-    b.wait_for("#signed-document");
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
-    b.wait_for_text("#answer-text", &reference);
+    read_signed_answer(&b, &reference);
     widths.check(&b, "applicant-signed-reference", &["#signed-document"]);
-    if let Some(path) = verify {
-        verified(&b, &widths, &path, "verify-valid");
+    if let Some(copy) = verify {
+        verified(&b, &widths, &copy.verify, "verify-valid");
     }
     widths.assert_fit();
 }
 
-/// The labels of the documents a regulation's PSC channel lists for an individual, in `lang`.
-fn documents_of_individual(code: &str, lang: Lang) -> Vec<String> {
-    let loaded = regulation(code);
-    let channel = loaded.regulation.channel("psc").expect("a PSC channel");
-    channel
-        .documents
-        .iter()
-        .filter(|d| d.recipients.is_empty() || d.recipients.contains(&Recipient::Individual))
-        .map(|d| shown(lang, &d.label))
-        .collect()
-}
-
-/// The application's id from a path like `/psc/applications/<id>/receipt`.
-fn id_from(path: &str, tail: &str) -> String {
-    let path = path.split('?').next().unwrap_or_default();
-    path.strip_prefix("/psc/applications/")
-        .and_then(|rest| rest.strip_suffix(tail))
-        .unwrap_or_else(|| panic!("`/psc/applications/<id>{tail}`, not {path}"))
-        .to_owned()
-}
-
 /// At the counter: opens the service's intake, looks the individual `iin` up and waits for the
 /// intake form; returns the name the registry gave.
-fn look_up_individual(b: &Browser, widths: &Viewports, code: &str, iin: &str) -> String {
-    b.goto("/psc");
-    b.wait_for(&format!("#services a[data-service='{code}']"));
-    b.click(&format!("#services a[data-service='{code}']"));
-    b.wait_for("#lookup-form");
-    b.select("#recipient", "individual");
-    b.fill("#lookup-iin", iin);
-    b.click("#look-up");
-    b.wait_for("#found-name");
-    let found = b.text("#found-name");
-    assert!(found.contains(iin), "the registry's person: {found}");
+fn look_up(b: &Browser, widths: &Viewports, code: &str, iin: &str) -> String {
+    let name = look_up_individual(b, code, iin, false);
     b.wait_for("#intake-form");
     widths.desk(b, "intake-found", &["#found-name", "#intake-form"]);
-    found
-        .split(" — ")
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
+    name
 }
 
 /// Ticks every listed document, scans the application, records the consent and checks the browser
-/// would send the form; then accepts it and waits for the receipt. Returns the application's id.
-fn accept_with_every_document(b: &Browser, widths: &Viewports, code: &str, lang: Lang) -> String {
+/// would send the form; then accepts it and waits for the receipt, which it checks (002 Annex 2:
+/// its number, the applicant `name`, the service and every document presented). Returns the
+/// application's id.
+fn accept_with_every_document(
+    b: &Browser,
+    widths: &Viewports,
+    code: &str,
+    name: &str,
+    lang: Lang,
+) -> String {
     b.fill("#window", "4");
     let listed = documents_of_individual(code, lang);
     assert!(!listed.is_empty(), "{code} lists documents");
-    for (i, label) in listed.iter().enumerate() {
-        b.wait_for_text(&format!("#documents p:nth-of-type({})", i + 1), label);
-        b.click(&format!("#document-{i}"));
-    }
-    let scan = b.artifact("application-scan.txt");
-    std::fs::write(&scan, "Заявление и удостоверение личности (скан)").expect("write the scan");
-    b.upload("#scans", &scan.canonicalize().expect("the scan's path"));
-    b.click("#consent");
-    let invalid = b.script(
-        "return Array.from(document.querySelectorAll('#intake-form :invalid')).map(e => e.id || e.name);",
-        vec![],
-    );
-    assert_eq!(
-        invalid,
-        serde_json::json!([]),
-        "fields the browser will not submit"
+    present_documents(
+        b,
+        &listed,
+        &[],
+        "application-scan.txt",
+        "Заявление и удостоверение личности (скан)",
     );
     widths.desk(b, "intake-filled", &["#consent", "#accept"]);
-    b.click("#accept");
-    b.wait_until("the intake leads to the receipt", || {
-        b.has("#receipt")
-            || b.has("#form-errors")
-            || b.path().contains("/refusal")
-            || b.path().contains("/receipt")
-    });
-    if b.has("#form-errors") {
-        let errors = b.script(
-            "return Array.from(document.querySelectorAll('#intake-form .error')).map(e => e.id + ': ' + e.textContent);",
-            vec![],
-        );
-        b.screenshot("intake-refused");
-        panic!("the intake form was refused on {}: {errors}", b.url());
-    }
+    accept_intake(b);
     let id = id_from(&b.path(), "/receipt");
     if !b.has("#receipt") {
         b.screenshot("no-receipt");
@@ -641,39 +463,9 @@ fn accept_with_every_document(b: &Browser, widths: &Viewports, code: &str, lang:
             b.text("main")
         );
     }
-    id
-}
-
-/// The receipt (002 Annex 2): its number, the applicant, the service and every document presented.
-fn check_receipt(b: &Browser, widths: &Viewports, code: &str, name: &str, lang: Lang) {
-    assert!(
-        !b.text("#receipt-number").trim().is_empty(),
-        "a receipt number"
-    );
-    assert!(
-        b.text("#receipt-applicant").contains(name),
-        "the receipt names {name}: {}",
-        b.text("#receipt-applicant")
-    );
-    assert_eq!(
-        b.text("#receipt-service"),
-        shown(lang, &regulation(code).regulation.name)
-    );
-    assert!(
-        !b.text("#receipt-operator").trim().is_empty(),
-        "the operator's name"
-    );
-    let presented = b.text("#receipt-documents");
-    for (shown_label, ru) in documents_of_individual(code, lang)
-        .into_iter()
-        .zip(documents_of_individual(code, Lang::Ru))
-    {
-        assert!(
-            presented.contains(&shown_label) || presented.contains(&ru),
-            "the receipt lists {shown_label:?}: {presented}"
-        );
-    }
+    check_receipt(b, code, name, lang);
     widths.desk(b, "receipt", &["#receipt"]);
+    id
 }
 
 /// The regional archival reference taken at the PSC counter, in Russian (004 §7): the operator
@@ -706,30 +498,24 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
         &operator_layer,
         &operator,
     );
-    let name = look_up_individual(&b, &widths, REGIONAL, &individual);
+    let name = look_up(&b, &widths, REGIONAL, &individual);
     assert_eq!(name, person.full_name);
     read_only_registry_value(&b, "#field-full_name", &person.full_name);
     read_only_registry_value(&b, "#field-birth_date", &person.birth_date);
-    b.fill(
-        "#field-contact",
-        "+7 701 555 12 34; 120008, г. Кызылорда, ул. Айтеке би, 27",
+    fill_regional_request(
+        &b,
+        &Request {
+            contact: "+7 701 555 12 34; 120008, г. Кызылорда, ул. Айтеке би, 27",
+            requested: "Сведения о работе в АО «Кызылорда курiш» в 1994–1999 годах",
+            purpose: "В пенсионный фонд, для подтверждения стажа",
+            period: "1994–1999",
+        },
     );
-    b.fill(
-        "#field-requested_information",
-        "Сведения о работе в АО «Кызылорда курiш» в 1994–1999 годах",
-    );
-    b.fill(
-        "#field-purpose",
-        "В пенсионный фонд, для подтверждения стажа",
-    );
-    b.fill("#field-period", "1994–1999");
-    let id = accept_with_every_document(&b, &widths, REGIONAL, lang);
-    check_receipt(&b, &widths, REGIONAL, &name, lang);
+    let id = accept_with_every_document(&b, &widths, REGIONAL, &name, lang);
 
     // The request in the counter's list; the operator scans (P6) and signs the filled-in form with
     // their EDS (P8, 004 §7.9); the CA's IS checks that EDS (C1, §7.10).
-    b.goto("/psc");
-    b.wait_for(&format!("#requests tr[data-id='{id}']"));
+    in_the_counters_requests(&b, &id);
     card(&b, &id);
     b.reload_until("#step", "P6 ", ENGINE);
     widths.desk(&b, "operator-card-p6", &["#card", "#done"]);
@@ -741,13 +527,7 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     b.wait_for_text("#status", &status(REGIONAL, "registered", lang));
     widths.desk(&b, "operator-signs-form", &["#sign-answer"]);
     b.click("#sign-answer");
-    b.wait_until("the signed form moves the application on from P8", || {
-        if let Some(error) = signing_error(&b) {
-            panic!("signing the form failed on {}: {error}", b.url());
-        }
-        b.try_text("#step")
-            .is_some_and(|s| !s.is_empty() && !s.starts_with("P8 "))
-    });
+    signed_and_moved_on(&b, "form", "P8");
     if reload_until_one_of(&b, "#step", &["P10 ", "P9 "], ENGINE).starts_with("P9 ") {
         b.screenshot("c1-refused");
         panic!(
@@ -762,9 +542,7 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     // The gateway delivers it to the archive (P11), whose IS numbers it (A4); the archive's
     // executor processes it (P12) and finds the documents (C2).
     let executor = demo.login(&format!("executor of {ARCHIVE}"));
-    staff_sign_in(&b, "/office/login", "#worklist", &executor);
-    reload_until_present(&b, &format!("#worklist tr[data-id='{id}']"), ENGINE);
-    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+    from_the_worklist(&b, &executor, &id);
     b.reload_until("#step", "P12 ", ENGINE);
     assert_eq!(
         b.text("#form-values td[data-field=full_name]"),
@@ -777,24 +555,12 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     at_step(&b, "P13");
 
     // The head prepares the reference and signs it with the EDS (P13, 004 §7.15).
-    staff_sign_in(&b, "/office/login", "#worklist", &head);
-    b.goto(&head_layer.on(&format!("/office/applications/{id}")));
-    at_step(&b, "P13");
     let reference = format!(
         "Архивная справка. {}, {} г.р., работал(а) в АО «Кызылорда курiш» с 1994 по 1999 год \
          (фонд 112, опись 3, дело 41).",
         person.full_name, person.birth_date
     );
-    b.fill("#answer-input", &reference);
-    widths.desk(&b, "head-signs", &["#answer-input", "#sign-answer"]);
-    b.click("#sign-answer");
-    after_signing(&b, "#answer-report");
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
+    head_signs_reference(&b, &widths, (&head, &head_layer), &id, "P13", &reference);
 
     // The status comes back to the PSC (P14); the operator prints the certified copy and hands it
     // over (P15, 004 §7.17).
@@ -803,13 +569,7 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     b.reload_until("#step", "P15 ", ENGINE);
     b.wait_for_text("#status", &status(REGIONAL, "completed", lang));
     assert_eq!(b.text("#answer"), reference);
-    let action = b
-        .attr("#print-copy", "formaction")
-        .expect("a button that posts to the copy");
-    assert!(
-        action.ends_with(&format!("/psc/applications/{id}/copy.pdf")),
-        "{action}"
-    );
+    assert_prints_copy(&b, &id);
     widths.desk(&b, "operator-card-p15", &["#print-copy", "#done"]);
     let operator_name = registered(&demo.data(), &operator).full_name;
     let (archive_kk, archive_ru) = organisation_names(ARCHIVE);
@@ -832,29 +592,16 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     b.screenshot("operator-card-handed-over");
 
     // The journal (002 Annex 3): sent (col. 5), received (col. 7) and the result.
-    b.goto("/psc/journal");
-    let row = format!("#journal tr[data-id='{id}']");
-    b.wait_for(&row);
-    for column in [
-        "accepted",
-        "applicant",
-        "form",
-        "sent",
-        "received",
-        "result",
-    ] {
-        let cell = b.text(&format!("{row} td.{column}"));
-        assert!(
-            !cell.trim().is_empty(),
-            "the journal's column {column} is empty: {}",
-            b.text(&row)
-        );
-    }
-    b.wait_for_text(&format!("{row} td.applicant"), &name);
-    b.wait_for_text(&format!("{row} td.result"), &t(lang, "psc.outcome.result"));
+    journal_row(
+        &b,
+        &id,
+        &JOURNAL_COLUMNS,
+        &name,
+        &t(lang, "psc.outcome.result"),
+    );
     widths.desk(&b, "journal", &["#journal"]);
-    if let Some(path) = verify {
-        verified(&b, &widths, &path, "verify-valid");
+    if let Some(copy) = verify {
+        verified(&b, &widths, &copy.verify, "verify-valid");
     }
     widths.assert_fit();
 }
@@ -906,13 +653,11 @@ fn the_central_archival_reference_is_taken_at_the_counter_and_reaches_the_archiv
     let widths = Viewports::default();
 
     staff_sign_in(&b, "/office/login?next=/psc", "#services", &operator);
-    let name = look_up_individual(&b, &widths, CENTRAL, &individual);
+    let name = look_up(&b, &widths, CENTRAL, &individual);
     assert_eq!(name, person.full_name);
     read_only_registry_value(&b, "#field-iin", &individual);
-    let id = accept_with_every_document(&b, &widths, CENTRAL, lang);
-    check_receipt(&b, &widths, CENTRAL, &name, lang);
-    b.goto("/psc");
-    b.wait_for(&format!("#requests tr[data-id='{id}']"));
+    let id = accept_with_every_document(&b, &widths, CENTRAL, &name, lang);
+    in_the_counters_requests(&b, &id);
     b.screenshot("counter-requests");
 
     // The operator's steps of §8.1–§8.6 left after the intake, in the regulation's order.
@@ -932,8 +677,7 @@ fn the_central_archival_reference_is_taken_at_the_counter_and_reaches_the_archiv
         widths.desk(&b, &format!("operator-card-{step}"), &["#done"]);
         b.click("#done");
         b.wait_until(&format!("the card moves on from {step}"), || {
-            b.try_text("#step")
-                .is_some_and(|s| !s.is_empty() && !s.starts_with(&format!("{step} ")))
+            moved_on_from(&b, &step)
         });
         done.push(step);
     }
@@ -943,9 +687,7 @@ fn the_central_archival_reference_is_taken_at_the_counter_and_reaches_the_archiv
     );
 
     // The National Archive's executor has it at its first step, registered (P7).
-    staff_sign_in(&b, "/office/login", "#worklist", &executor);
-    reload_until_present(&b, &format!("#worklist tr[data-id='{id}']"), ENGINE);
-    b.click(&format!("#worklist tr[data-id='{id}'] a"));
+    from_the_worklist(&b, &executor, &id);
     at_step(&b, "C2");
     b.wait_for_text("#status", &status(CENTRAL, "registered", lang));
     assert_eq!(b.text("#form-values td[data-field=iin]"), individual);
@@ -971,26 +713,15 @@ fn the_central_archival_reference_is_registered_from_the_portal() {
 
     portal_sign_in(&b, &individual);
     b.goto(&format!("/services/{CENTRAL}"));
-    b.wait_for("#service-name");
-    widths.check(&b, "service", &["#service-name", "#apply"]);
-    b.click("#apply");
-    b.wait_for("#application-form");
+    apply_from_the_service_page(&b, &widths);
     read_only_registry_value(&b, "#field-iin", &individual);
     b.click("#save-draft");
-    let copy = b.artifact("enbek-kitapshasy.txt");
-    std::fs::write(&copy, "Еңбек кітапшасы, 1–4 беттер (көшірме)").expect("write the copy");
-    b.upload("#file", &copy.canonicalize().expect("the copy's path"));
-    b.click("#attach");
-    b.wait_for_text("#attachments", "enbek-kitapshasy.txt");
+    attach_copy(&b, WORK_RECORD, WORK_RECORD_TEXT);
     widths.check(&b, "form-with-copy", &["#field-iin", "#prepare"]);
     let id = sign_and_submit(&b, &layer, "sign");
     b.reload_until("#status", &status(CENTRAL, "registered", lang), ENGINE);
     widths.check(&b, "applicant-registered", &["#status"]);
-    b.goto("/cabinet");
-    b.wait_for_text(
-        &format!("#applications tr[data-id='{id}'] .status"),
-        &status(CENTRAL, "registered", lang),
-    );
+    cabinet_lists(&b, &id, &status(CENTRAL, "registered", lang));
     widths.check(
         &b,
         "cabinet",
@@ -1000,12 +731,7 @@ fn the_central_archival_reference_is_registered_from_the_portal() {
     staff_sign_in(&b, "/office/login", "#worklist", &executor);
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     at_step(&b, "C3");
-    assert_eq!(
-        b.attr("#signature-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#signature-report")
-    );
+    assert_valid(&b, "#signature-report");
     assert_eq!(b.text("#form-values td[data-field=iin]"), individual);
     widths.desk(&b, "provider-card-c3", &["#card"]);
     widths.assert_fit();

@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
-    Browser, DEMO_PASSWORD, Layer, after_signing, at_step, browser, card, regulation, shown,
-    staff_sign_in, staff_sign_in_with_eds, status,
+    Browser, Layer, after_signing, assert_valid, at_step, attach_copy, browser, cabinet_lists,
+    card, demo_store, open_in_cabinet, portal_sign_in, read_signed_answer, regulation, shown,
+    sign_and_submit, staff_sign_in, staff_sign_in_with_eds, status,
 };
 
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
@@ -37,15 +38,6 @@ fn failure_message(code: &str, channel: &str, step: &str, lang: Lang) -> String 
     )
 }
 
-/// Signs in on the portal with IIN and password and lands in the cabinet.
-fn portal_sign_in(b: &Browser, iin: &str) {
-    b.goto("/login");
-    b.fill("#iin", iin);
-    b.fill("#password", DEMO_PASSWORD);
-    b.click("#sign-in");
-    b.wait_for_text("#who", iin);
-}
-
 /// Fills the appeal form of an individual.
 fn fill_appeal(b: &Browser, addressee: &str, content: &str) {
     b.wait_for("#application-form");
@@ -53,28 +45,6 @@ fn fill_appeal(b: &Browser, addressee: &str, content: &str) {
     b.fill("#field-postal_address", "Астана, Мәңгілік Ел даңғылы, 8");
     b.select("#field-addressee", addressee);
     b.fill("#field-content", content);
-}
-
-/// From a filled form: to signing, signs with `layer` and submits; returns the application's id
-/// from the page it lands on.
-fn sign_and_submit(b: &Browser, layer: &Layer, shot: &str) -> String {
-    b.click("#prepare");
-    b.wait_for("#sign-form");
-    let path = b.path();
-    assert!(path.ends_with("/sign"), "the signing page, not {path}");
-    b.goto(&layer.on(&path));
-    b.wait_for("#sign-and-submit");
-    b.screenshot(shot);
-    b.click("#sign-and-submit");
-    after_signing(b, "#application-id");
-    b.text("#application-id")
-}
-
-/// Opens the application among the applicant's in the cabinet.
-fn open_in_cabinet(b: &Browser, id: &str) {
-    b.goto("/cabinet");
-    b.click(&format!("#applications tr[data-id='{id}'] a"));
-    b.wait_for_text("#application-id", id);
 }
 
 /// Status, content type and size of a download the page links to, fetched with its cookies.
@@ -95,25 +65,16 @@ fn download(b: &Browser, css: &str) -> (u64, String, u64) {
 /// A person of the demo's registry without a portal account (the demo gives accounts to the
 /// first person, an entity's head and its staff), read from its database.
 fn unregistered_person(data: &Path) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let store = qyzmet_store::Store::open(&qyzmet_store::Location::DataDir(data.to_owned()))
-            .await
-            .expect("open the demo's database");
-        let mut found = None;
+    demo_store(data, async |store| {
         for person in store.persons(50).await.expect("persons") {
             let iin = person.iin.to_string();
             if store.account(&iin).await.expect("account").is_none() {
-                found = Some(iin);
-                break;
+                return Some(iin);
             }
         }
-        store.close().await;
-        found.expect("a person of the registry without an account")
+        None
     })
+    .expect("a person of the registry without an account")
 }
 
 /// The whole appeal of seed 000: a new person registers; the demo individual applies to the
@@ -171,12 +132,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     b.wait_for("#card");
     at_step(&b, "2.1");
-    assert_eq!(
-        b.attr("#signature-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#signature-report")
-    );
+    assert_valid(&b, "#signature-report");
     assert_eq!(b.text("#form-values td[data-field=content]"), content);
     b.screenshot("clerk-card-signature-valid");
     b.click("#holds");
@@ -213,12 +169,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     b.click("#sign-answer");
     after_signing(&b, "#answer-report");
     at_step(&b, "2.8");
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
+    assert_valid(&b, "#answer-report");
     b.screenshot("head-signed");
 
     // The clerk sends the answer.
@@ -239,15 +190,7 @@ fn an_appeal_goes_from_the_applicant_through_registration_and_execution_to_a_sig
     let (code, media, size) = download(&b, "#answer-cms");
     assert_eq!((code, media.as_str()), (200, "application/pkcs7-signature"));
     assert!(size > 500, "a CMS with its certificates, not {size} bytes");
-    b.click("#answer-readable");
-    b.wait_for("#signed-document");
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
-    b.wait_for_text("#answer-text", answer);
+    read_signed_answer(&b, answer);
     b.wait_for_text("#signed-document", &number);
     b.screenshot("applicant-signed-answer");
 }
@@ -313,11 +256,7 @@ fn an_appeal_outside_the_bodys_competence_is_redirected_and_the_applicant_sees_w
         &failure_message("appeal", "portal", "2.5", lang),
     );
     b.screenshot("applicant-redirected");
-    b.goto("/cabinet");
-    b.wait_for_text(
-        &format!("#applications tr[data-id='{id}'] .status"),
-        &status("appeal", "redirected", lang),
-    );
+    cabinet_lists(&b, &id, &status("appeal", "redirected", lang));
     b.screenshot("cabinet");
 }
 
@@ -447,12 +386,7 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
         Some(individual.as_str())
     );
     b.click("#save-draft");
-    let copy = b.artifact("work-record.txt");
-    std::fs::write(&copy, "Трудовая книжка, стр. 1–4 (копия)").expect("write the copy");
-    let copy = copy.canonicalize().expect("the copy's path");
-    b.upload("#file", &copy);
-    b.click("#attach");
-    b.wait_for_text("#attachments", "work-record.txt");
+    attach_copy(&b, "work-record.txt", "Трудовая книжка, стр. 1–4 (копия)");
     b.screenshot("form-with-attachment");
     let id = sign_and_submit(&b, &layer, "sign");
     b.reload_until(
@@ -465,12 +399,7 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
     staff_sign_in(&b, "/office/login", "#worklist", &staff);
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
     at_step(&b, "C3");
-    assert_eq!(
-        b.attr("#signature-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#signature-report")
-    );
+    assert_valid(&b, "#signature-report");
     b.wait_for_text("#form-values", "work-record.txt");
     b.screenshot("staff-card");
 
@@ -487,12 +416,7 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
         "#status",
         &status("archival-reference-central", "ready", lang),
     );
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
+    assert_valid(&b, "#answer-report");
 
     portal_sign_in(&b, &individual);
     open_in_cabinet(&b, &id);
@@ -501,15 +425,7 @@ fn an_archival_reference_is_requested_on_the_portal_and_reaches_the_archive() {
         status("archival-reference-central", "ready", lang)
     );
     assert_eq!(b.text("#answer"), reference);
-    b.click("#answer-readable");
-    b.wait_for("#signed-document");
-    assert_eq!(
-        b.attr("#answer-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#answer-report")
-    );
-    b.wait_for_text("#answer-text", reference);
+    read_signed_answer(&b, reference);
     b.screenshot("applicant-reference");
 }
 
@@ -621,12 +537,7 @@ fn a_legal_entitys_employee_submits_an_appeal_as_the_entity() {
     staff_sign_in(&b, "/office/login", "#worklist", &clerk);
     card(&b, &id);
     b.wait_for_text("#applicant", &bin);
-    assert_eq!(
-        b.attr("#signature-report", "data-valid").as_deref(),
-        Some("true"),
-        "{}",
-        b.text("#signature-report")
-    );
+    assert_valid(&b, "#signature-report");
     b.click("#holds");
     at_step(&b, "2.2");
     b.click("#done");

@@ -1061,3 +1061,429 @@ pub fn card(b: &Browser, id: &str) {
 pub fn at_step(b: &Browser, step: &str) {
     b.wait_for_text("#step", &format!("{step} "));
 }
+
+/// Signs in on the portal with IIN and password and lands in the cabinet.
+pub fn portal_sign_in(b: &Browser, iin: &str) {
+    b.goto("/login");
+    b.fill("#iin", iin);
+    b.fill("#password", DEMO_PASSWORD);
+    b.click("#sign-in");
+    b.wait_for_text("#who", iin);
+}
+
+/// From a filled form: to signing, signs with `layer` and submits; returns the application's id
+/// from the page it lands on. A form the server refuses fails at once with its errors.
+pub fn sign_and_submit(b: &Browser, layer: &Layer, shot: &str) -> String {
+    b.click("#prepare");
+    b.wait_until("the form leads to signing", || {
+        b.has("#sign-form") || b.has("#form-errors")
+    });
+    fail_if_refused(b, "#application-form", "form-refused");
+    let path = b.path();
+    assert!(path.ends_with("/sign"), "the signing page, not {path}");
+    b.goto(&layer.on(&path));
+    b.wait_for("#sign-and-submit");
+    b.screenshot(shot);
+    b.click("#sign-and-submit");
+    after_signing(b, "#application-id");
+    b.text("#application-id")
+}
+
+/// When the server has refused the form `form` (the page shows `#form-errors`): a screenshot
+/// `shot`, and a failure that lists the error of each field.
+pub fn fail_if_refused(b: &Browser, form: &str, shot: &str) {
+    if b.has("#form-errors") {
+        let errors = b.script(
+            "return Array.from(document.querySelectorAll(arguments[0] + ' .error')).map(e => e.id + ': ' + e.textContent);",
+            vec![json!(form)],
+        );
+        b.screenshot(shot);
+        panic!("the form `{form}` was refused on {}: {errors}", b.url());
+    }
+}
+
+/// Opens the application among the applicant's in the cabinet.
+pub fn open_in_cabinet(b: &Browser, id: &str) {
+    b.goto("/cabinet");
+    b.click(&format!("#applications tr[data-id='{id}'] a"));
+    b.wait_for_text("#application-id", id);
+}
+
+/// Opens the cabinet, whose list shows the application `id` with the status `label`.
+pub fn cabinet_lists(b: &Browser, id: &str, label: &str) {
+    b.goto("/cabinet");
+    b.wait_for_text(&format!("#applications tr[data-id='{id}'] .status"), label);
+}
+
+/// Saves the draft's file `name` (with `content`) among the artifacts, attaches it to the form and
+/// waits until the form lists it.
+pub fn attach_copy(b: &Browser, name: &str, content: &str) {
+    let copy = b.artifact(name);
+    std::fs::write(&copy, content).expect("write the copy");
+    b.upload("#file", &copy.canonicalize().expect("the copy's path"));
+    b.click("#attach");
+    b.wait_for_text("#attachments", name);
+}
+
+/// The signature report matching `css` (`#signature-report`, `#answer-report`, `#verify-report`)
+/// says valid; the report's text is the failure's message.
+pub fn assert_valid(b: &Browser, css: &str) {
+    assert_eq!(
+        b.attr(css, "data-valid").as_deref(),
+        Some("true"),
+        "{}",
+        b.text(css)
+    );
+}
+
+/// In the cabinet, on an answered application: opens the signed answer's readable page, whose
+/// report says valid and which shows `answer`.
+pub fn read_signed_answer(b: &Browser, answer: &str) {
+    b.click("#answer-readable");
+    b.wait_for("#signed-document");
+    assert_valid(b, "#answer-report");
+    b.wait_for_text("#answer-text", answer);
+}
+
+/// Opens the verification page at `path` (`/verify/<id>`), whose report says the published
+/// document is valid.
+pub fn assert_verified(b: &Browser, path: &str) {
+    b.goto(path);
+    b.wait_for("#verify-report");
+    assert_valid(b, "#verify-report");
+}
+
+/// Whether the card has moved on from `step` (it shows another step now).
+pub fn moved_on_from(b: &Browser, step: &str) -> bool {
+    b.try_text("#step")
+        .is_some_and(|s| !s.is_empty() && !s.starts_with(&format!("{step} ")))
+}
+
+/// After a click that signs `what` ("form", "request") through the agent on a card at `step`:
+/// waits until the card moves on, or fails at once with the error the page shows.
+pub fn signed_and_moved_on(b: &Browser, what: &str, step: &str) {
+    b.wait_until(
+        &format!("the signed {what} moves the application on from {step}"),
+        || {
+            if let Some(error) = signing_error(b) {
+                panic!("signing the {what} failed on {}: {error}", b.url());
+            }
+            moved_on_from(b, step)
+        },
+    );
+}
+
+/// What `read` reads from the demo's database (in its data directory `data`).
+pub fn demo_store<T>(data: &Path, read: impl AsyncFnOnce(&qyzmet_store::Store) -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let store = qyzmet_store::Store::open(&qyzmet_store::Location::DataDir(data.to_owned()))
+            .await
+            .expect("open the demo's database");
+        let found = read(&store).await;
+        store.close().await;
+        found
+    })
+}
+
+// --- The PSC counter ------------------------------------------------------------------------------
+
+/// The labels of the documents a regulation's PSC channel lists for an individual, in `lang`.
+pub fn documents_of_individual(code: &str, lang: qyzmet_web::i18n::Lang) -> Vec<String> {
+    let loaded = regulation(code);
+    let channel = loaded.regulation.channel("psc").expect("a PSC channel");
+    channel
+        .documents
+        .iter()
+        .filter(|d| {
+            d.recipients.is_empty()
+                || d.recipients
+                    .contains(&qyzmet_domain::regulation::Recipient::Individual)
+        })
+        .map(|d| shown(lang, &d.label))
+        .collect()
+}
+
+/// The application's id from a path like `/psc/applications/<id>/receipt`.
+pub fn id_from(path: &str, tail: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    path.strip_prefix("/psc/applications/")
+        .and_then(|rest| rest.strip_suffix(tail))
+        .unwrap_or_else(|| panic!("`/psc/applications/<id>{tail}`, not {path}"))
+        .to_owned()
+}
+
+/// At the counter: opens the intake of the service `code`, looks the individual `iin` up and
+/// returns the name the registry gave. With `shots`, screenshots of the counter and of the look-up
+/// form filled in.
+pub fn look_up_individual(b: &Browser, code: &str, iin: &str, shots: bool) -> String {
+    b.goto("/psc");
+    b.wait_for(&format!("#services a[data-service='{code}']"));
+    if shots {
+        b.screenshot("counter");
+    }
+    b.click(&format!("#services a[data-service='{code}']"));
+    b.wait_for("#lookup-form");
+    b.select("#recipient", "individual");
+    b.fill("#lookup-iin", iin);
+    if shots {
+        b.screenshot("lookup");
+    }
+    b.click("#look-up");
+    b.wait_for("#found-name");
+    let found = b.text("#found-name");
+    assert!(found.contains(iin), "the registry's person: {found}");
+    found
+        .split(" — ")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// On the intake form: ticks each of the `listed` documents (checked against the page's list) but
+/// those at `unticked`, scans the application (a file `scan` with `content`), records the consent
+/// and checks the browser would send the form.
+pub fn present_documents(
+    b: &Browser,
+    listed: &[String],
+    unticked: &[usize],
+    scan: &str,
+    content: &str,
+) {
+    for (i, label) in listed.iter().enumerate() {
+        b.wait_for_text(&format!("#documents p:nth-of-type({})", i + 1), label);
+        if !unticked.contains(&i) {
+            b.click(&format!("#document-{i}"));
+        }
+    }
+    let scan = b.artifact(scan);
+    std::fs::write(&scan, content).expect("write the scan");
+    b.upload("#scans", &scan.canonicalize().expect("the scan's path"));
+    b.click("#consent");
+    let invalid = b.script(
+        "return Array.from(document.querySelectorAll('#intake-form :invalid')).map(e => e.id || e.name);",
+        vec![],
+    );
+    assert_eq!(
+        invalid,
+        serde_json::json!([]),
+        "fields the browser will not submit"
+    );
+}
+
+/// Opens the counter's list of requests, which has the application `id`.
+pub fn in_the_counters_requests(b: &Browser, id: &str) {
+    b.goto("/psc");
+    b.wait_for(&format!("#requests tr[data-id='{id}']"));
+}
+
+/// Accepts the filled intake and waits for the page it leads to (the receipt, or the refusal
+/// receipt); an intake the server refuses fails at once with the form's errors.
+pub fn accept_intake(b: &Browser) {
+    b.click("#accept");
+    b.wait_until(
+        "the intake leads to the receipt or the refusal receipt",
+        || {
+            b.has("#receipt")
+                || b.has("article.refusal")
+                || b.has("#form-errors")
+                || b.path().contains("/refusal")
+                || b.path().contains("/receipt")
+        },
+    );
+    fail_if_refused(b, "#intake-form", "intake-refused");
+}
+
+/// What a receipt shows that a test reads again.
+pub struct Receipt {
+    pub number: String,
+    pub operator: String,
+}
+
+/// The receipt (002 Annex 2) of the service `code`: its number, the applicant `name`, the service,
+/// the operator and every document presented, as the application keeps them (in Russian) or in the
+/// page's language `lang`.
+pub fn check_receipt(b: &Browser, code: &str, name: &str, lang: qyzmet_web::i18n::Lang) -> Receipt {
+    let number = b.text("#receipt-number");
+    assert!(!number.trim().is_empty(), "a receipt number");
+    assert!(
+        b.text("#receipt-applicant").contains(name),
+        "the receipt names {name}: {}",
+        b.text("#receipt-applicant")
+    );
+    assert_eq!(
+        b.text("#receipt-service"),
+        shown(lang, &regulation(code).regulation.name)
+    );
+    let operator = b.text("#receipt-operator");
+    assert!(!operator.trim().is_empty(), "the operator's name");
+    let presented = b.text("#receipt-documents");
+    for (shown_label, ru) in documents_of_individual(code, lang)
+        .into_iter()
+        .zip(documents_of_individual(code, qyzmet_web::i18n::Lang::Ru))
+    {
+        assert!(
+            presented.contains(&shown_label) || presented.contains(&ru),
+            "the receipt lists {shown_label:?}: {presented}"
+        );
+    }
+    Receipt { number, operator }
+}
+
+/// The card at the step that prints the certified copy: its button posts to the application's copy.
+pub fn assert_prints_copy(b: &Browser, id: &str) {
+    let action = b
+        .attr("#print-copy", "formaction")
+        .expect("a button that posts to the copy");
+    assert!(
+        action.ends_with(&format!("/psc/applications/{id}/copy.pdf")),
+        "{action}"
+    );
+}
+
+/// The journal's columns (002 Annex 3) filled once the provider's answer has come back to the
+/// counter: accepted, the applicant, the form, sent (col. 5), received (col. 7) and the result.
+pub const JOURNAL_COLUMNS: [&str; 6] = [
+    "accepted",
+    "applicant",
+    "form",
+    "sent",
+    "received",
+    "result",
+];
+
+/// Opens the counter's journal (002 Annex 3) at the application's row, checks each of `columns` is
+/// filled and that the row names the applicant `name` and the result `result`; returns the row's
+/// selector.
+pub fn journal_row(b: &Browser, id: &str, columns: &[&str], name: &str, result: &str) -> String {
+    b.goto("/psc/journal");
+    let row = format!("#journal tr[data-id='{id}']");
+    b.wait_for(&row);
+    for column in columns {
+        let cell = b.text(&format!("{row} td.{column}"));
+        assert!(
+            !cell.trim().is_empty(),
+            "the journal's column {column} is empty: {}",
+            b.text(&row)
+        );
+    }
+    b.wait_for_text(&format!("{row} td.applicant"), name);
+    b.wait_for_text(&format!("{row} td.result"), result);
+    row
+}
+
+// --- Certified copies -----------------------------------------------------------------------------
+
+/// The bytes a signed-in page's print button posts for: status, content type and body. Printing
+/// publishes, so it is a POST with the page's CSRF token and cookies, as the card's button sends it.
+pub fn post_for_bytes(b: &Browser, path: &str) -> (u64, String, Vec<u8>) {
+    let answer = b.script(
+        "const csrf = document.querySelector('input[name=csrf]').value; \
+         return fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
+           body: new URLSearchParams({csrf})}).then(async r => \
+           [r.status, r.headers.get('content-type') || '', Array.from(new Uint8Array(await r.arrayBuffer()))]);",
+        vec![serde_json::json!(path)],
+    );
+    let bytes = answer[2]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_u64().unwrap_or_default() as u8)
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        answer[0].as_u64().unwrap_or_default(),
+        answer[1].as_str().unwrap_or_default().to_owned(),
+        bytes,
+    )
+}
+
+/// Whether poppler's `pdftotext` is there; with QYZMET_REQUIRE_PDF=1 its absence fails.
+pub fn pdftotext_present() -> bool {
+    let present = Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .map(|o| o.status.success() || !o.stderr.is_empty())
+        .unwrap_or(false);
+    assert!(
+        present || std::env::var("QYZMET_REQUIRE_PDF").as_deref() != Ok("1"),
+        "QYZMET_REQUIRE_PDF=1 but pdftotext (poppler-utils) is missing"
+    );
+    if !present {
+        eprintln!("note: pdftotext (poppler-utils) missing; the copy's text is not checked");
+    }
+    present
+}
+
+/// `text` with every run of white space made one space.
+pub fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A certified copy's text, as `pdftotext` reads it, and its verification address.
+pub struct CopyText {
+    pub text: String,
+    /// `/verify/<id>`.
+    pub verify: String,
+}
+
+/// Prints the certified copy at `path` (a POST from the page now open), saves it as `<name>.pdf`
+/// and checks it is a PDF. When `pdftotext` is there, its text (saved as `<name>.txt`) must show
+/// each of `expected` and a verification address, and its first page is saved as an image; the
+/// text and that address are returned.
+pub fn certified_copy(b: &Browser, path: &str, name: &str, expected: &[&str]) -> Option<CopyText> {
+    let (code, media, pdf) = post_for_bytes(b, path);
+    let copy = b.artifact(&format!("{name}.pdf"));
+    std::fs::write(&copy, &pdf).expect("save the copy");
+    assert_eq!(
+        (code, media.as_str()),
+        (200, "application/pdf"),
+        "the copy ({} bytes, saved as {}): {}",
+        pdf.len(),
+        copy.display(),
+        String::from_utf8_lossy(&pdf[..pdf.len().min(2000)])
+    );
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    if !pdftotext_present() {
+        return None;
+    }
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&copy)
+        .arg("-")
+        .output()
+        .expect("run pdftotext");
+    assert!(out.status.success(), "pdftotext: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    std::fs::write(b.artifact(&format!("{name}.txt")), &text).expect("save the text");
+    let flat = squeeze(&text);
+    for needle in expected {
+        assert!(
+            flat.contains(&squeeze(needle)),
+            "the copy shows {needle:?}: {text}"
+        );
+    }
+    let at = text
+        .find("/verify/")
+        .unwrap_or_else(|| panic!("a verification address in the copy: {text}"));
+    let public: String = text[at + "/verify/".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert!(!public.is_empty(), "an id after /verify/: {text}");
+    // The first page as an image, for a person to look at.
+    let _ = Command::new("pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&copy)
+        .arg(b.artifact(&format!("{name}-page1")))
+        .status();
+    Some(CopyText {
+        text,
+        verify: format!("/verify/{public}"),
+    })
+}
