@@ -725,21 +725,14 @@ impl<G: Gateway> Engine<G> {
         let mut ids: Vec<String> = acts.iter().map(|a| a.instance.clone()).collect();
         ids.sort();
         ids.dedup();
-        let mut rows: HashMap<String, (InstanceRow, i64)> =
+        let rows: HashMap<String, (InstanceRow, i64)> =
             lock_instances(&mut tx, self.inner.store.backend(), &ids)
                 .await?
                 .into_iter()
                 .map(|row| (row.id.clone(), (row.clone(), row.moves)))
                 .collect();
-        let mut pending = Pending::default();
-        self.apply_acts(&mut tx, &mut rows, acts, &mut pending, now)
-            .await?;
-        pending.moved.extend(
-            rows.into_values()
-                .filter(|(row, moves)| row.moves != *moves),
-        );
-        pending.commit(tx).await?;
-        Ok(())
+        self.act_and_commit(tx, rows, acts, Pending::default(), now)
+            .await
     }
 
     /// Opens an application taken at a counter, keeps the scans the operator made of the
@@ -795,15 +788,27 @@ impl<G: Gateway> Engine<G> {
         }
         let id = row.id.clone();
         let moves = row.moves;
-        let mut rows = HashMap::from([(id.clone(), (row, moves))]);
+        let rows = HashMap::from([(id.clone(), (row, moves))]);
+        self.act_and_commit(tx, rows, acts, pending, now).await?;
+        Ok(id)
+    }
+
+    /// Applies `acts` to the locked `rows` and commits the transaction with every row they moved.
+    async fn act_and_commit(
+        &self,
+        mut tx: Tx,
+        mut rows: HashMap<String, (InstanceRow, i64)>,
+        acts: &[Act],
+        mut pending: Pending,
+        now: Timestamp,
+    ) -> Result<()> {
         self.apply_acts(&mut tx, &mut rows, acts, &mut pending, now)
             .await?;
         pending.moved.extend(
             rows.into_values()
                 .filter(|(row, moves)| row.moves != *moves),
         );
-        pending.commit(tx).await?;
-        Ok(id)
+        pending.commit(tx).await
     }
 
     /// Applies `acts` in order to the locked `rows` in memory, so that two acts on one application

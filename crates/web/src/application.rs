@@ -152,6 +152,21 @@ pub(crate) fn report_view(lang: Lang, report: &Report, id: &str) -> Markup {
     }
 }
 
+/// The verification now of the answer's CMS over the answer document the row rebuilds.
+pub(crate) async fn verify_answer(
+    verifier: std::sync::Arc<qyzmet_pki::verify::Verifier>,
+    row: &InstanceRow,
+    cms: Vec<u8>,
+) -> Report {
+    verify_blocking(
+        verifier,
+        cms,
+        Some(answer_document(row, None)),
+        Expectation::default(),
+    )
+    .await
+}
+
 /// A signed answer as a person reads it: the text, who signed it and the verification now.
 pub(crate) async fn signed_document_page(
     state: &AppState,
@@ -160,15 +175,7 @@ pub(crate) async fn signed_document_page(
     cms: Vec<u8>,
 ) -> Response {
     let report = match state.verifier.clone() {
-        Some(verifier) => Some(
-            verify_blocking(
-                verifier,
-                cms,
-                Some(answer_document(row, None)),
-                Expectation::default(),
-            )
-            .await,
-        ),
+        Some(verifier) => Some(verify_answer(verifier, row, cms).await),
         None => None,
     };
     let recorded = record_of(row).recorded;

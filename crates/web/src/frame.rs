@@ -81,11 +81,11 @@ img.diagram{max-width:100%;border:1px solid #ddd}pre{white-space:pre-wrap}blockq
 .report[data-valid=true] .verdict{color:#0a7d32}.report[data-valid=false] .verdict{color:#b00020}table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}\
 header{flex-wrap:wrap}textarea,input,select{max-width:100%;box-sizing:border-box}td,th,code{overflow-wrap:anywhere}";
 
-/// A short page with one message (refusals, confirmations).
+/// A short page with one message (refusals, confirmations), the message its heading.
 pub(crate) fn message_page(lang: Lang, message: &str) -> Markup {
     layout(
         lang,
         message,
-        html! { p id="message" role="alert" { (message) } p { a href="javascript:history.back()" { "←" } } },
+        html! { h1 id="message" role="alert" { (message) } p { a href="javascript:history.back()" { "←" } } },
     )
 }

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::application::{
     Signed, organisation_name, record_of, regulation_of, report_view, status_label, step_label,
-    stored_cms,
+    stored_cms, verify_answer,
 };
 use crate::error::WebError;
 use crate::i18n::{Lang, t};
@@ -274,15 +274,7 @@ async fn signature_reports(
         None => None,
     };
     let answer = match stored_cms(row, Signed::Answer) {
-        Some(cms) => Some(
-            verify_blocking(
-                verifier,
-                cms,
-                Some(answer_document(row, None)),
-                Expectation::default(),
-            )
-            .await,
-        ),
+        Some(cms) => Some(verify_answer(verifier, row, cms).await),
         None => None,
     };
     (signature, answer)

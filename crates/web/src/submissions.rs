@@ -18,8 +18,8 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use crate::AppState;
-use crate::error::WebError;
 use crate::api::{UserLang, internal};
+use crate::error::WebError;
 use crate::i18n::{Lang, t};
 use crate::portal::GatedVerifier;
 
