@@ -42,7 +42,7 @@ use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
 use jiff::Timestamp;
 use qyzmet_ca::{Service, code};
-use qyzmet_domain::directory::{Directory, Role, StaffMember};
+use qyzmet_domain::directory::{Role, StaffMember};
 use qyzmet_domain::ids::{Bin, Iin, Sex, TaxpayerId};
 use qyzmet_domain::registry::{Person, PowerOfAttorney};
 use qyzmet_domain::regulation::form::fields_for;
@@ -50,16 +50,12 @@ use qyzmet_domain::regulation::{
     Channel, Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepRecord, units_for_role,
 };
 use qyzmet_domain::workflow::{Actor, Position, position};
-use qyzmet_pki::KeyAlgorithm;
 use qyzmet_pki::authority::{Endpoints, Profile};
-use qyzmet_pki::name::Holder;
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_store::Store;
-use qyzmet_store::audit::Event;
 use qyzmet_store::workflow::InstanceRow;
-use support::{Client, PSC_BRANCH, Page, Platform, Who};
+use support::{Client, PSC_BRANCH, Page, Platform, Who, attribute, unescape};
 
-const DIRECTORY: &str = include_str!("../../demo/data/directory.toml");
 /// The passphrase `support::Platform` protects the CAs' keys with.
 const CA_PASSPHRASE: &[u8] = b"passphrase";
 /// The window of the counter the applicants are served at.
@@ -168,9 +164,7 @@ impl World {
                 .await
                 .unwrap();
         }
-        tx.commit(&[Event::new("test", "test.seed", "fixture", "powers")])
-            .await
-            .unwrap();
+        support::commit_seed(tx, "powers").await;
 
         let staff = Self::staff(store, &platform).await;
         World {
@@ -239,46 +233,21 @@ impl World {
                 members.push((organisation.clone(), role, iin, surname));
             }
         }
-        tx.commit(&[Event::new("test", "test.seed", "fixture", "staff")])
-            .await
-            .unwrap();
+        support::commit_seed(tx, "staff").await;
         let appointed: Vec<StaffMember> = members
             .iter()
-            .map(|(organisation, role, iin, _)| StaffMember {
-                iin: *iin,
-                organisation: organisation.clone(),
-                role: *role,
-                position_kk: "маман".into(),
-                position_ru: "специалист".into(),
-            })
+            .map(|(organisation, role, iin, _)| support::appointment(*iin, organisation, *role))
             .collect();
-        store
-            .load_directory(
-                &Directory::from_toml(DIRECTORY).unwrap(),
-                &appointed,
-                "admin:test",
-            )
-            .await
-            .unwrap();
+        support::appoint(store, &appointed).await;
         for (organisation, role, iin, surname) in members {
-            let signing = service
-                .issue_key_store(
-                    &authorities,
-                    code::GOV,
-                    &Holder {
-                        surname,
-                        name: "Асхат".into(),
-                        patronymic: None,
-                        iin,
-                        organisation: None,
-                        email: None,
-                    },
-                    Profile::Signing { role: None },
-                    KeyAlgorithm::EcdsaP256,
-                    "admin:test",
-                )
-                .await
-                .unwrap();
+            let signing = support::issue(
+                &service,
+                &authorities,
+                code::GOV,
+                &support::holder(&surname, "Асхат", iin, None),
+                Profile::Signing { role: None },
+            )
+            .await;
             support::account(store, &iin.to_string(), None).await;
             staff.insert(
                 (organisation, role),
@@ -331,31 +300,6 @@ impl World {
 }
 
 // --- Reading pages ---------------------------------------------------------------------------------
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// The value of `attribute` in an HTML tag's text.
-fn attribute(tag: &str, attribute: &str) -> Option<String> {
-    let marker = format!(" {attribute}=\"");
-    let start = tag.find(&marker)? + marker.len();
-    let end = tag[start..].find('"')?;
-    Some(unescape(&tag[start..start + end]))
-}
-
-/// The text of the tag that contains `marker`.
-fn tag_with(page: &Page, marker: &str) -> Option<String> {
-    let text = page.text();
-    let at = text.find(marker)?;
-    let open = text[..at].rfind('<')?;
-    let close = at + text[at..].find('>')?;
-    Some(text[open..=close].to_owned())
-}
 
 /// A form field as a page shows it.
 struct Shown {
@@ -636,7 +580,8 @@ async fn through_portal(
     if sign_page.text().contains("id=\"payment\"") {
         let pay_path = sign_path.replace("/sign", "/pay");
         // The fee is fixed by the regulation (a hidden field), else the person types an amount.
-        let amount = tag_with(&sign_page, "name=\"amount\"")
+        let amount = sign_page
+            .tag_with("name=\"amount\"")
             .and_then(|tag| attribute(&tag, "value"))
             .unwrap_or_else(|| "1000".into());
         let paid = client
@@ -827,32 +772,6 @@ async fn through_api(
         .ok_or_else(|| format!("the API answered without an id: {}", answer.text()))
 }
 
-/// A multipart body of text fields and files.
-fn multipart(fields: &[(String, String)], files: &[(String, Vec<u8>)]) -> (String, Vec<u8>) {
-    let boundary = "qyzmet-doors-boundary-51c2";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    for (file_name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"scan\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// The PSC counter: look-up, the form as the registries filled it and the rest typed, every
 /// document ticked, scans, consent, accept. Returns the application's id.
 async fn at_the_counter(
@@ -898,7 +817,11 @@ async fn at_the_counter(
     for field in attachment_fields(regulation, party.recipient) {
         scans.push((format!("{}.pdf", field.code), SCAN.to_vec()));
     }
-    let (content_type, body) = multipart(&fields, &scans);
+    let files: Vec<(&str, &str, &[u8])> = scans
+        .iter()
+        .map(|(name, bytes)| ("scan", name.as_str(), bytes.as_slice()))
+        .collect();
+    let (content_type, body) = support::multipart(&fields, &files);
     let accepted = operator
         .send(
             Request::post(format!("/psc/intake/{code}")).header(header::CONTENT_TYPE, content_type),

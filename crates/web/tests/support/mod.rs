@@ -116,6 +116,105 @@ pub async fn account(store: &Store, iin: &str, bin: Option<&str>) {
         .unwrap();
 }
 
+/// A multipart form's content type and body: the text `fields`, then the `files` (the field's
+/// name, the file's name and its bytes, sent as PDF).
+pub fn multipart<K: AsRef<str>, V: AsRef<str>>(
+    fields: &[(K, V)],
+    files: &[(&str, &str, &[u8])],
+) -> (String, Vec<u8>) {
+    let boundary = "qyzmet-test-boundary-7d9f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Commits a test's seeding of the registers (the audit entry names the fixture `what`).
+pub async fn commit_seed(tx: qyzmet_store::Tx, what: &str) {
+    tx.commit(&[qyzmet_store::audit::Event::new(
+        "test",
+        "test.seed",
+        "fixture",
+        what,
+    )])
+    .await
+    .unwrap();
+}
+
+/// A member of staff as a test appoints them: a specialist of `organisation` in `role`.
+pub fn appointment(iin: Iin, organisation: &str, role: Role) -> StaffMember {
+    StaffMember {
+        iin,
+        organisation: organisation.to_owned(),
+        role,
+        position_kk: "маман".into(),
+        position_ru: "специалист".into(),
+    }
+}
+
+/// Loads the demo directory with `staff` appointed.
+pub async fn appoint(store: &Store, staff: &[StaffMember]) {
+    store
+        .load_directory(
+            &Directory::from_toml(DIRECTORY).unwrap(),
+            staff,
+            "admin:test",
+        )
+        .await
+        .unwrap();
+}
+
+/// The holder of a certificate: a person, and the organisation they act for if any.
+pub fn holder(surname: &str, given: &str, iin: Iin, organisation: Option<Organisation>) -> Holder {
+    Holder {
+        surname: surname.into(),
+        name: given.into(),
+        patronymic: None,
+        iin,
+        organisation,
+        email: None,
+    }
+}
+
+/// A key store of `profile` the CA `ca` issues to `holder` (ECDSA P-256).
+pub async fn issue(
+    service: &Service,
+    authorities: &qyzmet_ca::Authorities,
+    ca: &str,
+    holder: &Holder,
+    profile: Profile,
+) -> KeyStore {
+    service
+        .issue_key_store(
+            authorities,
+            ca,
+            holder,
+            profile,
+            KeyAlgorithm::EcdsaP256,
+            "admin:test",
+        )
+        .await
+        .unwrap()
+}
+
 impl Platform {
     pub async fn new(store: &Store) -> Platform {
         let service = Service {
@@ -180,39 +279,23 @@ impl Platform {
         )
         .await
         .unwrap();
-        tx.commit(&[qyzmet_store::audit::Event::new(
-            "test",
-            "test.seed",
-            "fixture",
-            "test",
-        )])
-        .await
-        .unwrap();
+        commit_seed(tx, "test").await;
 
-        let member = |i: usize, organisation: &str, role: Role| StaffMember {
-            iin: people[i].0,
-            organisation: organisation.to_owned(),
-            role,
-            position_kk: "маман".into(),
-            position_ru: "специалист".into(),
-        };
-        let staff = [
-            member(5, ARCHIVE, Role::Clerk),
-            member(6, ARCHIVE, Role::Executor),
-            member(7, ARCHIVE, Role::Head),
-            member(8, MINISTRY, Role::Clerk),
-            member(9, PSC_BRANCH, Role::PscOperator),
-            member(10, CA, Role::CaOperator),
-            member(11, OPERATOR, Role::Administrator),
-        ];
-        store
-            .load_directory(
-                &Directory::from_toml(DIRECTORY).unwrap(),
-                &staff,
-                "admin:test",
-            )
-            .await
-            .unwrap();
+        let member =
+            |i: usize, organisation: &str, role: Role| appointment(people[i].0, organisation, role);
+        appoint(
+            store,
+            &[
+                member(5, ARCHIVE, Role::Clerk),
+                member(6, ARCHIVE, Role::Executor),
+                member(7, ARCHIVE, Role::Head),
+                member(8, MINISTRY, Role::Clerk),
+                member(9, PSC_BRANCH, Role::PscOperator),
+                member(10, CA, Role::CaOperator),
+                member(11, OPERATOR, Role::Administrator),
+            ],
+        )
+        .await;
 
         let mut whos = Vec::new();
         for (i, (iin, surname, given)) in people.iter().enumerate() {
@@ -227,35 +310,23 @@ impl Platform {
                 5..=11 => (code::GOV, None),
                 _ => (code::NCA, None),
             };
-            let holder = Holder {
-                surname: (*surname).into(),
-                name: (*given).into(),
-                patronymic: None,
-                iin: *iin,
-                organisation,
-                email: None,
-            };
-            let mut keys = Vec::new();
-            for profile in [
+            let holder = holder(surname, given, *iin, organisation);
+            let signing = issue(
+                &service,
+                &authorities,
+                ca,
+                &holder,
                 Profile::Signing { role: None },
+            )
+            .await;
+            let auth = issue(
+                &service,
+                &authorities,
+                ca,
+                &holder,
                 Profile::Authentication { role: None },
-            ] {
-                keys.push(
-                    service
-                        .issue_key_store(
-                            &authorities,
-                            ca,
-                            &holder,
-                            profile,
-                            KeyAlgorithm::EcdsaP256,
-                            "admin:test",
-                        )
-                        .await
-                        .unwrap(),
-                );
-            }
-            let auth = keys.pop().unwrap();
-            let signing = keys.pop().unwrap();
+            )
+            .await;
             whos.push(Who {
                 iin: iin.to_string(),
                 surname: (*surname).into(),
@@ -277,27 +348,22 @@ impl Platform {
             Arc::new(CrlSet::new(crls)),
         ));
         // The registers' information system signs what it issues (002 §3.6).
-        let registers_key = service
-            .issue_key_store(
-                &authorities,
-                code::GOV,
-                &Holder {
-                    surname: "Министров".into(),
-                    name: "Арман".into(),
-                    patronymic: None,
-                    iin: people[8].0,
-                    organisation: Some(Organisation {
-                        name: "Министерство юстиции (ГБД РН)".into(),
-                        bin,
-                    }),
-                    email: None,
-                },
-                Profile::Signing { role: None },
-                KeyAlgorithm::EcdsaP256,
-                "admin:test",
-            )
-            .await
-            .unwrap();
+        let registers_key = issue(
+            &service,
+            &authorities,
+            code::GOV,
+            &holder(
+                "Министров",
+                "Арман",
+                people[8].0,
+                Some(Organisation {
+                    name: "Министерство юстиции (ГБД РН)".into(),
+                    bin,
+                }),
+            ),
+            Profile::Signing { role: None },
+        )
+        .await;
         let calendar = Arc::new(Calendar::kazakhstan());
         let catalogue = Arc::new(Catalogue::shipped().unwrap());
         let engine = Engine::new(
@@ -404,16 +470,17 @@ impl Page {
     }
 
     /// The value of `attribute` in the tag of the element with this id.
-    pub fn tag_attribute(&self, id: &str, attribute: &str) -> Option<String> {
+    pub fn tag_attribute(&self, id: &str, name: &str) -> Option<String> {
+        attribute(&self.tag_with(&format!("id=\"{id}\""))?, name)
+    }
+
+    /// The text of the tag that contains `marker`.
+    pub fn tag_with(&self, marker: &str) -> Option<String> {
         let text = self.text();
-        let at = text.find(&format!("id=\"{id}\""))?;
+        let at = text.find(marker)?;
         let open = text[..at].rfind('<')?;
         let close = at + text[at..].find('>')?;
-        let tag = &text[open..close];
-        let marker = format!(" {attribute}=\"");
-        let start = tag.find(&marker)? + marker.len();
-        let end = tag[start..].find('"')?;
-        Some(unescape(&tag[start..start + end]))
+        Some(text[open..=close].to_owned())
     }
 
     /// The CSRF token of the page's first form.
@@ -452,7 +519,16 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn unescape(text: &str) -> String {
+/// The value of `attribute` in an HTML tag's text.
+pub fn attribute(tag: &str, attribute: &str) -> Option<String> {
+    let marker = format!(" {attribute}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')?;
+    Some(unescape(&tag[start..start + end]))
+}
+
+/// Text as the pages show it, with the HTML escapes undone.
+pub fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -553,30 +629,9 @@ impl Client {
         fields: &[(&str, &str)],
         file: (&str, &str, &[u8]),
     ) -> Page {
-        let boundary = "qyzmet-test-boundary-7d9f";
-        let mut body = Vec::new();
-        for (name, value) in fields {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                )
-                .as_bytes(),
-            );
-        }
-        let (name, filename, bytes) = file;
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = multipart(fields, &[file]);
         self.send(
-            Request::post(uri).header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            ),
+            Request::post(uri).header(header::CONTENT_TYPE, content_type),
             Body::from(body),
         )
         .await
@@ -839,12 +894,5 @@ pub async fn give_a_flat(
     )
     .await
     .unwrap();
-    tx.commit(&[qyzmet_store::audit::Event::new(
-        "test",
-        "test.seed",
-        "fixture",
-        "test",
-    )])
-    .await
-    .unwrap();
+    commit_seed(tx, "test").await;
 }
