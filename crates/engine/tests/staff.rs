@@ -118,6 +118,19 @@ struct Desk {
 }
 
 impl Desk {
+    /// A desk on the extended appeal, with the body's staff and a representative's signed appeal
+    /// at its clerk's first step: the desk, the staff, the appeal's id and its data.
+    async fn with_an_appeal(store: &Store) -> (Desk, [Member; 3], String, serde_json::Value) {
+        let engine = engine(store).await;
+        let staff = staff_of(store).await;
+        let (id, data) = representative_appeal(&engine).await;
+        let desk = Desk {
+            engine,
+            signatures: Switch::default(),
+        };
+        (desk, staff, id, data)
+    }
+
     async fn act(&self, member: &Member, request: StaffAct) -> Result<(), StaffError> {
         staff::act(
             &self.engine,
@@ -127,6 +140,25 @@ impl Desk {
             support::now(),
         )
         .await
+    }
+
+    /// The clerk checks the signature (2.1) and registers the appeal (2.2).
+    async fn register(&self, clerk: &Member, id: &str) {
+        self.act(clerk, step(id, "2.1", true, Typed::default()))
+            .await
+            .unwrap();
+        self.act(clerk, step(id, "2.2", true, Typed::default()))
+            .await
+            .unwrap();
+    }
+}
+
+/// What the clerk records when sending the appeal to `executor` (2.2b).
+fn sent_to(executor: &Member) -> Typed {
+    Typed {
+        executor: executor.iin.clone(),
+        resolution: "Қараңыз".into(),
+        ..Typed::default()
     }
 }
 
@@ -210,26 +242,12 @@ async fn representative_appeal(
 }
 
 async fn forwarding_keeps_a_representative(store: &Store) {
-    let engine = engine(store).await;
-    let [clerk, executor, _] = staff_of(store).await;
-    let (id, data) = representative_appeal(&engine).await;
-    let desk = Desk {
-        engine,
-        signatures: Switch::default(),
-    };
+    let (desk, [clerk, executor, _], id, data) = Desk::with_an_appeal(store).await;
     let act = |member, request| desk.act(member, request);
-    act(&clerk, step(&id, "2.1", true, Typed::default()))
+    desk.register(&clerk, &id).await;
+    act(&clerk, step(&id, "2.2b", true, sent_to(&executor)))
         .await
         .unwrap();
-    act(&clerk, step(&id, "2.2", true, Typed::default()))
-        .await
-        .unwrap();
-    let chosen = Typed {
-        executor: executor.iin.clone(),
-        resolution: "Қараңыз".into(),
-        ..Typed::default()
-    };
-    act(&clerk, step(&id, "2.2b", true, chosen)).await.unwrap();
     let redirect = Typed {
         redirect_to: COMPETENT.into(),
         comment: "Құзыреті бойынша".into(),
@@ -281,13 +299,7 @@ async fn forwarding_keeps_a_representative(store: &Store) {
 }
 
 async fn the_use_case_decides_who_may_and_what_is_recorded(store: &Store) {
-    let engine = engine(store).await;
-    let [clerk, executor, head] = staff_of(store).await;
-    let (id, _) = representative_appeal(&engine).await;
-    let desk = Desk {
-        engine,
-        signatures: Switch::default(),
-    };
+    let (desk, [clerk, executor, head], id, _) = Desk::with_an_appeal(store).await;
     let act = |member, request| desk.act(member, request);
     let now = support::now();
 
@@ -302,20 +314,10 @@ async fn the_use_case_decides_who_may_and_what_is_recorded(store: &Store) {
     assert!(matches!(done, Err(StaffError::Forbidden)), "{done:?}");
     let done = act(&clerk, step(&id, "2.2", true, Typed::default())).await;
     assert!(matches!(done, Err(StaffError::NotAtStep)), "{done:?}");
-    act(&clerk, step(&id, "2.1", true, Typed::default()))
-        .await
-        .unwrap();
-    act(&clerk, step(&id, "2.2", true, Typed::default()))
-        .await
-        .unwrap();
+    desk.register(&clerk, &id).await;
 
     // 2.2b asks for an executor of the body and a resolution.
-    let the_head = Typed {
-        executor: head.iin.clone(),
-        resolution: "Қараңыз".into(),
-        ..Typed::default()
-    };
-    let done = act(&clerk, step(&id, "2.2b", true, the_head)).await;
+    let done = act(&clerk, step(&id, "2.2b", true, sent_to(&head))).await;
     assert!(
         matches!(done, Err(StaffError::Required(Field::Executor))),
         "the head is no executor: {done:?}"
@@ -329,12 +331,9 @@ async fn the_use_case_decides_who_may_and_what_is_recorded(store: &Store) {
         matches!(done, Err(StaffError::Required(Field::Resolution))),
         "{done:?}"
     );
-    let chosen = Typed {
-        executor: executor.iin.clone(),
-        resolution: "Қараңыз".into(),
-        ..Typed::default()
-    };
-    act(&clerk, step(&id, "2.2b", true, chosen)).await.unwrap();
+    act(&clerk, step(&id, "2.2b", true, sent_to(&executor)))
+        .await
+        .unwrap();
     let row = store.instance(&id).await.unwrap().unwrap();
     let data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
     assert_eq!(data["executor"], executor.iin.as_str());
