@@ -31,10 +31,10 @@ use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
     Browser, JOURNAL_COLUMNS, Layer, accept_intake, after_signing, assert_prints_copy,
     assert_valid, assert_verified, at_step, attach_copy, browser, cabinet_lists, card,
-    certified_copy, check_receipt, demo_store, documents_of_individual, id_from,
-    in_the_counters_requests, journal_row, look_up_individual, moved_on_from, open_in_cabinet,
-    portal_sign_in, present_documents, read_signed_answer, regulation, shown, sign_and_submit,
-    signed_and_moved_on, staff_sign_in, staff_sign_in_with_eds, status,
+    certified_copy, check_receipt, counter_sign_in_with_eds, demo_store, documents_of_individual,
+    id_from, in_the_counters_requests, journal_row, look_up_individual, moved_on_from,
+    open_in_cabinet, portal_sign_in, present_documents, read_signed_answer, regulation, shown,
+    sign_and_submit, signed_and_moved_on, staff_sign_in, status,
 };
 
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
@@ -491,13 +491,7 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     let head_layer = Layer::start(demo, &head, &b.artifact("layer-head.log"));
     let widths = Viewports::default();
 
-    staff_sign_in_with_eds(
-        &b,
-        "/office/login?next=/psc",
-        "#services",
-        &operator_layer,
-        &operator,
-    );
+    counter_sign_in_with_eds(&b, &operator_layer, &operator);
     let name = look_up(&b, &widths, REGIONAL, &individual);
     assert_eq!(name, person.full_name);
     read_only_registry_value(&b, "#field-full_name", &person.full_name);

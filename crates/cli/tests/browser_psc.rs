@@ -17,9 +17,9 @@ use std::time::Duration;
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
     Browser, JOURNAL_COLUMNS, Layer, accept_intake, assert_prints_copy, assert_verified, at_step,
-    browser, card, certified_copy, check_receipt, documents_of_individual, id_from,
-    in_the_counters_requests, journal_row, look_up_individual, present_documents,
-    signed_and_moved_on, staff_sign_in, staff_sign_in_with_eds, status,
+    browser, card, certified_copy, check_receipt, counter_sign_in_with_eds,
+    documents_of_individual, id_from, in_the_counters_requests, journal_row, look_up_individual,
+    present_documents, signed_and_moved_on, staff_sign_in, status,
 };
 
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
@@ -90,13 +90,7 @@ fn the_counter_takes_an_application_signs_the_request_and_hands_over_a_certified
     let operator_layer = Layer::start(demo, &operator, &b.artifact("layer-operator.log"));
 
     // The operator signs in with their authentication key and lands at the counter.
-    staff_sign_in_with_eds(
-        &b,
-        "/office/login?next=/psc",
-        "#services",
-        &operator_layer,
-        &operator,
-    );
+    counter_sign_in_with_eds(&b, &operator_layer, &operator);
     b.screenshot("operator-signed-in");
 
     // Intake with every document presented.

@@ -1021,6 +1021,12 @@ pub fn staff_sign_in_with_eds(b: &Browser, path: &str, landing: &str, layer: &La
     b.wait_for_text("#who", iin);
 }
 
+/// A PSC operator signs in at the counter by signing a challenge with the authentication key in
+/// `layer`; lands at the counter's services.
+pub fn counter_sign_in_with_eds(b: &Browser, layer: &Layer, iin: &str) {
+    staff_sign_in_with_eds(b, "/office/login?next=/psc", "#services", layer, iin);
+}
+
 /// The error a page that signs through the agent shows (the agent's or the server's), if any.
 pub fn signing_error(b: &Browser) -> Option<String> {
     let shown = b.try_run(b.client().execute(
