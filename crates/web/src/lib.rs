@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use qyzmet_domain::calendar::Calendar;
 use qyzmet_store::Store;
@@ -205,7 +206,39 @@ const GROUP_COMMIT: usize = 256;
 const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    use axum::extract::DefaultBodyLimit;
+    Router::new()
+        .merge(public_routes())
+        .merge(portal_routes())
+        .merge(verification_routes())
+        .merge(office_routes())
+        .merge(psc_routes())
+        .fallback(pages::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A body that stops arriving ends the request (its every chunk within the header bound).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.settings.header_read_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::request_context,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::security_headers,
+        ))
+        // A handler's error, in the form and the language the request asks for.
+        .layer(axum::middleware::from_fn(error::render))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The landing page, health, assets, the public API and the PKI's published files and services.
+fn public_routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::landing))
         .route("/healthz", get(api::health))
@@ -223,6 +256,11 @@ pub fn router(state: AppState) -> Router {
         .route("/pki/ocsp", post(pki::ocsp_post))
         .route("/pki/ocsp/{request}", get(pki::ocsp_get))
         .route("/pki/tsa", post(pki::tsa))
+}
+
+/// The portal: accounts, the catalogue, forms, drafts, signing, the cabinet.
+fn portal_routes() -> Router<AppState> {
+    Router::new()
         // Portal
         .route(
             "/register",
@@ -272,6 +310,11 @@ pub fn router(state: AppState) -> Router {
         .route("/cabinet/applications/{id}/delete", post(cabinet::delete))
         .route("/cabinet/applications/{id}/publish", post(cabinet::publish))
         .route("/cabinet/applications/{id}/copy.pdf", post(copy::copy_pdf))
+}
+
+/// Public verification of published documents and of any uploaded CMS.
+fn verification_routes() -> Router<AppState> {
+    Router::new()
         // Public verification
         .route(
             "/verify",
@@ -281,6 +324,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/verify/{id}", get(verify::document))
         .route("/verify/{id}/document.p7s", get(verify::download))
+}
+
+/// The back office: sign-in, the work list, the card and its acts, statistics.
+fn office_routes() -> Router<AppState> {
+    Router::new()
         // Back office
         .route(
             "/office/login",
@@ -298,6 +346,11 @@ pub fn router(state: AppState) -> Router {
         .route("/office/attachments/{id}", get(office::attachment))
         .route("/office/statistics", get(office::statistics))
         .route("/office/statistics/{file}", get(office::statistics_export))
+}
+
+/// The PSC branch: its electronic queue and its counter.
+fn psc_routes() -> Router<AppState> {
+    Router::new()
         // The PSC branch's electronic queue: the entrance terminal, the operator, the board
         .route("/psc/{branch}/kiosk", get(psc_queue::kiosk))
         .route("/psc/{branch}/tickets", post(psc_queue::take))
@@ -321,29 +374,6 @@ pub fn router(state: AppState) -> Router {
         .route("/psc/applications/{id}/copy.pdf", post(psc::copy))
         .route("/psc/journal", get(psc::journal))
         .route("/psc/journal.csv", get(psc::journal_csv))
-        .fallback(pages::not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // A body that stops arriving ends the request (its every chunk within the header bound).
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            state.settings.header_read_timeout,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::request_context,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::request_timeout,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            session::security_headers,
-        ))
-        // A handler's error, in the form and the language the request asks for.
-        .layer(axum::middleware::from_fn(error::render))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// `405` in words: a link followed to an address that changes state (which only a form's POST with
