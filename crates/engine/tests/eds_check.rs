@@ -95,14 +95,7 @@ async fn the_eds_check_passes_a_valid_signature_and_refuses_a_revoked_or_foreign
         .unwrap();
         people.push(iin);
     }
-    tx.commit(&[qyzmet_store::audit::Event::new(
-        "test",
-        "test.seed",
-        "fixture",
-        "test",
-    )])
-    .await
-    .unwrap();
+    qyzmet_store::testing::commit_seed(tx, "test").await;
     let holder = Holder {
         surname: "Нұрланова".into(),
         name: "Айгүл".into(),

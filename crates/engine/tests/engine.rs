@@ -381,14 +381,7 @@ async fn the_in_process_gateway_asks_the_registry_and_fails_eds_closed(store: &S
     let person = Person::new(known, "Сейітова", "Әйгерім", None, "Қызылорда", "kyzylorda").unwrap();
     let mut tx = store.begin_write().await.unwrap();
     insert_person(&mut tx, &person).await.unwrap();
-    tx.commit(&[qyzmet_store::audit::Event::new(
-        "test",
-        "test.seed",
-        "fixture",
-        "test",
-    )])
-    .await
-    .unwrap();
+    qyzmet_store::testing::commit_seed(tx, "test").await;
     let known = known.to_string();
     let engine = Engine::new(
         store.clone(),

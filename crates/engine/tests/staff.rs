@@ -23,7 +23,6 @@ use qyzmet_domain::regulation::Recipient;
 use qyzmet_engine::cases::staff::{self, Field, Member, Signatures, StaffAct, StaffError, Typed};
 use qyzmet_pki::verify::Expectation;
 use qyzmet_store::Store;
-use qyzmet_store::audit::Event;
 use qyzmet_store::registry::insert_person;
 
 const DIRECTORY: &str = include_str!("../../demo/data/directory.toml");
@@ -79,9 +78,7 @@ async fn staff_of(store: &Store) -> [Member; 3] {
             Person::new(iin(n + 1), surname, given, None, "Қызылорда", "kyzylorda").unwrap();
         insert_person(&mut tx, &person).await.unwrap();
     }
-    tx.commit(&[Event::new("test", "test.seed", "fixture", "staff")])
-        .await
-        .unwrap();
+    qyzmet_store::testing::commit_seed(tx, "staff").await;
     store
         .load_directory(
             &Directory::from_toml(DIRECTORY).unwrap(),

@@ -233,14 +233,7 @@ impl World {
         )
         .await
         .expect("instance");
-        tx.commit(&[qyzmet_store::audit::Event::new(
-            "test",
-            "test.seed",
-            "fixture",
-            "test",
-        )])
-        .await
-        .expect("commit");
+        qyzmet_store::testing::commit_seed(tx, "test").await;
         Some(World {
             catalogue,
             instance,
@@ -282,14 +275,7 @@ impl World {
         )
         .await
         .expect("notification");
-        tx.commit(&[qyzmet_store::audit::Event::new(
-            "test",
-            "test.seed",
-            "fixture",
-            "test",
-        )])
-        .await
-        .expect("commit");
+        qyzmet_store::testing::commit_seed(tx, "test").await;
     }
 
     async fn deliver(&self, mailer: &Mailer, store: &Store, now: Timestamp) -> usize {

@@ -123,3 +123,16 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Commits a test's fixture rows with the audit entry every write needs (`test.seed`, naming
+/// `what` was seeded).
+pub async fn commit_seed(tx: crate::Tx, what: &str) {
+    tx.commit(&[crate::audit::Event::new(
+        "test",
+        "test.seed",
+        "fixture",
+        what,
+    )])
+    .await
+    .expect("the fixture commits");
+}

@@ -771,14 +771,7 @@ async fn an_entitys_authority_is_rechecked_at_each_sign_in(store: &Store) {
     qyzmet_store::registry::insert_power(&mut tx, &power)
         .await
         .unwrap();
-    tx.commit(&[qyzmet_store::audit::Event::new(
-        "test",
-        "test.seed",
-        "fixture",
-        "test",
-    )])
-    .await
-    .unwrap();
+    qyzmet_store::testing::commit_seed(tx, "test").await;
     let mut client = platform.signed_in(dana, "/login").await;
     assert!(lists(&mut client, &id).await);
     sqlx::query("UPDATE power_of_attorney SET revoked = 1 WHERE number = $1")

@@ -55,14 +55,7 @@ async fn appoint(store: &Store, serial: u16, organisation: &str, role: Role) -> 
     )
     .await
     .unwrap();
-    tx.commit(&[qyzmet_store::audit::Event::new(
-        "test",
-        "test.seed",
-        "fixture",
-        "test",
-    )])
-    .await
-    .unwrap();
+    qyzmet_store::testing::commit_seed(tx, "test").await;
     let member = StaffMember {
         iin,
         organisation: organisation.to_owned(),

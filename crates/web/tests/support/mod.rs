@@ -148,16 +148,7 @@ pub fn multipart<K: AsRef<str>, V: AsRef<str>>(
 }
 
 /// Commits a test's seeding of the registers (the audit entry names the fixture `what`).
-pub async fn commit_seed(tx: qyzmet_store::Tx, what: &str) {
-    tx.commit(&[qyzmet_store::audit::Event::new(
-        "test",
-        "test.seed",
-        "fixture",
-        what,
-    )])
-    .await
-    .unwrap();
-}
+pub use qyzmet_store::testing::commit_seed;
 
 /// A member of staff as a test appoints them: a specialist of `organisation` in `role`.
 pub fn appointment(iin: Iin, organisation: &str, role: Role) -> StaffMember {
