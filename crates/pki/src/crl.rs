@@ -716,10 +716,10 @@ impl RevocationList {
 mod tests {
     use super::*;
 
-    const NCA_RSA_CA: &str = "../../../shared/nca-test/ca/nca_rsa_test.pem";
-    const NCA_RSA_CRL: &str = "../../../shared/nca-test/crl/nca_rsa_test_2022-03-29.crl";
+    const NCA_RSA_CA: &str = "../../testdata/nca-test/ca/nca_rsa_test.pem";
+    const NCA_RSA_CRL: &str = "../../testdata/nca-test/crl/nca_rsa_test_2022-03-29.crl";
     const NCA_GOST2022_CRL: &str =
-        "../../../shared/nca-test/crl/nca_gost2022_test_crl166_2026-08-11.crl";
+        "../../testdata/nca-test/crl/nca_gost2022_test_crl166_2026-08-11.crl";
 
     fn read(relative: &str) -> Option<Vec<u8>> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
