@@ -10,7 +10,9 @@ use std::time::Duration;
 use const_oid::db::rfc4519::{COMMON_NAME, COUNTRY_NAME, ORGANIZATION_NAME};
 use der::{Decode, Encode};
 use jiff::Timestamp;
-use qyzmet_pki::authority::{Authority, Endpoints, Issue, Profile, serial_hex, validity_of};
+use qyzmet_pki::authority::{
+    Authority, Endpoints, Issue, Profile, check_name_bounds, serial_hex, validity_of,
+};
 use qyzmet_pki::crl::{self, Revocation, RevocationReason};
 use qyzmet_pki::name::{Holder, Identity, display, simple_name};
 use qyzmet_pki::pkcs12::KeyStore;
@@ -19,6 +21,7 @@ use qyzmet_store::audit::{OwnedEvent, events};
 use qyzmet_store::pki::{self as register, AuthorityRecord, CertificateRecord, CrlRecord};
 use qyzmet_store::{Store, StoreError};
 use x509_cert::Certificate;
+use x509_cert::name::Name;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {
@@ -52,6 +55,32 @@ pub mod code {
     pub fn responder(ca: &str) -> String {
         format!("{ca}-ocsp")
     }
+}
+
+/// The common names of the hierarchy: Kazakh, as the NCA names its own, each marked "(Qyzmet)" so that
+/// no one takes a deployment's CA for the state's. Each is at most RFC 5280's ub-common-name (64
+/// characters; `authority_name` refuses longer), hence "ҚР" for "ҚАЗАҚСТАН РЕСПУБЛИКАСЫНЫҢ" in the root's.
+pub mod common_name {
+    pub const ROOT: &str = "ҚР ТҮБІРЛІК КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)";
+    pub const NCA: &str = "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (Qyzmet)";
+    pub const GOV: &str = "МЕМЛЕКЕТТІК ОРГАНДАРДЫҢ КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)";
+    pub const TSA: &str = "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ / TSA (Qyzmet)";
+    /// The delegated OCSP responder of the CA `ca` (a code of [`super::code`]).
+    pub fn responder(ca: &str) -> String {
+        format!("OCSP {} (Qyzmet)", ca.to_uppercase())
+    }
+}
+
+/// The distinguished name of an authority or service of the hierarchy, checked against RFC 5280's
+/// upper bounds as it is built, so that a name that is too long is refused before any key is made.
+pub fn authority_name(cn: &str) -> Result<Name> {
+    let name = simple_name(&[
+        (COMMON_NAME, cn),
+        (ORGANIZATION_NAME, "Qyzmet"),
+        (COUNTRY_NAME, "KZ"),
+    ])?;
+    check_name_bounds("authority name", &name)?;
+    Ok(name)
 }
 
 /// A CRL is valid for a day; a new one is published on every revocation and by `qyzmet pki crl`.
@@ -199,30 +228,23 @@ impl Service {
             return Err(CaError::AlreadyInitialised);
         }
         let now = Timestamp::now();
-        let name = |cn: &str| {
-            simple_name(&[
-                (COMMON_NAME, cn),
-                (ORGANIZATION_NAME, "Qyzmet"),
-                (COUNTRY_NAME, "KZ"),
-            ])
-        };
         let root = Authority::create_root(
             code::ROOT,
-            name("ҚАЗАҚСТАН РЕСПУБЛИКАСЫНЫҢ ТҮБІРЛІК КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)")?,
+            authority_name(common_name::ROOT)?,
             PrivateKey::generate(algorithm)?,
             &self.endpoints,
             now,
         )?;
         let nca = root.create_subordinate(
             code::NCA,
-            name("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (Qyzmet)")?,
+            authority_name(common_name::NCA)?,
             PrivateKey::generate(algorithm)?,
             &self.endpoints,
             now,
         )?;
         let gov = root.create_subordinate(
             code::GOV,
-            name("МЕМЛЕКЕТТІК ОРГАНДАРДЫҢ КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)")?,
+            authority_name(common_name::GOV)?,
             PrivateKey::generate(algorithm)?,
             &self.endpoints,
             now,
@@ -231,7 +253,7 @@ impl Service {
             |ca: &Authority, code: String, cn: &str, profile: Profile| -> Result<Authority> {
                 let key = PrivateKey::generate(algorithm)?;
                 let issue = Issue {
-                    subject: name(cn)?,
+                    subject: authority_name(cn)?,
                     public_key: key.public_key_info()?,
                     profile,
                     not_before: now,
@@ -246,7 +268,7 @@ impl Service {
             };
         let mut responders = Vec::new();
         for ca in [&root, &nca, &gov] {
-            let cn = format!("OCSP {} (Qyzmet)", ca.code.to_uppercase());
+            let cn = common_name::responder(&ca.code);
             responders.push((
                 ca.code.clone(),
                 service(ca, code::responder(&ca.code), &cn, Profile::OcspResponder)?,
@@ -255,7 +277,7 @@ impl Service {
         let tsa = service(
             &nca,
             code::TSA.into(),
-            "УАҚЫТ БЕЛГІСІ ҚЫЗМЕТІ / TSA (Qyzmet)",
+            common_name::TSA,
             Profile::TimeStamping,
         )?;
 
@@ -672,4 +694,136 @@ pub fn certificate_record(
         revoked_at: None,
         revocation_reason: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use const_oid::db::rfc4519::{ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER};
+    use qyzmet_domain::ids::Iin;
+
+    /// Every name `Service::init` writes is within RFC 5280's bounds (the root's full name was 65
+    /// characters, one over ub-common-name).
+    #[test]
+    fn the_hierarchy_names_are_within_rfc_5280_bounds() {
+        let responders = [code::ROOT, code::NCA, code::GOV].map(common_name::responder);
+        let names = [
+            common_name::ROOT,
+            common_name::NCA,
+            common_name::GOV,
+            common_name::TSA,
+        ]
+        .into_iter()
+        .chain(responders.iter().map(String::as_str));
+        for cn in names {
+            assert!(authority_name(cn).is_ok(), "{cn}");
+            assert!(cn.chars().count() <= 64, "{cn}");
+        }
+        let old_root = "ҚАЗАҚСТАН РЕСПУБЛИКАСЫНЫҢ ТҮБІРЛІК КУӘЛАНДЫРУШЫ ОРТАЛЫҒЫ (Qyzmet)";
+        let refused = authority_name(old_root).unwrap_err().to_string();
+        assert!(
+            refused.contains("commonName (ub-common-name): 65 characters")
+                && refused.contains("1 to 64"),
+            "{refused}"
+        );
+    }
+
+    fn rejected(parts: &[(const_oid::ObjectIdentifier, &str)]) -> String {
+        let name = simple_name(parts).unwrap();
+        check_name_bounds("subject", &name).unwrap_err().to_string()
+    }
+
+    /// Each bounded attribute our CA writes is refused one character past its bound, naming the
+    /// attribute and the limit; at the bound it passes.
+    #[test]
+    fn every_attribute_we_write_is_checked_against_its_bound() {
+        for (oid, attribute, bound) in [
+            (COMMON_NAME, "commonName (ub-common-name)", 64),
+            (
+                ORGANIZATION_NAME,
+                "organizationName (ub-organization-name)",
+                64,
+            ),
+            (
+                ORGANIZATIONAL_UNIT_NAME,
+                "organizationalUnitName (ub-organizational-unit-name)",
+                64,
+            ),
+            (SERIAL_NUMBER, "serialNumber (ub-serial-number)", 64),
+            (
+                qyzmet_pki::name::EMAIL_ADDRESS,
+                "emailAddress (ub-emailaddress-length)",
+                255,
+            ),
+        ] {
+            let at_bound = "Ә".repeat(bound);
+            let name = simple_name(&[(oid, &at_bound)]).unwrap();
+            assert!(check_name_bounds("subject", &name).is_ok(), "{attribute}");
+            let over = rejected(&[(oid, &format!("{at_bound}Ә"))]);
+            assert!(
+                over.contains(&format!(
+                    "subject {attribute}: {} characters, RFC 5280 allows 1 to {bound}",
+                    bound + 1
+                )),
+                "{over}"
+            );
+            assert!(
+                rejected(&[(oid, "")]).contains("0 characters"),
+                "{attribute}"
+            );
+        }
+        assert!(rejected(&[(COUNTRY_NAME, "KAZ")]).contains("allows exactly 2"));
+        assert!(
+            check_name_bounds("subject", &simple_name(&[(COUNTRY_NAME, "KZ")]).unwrap()).is_ok()
+        );
+    }
+
+    /// A holder's subject is checked at issuance: each of surname and name fits 64, but together in the
+    /// common name they do not, and the CA refuses instead of signing an over-long name.
+    #[test]
+    fn a_holder_whose_common_name_is_too_long_is_refused_at_issuance() {
+        let endpoints = Endpoints {
+            base_url: "http://127.0.0.1:9".into(),
+        };
+        let key = || PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let now = Timestamp::now();
+        let ca = Authority::create_root(
+            "root",
+            authority_name(common_name::ROOT).unwrap(),
+            key(),
+            &endpoints,
+            now,
+        )
+        .unwrap();
+        let iin = (0..1000)
+            .find_map(|k| Iin::parse(&format!("850515401{k:03}")).ok())
+            .unwrap();
+        let holder = |surname: &str| Holder {
+            surname: surname.into(),
+            name: "Әлихан".into(),
+            patronymic: None,
+            iin,
+            organisation: None,
+            email: None,
+        };
+        let issue = |holder: Holder| {
+            let subject = holder.subject()?;
+            ca.issue(
+                &Issue {
+                    subject,
+                    public_key: key().public_key_info()?,
+                    profile: Profile::Signing { role: None },
+                    not_before: now,
+                },
+                &endpoints,
+            )
+        };
+        // "БӨКЕЙХАН ӘЛИХАН" and the like pass; a 60-letter surname passes alone but not with the name.
+        assert!(issue(holder("Бөкейхан")).is_ok());
+        let refused = issue(holder(&"Б".repeat(60))).unwrap_err().to_string();
+        assert!(
+            refused.contains("subject commonName (ub-common-name): 67 characters"),
+            "{refused}"
+        );
+    }
 }

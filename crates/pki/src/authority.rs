@@ -31,6 +31,7 @@ use x509_cert::time::Validity;
 
 use crate::algorithm::signature_result;
 use crate::algorithm::{PrivateKey, key_identifier, signature_bits, to_der, verify_signature};
+use crate::name::{EMAIL_ADDRESS, attribute_text};
 use crate::{PkiError, time};
 
 /// Extended key usages that carry the holder's kind and role (REFERENCE, NCA certificates).
@@ -245,6 +246,7 @@ fn sign_certificate(
     issuer_code: &str,
     endpoints: &Endpoints,
 ) -> Result<Certificate, PkiError> {
+    check_name_bounds("subject", &issue.subject)?;
     let not_before = issue.not_before;
     let not_after = not_before + issue.profile.lifetime();
     let tbs = TbsCertificate {
@@ -268,6 +270,85 @@ fn sign_certificate(
         signature_algorithm: key.signature_algorithm(),
         signature: signature_bits(&signature)?,
     })
+}
+
+/// RFC 5280 Appendix A's upper bounds, in characters, of the attribute types a name may carry (each is
+/// `SIZE (1..ub)`; countryName is exactly 2): (type, its name and bound's name for errors, lower, upper).
+/// surname, givenName and the other X520name types share ub-name; dnQualifier and domainComponent have
+/// no bound.
+const NAME_BOUNDS: &[(ObjectIdentifier, &str, usize, usize)] = {
+    use const_oid::db::rfc4519 as at;
+    &[
+        (at::COMMON_NAME, "commonName (ub-common-name)", 1, 64),
+        (at::SURNAME, "surname (ub-name)", 1, 32_768),
+        (at::GIVEN_NAME, "givenName (ub-name)", 1, 32_768),
+        (at::NAME, "name (ub-name)", 1, 32_768),
+        (at::INITIALS, "initials (ub-name)", 1, 32_768),
+        (
+            at::GENERATION_QUALIFIER,
+            "generationQualifier (ub-name)",
+            1,
+            32_768,
+        ),
+        (at::SERIAL_NUMBER, "serialNumber (ub-serial-number)", 1, 64),
+        (at::COUNTRY_NAME, "countryName (ISO 3166 alpha-2)", 2, 2),
+        (at::LOCALITY_NAME, "localityName (ub-locality-name)", 1, 128),
+        (at::ST, "stateOrProvinceName (ub-state-name)", 1, 128),
+        (
+            at::ORGANIZATION_NAME,
+            "organizationName (ub-organization-name)",
+            1,
+            64,
+        ),
+        (
+            at::ORGANIZATIONAL_UNIT_NAME,
+            "organizationalUnitName (ub-organizational-unit-name)",
+            1,
+            64,
+        ),
+        (at::TITLE, "title (ub-title)", 1, 64),
+        (
+            ObjectIdentifier::new_unwrap("2.5.4.65"),
+            "pseudonym (ub-pseudonym)",
+            1,
+            128,
+        ),
+        (
+            EMAIL_ADDRESS,
+            "emailAddress (ub-emailaddress-length)",
+            1,
+            255,
+        ),
+    ]
+};
+
+/// Refuses a name with an attribute outside RFC 5280's bounds: relying parties may refuse to decode such
+/// a certificate (pkilint's verdict is FATAL). Every subject a CA signs is checked here, whoever built
+/// it — the CA's own names, a holder's, a PKCS#10 request's — and a CA's name can be checked when it is
+/// built. Lengths are counted in characters, as the ASN.1 `SIZE` of a string type counts them.
+pub fn check_name_bounds(what: &str, name: &Name) -> Result<(), PkiError> {
+    for atv in name.0.iter().flat_map(|rdn| rdn.0.iter()) {
+        let Some((_, attribute, lower, upper)) =
+            NAME_BOUNDS.iter().find(|(oid, ..)| *oid == atv.oid)
+        else {
+            continue;
+        };
+        let text = attribute_text(&atv.value).ok_or_else(|| {
+            PkiError::Rejected(format!("{what} {attribute}: not a directory string"))
+        })?;
+        let length = text.chars().count();
+        if length < *lower || length > *upper {
+            let allowed = if lower == upper {
+                format!("exactly {upper}")
+            } else {
+                format!("{lower} to {upper}")
+            };
+            return Err(PkiError::Rejected(format!(
+                "{what} {attribute}: {length} characters, RFC 5280 allows {allowed}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A positive random serial of 16 octets (RFC 5280 §4.1.2.2 allows up to 20; CA/B asks ≥ 64 random bits).
@@ -395,16 +476,28 @@ fn extensions(
         };
         out.push(extension(&CertificatePolicies(vec![policy]), false)?);
     }
+    let mut alt_names = Vec::new();
     if let Profile::Tls { dns_names } = profile {
-        let names = dns_names
-            .iter()
-            .map(|n| {
+        for n in dns_names {
+            alt_names.push(
                 Ia5String::new(n)
                     .map(GeneralName::DnsName)
-                    .map_err(|_| PkiError::Rejected(format!("dns name {n}: ASCII only")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        out.push(extension(&SubjectAltName(names), false)?);
+                    .map_err(|_| PkiError::Rejected(format!("dns name {n}: ASCII only")))?,
+            );
+        }
+    }
+    // RFC 5280 §4.2.1.6: a certificate with an e-mail address MUST carry it as an rfc822Name in
+    // subjectAltName; the subject's emailAddress (the NCA's E) is the deprecated legacy copy.
+    for atv in issue.subject.0.iter().flat_map(|rdn| rdn.0.iter()) {
+        if atv.oid == EMAIL_ADDRESS {
+            let email = attribute_text(&atv.value)
+                .and_then(|e| Ia5String::new(&e).ok())
+                .ok_or_else(|| PkiError::Rejected("subject emailAddress: ASCII only".into()))?;
+            alt_names.push(GeneralName::Rfc822Name(email));
+        }
+    }
+    if !alt_names.is_empty() {
+        out.push(extension(&SubjectAltName(alt_names), false)?);
     }
     if *profile == Profile::OcspResponder {
         // id-pkix-ocsp-nocheck: the value is NULL (RFC 6960 §4.2.2.2.1).
