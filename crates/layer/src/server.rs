@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::{StatusCode, header};
 
 use crate::origin::AllowedOrigins;
+use crate::protocol::Session;
 use crate::{Agent, LayerError, VERSION};
 
 /// How the agent's socket is protected.
@@ -215,6 +216,7 @@ async fn connection(
         .send(Message::text(greeting))
         .await
         .map_err(|e| e.to_string())?;
+    let mut session = Session::default();
     while let Some(message) = socket.next().await {
         let text = match message.map_err(|e| e.to_string())? {
             Message::Text(text) => text.as_str().to_owned(),
@@ -224,7 +226,7 @@ async fn connection(
             // Pings are answered by the WebSocket layer itself.
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
         };
-        let reply = agent.answer(&text, origin.as_deref()).await;
+        let reply = crate::protocol::answer(&agent, &mut session, &text, origin.as_deref()).await;
         socket
             .send(Message::text(reply))
             .await

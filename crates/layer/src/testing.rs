@@ -8,8 +8,10 @@ use futures_util::{SinkExt, StreamExt};
 use jiff::{SignedDuration, Timestamp};
 use qyzmet_domain::ids::Iin;
 use qyzmet_pki::authority::{Authority, Endpoints, Issue, Profile};
+use qyzmet_pki::crl::{Revocation, RevocationReason};
 use qyzmet_pki::name::{Holder, simple_name};
 use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::tsp::TimeStampAuthority;
 use qyzmet_pki::{KeyAlgorithm, PrivateKey};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
@@ -20,13 +22,23 @@ use tokio_tungstenite::tungstenite::Message;
 use x509_cert::Certificate;
 
 /// A root and an NCA under it, a holder's signing and authentication key stores, and the CAs' current
-/// (empty) CRLs, so that the verifier can judge revocation.
+/// (empty) CRLs, so that the verifier can judge revocation; besides, what the agent's key checks and
+/// time-stamps are tested with.
 pub struct TestKeys {
     pub root: Certificate,
+    /// The issuing CA under the root (the holder's key stores carry it in their chain).
+    pub nca: Certificate,
     pub crls: Vec<Vec<u8>>,
     pub signing: KeyStore,
     pub authentication: KeyStore,
     pub iin: Iin,
+    /// The same holder's signing key, whose certificate expired a month ago (P-256 whatever the
+    /// algorithm: it is checked, not compared).
+    pub expired: KeyStore,
+    /// The CAs' CRLs in which the NCA revoked `signing`.
+    pub crls_revoking_signing: Vec<Vec<u8>>,
+    /// A time-stamping authority under the NCA (P-256).
+    pub tsa: TimeStampAuthority,
 }
 
 /// Issues [`TestKeys`] with `algorithm` keys (P-256 is fast; RSA-2048 what the NCA mostly issues).
@@ -72,35 +84,124 @@ pub fn test_keys(algorithm: KeyAlgorithm) -> TestKeys {
         organisation: None,
         email: None,
     };
-    let store = |profile: Profile| {
-        let key = key();
-        let certificate = nca
-            .issue(
-                &Issue {
-                    subject: holder.subject().expect("subject"),
-                    public_key: key.public_key_info().expect("public key"),
-                    profile,
-                    not_before: now,
-                },
-                &endpoints,
-            )
-            .expect("issue");
-        KeyStore {
-            key,
-            certificate,
-            chain: nca.chain_from_here(),
-        }
+    let issue = |key: &PrivateKey, subject, profile, not_before| {
+        nca.issue(
+            &Issue {
+                subject,
+                public_key: key.public_key_info().expect("public key"),
+                profile,
+                not_before,
+            },
+            &endpoints,
+        )
+        .expect("issue")
     };
-    let crl = |ca: &Authority| {
-        qyzmet_pki::crl::issue(ca, &[], 1, now, now + SignedDuration::from_hours(48)).expect("CRL")
+    let store = |key: PrivateKey, profile: Profile, not_before| KeyStore {
+        certificate: issue(
+            &key,
+            holder.subject().expect("subject"),
+            profile,
+            not_before,
+        ),
+        key,
+        chain: nca.chain_from_here(),
     };
+    let p256 = || PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key");
+    let crl = |ca: &Authority, revoked: &[(Vec<u8>, Revocation)]| {
+        qyzmet_pki::crl::issue(ca, revoked, 1, now, now + SignedDuration::from_hours(48))
+            .expect("CRL")
+    };
+    let signing = store(key(), Profile::Signing { role: None }, now);
+    let revocation = Revocation {
+        at: now,
+        reason: RevocationReason::KeyCompromise,
+    };
+    let revoking_signing = [(
+        signing
+            .certificate
+            .tbs_certificate
+            .serial_number
+            .as_bytes()
+            .to_vec(),
+        revocation,
+    )];
+    let tsa_key = p256();
+    let tsa_name =
+        simple_name(&[(COMMON_NAME, "Qyzmet Layer Test TSA"), (COUNTRY_NAME, "KZ")]).expect("name");
     TestKeys {
-        crls: vec![crl(&root), crl(&nca)],
-        signing: store(Profile::Signing { role: None }),
-        authentication: store(Profile::Authentication { role: None }),
+        crls: vec![crl(&root, &[]), crl(&nca, &[])],
+        crls_revoking_signing: vec![crl(&root, &[]), crl(&nca, &revoking_signing)],
+        signing,
+        authentication: store(key(), Profile::Authentication { role: None }, now),
+        // The profile's lifetime is a year: issued 13 months ago, it expired a month ago.
+        expired: store(
+            p256(),
+            Profile::Signing { role: None },
+            now - SignedDuration::from_hours(24 * 395),
+        ),
+        tsa: TimeStampAuthority {
+            certificate: issue(&tsa_key, tsa_name, Profile::TimeStamping, now),
+            key: tsa_key,
+            chain: nca.chain_from_here(),
+            policy: const_oid::ObjectIdentifier::new_unwrap("1.2.398.3.3.2.6.1"),
+        },
+        nca: nca.certificate.clone(),
         root: root.certificate,
         iin,
     }
+}
+
+/// Serves `tsa` over HTTP on a free loopback port (RFC 3161 over HTTP: a POSTed request, the response
+/// in the body); its URL. One request per connection, answered and closed; the task lives as long as
+/// the test's runtime.
+pub async fn serve_time_stamps(tsa: TimeStampAuthority) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        let mut serial: u128 = 1;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            serial += 1;
+            let tsa = tsa.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut received = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // Headers, then as many bytes as Content-Length says (a test client's request is small).
+                let body = loop {
+                    let Ok(n) = stream.read(&mut buffer).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    received.extend_from_slice(&buffer[..n]);
+                    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|line| line.strip_prefix("content-length:"))
+                        .and_then(|value| value.trim().parse().ok())
+                        .unwrap_or(0);
+                    if received.len() >= end + 4 + length {
+                        break received[end + 4..end + 4 + length].to_vec();
+                    }
+                };
+                let response = qyzmet_pki::tsp::respond(&body, &tsa, serial, Timestamp::now());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    response.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&response).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    format!("http://{address}/tsa")
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
