@@ -9,6 +9,7 @@
 
 pub mod algorithm;
 pub mod authority;
+pub mod ber;
 pub mod cms;
 pub mod crl;
 pub mod fetch;
