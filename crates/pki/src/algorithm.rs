@@ -2,7 +2,8 @@
 //!
 //! The algorithm is a parameter everywhere (issue 3: "keep the algorithm a parameter, not an assumption"):
 //! every signature the platform makes goes through [`PrivateKey::sign`], every signature it checks goes
-//! through [`verify_signature`]. GOST 34.310 arrives as one more variant of each, not as a new code path.
+//! through [`verify_signature`]. GOST 34.310-2004 and GOST R 34.10-2015 (512) are variants of each
+//! ([`crate::gost`] has the arithmetic and Kalkan's byte order).
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,21 +21,42 @@ use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 use crate::PkiError;
+use crate::gost::{self, ParameterSet};
 
 /// The key algorithms Qyzmet issues certificates for (REFERENCE: the NCA issues RSA and GOST keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyAlgorithm {
     Rsa2048,
     EcdsaP256,
+    /// GOST 34.310-2004 (256-bit, CryptoPro-A), as the NCA's 2004-generation keys.
+    Gost2004,
+    /// GOST R 34.10-2015 with 512-bit keys (TC26 paramSetA), as the NCA's keys since 2022.
+    Gost2015,
 }
 
 impl KeyAlgorithm {
+    /// The algorithms OpenSSL and the other standard tools also verify (the interoperability tests run
+    /// over these): OpenSSL 3 has no GOST, and never knew Kalkan's byte order.
     pub const ALL: [KeyAlgorithm; 2] = [KeyAlgorithm::Rsa2048, KeyAlgorithm::EcdsaP256];
+
+    /// The NCA's GOST algorithms, issued through the same code as the others.
+    pub const GOST: [KeyAlgorithm; 2] = [KeyAlgorithm::Gost2004, KeyAlgorithm::Gost2015];
 
     pub fn code(self) -> &'static str {
         match self {
             KeyAlgorithm::Rsa2048 => "rsa2048",
             KeyAlgorithm::EcdsaP256 => "p256",
+            KeyAlgorithm::Gost2004 => "gost2004",
+            KeyAlgorithm::Gost2015 => "gost2015",
+        }
+    }
+
+    /// The GOST parameter set of a GOST algorithm.
+    pub fn gost(self) -> Option<ParameterSet> {
+        match self {
+            KeyAlgorithm::Gost2004 => Some(ParameterSet::Gost2004),
+            KeyAlgorithm::Gost2015 => Some(ParameterSet::Gost2015),
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::EcdsaP256 => None,
         }
     }
 }
@@ -48,10 +70,11 @@ impl fmt::Display for KeyAlgorithm {
 impl FromStr for KeyAlgorithm {
     type Err = PkiError;
     fn from_str(s: &str) -> Result<Self, PkiError> {
-        KeyAlgorithm::ALL
-            .into_iter()
-            .find(|a| a.code() == s)
-            .ok_or_else(|| PkiError::UnsupportedAlgorithm(format!("{s} (known: rsa2048, p256)")))
+        let known = || KeyAlgorithm::ALL.into_iter().chain(KeyAlgorithm::GOST);
+        known().find(|a| a.code() == s).ok_or_else(|| {
+            let known: Vec<&str> = known().map(KeyAlgorithm::code).collect();
+            PkiError::UnsupportedAlgorithm(format!("{s} (known: {})", known.join(", ")))
+        })
     }
 }
 
@@ -61,6 +84,7 @@ impl FromStr for KeyAlgorithm {
 /// The key material is RustCrypto's (generation, PKCS#8, PKCS#12); signatures are made by ring when it
 /// takes the key: its constant-time, assembly-backed arithmetic is 3–10× faster than the portable crates
 /// (docs/PERFORMANCE.md) and is not subject to the `rsa` crate's timing advisory (RUSTSEC-2023-0071).
+/// GOST keys are [`gost::SigningKey`]s (ring has no GOST).
 #[derive(Clone)]
 pub struct PrivateKey {
     key: Key,
@@ -71,6 +95,7 @@ pub struct PrivateKey {
 enum Key {
     Rsa(Box<rsa::RsaPrivateKey>),
     EcdsaP256(p256::ecdsa::SigningKey),
+    Gost(Box<gost::SigningKey>),
 }
 
 enum FastSigner {
@@ -86,23 +111,22 @@ impl fmt::Debug for PrivateKey {
 
 impl PrivateKey {
     fn new(key: Key) -> Result<Self, PkiError> {
-        let pkcs8 = match &key {
-            Key::Rsa(k) => k.to_pkcs8_der(),
-            Key::EcdsaP256(k) => k.to_pkcs8_der(),
-        }
-        .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        let crypto = |e: pkcs8::Error| PkiError::Crypto(e.to_string());
         // ring refuses some keys the standards allow (RSA under 2048 bits, say): those sign portably.
         let fast = match &key {
-            Key::Rsa(_) => ring::rsa::KeyPair::from_pkcs8(pkcs8.as_bytes())
-                .ok()
-                .map(FastSigner::Rsa),
-            Key::EcdsaP256(_) => ring::signature::EcdsaKeyPair::from_pkcs8(
+            Key::Rsa(k) => {
+                ring::rsa::KeyPair::from_pkcs8(k.to_pkcs8_der().map_err(crypto)?.as_bytes())
+                    .ok()
+                    .map(FastSigner::Rsa)
+            }
+            Key::EcdsaP256(k) => ring::signature::EcdsaKeyPair::from_pkcs8(
                 &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-                pkcs8.as_bytes(),
+                k.to_pkcs8_der().map_err(crypto)?.as_bytes(),
                 &ring::rand::SystemRandom::new(),
             )
             .ok()
             .map(FastSigner::Ecdsa),
+            Key::Gost(_) => None,
         };
         Ok(PrivateKey {
             key,
@@ -117,17 +141,36 @@ impl PrivateKey {
                     .map_err(|e| PkiError::Crypto(e.to_string()))?,
             )),
             KeyAlgorithm::EcdsaP256 => Key::EcdsaP256(p256::ecdsa::SigningKey::random(&mut OsRng)),
+            KeyAlgorithm::Gost2004 => Key::Gost(Box::new(gost::SigningKey::generate(
+                ParameterSet::Gost2004,
+            )?)),
+            KeyAlgorithm::Gost2015 => Key::Gost(Box::new(gost::SigningKey::generate(
+                ParameterSet::Gost2015,
+            )?)),
         })
     }
 
     pub fn algorithm(&self) -> KeyAlgorithm {
-        match self.key {
+        match &self.key {
             Key::Rsa(_) => KeyAlgorithm::Rsa2048,
             Key::EcdsaP256(_) => KeyAlgorithm::EcdsaP256,
+            Key::Gost(k) => match k.parameter_set() {
+                ParameterSet::Gost2004 => KeyAlgorithm::Gost2004,
+                ParameterSet::Gost2015 => KeyAlgorithm::Gost2015,
+            },
         }
     }
 
-    /// Reads an unencrypted PKCS#8 key (as found inside a PKCS#12).
+    /// The digest this key signs with: what a CMS signer writes as digestAlgorithm and hashes the
+    /// content with (SHA-256, or GOST 34.311-95 / Streebog-512 for GOST keys, as Kalkan does).
+    pub fn digest_algorithm(&self) -> DigestAlgorithm {
+        match &self.key {
+            Key::Rsa(_) | Key::EcdsaP256(_) => DigestAlgorithm::Sha256,
+            Key::Gost(k) => DigestAlgorithm::of_gost(k.parameter_set()),
+        }
+    }
+
+    /// Reads an unencrypted PKCS#8 key (as found inside a PKCS#12, the NCA's GOST keys included).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, PkiError> {
         let info = pkcs8::PrivateKeyInfo::from_der(der)
             .map_err(|e| PkiError::Malformed(format!("private key: {e}")))?;
@@ -143,16 +186,22 @@ impl PrivateKey {
                 })?;
                 Self::new(Key::EcdsaP256(key))
             }
+            oid if ParameterSet::from_key_oid(oid).is_some() => {
+                let key = gost::SigningKey::from_pkcs8(&info).map_err(PkiError::from)?;
+                Self::new(Key::Gost(Box::new(key)))
+            }
             other => Err(PkiError::UnsupportedAlgorithm(format!(
                 "private key algorithm {other}"
             ))),
         }
     }
 
+    /// Unencrypted PKCS#8 (GOST keys in Kalkan's layout, see [`gost::SigningKey::to_pkcs8_der`]).
     pub fn to_pkcs8_der(&self) -> Result<pkcs8::SecretDocument, PkiError> {
         match &self.key {
             Key::Rsa(k) => k.to_pkcs8_der(),
             Key::EcdsaP256(k) => k.to_pkcs8_der(),
+            Key::Gost(k) => return k.to_pkcs8_der().map_err(PkiError::from),
         }
         .map_err(|e| PkiError::Crypto(e.to_string()))
     }
@@ -201,16 +250,18 @@ impl PrivateKey {
         let der = match &self.key {
             Key::Rsa(k) => k.to_public_key().to_public_key_der(),
             Key::EcdsaP256(k) => k.verifying_key().to_public_key_der(),
+            Key::Gost(k) => return k.public_key().to_spki().map_err(PkiError::from),
         }
         .map_err(|e| PkiError::Crypto(e.to_string()))?;
         SubjectPublicKeyInfoOwned::from_der(der.as_bytes())
             .map_err(|e| PkiError::Crypto(e.to_string()))
     }
 
-    /// The signatureAlgorithm this key writes: sha256WithRSAEncryption (NULL parameters, RFC 4055) or
-    /// ecdsa-with-SHA256 (absent parameters, RFC 5758).
+    /// The signatureAlgorithm this key writes: sha256WithRSAEncryption (NULL parameters, RFC 4055),
+    /// ecdsa-with-SHA256 (absent parameters, RFC 5758), or Kalkan's GOST signature OID with NULL
+    /// parameters (as in the NCA's certificates, CRLs and CMS).
     pub fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
-        match self.key {
+        match &self.key {
             Key::Rsa(_) => AlgorithmIdentifierOwned {
                 oid: SHA_256_WITH_RSA_ENCRYPTION,
                 parameters: Some(AnyRef::NULL.into()),
@@ -219,10 +270,15 @@ impl PrivateKey {
                 oid: ECDSA_WITH_SHA_256,
                 parameters: None,
             },
+            Key::Gost(k) => AlgorithmIdentifierOwned {
+                oid: k.parameter_set().signature_oid(),
+                parameters: Some(AnyRef::NULL.into()),
+            },
         }
     }
 
-    /// Signs `message` with SHA-256 (hashing it here): PKCS#1 v1.5 for RSA, DER-encoded ECDSA.
+    /// Signs `message` with the key's digest (hashing it here): SHA-256 with PKCS#1 v1.5 for RSA,
+    /// DER-encoded ECDSA; GOST 34.311-95 or Streebog-512 with GOST in Kalkan's r‖s little-endian layout.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, PkiError> {
         let failed = |_| PkiError::Crypto("signing failed".into());
         match (self.fast.as_deref(), &self.key) {
@@ -252,6 +308,18 @@ impl PrivateKey {
                     .map_err(|e| PkiError::Crypto(e.to_string()))?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
+            (None, Key::Gost(k)) => k.sign(message).map_err(PkiError::from),
+        }
+    }
+}
+
+impl From<gost::GostError> for PkiError {
+    fn from(e: gost::GostError) -> Self {
+        match e {
+            gost::GostError::Malformed(m) => PkiError::Malformed(m),
+            gost::GostError::Unsupported(m) => PkiError::UnsupportedAlgorithm(m),
+            gost::GostError::Invalid => PkiError::Rejected(e.to_string()),
+            gost::GostError::Failed(m) => PkiError::Crypto(m),
         }
     }
 }
@@ -268,12 +336,17 @@ pub enum SignatureFailure {
 }
 
 /// The digest algorithms the verifier accepts inside signatures (SHA-256 is what both Qyzmet and OpenSSL
-/// write by default; SHA-384/512 are accepted because other tools write them).
+/// write by default; SHA-384/512 are accepted because other tools write them; GOST 34.311-95 and
+/// Streebog-512 are what Kalkan's GOST signers write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestAlgorithm {
     Sha256,
     Sha384,
     Sha512,
+    /// GOST 34.311-95 (GOST R 34.11-94 with the test S-box), `1.2.398.3.10.1.3.1`.
+    Gost34311,
+    /// GOST R 34.11-2015 (Streebog) 512, `1.2.398.3.10.1.3.3`.
+    Streebog512,
 }
 
 impl DigestAlgorithm {
@@ -283,7 +356,41 @@ impl DigestAlgorithm {
             ID_SHA_256 => Some(DigestAlgorithm::Sha256),
             ID_SHA_384 => Some(DigestAlgorithm::Sha384),
             ID_SHA_512 => Some(DigestAlgorithm::Sha512),
+            gost::GOST_34311_DIGEST => Some(DigestAlgorithm::Gost34311),
+            gost::STREEBOG_512_DIGEST => Some(DigestAlgorithm::Streebog512),
             _ => None,
+        }
+    }
+
+    pub fn oid(self) -> ObjectIdentifier {
+        use const_oid::db::rfc5912::{ID_SHA_256, ID_SHA_384, ID_SHA_512};
+        match self {
+            DigestAlgorithm::Sha256 => ID_SHA_256,
+            DigestAlgorithm::Sha384 => ID_SHA_384,
+            DigestAlgorithm::Sha512 => ID_SHA_512,
+            DigestAlgorithm::Gost34311 => gost::GOST_34311_DIGEST,
+            DigestAlgorithm::Streebog512 => gost::STREEBOG_512_DIGEST,
+        }
+    }
+
+    /// The AlgorithmIdentifier a signer writes: the SHA-2 family without parameters (RFC 5754 §2),
+    /// the GOST digests with NULL parameters, as Kalkan writes them.
+    pub fn identifier(self) -> AlgorithmIdentifierOwned {
+        let parameters = match self {
+            DigestAlgorithm::Sha256 | DigestAlgorithm::Sha384 | DigestAlgorithm::Sha512 => None,
+            DigestAlgorithm::Gost34311 | DigestAlgorithm::Streebog512 => Some(AnyRef::NULL.into()),
+        };
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters,
+        }
+    }
+
+    /// The digest a GOST parameter set signs.
+    pub fn of_gost(set: ParameterSet) -> Self {
+        match set {
+            ParameterSet::Gost2004 => DigestAlgorithm::Gost34311,
+            ParameterSet::Gost2015 => DigestAlgorithm::Streebog512,
         }
     }
 
@@ -292,6 +399,8 @@ impl DigestAlgorithm {
             DigestAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
             DigestAlgorithm::Sha384 => sha2::Sha384::digest(data).to_vec(),
             DigestAlgorithm::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            DigestAlgorithm::Gost34311 => gost::gost34311(data).to_vec(),
+            DigestAlgorithm::Streebog512 => gost::streebog512(data).to_vec(),
         }
     }
 }
@@ -299,7 +408,7 @@ impl DigestAlgorithm {
 /// Verifies `signature` over `message` with the key in `spki`, for the signature algorithm `algorithm`.
 ///
 /// `digest_hint` is the digest when `algorithm` names only the key type (CMS writes plain `rsaEncryption`
-/// or `id-ecPublicKey` beside a separate digestAlgorithm).
+/// or `id-ecPublicKey` beside a separate digestAlgorithm, and Kalkan's SDK a GOST key OID, FACTS.md §2.8).
 pub fn verify_signature(
     spki: &SubjectPublicKeyInfoOwned,
     algorithm: &AlgorithmIdentifierOwned,
@@ -311,6 +420,11 @@ pub fn verify_signature(
         ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, SHA_384_WITH_RSA_ENCRYPTION,
         SHA_512_WITH_RSA_ENCRYPTION,
     };
+    if let Some(set) = ParameterSet::from_signature_oid(algorithm.oid)
+        .or_else(|| ParameterSet::from_key_oid(algorithm.oid))
+    {
+        return verify_gost(spki, set, algorithm.oid, digest_hint, message, signature);
+    }
     let (family, digest) = match algorithm.oid {
         SHA_256_WITH_RSA_ENCRYPTION => (RSA_ENCRYPTION, Some(DigestAlgorithm::Sha256)),
         SHA_384_WITH_RSA_ENCRYPTION => (RSA_ENCRYPTION, Some(DigestAlgorithm::Sha384)),
@@ -357,6 +471,11 @@ pub fn verify_signature(
                 DigestAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
                 DigestAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
                 DigestAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                DigestAlgorithm::Gost34311 | DigestAlgorithm::Streebog512 => {
+                    return Err(SignatureFailure::Unsupported(
+                        "RSA with a GOST digest".into(),
+                    ));
+                }
             };
             key.verify(scheme, &hashed, signature)
                 .map_err(|_| SignatureFailure::Invalid)
@@ -381,6 +500,41 @@ pub fn verify_signature(
                 .map_err(|_| SignatureFailure::Invalid)
         }
     }
+}
+
+/// A GOST signature: the signature OID names the curve and the digest; a key OID in its place (Kalkan's
+/// CMS) names them too, and a CMS digestAlgorithm beside it must be that digest.
+fn verify_gost(
+    spki: &SubjectPublicKeyInfoOwned,
+    set: ParameterSet,
+    algorithm: ObjectIdentifier,
+    digest_hint: Option<DigestAlgorithm>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureFailure> {
+    let digest = DigestAlgorithm::of_gost(set);
+    if let Some(hint) = digest_hint.filter(|hint| *hint != digest) {
+        return Err(SignatureFailure::Unsupported(format!(
+            "{algorithm} with digest {}",
+            hint.oid()
+        )));
+    }
+    if spki.algorithm.oid != set.key_oid() {
+        return Err(SignatureFailure::Unsupported(format!(
+            "a {} key cannot make a {algorithm} signature",
+            spki.algorithm.oid
+        )));
+    }
+    let key = gost::PublicKey::from_spki(spki).map_err(|e| match e {
+        gost::GostError::Unsupported(m) => SignatureFailure::Unsupported(m),
+        other => SignatureFailure::Malformed(other.to_string()),
+    })?;
+    key.verify_digest(&digest.digest(message), signature)
+        .map_err(|e| match e {
+            gost::GostError::Invalid => SignatureFailure::Invalid,
+            gost::GostError::Unsupported(m) => SignatureFailure::Unsupported(m),
+            other => SignatureFailure::Malformed(other.to_string()),
+        })
 }
 
 /// What ring says of a signature.

@@ -13,6 +13,7 @@ pub mod ber;
 pub mod cms;
 pub mod crl;
 pub mod fetch;
+pub mod gost;
 pub mod name;
 pub mod name_compare;
 pub mod ocsp;
