@@ -45,6 +45,8 @@ impl From<qyzmet_store::SqlError> for CaError {
 
 pub type Result<T, E = CaError> = std::result::Result<T, E>;
 
+pub mod trust;
+
 /// The codes of the hierarchy, used in URLs (`/pki/nca.crl`) and the register.
 pub mod code {
     pub const ROOT: &str = "root";

@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: Box<commands::pki::PkiCommand>,
     },
+    /// What the deployment trusts beyond its own CAs: external roots, intermediate CAs, their CRLs.
+    Trust {
+        #[command(subcommand)]
+        command: commands::trust::TrustCommand,
+    },
     /// Sign a document with a PKCS#12 key into a CMS SignedData (DER).
     Sign(commands::sign::SignArgs),
     /// Verify a CMS signature: exit 0 valid, 1 invalid, 2 usage or I/O error.
@@ -130,6 +135,7 @@ fn main() -> ExitCode {
             Command::Bench { command } => commands::bench::run(command).await,
             Command::Simulate(args) => commands::simulate::run_command(args).await,
             Command::Pki { command } => commands::pki::run(*command).await,
+            Command::Trust { command } => commands::trust::run(command).await,
             Command::Layer(args) => commands::layer::run(args).await,
             // The verifier may fetch CRLs and OCSP answers with a blocking client.
             Command::Sign(args) => {

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use const_oid::db::rfc5280::ID_AD_OCSP;
+use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP};
 use jiff::Timestamp;
 use rand_core::{OsRng, RngCore};
 use x509_cert::Certificate;
@@ -96,6 +96,86 @@ pub fn ocsp_url(cert: &Certificate) -> Option<String> {
             GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
             _ => None,
         })
+}
+
+/// The http(s) addresses where the certificate's issuer publishes its own certificate (AIA caIssuers).
+pub fn ca_issuer_urls(cert: &Certificate) -> Vec<String> {
+    extension::<AuthorityInfoAccessSyntax>(cert)
+        .map(|aia| aia.0)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|ad| ad.access_method == ID_AD_CA_ISSUERS)
+        .filter_map(|ad| match ad.access_location {
+            GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
+            _ => None,
+        })
+        .filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
+        .collect()
+}
+
+/// A CA certificate is small; a caIssuers answer larger than this is not one.
+const MAX_ISSUER_DOWNLOAD: u64 = 256 * 1024;
+/// How long a caIssuers answer (or its failure) is believed before it is asked again.
+const ISSUER_TTL: Duration = Duration::from_secs(24 * 3600);
+const ISSUER_FAILURE_TTL: Duration = Duration::from_secs(600);
+
+/// Issuer certificates from caIssuers addresses over HTTP: a DER or PEM certificate, or a certs-only
+/// CMS (".p7c", RFC 5280 §4.2.2.1), cached per address; a failure is remembered for a while so that a
+/// dead address is not asked on every signature.
+pub struct NetworkIssuers {
+    cache: Mutex<HashMap<String, (std::time::Instant, Vec<Vec<u8>>)>>,
+}
+
+impl Default for NetworkIssuers {
+    fn default() -> Self {
+        NetworkIssuers {
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl crate::verify::IssuerSource for NetworkIssuers {
+    fn certificates_at(&self, url: &str) -> Vec<Vec<u8>> {
+        if let Some((at, found)) = self.cache.lock().ok().and_then(|c| c.get(url).cloned()) {
+            let ttl = if found.is_empty() {
+                ISSUER_FAILURE_TTL
+            } else {
+                ISSUER_TTL
+            };
+            if at.elapsed() < ttl {
+                return found;
+            }
+        }
+        let found = fetch_issuers(url).unwrap_or_default();
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= MAX_FETCHED_ISSUER_URLS {
+                cache.clear();
+            }
+            cache.insert(url.to_owned(), (std::time::Instant::now(), found.clone()));
+        }
+        found
+    }
+}
+
+const MAX_FETCHED_ISSUER_URLS: usize = 256;
+
+fn fetch_issuers(url: &str) -> Result<Vec<Vec<u8>>, PkiError> {
+    let response = agent()
+        .get(url)
+        .call()
+        .map_err(|e| PkiError::Rejected(format!("GET {url}: {e}")))?;
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(MAX_ISSUER_DOWNLOAD + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| PkiError::Rejected(format!("download: {e}")))?;
+    if body.len() as u64 > MAX_ISSUER_DOWNLOAD {
+        return Err(PkiError::Rejected(format!(
+            "{url}: larger than {MAX_ISSUER_DOWNLOAD} bytes"
+        )));
+    }
+    crate::certificates_in(&body)
 }
 
 /// (serial, issuer DER) of a cached OCSP answer.

@@ -39,6 +39,9 @@ pub enum PkiError {
     WrongPassword,
     #[error("rejected: {0}")]
     Rejected(String),
+    /// Well formed and correctly signed, but by a key that does not chain to a trusted anchor.
+    #[error("untrusted: {0}")]
+    Untrusted(String),
     #[error("cryptographic operation failed: {0}")]
     Crypto(String),
     /// The input is larger than the platform judges (more signers than it checks, say): refused before
@@ -74,4 +77,42 @@ pub fn certificates_from_pem(bytes: &[u8]) -> Result<Vec<x509_cert::Certificate>
     }
     x509_cert::Certificate::load_pem_chain(bytes)
         .map_err(|e| PkiError::Malformed(format!("PEM certificates: {e}")))
+}
+
+/// The certificates (DER each) of a file as CAs publish them: one DER certificate, a PEM bundle, or a
+/// certs-only CMS (".p7c"/".p7b", RFC 5280 §4.2.2.1), DER or PEM.
+pub fn certificates_in(bytes: &[u8]) -> Result<Vec<Vec<u8>>, PkiError> {
+    use der::{Decode, Encode};
+    let text = bytes.trim_ascii_start();
+    if text.starts_with(b"-----BEGIN CERTIFICATE") {
+        return certificates_from_pem(text)?
+            .iter()
+            .map(|c| c.to_der().map_err(|e| PkiError::Malformed(e.to_string())))
+            .collect();
+    }
+    let der = if text.starts_with(b"-----BEGIN") {
+        der::pem::decode_vec(text)
+            .map_err(|e| PkiError::Malformed(format!("PEM: {e}")))?
+            .1
+    } else {
+        bytes.to_vec()
+    };
+    if x509_cert::Certificate::from_der(&der).is_ok() {
+        return Ok(vec![der]);
+    }
+    let info = ::cms::content_info::ContentInfo::from_der(&der)
+        .map_err(|e| PkiError::Malformed(format!("neither a certificate nor a CMS: {e}")))?;
+    let signed = info
+        .content
+        .decode_as::<::cms::signed_data::SignedData>()
+        .map_err(|e| PkiError::Malformed(format!("CMS: {e}")))?;
+    Ok(signed
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            ::cms::cert::CertificateChoices::Certificate(c) => c.to_der().ok(),
+            _ => None,
+        })
+        .collect())
 }

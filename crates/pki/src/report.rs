@@ -174,6 +174,10 @@ pub struct SignerReport {
     pub time_stamp: Option<TimeStampSummary>,
     pub revocation: Vec<RevocationEvidence>,
     pub failures: Vec<Failure>,
+    /// What was found wrong with evidence the verdict does not rest on (a time-stamp by an authority
+    /// this deployment does not trust, when the signature holds at the validation time without it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Failure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

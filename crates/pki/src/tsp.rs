@@ -439,6 +439,35 @@ pub fn verify_token(
     data_digest_sha256: &[u8],
     trusted: &[Certificate],
 ) -> Result<TimeStampInfo, PkiError> {
+    verify(token_der, Imprinted::Sha256(data_digest_sha256), trusted, &[])
+}
+
+/// [`verify_token`] for a token over `data` with whatever imprint algorithm the TSA chose (SHA-2, or
+/// GOST 34.311-95 / Streebog as the NCA's TSA writes them, FACTS §2.9), its certificate chaining through
+/// `intermediates` (the verifier's store) to one of `trusted`.
+pub fn verify_token_over(
+    token_der: &[u8],
+    data: &[u8],
+    trusted: &[Certificate],
+    intermediates: &[Certificate],
+) -> Result<TimeStampInfo, PkiError> {
+    verify(token_der, Imprinted::Data(data), trusted, intermediates)
+}
+
+/// What a token's message imprint is checked against.
+enum Imprinted<'a> {
+    /// A SHA-256 the caller computed (the token must use SHA-256).
+    Sha256(&'a [u8]),
+    /// The data itself, hashed with the token's algorithm.
+    Data(&'a [u8]),
+}
+
+fn verify(
+    token_der: &[u8],
+    imprinted: Imprinted<'_>,
+    trusted: &[Certificate],
+    intermediates: &[Certificate],
+) -> Result<TimeStampInfo, PkiError> {
     let received = crate::cms::parse(token_der)?;
     let [(signer, signed_attrs_der)] = received.signers.as_slice() else {
         return Err(PkiError::Rejected(
@@ -457,13 +486,21 @@ pub fn verify_token(
         .ok_or_else(|| PkiError::Malformed("the token has no TSTInfo".into()))?;
     let tst = TstInfo::from_der(tst_der).map_err(malformed("TSTInfo"))?;
 
-    if tst.message_imprint.hash_algorithm.oid != ID_SHA_256 {
-        return Err(PkiError::Rejected(format!(
-            "the token's imprint is {}, not SHA-256",
-            tst.message_imprint.hash_algorithm.oid
-        )));
-    }
-    if tst.message_imprint.hashed_message.as_bytes() != data_digest_sha256 {
+    let imprint_oid = tst.message_imprint.hash_algorithm.oid;
+    let expected_imprint = match imprinted {
+        Imprinted::Sha256(digest) if imprint_oid == ID_SHA_256 => digest.to_vec(),
+        Imprinted::Sha256(_) => {
+            return Err(PkiError::Rejected(format!(
+                "the token's imprint is {imprint_oid}, not SHA-256"
+            )));
+        }
+        Imprinted::Data(data) => DigestAlgorithm::from_oid(imprint_oid)
+            .ok_or_else(|| {
+                PkiError::UnsupportedAlgorithm(format!("the token's imprint {imprint_oid}"))
+            })?
+            .digest(data),
+    };
+    if tst.message_imprint.hashed_message.as_bytes() != expected_imprint.as_slice() {
         return Err(PkiError::Rejected(
             "the time-stamp is for other data (message imprint differs)".into(),
         ));
@@ -542,7 +579,8 @@ pub fn verify_token(
             "the TSA certificate was not valid at {gen_time} (valid {not_before} to {not_after})"
         )));
     }
-    chains_to_trusted(tsa_cert, &included.iter().collect::<Vec<_>>(), trusted)?;
+    let candidates: Vec<&Certificate> = included.iter().chain(intermediates).collect();
+    chains_to_trusted(tsa_cert, &candidates, trusted)?;
 
     Ok(TimeStampInfo {
         gen_time,
@@ -681,9 +719,10 @@ fn chains_to_trusted(
             .copied()
             .find(|c| *c != current && is_ca(c) && issued_by(current, c))
             .ok_or_else(|| {
-                PkiError::Rejected(
-                    "the TSA certificate does not chain to a trusted certificate".into(),
-                )
+                PkiError::Untrusted(format!(
+                    "the TSA certificate ({}) does not chain to a trusted certificate",
+                    crate::name::display(&cert.tbs_certificate.subject)
+                ))
             })?;
     }
     Err(PkiError::Rejected(

@@ -53,13 +53,33 @@ pub struct Expectation {
     pub purpose: Purpose,
 }
 
+/// Where a verifier finds a CA certificate that neither the message nor the configured store holds: the
+/// address in the certificate's authority information access (caIssuers, RFC 5280 §4.2.2.1). Kalkan and
+/// NCALayer put only the signer's certificate into a CMS, so the issuer must come from somewhere else.
+pub trait IssuerSource: Send + Sync {
+    /// The certificates published at `url` (DER each); empty when none can be had now.
+    fn certificates_at(&self, url: &str) -> Vec<Vec<u8>>;
+}
+
 pub struct Verifier {
     anchors: Vec<Arc<Known>>,
+    /// CA certificates under the anchors that the deployment keeps (configured, its own CAs): paths are
+    /// built from them and from what the message carries. They are candidates, never trusted by
+    /// themselves — each link is checked up to an anchor.
+    intermediates: Vec<Arc<Known>>,
+    issuer_source: Option<Arc<dyn IssuerSource>>,
+    /// Certificates fetched from caIssuers addresses, by address (bounded like the other caches).
+    fetched: Mutex<HashMap<String, Vec<Arc<Known>>>>,
     /// The anchors as certificates, for the time-stamp check.
     anchor_certificates: Vec<Certificate>,
     revocation: Arc<dyn RevocationSource>,
     /// Issue 3: an unknown revocation status fails closed unless the caller says otherwise.
     pub allow_unknown_revocation: bool,
+    /// Anchors (DER) under which an intermediate CA's unknown revocation status is reported but not a
+    /// failure: an operator's decision for an external root whose own CRL the deployment cannot reach
+    /// (the NCA's test root publishes none where a node can fetch it). The signer's certificate is
+    /// always checked.
+    ca_revocation_optional: HashSet<Box<[u8]>>,
     /// The relying party's inputs to path validation (RFC 5280 §6.1.1); the default accepts any policy.
     pub path_settings: PathSettings,
     /// (certificate, issuer) pairs, by [`Known::id`], whose signature was checked, with the verdict: a
@@ -74,7 +94,7 @@ pub struct Verifier {
 
 /// A certificate as the verifier keeps it: decoded once, with the hash of its DER and what a report
 /// shows of it.
-struct Known {
+pub(crate) struct Known {
     pub certificate: Certificate,
     /// Its DER as received: equal DER, same certificate.
     der: Box<[u8]>,
@@ -235,6 +255,12 @@ const MAX_CRL_ISSUER_DEPTH: usize = 2;
 /// Bound of the decoded-certificate cache and of the links cache; past it a cache starts again (a flood
 /// of one-off certificates must not grow memory without limit).
 const MAX_DECODED: usize = 10_000;
+/// Intermediate CA certificates a deployment keeps (the NCA has a handful; a store of thousands would be
+/// a mistake).
+pub const MAX_INTERMEDIATES: usize = 1_000;
+/// caIssuers addresses of one certificate followed, and addresses whose answers are remembered.
+const MAX_ISSUER_ADDRESSES: usize = 2;
+const MAX_FETCHED_ADDRESSES: usize = 256;
 const MAX_LINKS: usize = 20_000;
 
 impl Verifier {
@@ -246,6 +272,10 @@ impl Verifier {
                 .map(Arc::new)
                 .collect(),
             anchor_certificates: anchors,
+            intermediates: Vec::new(),
+            ca_revocation_optional: HashSet::new(),
+            issuer_source: None,
+            fetched: Mutex::new(HashMap::new()),
             revocation,
             allow_unknown_revocation: false,
             path_settings: PathSettings::default(),
@@ -258,7 +288,67 @@ impl Verifier {
         &self.anchor_certificates
     }
 
-    fn known(&self, der: &[u8]) -> Result<Arc<Known>, PkiError> {
+    /// The same verifier with `certificates` as the store of intermediate CA certificates paths may
+    /// use (at most [`MAX_INTERMEDIATES`]; the rest are ignored).
+    pub fn with_intermediates(mut self, certificates: &[Certificate]) -> Verifier {
+        self.intermediates = certificates
+            .iter()
+            .take(MAX_INTERMEDIATES)
+            .filter_map(|c| Known::new(&to_der(c).ok()?).ok())
+            .map(Arc::new)
+            .collect();
+        self
+    }
+
+    /// The same verifier not requiring the revocation status of intermediate CAs under `anchors`
+    /// (see the field's comment); the signer's own status stays required.
+    pub fn with_ca_revocation_optional(mut self, anchors: &[Certificate]) -> Verifier {
+        self.ca_revocation_optional = anchors
+            .iter()
+            .filter_map(|a| to_der(a).ok())
+            .map(Vec::into_boxed_slice)
+            .collect();
+        self
+    }
+
+    /// The same verifier fetching missing issuers from caIssuers addresses through `source`.
+    pub fn with_issuer_source(mut self, source: Arc<dyn IssuerSource>) -> Verifier {
+        self.issuer_source = Some(source);
+        self
+    }
+
+    /// Issuer candidates published at `current`'s caIssuers addresses, fetched once per address.
+    fn fetched_issuers(&self, current: &Known) -> Vec<Arc<Known>> {
+        let Some(source) = &self.issuer_source else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for url in crate::fetch::ca_issuer_urls(&current.certificate)
+            .into_iter()
+            .take(MAX_ISSUER_ADDRESSES)
+        {
+            let cached = self.fetched.lock().ok().and_then(|f| f.get(&url).cloned());
+            let certificates = cached.unwrap_or_else(|| {
+                let decoded: Vec<Arc<Known>> = source
+                    .certificates_at(&url)
+                    .iter()
+                    .take(MAX_ISSUER_CANDIDATES)
+                    .filter_map(|der| self.known(der).ok())
+                    .collect();
+                if let Ok(mut fetched) = self.fetched.lock() {
+                    if fetched.len() >= MAX_FETCHED_ADDRESSES {
+                        fetched.clear();
+                    }
+                    fetched.insert(url, decoded.clone());
+                }
+                decoded
+            });
+            found.extend(certificates);
+        }
+        found
+    }
+
+    pub(crate) fn known(&self, der: &[u8]) -> Result<Arc<Known>, PkiError> {
         if let Some(found) = self
             .decoded
             .lock()
@@ -417,6 +507,7 @@ impl Verifier {
             time_stamp: None,
             revocation: Vec::new(),
             failures: Vec::new(),
+            notes: Vec::new(),
         };
         let Some(leaf) = pool.iter().find(|c| identifies(&info.sid, &c.certificate)) else {
             report.failures.push(Failure::new(
@@ -509,7 +600,6 @@ impl Verifier {
             .find(|a| a.oid == ID_SIGNATURE_TIME_STAMP)
             .and_then(|a| a.values.iter().next())
         {
-            let signature_digest: [u8; 32] = Sha256::digest(info.signature.as_bytes()).into();
             // The token's signature and its authority's certificate.
             if let Err(failure) = budget.spend(2) {
                 report.failures.push(failure);
@@ -518,7 +608,17 @@ impl Verifier {
             match der::Encode::to_der(token)
                 .map_err(|e| PkiError::Malformed(e.to_string()))
                 .and_then(|der| {
-                    crate::tsp::verify_token(&der, &signature_digest, &self.anchor_certificates)
+                    let known: Vec<Certificate> = pool
+                        .iter()
+                        .chain(self.intermediates.iter())
+                        .map(|k| k.certificate.clone())
+                        .collect();
+                    crate::tsp::verify_token_over(
+                        &der,
+                        info.signature.as_bytes(),
+                        &self.anchor_certificates,
+                        &known,
+                    )
                 }) {
                 Ok(stamp) => {
                     judged_at = stamp.gen_time;
@@ -528,12 +628,38 @@ impl Verifier {
                         serial: stamp.serial_hex,
                     });
                 }
+                // A token signed correctly by an authority nobody here trusts proves nothing, and
+                // hides nothing either: the signature is judged at `now`, as if it had none.
+                Err(e @ PkiError::Untrusted(_)) => report.notes.push(Failure::new(
+                    Code::TimestampInvalid,
+                    format!("{e}; judged at the validation time instead"),
+                )),
                 Err(e) => report
                     .failures
                     .push(Failure::new(Code::TimestampInvalid, e.to_string())),
             }
         }
 
+        self.judge_certificate(&mut report, leaf, pool, carried_crls, expect, judged_at, now, budget);
+        report
+    }
+
+    /// What is judged of a signer's certificate whatever the signature's format (CMS, XMLDSig): the path
+    /// to an anchor (RFC 5280 §6.1), each certificate's validity at `judged_at` and the claimed signing
+    /// time, revocation, the key usage for the purpose and the expected IIN/BIN. Failures go into
+    /// `report`, with the chain and the revocation evidence.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn judge_certificate(
+        &self,
+        report: &mut SignerReport,
+        leaf: &Arc<Known>,
+        pool: &[Arc<Known>],
+        carried_crls: &[Vec<u8>],
+        expect: &Expectation,
+        judged_at: Timestamp,
+        now: Timestamp,
+        budget: &Budget,
+    ) {
         // 4. The chain (RFC 5280 §6.1), each link's validity and revocation.
         let path = match self.build_path(leaf, pool, None, judged_at, budget) {
             Ok(path) => path,
@@ -541,7 +667,7 @@ impl Verifier {
                 let limit = failure.code == Code::LimitExceeded;
                 report.failures.push(failure);
                 if limit {
-                    return report;
+                    return;
                 }
                 Vec::new()
             }
@@ -594,7 +720,10 @@ impl Verifier {
             depth: 0,
             in_question: &[],
         });
-        for pair in path.windows(2) {
+        let ca_status_optional = path
+            .last()
+            .is_some_and(|anchor| self.ca_revocation_optional.contains(&anchor.der));
+        for (depth, pair) in path.windows(2).enumerate() {
             let evidence = self.revocation.check(&RevocationQuery {
                 certificate: &pair[0].certificate,
                 issuer: &pair[1].certificate,
@@ -620,6 +749,8 @@ impl Verifier {
                 }
                 // Revoked after a time-stamp proved the signature existed: the signature stands.
                 RevocationStatus::Revoked(_) => {}
+                // A CA under an anchor configured so: its status is shown, not required.
+                RevocationStatus::Unknown { .. } if depth > 0 && ca_status_optional => {}
                 RevocationStatus::Unknown { why } if !self.allow_unknown_revocation => {
                     report
                         .failures
@@ -661,7 +792,6 @@ impl Verifier {
                 ),
             ));
         }
-        report
     }
 
     /// A path from `target` to a trust anchor (to `required_anchor` when given) that is valid per RFC
@@ -806,10 +936,21 @@ impl PathSearch<'_> {
             .anchors
             .iter()
             .chain(self.pool.iter())
+            .chain(self.verifier.intermediates.iter())
             .filter(|c| c.subject_name == current.issuer_name)
             .filter(|c| seen.insert(&*c.der))
             .cloned()
             .collect();
+        if candidates.is_empty() {
+            for fetched in self.verifier.fetched_issuers(current) {
+                if fetched.subject_name == current.issuer_name
+                    && !seen.contains(&*fetched.der)
+                    && !candidates.iter().any(|c| c.der == fetched.der)
+                {
+                    candidates.push(fetched);
+                }
+            }
+        }
         if candidates.len() > MAX_ISSUER_CANDIDATES {
             return Err(Failure::new(
                 Code::LimitExceeded,
@@ -899,6 +1040,7 @@ impl CrlIssuerPaths for CrlIssuers<'_> {
             .anchors
             .iter()
             .chain(self.pool.iter())
+            .chain(self.verifier.intermediates.iter())
             .filter(|c| c.subject_name == wanted && seen.insert(&*c.der))
             .filter(|c| self.holds(c, now))
             .map(|c| c.certificate.clone())

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod registry;
 pub mod registry_csv;
 pub mod statistics;
+pub mod trust;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod workflow;

@@ -17,6 +17,7 @@ pub mod regulation;
 pub mod run;
 pub mod sign;
 pub mod simulate;
+pub mod trust;
 
 use anyhow::Context;
 use qyzmet_store::{Location, Store};

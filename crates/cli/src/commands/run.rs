@@ -448,7 +448,7 @@ async fn run_server(
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     let catalogue = Arc::new(catalogue);
-    let verifier = platform_verifier(&store).await?.map(Arc::new);
+    let verifier = qyzmet_ca::trust::node_verifier(&store).await?.map(Arc::new);
     let mut engine = Engine::new(
         store.clone(),
         catalogue.clone(),
@@ -484,31 +484,6 @@ async fn run_server(
     }
     store.close().await;
     Ok(Outcome::Done)
-}
-
-/// The verifier of the engine's EDS checks: this deployment's root CA as the trust anchor, revocation
-/// from the CRLs each certificate names (cached until their next update). None before the CAs exist,
-/// and then every EDS check fails closed.
-async fn platform_verifier(store: &Store) -> anyhow::Result<Option<Verifier>> {
-    let service = qyzmet_ca::Service {
-        store: store.clone(),
-        endpoints: qyzmet_pki::authority::Endpoints {
-            base_url: String::new(),
-        },
-    };
-    let anchors: Vec<_> = service
-        .certificates()
-        .await?
-        .into_iter()
-        .filter(|(code, _)| code == qyzmet_ca::code::ROOT)
-        .map(|(_, certificate)| certificate)
-        .collect();
-    Ok((!anchors.is_empty()).then(|| {
-        Verifier::new(
-            anchors,
-            Arc::new(NetworkRevocation::new(CrlSet::new(Vec::new()), false)),
-        )
-    }))
 }
 
 fn describe(args: &StoreArgs) -> String {

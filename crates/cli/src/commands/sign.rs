@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 use qyzmet_domain::ids::{Bin, Iin};
-use qyzmet_pki::fetch::NetworkRevocation;
+use qyzmet_pki::fetch::{NetworkIssuers, NetworkRevocation};
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::report::{Report, RevocationStatus};
 use qyzmet_pki::revocation::CrlSet;
@@ -90,9 +90,20 @@ pub enum PurposeArg {
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// Trust anchor certificates (PEM, may hold several).
+    /// Trust anchor certificates (DER, or PEM that may hold several).
     #[arg(long = "trust", required = true)]
     trust: Vec<PathBuf>,
+    /// Intermediate CA certificates paths may pass through (DER, PEM or certs-only CMS): Kalkan and
+    /// NCALayer put only the signer's certificate into a CMS.
+    #[arg(long = "intermediate")]
+    intermediates: Vec<PathBuf>,
+    /// Fetch a missing issuer's certificate from the caIssuers address its subordinate names.
+    #[arg(long)]
+    fetch_issuers: bool,
+    /// Report, but do not require, the revocation status of intermediate CAs (for a root whose CRL is
+    /// not at hand); the signer's certificate is always checked.
+    #[arg(long)]
+    ca_revocation_optional: bool,
     /// CRLs (DER or PEM) to use before fetching any.
     #[arg(long = "crl")]
     crls: Vec<PathBuf>,
@@ -119,13 +130,14 @@ pub struct VerifyArgs {
     /// Print the validation report as JSON.
     #[arg(long)]
     json: bool,
-    /// The CMS signature (DER or PEM).
+    /// The CMS signature (DER, PEM labelled CMS or PKCS7, or base64).
     signature: PathBuf,
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let VerifyInputs {
         anchors,
+        intermediates,
         crls,
         signature,
         data,
@@ -134,7 +146,15 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
         Err(Usage(message)) => return Ok(usage(message)),
     };
     let revocation = NetworkRevocation::new(CrlSet::new(crls), args.ocsp);
-    let mut verifier = Verifier::new(anchors, Arc::new(revocation));
+    let mut verifier =
+        Verifier::new(anchors, Arc::new(revocation)).with_intermediates(&intermediates);
+    if args.ca_revocation_optional {
+        let anchors = verifier.anchors().to_vec();
+        verifier = verifier.with_ca_revocation_optional(&anchors);
+    }
+    if args.fetch_issuers {
+        verifier = verifier.with_issuer_source(Arc::new(NetworkIssuers::default()));
+    }
     verifier.allow_unknown_revocation = args.allow_unknown_revocation;
     let expect = Expectation {
         iin: args.expect_iin,
@@ -164,31 +184,69 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
 
 struct VerifyInputs {
     anchors: Vec<x509_cert::Certificate>,
+    intermediates: Vec<x509_cert::Certificate>,
     crls: Vec<Vec<u8>>,
     signature: Vec<u8>,
     data: Option<Vec<u8>>,
 }
 
 fn read_verify_inputs(args: &VerifyArgs) -> Result<VerifyInputs, Usage> {
-    let mut anchors = Vec::new();
-    for path in &args.trust {
-        match qyzmet_pki::certificates_from_pem(&read(path)?) {
-            Ok(found) if !found.is_empty() => anchors.extend(found),
-            Ok(_) => {
-                return Err(Usage(format!(
-                    "--trust {}: no certificate in the file",
-                    path.display()
-                )));
-            }
-            Err(e) => return Err(Usage(format!("--trust {}: {e}", path.display()))),
-        }
-    }
     Ok(VerifyInputs {
-        anchors,
+        anchors: certificate_files("--trust", &args.trust)?,
+        intermediates: certificate_files("--intermediate", &args.intermediates)?,
         crls: args.crls.iter().map(read).collect::<Result<_, _>>()?,
-        signature: read(&args.signature)?,
+        signature: signature_bytes(read(&args.signature)?),
         data: args.data.as_ref().map(read).transpose()?,
     })
+}
+
+/// The certificates of each file (DER, PEM bundle or certs-only CMS); a file without one is an error.
+fn certificate_files(
+    option: &str,
+    paths: &[PathBuf],
+) -> Result<Vec<x509_cert::Certificate>, Usage> {
+    use der::Decode;
+    let mut certificates = Vec::new();
+    for path in paths {
+        let found = qyzmet_pki::certificates_in(&read(path)?)
+            .map_err(|e| Usage(format!("{option} {}: {e}", path.display())))?;
+        if found.is_empty() {
+            return Err(Usage(format!(
+                "{option} {}: no certificate in the file",
+                path.display()
+            )));
+        }
+        for der in found {
+            certificates.push(
+                x509_cert::Certificate::from_der(&der)
+                    .map_err(|e| Usage(format!("{option} {}: {e}", path.display())))?,
+            );
+        }
+    }
+    Ok(certificates)
+}
+
+/// A signature file as tools write it: DER or PEM is passed on; bare base64 (what NCALayer's
+/// `createCAdESFromBase64` returns, and what pages post) is decoded.
+fn signature_bytes(bytes: Vec<u8>) -> Vec<u8> {
+    use base64::Engine;
+    let text = bytes.trim_ascii();
+    let is_base64 = !text.is_empty()
+        && text
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n".contains(b));
+    if is_base64
+        && !text.starts_with(b"-----")
+        && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(
+            text.iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect::<Vec<u8>>(),
+        )
+    {
+        return decoded;
+    }
+    bytes
 }
 
 fn print_report(report: &Report) {
@@ -219,6 +277,9 @@ fn print_report(report: &Report) {
             );
         }
         signer.failures.iter().for_each(print_failure);
+        for note in &signer.notes {
+            println!("  note: {} ({})", note.message.en, note.detail);
+        }
     }
 }
 
