@@ -313,8 +313,14 @@ pub const MAX_SIGNERS: usize = 8;
 /// Walks a ContentInfo with SignedData (RFC 5652 §3, §5.1) element by element. Certificates are
 /// left as DER: decoding the whole SignedData would sort its certificate set by re-encoding every
 /// certificate, the largest cost of a verification.
+///
+/// BER is accepted (OpenSSL's `cms -sign -stream`, KalkanCrypt): the message is normalised to DER first
+/// ([`crate::ber`]), which leaves DER untouched. The signed attributes' bytes are then those of the
+/// normalised message: RFC 5652 §5.4 has the signature cover their DER encoding whatever the transfer
+/// encoding, and the normaliser keeps their order as received (see the `ber` module).
 pub fn parse(bytes: &[u8]) -> Result<Received, PkiError> {
     let der = crate::pem_or_der(bytes, "CMS").or_else(|_| crate::pem_or_der(bytes, "PKCS7"))?;
+    let der = crate::ber::normalize(&der)?;
     let malformed = |what: &str, e: der::Error| PkiError::Malformed(format!("CMS {what}: {e}"));
     let shape = |what: &str| PkiError::Malformed(format!("CMS {what}: unexpected structure"));
     let outer = AnyRef::from_der(&der).map_err(|e| malformed("ContentInfo", e))?;
