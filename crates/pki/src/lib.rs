@@ -24,6 +24,7 @@ pub mod revocation;
 pub mod time;
 pub mod tsp;
 pub mod verify;
+pub mod xmldsig;
 mod x509;
 
 pub use algorithm::{KeyAlgorithm, PrivateKey};
