@@ -140,8 +140,10 @@ pub struct Packaging {
     pub certificates: bool,
 }
 
-/// Signs `content` of type `content_type` into a ContentInfo: SHA-256, signed attributes content-type,
-/// message-digest, signing-time and ESS signing-certificate-v2 (issue 3; RFC 3161 §2.4.1 for tokens).
+/// Signs `content` of type `content_type` into a ContentInfo: the key's digest (SHA-256; GOST 34.311-95
+/// or Streebog-512 for a GOST key, with the GOST signature OID, as KalkanCrypt writes them), signed
+/// attributes content-type, message-digest, signing-time and ESS signing-certificate-v2 (issue 3; RFC
+/// 3161 §2.4.1 for tokens).
 pub fn sign_content(
     content_type: ObjectIdentifier,
     content: &[u8],
@@ -149,7 +151,8 @@ pub fn sign_content(
     packaging: Packaging,
     signing_time: Timestamp,
 ) -> Result<ContentInfo, PkiError> {
-    let digest = Sha256::digest(content).to_vec();
+    let digest_algorithm = signer.key.digest_algorithm();
+    let digest = digest_algorithm.digest(content);
     let signed_attrs = SetOfVec::try_from(vec![
         attribute(ID_CONTENT_TYPE, &content_type)?,
         attribute(ID_MESSAGE_DIGEST, &octets(digest)?)?,
@@ -169,7 +172,7 @@ pub fn sign_content(
             issuer: tbs.issuer.clone(),
             serial_number: tbs.serial_number.clone(),
         }),
-        digest_alg: sha256_identifier(),
+        digest_alg: digest_algorithm.identifier(),
         signed_attrs: Some(signed_attrs),
         signature_algorithm: signer.key.signature_algorithm(),
         signature: octets(signature)?,
@@ -196,7 +199,7 @@ pub fn sign_content(
         } else {
             CmsVersion::V3
         },
-        digest_algorithms: SetOfVec::try_from(vec![sha256_identifier()])
+        digest_algorithms: SetOfVec::try_from(vec![digest_algorithm.identifier()])
             .map_err(|e| PkiError::Crypto(e.to_string()))?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: content_type,

@@ -15,7 +15,7 @@ use crypto_bigint::{Uint, Word};
 
 /// A curve's constants. Every curve here has a = −3 (the formulas rely on it) and cofactor 1.
 pub(crate) trait Curve<const L: usize>:
-    Copy + std::fmt::Debug + Send + Sync + 'static
+    Copy + Eq + std::fmt::Debug + Send + Sync + 'static
 {
     /// The field modulus p.
     type P: ResidueParams<L>;
