@@ -27,7 +27,6 @@ use qyzmet_pki::KeyAlgorithm;
 use qyzmet_pki::authority::{Endpoints, Profile};
 use qyzmet_pki::name::{Holder, Organisation};
 use qyzmet_pki::pkcs12::KeyStore;
-use qyzmet_pki::revocation::CrlSet;
 use qyzmet_pki::verify::Verifier;
 use qyzmet_store::Store;
 use qyzmet_store::portal::{Account, Proof};
@@ -334,10 +333,11 @@ impl Platform {
         for ca in [code::ROOT, code::NCA, code::GOV] {
             crls.push(store.latest_crl(ca).await.unwrap().unwrap().crl_der);
         }
-        let verifier = Arc::new(Verifier::new(
-            vec![authorities.root().unwrap().certificate.clone()],
-            Arc::new(CrlSet::new(crls)),
-        ));
+        // The node's own verifier (qyzmet_ca::trust: the root as anchor, the CAs and the trust store's
+        // intermediates as issuers), with the CRLs just published.
+        let mut trust = qyzmet_ca::trust::TrustSet::load(store).await.unwrap();
+        trust.crls.extend(crls);
+        let verifier = Arc::new(trust.verifier().unwrap());
         // The registers' information system signs what it issues (002 §3.6).
         let registers_key = issue(
             &service,
