@@ -7,7 +7,8 @@
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc4519::{
-    COMMON_NAME, COUNTRY_NAME, ORGANIZATION_NAME, ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER, SURNAME,
+    BUSINESS_CATEGORY, COMMON_NAME, COUNTRY_NAME, DOMAIN_COMPONENT, LOCALITY_NAME,
+    ORGANIZATION_NAME, ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER, STATE_OR_PROVINCE_NAME, SURNAME,
 };
 use der::asn1::{
     Any, BmpString, Ia5StringRef, PrintableStringRef, SetOfVec, TeletexStringRef, Utf8StringRef,
@@ -221,6 +222,10 @@ pub fn display(name: &Name) -> String {
                 ORGANIZATIONAL_UNIT_NAME => "OU",
                 GIVEN_NAME => "G",
                 EMAIL_ADDRESS => "E",
+                LOCALITY_NAME => "L",
+                STATE_OR_PROVINCE_NAME => "ST",
+                BUSINESS_CATEGORY => "BUSINESSCATEGORY",
+                DOMAIN_COMPONENT => "DC",
                 _ => "",
             };
             let value =
