@@ -415,3 +415,112 @@ fn parameter_sets_name_kalkans_oids() {
         KeyAlgorithm::Gost2004
     );
 }
+
+/// The python with PyPI `gostcrypto` (env `QYZMET_PYTHON`, default `python3`), or `None` with a message
+/// when it is missing, unless `QYZMET_REQUIRE_GOST_ORACLE=1` makes that a failure (CI sets it).
+fn gostcrypto() -> Option<String> {
+    let python = std::env::var("QYZMET_PYTHON").unwrap_or_else(|_| "python3".into());
+    let available = std::process::Command::new(&python)
+        .args(["-c", "import gostcrypto"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if available {
+        return Some(python);
+    }
+    let required = std::env::var("QYZMET_REQUIRE_GOST_ORACLE").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "QYZMET_REQUIRE_GOST_ORACLE=1 but {python} cannot import gostcrypto (pip install gostcrypto==1.2.5)"
+    );
+    eprintln!("skipped: {python} has no gostcrypto (set QYZMET_PYTHON to a python that has it)");
+    None
+}
+
+/// Runs the oracle script with `args` and returns its output words.
+fn oracle(python: &str, args: &[&str]) -> Vec<String> {
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/gostcrypto_oracle.py");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap();
+    support::assert_ok(&out, &format!("gostcrypto oracle {}", args[0]));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn oracle_code(set: ParameterSet) -> &'static str {
+    match set {
+        ParameterSet::Gost2004 => "gost2004",
+        ParameterSet::Gost2015 => "gost2015",
+    }
+}
+
+#[test]
+fn gostcrypto_verifies_our_signatures() {
+    let Some(python) = gostcrypto() else {
+        return;
+    };
+    for set in ParameterSet::ALL {
+        let key = gost::SigningKey::generate(set).unwrap();
+        let public = hex::encode(key.public_key().to_xy_le());
+        for message in [&b""[..], "Өтініш №1".as_bytes()] {
+            let digest = set.digest(message);
+            let signature = key.sign_digest(&digest).unwrap();
+            let verdict = |digest: &[u8], signature: &[u8]| {
+                oracle(
+                    &python,
+                    &[
+                        "verify",
+                        oracle_code(set),
+                        &public,
+                        &hex::encode(digest),
+                        &hex::encode(signature),
+                    ],
+                )
+            };
+            assert_eq!(verdict(&digest, &signature), ["valid"], "{set:?}");
+            // The oracle is no yes-machine: another digest is refused.
+            let mut other = digest.clone();
+            other[0] ^= 0x01;
+            assert_eq!(verdict(&other, &signature), ["invalid"], "{set:?}");
+        }
+    }
+}
+
+#[test]
+fn we_verify_gostcrypto_signatures() {
+    let Some(python) = gostcrypto() else {
+        return;
+    };
+    for set in ParameterSet::ALL {
+        for message in [&b"gostcrypto"[..], &[0u8; 200][..]] {
+            let digest = set.digest(message);
+            if set == ParameterSet::Gost2015 {
+                // gostcrypto's Streebog-512 is the one we hash with.
+                assert_eq!(
+                    oracle(&python, &["streebog512", &hex::encode(message)]),
+                    [hex::encode(&digest)]
+                );
+            }
+            let words = oracle(&python, &["sign", oracle_code(set), &hex::encode(&digest)]);
+            let [public, signature] = words.as_slice() else {
+                panic!("the oracle prints a key and a signature: {words:?}");
+            };
+            let public = gost::PublicKey::from_xy_le(set, &hex::decode(public).unwrap()).unwrap();
+            let signature = hex::decode(signature).unwrap();
+            assert_eq!(public.verify(message, &signature), Ok(()), "{set:?}");
+            let mut forged = signature.clone();
+            forged[set.size()] ^= 0x01;
+            assert_eq!(
+                public.verify(message, &forged),
+                Err(gost::GostError::Invalid),
+                "{set:?}"
+            );
+        }
+    }
+}
