@@ -21,10 +21,9 @@ use crate::common_utils::check_digest_length;
 use crate::confirm::{Locale, Subject};
 use crate::keys::{Chain, Wanted, significant};
 use crate::protocol::{
-    Failure, MODULE_BASICS, Outcome, Session, XML_UNSUPPORTED, ask, decode_base64, encode_base64,
-    flag,
+    Failure, MODULE_BASICS, Outcome, Session, ask, decode_base64, encode_base64, flag,
 };
-use crate::{Agent, STORAGE_PKCS12, signing};
+use crate::{Agent, STORAGE_PKCS12, signing, xml};
 
 /// Documents signed in one request: enough for a portal's batch, and a bound on the work (and on the
 /// question put to the person) whatever a page sends.
@@ -78,7 +77,13 @@ pub(crate) async fn answer(
                 &signing::raw(document, store)
                     .map_err(|e| Failure::new(format!("signing failed: {e}")))?,
             ),
-            Format::Xml => return Err(Failure::new(XML_UNSUPPORTED)),
+            Format::Xml => {
+                // Read as UTF-8 and well-formed before anyone was asked (Request::read).
+                let text = std::str::from_utf8(document)
+                    .map_err(|e| Failure::new(format!("the XML is not UTF-8: {e}")))?;
+                xml::sign(text, store, xml::Target::default())
+                    .map_err(|e| Failure::new(format!("XML signing failed: {e}")))?
+            }
             Format::Cms => {
                 let mut cms = if request.params.digested {
                     signing::cms_over_digest(document, store)
@@ -103,8 +108,9 @@ pub(crate) async fn answer(
             .map_err(|e| Failure::new(format!("the certificate as PEM: {e}")))?;
         return Ok(serde_json::json!({"signatures": signatures, "certificate": certificate}));
     }
-    Ok(match (request.one, signatures.as_slice()) {
-        (true, [signature]) => Value::String(signature.clone()),
+    // NCALayer answers a list of signed XML documents even for one (recorded, FACTS §5.1).
+    Ok(match (request.one, request.format, signatures.as_slice()) {
+        (true, Format::Cms | Format::Raw, [signature]) => Value::String(signature.clone()),
         _ => Value::from(signatures),
     })
 }
@@ -175,9 +181,6 @@ impl Request {
                 ));
             }
         };
-        if format == Format::Xml {
-            return Err(Failure::new(XML_UNSUPPORTED));
-        }
         let params = SigningParams::read(args.get("signingParams"))?;
         if params.digested && format != Format::Cms {
             return Err(Failure::new(
@@ -205,6 +208,11 @@ impl Request {
                 };
                 if params.digested {
                     check_digest_length(&bytes, &name)?;
+                }
+                if format == Format::Xml {
+                    let text = std::str::from_utf8(&bytes)
+                        .map_err(|e| Failure::new(format!("{name}: the XML is not UTF-8: {e}")))?;
+                    xml::check(text)?;
                 }
                 Ok(bytes)
             })

@@ -6,10 +6,10 @@ use serde_json::Value;
 use crate::confirm::Subject;
 use crate::keys::{KeyType, Wanted, key_info};
 use crate::protocol::{
-    Failure, MODULE_COMMON_UTILS, Outcome, Session, XML_UNSUPPORTED, ask, check_storage,
-    decode_base64, encode_base64, flag,
+    Failure, MODULE_COMMON_UTILS, Outcome, Session, ask, check_storage, decode_base64,
+    encode_base64, flag,
 };
-use crate::{Agent, STORAGE_PKCS12, signing};
+use crate::{Agent, STORAGE_PKCS12, signing, xml};
 
 /// Answers one commonUtils request; `Ok(None)` is a success without a result (`changeLocale`).
 pub(crate) async fn answer(
@@ -65,16 +65,35 @@ pub(crate) async fn answer(
         }
         "signXml" | "signXmls" => {
             check_storage(args.string(0, "storageName")?)?;
-            // The arguments are read so that a malformed request is answered as NCALayer would.
-            args.string(1, "keyType")?;
-            if method == "signXml" {
-                args.string(2, "xml")?;
+            let wanted = Wanted::of_type(KeyType::parse(args.string(1, "keyType")?));
+            let documents = if method == "signXml" {
+                vec![args.string(2, "xml")?]
             } else {
-                args.strings(2, "xmls")?;
+                args.strings(2, "xmls")?
+            };
+            let target = xml::Target {
+                signed_element: args.optional_string(3, "tbsElementXPath")?,
+                signature_parent: args.optional_string(4, "signatureParentElementXPath")?,
+            };
+            for document in &documents {
+                xml::check(document)?;
             }
-            args.optional_string(3, "tbsElementXPath")?;
-            args.optional_string(4, "signatureParentElementXPath")?;
-            Err(Failure::new(XML_UNSUPPORTED))
+            let shown: Vec<Vec<u8>> = documents.iter().map(|d| d.as_bytes().to_vec()).collect();
+            let choice = agent.choose(&wanted).await;
+            let store = ask(agent, origin, locale, &choice, Subject::Documents(&shown))
+                .await?
+                .store;
+            let mut signed = documents
+                .iter()
+                .map(|document| {
+                    xml::sign(document, store, target)
+                        .map_err(|e| Failure::new(format!("XML signing failed: {e}")))
+                })
+                .collect::<Outcome<Vec<_>>>()?;
+            Ok(Some(match (method, signed.len()) {
+                ("signXml", 1) => Value::String(signed.remove(0)),
+                _ => Value::from(signed),
+            }))
         }
         "changeLocale" => {
             session.locale = crate::confirm::Locale::named(args.string(0, "locale")?);

@@ -7,7 +7,7 @@
 //! with its version and answers the requests pages send:
 //!
 //! * `kz.gov.pki.knca.basics` `sign` (`basics.rs`): `format` `cms` (PEM-armoured, label `CMS`), `raw`
-//!   (the bare signature value) or `xml`; one document or a list; `signingParams` `decode`,
+//!   (the bare signature value) or `xml` (always a list of signed documents); one document or a list; `signingParams` `decode`,
 //!   `encapsulate`, `digested`, `tsaProfile`, `allowExpired`, `allowRevoked`, `outputCert`; `signerParams`
 //!   `extKeyUsageOids`, `iin`, `bin`, `serialNumber`, `chain` choose the key; `locale` (`kk`, `ru`) is the
 //!   language of the question put to the person. Declined: `{"body":{},"status":true}`; an error:
@@ -17,8 +17,9 @@
 //!   `createCAdESFromBase64Hash`, `signXml`, `signXmls`, `changeLocale`, with NCALayer's answers and
 //!   refusals (`action.canceled`, `argument type mismatch`).
 //!
-//! XML signing is refused with a message that names CMS instead, until the platform's XML signer is
-//! wired in.
+//! XML (`xml.rs`) is signed by the platform's XML signer ([`qyzmet_pki::xmldsig`]) in Kalkan's layout,
+//! the whole document or the element signXml's XPath names; a malformed document is refused before
+//! anyone is asked, in the words of NCALayer's parser (`org.xml.sax.SAXParseException; lineNumber: …`).
 //!
 //! **The private key never leaves the agent.** The PKCS#12 files are read once at start; what goes out over
 //! the socket is the certificate and what the key signed ([`qyzmet_pki::cms`]), nothing else. Before each
@@ -45,6 +46,7 @@ mod server;
 mod signing;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod xml;
 
 pub use confirm::{Confirm, ConsentRequest, Locale, Subject};
 pub use keys::{KeyType, key_info};

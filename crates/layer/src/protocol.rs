@@ -28,8 +28,6 @@ pub const MODULE_BASICS: &str = "kz.gov.pki.knca.basics";
 
 /// NCALayer's message when the person declines; pages test for it.
 pub const CANCELED: &str = "action.canceled";
-/// Until XML signing is wired: the refusal, naming what works instead.
-pub(crate) const XML_UNSUPPORTED: &str = "XML signing is not supported by this agent yet: sign as CMS (createCAdESFromBase64, or basics.sign with format \"cms\")";
 /// NCALayer's code for a basics request whose arguments its method could not take (FACTS §5.1, recorded).
 pub const INVOCATION_ERROR: &str = "INVOCATION_ERROR";
 

@@ -363,24 +363,6 @@ async fn errors_are_answers_and_the_connection_stays_usable() {
         "base64Hash: a hash of 2 bytes fits no key (SHA-256 and GOST hashes have 32 bytes, Streebog-512 64)"
     );
 
-    let xml = page
-        .call(common(
-            "signXml",
-            json!(["PKCS12", "SIGNATURE", "<a/>", "", ""]),
-        ))
-        .await;
-    assert!(
-        error_message(&xml).contains("XML signing is not supported"),
-        "{xml}"
-    );
-
-    let basics_xml = page
-        .call(json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
-            "args": {"format": "xml", "data": "<a/>", "signingParams": {"decode": false}}}))
-        .await;
-    assert_eq!(basics_xml["status"], false, "{basics_xml}");
-    assert!(error_message(&basics_xml).contains("XML signing is not supported"));
-
     // Facts about the keys, told because the person (here: --yes) consented to it.
     let someone_else = page
         .call(json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
@@ -876,8 +858,8 @@ async fn basics_refuses_what_it_cannot_do_before_asking() {
             "signerParams.chain[0]: not a PEM certificate",
         ),
         (
-            json!({"format": "xml", "data": "<a/>", "signerParams": any_key}),
-            "XML signing is not supported",
+            json!({"format": "xml", "data": "<a>", "signerParams": any_key}),
+            "org.xml.sax.SAXParseException; lineNumber: 1; columnNumber: ",
         ),
     ] {
         let answer = page.call(basics(args.clone())).await;
@@ -1190,15 +1172,168 @@ async fn common_utils_answers_as_ncalayer_recorded() {
         "the hash has 64 bytes, but the key's digest algorithm makes 32-byte hashes"
     );
 
-    let bad_xml_argument = page
-        .call(common("signXml", json!(["PKCS12", "123", 555, "", ""])))
+    // Recorded: a number for the XML, a string for the list of XMLs.
+    for (method, xml) in [
+        ("signXml", json!(555)),
+        ("signXmls", json!("<tag>data</tag>")),
+    ] {
+        let answer = page
+            .call(common(method, json!(["PKCS12", "123", xml, "", ""])))
+            .await;
+        assert_eq!(
+            error_message(&answer),
+            format!("java.lang.IllegalArgumentException: argument type mismatch. Method: {method}")
+        );
+    }
+}
+
+/// Whether xmlsec1 (the independent XML verifier CI installs) is here; without it the interop check is
+/// skipped unless QYZMET_REQUIRE_XMLSEC=1 demands it.
+fn xmlsec_present() -> bool {
+    let found = Command::new("xmlsec1").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var("QYZMET_REQUIRE_XMLSEC").as_deref() != Ok("1"),
+            "QYZMET_REQUIRE_XMLSEC=1 but xmlsec1 is not installed"
+        );
+        eprintln!("xmlsec1 not installed: skipping the interop check");
+    }
+    found
+}
+
+/// `xmlsec1 --verify` of a signed document with the test root trusted and the NCA as intermediate.
+fn xmlsec_verifies(dir: &Path, keys: &TestKeys, xml: &str, extra: &[&str]) {
+    let path = |name: &str| -> PathBuf { dir.join(name) };
+    let pem = |certificate: &x509_cert::Certificate| {
+        certificate.to_pem(der::pem::LineEnding::LF).expect("PEM")
+    };
+    std::fs::write(path("root.pem"), pem(&keys.root)).expect("write");
+    std::fs::write(path("nca.pem"), pem(&keys.nca)).expect("write");
+    std::fs::write(path("signed.xml"), xml).expect("write");
+    let out = Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--trusted-pem")
+        .arg(path("root.pem"))
+        .arg("--untrusted-pem")
+        .arg(path("nca.pem"))
+        .args(extra)
+        .arg(path("signed.xml"))
+        .output()
+        .expect("xmlsec1 runs");
+    assert!(
+        out.status.success(),
+        "xmlsec1 --verify failed: {}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn xml_is_signed_as_ncalayer_signs_it() {
+    let keys = test_keys(KeyAlgorithm::Rsa2048);
+    let agent = Agent::new(vec![keys.signing.clone()], Confirm::Always).expect("agent");
+    let mut page = page_for(agent).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let check = xmlsec_present();
+    let document = "<tag>data</tag>";
+
+    // basics: a list of signed documents even for one.
+    let answer = page
+        .call(basics(
+            json!({"format": "xml", "data": document, "signingParams": {},
+            "signerParams": {"extKeyUsageOids": []}, "locale": "ru"}),
+        ))
+        .await;
+    let results = result_of(&answer).as_array().expect("a list");
+    assert_eq!(results.len(), 1, "{answer}");
+    let signed = results[0].as_str().expect("signed XML");
+    assert!(
+        signed
+            .starts_with("<tag>data<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">"),
+        "{signed}"
+    );
+    assert!(signed.contains("xmldsig-more#rsa-sha256"), "{signed}");
+    assert!(signed.ends_with("</ds:Signature></tag>"), "{signed}");
+    if check {
+        xmlsec_verifies(dir.path(), &keys, signed, &[]);
+    }
+    let decoded = page
+        .call(basics(json!({"format": "xml", "data": [STANDARD.encode(document), STANDARD.encode("<b>екі</b>")],
+            "signingParams": {"decode": true}, "signerParams": {"extKeyUsageOids": [EMAIL_PROTECTION]}})))
         .await;
     assert_eq!(
-        error_message(&bad_xml_argument),
-        "java.lang.IllegalArgumentException: argument type mismatch. Method: signXml"
+        result_of(&decoded).as_array().map(Vec::len),
+        Some(2),
+        "{decoded}"
     );
-    let xmls = page
-        .call(common("signXmls", json!(["PKCS12", "123", "<a/>", "", ""])))
+
+    // commonUtils: signXml answers the document, signXmls a list; an element by XPath.
+    let whole = page
+        .call(common(
+            "signXml",
+            json!(["PKCS12", "SIGNATURE", document, "", ""]),
+        ))
         .await;
-    assert!(error_message(&xmls).contains("Method: signXmls"), "{xmls}");
+    let signed = ok_object(&whole).as_str().expect("signed XML");
+    if check {
+        xmlsec_verifies(dir.path(), &keys, signed, &[]);
+    }
+    let element = page
+        .call(common(
+            "signXml",
+            json!([
+                "PKCS12",
+                "SIGNATURE",
+                "<doc><item Id=\"a1\">x</item><sig/></doc>",
+                "/doc/item",
+                "/doc/sig"
+            ]),
+        ))
+        .await;
+    let signed = ok_object(&element).as_str().expect("signed XML");
+    assert!(signed.contains("URI=\"#a1\""), "{signed}");
+    assert!(signed.contains("<sig><ds:Signature"), "{signed}");
+    if check {
+        xmlsec_verifies(dir.path(), &keys, signed, &["--id-attr:Id", "item"]);
+    }
+    let several = page
+        .call(common(
+            "signXmls",
+            json!(["PKCS12", "123", [document, document], "", ""]),
+        ))
+        .await;
+    assert_eq!(
+        ok_object(&several).as_array().map(Vec::len),
+        Some(2),
+        "{several}"
+    );
+
+    // A malformed document: the parser's complaint in SAX's words, before anyone is asked.
+    let malformed = page
+        .call(common(
+            "signXml",
+            json!(["PKCS12", "SIGNATURE", "<this>is not a valid XML", "", ""]),
+        ))
+        .await;
+    assert!(
+        error_message(&malformed)
+            .starts_with("org.xml.sax.SAXParseException; lineNumber: 1; columnNumber: "),
+        "{malformed}"
+    );
+    let malformed = page
+        .call(basics(json!({"format": "xml", "data": ["<a/>", "<b>"], "signerParams": {"extKeyUsageOids": []}})))
+        .await;
+    assert!(
+        basics_error(&malformed).starts_with("org.xml.sax.SAXParseException"),
+        "{malformed}"
+    );
+    let hashed = page
+        .call(basics(
+            json!({"format": "xml", "data": "<a/>", "signingParams": {"digested": true},
+            "signerParams": {"extKeyUsageOids": []}}),
+        ))
+        .await;
+    assert!(
+        basics_error(&hashed).starts_with("signingParams.digested"),
+        "{hashed}"
+    );
 }
