@@ -8,7 +8,7 @@
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc4519::{
     BUSINESS_CATEGORY, COMMON_NAME, COUNTRY_NAME, DOMAIN_COMPONENT, LOCALITY_NAME,
-    ORGANIZATION_NAME, ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER, STATE_OR_PROVINCE_NAME, SURNAME,
+    ORGANIZATION_NAME, ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER, ST, SURNAME,
 };
 use der::asn1::{
     Any, BmpString, Ia5StringRef, PrintableStringRef, SetOfVec, TeletexStringRef, Utf8StringRef,
@@ -223,7 +223,7 @@ pub fn display(name: &Name) -> String {
                 GIVEN_NAME => "G",
                 EMAIL_ADDRESS => "E",
                 LOCALITY_NAME => "L",
-                STATE_OR_PROVINCE_NAME => "ST",
+                ST => "ST",
                 BUSINESS_CATEGORY => "BUSINESSCATEGORY",
                 DOMAIN_COMPONENT => "DC",
                 _ => "",
