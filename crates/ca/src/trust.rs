@@ -31,6 +31,8 @@ pub struct TrustSet {
     pub ca_revocation_optional: Vec<Certificate>,
     /// CRLs of external CAs the operator supplied (DER).
     pub crls: Vec<Vec<u8>>,
+    /// Hosts whose caIssuers addresses may be followed (besides those the trusted certificates name).
+    pub issuer_hosts: Vec<String>,
 }
 
 impl TrustSet {
@@ -52,9 +54,8 @@ impl TrustSet {
             }
         }
         for trusted in store.trusted().await? {
-            let certificate = Certificate::from_der(&trusted.certificate_der).map_err(|e| {
-                CaError::Invalid(format!("pki_trust {}: {e}", trusted.fingerprint))
-            })?;
+            let certificate = Certificate::from_der(&trusted.certificate_der)
+                .map_err(|e| CaError::Invalid(format!("pki_trust {}: {e}", trusted.fingerprint)))?;
             match trusted.role {
                 TrustRole::Anchor => {
                     if trusted.ca_revocation_optional {
@@ -71,6 +72,7 @@ impl TrustSet {
             .into_iter()
             .map(|crl| crl.crl_der)
             .collect();
+        set.issuer_hosts = store.issuer_hosts().await?;
         Ok(set)
     }
 
@@ -81,11 +83,17 @@ impl TrustSet {
         (!self.anchors.is_empty()).then(|| {
             Verifier::new(
                 self.anchors.clone(),
-                Arc::new(NetworkRevocation::new(CrlSet::new(self.crls.clone()), false)),
+                Arc::new(NetworkRevocation::new(
+                    CrlSet::new(self.crls.clone()),
+                    false,
+                )),
             )
             .with_intermediates(&self.intermediates)
             .with_ca_revocation_optional(&self.ca_revocation_optional)
-            .with_issuer_source(Arc::new(NetworkIssuers::default()))
+            .with_issuer_source(Arc::new(NetworkIssuers::new(
+                &self.issuer_hosts,
+                &[self.anchors.as_slice(), self.intermediates.as_slice()].concat(),
+            )))
         })
     }
 }

@@ -122,20 +122,60 @@ const ISSUER_FAILURE_TTL: Duration = Duration::from_secs(600);
 /// Issuer certificates from caIssuers addresses over HTTP: a DER or PEM certificate, or a certs-only
 /// CMS (".p7c", RFC 5280 §4.2.2.1), cached per address; a failure is remembered for a while so that a
 /// dead address is not asked on every signature.
+///
+/// The address comes from a certificate nobody has verified yet (that is why its issuer is wanted), so
+/// only hosts the deployment already trusts are asked: those named in the AIA and CRL distribution
+/// points of its anchors and intermediates (`pki.gov.kz`, say). Anything else would let any signer
+/// make the node request any address (SSRF).
 pub struct NetworkIssuers {
+    allowed_hosts: std::collections::HashSet<String>,
     cache: Mutex<HashMap<String, (std::time::Instant, Vec<Vec<u8>>)>>,
 }
 
-impl Default for NetworkIssuers {
-    fn default() -> Self {
+impl NetworkIssuers {
+    /// Asks only the `hosts` the operator named and those the `trusted` certificates' own AIA and CRL
+    /// addresses name.
+    pub fn new(hosts: &[String], trusted: &[Certificate]) -> NetworkIssuers {
+        let allowed_hosts = trusted
+            .iter()
+            .flat_map(|c| {
+                ca_issuer_urls(c)
+                    .into_iter()
+                    .chain(crl_urls(c))
+                    .chain(ocsp_url(c))
+            })
+            .filter_map(|url| host_of(&url).map(str::to_ascii_lowercase))
+            .chain(hosts.iter().map(|h| h.to_ascii_lowercase()))
+            .collect();
         NetworkIssuers {
+            allowed_hosts,
             cache: Mutex::new(HashMap::new()),
         }
     }
+
+    pub fn allows(&self, url: &str) -> bool {
+        host_of(url).is_some_and(|host| self.allowed_hosts.contains(&host.to_ascii_lowercase()))
+    }
+}
+
+/// The host of an http(s) URL (without port or user part), if it is one.
+fn host_of(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.contains('@') {
+        return None;
+    }
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    (!host.is_empty()).then_some(host)
 }
 
 impl crate::verify::IssuerSource for NetworkIssuers {
     fn certificates_at(&self, url: &str) -> Vec<Vec<u8>> {
+        if !self.allows(url) {
+            return Vec::new();
+        }
         if let Some((at, found)) = self.cache.lock().ok().and_then(|c| c.get(url).cloned()) {
             let ttl = if found.is_empty() {
                 ISSUER_FAILURE_TTL
@@ -176,6 +216,33 @@ fn fetch_issuers(url: &str) -> Result<Vec<Vec<u8>>, PkiError> {
         )));
     }
     crate::certificates_in(&body)
+}
+
+#[cfg(test)]
+mod issuer_tests {
+    use super::*;
+
+    #[test]
+    fn only_hosts_the_trusted_certificates_name_are_asked() {
+        assert_eq!(
+            host_of("http://test.pki.gov.kz/cert/x.cer"),
+            Some("test.pki.gov.kz")
+        );
+        assert_eq!(host_of("https://PKI.gov.kz:8443/a"), Some("PKI.gov.kz"));
+        assert_eq!(host_of("http://user@pki.gov.kz/"), None);
+        assert_eq!(host_of("ftp://pki.gov.kz/"), None);
+        let issuers = NetworkIssuers {
+            allowed_hosts: ["test.pki.gov.kz".to_owned()].into_iter().collect(),
+            cache: Mutex::new(HashMap::new()),
+        };
+        assert!(issuers.allows("http://TEST.pki.gov.kz/cert/nca.cer"));
+        assert!(!issuers.allows("http://169.254.169.254/latest/meta-data"));
+        assert!(!issuers.allows("http://test.pki.gov.kz.evil.example/x"));
+        assert!(
+            crate::verify::IssuerSource::certificates_at(&issuers, "http://127.0.0.1:1/x")
+                .is_empty()
+        );
+    }
 }
 
 /// (serial, issuer DER) of a cached OCSP answer.

@@ -439,7 +439,12 @@ pub fn verify_token(
     data_digest_sha256: &[u8],
     trusted: &[Certificate],
 ) -> Result<TimeStampInfo, PkiError> {
-    verify(token_der, Imprinted::Sha256(data_digest_sha256), trusted, &[])
+    verify(
+        token_der,
+        Imprinted::Sha256(data_digest_sha256),
+        trusted,
+        &[],
+    )
 }
 
 /// [`verify_token`] for a token over `data` with whatever imprint algorithm the TSA chose (SHA-2, or

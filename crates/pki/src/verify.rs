@@ -640,7 +640,16 @@ impl Verifier {
             }
         }
 
-        self.judge_certificate(&mut report, leaf, pool, carried_crls, expect, judged_at, now, budget);
+        self.judge_certificate(
+            &mut report,
+            leaf,
+            pool,
+            carried_crls,
+            expect,
+            judged_at,
+            now,
+            budget,
+        );
         report
     }
 

@@ -66,7 +66,11 @@ fn the_2026_gost_2015_cms_attached_and_detached_verify() {
     assert_valid(&attached);
     let signer = &attached.signers[0];
     assert_eq!(
-        signer.signer.as_ref().and_then(|s| s.iin).map(|i| i.to_string()),
+        signer
+            .signer
+            .as_ref()
+            .and_then(|s| s.iin)
+            .map(|i| i.to_string()),
         None,
         "the test IIN 123456789011 fails the check digit: not an IIN"
     );
@@ -167,7 +171,10 @@ fn another_root_does_not_make_it_trusted() {
         &Expectation::default(),
         in_2026(),
     );
-    assert!(report.codes().contains(&Code::UntrustedChain), "{report:#?}");
+    assert!(
+        report.codes().contains(&Code::UntrustedChain),
+        "{report:#?}"
+    );
 }
 
 #[test]

@@ -26,3 +26,11 @@ CREATE TABLE pki_trust_crl (
     added_by    TEXT NOT NULL,
     added_at    TEXT NOT NULL
 );
+
+-- Hosts whose caIssuers addresses a node may follow to fetch a missing CA certificate (e.g. pki.gov.kz):
+-- the address comes from a certificate not yet verified, so only hosts the operator named are asked.
+CREATE TABLE pki_trust_host (
+    host     TEXT PRIMARY KEY,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);

@@ -204,12 +204,11 @@ impl Store {
 
     /// Every trusted certificate, anchors first.
     pub async fn trusted(&self) -> Result<Vec<TrustedCertificate>> {
-        let rows = sqlx::query(
-            "SELECT * FROM pki_trust ORDER BY role, subject, fingerprint LIMIT $1",
-        )
-        .bind(MAX_TRUSTED)
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            sqlx::query("SELECT * FROM pki_trust ORDER BY role, subject, fingerprint LIMIT $1")
+                .bind(MAX_TRUSTED)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(certificate_from_row).collect()
     }
 
@@ -248,13 +247,16 @@ impl Store {
         .bind(now_text())
         .execute(&mut *tx)
         .await?;
-        tx.commit(&[
-            Event::new(actor, "pki.trust.add_crl", "pki_trust_crl", &record.fingerprint)
-                .with_details(serde_json::json!({
-                    "issuer": record.issuer, "this_update": record.this_update,
-                    "next_update": record.next_update,
-                })),
-        ])
+        tx.commit(&[Event::new(
+            actor,
+            "pki.trust.add_crl",
+            "pki_trust_crl",
+            &record.fingerprint,
+        )
+        .with_details(serde_json::json!({
+            "issuer": record.issuer, "this_update": record.this_update,
+            "next_update": record.next_update,
+        }))])
         .await?;
         Ok(Added::New)
     }
@@ -280,6 +282,78 @@ impl Store {
                     added_at: row.try_get("added_at")?,
                 })
             })
+            .collect()
+    }
+
+    /// Lets nodes follow caIssuers addresses on `host` (lower-case DNS name), audited.
+    pub async fn add_issuer_host(&self, host: &str, actor: &str) -> Result<Added> {
+        let host = host.to_ascii_lowercase();
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if !valid {
+            return Err(StoreError::Invalid(format!(
+                "host: {host:?} is not a DNS name (letters, digits, dots and hyphens)"
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        let existing = sqlx::query("SELECT 1 FROM pki_trust_host WHERE host = $1")
+            .bind(&host)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if existing.is_some() {
+            tx.rollback().await?;
+            return Ok(Added::AlreadyThere);
+        }
+        sqlx::query("INSERT INTO pki_trust_host (host, added_by, added_at) VALUES ($1, $2, $3)")
+            .bind(&host)
+            .bind(actor)
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit(&[Event::new(
+            actor,
+            "pki.trust.add_host",
+            "pki_trust_host",
+            &host,
+        )])
+        .await?;
+        Ok(Added::New)
+    }
+
+    /// Stops nodes following caIssuers addresses on `host`, audited; false when it was not there.
+    pub async fn remove_issuer_host(&self, host: &str, actor: &str) -> Result<bool> {
+        let host = host.to_ascii_lowercase();
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM pki_trust_host WHERE host = $1")
+            .bind(&host)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit(&[Event::new(
+            actor,
+            "pki.trust.remove_host",
+            "pki_trust_host",
+            &host,
+        )])
+        .await?;
+        Ok(true)
+    }
+
+    /// The hosts whose caIssuers addresses nodes may follow.
+    pub async fn issuer_hosts(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT host FROM pki_trust_host ORDER BY host LIMIT $1")
+            .bind(MAX_TRUSTED)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String, _>(0)?))
             .collect()
     }
 }

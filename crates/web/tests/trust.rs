@@ -24,7 +24,11 @@ fn signer_only(keys: &KeyStore) -> KeyStore {
 fn signed(document: &[u8], keys: &KeyStore) -> Vec<u8> {
     let cms = qyzmet_pki::cms::sign(document, &signer_only(keys), false, Timestamp::now()).unwrap();
     let parsed = qyzmet_pki::cms::parse(&cms).unwrap();
-    assert_eq!(parsed.certificates.len(), 1, "only the signer's certificate");
+    assert_eq!(
+        parsed.certificates.len(),
+        1,
+        "only the signer's certificate"
+    );
     cms
 }
 
@@ -41,7 +45,11 @@ async fn a_signer_only_cms_passes_every_door(store: &Store) {
         Timestamp::now(),
     );
     assert!(report.valid, "{report:#?}");
-    assert_eq!(report.signers[0].chain.len(), 2, "NCA and root from the store");
+    assert_eq!(
+        report.signers[0].chain.len(),
+        2,
+        "NCA and root from the store"
+    );
 
     // The portal.
     let mut applicant = platform.signed_in(alice, "/login").await;
@@ -58,7 +66,12 @@ async fn a_signer_only_cms_passes_every_door(store: &Store) {
             &[("csrf", &sign_page.csrf()), ("cms", &cms)],
         )
         .await;
-    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.text());
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.text()
+    );
 
     // The machine API.
     let application = serde_json::to_vec(&serde_json::json!({

@@ -97,9 +97,13 @@ pub struct VerifyArgs {
     /// NCALayer put only the signer's certificate into a CMS.
     #[arg(long = "intermediate")]
     intermediates: Vec<PathBuf>,
-    /// Fetch a missing issuer's certificate from the caIssuers address its subordinate names.
+    /// Fetch a missing issuer's certificate from the caIssuers address its subordinate names (only
+    /// from hosts the trusted certificates' own addresses name).
     #[arg(long)]
     fetch_issuers: bool,
+    /// A further host whose caIssuers addresses may be followed (e.g. pki.gov.kz).
+    #[arg(long = "fetch-issuers-from", requires = "fetch_issuers")]
+    fetch_issuers_from: Vec<String>,
     /// Report, but do not require, the revocation status of intermediate CAs (for a root whose CRL is
     /// not at hand); the signer's certificate is always checked.
     #[arg(long)]
@@ -153,7 +157,11 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
         verifier = verifier.with_ca_revocation_optional(&anchors);
     }
     if args.fetch_issuers {
-        verifier = verifier.with_issuer_source(Arc::new(NetworkIssuers::default()));
+        let trusted = [verifier.anchors(), intermediates.as_slice()].concat();
+        verifier = verifier.with_issuer_source(Arc::new(NetworkIssuers::new(
+            &args.fetch_issuers_from,
+            &trusted,
+        )));
     }
     verifier.allow_unknown_revocation = args.allow_unknown_revocation;
     let expect = Expectation {

@@ -37,12 +37,21 @@ pub enum TrustCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Let nodes fetch a missing CA certificate from caIssuers addresses on these hosts (e.g.
+    /// pki.gov.kz); hosts named by the trusted certificates themselves are allowed already.
+    Host {
+        #[arg(required = true)]
+        hosts: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// List what is trusted, with the fingerprints `remove` takes.
     List {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Stop trusting the certificate or CRL whose SHA-256 fingerprint starts with the given digits.
+    /// Stop trusting the certificate or CRL whose SHA-256 fingerprint starts with the given digits, or
+    /// fetching from the given host.
     Remove {
         fingerprint: String,
         #[command(flatten)]
@@ -75,7 +84,10 @@ pub async fn run(command: TrustCommand) -> anyhow::Result<Outcome> {
                 for der in certificates {
                     let record = x509_cert::Certificate::from_der(&der)
                         .map_err(|e| e.to_string())
-                        .and_then(|c| trusted_certificate(&c, role, ca_revocation_optional).map_err(|e| e.to_string()));
+                        .and_then(|c| {
+                            trusted_certificate(&c, role, ca_revocation_optional)
+                                .map_err(|e| e.to_string())
+                        });
                     match record {
                         Ok(record) => records.push(record),
                         Err(e) => return Ok(refused(file, &e)),
@@ -131,6 +143,20 @@ pub async fn run(command: TrustCommand) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Done)
         }
+        TrustCommand::Host { hosts, store } => {
+            let store = open_existing(&store).await?;
+            for host in hosts {
+                match store.add_issuer_host(&host, CLI_ACTOR).await {
+                    Ok(Added::New) => println!("issuers may be fetched from {host}"),
+                    Ok(Added::AlreadyThere) => println!("already allowed: {host}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Ok(Outcome::Rejected);
+                    }
+                }
+            }
+            Ok(Outcome::Done)
+        }
         TrustCommand::List { store } => {
             let store = open_existing(&store).await?;
             for trusted in store.trusted().await? {
@@ -141,6 +167,9 @@ pub async fn run(command: TrustCommand) -> anyhow::Result<Outcome> {
                     trusted.not_after,
                     trusted.subject
                 );
+            }
+            for host in store.issuer_hosts().await? {
+                println!("{:<12} {host}", "issuer-host");
             }
             for crl in store.trusted_crls().await? {
                 println!(
@@ -155,6 +184,12 @@ pub async fn run(command: TrustCommand) -> anyhow::Result<Outcome> {
         }
         TrustCommand::Remove { fingerprint, store } => {
             let store = open_existing(&store).await?;
+            if fingerprint.contains('.')
+                && store.remove_issuer_host(&fingerprint, CLI_ACTOR).await?
+            {
+                println!("issuers are no longer fetched from {fingerprint}");
+                return Ok(Outcome::Done);
+            }
             match store.remove_trusted(&fingerprint, CLI_ACTOR).await {
                 Ok(name) => {
                     println!("no longer trusted: {name}");
