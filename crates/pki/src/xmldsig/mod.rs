@@ -16,6 +16,7 @@
 pub mod algorithms;
 pub mod c14n;
 mod sign;
+mod verify;
 
 pub use sign::{sign_element, sign_enveloped, sign_ws_security};
 
