@@ -1337,3 +1337,117 @@ async fn xml_is_signed_as_ncalayer_signs_it() {
         "{hashed}"
     );
 }
+
+/// A file of the NCA's public test material (testdata/nca-test).
+fn nca_test(path: &str) -> Vec<u8> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/nca-test")
+        .join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+#[tokio::test]
+async fn a_kalkan_gost_key_signs_through_the_same_protocol() {
+    let store = |name: &str| {
+        qyzmet_pki::pkcs12::KeyStore::from_pkcs12(&nca_test(&format!("p12/{name}.p12")), "Qwerty12")
+            .expect("the NCA's PKCS#12")
+    };
+    let certificate = |name: &str| {
+        qyzmet_pki::certificates_from_pem(&nca_test(&format!("ca/{name}")))
+            .expect("certificate")
+            .remove(0)
+    };
+    let (root, nca) = (
+        certificate("root_test_gost_2022.cer"),
+        certificate("nca_gost2022_test.cer"),
+    );
+    let crl = nca_test("crl/nca_gost2022_test_crl166_2026-08-11.crl");
+    let verifier = Verifier::new(
+        vec![root.clone(), nca.clone()],
+        Arc::new(CrlSet::new(vec![crl.clone()])),
+    );
+    let judge = |cms: &[u8], data: Option<&[u8]>| {
+        verifier.verify(cms, data, &Expectation::default(), Timestamp::now())
+    };
+    let agent = Agent::new(
+        vec![store("individual_valid_individual_valid")],
+        Confirm::Always,
+    )
+    .expect("agent")
+    .with_roots(vec![root.clone(), nca.clone()])
+    .with_revocation(Arc::new(CrlSet::new(vec![crl.clone()])));
+    let mut page = page_for(agent).await;
+    let any_key = json!({"extKeyUsageOids": [EMAIL_PROTECTION, "1.2.398.3.3.4.1.1"]});
+
+    let info = page.call(common("getKeyInfo", json!(["PKCS12"]))).await;
+    assert_eq!(
+        ok_object(&info)["algorithm"],
+        "ECGOST3410-2015-512",
+        "{info}"
+    );
+
+    let attached = page
+        .call(basics(
+            json!({"format": "cms", "data": DOCUMENT, "signerParams": any_key}),
+        ))
+        .await;
+    let report = judge(&cms_of_pem(result_of(&attached)), None);
+    assert!(report.valid, "{report:#?}");
+
+    // Over a Streebog-512 hash: 64 bytes; a 32-byte hash is not this key's, said after consent.
+    let digest = qyzmet_pki::algorithm::DigestAlgorithm::Streebog512.digest(DOCUMENT.as_bytes());
+    let digested = page
+        .call(basics(
+            json!({"format": "cms", "data": STANDARD.encode(&digest),
+            "signingParams": {"decode": true, "digested": true}, "signerParams": any_key}),
+        ))
+        .await;
+    let cms = cms_of_pem(result_of(&digested));
+    assert!(judge(&cms, Some(DOCUMENT.as_bytes())).valid);
+    assert!(!judge(&cms, Some(b"another")).valid);
+    let short = page
+        .call(basics(
+            json!({"format": "cms", "data": STANDARD.encode(Sha256::digest(DOCUMENT)),
+            "signingParams": {"decode": true, "digested": true}, "signerParams": any_key}),
+        ))
+        .await;
+    assert_eq!(
+        basics_error(&short),
+        "the hash has 32 bytes, but the key's digest algorithm makes 64-byte hashes"
+    );
+
+    // XML with the GOST key: Kalkan's URIs (FACTS §1).
+    let xml = page
+        .call(basics(
+            json!({"format": "xml", "data": "<tag>data</tag>", "signerParams": any_key}),
+        ))
+        .await;
+    let signed = result_of(&xml)[0].as_str().expect("signed XML").to_owned();
+    assert!(
+        signed.contains(
+            "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34102015-gostr34112015-512"
+        ),
+        "{signed}"
+    );
+
+    // A key on CRL #166 is not offered unless the page allows it.
+    let revoked = Agent::new(
+        vec![store("individual_revoked_individual_revoked")],
+        Confirm::Always,
+    )
+    .expect("agent")
+    .with_roots(vec![root, nca])
+    .with_revocation(Arc::new(CrlSet::new(vec![crl])));
+    let mut page = page_for(revoked).await;
+    let sign = |signing: Value| {
+        basics(
+            json!({"format": "cms", "data": DOCUMENT, "signingParams": signing, "signerParams": {"extKeyUsageOids": []}}),
+        )
+    };
+    let refused = page.call(sign(json!({}))).await;
+    assert!(
+        basics_error(&refused).starts_with("the loaded key is revoked"),
+        "{refused}"
+    );
+    result_of(&page.call(sign(json!({"allowRevoked": true}))).await);
+}
