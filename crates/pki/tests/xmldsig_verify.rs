@@ -392,3 +392,44 @@ fn hostile_documents_are_refused_within_bounds() {
     assert_eq!(report.indication, Indication::TotalFailed);
     assert_eq!(whole(&report), [Code::LimitExceeded]);
 }
+
+#[test]
+fn every_one_byte_change_of_the_kalkan_sample_is_judged_without_panic() {
+    let verifier = kalkan_verifier();
+    let xml = kalkan().into_bytes();
+    let june_2021 = at("2021-06-01T00:00:00Z");
+    let signed_text = xml.windows(11).position(|w| w == b"<b>test</b>").unwrap();
+    let mut still_valid = 0;
+    for position in (0..xml.len()).step_by(3) {
+        for replacement in [None, Some(b'<'), Some(b'&'), Some(b'"'), Some(b'x')] {
+            let mut changed = xml.clone();
+            match replacement {
+                None => {
+                    changed.remove(position);
+                }
+                Some(byte) if xml[position] != byte => changed[position] = byte,
+                Some(_) => continue,
+            }
+            let report = verifier.verify_xml(
+                &changed,
+                &Expectation::default(),
+                june_2021,
+                &Budget::default(),
+            );
+            assert_eq!(report.valid, report.codes().is_empty());
+            if (signed_text + 3..signed_text + 7).contains(&position) {
+                assert!(
+                    !report.valid,
+                    "a change of the signed text at {position} verified"
+                );
+            }
+            still_valid += usize::from(report.valid);
+        }
+    }
+    // Changes that keep the signature valid exist (the declaration, whitespace between base64 lines,
+    // KeyInfo's formatting), but they are few.
+    assert!(
+        still_valid < 200,
+        "{still_valid} one-byte changes left the signature valid"
+    );
+}
