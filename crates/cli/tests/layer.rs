@@ -251,9 +251,11 @@ async fn the_person_is_asked_and_a_page_learns_of_another_iin_only_if_they_agree
     );
     let mut page = Client::connect(&agent.address, Some(&files.tls.certificate_der)).await;
     let someone_else = json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
-        "args": {"format": "cms", "data": base64(b"x"), "signerParams": {"iin": "000000000000"}}});
+        "args": {"format": "cms", "data": base64(b"x"), "signingParams": {"decode": true},
+            "signerParams": {"extKeyUsageOids": [], "iin": "000000000000"}}});
     let own = json!({"module": "kz.gov.pki.knca.basics", "method": "sign",
-        "args": {"format": "cms", "data": base64(b"x"), "signerParams": {"iin": files.keys.iin.to_string()}}});
+        "args": {"format": "cms", "data": base64(b"x"), "signingParams": {"decode": true},
+            "signerParams": {"extKeyUsageOids": [], "iin": files.keys.iin.to_string()}}});
 
     // The page sends; the agent asks; the person's answer decides what the page hears.
     let cannot =

@@ -8,7 +8,7 @@
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc4519::{
     BUSINESS_CATEGORY, COMMON_NAME, COUNTRY_NAME, DOMAIN_COMPONENT, LOCALITY_NAME,
-    ORGANIZATION_NAME, ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER, ST, SURNAME,
+    ORGANIZATION_NAME, ORGANIZATIONAL_UNIT_NAME, SERIAL_NUMBER, ST, SURNAME, UID,
 };
 use der::asn1::{
     Any, BmpString, Ia5StringRef, PrintableStringRef, SetOfVec, TeletexStringRef, Utf8StringRef,
@@ -226,6 +226,7 @@ pub fn display(name: &Name) -> String {
                 ST => "ST",
                 BUSINESS_CATEGORY => "BUSINESSCATEGORY",
                 DOMAIN_COMPONENT => "DC",
+                UID => "UID",
                 _ => "",
             };
             let value =

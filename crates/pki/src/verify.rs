@@ -1157,7 +1157,15 @@ fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), String> {
             if usage.is_some_and(|u| !u.0.contains(KeyUsages::NonRepudiation)) {
                 return Err("key usage lacks nonRepudiation: not a signing key".into());
             }
-            if !has_eku(ID_KP_EMAIL_PROTECTION) {
+            // The NCA's Treasury-Client and some organisation keys carry only the holder's role
+            // (1.2.398.3.3.4.…, FACTS §4) and nonRepudiation: a signing key, unless it says it
+            // authenticates.
+            let nca_role_only = eku.as_ref().is_some_and(|e| {
+                e.0.iter()
+                    .any(|oid| oid.as_bytes().starts_with(NCA_ROLE_ARC.as_bytes()))
+                    && !e.0.contains(&ID_KP_CLIENT_AUTH)
+            }) && usage.is_some();
+            if !has_eku(ID_KP_EMAIL_PROTECTION) && !nca_role_only {
                 return Err("extended key usage is not for document signing".into());
             }
         }
@@ -1174,6 +1182,11 @@ fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The NCA's arc of the holder's roles in the extended key usage (1.2.398.3.3.4: individual,
+/// organisation, head, may sign, …; FACTS §4).
+const NCA_ROLE_ARC: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.398.3.3.4");
 
 pub fn summary(cert: &Certificate) -> CertificateSummary {
     let (not_before, not_after) = validity_of(cert);
