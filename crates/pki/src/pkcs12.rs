@@ -490,6 +490,17 @@ fn check_mac(
     data: &[u8],
     budget: &mut Budget,
 ) -> Result<(), PkiError> {
+    // The digest's parameters are NULL or absent (RFC 5754 §2); nothing else may ride outside the MAC.
+    if mac_data
+        .mac
+        .algorithm
+        .parameters
+        .is_some_and(|p| p.tag() != Tag::Null || !p.value().is_empty())
+    {
+        return Err(PkiError::Malformed(
+            "PKCS#12 MacData: digest algorithm parameters other than NULL".into(),
+        ));
+    }
     let iterations = budget.spend(mac_data.iterations, 1, "MacData")?;
     let password = bmp_password(password)?;
     let salt = mac_data.mac_salt.as_bytes();

@@ -173,3 +173,24 @@ fn our_key_stores_still_open() {
         Err(PkiError::WrongPassword)
     ));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any byte of a KalkanCrypt file changed, or the file cut short: an error, never a panic, and never
+    /// a key store (the MAC covers the safes; the rest is structure).
+    #[test]
+    fn a_damaged_nca_key_store_is_refused(at in 0usize..1915, value in proptest::prelude::any::<u8>(), cut in proptest::prelude::any::<bool>()) {
+        let original = std::fs::read(format!("{NCA_P12}/legal_valid_head.p12")).unwrap();
+        let at = at % original.len();
+        let damaged = if cut {
+            original[..at].to_vec()
+        } else {
+            let mut damaged = original.clone();
+            proptest::prop_assume!(damaged[at] != value);
+            damaged[at] = value;
+            damaged
+        };
+        proptest::prop_assert!(KeyStore::from_pkcs12(&damaged, "Qwerty12").is_err());
+    }
+}
