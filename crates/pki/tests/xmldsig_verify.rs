@@ -433,3 +433,113 @@ fn every_one_byte_change_of_the_kalkan_sample_is_judged_without_panic() {
         "{still_valid} one-byte changes left the signature valid"
     );
 }
+
+/// Whether xmlsec1 is here; without it the interop check is skipped unless QYZMET_REQUIRE_XMLSEC=1.
+fn xmlsec_available() -> bool {
+    let found = std::process::Command::new("xmlsec1")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("QYZMET_REQUIRE_XMLSEC").as_deref() != Ok("1"),
+            "QYZMET_REQUIRE_XMLSEC=1 but xmlsec1 is not installed"
+        );
+        eprintln!("xmlsec1 not installed: skipping the interop check (apt-get install xmlsec1)");
+    }
+    found
+}
+
+/// A signature template xmlsec1 fills in: canonicalisation, signature method, reference URI, its
+/// transforms and digest method.
+fn template(c14n: &str, method: &str, uri: &str, transforms: &[&str], digest: &str) -> String {
+    let transforms: String = transforms
+        .iter()
+        .map(|t| format!("<ds:Transform Algorithm=\"{t}\"/>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<doc xmlns=\"urn:d\" xmlns:p=\"urn:p\" Id=\"root-1\">\n  <p:item a=\"1\">Мәтін &amp; «сөз»</p:item><!-- note -->\n  <plain xmlns=\"\">x</plain>\n<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{c14n}\"/><ds:SignatureMethod Algorithm=\"{method}\"/><ds:Reference URI=\"{uri}\"><ds:Transforms>{transforms}</ds:Transforms><ds:DigestMethod Algorithm=\"{digest}\"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo></ds:Signature></doc>\n"
+    )
+}
+
+#[test]
+fn we_verify_what_xmlsec1_signs() {
+    const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+    const C14N_COMMENTS: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
+    const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    const EXC_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
+    const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+    const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+    const SHA512: &str = "http://www.w3.org/2001/04/xmlenc#sha512";
+    if !xmlsec_available() {
+        return;
+    }
+    for (algorithm, method) in [
+        (
+            KeyAlgorithm::Rsa2048,
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        ),
+        (
+            KeyAlgorithm::EcdsaP256,
+            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+        ),
+    ] {
+        let w = world(algorithm);
+        let (key, certificate) = w.holder(1);
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("key.pem");
+        let pem = key
+            .to_pkcs8_der()
+            .unwrap()
+            .to_pem("PRIVATE KEY", der::pem::LineEnding::LF)
+            .unwrap();
+        std::fs::write(&key_file, pem.as_bytes()).unwrap();
+        let cert_file = dir.path().join("cert.pem");
+        write_pem(&cert_file, &[&certificate]);
+        for (name, xml) in [
+            // Kalkan's layout.
+            (
+                "kalkan",
+                template(C14N, method, "", &[ENVELOPED, C14N_COMMENTS], SHA256),
+            ),
+            // The root by id, exclusive c14n, SHA-512.
+            (
+                "exclusive",
+                template(EXC, method, "#root-1", &[ENVELOPED, EXC_COMMENTS], SHA512),
+            ),
+            // No canonicalisation transform (c14n 1.0 by default); SignedInfo with comments.
+            (
+                "default",
+                template(C14N_COMMENTS, method, "", &[ENVELOPED], SHA256),
+            ),
+        ] {
+            let input = dir.path().join(format!("{name}.xml"));
+            std::fs::write(&input, &xml).unwrap();
+            let output = std::process::Command::new("xmlsec1")
+                .arg("--sign")
+                .arg("--privkey-pem")
+                .arg(format!("{},{}", key_file.display(), cert_file.display()))
+                .args(["--id-attr:Id", "doc"])
+                .arg(&input)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "xmlsec1 --sign {name}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let signed = String::from_utf8(output.stdout).unwrap();
+            let report = w.verify(&signed);
+            assert!(
+                report.valid,
+                "{algorithm} {name}: {:#?}\n{signed}",
+                report.failures_and_signers()
+            );
+            assert_eq!(
+                codes_of(&w.verify(&signed.replace("«сөз»", "«сөз!»"))),
+                [[Code::Tampered]],
+                "{algorithm} {name}"
+            );
+        }
+    }
+}
