@@ -69,7 +69,7 @@ enum Command {
     },
     /// Sign a document with a PKCS#12 key into a CMS SignedData (DER).
     Sign(commands::sign::SignArgs),
-    /// Verify a CMS signature: exit 0 valid, 1 invalid, 2 usage or I/O error.
+    /// Verify a CMS or XML signature: exit 0 valid, 1 invalid, 2 usage or I/O error.
     Verify(commands::sign::VerifyArgs),
     /// A local signing agent speaking NCALayer's WebSocket protocol with PKCS#12 keys.
     Layer(commands::layer::LayerArgs),

@@ -217,4 +217,28 @@ fn verify_judges_kalkan_signatures_with_the_nca_test_chain() {
         &nca("cms/kalkan_sdk_example_CMS_for_double_sign.pem"),
     ]);
     assert!(ok(&old, "2004").starts_with("VALID"));
+
+    // An XML document signed by Kalkan (NCANode), judged by the same command with the RSA test chain.
+    let xml_chain = [
+        "verify",
+        "--trust",
+        &nca("ca/root_rsa_test.pem"),
+        "--intermediate",
+        &nca("ca/nca_rsa_test.pem"),
+        "--allow-unknown-revocation",
+        "--at",
+        "2021-06-01T00:00:00Z",
+    ];
+    let sample = nca("xml/ncanode_rsa_enveloped.xml");
+    let xml = qyzmet(&[xml_chain.as_slice(), &[sample.as_str()]].concat());
+    assert!(ok(&xml, "xml").starts_with("VALID"), "{}", text(&xml));
+    let original = std::fs::read_to_string(&sample).unwrap();
+    let changed = dir.path().join("changed.xml");
+    let signed_text = original.find("</").unwrap();
+    let mut altered = original.clone();
+    altered.insert(signed_text, 'x');
+    std::fs::write(&changed, altered).unwrap();
+    let tampered = qyzmet(&[xml_chain.as_slice(), &[changed.to_str().unwrap()]].concat());
+    assert_eq!(tampered.status.code(), Some(1), "{}", text(&tampered));
+    assert!(text(&tampered).contains("TAMPERED"), "{}", text(&tampered));
 }

@@ -11,7 +11,7 @@ use qyzmet_pki::fetch::{NetworkIssuers, NetworkRevocation};
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::report::{Report, RevocationStatus};
 use qyzmet_pki::revocation::CrlSet;
-use qyzmet_pki::verify::{Expectation, Purpose, Verifier};
+use qyzmet_pki::verify::{Budget, Expectation, Purpose, Verifier};
 
 use super::{read_secret, write_output};
 use crate::Outcome;
@@ -134,7 +134,8 @@ pub struct VerifyArgs {
     /// Print the validation report as JSON.
     #[arg(long)]
     json: bool,
-    /// The CMS signature (DER, PEM labelled CMS or PKCS7, or base64).
+    /// The CMS signature (DER, PEM labelled CMS or PKCS7, or base64), or an XML document with its
+    /// XML signatures (XMLDSig, enveloped; several are judged last to first).
     signature: PathBuf,
 }
 
@@ -172,12 +173,18 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
             PurposeArg::Authentication => Purpose::Authentication,
         },
     };
-    let report = verifier.verify(
-        &signature,
-        data.as_deref(),
-        &expect,
-        args.at.unwrap_or_else(Timestamp::now),
-    );
+    let at = args.at.unwrap_or_else(Timestamp::now);
+    let report = if is_xml(&signature) {
+        if data.is_some() {
+            return Ok(usage(
+                "--data: an XML signature is enveloped in its document; give the document only"
+                    .into(),
+            ));
+        }
+        verifier.verify_xml(&signature, &expect, at, &Budget::default())
+    } else {
+        verifier.verify(&signature, data.as_deref(), &expect, at)
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -232,6 +239,16 @@ fn certificate_files(
         }
     }
     Ok(certificates)
+}
+
+/// An XML document (with its signatures inside) rather than a CMS: it starts, after an optional
+/// byte-order mark and white space, with `<`.
+fn is_xml(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .trim_ascii_start()
+        .starts_with(b"<")
 }
 
 /// A signature file as tools write it: DER or PEM is passed on; bare base64 (what NCALayer's
