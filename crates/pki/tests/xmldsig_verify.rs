@@ -299,6 +299,18 @@ fn ws_security_verifies_by_token_reference_and_by_key_identifier() {
         codes_of(&w.verify(&signed.replace("мәтін", "жалған"))),
         [[Code::Tampered]]
     );
+
+    // A header with a Security element of its own prefix: the token and the signature go into it.
+    let with_security = "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Header><o:Security xmlns:o=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\"><o:Note>kept</o:Note></o:Security></s:Header><s:Body>мәтін</s:Body></s:Envelope>";
+    let signed = sign_ws_security(with_security, &key, &certificate).unwrap();
+    assert_eq!(signed.matches("Security xmlns").count(), 1, "{signed}");
+    assert!(signed.contains("<o:Note>kept</o:Note><wsse:BinarySecurityToken "));
+    let report = w.verify(&signed);
+    assert!(
+        report.valid,
+        "{:#?}\n{signed}",
+        report.failures_and_signers()
+    );
 }
 
 #[test]

@@ -90,8 +90,8 @@ pub fn sign_element(
 /// Signs a SOAP envelope as WS-Security does (the variant NCANode makes, FACTS §1): the Body, given a
 /// `wsu:Id` if it has none, is the one Reference, both it and SignedInfo by exclusive c14n; the
 /// certificate is a `wsse:BinarySecurityToken` that the signature's KeyInfo names through a
-/// `wsse:SecurityTokenReference`; all of it in a `wsse:Security` header (a Header is added if there is
-/// none).
+/// `wsse:SecurityTokenReference`; both go into the header's `wsse:Security`, which is added when the
+/// header has none (and the Header when the envelope has none).
 pub fn sign_ws_security(
     soap: &str,
     key: &PrivateKey,
@@ -128,9 +128,21 @@ pub fn sign_ws_security(
     let (envelope, body, header) = soap_parts(&document)?;
     let digest = reference_digest(&document, body, &exclusive, &method)?;
     let token_id = format!("X509-{}", random_hex(16));
+    // A header that already has a Security element gets the token and the signature in it (one
+    // Security per recipient, WS-Security §5); otherwise a Security element is added.
+    let security = header.and_then(|h| h.children().find(|n| is(*n, WSSE_NS, "Security")));
+    let (wrapper_open, wrapper_close) = match security {
+        Some(_) => (String::new(), ""),
+        None => (
+            format!("<wsse:Security xmlns:wsse=\"{WSSE_NS}\">"),
+            "</wsse:Security>",
+        ),
+    };
+    // The token and the reference to it declare their namespaces themselves: an existing Security may
+    // bind other prefixes.
     let signature = Unsigned {
         open: format!(
-            "<wsse:Security xmlns:wsse=\"{WSSE_NS}\" xmlns:wsu=\"{WSU_NS}\"><wsse:BinarySecurityToken EncodingType=\"{BASE64_BINARY}\" ValueType=\"{X509V3_TOKEN}\" wsu:Id=\"{token_id}\">{}</wsse:BinarySecurityToken><ds:Signature xmlns:ds=\"{DSIG_NS}\">",
+            "{wrapper_open}<wsse:BinarySecurityToken xmlns:wsse=\"{WSSE_NS}\" xmlns:wsu=\"{WSU_NS}\" EncodingType=\"{BASE64_BINARY}\" ValueType=\"{X509V3_TOKEN}\" wsu:Id=\"{token_id}\">{}</wsse:BinarySecurityToken><ds:Signature xmlns:ds=\"{DSIG_NS}\">",
             encode_base64_wrapped(&to_der(certificate)?)
         ),
         signed_info: format!(
@@ -141,16 +153,16 @@ pub fn sign_ws_security(
             exc = c14n::EXC_C14N,
         ),
         after_value: format!(
-            "<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI=\"#{token_id}\" ValueType=\"{X509V3_TOKEN}\"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security>"
+            "<ds:KeyInfo><wsse:SecurityTokenReference xmlns:wsse=\"{WSSE_NS}\"><wsse:Reference URI=\"#{token_id}\" ValueType=\"{X509V3_TOKEN}\"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>{wrapper_close}"
         ),
         canonicalization: exclusive,
     };
-    match header {
-        Some(header) => {
-            let (text, at) = open_for_child(&with_id, header)?;
+    match (security, header) {
+        (Some(parent), _) | (None, Some(parent)) => {
+            let (text, at) = open_for_child(&with_id, parent)?;
             signature.complete(&text, at, key, &method)
         }
-        None => {
+        (None, None) => {
             // A Header of the envelope's own prefix, before the Body.
             let prefix = element_prefix(envelope)?
                 .map(|p| format!("{p}:"))
