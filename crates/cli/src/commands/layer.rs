@@ -2,11 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 use qyzmet_layer::{Agent, AllowedOrigins, Confirm, KeyType, LocalCertificate, Origin, TlsConfig};
 use qyzmet_pki::pkcs12::KeyStore;
+use qyzmet_pki::revocation::CrlSet;
 
 use super::read_secret;
 use crate::Outcome;
@@ -40,6 +42,18 @@ pub struct LayerArgs {
     /// The private key (PEM) of --cert.
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// CA certificates (DER, PEM or certs-only CMS) a key's path is built to when a page sends no
+    /// `chain`, as NCALayer uses the NCA's: give the roots and the intermediates (an NCA key store
+    /// holds only the holder's certificate). Repeat for several files.
+    #[arg(long = "ca", value_name = "FILE")]
+    ca: Vec<PathBuf>,
+    /// CRLs (DER or PEM) the agent judges the keys' revocation with; a revoked key is offered only to a
+    /// page that sends `allowRevoked`.
+    #[arg(long = "crl", value_name = "FILE")]
+    crls: Vec<PathBuf>,
+    /// The RFC 3161 time-stamping authority `tsaProfile: {}` asks (e.g. http://127.0.0.1:8080/pki/tsa).
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
 }
 
 pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
@@ -79,10 +93,22 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
         Some(_) => Confirm::Always,
         None => Confirm::Terminal,
     };
-    let agent = match Agent::new(stores, confirm) {
+    let mut agent = match Agent::new(stores, confirm) {
         Ok(agent) => agent,
         Err(e) => return Ok(usage(format!("--p12: {e}"))),
     };
+    match trust_files(&args) {
+        Ok((roots, crls)) => {
+            agent = agent.with_roots(roots);
+            if !crls.is_empty() {
+                agent = agent.with_revocation(Arc::new(CrlSet::new(crls)));
+            }
+        }
+        Err(message) => return Ok(usage(message)),
+    }
+    if let Some(tsa) = &args.tsa {
+        agent = agent.with_time_stamp_authority(tsa.clone());
+    }
     let (tls, fingerprint) = match tls_config(&args) {
         Ok(tls) => tls,
         Err(message) => return Ok(usage(message)),
@@ -129,6 +155,37 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
 
 /// Names the test that runs the agent with `--yes`; without it `--yes` is refused.
 const AUTO_CONSENT_VARIABLE: &str = "QYZMET_LAYER_AUTO_CONSENT_FOR_TEST";
+
+/// The certificates of --ca and the CRLs of --crl, each file read and parsed, a bad one named.
+fn trust_files(args: &LayerArgs) -> Result<(Vec<x509_cert::Certificate>, Vec<Vec<u8>>), String> {
+    use der::Decode;
+    let mut roots = Vec::new();
+    for file in &args.ca {
+        let bytes = std::fs::read(file).map_err(|e| format!("--ca {}: {e}", file.display()))?;
+        let found = qyzmet_pki::certificates_in(&bytes)
+            .map_err(|e| format!("--ca {}: {e}", file.display()))?;
+        if found.is_empty() {
+            return Err(format!(
+                "--ca {}: no certificate in the file",
+                file.display()
+            ));
+        }
+        for der in found {
+            roots.push(
+                x509_cert::Certificate::from_der(&der)
+                    .map_err(|e| format!("--ca {}: {e}", file.display()))?,
+            );
+        }
+    }
+    let mut crls = Vec::new();
+    for file in &args.crls {
+        let bytes = std::fs::read(file).map_err(|e| format!("--crl {}: {e}", file.display()))?;
+        qyzmet_pki::crl::RevocationList::decode(&bytes)
+            .map_err(|e| format!("--crl {}: {e}", file.display()))?;
+        crls.push(bytes);
+    }
+    Ok((roots, crls))
+}
 
 fn parse_origin(text: &str) -> Result<Origin, String> {
     Origin::parse(text).map_err(|e| e.to_string())
