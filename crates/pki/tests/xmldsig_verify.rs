@@ -555,3 +555,51 @@ fn we_verify_what_xmlsec1_signs() {
         }
     }
 }
+
+/// The NCA's own 2026 test keys (GOST-2015, KalkanCrypt's PKCS#12) sign in Kalkan's layout; the GOST
+/// test chain and the NCA's CRL #166 judge the signatures.
+#[test]
+fn the_ncas_gost_test_keys_sign_xml_that_verifies_and_crl_166_revokes() {
+    let root = certificates_from_pem(&nca_test("ca/root_test_gost_2022.cer")).unwrap();
+    let nca = certificates_from_pem(&nca_test("ca/nca_gost2022_test.cer")).unwrap();
+    let crls = CrlSet::new(vec![nca_test(
+        "crl/nca_gost2022_test_crl166_2026-08-11.crl",
+    )]);
+    // The root's own CRL is not in the test material: the NCA's status under it is not asked.
+    let verifier = Verifier::new(root.clone(), Arc::new(crls))
+        .with_intermediates(&nca)
+        .with_ca_revocation_optional(&root);
+    // Within the keys' validity (2026-05-08 .. 2027-05-08) and CRL #166's (to 2027-02-07).
+    let now = at("2026-12-01T12:00:00Z");
+    for (file, expected) in [
+        ("individual_valid_individual_valid.p12", vec![]),
+        ("legal_valid_head.p12", vec![]),
+        // On CRL #166 as certificateHold, whatever its name says (README).
+        ("legal_valid_employee.p12", vec![Code::Revoked]),
+    ] {
+        let store = qyzmet_pki::pkcs12::KeyStore::from_pkcs12(
+            &nca_test(&format!("p12/{file}")),
+            "Qwerty12",
+        )
+        .unwrap();
+        let signed = sign_enveloped(APPEAL, &store.key, &store.certificate).unwrap();
+        assert!(signed.contains(
+            "Algorithm=\"urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34102015-gostr34112015-512\""
+        ));
+        assert!(signed.contains(
+            "Algorithm=\"urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34112015-512\""
+        ));
+        let report = verify(&verifier, &signed, now);
+        assert_eq!(
+            codes_of(&report),
+            [expected],
+            "{file}: {:#?}",
+            report.failures_and_signers()
+        );
+        assert_eq!(
+            codes_of(&verify(&verifier, &signed.replace("мәтіні", "мәтінi"), now))[0][0],
+            Code::Tampered,
+            "{file}"
+        );
+    }
+}
