@@ -129,8 +129,11 @@ const ISSUER_FAILURE_TTL: Duration = Duration::from_secs(600);
 /// make the node request any address (SSRF).
 pub struct NetworkIssuers {
     allowed_hosts: std::collections::HashSet<String>,
-    cache: Mutex<HashMap<String, (std::time::Instant, Vec<Vec<u8>>)>>,
+    cache: Mutex<HashMap<String, FetchedIssuers>>,
 }
+
+/// When an address was asked, and the certificates (DER) it gave.
+type FetchedIssuers = (std::time::Instant, Vec<Vec<u8>>);
 
 impl NetworkIssuers {
     /// Asks only the `hosts` the operator named and those the `trusted` certificates' own AIA and CRL
