@@ -2,8 +2,10 @@
 //! are built on: `scripts/bench-pki.sh` (which also runs `openssl speed` for the same algorithms), or
 //! `cargo bench -p qyzmet-pki --bench signatures`.
 //!
-//! For RSA-2048 and P-256, a hierarchy root → nca → signing certificate, and:
-//! - `raw_verify`: [`verify_signature`] of a 32-byte message (our own limit: key decoding, SHA-256, verify);
+//! For RSA-2048, P-256, GOST 34.310-2004 and GOST R 34.10-2015 (512), a hierarchy root → nca → signing
+//! certificate, and:
+//! - `raw_verify`: [`verify_signature`] of a 32-byte message (our own limit: key decoding, the key's
+//!   digest, verify);
 //! - `cms_verify`: [`Verifier::verify`] of an attached CMS of a 1 KiB document, chain links and CRLs
 //!   already cached (the verifier is warmed first);
 //! - `cms_sign`: [`cms::sign`] of the 1 KiB document;
@@ -31,7 +33,7 @@ use qyzmet_pki::{KeyAlgorithm, PrivateKey};
 fn signatures(c: &mut Criterion) {
     let document: Vec<u8> = (0..1024u32).map(|i| (i % 251) as u8).collect();
     let message = [0x5au8; 32];
-    for algorithm in KeyAlgorithm::ALL {
+    for algorithm in KeyAlgorithm::ALL.into_iter().chain(KeyAlgorithm::GOST) {
         let h = support::hierarchy(algorithm);
         let key = PrivateKey::generate(algorithm).expect("key");
         let not_before = Timestamp::now() - SignedDuration::from_hours(1);

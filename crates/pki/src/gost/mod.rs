@@ -8,19 +8,25 @@
 //! TC26 one. ring and OpenSSL 3 have no GOST at all. And Kalkan's conventions are its own: public
 //! key X‖Y and signature r‖s with every half little-endian (the byte reversal of RFC 4491/9215's
 //! s‖r), e read little-endian from the digest, private keys as `OCTET STRING{OCTET STRING}` (2015) or
-//! `OCTET STRING{INTEGER}` (2004). So the group law is written here, on crypto-bigint's constant-time
-//! fixed-modulus Montgomery residues (`point`), with the two curves' constants (`params`), and the
-//! signature scheme over integers (`signature`); this module only reads and writes Kalkan's bytes.
+//! `OCTET STRING{INTEGER}` (2004). So the group law is written here: `field` (GF(p) for the two
+//! pseudo-Mersenne primes, constant time), `point` (the group law, constant-time ladder, interleaved
+//! wNAF), `params` (the two curves' constants), `signature` (the scheme over integers, mod q on
+//! crypto-bigint's constant-time Montgomery residues); this module only reads and writes Kalkan's
+//! bytes. The base field is not crypto-bigint's residue because its generic Montgomery
+//! multiplication made a 512-bit verification 2–3 times slower (`field`'s comment has the figures).
 //!
 //! Constant time where secrets are involved: key generation and the nonce point k·G use complete
-//! formulas and a fixed-window ladder with table scans (`point::mul_ct`); the scalar arithmetic mod q
-//! is crypto-bigint's. Verification handles public data only and is variable time (interleaved wNAF
-//! with a precomputed table of G).
+//! formulas and a fixed-window ladder with table scans (`point::mul_ct`) over the constant-time field;
+//! the scalar arithmetic mod q is crypto-bigint's. Verification handles public data only and is
+//! variable time (interleaved wNAF with a precomputed table of G, a binary-Euclid inverse of e).
+//!
+//! 64-bit targets only (the limbs are `u64` and crypto-bigint's `U256` is four of its words).
 //!
 //! Every public point is checked (coordinates below p, on the curve; infinity has no encoding), every
 //! signature half must lie in [1, q − 1]. Both curves have cofactor 1, so a point on the curve is in
 //! the group of order q.
 
+mod field;
 mod params;
 mod point;
 mod signature;
@@ -240,7 +246,7 @@ fn point_from_le<C: Curve<L>, const L: usize>(xy: &[u8]) -> Result<Affine<C, L>,
         )));
     }
     let (x, y) = xy.split_at(size);
-    let p = <C::P as ResidueParams<L>>::MODULUS;
+    let p = Fe::<C, L>::MODULUS;
     let (Some(x), Some(y)) = (uint_from_le::<L>(x), uint_from_le::<L>(y)) else {
         return Err(GostError::Malformed("GOST public key: coordinates".into()));
     };
@@ -262,8 +268,8 @@ fn point_from_le<C: Curve<L>, const L: usize>(xy: &[u8]) -> Result<Affine<C, L>,
 }
 
 fn point_to_le<C: Curve<L>, const L: usize>(point: &Affine<C, L>) -> Vec<u8> {
-    let mut out = uint_to_le(&point.x.retrieve());
-    out.extend(uint_to_le(&point.y.retrieve()));
+    let mut out = uint_to_le(&point.x.to_uint());
+    out.extend(uint_to_le(&point.y.to_uint()));
     out
 }
 

@@ -10,6 +10,8 @@
 //!   whose inputs are public.
 
 use crypto_bigint::modular::constant_mod::{Residue, ResidueParams};
+
+use super::field::{Fp, PseudoMersenne};
 use crypto_bigint::subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use crypto_bigint::{Uint, Word};
 
@@ -18,17 +20,17 @@ pub(crate) trait Curve<const L: usize>:
     Copy + Eq + std::fmt::Debug + Send + Sync + 'static
 {
     /// The field modulus p.
-    type P: ResidueParams<L>;
+    type P: PseudoMersenne<L>;
     /// The group order q.
     type Q: ResidueParams<L>;
-    const B: Residue<Self::P, L>;
+    const B: Fp<Self::P, L>;
     const G: Affine<Self, L>;
     /// G, 3G, 5G, …, (2^(G_WINDOW−1) − 1)G, computed once: the base point's side of verification.
     fn g_table() -> &'static [Affine<Self, L>];
 }
 
 /// An element of the field of `C`.
-pub(crate) type Fe<C, const L: usize> = Residue<<C as Curve<L>>::P, L>;
+pub(crate) type Fe<C, const L: usize> = Fp<<C as Curve<L>>::P, L>;
 /// An integer modulo the group order of `C`.
 pub(crate) type Scalar<C, const L: usize> = Residue<<C as Curve<L>>::Q, L>;
 
@@ -39,12 +41,13 @@ pub(crate) const Q_WINDOW: usize = 5;
 
 const WORD_BITS: usize = Word::BITS as usize;
 
+/// Only for the variable-time code: public values.
 fn is_zero<C: Curve<L>, const L: usize>(value: &Fe<C, L>) -> bool {
-    bool::from(value.ct_eq(&Fe::<C, L>::ZERO))
+    value.is_zero_vartime()
 }
 
 fn double<C: Curve<L>, const L: usize>(value: &Fe<C, L>) -> Fe<C, L> {
-    value + value
+    value.double()
 }
 
 /// A point other than infinity, in affine coordinates.
@@ -186,8 +189,7 @@ impl<C: Curve<L>, const L: usize> Jacobian<C, L> {
     }
 
     pub(crate) fn to_affine(self) -> Option<Affine<C, L>> {
-        let z_inv: Option<Fe<C, L>> = crypto_bigint::Invert::invert(&self.z).into();
-        let z_inv = z_inv?;
+        let z_inv = self.z.invert()?;
         let z_inv2 = z_inv.square();
         Some(Affine {
             x: self.x * z_inv2,
@@ -210,7 +212,7 @@ impl<C: Curve<L>, const L: usize> Jacobian<C, L> {
             crypto_bigint::Limb::ZERO,
         );
         carry == crypto_bigint::Limb::ZERO
-            && r_plus_q < <C::P as ResidueParams<L>>::MODULUS
+            && r_plus_q < Fe::<C, L>::MODULUS
             && self.x == Fe::<C, L>::new(&r_plus_q) * zz
     }
 }
@@ -298,8 +300,7 @@ impl<C: Curve<L>, const L: usize> Projective<C, L> {
 
     /// The affine point, `None` for infinity. Constant time (crypto-bigint's inversion is).
     pub(crate) fn to_affine(self) -> Option<Affine<C, L>> {
-        let z_inv: Option<Fe<C, L>> = crypto_bigint::Invert::invert(&self.z).into();
-        let z_inv = z_inv?;
+        let z_inv = self.z.invert()?;
         Some(Affine {
             x: self.x * z_inv,
             y: self.y * z_inv,

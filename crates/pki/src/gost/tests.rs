@@ -1,6 +1,8 @@
-use crypto_bigint::{NonZero, U256, U512};
+use crypto_bigint::modular::constant_mod::Residue;
+use crypto_bigint::{NonZero, U256, U512, impl_modulus};
 use proptest::prelude::*;
 
+use super::field::Fp;
 use super::point::{Jacobian, double_mul, mul_ct, wnaf};
 use super::*;
 
@@ -38,6 +40,62 @@ fn streebog512_vectors() {
         hex::encode(streebog512(b"")),
         "8e945da209aa869f0455928529bcae4679e9873ab707b55315f56ceb98bef0a7\
          362f715528356ee83cda5f2aac4c6ad2ba3a715c1bcd81cb8e9f90bf4c1c1a8a"
+    );
+}
+
+// The base fields again as crypto-bigint's Montgomery residues: the reference for the dedicated field.
+impl_modulus!(
+    MontgomeryP2004,
+    U256,
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97"
+);
+impl_modulus!(
+    MontgomeryP2015,
+    U512,
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\
+     FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7"
+);
+
+/// Every field operation agrees with crypto-bigint's residues, for values and for their extremes
+/// (0, 1, p − 1, p − 2).
+fn check_field<
+    C: Curve<L>,
+    M: crypto_bigint::modular::constant_mod::ResidueParams<L>,
+    const L: usize,
+>(
+    a: &Uint<L>,
+    b: &Uint<L>,
+) {
+    assert_eq!(M::MODULUS, Fe::<C, L>::MODULUS);
+    let p = M::MODULUS;
+    let extremes = [
+        *a,
+        *b,
+        Uint::ZERO,
+        Uint::ONE,
+        p.wrapping_sub(&Uint::ONE),
+        p.wrapping_sub(&Uint::from_u64(2)),
+    ];
+    for x in &extremes {
+        for y in &extremes {
+            let (fx, fy) = (Fe::<C, L>::new(x), Fe::<C, L>::new(y));
+            let (rx, ry) = (Residue::<M, L>::new(x), Residue::<M, L>::new(y));
+            assert_eq!((fx * fy).to_uint(), (rx * ry).retrieve());
+            assert_eq!((fx + fy).to_uint(), (rx + ry).retrieve());
+            assert_eq!((fx - fy).to_uint(), (rx - ry).retrieve());
+            assert_eq!(fx.square().to_uint(), rx.square().retrieve());
+            assert_eq!(fx.neg().to_uint(), rx.neg().retrieve());
+        }
+        let inverse = Fe::<C, L>::new(x).invert();
+        let expected: Option<Residue<M, L>> =
+            crypto_bigint::Invert::invert(&Residue::<M, L>::new(x)).into();
+        assert_eq!(inverse.map(Fp::to_uint), expected.map(|r| r.retrieve()));
+    }
+    // Values of p and above are reduced.
+    assert_eq!(Fe::<C, L>::new(&p), Fe::<C, L>::ZERO);
+    assert_eq!(
+        Fe::<C, L>::new(&Uint::MAX).to_uint(),
+        Residue::<M, L>::new(&Uint::MAX).retrieve()
     );
 }
 
@@ -105,6 +163,27 @@ fn check_wnaf<const L: usize>(k: &Uint<L>, w: usize) {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn the_field_agrees_with_crypto_bigint(a in prop::collection::vec(any::<u8>(), 64),
+                                           b in prop::collection::vec(any::<u8>(), 64)) {
+        check_field::<CryptoProA, MontgomeryP2004, 4>(
+            &U256::from_le_slice(&a[..32]), &U256::from_le_slice(&b[..32]));
+        check_field::<Tc26A512, MontgomeryP2015, 8>(
+            &U512::from_le_slice(&a), &U512::from_le_slice(&b));
+    }
+
+    #[test]
+    fn the_variable_time_inverse_is_the_inverse(a in prop::collection::vec(any::<u8>(), 64)) {
+        let a2004 = scalar::<4>(&a, &q::<CryptoProA, 4>());
+        let expected: Option<Scalar<CryptoProA, 4>> =
+            crypto_bigint::Invert::invert(&Scalar::<CryptoProA, 4>::new(&a2004)).into();
+        prop_assert_eq!(signature::invert_vartime::<CryptoProA, 4>(&a2004), expected);
+        let a2015 = scalar::<8>(&a, &q::<Tc26A512, 8>());
+        let expected: Option<Scalar<Tc26A512, 8>> =
+            crypto_bigint::Invert::invert(&Scalar::<Tc26A512, 8>::new(&a2015)).into();
+        prop_assert_eq!(signature::invert_vartime::<Tc26A512, 8>(&a2015), expected);
+    }
 
     #[test]
     fn wnaf_digits_rebuild_the_scalar(bytes in prop::collection::vec(any::<u8>(), 64), w in 2usize..=8) {
@@ -238,6 +317,20 @@ fn signature_halves_must_lie_between_one_and_q() {
         public.verify_digest(&digest, &signature[..63]),
         Err(GostError::Invalid)
     );
+}
+
+#[test]
+fn inverses_of_the_extremes() {
+    let q = q::<Tc26A512, 8>();
+    assert_eq!(signature::invert_vartime::<Tc26A512, 8>(&Uint::ZERO), None);
+    assert_eq!(signature::invert_vartime::<Tc26A512, 8>(&q), None);
+    for a in [Uint::ONE, Uint::from_u64(2), q.wrapping_sub(&Uint::ONE)] {
+        let inverse = signature::invert_vartime::<Tc26A512, 8>(&a).unwrap();
+        assert_eq!(
+            inverse * Scalar::<Tc26A512, 8>::new(&a),
+            Scalar::<Tc26A512, 8>::ONE
+        );
+    }
 }
 
 #[test]
