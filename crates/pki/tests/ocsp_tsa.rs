@@ -569,7 +569,7 @@ fn our_client_verifies_our_tokens() {
         )
         .unwrap_err();
         assert!(
-            matches!(&err, PkiError::Rejected(m) if m.contains("chain")),
+            matches!(&err, PkiError::Untrusted(m) if m.contains("chain")),
             "{err}"
         );
         // Any changed octet of the token breaks it (here: inside the TSTInfo's genTime).
