@@ -242,13 +242,6 @@ pub fn sign(
     )?)
 }
 
-pub fn sha256_identifier() -> spki::AlgorithmIdentifierOwned {
-    spki::AlgorithmIdentifierOwned {
-        oid: ID_SHA_256,
-        parameters: None,
-    }
-}
-
 /// The SHA-256 of the (first) signature value: what a signature time-stamp covers (RFC 3161 Appendix A).
 pub fn signature_value_digest(cms_der: &[u8]) -> Result<[u8; 32], PkiError> {
     let received = parse(cms_der)?;
