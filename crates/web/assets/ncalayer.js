@@ -5,6 +5,7 @@
  *   await QyzmetLayer.connect();                 // optional: the calls below connect when needed
  *   const info = await QyzmetLayer.getKeyInfo(); // {subjectDn, issuerDn, serialNumber, certNotBefore, pem, ...}
  *   const cms = await QyzmetLayer.signCms(base64, {keyType: 'SIGNATURE', attach: true}); // base64 DER CMS
+ *   const signed = await QyzmetLayer.signXml(xml, {keyType: 'AUTHENTICATION'}); // the document, signed
  *
  * The agent's address is wss://127.0.0.1:13579 unless the page's URL has ?layer=ws://127.0.0.1:13579 or
  * <html data-layer-url="…"> says otherwise (a page served over http cannot open wss:// to a self-signed
@@ -227,6 +228,16 @@
       var keyType = (options && options.keyType) || 'SIGNATURE';
       var attach = !(options && options.attach === false);
       return call('createCAdESFromBase64', [STORAGE, keyType, toBase64(data), attach]);
+    },
+
+    /*
+     * Signs an XML document (a string) as egov.kz's pages have NCALayer sign: the whole document, the
+     * signature enveloped as the root's last child; resolves with the signed document.
+     * keyType: 'SIGNATURE' (default) or 'AUTHENTICATION'.
+     */
+    signXml: function (xml, options) {
+      var keyType = (options && options.keyType) || 'SIGNATURE';
+      return call('signXml', [STORAGE, keyType, xml, '', '']);
     },
 
     close: function () {

@@ -1,7 +1,8 @@
 /*
  * The portal's and the back office's behaviour on top of server-rendered pages (every page works
  * without it except signing, which needs the local agent):
- *  - form[data-eds-login]: sign a one-time challenge with the AUTHENTICATION key and submit;
+ *  - form[data-eds-login]: sign a one-time challenge with the AUTHENTICATION key and submit (the
+ *    challenge's login document as XML, as egov.kz's sign-in has NCALayer sign it);
  *  - form[data-eds-optional] [data-eds-attach]: the same for registration (a legal entity's employee);
  *  - form[data-eds-sign]: sign the form's data-document (base64) with the SIGNATURE key, attached, and submit;
  *  - textarea[data-max]: a character counter, and seed 000's dialog when the text is over the limit;
@@ -17,21 +18,23 @@
     }
   }
 
+  /* A fresh challenge: {nonce, xml}, the login document to sign. */
   function challenge() {
     return fetch('/login/challenge', { method: 'POST', credentials: 'same-origin' })
       .then(function (response) {
         if (!response.ok) { throw new Error('challenge: HTTP ' + response.status); }
         return response.json();
-      })
-      .then(function (body) { return body.nonce; });
+      });
   }
 
+  /* The server also takes a CMS over the nonce (field cms) from clients that send one; the pages
+     send the signed login document, which the server compares with the one it issued. */
   function signChallenge(form) {
-    return challenge().then(function (nonce) {
-      return window.QyzmetLayer.signCms(window.btoa(nonce), { keyType: 'AUTHENTICATION', attach: true })
-        .then(function (cms) {
-          form.elements.cms.value = cms;
-          form.elements.nonce.value = nonce;
+    return challenge().then(function (issued) {
+      return window.QyzmetLayer.signXml(issued.xml, { keyType: 'AUTHENTICATION' })
+        .then(function (signed) {
+          form.elements.xml.value = signed;
+          form.elements.nonce.value = issued.nonce;
         });
     });
   }

@@ -21,7 +21,9 @@ use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::error::WebError;
 use crate::i18n::{Lang, t};
-use crate::identity::{MAX_PASSWORD, MIN_PASSWORD, challenge_signer, check_code, valid_email};
+use crate::identity::{
+    Answer, Challenge, MAX_PASSWORD, MIN_PASSWORD, challenge_signer, check_code, valid_email,
+};
 use crate::pages::{field_error, layout};
 use crate::session::{
     ADDRESS_BACKOFF, Csrf, FORM_COOKIE, IIN_BACKOFF, PAIR_BACKOFF, Peer, Session, client_address,
@@ -73,7 +75,10 @@ pub struct SignInForm {
     iin: String,
     #[serde(default)]
     password: String,
-    /// Base64 CMS over the challenge, for a certificate sign-in.
+    /// The answer to the challenge, for a certificate sign-in: the signed login document, or a
+    /// base64 CMS over the nonce ([`Answer`]).
+    #[serde(default)]
+    xml: String,
     #[serde(default)]
     cms: String,
     #[serde(default)]
@@ -132,7 +137,7 @@ fn sign_in_page(
             form method="post" action=(realm.login_path()) id="eds-sign-in" data-eds-login="" {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="next" value=(form.next);
-                input type="hidden" name="cms";
+                input type="hidden" name="xml";
                 input type="hidden" name="nonce";
                 p { (t(lang, "auth.eds_hint")) }
                 button type="button" id="sign-in-eds" data-eds-button="" { (t(lang, "auth.sign_in_eds")) }
@@ -177,21 +182,21 @@ fn sign_in_get(state: &AppState, lang: Lang, realm: Realm, next: String) -> Resp
     )
 }
 
-/// A fresh one-time challenge for a certificate sign-in; at most [`CHALLENGES_PER_ADDRESS`] a
-/// minute per client address (then `429`).
+/// A fresh one-time challenge for a certificate sign-in, with the login document to sign
+/// ([`Challenge`]); at most [`CHALLENGES_PER_ADDRESS`] a minute per client address (then `429`).
 pub async fn challenge(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
     Peer(peer): Peer,
     headers: HeaderMap,
 ) -> Response {
-    let nonce = format!("qyzmet-sign-in:{}", random_token());
     let now = now_ms();
+    let issued = Challenge::new(now, &state.settings.public_url);
     let address_key = format!("challenge:{}", client_address(&state, &headers, peer));
     match state
         .store
         .insert_challenge(
-            &nonce,
+            &issued.nonce,
             now,
             now + CHALLENGE_MS,
             &address_key,
@@ -200,7 +205,7 @@ pub async fn challenge(
         )
         .await
     {
-        Ok(true) => Json(serde_json::json!({ "nonce": nonce })).into_response(),
+        Ok(true) => Json(issued).into_response(),
         Ok(false) => WebError::new(StatusCode::TOO_MANY_REQUESTS, "auth.challenge_throttled")
             .field("nonce")
             .rule("rate_limited")
@@ -252,10 +257,10 @@ async fn sign_in(
         )
     };
     // A certificate sign-in proves who signs in; no password failure of anyone slows it.
-    if !form.cms.is_empty() {
-        let signed = match challenge_signer(state, &form.cms, &form.nonce).await {
+    if let Some(answer) = Answer::of(&form.xml, &form.cms) {
+        let signed = match challenge_signer(state, answer, &form.nonce).await {
             Ok(signed) => signed,
-            Err(key) => return again(t(lang, &key), StatusCode::UNAUTHORIZED),
+            Err(key) => return again(t(lang, key), StatusCode::UNAUTHORIZED),
         };
         return match certificate_sign_in(state, realm, signed, &form.next).await {
             Ok(Ok(redirect)) => redirect,
@@ -557,8 +562,10 @@ pub struct RegisterForm {
     password: String,
     #[serde(default)]
     password2: String,
-    /// The challenge signed with the person's authentication key: proves the IIN; an employee's
-    /// certificate also carries the entity's BIN.
+    /// The challenge signed with the person's authentication key (the login document, or a CMS:
+    /// [`Answer`]): proves the IIN; an employee's certificate also carries the entity's BIN.
+    #[serde(default)]
+    xml: String,
     #[serde(default)]
     cms: String,
     #[serde(default)]
@@ -584,7 +591,7 @@ fn register_page(
             p { (t(lang, "auth.register.intro")) }
             form method="post" action="/register" id="register" data-eds-optional="" {
                 input type="hidden" name="csrf" value=(token);
-                input type="hidden" name="cms" value=(form.cms);
+                input type="hidden" name="xml" value=(form.xml);
                 input type="hidden" name="nonce" value=(form.nonce);
                 p { label { (t(lang, "auth.iin")) br; input name="iin" id="iin" inputmode="numeric" maxlength="12" required value=(form.iin); } (error("iin")) }
                 p { label { (t(lang, "auth.email")) br; input type="email" name="email" id="email" maxlength="255" required value=(form.email); } (error("email")) }
@@ -764,13 +771,13 @@ async fn certificate_proof(
     iin: Option<Iin>,
     problems: &mut Problems,
 ) -> Result<(Option<Proof>, Option<String>), WebError> {
-    if form.cms.is_empty() {
+    let Some(answer) = Answer::of(&form.xml, &form.cms) else {
         return Ok((None, None));
-    }
-    let (signer, organisation) = match challenge_signer(state, &form.cms, &form.nonce).await {
+    };
+    let (signer, organisation) = match challenge_signer(state, answer, &form.nonce).await {
         Ok(signed) => signed,
         Err(key) => {
-            problems.push(("cms", t(lang, &key)));
+            problems.push(("cms", t(lang, key)));
             return Ok((None, None));
         }
     };

@@ -9,7 +9,8 @@
 //! authentication key beside it proves the account in one more signature.
 //!
 //! Two proofs: a signature of the person's authentication key over a live challenge (here, or at
-//! any certificate sign-in or registration), or a one-time code a PSC operator hands over after
+//! any certificate sign-in or registration; see [`Answer`] for its two forms, the XML document
+//! egov.kz's sign-in signs or a CMS), or a one-time code a PSC operator hands over after
 //! checking the identity document (`/psc/identity`): eight characters, valid 72 hours, kept as an
 //! argon2id hash, used once, burnt after five wrong tries (each try is taken before the check, so
 //! concurrent guesses get no more), its issuance audited with the operator and the branch.
@@ -23,19 +24,23 @@ use axum::{Form, Router};
 use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::ids::{Bin, Iin};
-use qyzmet_pki::verify::{Expectation, Purpose};
+use qyzmet_pki::report::{Code, Report};
+use qyzmet_pki::verify::{Expectation, Purpose, Verifier};
+use qyzmet_pki::xmldsig::DSIG_NS;
+use qyzmet_pki::xmldsig::c14n::{self, Method};
 use qyzmet_store::portal::{Attempt, Proof, Proved, Proving};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::error::WebError;
 use crate::i18n::{Lang, t};
 use crate::pages::{field_error, layout, when};
+use crate::portal::{judge_blocking, verify_blocking};
 use crate::session::{
     Applicant, Csrf, PAIR_BACKOFF, SESSION_COOKIE, Session, Staff, cookie, hash_password, now_ms,
-    password_matches, sha256_hex, urlencode,
+    password_matches, random_token, sha256_hex, urlencode,
 };
+use crate::{AppState, PublicUrl};
 
 /// Characters of a code: no 0/O or 1/I to misread; 32 of them, so a random byte maps evenly.
 const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -47,6 +52,20 @@ pub(crate) const CODE_TRIES: i64 = 5;
 /// The bounds of a password, in characters.
 pub(crate) const MIN_PASSWORD: usize = 10;
 pub(crate) const MAX_PASSWORD: usize = 128;
+/// Every challenge starts so: a signature made for a sign-in here is no use as anything else.
+const CHALLENGE_PREFIX: &str = "qyzmet-sign-in:";
+/// The largest signed XML answer read: the login document, one signature and a few certificates
+/// take a few KiB.
+const MAX_SIGNED_XML: usize = 64 * 1024;
+/// A sign-in signature is judged as an authentication key's, whatever answers the challenge.
+const AUTHENTICATION: Expectation = Expectation {
+    iin: None,
+    bin: None,
+    purpose: Purpose::Authentication,
+};
+/// How the login document and its signed content are compared: Canonical XML 1.0 without
+/// comments, which a same-document reference (`URI=""`) signs.
+const CANONICAL: Method = Method::Inclusive { comments: false };
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -144,42 +163,172 @@ pub(crate) async fn check_code(
     })
 }
 
-/// Who signed a live challenge with a valid authentication certificate: the IIN and the BIN the
-/// certificate carries (an entity's employee); or the key of the message saying why not. The
-/// challenge is used up.
+/// A fresh sign-in challenge: the nonce the server keeps (when it was issued and 256 random bits)
+/// and the XML document the page has the agent sign, as egov.kz's sign-in does.
+#[derive(Debug, Serialize)]
+pub(crate) struct Challenge {
+    pub nonce: String,
+    pub xml: String,
+}
+
+impl Challenge {
+    pub(crate) fn new(issued_ms: i64, url: &PublicUrl) -> Challenge {
+        let nonce = format!("{CHALLENGE_PREFIX}{issued_ms}:{}", random_token());
+        let xml = login_document(&nonce, issued_ms, url);
+        Challenge { nonce, xml }
+    }
+}
+
+/// The login document of a challenge, rebuilt from its nonce alone (the store keeps nothing else):
+/// `None` for a nonce this node does not make.
+fn challenge_document(nonce: &str, url: &PublicUrl) -> Option<String> {
+    let (issued, token) = nonce.strip_prefix(CHALLENGE_PREFIX)?.split_once(':')?;
+    let issued_ms: i64 = issued
+        .parse()
+        .ok()
+        .filter(|_| issued.bytes().all(|b| b.is_ascii_digit()))?;
+    let random = !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    random.then(|| login_document(nonce, issued_ms, url))
+}
+
+/// `<login><challenge>nonce</challenge><url>this portal</url><timeTicket>issued, ms since
+/// 1970</timeTicket></login>`: the nonce, the address the person signs in at (a signature given to
+/// another site's page names that site) and when the challenge was issued. The nonce is ASCII
+/// letters, digits, `-_:`; the address is escaped.
+fn login_document(nonce: &str, issued_ms: i64, url: &PublicUrl) -> String {
+    let url = url
+        .to_string()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><login><challenge>{nonce}</challenge>\
+         <url>{url}</url><timeTicket>{issued_ms}</timeTicket></login>"
+    )
+}
+
+/// What an enveloped signature of `xml` signs, canonical: the document less its one
+/// `ds:Signature`, a child of the root as `signXml` places it. `None` for a document that is not
+/// XML, has no signature or more than one, or one elsewhere. Anything inside the signature (a
+/// `ds:Object` carrying another challenge, say) is not signed, and is not read.
+fn enveloped_content(xml: &str) -> Option<Vec<u8>> {
+    let document = roxmltree::Document::parse(xml).ok()?;
+    let mut signatures = document.descendants().filter(|n| {
+        n.tag_name().namespace() == Some(DSIG_NS) && n.tag_name().name() == "Signature"
+    });
+    let signature = signatures.next()?;
+    if signatures.next().is_some() || signature.parent() != Some(document.root_element()) {
+        return None;
+    }
+    let range = signature.range();
+    let unsigned = [xml.get(..range.start)?, xml.get(range.end..)?].concat();
+    c14n::canonicalize(unsigned.as_bytes(), &CANONICAL).ok()
+}
+
+/// A person's answer to a sign-in challenge, as a form carries it. The pages ask the agent for
+/// the challenge's login document signed (`signXml` with the AUTHENTICATION key: what NCALayer's
+/// users know from egov.kz); a client may send a CMS over the nonce instead
+/// (`createCAdESFromBase64`), as earlier pages did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Answer<'a> {
+    /// The login document with an enveloped XML signature.
+    Xml(&'a str),
+    /// A base64 CMS with the nonce inside.
+    Cms(&'a str),
+}
+
+impl<'a> Answer<'a> {
+    /// The answer a form's `xml` and `cms` fields carry (the XML if both), if any.
+    pub(crate) fn of(xml: &'a str, cms: &'a str) -> Option<Answer<'a>> {
+        match (xml.is_empty(), cms.is_empty()) {
+            (false, _) => Some(Answer::Xml(xml)),
+            (true, false) => Some(Answer::Cms(cms)),
+            (true, true) => None,
+        }
+    }
+}
+
+/// The verifier's report of an XML answer to the challenge `nonce`, once the answer's signed
+/// content is the login document this node issued for it, to the byte in canonical form (not a
+/// challenge found somewhere in it); or the key of the message saying why not.
+async fn judge_xml(
+    state: &AppState,
+    verifier: std::sync::Arc<Verifier>,
+    signed: &str,
+    nonce: &str,
+) -> Result<Report, &'static str> {
+    let issued =
+        challenge_document(nonce, &state.settings.public_url).ok_or("auth.challenge_expired")?;
+    if signed.len() > MAX_SIGNED_XML {
+        return Err("auth.bad_signature");
+    }
+    let issued = c14n::canonicalize(issued.as_bytes(), &CANONICAL).map_err(|_| "error.internal")?;
+    if enveloped_content(signed) != Some(issued) {
+        return Err("auth.xml_not_issued");
+    }
+    let signed = signed.as_bytes().to_vec();
+    let report = judge_blocking(move |now, budget| {
+        verifier.verify_xml(&signed, &AUTHENTICATION, now, budget)
+    })
+    .await;
+    // The verifier requires a signature to cover the whole document; the one it judged must be
+    // the one whose content was compared. (None judged, the document was refused whole: a bad
+    // signature, or no turn to verify it.)
+    if report.signers.len() > 1 {
+        return Err("auth.xml_not_issued");
+    }
+    Ok(report)
+}
+
+/// The IIN and the BIN (an entity's employee) of a valid signature's certificate; or the key of
+/// the message saying why not: a signing key's where an authentication key's is wanted is named.
+fn signer_of(report: &Report) -> Result<(Iin, Option<Bin>), &'static str> {
+    let first = report.signers.first();
+    if !report.valid {
+        let only_usage = report.failures.is_empty()
+            && first.is_some_and(|s| {
+                !s.failures.is_empty() && s.failures.iter().all(|f| f.code == Code::WrongKeyUsage)
+            });
+        return Err(if only_usage {
+            "auth.not_authentication_key"
+        } else {
+            "auth.bad_signature"
+        });
+    }
+    let signer = first
+        .and_then(|s| s.signer.as_ref())
+        .ok_or("auth.bad_signature")?;
+    let iin = signer.iin.ok_or("auth.bad_signature")?;
+    Ok((iin, signer.organisation.as_ref().map(|o| o.bin)))
+}
+
+/// Who answered a live challenge with a valid authentication certificate (either [`Answer`]): the
+/// IIN and the BIN the certificate carries (an entity's employee); or the key of the message
+/// saying why not. The challenge is used up.
 pub(crate) async fn challenge_signer(
     state: &AppState,
-    cms: &str,
+    answer: Answer<'_>,
     nonce: &str,
-) -> Result<(String, Option<Bin>), String> {
-    let verifier = state
-        .verifier
-        .as_ref()
-        .ok_or_else(|| "auth.no_verifier".to_owned())?;
-    let cms = base64::engine::general_purpose::STANDARD
-        .decode(cms.trim())
-        .map_err(|_| "auth.bad_signature".to_owned())?;
-    let report = crate::portal::verify_blocking(
-        verifier.clone(),
-        cms,
-        Some(nonce.as_bytes().to_vec()),
-        Expectation {
-            purpose: Purpose::Authentication,
-            ..Expectation::default()
-        },
-    )
-    .await;
-    let signer = report
-        .signers
-        .first()
-        .and_then(|s| s.signer.as_ref())
-        .filter(|_| report.valid)
-        .ok_or_else(|| "auth.bad_signature".to_owned())?;
-    let iin = signer.iin.ok_or_else(|| "auth.bad_signature".to_owned())?;
+) -> Result<(String, Option<Bin>), &'static str> {
+    let verifier = state.verifier.clone().ok_or("auth.no_verifier")?;
+    let report = match answer {
+        Answer::Xml(xml) => judge_xml(state, verifier, xml, nonce).await?,
+        Answer::Cms(cms) => {
+            let cms = base64::engine::general_purpose::STANDARD
+                .decode(cms.trim())
+                .map_err(|_| "auth.bad_signature")?;
+            let nonce = Some(nonce.as_bytes().to_vec());
+            verify_blocking(verifier, cms, nonce, AUTHENTICATION).await
+        }
+    };
+    let (iin, bin) = signer_of(&report)?;
     match state.store.take_challenge(nonce, now_ms()).await {
-        Ok(true) => Ok((iin.to_string(), signer.organisation.as_ref().map(|o| o.bin))),
-        Ok(false) => Err("auth.challenge_expired".into()),
-        Err(_) => Err("error.internal".into()),
+        Ok(true) => Ok((iin.to_string(), bin)),
+        Ok(false) => Err("auth.challenge_expired"),
+        Err(_) => Err("error.internal"),
     }
 }
 
@@ -210,7 +359,7 @@ fn prove_markup(lang: Lang, holder: &Holder, problem: Option<&str>) -> Markup {
             h2 { (t(lang, "identity.prove.eds_title")) }
             form method="post" action="/cabinet/prove" id="prove-eds" data-eds-login="" {
                 input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="cms";
+                input type="hidden" name="xml";
                 input type="hidden" name="nonce";
                 p { (t(lang, "identity.prove.eds_hint")) }
                 button type="button" id="prove-eds-button" data-eds-button="" { (t(lang, "identity.prove.eds_button")) }
@@ -245,6 +394,9 @@ pub async fn prove_page(holder: Holder) -> Response {
 pub struct ProveForm {
     #[serde(default)]
     csrf: String,
+    /// The answer to the challenge: the signed login document, or a CMS ([`Answer`]).
+    #[serde(default)]
+    xml: String,
     #[serde(default)]
     cms: String,
     #[serde(default)]
@@ -274,11 +426,11 @@ pub async fn prove_post(
         )
             .into_response()
     };
-    let (proof, code_hash) = if !form.cms.is_empty() {
-        match challenge_signer(&state, &form.cms, &form.nonce).await {
+    let (proof, code_hash) = if let Some(answer) = Answer::of(&form.xml, &form.cms) {
+        match challenge_signer(&state, answer, &form.nonce).await {
             Ok((signer, _)) if signer == holder.iin => (Proof::Certificate, None),
             Ok(_) => return refuse("auth.register.certificate_not_yours"),
-            Err(key) => return refuse(&key),
+            Err(key) => return refuse(key),
         }
     } else {
         match check_code(&state, &holder.iin, &form.code).await {
@@ -679,5 +831,38 @@ mod tests {
         assert_eq!(normalise("ABCD-EFG0"), None, "0 is not in the alphabet");
         assert_eq!(normalise("ABCD-EFGHJ"), None);
         assert_ne!(new_code(), new_code());
+    }
+
+    #[test]
+    fn a_challenges_login_document_is_rebuilt_from_its_nonce_alone() {
+        let url = PublicUrl::parse("https://portal.example/a&b").unwrap();
+        let issued = Challenge::new(1_767_225_600_000, &url);
+        assert!(issued.nonce.starts_with("qyzmet-sign-in:1767225600000:"));
+        assert_eq!(
+            challenge_document(&issued.nonce, &url).as_deref(),
+            Some(issued.xml.as_str())
+        );
+        assert!(
+            issued
+                .xml
+                .contains("<url>https://portal.example/a&amp;b</url>")
+        );
+        assert!(
+            issued
+                .xml
+                .contains("<timeTicket>1767225600000</timeTicket>")
+        );
+        assert!(c14n::canonicalize(issued.xml.as_bytes(), &CANONICAL).is_ok());
+        for foreign in [
+            "qyzmet-sign-in:forged",
+            "qyzmet-sign-in::token",
+            "qyzmet-sign-in:+12:token",
+            "qyzmet-sign-in:99999999999999999999:token",
+            "qyzmet-sign-in:12:",
+            "qyzmet-sign-in:12:<x/>",
+            "other:12:token",
+        ] {
+            assert_eq!(challenge_document(foreign, &url), None, "{foreign}");
+        }
     }
 }

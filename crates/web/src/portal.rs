@@ -19,7 +19,7 @@ use qyzmet_domain::validation::FieldError;
 use qyzmet_engine::cases::{subject, submit};
 
 use qyzmet_pki::report::Report;
-use qyzmet_pki::verify::{Expectation, Verifier};
+use qyzmet_pki::verify::{Budget, Expectation, Verifier};
 use qyzmet_store::portal::{Attachment, Draft};
 use serde::{Deserialize, Serialize};
 
@@ -38,21 +38,31 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_ATTACHMENT + 64 * 1024;
 /// The body limit of a submission: the form and a CMS with its certificates.
 pub const SUBMIT_BODY_LIMIT: usize = 256 * 1024;
 
-/// Judges a CMS on a blocking thread (the verifier may fetch a CRL over the network), as the
-/// request's client may ([`crate::limits::VerificationGate`]): at most two at once per client and
-/// a bounded number on the node, waiting for a turn and running within the request's
-/// verification budget, and cancelled when the request is dropped (the client went away, the
-/// request timed out). A verification refused for load fails, and the request's answer becomes
-/// `429` ([`crate::limits::request_context`]).
+/// Judges a CMS on a blocking thread, as [`judge_blocking`] runs every verification.
 pub async fn verify_blocking(
     verifier: Arc<Verifier>,
     cms: Vec<u8>,
     data: Option<Vec<u8>>,
     expect: Expectation,
 ) -> Report {
+    judge_blocking(move |now, budget| {
+        verifier.verify_with(&cms, data.as_deref(), &expect, now, budget)
+    })
+    .await
+}
+
+/// Runs a judgement of the verifier (a CMS, an XML signature) on a blocking thread (the verifier
+/// may fetch a CRL over the network), as the request's client may
+/// ([`crate::limits::VerificationGate`]): at most two at once per client and a bounded number on
+/// the node, waiting for a turn and running within the request's verification budget, and
+/// cancelled when the request is dropped (the client went away, the request timed out). A
+/// verification refused for load fails, and the request's answer becomes `429`
+/// ([`crate::limits::request_context`]).
+pub(crate) async fn judge_blocking(
+    judge: impl FnOnce(jiff::Timestamp, &Budget) -> Report + Send + 'static,
+) -> Report {
     use crate::limits::{CancelOnDrop, RequestContext};
     use qyzmet_pki::report::{Code, Failure};
-    use qyzmet_pki::verify::Budget;
     let now = jiff::Timestamp::now();
     let refused = move |why: &str| Report::failed(now, Failure::new(Code::LimitExceeded, why));
     let context = RequestContext::current(crate::Settings::default().verification_budget);
@@ -76,7 +86,7 @@ pub async fn verify_blocking(
     let work = tokio::task::spawn_blocking(move || {
         // The slots are given back when the work ends, not when its waiter goes.
         let _admitted = admitted;
-        verifier.verify_with(&cms, data.as_deref(), &expect, now, &budget)
+        judge(now, &budget)
     });
     match tokio::time::timeout_at(context.deadline.into(), work).await {
         Ok(Ok(report)) => report,

@@ -3,7 +3,10 @@
 //! key over a live challenge, or a PSC's one-time code), and the proof takes a squatter's account
 //! over; password throttling that holds under concurrency and cannot lock the owner out; the
 //! client address behind proxies read from the right; challenges bounded; an entity's authority
-//! re-checked at every sign-in; a sign-in for an IIN without an account as slow as with one.
+//! re-checked at every sign-in; a sign-in for an IIN without an account as slow as with one; the
+//! challenge answered by its login document signed as XML (egov.kz's way), and every other signed
+//! document (altered, another site's, wrapped, foreign, twice signed, by the signing key, late,
+//! replayed) refused in the person's language.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -686,6 +689,274 @@ async fn challenges_expire_and_are_bounded_per_address(store: &Store) {
     assert_eq!(store.challenge_count().await.unwrap(), 1);
 }
 
+/// The login document the node issues for `nonce` (`qyzmet-sign-in:<issued ms>:<random>`), as
+/// ARCHITECTURE.md documents it.
+fn login_document(platform: &Platform, nonce: &str) -> String {
+    let issued = nonce.split(':').nth(1).unwrap();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><login><challenge>{nonce}</challenge>\
+         <url>{}</url><timeTicket>{issued}</timeTicket></login>",
+        platform.state.settings.public_url
+    )
+}
+
+/// A fresh challenge as the pages get it: its nonce and the login document to sign.
+async fn xml_challenge(client: &mut Client) -> (String, String) {
+    let answer = client.post("/login/challenge", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    (
+        json["nonce"].as_str().unwrap().to_owned(),
+        json["xml"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `xml` signed as NCALayer's `signXml` signs it, with `keys`.
+fn sign_xml(xml: &str, keys: &KeyStore) -> String {
+    qyzmet_pki::xmldsig::sign_enveloped(xml, &keys.key, &keys.certificate).unwrap()
+}
+
+/// Posts a signed login document as the answer to `nonce` at `path`; the answer, not followed.
+async fn answer_xml(client: &mut Client, path: &str, nonce: &str, signed: &str) -> Page {
+    let csrf = client.get(path).await.csrf();
+    client
+        .post(path, &[("csrf", &csrf), ("xml", signed), ("nonce", nonce)])
+        .await
+}
+
+async fn an_xml_signed_challenge_signs_in_and_proves(store: &Store) {
+    let platform = Platform::new(store).await;
+    let owner = &platform.nurlan;
+    let id = apply_by_api(&platform, owner).await;
+    register_unproven(
+        &mut platform.client(),
+        &owner.iin,
+        "squatter@mail.kz",
+        SQUATTER_PASSWORD,
+    )
+    .await;
+
+    // The challenge carries the login document the pages have the agent sign.
+    let mut client = platform.client();
+    let (nonce, xml) = xml_challenge(&mut client).await;
+    assert_eq!(xml, login_document(&platform, &nonce));
+    let issued: i64 = nonce.split(':').nth(1).unwrap().parse().unwrap();
+    assert!((Timestamp::now().as_millisecond() - issued).abs() < 60_000);
+    // The owner signs it with the authentication key: signed in, the squatter's account taken over.
+    let signed = sign_xml(&xml, &owner.auth);
+    let page = answer_xml(&mut client, "/login", &nonce, &signed).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(page.location(), "/cabinet/credentials");
+    assert!(lists(&mut client, &id).await);
+    assert_eq!(
+        audited(store, "account.take_over", &owner.iin).await.len(),
+        1
+    );
+    // The same signed document again: the challenge is used up.
+    let mut replay = platform.client();
+    let page = answer_xml(&mut replay, "/login", &nonce, &signed).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.shows(&t(Lang::En, "auth.challenge_expired")));
+    assert!(!replay.cookies.contains_key("qyzmet_session"));
+
+    // A clerk signs in to the back office the same way.
+    let clerk = &platform.clerk;
+    let mut office = platform.client();
+    let (nonce, xml) = xml_challenge(&mut office).await;
+    let page = answer_xml(
+        &mut office,
+        "/office/login",
+        &nonce,
+        &sign_xml(&xml, &clerk.auth),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(page.location(), "/office");
+    assert_eq!(office.get("/office").await.status, StatusCode::OK);
+
+    // An unproven account proves itself with it.
+    let dana = &platform.dana;
+    let mut person = platform.client();
+    register_unproven(&mut person, &dana.iin, "dana@mail.kz", OWNER_PASSWORD).await;
+    let (nonce, xml) = xml_challenge(&mut person).await;
+    let signed = sign_xml(&xml, &dana.auth);
+    let page = answer_xml(&mut person, "/cabinet/prove", &nonce, &signed).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    assert_eq!(page.location(), "/cabinet");
+    assert_eq!(person.get("/cabinet").await.status, StatusCode::OK);
+    assert!(
+        store
+            .account(&dana.iin)
+            .await
+            .unwrap()
+            .unwrap()
+            .proven_by
+            .is_some()
+    );
+    // The pages ask for the XML answer.
+    for path in ["/login", "/office/login", "/register"] {
+        let page = platform.client().get(path).await;
+        assert!(page.text().contains("name=\"xml\""), "{path}");
+        assert!(!page.text().contains("name=\"cms\""), "{path}");
+    }
+}
+
+/// The document `signed` with `extra` put just before its `</ds:Signature>`.
+fn inside_signature(signed: &str, extra: &str) -> String {
+    let at = signed.rfind("</ds:Signature>").unwrap();
+    format!("{}{extra}{}", &signed[..at], &signed[at..])
+}
+
+/// `page` refuses a sign-in with the message `key`, in Kazakh only, and opens no session.
+fn refused_in_kazakh(page: &Page, client: &Client, key: &str, case: &str) {
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "{case}: {}",
+        page.text()
+    );
+    assert!(
+        page.shows(&t(Lang::Kk, key)),
+        "{case}: wanted {key}: {}",
+        page.by_id("sign-in-error").unwrap_or_default()
+    );
+    assert!(!page.shows(&t(Lang::En, key)), "{case}");
+    let text = page.text();
+    for code in [
+        "auth.",
+        "error.",
+        "BAD_SIGNATURE",
+        "TAMPERED",
+        "WRONG_KEY_USAGE",
+        "MALFORMED",
+    ] {
+        assert!(!text.contains(code), "{case}: {code} on the page");
+    }
+    assert!(!client.cookies.contains_key("qyzmet_session"), "{case}");
+}
+
+async fn xml_answers_other_than_the_issued_document_are_refused(store: &Store) {
+    let platform = Platform::new(store).await;
+    let owner = &platform.nurlan;
+    support::account(store, &owner.iin, None).await;
+    let mut client = platform.client();
+    client.cookies.insert("lang".into(), "kk".into());
+    let signed = |xml: &str| sign_xml(xml, &owner.auth);
+    // Each case: what it is, the nonce answered, the document sent, the message expected.
+    let mut cases: Vec<(&str, String, String, &str)> = Vec::new();
+
+    // Altered after signing: another challenge's nonce and time written into a signed document,
+    // which is then that challenge's document to the byte.
+    let (first, xml) = xml_challenge(&mut client).await;
+    let (second, _) = xml_challenge(&mut client).await;
+    let ticket = |nonce: &str| format!("<timeTicket>{}<", nonce.split(':').nth(1).unwrap());
+    let altered = signed(&xml)
+        .replace(&first, &second)
+        .replace(&ticket(&first), &ticket(&second));
+    cases.push(("altered", second, altered, "auth.bad_signature"));
+
+    // Signed as another site's: the address is not this portal's.
+    let (nonce, xml) = xml_challenge(&mut client).await;
+    let url = platform.state.settings.public_url.to_string();
+    let elsewhere = xml.replace(&url, "https://idp.egov.kz");
+    assert_ne!(elsewhere, xml);
+    cases.push((
+        "another site's",
+        nonce,
+        signed(&elsewhere),
+        "auth.xml_not_issued",
+    ));
+
+    // Wrapped: a second challenge element in the signed document, answering either challenge.
+    let (nonce, xml) = xml_challenge(&mut client).await;
+    let (other, _) = xml_challenge(&mut client).await;
+    let doubled = signed(&xml.replace(
+        "</login>",
+        &format!("<challenge>{other}</challenge></login>"),
+    ));
+    cases.push((
+        "a second challenge",
+        other,
+        doubled.clone(),
+        "auth.xml_not_issued",
+    ));
+    cases.push((
+        "a second challenge, the first's",
+        nonce,
+        doubled,
+        "auth.xml_not_issued",
+    ));
+
+    // Wrapped: the document signed for one challenge carries another's document inside its
+    // signature, where the enveloped signature does not reach. The signature holds; what it
+    // signs is the first challenge's document, not the second's.
+    let (first, xml) = xml_challenge(&mut client).await;
+    let (second, second_xml) = xml_challenge(&mut client).await;
+    let inside = format!(
+        "<ds:Object>{}</ds:Object>",
+        second_xml.split_once("?>").unwrap().1
+    );
+    let wrapped = inside_signature(&signed(&xml), &inside);
+    cases.push((
+        "a document inside the signature",
+        second,
+        wrapped.clone(),
+        "auth.xml_not_issued",
+    ));
+
+    // A foreign signed document: the login document inside another, and a document of another
+    // kind carrying the nonce.
+    let (nonce, xml) = xml_challenge(&mut client).await;
+    let enclosed = format!("<request>{}</request>", xml.split_once("?>").unwrap().1);
+    let another = format!("<application><challenge>{nonce}</challenge></application>");
+    cases.push((
+        "enclosed",
+        nonce.clone(),
+        signed(&enclosed),
+        "auth.xml_not_issued",
+    ));
+    cases.push((
+        "another kind",
+        nonce,
+        signed(&another),
+        "auth.xml_not_issued",
+    ));
+
+    // Two signatures: a second signer's over the owner's.
+    let (nonce, xml) = xml_challenge(&mut client).await;
+    let twice = sign_xml(&signed(&xml), &platform.alice.auth);
+    cases.push(("two signatures", nonce, twice, "auth.xml_not_issued"));
+
+    // The signing key, not the authentication key.
+    let (nonce, xml) = xml_challenge(&mut client).await;
+    let signing = sign_xml(&xml, &owner.signing);
+    cases.push(("signing key", nonce, signing, "auth.not_authentication_key"));
+
+    // An expired challenge.
+    let issued = Timestamp::now().as_millisecond() - 10 * 60 * 1000;
+    let nonce = format!("qyzmet-sign-in:{issued}:an-expired-challenge");
+    let until = issued + 5 * 60 * 1000;
+    let inserted = store.insert_challenge(&nonce, issued, until, "challenge:test", 60, 60_000);
+    assert!(inserted.await.unwrap());
+    let late = signed(&login_document(&platform, &nonce));
+    cases.push(("expired", nonce, late, "auth.challenge_expired"));
+
+    for (case, nonce, document, key) in &cases {
+        let page = answer_xml(&mut client, "/login", nonce, document).await;
+        refused_in_kazakh(&page, &client, key, case);
+    }
+
+    // A refusal uses no challenge up: the wrapped document, answering the challenge it was signed
+    // for, signs the owner in (what the signature does not cover is not read).
+    let page = answer_xml(&mut client, "/login", &first, &wrapped).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    // And once signed in, the replay is refused in Kazakh.
+    let mut replay = platform.client();
+    replay.cookies.insert("lang".into(), "kk".into());
+    let page = answer_xml(&mut replay, "/login", &first, &wrapped).await;
+    refused_in_kazakh(&page, &replay, "auth.challenge_expired", "replayed");
+}
+
 /// A key of `who` for authentication without an organisation: an employee who left.
 async fn personal_auth_key(store: &Store, who: &Who) -> KeyStore {
     let service = Service {
@@ -839,4 +1110,6 @@ qyzmet_store::both_backends!(
     challenges_expire_and_are_bounded_per_address,
     an_entitys_authority_is_rechecked_at_each_sign_in,
     a_sign_in_without_an_account_runs_argon2_too,
+    an_xml_signed_challenge_signs_in_and_proves,
+    xml_answers_other_than_the_issued_document_are_refused,
 );
