@@ -221,33 +221,6 @@ fn fetch_issuers(url: &str) -> Result<Vec<Vec<u8>>, PkiError> {
     crate::certificates_in(&body)
 }
 
-#[cfg(test)]
-mod issuer_tests {
-    use super::*;
-
-    #[test]
-    fn only_hosts_the_trusted_certificates_name_are_asked() {
-        assert_eq!(
-            host_of("http://test.pki.gov.kz/cert/x.cer"),
-            Some("test.pki.gov.kz")
-        );
-        assert_eq!(host_of("https://PKI.gov.kz:8443/a"), Some("PKI.gov.kz"));
-        assert_eq!(host_of("http://user@pki.gov.kz/"), None);
-        assert_eq!(host_of("ftp://pki.gov.kz/"), None);
-        let issuers = NetworkIssuers {
-            allowed_hosts: ["test.pki.gov.kz".to_owned()].into_iter().collect(),
-            cache: Mutex::new(HashMap::new()),
-        };
-        assert!(issuers.allows("http://TEST.pki.gov.kz/cert/nca.cer"));
-        assert!(!issuers.allows("http://169.254.169.254/latest/meta-data"));
-        assert!(!issuers.allows("http://test.pki.gov.kz.evil.example/x"));
-        assert!(
-            crate::verify::IssuerSource::certificates_at(&issuers, "http://127.0.0.1:1/x")
-                .is_empty()
-        );
-    }
-}
-
 /// (serial, issuer DER) of a cached OCSP answer.
 type CacheKey = (Vec<u8>, Vec<u8>);
 /// Fetched CRLs kept at most (by URL; each is a CA's, reached only after a path to an anchor verified);
@@ -414,4 +387,31 @@ pub fn time_stamp(url: &str, digest: &[u8; 32]) -> Result<Vec<u8>, PkiError> {
     let request = crate::tsp::build_request(digest, Some(nonce), true);
     let response = post(url, "application/timestamp-query", &request)?;
     crate::tsp::extract_token(&response)
+}
+
+#[cfg(test)]
+mod issuer_tests {
+    use super::*;
+
+    #[test]
+    fn only_hosts_the_trusted_certificates_name_are_asked() {
+        assert_eq!(
+            host_of("http://test.pki.gov.kz/cert/x.cer"),
+            Some("test.pki.gov.kz")
+        );
+        assert_eq!(host_of("https://PKI.gov.kz:8443/a"), Some("PKI.gov.kz"));
+        assert_eq!(host_of("http://user@pki.gov.kz/"), None);
+        assert_eq!(host_of("ftp://pki.gov.kz/"), None);
+        let issuers = NetworkIssuers {
+            allowed_hosts: ["test.pki.gov.kz".to_owned()].into_iter().collect(),
+            cache: Mutex::new(HashMap::new()),
+        };
+        assert!(issuers.allows("http://TEST.pki.gov.kz/cert/nca.cer"));
+        assert!(!issuers.allows("http://169.254.169.254/latest/meta-data"));
+        assert!(!issuers.allows("http://test.pki.gov.kz.evil.example/x"));
+        assert!(
+            crate::verify::IssuerSource::certificates_at(&issuers, "http://127.0.0.1:1/x")
+                .is_empty()
+        );
+    }
 }

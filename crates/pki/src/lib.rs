@@ -24,8 +24,8 @@ pub mod revocation;
 pub mod time;
 pub mod tsp;
 pub mod verify;
-pub mod xmldsig;
 mod x509;
+pub mod xmldsig;
 
 pub use algorithm::{KeyAlgorithm, PrivateKey};
 

@@ -704,7 +704,7 @@ mod tests {
         );
         let pem = String::from_utf8(out.stdout).unwrap();
         let begin = pem.find("-----BEGIN CERTIFICATE-----").unwrap();
-        der::pem::decode_vec(pem[begin..].as_bytes()).unwrap().1
+        der::pem::decode_vec(&pem.as_bytes()[begin..]).unwrap().1
     }
 
     #[test]

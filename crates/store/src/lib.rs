@@ -20,9 +20,9 @@ pub mod queue;
 pub mod registry;
 pub mod registry_csv;
 pub mod statistics;
-pub mod trust;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod trust;
 pub mod workflow;
 
 use std::path::{Path, PathBuf};
