@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::Event;
-use crate::{Result, Store, StoreError, now_text};
+use crate::{Result, Store, StoreError, Tx, now_text};
 
 /// How a trusted certificate is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,18 @@ fn certificate_from_row(row: &AnyRow) -> Result<TrustedCertificate> {
     })
 }
 
+/// Refuses an addition to a table of the trust store that holds [`MAX_TRUSTED`] rows already (the
+/// transaction, dropped by the caller's `?`, rolls back).
+async fn within_limit(tx: &mut Tx, count: &'static str, field: &str) -> Result<()> {
+    let rows: i64 = sqlx::query(count).fetch_one(&mut **tx).await?.try_get(0)?;
+    if rows >= MAX_TRUSTED {
+        return Err(StoreError::Invalid(format!(
+            "{field}: the trust store holds {MAX_TRUSTED} of these, its limit"
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Adds a certificate to the trust store, audited; the same certificate again in the same role is
     /// [`Added::AlreadyThere`], in another role an error naming the role it has.
@@ -115,16 +127,7 @@ impl Store {
                 )))
             };
         }
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM pki_trust")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if count >= MAX_TRUSTED {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "certificate: the trust store holds {MAX_TRUSTED} certificates, its limit"
-            )));
-        }
+        within_limit(&mut tx, "SELECT COUNT(*) FROM pki_trust", "certificate").await?;
         sqlx::query(
             "INSERT INTO pki_trust (fingerprint, role, ca_revocation_optional, subject, not_after, certificate, added_by, added_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -224,16 +227,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(Added::AlreadyThere);
         }
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM pki_trust_crl")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if count >= MAX_TRUSTED {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "crl: the trust store holds {MAX_TRUSTED} CRLs, its limit"
-            )));
-        }
+        within_limit(&mut tx, "SELECT COUNT(*) FROM pki_trust_crl", "crl").await?;
         sqlx::query(
             "INSERT INTO pki_trust_crl (fingerprint, issuer, this_update, next_update, crl, added_by, added_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -307,6 +301,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(Added::AlreadyThere);
         }
+        within_limit(&mut tx, "SELECT COUNT(*) FROM pki_trust_host", "host").await?;
         sqlx::query("INSERT INTO pki_trust_host (host, added_by, added_at) VALUES ($1, $2, $3)")
             .bind(&host)
             .bind(actor)
