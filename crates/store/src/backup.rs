@@ -101,6 +101,10 @@ pub const TABLES: &[&str] = &[
     "queue_ticket",
     // 0010
     "identity_code",
+    // 0011
+    "pki_trust",
+    "pki_trust_crl",
+    "pki_trust_host",
 ];
 
 /// Tables whose rows refer to rows of the same table: (table, key column, parent column).
