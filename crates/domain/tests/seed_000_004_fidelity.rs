@@ -7,10 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use qyzmet_domain::regulation::form::{check as check_form, fields_for, rule};
-use qyzmet_domain::regulation::{
-    Applying, Field, FieldType, Recipient, Regulation, Step, UnitKind, check,
-};
+use qyzmet_domain::regulation::form::{check as check_form, rule};
+use qyzmet_domain::regulation::{Field, FieldType, Recipient, Regulation, Step, UnitKind, check};
 
 const APPEAL: &str = include_str!("../../../regulations/appeal.toml");
 const COMPLAINT: &str = include_str!("../../../regulations/complaint.toml");
@@ -32,8 +30,12 @@ fn load(name: &str, text: &str) -> Regulation {
     })
 }
 
+/// The form a recipient fills (none of these services tells applicant categories apart).
 fn form_of(r: &Regulation, recipient: Recipient) -> Vec<&Field> {
-    fields_for(r, Applying::as_recipient(recipient))
+    r.form
+        .iter()
+        .filter(|f| f.recipients.is_empty() || f.recipients.contains(&recipient))
+        .collect()
 }
 
 fn field<'a>(fields: &[&'a Field], code: &str) -> &'a Field {
