@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 /// The keys of the record that are not form values: a regulation's form field may not take one
 /// (`regulation check` refuses it as `form.code.reserved`). A test keeps it equal to the keys of a
 /// record with every part filled.
-pub const RESERVED_KEYS: [&str; 31] = [
+pub const RESERVED_KEYS: [&str; 32] = [
+    "category",
     "attachments",
     "payment",
     "document_sha256",
@@ -219,6 +220,10 @@ impl Recorded {
 /// An application's record: what was submitted, taken at a counter, and recorded by its steps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
+    /// The applicant category the form was filled for (the regulation's `categories`), if the
+    /// service distinguishes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,6 +278,7 @@ mod tests {
     #[test]
     fn a_record_reads_back_with_the_form_beside_the_typed_parts() {
         let record = Application {
+            category: Some("legal_entity_head".into()),
             attachments: vec![AttachmentRef {
                 id: "a1".into(),
                 name: "scan.pdf".into(),
@@ -345,6 +351,7 @@ mod tests {
     fn the_reserved_keys_are_the_keys_of_every_part() {
         let text = || Some("x".to_owned());
         let full = Application {
+            category: text(),
             attachments: vec![AttachmentRef {
                 id: "a".into(),
                 name: "a".into(),

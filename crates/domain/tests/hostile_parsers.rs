@@ -18,7 +18,7 @@ use proptest::test_runner::Config;
 use qyzmet_domain::calendar::{Calendar, CalendarRules};
 use qyzmet_domain::ids::{Bin, Iin, TaxpayerId};
 use qyzmet_domain::regulation::form::{check as check_form, fields_for};
-use qyzmet_domain::regulation::{FieldType, Recipient, Regulation, bpmn, check, svg};
+use qyzmet_domain::regulation::{Applying, FieldType, Recipient, Regulation, bpmn, check, svg};
 
 const SHIPPED: [(&str, &str); 15] = [
     (
@@ -296,7 +296,7 @@ fn load_and_use(name: &str, text: &str) -> bool {
                 Recipient::LegalEntity,
                 Recipient::Representative,
             ] {
-                let fields = fields_for(&regulation, recipient);
+                let fields = fields_for(&regulation, Applying::as_recipient(recipient));
                 let _ = check_form(&fields, &BTreeMap::new(), &BTreeMap::new(), &[]);
             }
             true
@@ -428,7 +428,7 @@ proptest! {
         let regulations = regulations();
         let regulation = &regulations[file];
         let recipient = [Recipient::Individual, Recipient::LegalEntity, Recipient::Representative][recipient];
-        let fields = fields_for(regulation, recipient);
+        let fields = fields_for(regulation, Applying::as_recipient(recipient));
         let mut typed: BTreeMap<String, String> = extra;
         for (field, value) in fields.iter().zip(seeds.iter().cycle()) {
             if let Some(value) = value {

@@ -233,14 +233,6 @@ fn at_ms(value: i64) -> Timestamp {
     Timestamp::from_millisecond(value).unwrap_or(Timestamp::MAX)
 }
 
-fn recipient_code(recipient: Recipient) -> &'static str {
-    match recipient {
-        Recipient::Individual => "individual",
-        Recipient::LegalEntity => "legal_entity",
-        Recipient::Representative => "representative",
-    }
-}
-
 fn outcome_code(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Result => "result",
@@ -540,7 +532,7 @@ impl<G: Gateway> Engine<G> {
             regulation: regulation.code.clone(),
             version: loaded.version.clone(),
             channel: start.channel.clone(),
-            recipient: recipient_code(start.recipient).into(),
+            recipient: start.recipient.code().into(),
             applicant: start.applicant.clone(),
             provider,
             step: first.id.clone(),

@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod cabinet;
 mod copy;
+mod desk;
 pub mod error;
 mod frame;
 pub mod i18n;
@@ -348,32 +349,46 @@ fn office_routes() -> Router<AppState> {
         .route("/office/statistics/{file}", get(office::statistics_export))
 }
 
-/// The PSC branch: its electronic queue and its counter.
+/// The desks where applications are handed over in person, each with its electronic queue: a PSC
+/// branch's counter (`/psc`) and a provider's own front office (`/front`); the same pages serve
+/// both (`desk.rs` says who works which).
 fn psc_routes() -> Router<AppState> {
+    [desk::Desk::Psc, desk::Desk::Provider]
+        .into_iter()
+        .fold(Router::new(), |router, d| {
+            router.merge(desk_routes(desk::prefix(d)))
+        })
+}
+
+fn desk_routes(at: &str) -> Router<AppState> {
+    let path = |rest: &str| format!("{at}{rest}");
     Router::new()
-        // The PSC branch's electronic queue: the entrance terminal, the operator, the board
-        .route("/psc/{branch}/kiosk", get(psc_queue::kiosk))
-        .route("/psc/{branch}/tickets", post(psc_queue::take))
-        .route("/psc/{branch}/tickets/{id}", get(psc_queue::ticket))
-        .route("/psc/queue", get(psc_queue::workstation))
-        .route("/psc/queue/call", post(psc_queue::call_next))
-        .route("/psc/queue/tickets/{id}/start", post(psc_queue::start))
-        .route("/psc/queue/tickets/{id}/finish", post(psc_queue::finish))
-        .route("/psc/queue/tickets/{id}/no-show", post(psc_queue::no_show))
-        .route("/psc/board", get(psc_queue::board))
-        // The PSC counter: intake, receipts, the journal, certified copies (002, 003 Std-1 §9–§10)
-        .route("/psc", get(psc::home))
+        // The electronic queue: the entrance terminal, the operator, the board
+        .route(&path("/{branch}/kiosk"), get(psc_queue::kiosk))
+        .route(&path("/{branch}/tickets"), post(psc_queue::take))
+        .route(&path("/{branch}/tickets/{id}"), get(psc_queue::ticket))
+        .route(&path("/queue"), get(psc_queue::workstation))
+        .route(&path("/queue/call"), post(psc_queue::call_next))
+        .route(&path("/queue/tickets/{id}/start"), post(psc_queue::start))
+        .route(&path("/queue/tickets/{id}/finish"), post(psc_queue::finish))
         .route(
-            "/psc/intake/{service}",
+            &path("/queue/tickets/{id}/no-show"),
+            post(psc_queue::no_show),
+        )
+        .route(&path("/board"), get(psc_queue::board))
+        // The counter: intake, receipts, the journal, certified copies (002, 003 Std-1 §9–§10)
+        .route(at, get(psc::home))
+        .route(
+            &path("/intake/{service}"),
             get(psc::intake_page)
                 .post(psc::intake_post)
                 .layer(DefaultBodyLimit::max(psc::INTAKE_BODY_LIMIT)),
         )
-        .route("/psc/applications/{id}/receipt", get(psc::receipt))
-        .route("/psc/applications/{id}/refusal", get(psc::refusal))
-        .route("/psc/applications/{id}/copy.pdf", post(psc::copy))
-        .route("/psc/journal", get(psc::journal))
-        .route("/psc/journal.csv", get(psc::journal_csv))
+        .route(&path("/applications/{id}/receipt"), get(psc::receipt))
+        .route(&path("/applications/{id}/refusal"), get(psc::refusal))
+        .route(&path("/applications/{id}/copy.pdf"), post(psc::copy))
+        .route(&path("/journal"), get(psc::journal))
+        .route(&path("/journal.csv"), get(psc::journal_csv))
 }
 
 /// `405` in words: a link followed to an address that changes state (which only a form's POST with

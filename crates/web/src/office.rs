@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::directory::{Organisation, Role};
-use qyzmet_domain::regulation::{FieldType, Step, StepKind, StepRecord};
+use qyzmet_domain::regulation::{FieldType, Recipient, Step, StepKind, StepRecord};
 use qyzmet_engine::Loaded;
 use qyzmet_engine::cases::staff::{
     self, Field, MAX_RESOLUTION, MAX_TEXT, Member, Signatures, StaffAct, StaffError, Typed,
@@ -96,11 +96,13 @@ fn refusal(error: StaffError) -> WebError {
     }
 }
 
-fn nav(staff: &Staff) -> Markup {
+/// The back office's menu; `front`: the member's organisation keeps a front office they work.
+fn nav(staff: &Staff, front: bool) -> Markup {
     let lang = staff.lang;
     html! {
         nav.office {
             @if staff.has(Role::PscOperator) { a href="/psc" id="to-counter" { (t(lang, "psc.counter")) } " · " }
+            @if front { a href="/front" id="to-front" { (t(lang, "front.counter")) } " · " }
             a href="/office" id="to-worklist" { (t(lang, "office.worklist")) } " · "
             a href="/office/archive" id="to-archive" { (t(lang, "office.archive")) } " · "
             a href="/office/statistics" id="to-statistics" { (t(lang, "office.statistics")) } " · "
@@ -151,8 +153,9 @@ async fn list(
             .is_some_and(|l| staff::step_to_do(&who, &l.regulation, &row).is_some());
         items.push((row, loaded, mine));
     }
+    let front = crate::desk::keeps_front_office(state, staff);
     let body = html! {
-        (nav(staff))
+        (nav(staff, front))
         h1 { (title) } p id="organisation" { (org) }
         @if items.is_empty() { p { (t(lang, "office.empty")) } }
         (list_table(lang, &items, finished))
@@ -214,6 +217,8 @@ struct Card {
     attachments: Vec<qyzmet_store::portal::Attachment>,
     executors: Vec<(String, String)>,
     organisations: Vec<Organisation>,
+    /// The member works their organisation's front office (the menu links it).
+    front: bool,
 }
 
 pub async fn card(
@@ -246,6 +251,7 @@ pub async fn card(
         attachments,
         executors,
         organisations,
+        front: crate::desk::keeps_front_office(&state, &staff),
     };
     Ok(card_page(&staff, &card).into_response())
 }
@@ -296,7 +302,7 @@ fn card_page(staff: &Staff, card: &Card) -> Markup {
         lang,
         &title,
         html! {
-            (nav(staff))
+            (nav(staff, card.front))
             h1 { (title) }
             (card_table(lang, card))
             (form_values(lang, card))
@@ -340,6 +346,11 @@ fn card_table(lang: Lang, card: &Card) -> Markup {
 /// The form's values (an organisation by its name) and the attachments.
 fn form_values(lang: Lang, card: &Card) -> Markup {
     let record = record_of(&card.row);
+    // The fields of the application's own form (a legal entity's card differs from a person's).
+    let applying = qyzmet_domain::regulation::Applying {
+        recipient: Recipient::parse(&card.row.recipient).unwrap_or(Recipient::Individual),
+        category: record.category.as_deref(),
+    };
     let shown = |kind: FieldType, value: &str| {
         card.organisations
             .iter()
@@ -350,7 +361,10 @@ fn form_values(lang: Lang, card: &Card) -> Markup {
     html! {
         h2 { (t(lang, "office.form")) }
         table id="form-values" {
-            @for f in &card.loaded.regulation.form {
+            @if let Some(category) = record.category.as_ref().and_then(|c| card.loaded.regulation.categories.iter().find(|k| &k.code == c)) {
+                tr { th { (t(lang, "front.category")) } td data-field="category" { (text(lang, &category.label)) } }
+            }
+            @for f in qyzmet_domain::regulation::form::fields_for(&card.loaded.regulation, applying) {
                 @if let Some(v) = record.value(&f.code) {
                     tr { th { (text(lang, &f.label)) } td data-field=(f.code) { (shown(f.field_type, v)) } }
                 }
@@ -709,8 +723,9 @@ pub async fn statistics(
     };
     let query = format!("from={from}&to={to}");
     let title = t(lang, "office.statistics");
+    let front = crate::desk::keeps_front_office(&state, &staff);
     let body = html! {
-        (nav(&staff))
+        (nav(&staff, front))
         h1 { (title) }
         form method="get" action="/office/statistics" {
             label { (t(lang, "office.from")) " " input type="date" name="from" value=(from); } " "

@@ -13,8 +13,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::application::{AttachmentRef, Payment};
-use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{Field, FieldType, Recipient, RegistryValue, Regulation, Text};
+use qyzmet_domain::regulation::form::{CATEGORY, category_of, check, fields_for};
+use qyzmet_domain::regulation::{
+    Applying, Category, Field, FieldType, Recipient, RegistryValue, Regulation, Text,
+};
 use qyzmet_domain::validation::FieldError;
 use qyzmet_engine::cases::{subject, submit};
 
@@ -118,6 +120,20 @@ pub(crate) fn recipient_of(applicant: &Applicant) -> Recipient {
 }
 
 /// The portal channel a person applies through, if the service has one.
+/// Who applies on the portal: the account's recipient kind and the category kept in the values
+/// (where the regulation tells categories apart).
+fn applying_of<'a>(applicant: &Applicant, values: &'a BTreeMap<String, String>) -> Applying<'a> {
+    Applying {
+        recipient: recipient_of(applicant),
+        category: values.get(CATEGORY).map(String::as_str),
+    }
+}
+
+/// The categories the portal offers this applicant for `regulation`.
+fn portal_categories<'r>(regulation: &'r Regulation, applicant: &Applicant) -> Vec<&'r Category> {
+    regulation.categories_of("portal", recipient_of(applicant))
+}
+
 fn portal_channel(regulation: &Regulation) -> Option<&str> {
     regulation
         .channels
@@ -360,8 +376,10 @@ async fn render_form(
         None => Vec::new(),
     };
     let names = organisation_names(state, lang).await;
-    let fields = fields_for(regulation, recipient_of(applicant));
+    let categories = portal_categories(regulation, applicant);
+    let fields = fields_for(regulation, applying_of(applicant, values));
     let name = text(lang, &regulation.name);
+    let chosen = values.get(CATEGORY).map(String::as_str).unwrap_or_default();
     let markup = layout(
         lang,
         &name,
@@ -371,6 +389,14 @@ async fn render_form(
             form method="post" action={ "/services/" (regulation.code) "/apply" } id="application-form" {
                 input type="hidden" name="csrf" value=(applicant.session.row.csrf);
                 input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
+                @if !categories.is_empty() {
+                    p { label for="category" { (t(lang, "front.category")) } br;
+                        select name="category" id="category" required {
+                            option value="" { "—" }
+                            @for c in &categories { option value=(c.code) selected[chosen == c.code] { (text(lang, &c.label)) } }
+                        }
+                        (crate::pages::field_error(problems, CATEGORY)) }
+                }
                 (form_fields(lang, &fields, &registry, values, problems, &names, &providers(regulation)))
                 p {
                     button type="submit" name="action" value="save" id="save-draft" { (t(lang, "portal.save_draft")) }
@@ -516,16 +542,15 @@ impl ApplyForm {
         }
     }
 
-    /// The values of the fields a person types (registry fields and attachments are not typed).
+    /// The values of the fields a person types (registry fields and attachments are not typed),
+    /// with the applicant category chosen.
     fn values(&self, fields: &[&Field]) -> BTreeMap<String, String> {
         fields
             .iter()
             .filter(|f| f.from_registry.is_none() && f.field_type != FieldType::Attachment)
-            .filter_map(|f| {
-                self.posted
-                    .get(&f.code)
-                    .map(|v| (f.code.clone(), v.clone()))
-            })
+            .map(|f| f.code.as_str())
+            .chain([CATEGORY])
+            .filter_map(|code| self.posted.get(code).map(|v| (code.to_owned(), v.clone())))
             .collect()
     }
 }
@@ -610,7 +635,7 @@ pub async fn apply_post(
     let Ok(draft_id) = form.draft() else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
-    let fields = fields_for(regulation, recipient_of(&applicant));
+    let fields = fields_for(regulation, applying_of(&applicant, &form.posted));
     let values = form.values(&fields);
     let (draft, data) =
         match keep_draft(&state, &applicant, regulation, channel, draft_id, values).await {
@@ -622,7 +647,14 @@ pub async fn apply_post(
         Err(e) => return internal(e),
     };
     let draft_id = &draft.id;
-    match check(&fields, &data.values, &registry, &providers(regulation)) {
+    let category = category_of(
+        regulation,
+        channel,
+        recipient_of(&applicant),
+        data.values.get(CATEGORY).map(String::as_str),
+    );
+    let checked = check(&fields, &data.values, &registry, &providers(regulation));
+    match category.map_err(|e| vec![e]).and(checked) {
         Err(errors) if form.preparing => {
             let problems = problems_of(lang, &errors, &fields);
             let status = StatusCode::BAD_REQUEST;
@@ -833,20 +865,36 @@ async fn prepare(
         .ok_or_else(|| message_page(lang, &t(lang, "error.not_found")).into_response())?;
     let data: DraftData = serde_json::from_str(&draft.data).unwrap_or_default();
     let registry = registry_values(state, applicant).await.map_err(internal)?;
-    let fields = fields_for(&regulation.regulation, recipient_of(applicant));
-    let values = check(
-        &fields,
-        &data.values,
-        &registry,
-        &providers(&regulation.regulation),
-    )
-    .map_err(|_| {
-        Redirect::to(&format!(
-            "/services/{}/apply?draft={}",
-            draft.regulation, draft.id
-        ))
-        .into_response()
-    })?;
+    let chosen = data.values.get(CATEGORY).map(String::as_str);
+    let category = category_of(
+        &regulation.regulation,
+        "portal",
+        recipient_of(applicant),
+        chosen,
+    );
+    let fields = fields_for(&regulation.regulation, applying_of(applicant, &data.values));
+    let mut values = category
+        .clone()
+        .map_err(|e| vec![e])
+        .and_then(|_| {
+            check(
+                &fields,
+                &data.values,
+                &registry,
+                &providers(&regulation.regulation),
+            )
+        })
+        .map_err(|_| {
+            Redirect::to(&format!(
+                "/services/{}/apply?draft={}",
+                draft.regulation, draft.id
+            ))
+            .into_response()
+        })?;
+    // The category chosen is part of the signed application.
+    if let Some(chosen) = chosen.filter(|_| category.is_ok_and(|c| c.is_some())) {
+        values.insert(CATEGORY.to_owned(), chosen.to_owned());
+    }
     // The addressee field chooses the provider (000 Annex 1 row 8); else the regulation's first.
     let provider = fields
         .iter()
@@ -962,7 +1010,10 @@ async fn sign_view(
             h2 { (text(lang, &regulation.name)) }
             p { (t(lang, "portal.provider")) ": " strong id="provider" { (names.get(&prepared.provider).cloned().unwrap_or(prepared.provider.clone())) } }
             table id="summary" {
-                @for field in fields_for(regulation, recipient_of(applicant)) {
+                @if let Some(category) = prepared.values.get(CATEGORY).and_then(|c| regulation.categories.iter().find(|k| &k.code == c)) {
+                    tr { th { (t(lang, "front.category")) } td data-field=(CATEGORY) { (text(lang, &category.label)) } }
+                }
+                @for field in fields_for(regulation, applying_of(applicant, &prepared.values)) {
                     @if let Some(value) = prepared.values.get(&field.code) {
                         tr { th { (text(lang, &field.label)) } td data-field=(field.code) { (if field.field_type == FieldType::Organisation { names.get(value).cloned().unwrap_or(value.clone()) } else { value.clone() }) } }
                     }

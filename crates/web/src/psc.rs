@@ -25,10 +25,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use qyzmet_domain::application::{Application, ListedDocument};
-use qyzmet_domain::directory::{OrgKind, Organisation, Role};
+use qyzmet_domain::directory::Organisation;
 use qyzmet_domain::ids::Iin;
-use qyzmet_domain::regulation::form::fields_for;
-use qyzmet_domain::regulation::{Channel, FieldType, Recipient, Regulation};
+use qyzmet_domain::regulation::form::{CATEGORY, category_of, fields_for};
+use qyzmet_domain::regulation::{Applying, FieldType, Recipient, Regulation};
 use qyzmet_engine::cases::counter::{self, Found};
 use qyzmet_engine::{EngineError, Loaded};
 use qyzmet_store::workflow::InstanceRow;
@@ -37,6 +37,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::cabinet::{regulation_of, status_label, step_label};
+use crate::desk::{AtDesk, Desk};
 use crate::i18n::{Lang, t};
 use crate::pages::{layout, message_page, text, when};
 use crate::portal::{
@@ -45,35 +46,11 @@ use crate::portal::{
 };
 use crate::session::{Csrf, Staff, now_ms};
 
-use counter::PSC_CHANNEL;
-
 /// The largest intake: the form and the scans.
 pub const INTAKE_BODY_LIMIT: usize = MAX_ATTACHMENTS * MAX_ATTACHMENT + 256 * 1024;
 /// How many journal rows a page or an export holds.
 const JOURNAL_ROWS: i64 = 2_000;
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-fn psc_channel(regulation: &Regulation) -> Option<&Channel> {
-    regulation.channel(PSC_CHANNEL)
-}
-
-fn recipient_code(recipient: Recipient) -> &'static str {
-    match recipient {
-        Recipient::Individual => "individual",
-        Recipient::LegalEntity => "legal_entity",
-        Recipient::Representative => "representative",
-    }
-}
-
-fn parse_recipient(code: &str) -> Option<Recipient> {
-    [
-        Recipient::Individual,
-        Recipient::LegalEntity,
-        Recipient::Representative,
-    ]
-    .into_iter()
-    .find(|r| recipient_code(*r) == code)
-}
 
 fn org_name(lang: Lang, org: &Organisation) -> String {
     match lang {
@@ -96,31 +73,19 @@ pub(crate) async fn counter_branch(
     state: &AppState,
     staff: &Staff,
 ) -> Result<Organisation, Response> {
-    let organisations = state.store.organisations().await.map_err(internal)?;
-    match organisations
-        .into_iter()
-        .find(|o| o.code == staff.organisation)
-    {
-        Some(org)
-            if org.kind == OrgKind::PscBranch
-                && (staff.has(Role::PscOperator) || staff.has(Role::Head)) =>
-        {
-            Ok(org)
-        }
-        _ => Err(crate::pages::not_found(UserLang(staff.lang)).await),
-    }
+    crate::desk::office(state, staff, Desk::Psc).await
 }
 
 /// The counter's branch and the application, if this branch's counter took it.
-async fn taken_here(
-    state: &AppState,
-    staff: &Staff,
-    id: &str,
-) -> Result<(Organisation, InstanceRow), Response> {
-    let branch = counter_branch(state, staff).await?;
+async fn taken_here(state: &AppState, at: &AtDesk, id: &str) -> Result<InstanceRow, Response> {
     match state.store.instance(id).await.map_err(internal)? {
-        Some(row) if row.office.as_deref() == Some(branch.code.as_str()) => Ok((branch, row)),
-        _ => Err(crate::pages::not_found(UserLang(staff.lang)).await),
+        Some(row)
+            if row.office.as_deref() == Some(at.office.code.as_str())
+                && row.channel == at.channel() =>
+        {
+            Ok(row)
+        }
+        _ => Err(crate::pages::not_found(UserLang(at.staff.lang)).await),
     }
 }
 
@@ -134,15 +99,17 @@ async fn person_name(state: &AppState, iin: &str) -> String {
     }
 }
 
-fn nav(staff: &Staff) -> Markup {
+fn nav(at: &AtDesk) -> Markup {
+    let staff = &at.staff;
     let lang = staff.lang;
     html! {
         nav.office {
-            a href="/psc" id="to-counter" { (t(lang, "psc.counter")) } " · "
-            a href="/psc/queue" id="to-queue" { (t(lang, "psc.queue")) } " · "
-            a href="/psc/board" id="to-board" { (t(lang, "psc.board")) } " · "
-            a href="/psc/journal" id="to-journal" { (t(lang, "psc.journal")) } " · "
-            a href="/psc/identity" id="to-identity" { (t(lang, "identity.psc.title")) } " · "
+            a href=(at.path("")) id="to-counter" { (t(lang, &crate::desk::key(at.desk, "counter"))) } " · "
+            a href=(at.path("/queue")) id="to-queue" { (t(lang, "psc.queue")) } " · "
+            a href=(at.path("/board")) id="to-board" { (t(lang, "psc.board")) } " · "
+            a href=(at.path("/journal")) id="to-journal" { (t(lang, "psc.journal")) } " · "
+            @if at.desk == Desk::Psc { a href="/psc/identity" id="to-identity" { (t(lang, "identity.psc.title")) } " · " }
+            @if at.desk == Desk::Provider { a href="/office" id="to-office" { (t(lang, "office.title")) } " · " }
             span id="who" { (staff.iin) }
             " "
             form method="post" action="/logout" class="inline" {
@@ -154,12 +121,8 @@ fn nav(staff: &Staff) -> Markup {
 }
 
 /// The operator's counter: the services taken at a PSC and the branch's requests in progress.
-pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
-    let lang = staff.lang;
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub async fn home(State(state): State<AppState>, at: AtDesk) -> Response {
+    let (lang, branch) = (at.staff.lang, &at.office);
     let now = now_ms();
     let rows = match state
         .store
@@ -173,7 +136,7 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
         .catalogue
         .all()
         .map(|l| &l.regulation)
-        .filter(|r| psc_channel(r).is_some())
+        .filter(|r| at.desk.serves(r, &branch.code))
         .collect();
     services.sort_by_key(|r| text(lang, &r.name));
     let mut requests = Vec::new();
@@ -181,31 +144,30 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> Response {
         let loaded = regulation_of(&state, row).await;
         requests.push((row, loaded));
     }
-    home_view(&staff, &branch, &services, &requests).into_response()
+    home_view(&at, &services, &requests).into_response()
 }
 
 /// The counter's page: the services to take and the branch's requests with their papers.
 fn home_view(
-    staff: &Staff,
-    branch: &Organisation,
+    at: &AtDesk,
     services: &[&Regulation],
     requests: &[(&InstanceRow, Option<Arc<Loaded>>)],
 ) -> Markup {
-    let lang = staff.lang;
-    let title = t(lang, "psc.counter");
+    let lang = at.staff.lang;
+    let title = t(lang, &crate::desk::key(at.desk, "counter"));
     layout(
         lang,
         &title,
         html! {
-            (nav(staff))
-            h1 { (title) } p id="branch" { (org_name(lang, branch)) }
+            (nav(at))
+            h1 { (title) } p id="branch" { (org_name(lang, &at.office)) }
             h2 { (t(lang, "psc.take")) }
             ul id="services" {
                 @for r in services {
-                    li { a href={ "/psc/intake/" (r.code) } data-service=(r.code) { (text(lang, &r.name)) } }
+                    li { a href=(at.path(&format!("/intake/{}", r.code))) data-service=(r.code) { (text(lang, &r.name)) } }
                 }
             }
-            h2 { (t(lang, "psc.requests")) }
+            h2 { (t(lang, &crate::desk::key(at.desk, "requests"))) }
             table id="requests" {
                 thead { tr {
                     th { (t(lang, "cabinet.number")) } th { (t(lang, "stats.service")) } th { (t(lang, "office.applicant")) }
@@ -213,7 +175,7 @@ fn home_view(
                 } }
                 tbody {
                     @for (row, loaded) in requests {
-                        (request_row(staff, row, loaded.as_ref().map(|l| &l.regulation)))
+                        (request_row(at, row, loaded.as_ref().map(|l| &l.regulation)))
                     }
                 }
             }
@@ -222,8 +184,9 @@ fn home_view(
 }
 
 /// One request of the counter's list, with the links to its receipt, refusal receipt and copy.
-fn request_row(staff: &Staff, row: &InstanceRow, regulation: Option<&Regulation>) -> Markup {
-    let lang = staff.lang;
+fn request_row(at: &AtDesk, row: &InstanceRow, regulation: Option<&Regulation>) -> Markup {
+    let (staff, lang) = (&at.staff, at.staff.lang);
+    let paper = |what: &str| at.path(&format!("/applications/{}/{what}", row.id));
     let record = Application::from_json(&row.data);
     html! {
         tr data-id=(row.id) {
@@ -234,9 +197,9 @@ fn request_row(staff: &Staff, row: &InstanceRow, regulation: Option<&Regulation>
             td { @if row.closed_ms.is_none() { (step_label(lang, regulation, row)) } }
             td { (when(row.due_ms)) }
             td {
-                @if record.recorded.registration_number.is_some() { a href={ "/psc/applications/" (row.id) "/receipt" } { (t(lang, "psc.receipt")) } " " }
-                @if !record.recorded.missing_documents.is_empty() { a href={ "/psc/applications/" (row.id) "/refusal" } { (t(lang, "psc.refusal_receipt")) } " " }
-                @if record.recorded.answer_signature.is_some() { (crate::copy::print_button(&format!("/psc/applications/{}/copy.pdf", row.id), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
+                @if record.recorded.registration_number.is_some() { a href=(paper("receipt")) { (t(lang, "psc.receipt")) } " " }
+                @if !record.recorded.missing_documents.is_empty() { a href=(paper("refusal")) { (t(lang, "psc.refusal_receipt")) } " " }
+                @if record.recorded.answer_signature.is_some() { (crate::copy::print_button(&paper("copy.pdf"), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
             }
         }
     }
@@ -246,6 +209,9 @@ fn request_row(staff: &Staff, row: &InstanceRow, regulation: Option<&Regulation>
 pub struct IntakeQuery {
     #[serde(default)]
     recipient: String,
+    /// The applicant category, where the service tells them apart.
+    #[serde(default)]
+    category: String,
     /// The person at the counter: the applicant, the head of a legal entity, or the representative.
     #[serde(default)]
     iin: String,
@@ -294,7 +260,6 @@ fn principal_of(found: &Found) -> Option<(String, String, String)> {
 
 struct IntakeView<'a> {
     regulation: &'a Regulation,
-    branch: &'a Organisation,
     recipient: Option<Recipient>,
     query: &'a IntakeQuery,
     subject: Option<&'a Found>,
@@ -303,13 +268,24 @@ struct IntakeView<'a> {
     problems: Vec<(String, String)>,
 }
 
-async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> Markup {
-    let lang = staff.lang;
+async fn intake_view(state: &AppState, at: &AtDesk, view: IntakeView<'_>) -> Markup {
+    let (staff, lang, branch) = (&at.staff, at.staff.lang, &at.office);
     let regulation = view.regulation;
     let name = text(lang, &regulation.name);
     let names = organisation_names(state, lang).await;
-    let channel = psc_channel(regulation);
+    let code = at.channel();
+    let channel = regulation.channel(code);
     let query = view.query;
+    let categories: Vec<_> = regulation
+        .categories
+        .iter()
+        .filter(|c| regulation.categories_of(code, c.recipient).contains(c))
+        .collect();
+    let applying = view.recipient.map(|recipient| Applying {
+        recipient,
+        category: Some(query.category.as_str()).filter(|c| !c.is_empty()),
+    });
+    let action = at.path(&format!("/intake/{}", regulation.code));
     // The PSC the application is addressed to is this branch (002 Annex 2's addressee).
     let mut values = view.values;
     for f in regulation
@@ -319,32 +295,42 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
     {
         values
             .entry(f.code.clone())
-            .or_insert_with(|| view.branch.code.clone());
+            .or_insert_with(|| branch.code.clone());
     }
     layout(
         lang,
         &name,
         html! {
-            (nav(staff))
-            h1 { (name) } p { (org_name(lang, view.branch)) }
+            (nav(at))
+            h1 { (name) } p { (org_name(lang, branch)) }
             @if let Some(channel) = channel {
                 @if let Some(wait) = &channel.queue_wait { p.limits { (t(lang, "psc.queue_wait")) ": " (wait.amount) " " (t(lang, "psc.minutes")) } }
             }
-            form method="get" action={ "/psc/intake/" (regulation.code) } id="lookup-form" {
+            form method="get" action=(action) id="lookup-form" {
                 input type="hidden" name="ticket" value=(query.ticket);
                 input type="hidden" name="window" value=(query.window);
                 p { label { (t(lang, "psc.recipient")) " "
                     select name="recipient" id="recipient" required {
                         option value="" { "—" }
-                        @for r in regulation.recipients_of(PSC_CHANNEL) {
-                            option value=(recipient_code(*r)) selected[view.recipient == Some(*r)] { (t(lang, &format!("recipient.{}", recipient_code(*r)))) }
+                        @for r in regulation.recipients_of(code) {
+                            option value=(r.code()) selected[view.recipient == Some(*r)] { (t(lang, &format!("recipient.{}", r.code()))) }
                         }
                     } } }
+                @if !categories.is_empty() {
+                    p { label { (t(lang, "front.category")) " "
+                        select name="category" id="category" {
+                            option value="" { "—" }
+                            @for c in &categories {
+                                option value=(c.code) selected[query.category == c.code] { (text(lang, &c.label)) }
+                            }
+                        } }
+                        (crate::pages::field_error(&view.problems, "category")) }
+                }
                 p { label { (t(lang, "psc.person_iin")) " " input name="iin" id="lookup-iin" value=(query.iin) maxlength="12" inputmode="numeric"; } }
-                @if regulation.recipients_of(PSC_CHANNEL).contains(&Recipient::LegalEntity) {
+                @if regulation.recipients_of(code).contains(&Recipient::LegalEntity) {
                     p { label { (t(lang, "psc.entity_bin")) " " input name="bin" id="lookup-bin" value=(query.bin) maxlength="12" inputmode="numeric"; } }
                 }
-                @if regulation.recipients_of(PSC_CHANNEL).contains(&Recipient::Representative) {
+                @if regulation.recipients_of(code).contains(&Recipient::Representative) {
                     p { label { (t(lang, "psc.power_number")) " " input name="poa" id="lookup-poa" value=(query.poa) maxlength="64"; } }
                 }
                 button type="submit" id="look-up" { (t(lang, "psc.look_up")) }
@@ -352,7 +338,7 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                     p.error role="alert" id={ "lookup-error-" (field) } { (t(lang, key)) }
                 }
             }
-            @if let (Some(subject), Some(recipient), Some(channel)) = (view.subject, view.recipient, channel) {
+            @if let (Some(subject), Some(applying), Some(channel)) = (view.subject, applying, channel) {
                 section id="found" {
                     h2 { (t(lang, "psc.found")) }
                     p id="found-name" { (subject.name) " — " (subject.applicant) } p { (subject.address) }
@@ -361,18 +347,19 @@ async fn intake_view(state: &AppState, staff: &Staff, view: IntakeView<'_>) -> M
                     }
                 }
                 @if !view.problems.is_empty() { p.error role="alert" id="form-errors" { (t(lang, "portal.form_has_errors")) } }
-                form method="post" action={ "/psc/intake/" (regulation.code) } enctype="multipart/form-data" id="intake-form" {
+                form method="post" action=(action) enctype="multipart/form-data" id="intake-form" {
                     input type="hidden" name="csrf" value=(staff.session.row.csrf);
-                    input type="hidden" name="recipient" value=(recipient_code(recipient));
+                    input type="hidden" name="recipient" value=(applying.recipient.code());
+                    input type="hidden" name="category" value=(query.category);
                     input type="hidden" name="lookup_iin" value=(query.iin);
                     input type="hidden" name="lookup_bin" value=(query.bin);
                     input type="hidden" name="lookup_poa" value=(query.poa);
                     input type="hidden" name="ticket" value=(query.ticket);
                     p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
-                    (form_fields(lang, &fields_for(regulation, recipient), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&view.branch.code)))
+                    (form_fields(lang, &fields_for(regulation, applying), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&branch.code)))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
-                        @for (i, label) in counter::documents_for(channel, recipient).iter().enumerate() {
+                        @for (i, label) in counter::documents_for(channel, applying).iter().enumerate() {
                             p { label { input type="checkbox" name="document" value=(i) id={ "document-" (i) }; " " (text(lang, label)) } }
                         }
                     }
@@ -397,41 +384,42 @@ impl IntakeQuery {
         self
     }
 
-    /// The recipient asked for, if the regulation serves it.
-    fn recipient(&self, regulation: &Regulation) -> Option<Recipient> {
-        parse_recipient(&self.recipient)
-            .filter(|r| regulation.recipients_of(PSC_CHANNEL).contains(r))
+    /// The recipient asked for, if the regulation serves it by `channel`.
+    fn recipient(&self, regulation: &Regulation, channel: &str) -> Option<Recipient> {
+        Recipient::parse(&self.recipient).filter(|r| regulation.recipients_of(channel).contains(r))
     }
 }
 
-/// The service of this code, if it is taken at a PSC counter.
-fn psc_service(state: &AppState, code: &str) -> Option<Arc<Loaded>> {
+/// The service of this code, if this desk takes it.
+fn desk_service(state: &AppState, at: &AtDesk, code: &str) -> Option<Arc<Loaded>> {
     state
         .catalogue
         .get(code)
-        .filter(|l| psc_channel(&l.regulation).is_some())
+        .filter(|l| at.desk.serves(&l.regulation, &at.office.code))
 }
 
 /// The intake of a service: the look-up of the person at the counter and, once found, the form,
 /// the documents presented, the scans and the consent.
 pub async fn intake_page(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     headers: axum::http::HeaderMap,
     Path(code): Path<String>,
     Query(query): Query<IntakeQuery>,
 ) -> Response {
     let query = query.with_remembered_window(&headers);
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(loaded) = psc_service(&state, &code) else {
-        return crate::pages::not_found(UserLang(staff.lang)).await;
+    let Some(loaded) = desk_service(&state, &at, &code) else {
+        return crate::pages::not_found(UserLang(at.staff.lang)).await;
     };
     let regulation = &loaded.regulation;
-    let recipient = query.recipient(regulation);
+    let recipient = query.recipient(regulation, at.channel());
     let found = match recipient.filter(|_| !query.iin.is_empty()) {
+        // The category decides the form and the documents, so it is asked before the form.
+        Some(recipient)
+            if category_of(regulation, at.channel(), recipient, Some(&query.category)).is_err() =>
+        {
+            Some(Err(("category", "front.category_required")))
+        }
         Some(recipient) => match look_up(&state, regulation, recipient, &query).await {
             Ok(found) => Some(found),
             Err(e) => return internal(e),
@@ -450,7 +438,6 @@ pub async fn intake_page(
     };
     let view = IntakeView {
         regulation,
-        branch: &branch,
         recipient,
         query: &query,
         subject,
@@ -458,7 +445,7 @@ pub async fn intake_page(
         values: BTreeMap::new(),
         problems: Vec::new(),
     };
-    (status, intake_view(&state, &staff, view).await).into_response()
+    (status, intake_view(&state, &at, view).await).into_response()
 }
 
 /// What the intake form posted.
@@ -494,6 +481,7 @@ async fn read_intake(lang: Lang, multipart: &mut Multipart) -> Result<Posted, Re
         match name.as_str() {
             "csrf" => posted.csrf = value,
             "recipient" => posted.query.recipient = value,
+            "category" => posted.query.category = value,
             "lookup_iin" => posted.query.iin = value,
             "lookup_bin" => posted.query.bin = value,
             "lookup_poa" => posted.query.poa = value,
@@ -517,31 +505,25 @@ async fn read_intake(lang: Lang, multipart: &mut Multipart) -> Result<Posted, Re
 /// receipt, the refusal receipt, or the intake again with what to correct.
 pub async fn intake_post(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(code): Path<String>,
     mut multipart: Multipart,
 ) -> Response {
-    let lang = staff.lang;
-    let branch = match counter_branch(&state, &staff).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let lang = at.staff.lang;
     let posted = match read_intake(lang, &mut multipart).await {
         Ok(posted) => posted,
         Err(refused) => return refused,
     };
-    if let Err(refused) = Csrf::check(&staff.session, &posted.csrf, lang) {
+    if let Err(refused) = Csrf::check(&at.staff.session, &posted.csrf, lang) {
         return refused;
     }
-    let Some(recipient) = parse_recipient(&posted.query.recipient) else {
+    let Some(recipient) = Recipient::parse(&posted.query.recipient) else {
         return recipient_required(lang);
     };
-    let intake = posted.intake(&code, recipient, &branch, &staff);
+    let intake = posted.intake(&code, recipient, &at);
     match counter::take(&state.engine, intake, jiff::Timestamp::now()).await {
-        Ok(Ok(taken)) => taken_view(&state, &staff, &branch, &code, taken).await,
-        Ok(Err(refusal)) => {
-            intake_refused(&state, &staff, &branch, &code, recipient, &posted, refusal).await
-        }
+        Ok(Ok(taken)) => taken_view(&state, &at, &code, taken).await,
+        Ok(Err(refusal)) => intake_refused(&state, &at, &code, recipient, &posted, refusal).await,
         Err(EngineError::Forbidden { .. }) => (
             StatusCode::FORBIDDEN,
             message_page(lang, &t(lang, "office.forbidden")),
@@ -562,28 +544,22 @@ fn recipient_required(lang: Lang) -> Response {
 
 /// The answer to what the counter took: the receipt of a complete application, the refusal
 /// receipt of an incomplete one (opened with the PSC's own check, or refused outright).
-async fn taken_view(
-    state: &AppState,
-    staff: &Staff,
-    branch: &Organisation,
-    code: &str,
-    taken: counter::Taken,
-) -> Response {
+async fn taken_view(state: &AppState, at: &AtDesk, code: &str, taken: counter::Taken) -> Response {
     match taken {
         counter::Taken::Opened { id, complete: true } => {
-            Redirect::to(&format!("/psc/applications/{id}/receipt")).into_response()
+            Redirect::to(&at.path(&format!("/applications/{id}/receipt"))).into_response()
         }
         counter::Taken::Opened {
             id,
             complete: false,
-        } => Redirect::to(&format!("/psc/applications/{id}/refusal")).into_response(),
+        } => Redirect::to(&at.path(&format!("/applications/{id}/refusal"))).into_response(),
         counter::Taken::Refused { found, missing } => {
             let Some(loaded) = state.catalogue.get(code) else {
-                return crate::pages::not_found(UserLang(staff.lang)).await;
+                return crate::pages::not_found(UserLang(at.staff.lang)).await;
             };
             let regulation = &loaded.regulation;
             let (name, address) = (&found.name, &found.address);
-            refusal_sheet(state, staff, branch, regulation, name, address, &missing)
+            refusal_sheet(state, at, regulation, name, address, &missing)
                 .await
                 .into_response()
         }
@@ -592,18 +568,14 @@ async fn taken_view(
 
 impl Posted {
     /// The intake as the use case takes it.
-    fn intake(
-        &self,
-        service: &str,
-        recipient: Recipient,
-        branch: &Organisation,
-        staff: &Staff,
-    ) -> counter::Intake {
+    fn intake(&self, service: &str, recipient: Recipient, at: &AtDesk) -> counter::Intake {
         counter::Intake {
             service: service.to_owned(),
+            desk: at.desk,
             recipient,
-            branch: branch.code.clone(),
-            operator: staff.iin.clone(),
+            category: self.query.category.clone(),
+            branch: at.office.code.clone(),
+            operator: at.staff.iin.clone(),
             iin: self.query.iin.clone(),
             bin: self.query.bin.clone(),
             power_of_attorney: self.query.poa.clone(),
@@ -628,14 +600,13 @@ impl Posted {
 /// The intake page again, with what the operator must correct (what was typed kept).
 async fn intake_refused(
     state: &AppState,
-    staff: &Staff,
-    branch: &Organisation,
+    at: &AtDesk,
     code: &str,
     recipient: Recipient,
     posted: &Posted,
     refusal: counter::Refusal,
 ) -> Response {
-    let lang = staff.lang;
+    let lang = at.staff.lang;
     let Some(loaded) = state.catalogue.get(code) else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
@@ -649,12 +620,18 @@ async fn intake_refused(
             Vec::new(),
         ),
         counter::Refusal::Form { found, errors } => {
-            let fields = fields_for(regulation, recipient);
+            let applying = Applying {
+                recipient,
+                category: Some(posted.query.category.as_str()),
+            };
+            let fields = fields_for(regulation, applying);
             let problems = errors
                 .iter()
                 .map(|e| {
                     let message = if e.field == "consent" {
                         t(lang, "psc.consent_required")
+                    } else if e.field == CATEGORY {
+                        t(lang, "front.category_required")
                     } else {
                         let field = fields.iter().find(|f| f.code == e.field).copied();
                         field_message(lang, e, field)
@@ -667,10 +644,9 @@ async fn intake_refused(
     };
     let markup = intake_view(
         state,
-        staff,
+        at,
         IntakeView {
             regulation,
-            branch,
             recipient: Some(recipient),
             query: &posted.query,
             subject: found.as_deref(),
@@ -686,11 +662,11 @@ async fn intake_refused(
 /// The receipt of an accepted application (002 Annex 2; 003 Std-1 §9 ¶6).
 pub async fn receipt(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(id): Path<String>,
 ) -> Response {
-    let lang = staff.lang;
-    let (branch, row) = match taken_here(&state, &staff, &id).await {
+    let (lang, branch) = (at.staff.lang, &at.office);
+    let row = match taken_here(&state, &at, &id).await {
         Ok(found) => found,
         Err(r) => return r,
     };
@@ -732,7 +708,7 @@ pub async fn receipt(
                 p { (t(lang, "psc.accepted_at")) ": " span id="receipt-accepted" { (when(row.started_ms)) } }
                 p { (t(lang, "psc.seal")) }
             }
-            p.no-print { button type="button" data-print="" id="print" { (t(lang, "psc.print")) } " " a href="/psc" { (t(lang, "psc.counter")) } }
+            p.no-print { button type="button" data-print="" id="print" { (t(lang, "psc.print")) } " " a href=(at.path("")) { (t(lang, &crate::desk::key(at.desk, "counter"))) } }
             script src="/assets/portal.js" {}
         },
     )
@@ -758,11 +734,11 @@ async fn accepting_operator(state: &AppState, row: &InstanceRow) -> String {
 /// The refusal receipt of an application refused at the counter (003 Annex 13).
 pub async fn refusal(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(id): Path<String>,
 ) -> Response {
-    let lang = staff.lang;
-    let (branch, row) = match taken_here(&state, &staff, &id).await {
+    let lang = at.staff.lang;
+    let row = match taken_here(&state, &at, &id).await {
         Ok(found) => found,
         Err(r) => return r,
     };
@@ -776,8 +752,7 @@ pub async fn refusal(
     };
     refusal_sheet(
         &state,
-        &staff,
-        &branch,
+        &at,
         &loaded.regulation,
         record
             .counter
@@ -798,15 +773,14 @@ pub async fn refusal(
 /// Annex 13, twice: one copy for each party.
 async fn refusal_sheet(
     state: &AppState,
-    staff: &Staff,
-    branch: &Organisation,
+    at: &AtDesk,
     regulation: &Regulation,
     name: &str,
     address: &str,
     missing: &[ListedDocument],
 ) -> Markup {
-    let lang = staff.lang;
-    let operator = person_name(state, &staff.iin).await;
+    let (lang, branch) = (at.staff.lang, &at.office);
+    let operator = person_name(state, &at.staff.iin).await;
     let service = text(lang, &regulation.name);
     let title = t(lang, "psc.refusal_receipt");
     let label = |d: &ListedDocument| match lang {
@@ -836,7 +810,7 @@ async fn refusal_sheet(
                 }
                 hr;
             }
-            p.no-print { button type="button" data-print="" id="print" { (t(lang, "psc.print")) } " " a href="/psc" { (t(lang, "psc.counter")) } }
+            p.no-print { button type="button" data-print="" id="print" { (t(lang, "psc.print")) } " " a href=(at.path("")) { (t(lang, &crate::desk::key(at.desk, "counter"))) } }
             script src="/assets/portal.js" {}
         },
     )
@@ -873,11 +847,10 @@ fn stamp(at: Option<i64>) -> String {
 /// The counter's branch and its journal's rows the query asks for, oldest first.
 async fn journal_rows(
     state: &AppState,
-    staff: &Staff,
+    at: &AtDesk,
     query: &JournalQuery,
-) -> Result<(Organisation, Vec<JournalRow>), Response> {
-    let lang = staff.lang;
-    let branch = counter_branch(state, staff).await?;
+) -> Result<Vec<JournalRow>, Response> {
+    let (lang, branch) = (at.staff.lang, &at.office);
     let zone = state.calendar.time_zone().clone();
     let day = |text: &str, end: bool| -> Option<i64> {
         let date: jiff::civil::Date = text.trim().parse().ok()?;
@@ -936,7 +909,7 @@ async fn journal_rows(
             out.push(entry);
         }
     }
-    Ok((branch, out))
+    Ok(out)
 }
 
 const JOURNAL_COLUMNS: [&str; 8] = [
@@ -953,17 +926,18 @@ const JOURNAL_COLUMNS: [&str; 8] = [
 /// The journal of incoming applications (002 Annex 3), searchable by text and dates.
 pub async fn journal(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Query(query): Query<JournalQuery>,
 ) -> Response {
-    let lang = staff.lang;
-    let (branch, rows) = match journal_rows(&state, &staff, &query).await {
+    let (lang, branch) = (at.staff.lang, &at.office);
+    let rows = match journal_rows(&state, &at, &query).await {
         Ok(found) => found,
         Err(r) => return r,
     };
     let title = t(lang, "psc.journal");
     let export = format!(
-        "/psc/journal.csv?q={}&from={}&to={}",
+        "{}?q={}&from={}&to={}",
+        at.path("/journal.csv"),
         crate::session::urlencode(&query.q),
         crate::session::urlencode(&query.from),
         crate::session::urlencode(&query.to)
@@ -972,9 +946,9 @@ pub async fn journal(
         lang,
         &title,
         html! {
-            (nav(&staff))
-            h1 { (title) } p { (org_name(lang, &branch)) }
-            form method="get" action="/psc/journal" id="journal-search" {
+            (nav(&at))
+            h1 { (title) } p { (org_name(lang, branch)) }
+            form method="get" action=(at.path("/journal")) id="journal-search" {
                 input name="q" id="journal-q" value=(query.q) placeholder=(t(lang, "psc.search"));
                 " " input type="date" name="from" value=(query.from);
                 " " input type="date" name="to" value=(query.to);
@@ -1000,11 +974,11 @@ pub async fn journal(
 /// The journal as CSV (RFC 4180 with a byte order mark, as the statistics are exported).
 pub async fn journal_csv(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Query(query): Query<JournalQuery>,
 ) -> Response {
-    let lang = staff.lang;
-    let (branch, rows) = match journal_rows(&state, &staff, &query).await {
+    let (lang, branch) = (at.staff.lang, &at.office);
+    let rows = match journal_rows(&state, &at, &query).await {
         Ok(found) => found,
         Err(r) => return r,
     };
@@ -1043,14 +1017,15 @@ pub async fn journal_csv(
 /// verification page. Printing publishes the document, so it is a POST with the CSRF token.
 pub async fn copy(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(id): Path<String>,
     axum::Form(form): axum::Form<crate::cabinet::CsrfOnly>,
 ) -> Response {
+    let (staff, branch) = (&at.staff, &at.office);
     if let Err(refused) = Csrf::check(&staff.session, &form.csrf, staff.lang) {
         return refused;
     }
-    let (branch, row) = match taken_here(&state, &staff, &id).await {
+    let row = match taken_here(&state, &at, &id).await {
         Ok(found) => found,
         Err(r) => return r,
     };

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use qyzmet_domain::directory::{OrgKind, Organisation, Role};
+use qyzmet_domain::directory::{Organisation, Role};
 use qyzmet_domain::queue::{
     BoardTicket, Limits, Stage, Summary, judge, limits, minutes_up, summarise,
 };
@@ -23,14 +23,13 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{UserLang, internal};
+use crate::desk::{AtDesk, Desk, DeskOfPath, keeping, operator_role, prefix};
 use crate::i18n::{Lang, t};
 use crate::pages::{layout, message_page, text};
 use crate::session::{
-    Csrf, FORM_COOKIE, Staff, cookie, now_ms, random_token, set_cookie, sha256_hex, urlencode,
+    Csrf, FORM_COOKIE, cookie, now_ms, random_token, set_cookie, sha256_hex, urlencode,
 };
 
-/// The channel whose limits the queue keeps.
-const PSC_CHANNEL: &str = "psc";
 /// Remembers an operator's window on their workstation.
 pub(crate) const WINDOW_COOKIE: &str = "qyzmet_psc_window";
 /// A window is a short label on a sign ("3", "12a").
@@ -39,38 +38,12 @@ const MAX_WINDOW: usize = 10;
 /// takes one ticket.
 const KIOSK_FORM_S: i64 = 12 * 3600;
 
-const RECIPIENTS: [Recipient; 3] = [
-    Recipient::Individual,
-    Recipient::LegalEntity,
-    Recipient::Representative,
-];
-
-fn recipient_code(recipient: Recipient) -> &'static str {
-    match recipient {
-        Recipient::Individual => "individual",
-        Recipient::LegalEntity => "legal_entity",
-        Recipient::Representative => "representative",
-    }
-}
-
-fn parse_recipient(code: &str) -> Option<Recipient> {
-    RECIPIENTS.into_iter().find(|r| recipient_code(*r) == code)
-}
-
 fn refused(status: StatusCode, lang: Lang, key: &str) -> Response {
     (status, message_page(lang, &t(lang, key))).into_response()
 }
 
 fn not_found(lang: Lang) -> Response {
     refused(StatusCode::NOT_FOUND, lang, "error.not_found")
-}
-
-/// The organisation of this code if it is a PSC branch.
-async fn psc_branch(state: &AppState, code: &str) -> Result<Option<Organisation>, Response> {
-    let all = state.store.organisations().await.map_err(internal)?;
-    Ok(all
-        .into_iter()
-        .find(|o| o.code == code && o.kind == OrgKind::PscBranch))
 }
 
 fn branch_name(lang: Lang, branch: &Organisation) -> &str {
@@ -81,15 +54,15 @@ fn branch_name(lang: Lang, branch: &Organisation) -> &str {
     }
 }
 
-/// The limits a ticket is held to, from its service's PSC channel (none if the service left the
-/// catalogue).
-fn limits_of(state: &AppState, service: &str, recipient: &str) -> Limits {
+/// The limits a ticket is held to, from its service's channel of the desk (none if the service
+/// left the catalogue).
+fn limits_of(state: &AppState, desk: Desk, service: &str, recipient: &str) -> Limits {
     let Some(loaded) = state.catalogue.get(service) else {
         return Limits::default();
     };
     match (
-        loaded.regulation.channel(PSC_CHANNEL),
-        parse_recipient(recipient),
+        loaded.regulation.channel(desk.channel()),
+        Recipient::parse(recipient),
     ) {
         (Some(channel), Some(recipient)) => limits(channel, recipient),
         _ => Limits::default(),
@@ -132,27 +105,28 @@ fn against(ms: Option<i64>, limit_ms: Option<i64>) -> String {
 pub async fn kiosk(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
+    DeskOfPath(desk): DeskOfPath,
     Path(branch): Path<String>,
 ) -> Response {
-    let branch = match psc_branch(&state, &branch).await {
+    let branch = match keeping(&state, desk, &branch).await {
         Ok(Some(branch)) => branch,
         Ok(None) => return not_found(lang),
         Err(response) => return response,
     };
     let token = random_token();
-    let page = kiosk_page(&state, lang, &branch, &token, None);
+    let page = kiosk_page(&state, (lang, desk), &branch, &token, None);
     with_kiosk_form(&state, &token, page.into_response())
 }
 
 fn kiosk_page(
     state: &AppState,
-    lang: Lang,
+    (lang, desk): (Lang, Desk),
     branch: &Organisation,
     token: &str,
     problem: Option<String>,
 ) -> Markup {
     let title = t(lang, "queue.kiosk_title");
-    let services = offered(state, branch, lang);
+    let services = offered(state, desk, branch, lang);
     layout(
         lang,
         &title,
@@ -163,7 +137,7 @@ fn kiosk_page(
             @if services.is_empty() {
                 p id="kiosk-no-services" { (t(lang, "queue.no_services")) }
             } @else {
-                form method="post" action={ "/psc/" (branch.code) "/tickets" } id="kiosk-form" {
+                form method="post" action={ (prefix(desk)) "/" (branch.code) "/tickets" } id="kiosk-form" {
                     input type="hidden" name="csrf" value=(token);
                     p { label { (t(lang, "queue.service")) " "
                         select name="service" id="kiosk-service" required {
@@ -172,8 +146,8 @@ fn kiosk_page(
                     } }
                     p { label { (t(lang, "queue.recipient")) " "
                         select name="recipient" id="kiosk-recipient" required {
-                            @for recipient in RECIPIENTS {
-                                option value=(recipient_code(recipient)) { (t(lang, &format!("recipient.{}", recipient_code(recipient)))) }
+                            @for recipient in Recipient::ALL {
+                                option value=(recipient.code()) { (t(lang, &format!("recipient.{}", recipient.code()))) }
                             }
                         }
                     } }
@@ -184,14 +158,19 @@ fn kiosk_page(
     )
 }
 
-/// (code, name) of the services the terminal offers: the catalogue's regulations with a PSC
-/// channel, narrowed to those the branch accepts when the directory lists them (004 annex 2 names
-/// each branch's services).
-fn offered(state: &AppState, branch: &Organisation, lang: Lang) -> Vec<(String, String)> {
+/// (code, name) of the services the terminal offers: the catalogue's regulations this desk takes
+/// (a PSC channel; a provider channel of which the organisation is a provider), narrowed to those
+/// the branch accepts when the directory lists them (004 annex 2 names each branch's services).
+fn offered(
+    state: &AppState,
+    desk: Desk,
+    branch: &Organisation,
+    lang: Lang,
+) -> Vec<(String, String)> {
     let mut services: Vec<(String, String)> = state
         .catalogue
         .all()
-        .filter(|l| l.regulation.channel(PSC_CHANNEL).is_some())
+        .filter(|l| desk.serves(&l.regulation, &branch.code))
         .filter(|l| branch.services.is_empty() || branch.services.contains(&l.regulation.code))
         .map(|l| (l.regulation.code.clone(), text(lang, &l.regulation.name)))
         .collect();
@@ -215,15 +194,16 @@ impl TakeForm {
     fn choice(
         &self,
         state: &AppState,
+        desk: Desk,
         offered: &[(String, String)],
     ) -> Result<Recipient, &'static str> {
         if !offered.iter().any(|(code, _)| *code == self.service) {
             return Err("queue.bad_service");
         }
-        let recipient = parse_recipient(&self.recipient).ok_or("queue.bad_recipient")?;
+        let recipient = Recipient::parse(&self.recipient).ok_or("queue.bad_recipient")?;
         let serves = state.catalogue.get(&self.service).is_some_and(|l| {
             l.regulation
-                .recipients_of(qyzmet_engine::cases::counter::PSC_CHANNEL)
+                .recipients_of(desk.channel())
                 .contains(&recipient)
         });
         if serves {
@@ -244,9 +224,14 @@ fn with_kiosk_form(state: &AppState, token: &str, mut response: Response) -> Res
 }
 
 /// The terminal again, with what was wrong, on a fresh form.
-fn kiosk_again(state: &AppState, lang: Lang, branch: &Organisation, key: &str) -> Response {
+fn kiosk_again(
+    state: &AppState,
+    (lang, desk): (Lang, Desk),
+    branch: &Organisation,
+    key: &str,
+) -> Response {
     let token = random_token();
-    let page = kiosk_page(state, lang, branch, &token, Some(t(lang, key)));
+    let page = kiosk_page(state, (lang, desk), branch, &token, Some(t(lang, key)));
     with_kiosk_form(
         state,
         &token,
@@ -283,6 +268,7 @@ fn admit_ticket(state: &AppState, branch: &Organisation, csrf: &str) -> Result<(
 pub async fn take(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
+    DeskOfPath(desk): DeskOfPath,
     Path(branch): Path<String>,
     headers: HeaderMap,
     Form(form): Form<TakeForm>,
@@ -290,30 +276,33 @@ pub async fn take(
     if let Err(refused) = Csrf::check_anonymous(&headers, &form.csrf, lang) {
         return refused;
     }
-    let branch = match psc_branch(&state, &branch).await {
+    let branch = match keeping(&state, desk, &branch).await {
         Ok(Some(branch)) => branch,
         Ok(None) => return not_found(lang),
         Err(response) => return response,
     };
-    let recipient = match form.choice(&state, &offered(&state, &branch, lang)) {
+    let recipient = match form.choice(&state, desk, &offered(&state, desk, &branch, lang)) {
         Ok(recipient) => recipient,
-        Err(key) => return kiosk_again(&state, lang, &branch, key),
+        Err(key) => return kiosk_again(&state, (lang, desk), &branch, key),
     };
     match admit_ticket(&state, &branch, &form.csrf) {
         Ok(()) => {}
-        Err(NotNow::TooMany(wait)) => return crate::limits::too_many(lang, "/psc", wait),
-        Err(NotNow::FormUsed) => return kiosk_again(&state, lang, &branch, "queue.form_used"),
+        Err(NotNow::TooMany(wait)) => return crate::limits::too_many(lang, prefix(desk), wait),
+        Err(NotNow::FormUsed) => {
+            return kiosk_again(&state, (lang, desk), &branch, "queue.form_used");
+        }
     }
     let id = uuid::Uuid::now_v7().to_string();
     let ticket = NewTicket {
         id: &id,
         branch: &branch.code,
         service: &form.service,
-        recipient: recipient_code(recipient),
+        recipient: recipient.code(),
     };
     match state.store.take_ticket(&ticket, now_ms()).await {
         Ok(ticket) => {
-            Redirect::to(&format!("/psc/{}/tickets/{}", branch.code, ticket.id)).into_response()
+            let at = format!("{}/{}/tickets/{}", prefix(desk), branch.code, ticket.id);
+            Redirect::to(&at).into_response()
         }
         Err(e) => internal(e),
     }
@@ -323,6 +312,7 @@ pub async fn take(
 pub async fn ticket(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
+    DeskOfPath(desk): DeskOfPath,
     Path((branch, id)): Path<(String, String)>,
 ) -> Response {
     let ticket = match state.store.ticket(&branch, &id).await {
@@ -334,7 +324,7 @@ pub async fn ticket(
         Ok(ahead) => ahead,
         Err(e) => return internal(e),
     };
-    let limits = limits_of(&state, &ticket.service, &ticket.recipient);
+    let limits = limits_of(&state, desk, &ticket.service, &ticket.recipient);
     let title = t(lang, "queue.ticket_title");
     layout(
         lang,
@@ -349,7 +339,7 @@ pub async fn ticket(
             @if let Some(limit) = limits.wait_ms {
                 p { (t(lang, "queue.wait_limit")) ": " span id="ticket-wait-limit" { (minutes_up(limit)) } " " (t(lang, "queue.minutes")) }
             }
-            p { a href={ "/psc/" (ticket.branch) "/kiosk" } id="kiosk-again" { (t(lang, "queue.again")) } }
+            p { a href={ (prefix(desk)) "/" (ticket.branch) "/kiosk" } id="kiosk-again" { (t(lang, "queue.again")) } }
         },
     )
     .into_response()
@@ -358,32 +348,30 @@ pub async fn ticket(
 // ---------------------------------------------------------------------------------------------
 // Staff: the operator's workstation and the board
 
-/// The branch of a member of staff who may open a page with one of `roles`: staff outside a PSC
-/// branch find no such page (404); staff of a branch without the role are refused (403).
-async fn staff_branch(
-    state: &AppState,
-    staff: &Staff,
-    roles: &[Role],
-) -> Result<Organisation, Response> {
-    let Some(branch) = psc_branch(state, &staff.organisation).await? else {
-        return Err(not_found(staff.lang));
-    };
-    if !roles.iter().any(|role| staff.has(*role)) {
-        return Err(refused(
+/// Whether the member of staff at the desk serves its queue (the desk's operators; the board is
+/// also the head's): staff of the desk without the role are refused (403). Staff of no such desk
+/// found no page already (the `AtDesk` extractor's 404).
+fn serving(at: &AtDesk, or_head: bool) -> Result<(), Response> {
+    let staff = &at.staff;
+    if staff.has(operator_role(at.desk)) || (or_head && staff.has(Role::Head)) {
+        Ok(())
+    } else {
+        Err(refused(
             StatusCode::FORBIDDEN,
             staff.lang,
             "queue.forbidden",
-        ));
+        ))
     }
-    Ok(branch)
 }
 
-fn staff_nav(staff: &Staff) -> Markup {
+fn staff_nav(at: &AtDesk) -> Markup {
+    let staff = &at.staff;
     let lang = staff.lang;
     html! {
         nav.office {
-            @if staff.has(Role::PscOperator) { a href="/psc/queue" id="to-queue" { (t(lang, "queue.workstation")) } " · " }
-            a href="/psc/board" id="to-board" { (t(lang, "queue.board")) } " · "
+            @if staff.has(operator_role(at.desk)) { a href=(at.path("/queue")) id="to-queue" { (t(lang, "queue.workstation")) } " · " }
+            a href=(at.path("/board")) id="to-board" { (t(lang, "queue.board")) } " · "
+            a href=(at.path("")) id="to-counter" { (t(lang, &crate::desk::key(at.desk, "counter"))) } " · "
             span id="who" { (staff.iin) }
             " "
             form method="post" action="/logout" class="inline" {
@@ -404,14 +392,14 @@ pub struct WorkstationQuery {
 /// ticket at the window.
 pub async fn workstation(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     headers: HeaderMap,
     Query(query): Query<WorkstationQuery>,
 ) -> Response {
-    let branch = match staff_branch(&state, &staff, &[Role::PscOperator]).await {
-        Ok(branch) => branch,
-        Err(response) => return response,
-    };
+    if let Err(response) = serving(&at, false) {
+        return response;
+    }
+    let (staff, branch) = (&at.staff, &at.office);
     let now = now_ms();
     let (current, waiting) = match (
         state
@@ -427,14 +415,14 @@ pub async fn workstation(
         .filter(|w| valid_window(w))
         .unwrap_or_default();
     let view = Workstation {
-        branch: &branch,
+        branch,
         waiting,
         current: current.as_ref(),
         window: &window,
         empty: query.empty.is_some(),
         now,
     };
-    workstation_view(&state, &staff, view).into_response()
+    workstation_view(&state, &at, view).into_response()
 }
 
 /// What the workstation shows.
@@ -449,7 +437,8 @@ struct Workstation<'a> {
     now: i64,
 }
 
-fn workstation_view(state: &AppState, staff: &Staff, view: Workstation<'_>) -> Markup {
+fn workstation_view(state: &AppState, at: &AtDesk, view: Workstation<'_>) -> Markup {
+    let staff = &at.staff;
     let lang = staff.lang;
     let csrf = &staff.session.row.csrf;
     let title = t(lang, "queue.workstation");
@@ -457,28 +446,29 @@ fn workstation_view(state: &AppState, staff: &Staff, view: Workstation<'_>) -> M
         lang,
         &title,
         html! {
-            (staff_nav(staff))
+            (staff_nav(at))
             h1 { (title) }
             p id="branch" { (branch_name(lang, view.branch)) }
             p { (t(lang, "queue.waiting_now")) ": " strong id="waiting-count" { (view.waiting) } }
             @if view.empty && view.current.is_none() { p id="queue-empty" role="status" { (t(lang, "queue.nobody_waits")) } }
-            form method="post" action="/psc/queue/call" id="call-form" {
+            form method="post" action=(at.path("/queue/call")) id="call-form" {
                 input type="hidden" name="csrf" value=(csrf);
                 label { (t(lang, "queue.window")) " " input name="window" id="window" value=(view.window) required maxlength=(MAX_WINDOW) size="4"; }
                 " " button type="submit" id="call-next" disabled[view.current.is_some()] { (t(lang, "queue.call_next")) }
             }
             @if let Some(ticket) = view.current {
-                (current_view(state, staff, ticket, view.now))
+                (current_view(state, at, ticket, view.now))
             }
         },
     )
 }
 
 /// The ticket at the operator's window and what may be done with it at its stage.
-fn current_view(state: &AppState, staff: &Staff, ticket: &Ticket, now: i64) -> Markup {
-    let lang = staff.lang;
-    let csrf = &staff.session.row.csrf;
-    let limits = limits_of(state, &ticket.service, &ticket.recipient);
+fn current_view(state: &AppState, at: &AtDesk, ticket: &Ticket, now: i64) -> Markup {
+    let lang = at.staff.lang;
+    let csrf = &at.staff.session.row.csrf;
+    let limits = limits_of(state, at.desk, &ticket.service, &ticket.recipient);
+    let act = |what: &str| at.path(&format!("/queue/tickets/{}/{what}", ticket.id));
     let judged = judge(&ticket.times(), limits, now);
     html! {
         section id="current" data-ticket=(ticket.id) data-stage=(ticket.times().stage().as_str()) {
@@ -488,20 +478,20 @@ fn current_view(state: &AppState, staff: &Staff, ticket: &Ticket, now: i64) -> M
             p { (t(lang, "queue.wait")) ": " span id="current-wait" { (against(Some(judged.wait_ms), limits.wait_ms)) } " " (t(lang, "queue.minutes")) }
             @match ticket.times().stage() {
                 Stage::Called => {
-                    form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/start" } id="start-form" class="inline" {
+                    form method="post" action=(act("start")) id="start-form" class="inline" {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" id="start" { (t(lang, "queue.start")) }
                     }
                     " "
-                    form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/no-show" } id="no-show-form" class="inline" {
+                    form method="post" action=(act("no-show")) id="no-show-form" class="inline" {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" id="no-show" { (t(lang, "queue.no_show")) }
                     }
                 }
                 Stage::Serving => {
                     p { (t(lang, "queue.counter")) ": " span id="current-counter" { (against(judged.counter_ms, limits.counter_ms)) } " " (t(lang, "queue.minutes")) }
-                    p { a href={ "/psc/intake/" (urlencode(&ticket.service)) "?recipient=" (urlencode(&ticket.recipient)) "&ticket=" (urlencode(&ticket.id)) } id="take-application" { (t(lang, "queue.take_application")) } }
-                    form method="post" action={ "/psc/queue/tickets/" (ticket.id) "/finish" } id="finish-form" {
+                    p { a href={ (at.path("/intake/")) (urlencode(&ticket.service)) "?recipient=" (urlencode(&ticket.recipient)) "&ticket=" (urlencode(&ticket.id)) } id="take-application" { (t(lang, "queue.take_application")) } }
+                    form method="post" action=(act("finish")) id="finish-form" {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" id="finish" { (t(lang, "queue.finish")) }
                     }
@@ -543,17 +533,17 @@ pub struct CallForm {
 
 pub async fn call_next(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Form(form): Form<CallForm>,
 ) -> Response {
+    let (staff, branch) = (&at.staff, &at.office);
     let lang = staff.lang;
     if let Err(refused) = Csrf::check(&staff.session, &form.csrf, lang) {
         return refused;
     }
-    let branch = match staff_branch(&state, &staff, &[Role::PscOperator]).await {
-        Ok(branch) => branch,
-        Err(response) => return response,
-    };
+    if let Err(response) = serving(&at, false) {
+        return response;
+    }
     let window = form.window.trim();
     if !valid_window(window) {
         return refused(StatusCode::BAD_REQUEST, lang, "queue.bad_window");
@@ -563,12 +553,12 @@ pub async fn call_next(
         .call_next(&branch.code, window, &staff.iin, now_ms())
         .await;
     let to = match called {
-        Ok(Ok(Some(_))) => "/psc/queue",
-        Ok(Ok(None)) => "/psc/queue?empty=1",
+        Ok(Ok(Some(_))) => at.path("/queue"),
+        Ok(Ok(None)) => at.path("/queue?empty=1"),
         Ok(Err(_)) => return refused(StatusCode::CONFLICT, lang, "queue.finish_current"),
         Err(e) => return internal(e),
     };
-    let mut response = Redirect::to(to).into_response();
+    let mut response = Redirect::to(&to).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         set_cookie(&state, WINDOW_COOKIE, window, 365 * 24 * 3600),
@@ -582,27 +572,21 @@ pub struct MoveForm {
     csrf: String,
 }
 
-async fn move_ticket(
-    state: &AppState,
-    staff: &Staff,
-    id: &str,
-    csrf: &str,
-    what: Move,
-) -> Response {
+async fn move_ticket(state: &AppState, at: &AtDesk, id: &str, csrf: &str, what: Move) -> Response {
+    let (staff, branch) = (&at.staff, &at.office);
     let lang = staff.lang;
     if let Err(refused) = Csrf::check(&staff.session, csrf, lang) {
         return refused;
     }
-    let branch = match staff_branch(state, staff, &[Role::PscOperator]).await {
-        Ok(branch) => branch,
-        Err(response) => return response,
-    };
+    if let Err(response) = serving(at, false) {
+        return response;
+    }
     match state
         .store
         .move_ticket(&branch.code, id, &staff.iin, what, now_ms())
         .await
     {
-        Ok(Ok(_)) => Redirect::to("/psc/queue").into_response(),
+        Ok(Ok(_)) => Redirect::to(&at.path("/queue")).into_response(),
         Ok(Err(Refusal::NotFound)) => not_found(lang),
         Ok(Err(Refusal::WrongStage)) => refused(StatusCode::CONFLICT, lang, "queue.wrong_stage"),
         Err(e) => internal(e),
@@ -611,29 +595,29 @@ async fn move_ticket(
 
 pub async fn start(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(id): Path<String>,
     Form(form): Form<MoveForm>,
 ) -> Response {
-    move_ticket(&state, &staff, &id, &form.csrf, Move::Start).await
+    move_ticket(&state, &at, &id, &form.csrf, Move::Start).await
 }
 
 pub async fn finish(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(id): Path<String>,
     Form(form): Form<MoveForm>,
 ) -> Response {
-    move_ticket(&state, &staff, &id, &form.csrf, Move::Finish).await
+    move_ticket(&state, &at, &id, &form.csrf, Move::Finish).await
 }
 
 pub async fn no_show(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Path(id): Path<String>,
     Form(form): Form<MoveForm>,
 ) -> Response {
-    move_ticket(&state, &staff, &id, &form.csrf, Move::NoShow).await
+    move_ticket(&state, &at, &id, &form.csrf, Move::NoShow).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -656,14 +640,13 @@ impl BoardQuery {
 /// The branch's day on the board: every ticket against its service's limits, and the summary.
 pub async fn board(
     State(state): State<AppState>,
-    staff: Staff,
+    at: AtDesk,
     Query(query): Query<BoardQuery>,
 ) -> Response {
-    let lang = staff.lang;
-    let branch = match staff_branch(&state, &staff, &[Role::Head, Role::PscOperator]).await {
-        Ok(branch) => branch,
-        Err(response) => return response,
-    };
+    let (lang, branch) = (at.staff.lang, &at.office);
+    if let Err(response) = serving(&at, true) {
+        return response;
+    }
     let now = now_ms();
     let day = match query.day(now) {
         Ok(Some(day)) => day,
@@ -676,22 +659,22 @@ pub async fn board(
     };
     let on_board: Vec<(&Ticket, BoardTicket)> = tickets
         .iter()
-        .map(|ticket| (ticket, on_board(&state, ticket)))
+        .map(|ticket| (ticket, on_board(&state, at.desk, ticket)))
         .collect();
     let view = Board {
-        branch: &branch,
+        branch,
         day: &day,
         tickets: &on_board,
         now,
     };
-    board_view(&state, &staff, view).into_response()
+    board_view(&state, &at, view).into_response()
 }
 
 /// A ticket as the board judges it: its times against its service's limits.
-fn on_board(state: &AppState, ticket: &Ticket) -> BoardTicket {
+fn on_board(state: &AppState, desk: Desk, ticket: &Ticket) -> BoardTicket {
     BoardTicket {
         times: ticket.times(),
-        limits: limits_of(state, &ticket.service, &ticket.recipient),
+        limits: limits_of(state, desk, &ticket.service, &ticket.recipient),
         window: ticket.window.clone(),
     }
 }
@@ -704,8 +687,8 @@ struct Board<'a> {
     now: i64,
 }
 
-fn board_view(state: &AppState, staff: &Staff, view: Board<'_>) -> Markup {
-    let lang = staff.lang;
+fn board_view(state: &AppState, at: &AtDesk, view: Board<'_>) -> Markup {
+    let lang = at.staff.lang;
     let summary = summarise(
         &view
             .tickets
@@ -719,10 +702,10 @@ fn board_view(state: &AppState, staff: &Staff, view: Board<'_>) -> Markup {
         lang,
         &title,
         html! {
-            (staff_nav(staff))
+            (staff_nav(at))
             h1 { (title) }
             p id="branch" { (branch_name(lang, view.branch)) }
-            form method="get" action="/psc/board" id="board-day" {
+            form method="get" action=(at.path("/board")) id="board-day" {
                 label { (t(lang, "queue.day")) " " input type="date" name="day" id="day" value=(view.day); }
                 " " button type="submit" { (t(lang, "queue.show")) }
             }

@@ -47,6 +47,7 @@ use qyzmet_domain::ids::{Bin, Iin, Sex, TaxpayerId};
 use qyzmet_domain::registry::{Person, PowerOfAttorney};
 use qyzmet_domain::regulation::form::fields_for;
 use qyzmet_domain::regulation::{
+    Applying,
     Channel, Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepRecord, units_for_role,
 };
 use qyzmet_domain::workflow::{Actor, Position, position};
@@ -488,7 +489,7 @@ fn fill(
     page: &Page,
 ) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
-    for field in fields_for(regulation, party.recipient) {
+    for field in fields_for(regulation, Applying::as_recipient(party.recipient)) {
         if field.field_type == FieldType::Attachment {
             continue;
         }
@@ -512,7 +513,7 @@ fn fill(
 }
 
 fn attachment_fields(regulation: &Regulation, recipient: Recipient) -> Vec<&Field> {
-    fields_for(regulation, recipient)
+    fields_for(regulation, Applying::as_recipient(recipient))
         .into_iter()
         .filter(|f| f.field_type == FieldType::Attachment)
         .collect()
@@ -706,7 +707,7 @@ async fn through_api(
         })
         .unwrap_or_default();
     let mut form = serde_json::Map::new();
-    for field in fields_for(regulation, party.recipient) {
+    for field in fields_for(regulation, Applying::as_recipient(party.recipient)) {
         // Attachments have no place in the API's document; the registry fills its fields.
         if field.field_type == FieldType::Attachment || field.from_registry.is_some() {
             continue;

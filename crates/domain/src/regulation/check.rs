@@ -139,6 +139,7 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
             "a service needs at least one kind of recipient",
         );
     }
+    check_categories(c, r);
     let units: HashMap<&str, UnitKind> =
         r.units.iter().map(|u| (u.code.as_str(), u.kind)).collect();
     for (i, unit) in r.units.iter().enumerate() {
@@ -253,6 +254,73 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
     }
 }
 
+/// Categories are a closed set the fields and documents name: each a kind of one of the service's
+/// recipients, served by channels the service has.
+fn check_categories(c: &mut Checker<'_>, r: &Regulation) {
+    for (i, category) in r.categories.iter().enumerate() {
+        let at = format!("categories[{}]", category.code);
+        c.text(&format!("{at}.label"), &category.label);
+        if r.categories[..i].iter().any(|o| o.code == category.code) {
+            c.report(
+                &at,
+                "category.code.duplicate",
+                "two categories have this code",
+            );
+        }
+        if !r.recipients.contains(&category.recipient) {
+            c.report(
+                format!("{at}.recipient"),
+                "category.recipient.unknown",
+                format!("{:?} is not a recipient of the service", category.recipient),
+            );
+        }
+        for channel in &category.channels {
+            if !r.recipients_of(channel).contains(&category.recipient)
+                || r.channel(channel).is_none()
+            {
+                c.report(
+                    format!("{at}.channels"),
+                    "category.channel.unknown",
+                    format!("no channel {channel:?} that serves the category's recipient"),
+                );
+            }
+        }
+    }
+    let named =
+        |at: String, recipients: &[Recipient], categories: &[String], c: &mut Checker<'_>| {
+            for code in categories {
+                match r.categories.iter().find(|k| &k.code == code) {
+                    None => c.report(
+                        &at,
+                        "category.unknown",
+                        format!("no category {code:?} among the regulation's categories"),
+                    ),
+                    Some(k) if !recipients.is_empty() && !recipients.contains(&k.recipient) => c
+                        .report(
+                            &at,
+                            "category.recipient.excluded",
+                            format!("the category {code:?} is of a recipient this item excludes"),
+                        ),
+                    Some(_) => {}
+                }
+            }
+        };
+    for field in &r.form {
+        named(
+            format!("form.fields[{}].categories", field.code),
+            &field.recipients,
+            &field.categories,
+            c,
+        );
+    }
+    for channel in &r.channels {
+        for (j, document) in channel.documents.iter().enumerate() {
+            let at = format!("channels[{}].documents[{j}].categories", channel.code);
+            named(at, &document.recipients, &document.categories, c);
+        }
+    }
+}
+
 /// A report counts by statuses the regulation must have (the appeals report by those of 000 §10).
 fn check_reports(c: &mut Checker<'_>, r: &Regulation) {
     for (i, report) in r.reports.iter().enumerate() {
@@ -314,10 +382,7 @@ fn check_numbering(c: &mut Checker<'_>, here: &str, step: &Step, recipients: &[R
                 c.report(
                     format!("{at}.recipients"),
                     "step.numbering.recipient.unknown",
-                    format!(
-                        "the service is not for {:?}",
-                        super::recipient_code(*recipient)
-                    ),
+                    format!("the service is not for {:?}", recipient.code()),
                 );
             }
         }
@@ -332,16 +397,13 @@ fn check_numbering(c: &mut Checker<'_>, here: &str, step: &Step, recipients: &[R
             0 => c.report(
                 format!("{here}.numbering"),
                 "step.numbering.recipient.uncovered",
-                format!("no series for {:?}", super::recipient_code(*recipient)),
+                format!("no series for {:?}", recipient.code()),
             ),
             1 => {}
             _ => c.report(
                 format!("{here}.numbering"),
                 "step.numbering.recipient.duplicate",
-                format!(
-                    "more than one series for {:?}",
-                    super::recipient_code(*recipient)
-                ),
+                format!("more than one series for {:?}", recipient.code()),
             ),
         }
     }

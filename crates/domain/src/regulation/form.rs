@@ -3,17 +3,42 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, FieldType, Recipient, RegistryValue, Regulation};
+use super::{Applying, Field, FieldType, RegistryValue, Regulation};
 use crate::ids::{Bin, Iin};
 use crate::validation::FieldError;
 
-/// The fields a recipient fills in, in the regulation's order (attachments are uploaded apart).
-pub fn fields_for(regulation: &Regulation, recipient: Recipient) -> Vec<&Field> {
+/// The fields an applicant fills in, in the regulation's order (attachments are uploaded apart).
+pub fn fields_for<'r>(regulation: &'r Regulation, applying: Applying<'_>) -> Vec<&'r Field> {
     regulation
         .form
         .iter()
-        .filter(|f| f.recipients.is_empty() || f.recipients.contains(&recipient))
+        .filter(|f| applying.concerns(&f.recipients, &f.categories))
         .collect()
+}
+
+/// The form value naming the applicant category (a reserved key: no field is called so).
+pub const CATEGORY: &str = "category";
+
+/// The applicant category typed for `channel` and `recipient`: `None` where the regulation tells
+/// no categories apart for them, else one of its categories or the error naming `category`.
+pub fn category_of<'r>(
+    regulation: &'r Regulation,
+    channel: &str,
+    recipient: super::Recipient,
+    typed: Option<&str>,
+) -> Result<Option<&'r str>, FieldError> {
+    let served = regulation.categories_of(channel, recipient);
+    if served.is_empty() {
+        return Ok(None);
+    }
+    match typed.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Err(FieldError::new(CATEGORY, rule::REQUIRED.to_owned())),
+        Some(code) => served
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| Some(c.code.as_str()))
+            .ok_or_else(|| FieldError::new(CATEGORY, rule::CHOICE.to_owned())),
+    }
 }
 
 /// Rules, by the code the web layer translates (`form.<rule>`).
@@ -169,6 +194,7 @@ mod tests {
                 en: None,
             },
             field_type,
+            categories: Vec::new(),
             recipients: Vec::new(),
             required,
             from_registry: None,

@@ -94,6 +94,29 @@ pub enum Recipient {
     Representative,
 }
 
+impl Recipient {
+    pub const ALL: [Recipient; 3] = [
+        Recipient::Individual,
+        Recipient::LegalEntity,
+        Recipient::Representative,
+    ];
+
+    /// The code an application stores and a form posts: `individual`, `legal_entity`,
+    /// `representative`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Recipient::Individual => "individual",
+            Recipient::LegalEntity => "legal_entity",
+            Recipient::Representative => "representative",
+        }
+    }
+
+    /// The recipient of a stored or posted code.
+    pub fn parse(code: &str) -> Option<Recipient> {
+        Recipient::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
 /// A structural-functional unit (СФЕ / ҚФБ) or an information system taking part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -376,10 +399,62 @@ pub struct Document {
     /// Recipients it is required of; empty: of every recipient.
     #[serde(default)]
     pub recipients: Vec<Recipient>,
+    /// Applicant categories it is required of (codes of the regulation's `categories`); empty:
+    /// of every category of its recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
     #[serde(default)]
     pub optional: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// A kind of applicant the seed tells apart beyond individual, legal entity and representative
+/// (003 Std-1 §9: a legal entity's first head or its employee, a non-resident, an E-notariat or
+/// Treasury-Client user…): each brings its own documents and fills its own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Stable code, unique in the regulation: `legal_entity_head`.
+    pub code: String,
+    /// The recipient this category is a kind of.
+    pub recipient: Recipient,
+    pub label: Text,
+    /// Channels that serve it; empty: every channel that serves its recipient.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+/// Who is applying, as a form and a list of documents depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applying<'a> {
+    pub recipient: Recipient,
+    /// The applicant category, where the regulation has categories for the recipient.
+    pub category: Option<&'a str>,
+}
+
+impl Applying<'_> {
+    /// A recipient with no category chosen (the forms of services without categories).
+    pub fn as_recipient(recipient: Recipient) -> Applying<'static> {
+        Applying {
+            recipient,
+            category: None,
+        }
+    }
+
+    /// Whether an item kept for `recipients` and `categories` (each empty: every one) concerns
+    /// this applicant.
+    pub fn concerns(&self, recipients: &[Recipient], categories: &[String]) -> bool {
+        (recipients.is_empty() || recipients.contains(&self.recipient))
+            && (categories.is_empty()
+                || self
+                    .category
+                    .is_some_and(|c| categories.iter().any(|x| x == c)))
+    }
 }
 
 /// A field of the application form.
@@ -393,6 +468,9 @@ pub struct Field {
     /// Recipients whose form has the field; empty: every recipient (seed 000 annexes 1–2 differ).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recipients: Vec<Recipient>,
+    /// Applicant categories whose form has the field; empty: every category of its recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
     #[serde(default)]
     pub required: bool,
     /// Filled from a state registry and shown read-only (e.g. `person.surname`): one of the closed
@@ -507,19 +585,11 @@ impl Step {
             Recipient::Representative,
         ]
         .into_iter()
-        .find(|r| recipient_code(*r) == recipient)?;
+        .find(|r| r.code() == recipient)?;
         self.numbering
             .iter()
             .find(|s| s.covers(recipient))
             .map(|s| s.series.as_str())
-    }
-}
-
-fn recipient_code(recipient: Recipient) -> &'static str {
-    match recipient {
-        Recipient::Individual => "individual",
-        Recipient::LegalEntity => "legal_entity",
-        Recipient::Representative => "representative",
     }
 }
 
@@ -610,6 +680,9 @@ pub struct Regulation {
     pub term: Term,
     pub units: Vec<Unit>,
     pub channels: Vec<Channel>,
+    /// The applicant categories the service tells apart (empty: only the recipients).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
     #[serde(default)]
     pub form: Vec<Field>,
     #[serde(default)]
@@ -637,6 +710,15 @@ pub struct Regulation {
 impl Regulation {
     pub fn channel(&self, code: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.code == code)
+    }
+
+    /// The categories of `recipient` the channel serves, in the regulation's order.
+    pub fn categories_of(&self, channel: &str, recipient: Recipient) -> Vec<&Category> {
+        self.categories
+            .iter()
+            .filter(|c| c.recipient == recipient)
+            .filter(|c| c.channels.is_empty() || c.channels.iter().any(|x| x == channel))
+            .collect()
     }
 
     /// The recipients the channel takes: its own list, else the service's.

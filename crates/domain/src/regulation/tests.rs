@@ -75,12 +75,13 @@ fn archival_reference_numbers_are_the_seeds() {
             "{id}"
         );
     }
-    // Annex 6: the text fields obey seed 000's 255 characters; Annex 5: two questions of three answers.
+    // Annex 6 sets no length (seed 000's 255 characters are its appeal's content only, 000 Annex
+    // 1 row 9); Annex 5: two questions of three answers.
     assert!(
         r.form
             .iter()
             .filter(|f| f.field_type == FieldType::Text)
-            .all(|f| f.max_length == Some(255))
+            .all(|f| f.max_length.is_none())
     );
     assert_eq!(
         r.questionnaire
@@ -790,4 +791,77 @@ fn an_unknown_field_type_is_refused_naming_file_element_and_rule() {
         .map(|t| serde_json::to_value(t).unwrap().to_string())
         .collect();
     assert_eq!(names.len(), FieldType::ALL.len());
+}
+
+/// A small regulation with two categories of individual, a field and a document for one of them.
+fn with_categories(extra: &str) -> String {
+    let categories = r#"
+[[categories]]
+code = "resident"
+recipient = "individual"
+label = { kk = "Резидент", ru = "Резидент" }
+
+[[categories]]
+code = "non_resident"
+recipient = "individual"
+label = { kk = "Бейрезидент", ru = "Нерезидент" }
+channels = ["provider"]
+"#;
+    let text =
+        ARCHIVAL_REFERENCE.replacen("\n[[units]]", &format!("{categories}{extra}\n[[units]]"), 1);
+    assert_ne!(text, ARCHIVAL_REFERENCE);
+    text
+}
+
+#[test]
+fn categories_choose_the_form_and_the_channels_that_serve_them() {
+    let r = check("regional.toml", &with_categories("")).unwrap();
+    let codes = |channel: &str| -> Vec<&str> {
+        r.categories_of(channel, Recipient::Individual)
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect()
+    };
+    assert_eq!(codes("provider"), ["resident", "non_resident"]);
+    assert_eq!(codes("portal"), ["resident"]);
+    assert!(r.categories_of("portal", Recipient::LegalEntity).is_empty());
+    // A category the channel does not serve is refused, naming the field.
+    let typed = form::category_of(&r, "portal", Recipient::Individual, Some("non_resident"));
+    assert_eq!(typed.unwrap_err().field, form::CATEGORY);
+    assert!(form::category_of(&r, "portal", Recipient::Individual, None).is_err());
+    assert_eq!(
+        form::category_of(&r, "portal", Recipient::Individual, Some("resident")).unwrap(),
+        Some("resident")
+    );
+    // A recipient without categories needs none.
+    assert_eq!(
+        form::category_of(&r, "portal", Recipient::LegalEntity, Some("x")).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_category_nothing_declares_is_refused_naming_element_and_rule() {
+    let text = with_categories("").replacen(
+        "code = \"purpose\"",
+        "code = \"purpose\"\ncategories = [\"tourist\"]",
+        1,
+    );
+    let problems = check("regional.toml", &text).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.rule == "category.unknown" && p.element.contains("purpose")),
+        "{problems:?}"
+    );
+    let doubled = with_categories(
+        "\n[[categories]]\ncode = \"resident\"\nrecipient = \"individual\"\nlabel = { kk = \"А\", ru = \"Б\" }\nchannels = [\"fax\"]\n",
+    );
+    let problems = check("regional.toml", &doubled).unwrap_err();
+    for rule in ["category.code.duplicate", "category.channel.unknown"] {
+        assert!(
+            problems.iter().any(|p| p.rule == rule),
+            "{rule}: {problems:?}"
+        );
+    }
 }

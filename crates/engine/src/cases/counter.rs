@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use qyzmet_domain::application::{Application, Consent, CounterIntake, ListedDocument};
-use qyzmet_domain::regulation::form::{check, fields_for};
+use qyzmet_domain::regulation::form::{category_of, check, fields_for};
 use qyzmet_domain::regulation::{
-    Channel, FieldType, Recipient, Regulation, Step, StepKind, StepRecord, Subject, UnitKind,
+    Applying, Channel, FieldType, Recipient, Regulation, Step, StepKind, StepRecord, Subject,
+    UnitKind,
 };
 use qyzmet_domain::validation::FieldError;
 use qyzmet_store::audit::Event;
@@ -24,6 +25,33 @@ use crate::{Act, By, Counter, Engine, EngineError, Gateway, Numbering, Start};
 
 /// The channel a PSC counter takes applications by.
 pub const PSC_CHANNEL: &str = "psc";
+/// The channel a provider's own front office takes applications by.
+pub const PROVIDER_CHANNEL: &str = "provider";
+
+/// Where a person hands an application over in person: a public service centre's counter, or the
+/// front office of the provider itself (a state body's reception, the NCA's registration centre).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Desk {
+    Psc,
+    Provider,
+}
+
+impl Desk {
+    /// The regulation's channel this desk takes applications by.
+    pub fn channel(self) -> &'static str {
+        match self {
+            Desk::Psc => PSC_CHANNEL,
+            Desk::Provider => PROVIDER_CHANNEL,
+        }
+    }
+
+    /// Whether the organisation `office` may take applications of `regulation` at this desk: any
+    /// PSC branch for a PSC channel; for a provider channel, only a provider of the service.
+    pub fn serves(self, regulation: &Regulation, office: &str) -> bool {
+        regulation.channel(self.channel()).is_some()
+            && (self == Desk::Psc || regulation.providers.iter().any(|p| p == office))
+    }
+}
 
 /// A file the operator scanned from the applicant's documents.
 #[derive(Debug, Clone)]
@@ -37,8 +65,11 @@ pub struct Scan {
 #[derive(Debug, Clone)]
 pub struct Intake {
     pub service: String,
+    pub desk: Desk,
     pub recipient: Recipient,
-    /// The PSC branch (directory code) and the operator's IIN.
+    /// The applicant category chosen (where the regulation tells categories apart).
+    pub category: String,
+    /// The PSC branch or the provider (directory code) and the employee's IIN.
     pub branch: String,
     pub operator: String,
     /// The look-up: the person present, the entity's BIN, the power of attorney's number.
@@ -115,31 +146,56 @@ pub enum Taken {
 /// The rule of a missing consent (translated as `psc.consent_required`).
 pub const CONSENT_REQUIRED: &str = "consent_required";
 
-/// The documents the channel lists for this recipient.
-pub fn documents_for(
-    channel: &Channel,
-    recipient: Recipient,
-) -> Vec<&qyzmet_domain::regulation::Text> {
+/// The documents the channel lists for this applicant.
+pub fn documents_for<'c>(
+    channel: &'c Channel,
+    applying: Applying<'_>,
+) -> Vec<&'c qyzmet_domain::regulation::Text> {
     channel
         .documents
         .iter()
-        .filter(|d| d.recipients.is_empty() || d.recipients.contains(&recipient))
+        .filter(|d| applying.concerns(&d.recipients, &d.categories))
         .map(|d| &d.label)
         .collect()
 }
 
-/// The channel's first step a PSC does, if it is its check of the package (a condition).
-fn first_counter_step<'a>(regulation: &Regulation, channel: &'a Channel) -> Option<&'a Step> {
-    channel
-        .steps
-        .iter()
-        .find(|s| {
-            regulation
-                .units
-                .iter()
-                .any(|u| u.code == s.unit && u.kind == UnitKind::Staff)
-        })
-        .filter(|s| s.kind == StepKind::Condition)
+/// What the desk does while the person is there: the check of the package, when the channel's
+/// first staff step is one (a condition), or else the run of plain actions its unit starts with
+/// (logging in, choosing the service, accepting the package: what the intake page is).
+enum AtTheDesk<'a> {
+    Check(&'a Step),
+    Actions(Vec<&'a Step>),
+}
+
+fn at_the_desk<'a>(regulation: &Regulation, channel: &'a Channel) -> AtTheDesk<'a> {
+    let staff = |s: &Step| {
+        regulation
+            .units
+            .iter()
+            .any(|u| u.code == s.unit && u.kind == UnitKind::Staff)
+    };
+    let Some(first) = channel.steps.iter().find(|s| staff(s)) else {
+        return AtTheDesk::Actions(Vec::new());
+    };
+    if first.kind == StepKind::Condition {
+        return AtTheDesk::Check(first);
+    }
+    let mut actions = Vec::new();
+    let mut step = Some(first);
+    while let Some(s) = step.filter(|s| {
+        s.kind == StepKind::Action
+            && s.unit == first.unit
+            && s.records.is_empty()
+            && s.call.is_none()
+            && actions.len() < channel.steps.len()
+    }) {
+        actions.push(s);
+        step = s
+            .next
+            .as_deref()
+            .and_then(|n| channel.steps.iter().find(|x| x.id == n));
+    }
+    AtTheDesk::Actions(actions)
 }
 
 /// Looks the applicant up as the intake page shows them.
@@ -176,13 +232,14 @@ pub async fn take<G: Gateway>(
         return Ok(Err(Refusal::NoService));
     };
     let regulation = &loaded.regulation;
-    let Some(channel) = regulation.channel(PSC_CHANNEL) else {
+    let code = intake.desk.channel();
+    let Some(channel) = regulation
+        .channel(code)
+        .filter(|_| intake.desk.serves(regulation, &intake.branch))
+    else {
         return Ok(Err(Refusal::NoService));
     };
-    if !regulation
-        .recipients_of(PSC_CHANNEL)
-        .contains(&intake.recipient)
-    {
+    if !regulation.recipients_of(code).contains(&intake.recipient) {
         return Ok(Err(Refusal::Recipient));
     }
     let who = (
@@ -194,8 +251,114 @@ pub async fn take<G: Gateway>(
         Ok(found) => found,
         Err(refusal) => return Ok(Err(Refusal::Lookup(refusal))),
     };
-    let fields = fields_for(regulation, intake.recipient);
-    // The addressee is this branch (002 Annex 2); registry fields take the registries' values.
+    let (category, form) = match checked_form(regulation, &intake, &found) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return Ok(Err(Refusal::Form {
+                found: Box::new(found),
+                errors,
+            }));
+        }
+    };
+    let applying = Applying {
+        recipient: intake.recipient,
+        category: category.as_deref(),
+    };
+    let listed = documents_for(channel, applying);
+    let (presented, missing): (Vec<_>, Vec<_>) = listed
+        .iter()
+        .enumerate()
+        .partition(|(i, _)| intake.presented.contains(i));
+    let missing: Vec<ListedDocument> = missing
+        .into_iter()
+        .map(|(_, l)| ListedDocument {
+            kk: l.kk.clone(),
+            ru: l.ru.clone(),
+            en: l.en.clone(),
+        })
+        .collect();
+    let journal = journal_numbering(engine, &intake.branch, now);
+    let id = uuid::Uuid::now_v7().to_string();
+    let by = |step: &Step| By::Staff {
+        iin: intake.operator.clone(),
+        organisation: intake.branch.clone(),
+        units: vec![step.unit.clone()],
+    };
+    let complete = missing.is_empty();
+    // The journal's next number goes to the registration that follows the check, else to the
+    // intake itself (002 §3.4; Annex 2).
+    let mut number_at_intake = Some(journal.clone());
+    let mut acts = Vec::new();
+    match at_the_desk(regulation, channel) {
+        AtTheDesk::Check(check_step) => {
+            let mut check_act =
+                Act::new(id.clone(), check_step.id.clone(), by(check_step), complete);
+            check_act.record.missing_documents = missing.clone();
+            acts.push(check_act);
+            let register = check_step
+                .next
+                .as_deref()
+                .and_then(|n| channel.steps.iter().find(|s| s.id == n))
+                .filter(|s| s.records(StepRecord::RegistrationNumber));
+            match register {
+                Some(register) if complete => {
+                    let mut act = Act::new(id.clone(), register.id.clone(), by(register), true);
+                    act.number = Some(journal);
+                    acts.push(act);
+                    number_at_intake = None;
+                }
+                _ if !complete => number_at_intake = None,
+                _ => {}
+            }
+        }
+        AtTheDesk::Actions(_) if !complete => {
+            refuse_without_application(engine, &intake, &found, &missing).await?;
+            return Ok(Ok(Taken::Refused {
+                found: Box::new(found),
+                missing,
+            }));
+        }
+        AtTheDesk::Actions(steps) => {
+            acts.extend(
+                steps
+                    .into_iter()
+                    .map(|step| Act::new(id.clone(), step.id.clone(), by(step), true)),
+            );
+        }
+    }
+    let presented = presented_labels(&presented);
+    let mut opened = start(&intake, &found, (category, form), presented);
+    opened.id = Some(id);
+    let id = engine
+        .open_at_counter(
+            opened,
+            &scans(&intake, &found),
+            number_at_intake,
+            &acts,
+            now,
+        )
+        .await?;
+    Ok(Ok(Taken::Opened { id, complete }))
+}
+
+/// The category and the form as checked: the addressee is the desk's organisation (002 Annex 2),
+/// registry fields take the registries' values, and the consent is required.
+fn checked_form(
+    regulation: &Regulation,
+    intake: &Intake,
+    found: &Found,
+) -> Result<(Option<String>, BTreeMap<String, String>), Vec<FieldError>> {
+    let category = category_of(
+        regulation,
+        intake.desk.channel(),
+        intake.recipient,
+        Some(intake.category.as_str()),
+    );
+    let applying = Applying {
+        recipient: intake.recipient,
+        category: category.as_ref().ok().copied().flatten(),
+    };
+    let fields = fields_for(regulation, applying);
     let mut typed = intake.form.clone();
     for f in fields
         .iter()
@@ -211,89 +374,16 @@ pub async fn take<G: Gateway>(
         std::slice::from_ref(&intake.branch),
     );
     let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
+    if let Err(e) = &category {
+        errors.insert(0, e.clone());
+    }
     if !intake.consent {
         errors.push(FieldError::new("consent", CONSENT_REQUIRED.to_owned()));
     }
-    if !errors.is_empty() {
-        return Ok(Err(Refusal::Form {
-            found: Box::new(found),
-            errors,
-        }));
+    match (category, checked) {
+        (Ok(category), Ok(form)) if errors.is_empty() => Ok((category.map(str::to_owned), form)),
+        _ => Err(errors),
     }
-    let form = checked.unwrap_or_default();
-    let listed = documents_for(channel, intake.recipient);
-    let (presented, missing): (Vec<_>, Vec<_>) = listed
-        .iter()
-        .enumerate()
-        .partition(|(i, _)| intake.presented.contains(i));
-    let missing: Vec<ListedDocument> = missing
-        .into_iter()
-        .map(|(_, l)| ListedDocument {
-            kk: l.kk.clone(),
-            ru: l.ru.clone(),
-            en: l.en.clone(),
-        })
-        .collect();
-    let journal = journal_numbering(engine, &intake.branch, now);
-    let Some(check_step) = first_counter_step(regulation, channel) else {
-        if !missing.is_empty() {
-            refuse_without_application(engine, &intake, &found, &missing).await?;
-            return Ok(Ok(Taken::Refused {
-                found: Box::new(found),
-                missing,
-            }));
-        }
-        // No check step: the intake itself is recorded in the journal, with its number on the
-        // receipt (002 §3.4; Annex 2).
-        let opened = start(&intake, &found, form, presented_labels(&presented));
-        let id = engine
-            .open_at_counter(opened, &scans(&intake, &found), Some(journal), &[], now)
-            .await?;
-        return Ok(Ok(Taken::Opened { id, complete: true }));
-    };
-    let complete = missing.is_empty();
-    let by = By::Staff {
-        iin: intake.operator.clone(),
-        organisation: intake.branch.clone(),
-        units: vec![check_step.unit.clone()],
-    };
-    let id = uuid::Uuid::now_v7().to_string();
-    let mut check_act = Act::new(id.clone(), check_step.id.clone(), by.clone(), complete);
-    check_act.record.missing_documents = missing.clone();
-    let mut acts = vec![check_act];
-    // The check passed: the registration that follows it takes the journal's next number; where
-    // no registration step follows, the intake takes it.
-    let mut number_at_intake = None;
-    if complete {
-        match check_step
-            .next
-            .as_deref()
-            .and_then(|n| channel.steps.iter().find(|s| s.id == n))
-            .filter(|s| s.records(StepRecord::RegistrationNumber))
-        {
-            Some(register) => {
-                let mut act = Act::new(id.clone(), register.id.clone(), by, true);
-                act.number = Some(journal);
-                acts.push(act);
-            }
-            None => number_at_intake = Some(journal),
-        }
-    }
-    let presented = presented_labels(&presented);
-    let opened = Start {
-        id: Some(id),
-        ..start(&intake, &found, form, presented)
-    };
-    let id = engine
-        .open_at_counter(
-            opened,
-            &scans(&intake, &found),
-            number_at_intake,
-            &acts,
-            now,
-        )
-        .await?;
-    Ok(Ok(Taken::Opened { id, complete }))
 }
 
 /// The branch's journal of incoming applications, numbered per calendar year in Astana (002
@@ -317,12 +407,13 @@ fn presented_labels(presented: &[(usize, &&qyzmet_domain::regulation::Text)]) ->
 fn start(
     intake: &Intake,
     found: &Found,
-    form: BTreeMap<String, String>,
+    (category, form): (Option<String>, BTreeMap<String, String>),
     presented: Vec<String>,
 ) -> Start {
     let window: String = intake.window.trim().chars().take(16).collect();
     let ticket = intake.ticket.trim();
     let record = Application {
+        category,
         counter: CounterIntake {
             applicant_name: Some(found.name.clone()),
             applicant_address: Some(found.address.clone()),
@@ -350,10 +441,11 @@ fn start(
     };
     Start {
         regulation: intake.service.clone(),
-        channel: PSC_CHANNEL.into(),
+        channel: intake.desk.channel().into(),
         recipient: intake.recipient,
         applicant: found.applicant.clone(),
-        provider: None,
+        // At the provider's own desk the application is that provider's.
+        provider: (intake.desk == Desk::Provider).then(|| intake.branch.clone()),
         counter: Some(Counter {
             office: intake.branch.clone(),
             operator: intake.operator.clone(),
@@ -398,7 +490,10 @@ async fn refuse_without_application<G: Gateway>(
         .store()
         .record(Event {
             actor: &actor,
-            action: "psc.refusal",
+            action: match intake.desk {
+                Desk::Psc => "psc.refusal",
+                Desk::Provider => "front.refusal",
+            },
             object_kind: "regulation",
             object_id: &intake.service,
             details: serde_json::json!({ "applicant": found.applicant, "missing": missing }),

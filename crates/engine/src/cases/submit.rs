@@ -14,8 +14,8 @@ use qyzmet_domain::application::{
     Application, AttachmentRef, Payment, SignatureCheck, SignedDocument,
 };
 use qyzmet_domain::ids::{Bin, Iin};
-use qyzmet_domain::regulation::form::{check, fields_for};
-use qyzmet_domain::regulation::{FieldType, GatewayCall, Recipient, Regulation};
+use qyzmet_domain::regulation::form::{CATEGORY, category_of, check, fields_for};
+use qyzmet_domain::regulation::{Applying, FieldType, GatewayCall, Recipient, Regulation};
 use qyzmet_domain::validation::FieldError;
 use qyzmet_pki::report::{Code, Report};
 use qyzmet_pki::verify::Expectation;
@@ -258,7 +258,21 @@ pub async fn submit(
         .and_then(|s| s.signer.as_ref())
         .and_then(|s| s.iin);
     let registry = subject::of_signer(node.store, signer, bin).await?.values();
-    let fields = fields_for(regulation, application.recipient);
+    let typed_category = application.form.get(CATEGORY).map(String::as_str);
+    let category = match category_of(
+        regulation,
+        &application.channel,
+        application.recipient,
+        typed_category,
+    ) {
+        Ok(category) => category,
+        Err(error) => return Ok(Err(Refusal::Form(vec![error]))),
+    };
+    let applying = Applying {
+        recipient: application.recipient,
+        category,
+    };
+    let fields = fields_for(regulation, applying);
     let form = match check(&fields, &application.form, &registry, &regulation.providers) {
         Ok(form) => form,
         Err(errors) => return Ok(Err(Refusal::Form(errors))),
@@ -276,6 +290,7 @@ pub async fn submit(
         return Ok(Err(Refusal::Provider(provider)));
     }
     let record = Application {
+        category: category.map(str::to_owned),
         attachments: application.attachments,
         payment: application.payment,
         signed: Some(SignedDocument {
