@@ -312,6 +312,9 @@ pub(crate) async fn organisation_names(state: &AppState, lang: Lang) -> BTreeMap
 pub struct DraftQuery {
     #[serde(default)]
     draft: String,
+    /// The applicant category chosen above the form (it decides the form's fields).
+    #[serde(default)]
+    category: String,
 }
 
 pub async fn apply_page(
@@ -338,10 +341,13 @@ pub async fn apply_page(
             Err(e) => return internal(e),
         }
     };
-    let data: DraftData = draft
+    let mut data: DraftData = draft
         .as_ref()
         .and_then(|d| serde_json::from_str(&d.data).ok())
         .unwrap_or_default();
+    if !query.category.is_empty() {
+        data.values.insert(CATEGORY.to_owned(), query.category);
+    }
     render_form(
         &state,
         &applicant,
@@ -386,17 +392,23 @@ async fn render_form(
         html! {
             h1 { (name) }
             @if !problems.is_empty() { p.error role="alert" id="form-errors" { (t(lang, "portal.form_has_errors")) } }
-            form method="post" action={ "/services/" (regulation.code) "/apply" } id="application-form" {
-                input type="hidden" name="csrf" value=(applicant.session.row.csrf);
-                input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
-                @if !categories.is_empty() {
+            // The category decides which fields the form has: chosen first, the form follows.
+            @if !categories.is_empty() {
+                form method="get" action={ "/services/" (regulation.code) "/apply" } id="category-form" {
+                    input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
                     p { label for="category" { (t(lang, "front.category")) } br;
                         select name="category" id="category" required {
                             option value="" { "—" }
                             @for c in &categories { option value=(c.code) selected[chosen == c.code] { (text(lang, &c.label)) } }
                         }
+                        " " button type="submit" id="choose-category" { (t(lang, "front.choose")) }
                         (crate::pages::field_error(problems, CATEGORY)) }
                 }
+            }
+            form method="post" action={ "/services/" (regulation.code) "/apply" } id="application-form" {
+                input type="hidden" name="csrf" value=(applicant.session.row.csrf);
+                input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
+                @if !categories.is_empty() { input type="hidden" name="category" value=(chosen); }
                 (form_fields(lang, &fields, &registry, values, problems, &names, &providers(regulation)))
                 p {
                     button type="submit" name="action" value="save" id="save-draft" { (t(lang, "portal.save_draft")) }

@@ -15,10 +15,12 @@
 //! - the **PSC counter** (a `psc` channel): an operator of the branch looks the person up (the
 //!   entity with its head; the representative with the notarial power of attorney), keeps what
 //!   the registries filled, types the rest, ticks every document, scans, records the consent and
-//!   accepts.
+//!   accepts;
+//! - the **provider's front office** (a `provider` channel, `/front`): the provider's clerk does
+//!   the same at the provider's own desk, choosing the applicant category where the regulation
+//!   tells them apart (the first the channel serves for the recipient).
 //!
-//! A `provider` channel has no door yet (another issue builds it): it is counted and printed, not
-//! failed. After the engine's system steps have run, each application must stand where its
+//! After the engine's system steps have run, each application must stand where its
 //! channel's success path puts the first staff step nobody has done yet (or at its end, when the
 //! path has no staff step), with no failure branch taken. Then, for every service and door channel,
 //! one of those applications is taken to its final result by the staff: each step's act on the
@@ -47,8 +49,8 @@ use qyzmet_domain::ids::{Bin, Iin, Sex, TaxpayerId};
 use qyzmet_domain::registry::{Person, PowerOfAttorney};
 use qyzmet_domain::regulation::form::fields_for;
 use qyzmet_domain::regulation::{
-    Applying,
-    Channel, Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepRecord, units_for_role,
+    Applying, Channel, Field, FieldType, GatewayCall, Recipient, Regulation, Step, StepRecord,
+    units_for_role,
 };
 use qyzmet_domain::workflow::{Actor, Position, position};
 use qyzmet_pki::authority::{Endpoints, Profile};
@@ -71,6 +73,7 @@ enum Door {
     Portal,
     Api,
     Counter,
+    FrontOffice,
 }
 
 impl Door {
@@ -79,6 +82,7 @@ impl Door {
             Door::Portal => "portal",
             Door::Api => "API",
             Door::Counter => "counter",
+            Door::FrontOffice => "front office",
         }
     }
 
@@ -87,22 +91,17 @@ impl Door {
         match channel {
             "portal" => &[Door::Portal, Door::Api],
             "psc" => &[Door::Counter],
+            "provider" => &[Door::FrontOffice],
             _ => &[],
         }
-    }
-}
-
-fn recipient_code(recipient: Recipient) -> &'static str {
-    match recipient {
-        Recipient::Individual => "individual",
-        Recipient::LegalEntity => "legal_entity",
-        Recipient::Representative => "representative",
     }
 }
 
 /// Who applies as a kind of recipient: the person at the door and what the application names.
 struct Party<'a> {
     recipient: Recipient,
+    /// The applicant category, where the regulation tells them apart on the channel walked.
+    category: Option<String>,
     /// The person who signs in, signs, or stands at the counter (an entity's head, an attorney).
     person: &'a Who,
     /// The application's applicant: the IIN, or the BIN of an entity.
@@ -265,11 +264,16 @@ impl World {
     /// Who applies as `recipient` for `regulation`: alice; the entity through its head dana; a
     /// representative with a notarial power of attorney (of alice where the service is for
     /// individuals, else of the entity).
-    fn party(&self, regulation: &Regulation, recipient: Recipient) -> Party<'_> {
+    fn party(&self, regulation: &Regulation, channel: &str, recipient: Recipient) -> Party<'_> {
         let p = &self.platform;
+        let category = regulation
+            .categories_of(channel, recipient)
+            .first()
+            .map(|c| c.code.clone());
         match recipient {
             Recipient::Individual => Party {
                 recipient,
+                category,
                 person: &p.alice,
                 applicant: p.alice.iin.clone(),
                 bin: None,
@@ -277,6 +281,7 @@ impl World {
             },
             Recipient::LegalEntity => Party {
                 recipient,
+                category,
                 person: &p.dana,
                 applicant: p.bin.clone(),
                 bin: Some(p.bin.clone()),
@@ -290,6 +295,7 @@ impl World {
                 };
                 Party {
                     recipient,
+                    category,
                     person,
                     applicant: person.iin.clone(),
                     bin: None,
@@ -489,7 +495,7 @@ fn fill(
     page: &Page,
 ) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
-    for field in fields_for(regulation, Applying::as_recipient(party.recipient)) {
+    for field in fields_for(regulation, party.applying()) {
         if field.field_type == FieldType::Attachment {
             continue;
         }
@@ -512,8 +518,17 @@ fn fill(
     Ok(pairs)
 }
 
-fn attachment_fields(regulation: &Regulation, recipient: Recipient) -> Vec<&Field> {
-    fields_for(regulation, Applying::as_recipient(recipient))
+impl Party<'_> {
+    fn applying(&self) -> Applying<'_> {
+        Applying {
+            recipient: self.recipient,
+            category: self.category.as_deref(),
+        }
+    }
+}
+
+fn attachment_fields<'r>(regulation: &'r Regulation, party: &Party<'_>) -> Vec<&'r Field> {
+    fields_for(regulation, party.applying())
         .into_iter()
         .filter(|f| f.field_type == FieldType::Attachment)
         .collect()
@@ -531,13 +546,21 @@ async fn through_portal(
 ) -> Result<String, String> {
     let code = &regulation.code;
     let apply = format!("/services/{code}/apply");
-    let form = client.get(&apply).await;
+    // The category is chosen above the form first (the form follows it).
+    let first = match &party.category {
+        Some(category) => format!("{apply}?category={category}"),
+        None => apply.clone(),
+    };
+    let form = client.get(&first).await;
     if form.status != StatusCode::OK {
         return Err(format!("the form page: {}", reason(&form)));
     }
     let mut pairs = fill(world, party, regulation, &form)?;
     pairs.insert(0, ("csrf".into(), form.csrf()));
-    let attachments = attachment_fields(regulation, party.recipient);
+    if let Some(category) = &party.category {
+        pairs.push(("category".into(), category.clone()));
+    }
+    let attachments = attachment_fields(regulation, party);
     if !attachments.is_empty() {
         // Saved first: files are attached to a draft.
         let mut save = pairs.clone();
@@ -608,10 +631,10 @@ async fn through_portal(
     let signed: serde_json::Value = serde_json::from_slice(&document)
         .map_err(|e| format!("the signed document is not JSON: {e}"))?;
     let recipient = signed["recipient"].as_str().unwrap_or_default();
-    if recipient != recipient_code(party.recipient) {
+    if recipient != party.recipient.code() {
         return Err(format!(
             "the portal has no form for the recipient {}: the sign page's document says {recipient:?}",
-            recipient_code(party.recipient)
+            party.recipient.code()
         ));
     }
     let submit_path = sign_page
@@ -707,7 +730,10 @@ async fn through_api(
         })
         .unwrap_or_default();
     let mut form = serde_json::Map::new();
-    for field in fields_for(regulation, Applying::as_recipient(party.recipient)) {
+    if let Some(category) = &party.category {
+        form.insert("category".into(), category.clone().into());
+    }
+    for field in fields_for(regulation, party.applying()) {
         // Attachments have no place in the API's document; the registry fills its fields.
         if field.field_type == FieldType::Attachment || field.from_registry.is_some() {
             continue;
@@ -725,7 +751,7 @@ async fn through_api(
     let mut document = serde_json::json!({
         "service": code,
         "channel": "portal",
-        "recipient": recipient_code(party.recipient),
+        "recipient": party.recipient.code(),
         "applicant": party.applicant,
         "request_id": request_id,
         "form": form,
@@ -744,7 +770,7 @@ async fn through_api(
             "bank": "simulated",
         });
     }
-    let name = format!("{code}-{}", recipient_code(party.recipient));
+    let name = format!("{code}-{}", party.recipient.code());
     let cms = openssl_sign(
         world.files.path(),
         &party.person.signing,
@@ -773,17 +799,19 @@ async fn through_api(
         .ok_or_else(|| format!("the API answered without an id: {}", answer.text()))
 }
 
-/// The PSC counter: look-up, the form as the registries filled it and the rest typed, every
-/// document ticked, scans, consent, accept. Returns the application's id.
+/// A desk (`/psc`, the PSC counter; `/front`, the provider's front office): look-up, the form as
+/// the registries filled it and the rest typed, every document ticked, scans, consent, accept.
+/// Returns the application's id.
 async fn at_the_counter(
     world: &World,
-    operator: &mut Client,
+    (operator, desk): (&mut Client, &str),
     regulation: &Regulation,
     party: &Party<'_>,
 ) -> Result<String, String> {
     let code = &regulation.code;
     let lookup = [
-        ("recipient", recipient_code(party.recipient).to_owned()),
+        ("recipient", party.recipient.code().to_owned()),
+        ("category", party.category.clone().unwrap_or_default()),
         ("lookup_iin", party.person.iin.clone()),
         ("lookup_bin", party.bin.clone().unwrap_or_default()),
         (
@@ -797,12 +825,13 @@ async fn at_the_counter(
     ];
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("recipient", &lookup[0].1)
-        .append_pair("iin", &lookup[1].1)
-        .append_pair("bin", &lookup[2].1)
-        .append_pair("poa", &lookup[3].1)
+        .append_pair("category", &lookup[1].1)
+        .append_pair("iin", &lookup[2].1)
+        .append_pair("bin", &lookup[3].1)
+        .append_pair("poa", &lookup[4].1)
         .append_pair("window", WINDOW)
         .finish();
-    let page = operator.get(&format!("/psc/intake/{code}?{query}")).await;
+    let page = operator.get(&format!("{desk}/intake/{code}?{query}")).await;
     if page.status != StatusCode::OK || page.by_id("found-name").is_none() {
         return Err(format!("the look-up: {}", reason(&page)));
     }
@@ -815,7 +844,7 @@ async fn at_the_counter(
     fields.extend(documents.into_iter().map(|d| ("document".to_owned(), d)));
     fields.push(("consent".into(), "1".into()));
     let mut scans = vec![("application.pdf".to_owned(), SCAN.to_vec())];
-    for field in attachment_fields(regulation, party.recipient) {
+    for field in attachment_fields(regulation, party) {
         scans.push((format!("{}.pdf", field.code), SCAN.to_vec()));
     }
     let files: Vec<(&str, &str, &[u8])> = scans
@@ -825,7 +854,8 @@ async fn at_the_counter(
     let (content_type, body) = support::multipart(&fields, &files);
     let accepted = operator
         .send(
-            Request::post(format!("/psc/intake/{code}")).header(header::CONTENT_TYPE, content_type),
+            Request::post(format!("{desk}/intake/{code}"))
+                .header(header::CONTENT_TYPE, content_type),
             Body::from(body),
         )
         .await;
@@ -838,7 +868,7 @@ async fn at_the_counter(
         return Err(format!("refused at the counter: {}", reason(&sheet)));
     }
     location
-        .strip_prefix("/psc/applications/")
+        .strip_prefix(&format!("{desk}/applications/"))
         .or_else(|| location.strip_prefix("/office/applications/"))
         .and_then(|rest| rest.split('/').next())
         .map(str::to_owned)
@@ -920,11 +950,7 @@ async fn check_arrival(
     let expect = [
         ("service", row.regulation.as_str(), regulation.code.as_str()),
         ("channel", row.channel.as_str(), channel.code.as_str()),
-        (
-            "recipient",
-            row.recipient.as_str(),
-            recipient_code(party.recipient),
-        ),
+        ("recipient", row.recipient.as_str(), party.recipient.code()),
         (
             "applicant",
             row.applicant.as_str(),
@@ -990,6 +1016,19 @@ fn member_for<'a>(
         .filter(|role| units_for_role(regulation, role.as_str()).contains(&unit))
         .find_map(|role| world.staff.get(&(row.provider.clone(), role)))
         .ok_or_else(|| format!("nobody of {} does the unit {unit}", row.provider))
+}
+
+impl Member {
+    /// The member as the sign-in helper knows a person.
+    fn who(&self) -> Who {
+        Who {
+            iin: self.iin.clone(),
+            surname: String::new(),
+            given_name: String::new(),
+            signing: self.signing.clone(),
+            auth: self.signing.clone(),
+        }
+    }
 }
 
 /// One staff act on the card, as the member's browser does it: what the step records, the
@@ -1105,14 +1144,10 @@ async fn to_the_result(
         };
         let member = member_for(world, regulation, &row, step)?;
         if !clients.contains_key(&member.iin) {
-            let who = Who {
-                iin: member.iin.clone(),
-                surname: String::new(),
-                given_name: String::new(),
-                signing: member.signing.clone(),
-                auth: member.signing.clone(),
-            };
-            let client = world.platform.signed_in(&who, "/office/login").await;
+            let client = world
+                .platform
+                .signed_in(&member.who(), "/office/login")
+                .await;
             clients.insert(member.iin.clone(), client);
         }
         let client = clients.get_mut(&member.iin).unwrap();
@@ -1143,7 +1178,7 @@ impl Walk {
             "{}/{}/{} via the {}",
             self.service,
             self.channel,
-            recipient_code(self.recipient),
+            self.recipient.code(),
             self.door.name()
         )
     }
@@ -1162,6 +1197,7 @@ async fn every_door_of_every_regulation(store: &Store) {
         .signed_in(&platform.psc_operator, "/office/login")
         .await;
     let mut applicants: HashMap<String, Client> = HashMap::new();
+    let mut clerks: HashMap<String, Client> = HashMap::new();
 
     let mut walks = Vec::new();
     let mut without_door = Vec::new();
@@ -1174,7 +1210,7 @@ async fn every_door_of_every_regulation(store: &Store) {
                 continue;
             }
             for &recipient in regulation.recipients_of(&channel.code) {
-                let party = world.party(regulation, recipient);
+                let party = world.party(regulation, &channel.code, recipient);
                 for &door in doors {
                     let outcome = match door {
                         Door::Portal => {
@@ -1187,7 +1223,24 @@ async fn every_door_of_every_regulation(store: &Store) {
                         }
                         Door::Api => through_api(&world, &catalogue, regulation, &party).await,
                         Door::Counter => {
-                            at_the_counter(&world, &mut operator, regulation, &party).await
+                            let desk = (&mut operator, "/psc");
+                            at_the_counter(&world, desk, regulation, &party).await
+                        }
+                        Door::FrontOffice => {
+                            // The provider's clerk at its own desk.
+                            let provider =
+                                regulation.providers.first().cloned().unwrap_or_default();
+                            let Some(clerk) = world.staff.get(&(provider.clone(), Role::Clerk))
+                            else {
+                                panic!("no clerk of {provider}");
+                            };
+                            if !clerks.contains_key(&provider) {
+                                let who = clerk.who();
+                                let client = platform.signed_in(&who, "/office/login").await;
+                                clerks.insert(provider.clone(), client);
+                            }
+                            let client = clerks.get_mut(&provider).unwrap();
+                            at_the_counter(&world, (client, "/front"), regulation, &party).await
                         }
                     };
                     walks.push(Walk {
@@ -1210,7 +1263,7 @@ async fn every_door_of_every_regulation(store: &Store) {
         let loaded = platform.state.catalogue.get(&walk.service).unwrap();
         let regulation = &loaded.regulation;
         let channel = regulation.channel(&walk.channel).unwrap();
-        let party = world.party(regulation, walk.recipient);
+        let party = world.party(regulation, &walk.channel, walk.recipient);
         match check_arrival(&world, regulation, channel, &party, id).await {
             Ok(step) => walk.arrived = step,
             Err(why) => walk.outcome = Err(format!("application {id} {why}")),
@@ -1250,7 +1303,7 @@ async fn every_door_of_every_regulation(store: &Store) {
             .entry((
                 walk.service.clone(),
                 walk.channel.clone(),
-                recipient_code(walk.recipient),
+                walk.recipient.code(),
             ))
             .or_insert(true) &= ok;
         let counted = by_door.entry(walk.door).or_default();
@@ -1314,6 +1367,12 @@ async fn every_door_of_every_regulation(store: &Store) {
         "{} of the doors could not be walked:\n  {}",
         failures.len(),
         failures.join("\n  ")
+    );
+    // Every channel has its door, and so every service can be applied for (issue 19).
+    assert!(without_door.is_empty(), "channels without a door: {without_door:?}");
+    assert!(
+        services_without_door.is_empty(),
+        "services nobody can apply for: {services_without_door:?}"
     );
 }
 
