@@ -29,7 +29,7 @@ use std::time::Duration;
 use qyzmet_domain::regulation::{GatewayCall, StepKind};
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
-    Browser, JOURNAL_COLUMNS, Layer, accept_intake, after_signing, assert_prints_copy,
+    Browser, JOURNAL_COLUMNS, Layer, Viewports, accept_intake, after_signing, assert_prints_copy,
     assert_valid, assert_verified, at_step, attach_copy, browser, cabinet_lists, card,
     certified_copy, check_receipt, counter_sign_in_with_eds, demo_store, documents_of_individual,
     id_from, in_the_counters_requests, journal_row, look_up_individual, moved_on_from,
@@ -46,9 +46,6 @@ const ARCHIVE: &str = "kyzylorda-archives-department";
 const CENTRAL: &str = "archival-reference-central";
 /// The demo's PSC branch.
 const BRANCH: &str = "kyzylorda-psc-city-1";
-/// A phone's and a desk's viewport widths.
-const PHONE: u32 = 390;
-const DESK: u32 = 1366;
 /// The copy of the work record book the portal's applicants attach, and its text.
 const WORK_RECORD: &str = "enbek-kitapshasy.txt";
 const WORK_RECORD_TEXT: &str = "Еңбек кітапшасы, 1–4 беттер (көшірме)";
@@ -70,92 +67,6 @@ fn registered(data: &Path, iin: &str) -> Registered {
     Registered {
         full_name: person.full_name(),
         birth_date: person.birth_date.to_string(),
-    }
-}
-
-/// The layout checks of one test at a phone's and a desk's width: what lies beyond the viewport is
-/// collected (the flow goes on, so that one run names every page that does not fit) and
-/// [`Viewports::assert_fit`] fails the test with the list at its end.
-#[derive(Default)]
-struct Viewports {
-    problems: std::cell::RefCell<Vec<String>>,
-}
-
-impl Viewports {
-    /// A page a person may open on a phone or at a desk (the portal, the cabinet, the verification
-    /// page), at 390 and then 1366 CSS pixels wide (a screenshot at each): nothing of the page lies
-    /// beyond the viewport (no sideways scrolling), and each of `visible` is shown within it.
-    fn check(&self, b: &Browser, shot: &str, visible: &[&str]) {
-        for width in [PHONE, DESK] {
-            self.at(b, width, shot, visible);
-        }
-    }
-
-    /// A page of the back office or the counter, used at a desk: the same at 1366 pixels.
-    fn desk(&self, b: &Browser, shot: &str, visible: &[&str]) {
-        self.at(b, DESK, shot, visible);
-    }
-
-    fn at(&self, b: &Browser, width: u32, shot: &str, visible: &[&str]) {
-        let inner = || {
-            b.script("return window.innerWidth;", vec![])
-                .as_u64()
-                .unwrap_or_default() as i64
-        };
-        let mut window = width;
-        for _ in 0..3 {
-            b.run(
-                &format!("resizing the window to {window} px"),
-                b.client().set_window_size(window, 900),
-            );
-            let now = inner();
-            if now == i64::from(width) {
-                break;
-            }
-            window = (i64::from(window) + i64::from(width) - now).max(1) as u32;
-        }
-        assert_eq!(inner(), i64::from(width), "the viewport's width");
-        let beyond = b.script(
-            "return Array.from(document.querySelectorAll('body *'))
-               .filter(e => { const r = e.getBoundingClientRect();
-                              return r.width > 0 && (r.right > window.innerWidth + 1 || r.left < -1); })
-               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' +
-                         Math.round(e.getBoundingClientRect().left) + '..' +
-                         Math.round(e.getBoundingClientRect().right));",
-            vec![],
-        );
-        let path = b.path();
-        let file = b.screenshot(&format!("{shot}-{width}px"));
-        if beyond != serde_json::json!([]) {
-            self.problems.borrow_mut().push(format!(
-                "{path} at {width} px ({}): beyond the viewport: {beyond}",
-                file.display()
-            ));
-        }
-        for css in visible {
-            let shown = b.script(
-                "const e = document.querySelector(arguments[0]); if (!e) return null; \
-                 const r = e.getBoundingClientRect(); \
-                 return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1;",
-                vec![serde_json::json!(css)],
-            );
-            if shown != serde_json::json!(true) {
-                self.problems.borrow_mut().push(format!(
-                    "{path} at {width} px ({}): `{css}` is not shown within the viewport",
-                    file.display()
-                ));
-            }
-        }
-    }
-
-    /// Fails with every page that did not fit.
-    fn assert_fit(&self) {
-        let problems = self.problems.borrow();
-        assert!(
-            problems.is_empty(),
-            "pages that do not fit their viewport:\n{}",
-            problems.join("\n")
-        );
     }
 }
 

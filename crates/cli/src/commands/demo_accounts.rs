@@ -16,9 +16,12 @@ use super::demo_pki::{DemoHolder, holder};
 pub const DEMO_PASSWORD: &str = "qyzmet-demo-2026";
 /// The staff the demo signs in: the clerk, executor and head of an archive and of a ministry, both
 /// taking appeals (the ministry also gives seed 002's certificates), of the Kyzylorda archives
-/// department (the provider of seed 004's regional archival reference, 004 Annex 1 row 1), and an
-/// operator and the head of a Kyzylorda PSC branch (004 Annex 2).
-const DEMO_STAFF: [(&str, &[Role]); 4] = [
+/// department (the provider of seed 004's regional archival reference, 004 Annex 1 row 1), of the
+/// providers of seed 003 who take applications at their own front office (the State Technical
+/// Service: NCA certificates and deposit; the Communications and Informatization Committee: KKM
+/// conclusions, CA accreditation, the state register), and an operator and the head of a
+/// Kyzylorda PSC branch (004 Annex 2).
+const DEMO_STAFF: [(&str, &[Role]); 6] = [
     (
         "national-archive",
         &[Role::Clerk, Role::Executor, Role::Head],
@@ -31,7 +34,20 @@ const DEMO_STAFF: [(&str, &[Role]); 4] = [
         "kyzylorda-archives-department",
         &[Role::Clerk, Role::Executor, Role::Head],
     ),
+    (
+        "state-technical-service",
+        &[Role::Clerk, Role::Executor, Role::Head],
+    ),
+    (
+        "communications-informatization-committee",
+        &[Role::Clerk, Role::Executor, Role::Head],
+    ),
     ("kyzylorda-psc-city-1", &[Role::PscOperator, Role::Head]),
+];
+/// The demo's providers whose clerks land at their front office.
+const FRONT_OFFICES: [&str; 2] = [
+    "state-technical-service",
+    "communications-informatization-committee",
 ];
 /// The file stem of the key with which the state databases answered for in process sign what
 /// they issue (002 §3.6).
@@ -115,10 +131,11 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
             logins.push(DemoLogin {
                 label: label.clone(),
                 iin: person.iin.to_string(),
-                path: if role == Role::PscOperator {
-                    "/office/login?next=/psc"
-                } else {
-                    "/office/login"
+                path: match role {
+                    Role::PscOperator => "/office/login?next=/psc",
+                    // The providers of seed 003 take applications at their own front office.
+                    Role::Clerk if FRONT_OFFICES.contains(&body) => "/office/login?next=/front",
+                    _ => "/office/login",
                 },
             });
             if body == "ministry-justice" && role == Role::Head {

@@ -1493,3 +1493,93 @@ pub fn certified_copy(b: &Browser, path: &str, name: &str, expected: &[&str]) ->
         verify: format!("/verify/{public}"),
     })
 }
+
+/// A phone's and a desk's viewport widths.
+pub const PHONE: u32 = 390;
+pub const DESK: u32 = 1366;
+
+/// The layout checks of one test at a phone's and a desk's width: what lies beyond the viewport is
+/// collected (the flow goes on, so that one run names every page that does not fit) and
+/// [`Viewports::assert_fit`] fails the test with the list at its end.
+#[derive(Default)]
+pub struct Viewports {
+    problems: std::cell::RefCell<Vec<String>>,
+}
+
+impl Viewports {
+    /// A page a person may open on a phone or at a desk (the portal, the cabinet, the verification
+    /// page), at 390 and then 1366 CSS pixels wide (a screenshot at each): nothing of the page lies
+    /// beyond the viewport (no sideways scrolling), and each of `visible` is shown within it.
+    pub fn check(&self, b: &Browser, shot: &str, visible: &[&str]) {
+        for width in [PHONE, DESK] {
+            self.at(b, width, shot, visible);
+        }
+    }
+
+    /// A page of the back office or the counter, used at a desk: the same at 1366 pixels.
+    pub fn desk(&self, b: &Browser, shot: &str, visible: &[&str]) {
+        self.at(b, DESK, shot, visible);
+    }
+
+    fn at(&self, b: &Browser, width: u32, shot: &str, visible: &[&str]) {
+        let inner = || {
+            b.script("return window.innerWidth;", vec![])
+                .as_u64()
+                .unwrap_or_default() as i64
+        };
+        let mut window = width;
+        for _ in 0..3 {
+            b.run(
+                &format!("resizing the window to {window} px"),
+                b.client().set_window_size(window, 900),
+            );
+            let now = inner();
+            if now == i64::from(width) {
+                break;
+            }
+            window = (i64::from(window) + i64::from(width) - now).max(1) as u32;
+        }
+        assert_eq!(inner(), i64::from(width), "the viewport's width");
+        let beyond = b.script(
+            "return Array.from(document.querySelectorAll('body *'))
+               .filter(e => { const r = e.getBoundingClientRect();
+                              return r.width > 0 && (r.right > window.innerWidth + 1 || r.left < -1); })
+               .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' +
+                         Math.round(e.getBoundingClientRect().left) + '..' +
+                         Math.round(e.getBoundingClientRect().right));",
+            vec![],
+        );
+        let path = b.path();
+        let file = b.screenshot(&format!("{shot}-{width}px"));
+        if beyond != serde_json::json!([]) {
+            self.problems.borrow_mut().push(format!(
+                "{path} at {width} px ({}): beyond the viewport: {beyond}",
+                file.display()
+            ));
+        }
+        for css in visible {
+            let shown = b.script(
+                "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                 const r = e.getBoundingClientRect(); \
+                 return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1;",
+                vec![serde_json::json!(css)],
+            );
+            if shown != serde_json::json!(true) {
+                self.problems.borrow_mut().push(format!(
+                    "{path} at {width} px ({}): `{css}` is not shown within the viewport",
+                    file.display()
+                ));
+            }
+        }
+    }
+
+    /// Fails with every page that did not fit.
+    pub fn assert_fit(&self) {
+        let problems = self.problems.borrow();
+        assert!(
+            problems.is_empty(),
+            "pages that do not fit their viewport:\n{}",
+            problems.join("\n")
+        );
+    }
+}
