@@ -70,9 +70,8 @@
     var url = form.getAttribute('data-document-url');
     if (!url) { return Promise.resolve(form.getAttribute('data-document')); }
     if (!form.reportValidity()) { return Promise.reject(new Error('')); }
-    var body = new URLSearchParams();
-    body.set('csrf', form.elements.csrf.value);
-    body.set('answer', form.elements.answer ? form.elements.answer.value : '');
+    /* The whole form: the answer's text and the output document's fields it is composed with. */
+    var body = new URLSearchParams(new FormData(form));
     return fetch(url, { method: 'POST', credentials: 'same-origin', body: body })
       .then(function (response) {
         if (!response.ok) { throw new Error('HTTP ' + response.status); }

@@ -88,6 +88,10 @@ fn refusal(error: StaffError) -> WebError {
             };
             WebError::bad_request(field.code(), key).rule("required")
         }
+        StaffError::Output(e) => {
+            WebError::bad_request(format!("{OUTPUT}{}", e.field), format!("form.{}", e.rule))
+                .rule(e.rule)
+        }
         StaffError::SignatureRefused => {
             WebError::bad_request("cms", "office.signature_refused").rule("signature")
         }
@@ -465,13 +469,52 @@ fn act_form(lang: Lang, card: &Card, step: &Step, csrf: &str) -> Markup {
                     } } }
             }
             @if has(StepRecord::Resolution) { p { label { (t(lang, "office.resolution")) br; textarea name="resolution" id="resolution-input" rows="3" cols="70" required maxlength=(MAX_RESOLUTION) {} } } }
-            @if has(StepRecord::Answer) { p { label { (t(lang, "office.answer")) br; textarea name="answer" id="answer-input" rows="8" cols="70" required maxlength=(MAX_TEXT) {} } } }
+            @if let Some(output) = has(StepRecord::Answer).then(|| output_of(card, step)).flatten() { (output_fields(lang, output)) }
+            @if has(StepRecord::Answer) { p { label { (t(lang, "office.answer")) br; textarea name="answer" id="answer-input" rows="8" cols="70" required[step.output.is_none()] maxlength=(MAX_TEXT) {} } } }
             @if signing {
                 input type="hidden" name="cms";
                 @if !answer_here { details { summary { (t(lang, "portal.document")) } pre { (String::from_utf8_lossy(&document)) } } }
             }
             @if has(StepRecord::Comment) && !condition { p { label { (t(lang, "office.comment")) br; input name="comment" id="comment-input" size="70" maxlength=(staff::MAX_COMMENT); } } }
             (act_buttons(lang, step, signing, request))
+        }
+    }
+}
+
+/// The output document the step's answer is, if the regulation names one.
+fn output_of<'c>(card: &'c Card, step: &Step) -> Option<&'c qyzmet_domain::regulation::Output> {
+    let code = step.output.as_deref()?;
+    card.loaded
+        .regulation
+        .outputs
+        .iter()
+        .find(|o| o.code == code)
+}
+
+/// The output document's fields to fill in on the card (the seed's template, 004 Annex 7, 003
+/// Std-2 Annex 1, …), above the answer's text.
+fn output_fields(lang: Lang, output: &qyzmet_domain::regulation::Output) -> Markup {
+    html! {
+        fieldset id="output" {
+            legend { (text(lang, &output.label)) }
+            @for f in output.fields.iter().filter(|f| f.field_type != FieldType::Attachment) {
+                @let name = format!("{OUTPUT}{}", f.code);
+                @let id = format!("output-{}", f.code);
+                p { label for=(id) { (text(lang, &f.label)) @if f.required { " *" } } br;
+                    @match f.field_type {
+                        FieldType::LongText => { textarea name=(name) id=(id) rows="3" cols="70" required[f.required] maxlength=[f.max_length] {} }
+                        FieldType::Choice => {
+                            select name=(name) id=(id) required[f.required] {
+                                option value="" { "—" }
+                                @for (i, c) in f.choices.iter().enumerate() { option value=(i) { (text(lang, c)) } }
+                            }
+                        }
+                        FieldType::Date => { input type="date" name=(name) id=(id) required[f.required]; }
+                        FieldType::Number => { input type="number" step="any" name=(name) id=(id) required[f.required]; }
+                        _ => { input name=(name) id=(id) size="60" required[f.required] maxlength=[f.max_length]; }
+                    }
+                }
+            }
         }
     }
 }
@@ -525,6 +568,20 @@ pub struct DocumentForm {
     csrf: String,
     #[serde(default)]
     answer: String,
+    /// The output document's fields (`output.<code>`) and whatever else the form carries.
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+/// The prefix of an output document's field in the card's form.
+const OUTPUT: &str = "output.";
+
+/// The output document's values posted with a step, by field code.
+fn output_values(posted: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    posted
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(OUTPUT)?.to_owned(), v.clone())))
+        .collect()
 }
 
 /// The exact bytes the signer signs when the answer is typed in the same step: the answer document
@@ -537,8 +594,20 @@ pub async fn document(
 ) -> Result<Response, WebError> {
     csrf(&staff, &form.csrf)?;
     let row = visible(&state, &staff, &id).await?;
-    let answer = staff::bounded(&form.answer, MAX_TEXT)
-        .ok_or_else(|| refusal(StaffError::Required(Field::Answer)).json())?;
+    let loaded = regulation_of(&state, &row)
+        .await
+        .ok_or_else(WebError::not_found)?;
+    let regulation = &loaded.regulation;
+    let step = regulation
+        .channel(&row.channel)
+        .and_then(|c| c.steps.iter().find(|s| s.id == row.step))
+        .ok_or_else(|| refusal(StaffError::NotAtStep).json())?;
+    let typed = Typed {
+        answer: form.answer,
+        output: output_values(&form.rest),
+        ..Typed::default()
+    };
+    let answer = staff::answer_text(regulation, step, &typed).map_err(|e| refusal(e).json())?;
     Ok(axum::Json(serde_json::json!({
         "document": base64::engine::general_purpose::STANDARD.encode(answer_document(&row, Some(&answer))),
     }))
@@ -565,6 +634,9 @@ pub struct ActForm {
     comment: String,
     #[serde(default)]
     cms: String,
+    /// The output document's fields (`output.<code>`).
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
 }
 
 /// A step of the card: the form's CSRF token first, then the staff use case does the rest.
@@ -586,6 +658,7 @@ pub async fn act(
             answer: form.answer,
             comment: form.comment,
             cms: form.cms,
+            output: output_values(&form.rest),
         },
     };
     staff::act(

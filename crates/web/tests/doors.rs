@@ -1033,7 +1033,37 @@ impl Member {
 
 /// One staff act on the card, as the member's browser does it: what the step records, the
 /// condition held.
-async fn act(member: &Member, client: &mut Client, id: &str, step: &Step) -> Result<(), String> {
+/// What the member types into the fields of the step's output document (`output.<code>`).
+fn output_pairs(regulation: &Regulation, step: &Step) -> Vec<(String, String)> {
+    let Some(output) = step
+        .output
+        .as_deref()
+        .and_then(|code| regulation.outputs.iter().find(|o| o.code == code))
+    else {
+        return Vec::new();
+    };
+    output
+        .fields
+        .iter()
+        .filter(|f| f.field_type != FieldType::Attachment)
+        .map(|f| {
+            let value = match f.field_type {
+                FieldType::Date => "2026-12-01".to_owned(),
+                FieldType::Number => "1".to_owned(),
+                FieldType::Choice => "0".to_owned(),
+                _ => format!("{}: тексерілді", f.label.kk),
+            };
+            (format!("output.{}", f.code), value)
+        })
+        .collect()
+}
+
+async fn act(
+    member: &Member,
+    client: &mut Client,
+    (regulation, id): (&Regulation, &str),
+    step: &Step,
+) -> Result<(), String> {
     let card_path = format!("/office/applications/{id}");
     let card = client.get(&card_path).await;
     if card.status != StatusCode::OK {
@@ -1069,14 +1099,18 @@ async fn act(member: &Member, client: &mut Client, id: &str, step: &Step) -> Res
     if has(StepRecord::Comment) {
         fields.push(("comment".into(), "Құжаттар тексерілді.".into()));
     }
+    let output = output_pairs(regulation, step);
+    fields.extend(output.iter().cloned());
     if has(StepRecord::AnswerSignature) || has(StepRecord::RequestSignature) {
         let document = if has(StepRecord::AnswerSignature) && has(StepRecord::Answer) {
             // The answer typed in this step is part of what is signed: the page asks for it.
+            let mut asked = vec![
+                ("csrf".to_owned(), csrf.clone()),
+                ("answer".to_owned(), answer.to_owned()),
+            ];
+            asked.extend(output);
             let asked = client
-                .post(
-                    &format!("{card_path}/document"),
-                    &[("csrf", &csrf), ("answer", answer)],
-                )
+                .post_pairs(&format!("{card_path}/document"), &asked)
                 .await;
             let json: serde_json::Value = serde_json::from_slice(&asked.body)
                 .map_err(|_| format!("the answer document: {}", reason(&asked)))?;
@@ -1151,7 +1185,7 @@ async fn to_the_result(
             clients.insert(member.iin.clone(), client);
         }
         let client = clients.get_mut(&member.iin).unwrap();
-        act(member, client, id, step).await?;
+        act(member, client, (regulation, id), step).await?;
         acts.push(format!("{} by the {}", step.id, member.role.as_str()));
     }
     Err(format!("not closed after {MAX_ACTS} acts"))
@@ -1369,7 +1403,10 @@ async fn every_door_of_every_regulation(store: &Store) {
         failures.join("\n  ")
     );
     // Every channel has its door, and so every service can be applied for (issue 19).
-    assert!(without_door.is_empty(), "channels without a door: {without_door:?}");
+    assert!(
+        without_door.is_empty(),
+        "channels without a door: {without_door:?}"
+    );
     assert!(
         services_without_door.is_empty(),
         "services nobody can apply for: {services_without_door:?}"

@@ -222,6 +222,22 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
             check_field(c, &at, field);
         }
     }
+    for channel in &r.channels {
+        for step in channel.steps.iter().filter(|s| s.output.is_some()) {
+            let at = format!("channels[{}].steps[{}].output", channel.code, step.id);
+            let code = step.output.as_deref().unwrap_or_default();
+            if !r.outputs.iter().any(|o| o.code == code) {
+                c.report(&at, "step.output.unknown", format!("no output {code:?}"));
+            }
+            if !step.records(StepRecord::Answer) {
+                c.report(
+                    &at,
+                    "step.output.no_answer",
+                    "only a step that records the answer gives an output document",
+                );
+            }
+        }
+    }
     let statuses: BTreeSet<&str> = r.statuses.iter().map(|s| s.code.as_str()).collect();
     for status in &r.statuses {
         c.text(&format!("statuses[{}].label", status.code), &status.label);

@@ -184,6 +184,10 @@ pub struct Step {
     /// For a step that calls `issue_document`: the document the state database issues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<DocumentTemplate>,
+    /// For a step that records the answer: the output document (of the regulation's `outputs`)
+    /// the answer is, whose fields the card asks for and the signed answer carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
     /// The status the applicant sees once the step is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,

@@ -865,3 +865,29 @@ fn a_category_nothing_declares_is_refused_naming_element_and_rule() {
         );
     }
 }
+
+#[test]
+fn a_step_output_must_be_an_output_of_the_regulation_and_a_recorded_answer() {
+    let unknown = ARCHIVAL_REFERENCE.replacen(
+        "output = \"archival_reference\"",
+        "output = \"certificate\"",
+        1,
+    );
+    assert_ne!(unknown, ARCHIVAL_REFERENCE);
+    let problems = check("regional.toml", &unknown).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.rule == "step.output.unknown"),
+        "{problems:?}"
+    );
+    let no_answer = ARCHIVAL_REFERENCE.replacen(
+        "records = [\"answer\", \"answer_signature\"]\noutput",
+        "records = [\"comment\"]\noutput",
+        1,
+    );
+    assert_ne!(no_answer, ARCHIVAL_REFERENCE);
+    let problems = check("regional.toml", &no_answer).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.rule == "step.output.no_answer"),
+        "{problems:?}"
+    );
+}

@@ -16,8 +16,9 @@ use qyzmet_domain::application::{Application, Recorded};
 use qyzmet_domain::directory::Role;
 use qyzmet_domain::ids::Iin;
 use qyzmet_domain::registry::Person;
+use qyzmet_domain::regulation::form::check;
 use qyzmet_domain::regulation::{
-    Recipient, Regulation, Step, StepKind, StepRecord, UnitKind, units_for_role,
+    FieldType, Recipient, Regulation, Step, StepKind, StepRecord, UnitKind, units_for_role,
 };
 use qyzmet_pki::verify::Expectation;
 use qyzmet_store::documents::{answer_document, request_document};
@@ -108,6 +109,8 @@ pub struct Typed {
     pub comment: String,
     /// The EDS the step asks for: base64 of a CMS over the answer or request document.
     pub cms: String,
+    /// The values of the step's output document's fields, by field code.
+    pub output: std::collections::BTreeMap<String, String>,
 }
 
 /// A step done (or a condition held or failed) on the card.
@@ -159,6 +162,9 @@ pub enum StaffError {
     /// executor of the organisation).
     #[error("{} is required", .0.code())]
     Required(Field),
+    /// A field of the step's output document breaks its rule (named `output.<code>`).
+    #[error("output.{}: {}", .0.field, .0.rule)]
+    Output(qyzmet_domain::validation::FieldError),
     /// The EDS the step asks for is not a valid signature of this member over the document.
     #[error("the signature is not valid or not the member's")]
     SignatureRefused,
@@ -189,6 +195,58 @@ pub trait Signatures: Sync {
         document: Vec<u8>,
         expected: Expectation,
     ) -> impl Future<Output = bool> + Send;
+}
+
+/// The answer a step records: the text typed, or, where the step gives an output document of the
+/// regulation (`output`), that document filled in — its title and each field's label in Kazakh and
+/// Russian with the value typed (checked against the field's rules), then the text. The signed
+/// answer, the applicant's reading of it and the certified copy all show these lines.
+pub fn answer_text(
+    regulation: &Regulation,
+    step: &Step,
+    typed: &Typed,
+) -> Result<String, StaffError> {
+    let text = bounded(&typed.answer, MAX_TEXT);
+    let Some(output) = step
+        .output
+        .as_deref()
+        .and_then(|code| regulation.outputs.iter().find(|o| o.code == code))
+    else {
+        return text.ok_or(StaffError::Required(Field::Answer));
+    };
+    let fields: Vec<&qyzmet_domain::regulation::Field> = output.fields.iter().collect();
+    let values = check(
+        &fields,
+        &typed.output,
+        &Default::default(),
+        &regulation.providers,
+    )
+    .map_err(|errors| StaffError::Output(errors[0].clone()))?;
+    let mut lines = vec![format!("{} / {}", output.label.kk, output.label.ru)];
+    for field in &fields {
+        if let Some(value) = values.get(&field.code) {
+            let shown = match field.field_type {
+                FieldType::Choice => value
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| field.choices.get(i))
+                    .map(|c| format!("{} / {}", c.kk, c.ru))
+                    .unwrap_or_else(|| value.clone()),
+                _ => value.clone(),
+            };
+            lines.push(format!("{} / {}: {shown}", field.label.kk, field.label.ru));
+        }
+    }
+    // The output's fields are the document; a covering text is optional beside them.
+    if let Some(text) = text {
+        lines.push(String::new());
+        lines.push(text);
+    }
+    let answer = lines.join("\n");
+    if answer.chars().count() > MAX_TEXT {
+        return Err(StaffError::Required(Field::Answer));
+    }
+    Ok(answer)
 }
 
 /// The text trimmed, if it is not empty, at most `max` characters and free of control characters
@@ -258,6 +316,7 @@ pub async fn act<G: Gateway>(
         engine,
         member,
         row: &row,
+        regulation,
         step,
         typed: &request.typed,
         now,
@@ -283,6 +342,7 @@ struct Records<'a, G> {
     engine: &'a Engine<G>,
     member: &'a Member,
     row: &'a InstanceRow,
+    regulation: &'a Regulation,
     step: &'a Step,
     typed: &'a Typed,
     now: Timestamp,
@@ -346,9 +406,7 @@ impl<G: Gateway> Records<'_, G> {
             );
         }
         if self.has(StepRecord::Answer) {
-            recorded.answer = Some(
-                bounded(&self.typed.answer, MAX_TEXT).ok_or(StaffError::Required(Field::Answer))?,
-            );
+            recorded.answer = Some(answer_text(self.regulation, self.step, &self.typed)?);
         }
         if self.has(StepRecord::AnswerSignature) {
             // The answer typed in this very step is part of what is signed.
@@ -623,5 +681,59 @@ mod tests {
         assert_eq!(bounded("abc", 2), None);
         assert_eq!(bounded("a\u{7}b", 10), None);
         assert_eq!(bounded("a\r\nb", 10).as_deref(), Some("a\r\nb"));
+    }
+
+    #[test]
+    fn the_answer_of_a_step_with_an_output_is_that_document_filled_in() {
+        let regulation = qyzmet_domain::regulation::check(
+            "archival-reference-regional.toml",
+            include_str!("../../../../regulations/archival-reference-regional.toml"),
+        )
+        .unwrap();
+        let step = regulation
+            .channel("provider")
+            .and_then(|c| c.steps.iter().find(|s| s.id == "P13"))
+            .unwrap();
+        let mut typed = Typed::default();
+        // A required field of Annex 7 left empty is refused by its name.
+        match answer_text(&regulation, step, &typed) {
+            Err(StaffError::Output(e)) => assert_eq!(
+                (e.field.as_str(), e.rule.as_str()),
+                ("applicant", "required")
+            ),
+            other => panic!("{other:?}"),
+        }
+        for (code, value) in [
+            ("applicant", "Асқаров Ерлан"),
+            ("reference_kind", "Еңбек өтілі туралы"),
+            ("period", "1998–2004"),
+            ("content", "1998 жылы қабылданған."),
+            ("basis", "Қор 12, тізбе 3, іс 45"),
+        ] {
+            typed.output.insert(code.into(), value.into());
+        }
+        let answer = answer_text(&regulation, step, &typed).unwrap();
+        let lines: Vec<&str> = answer.lines().collect();
+        assert_eq!(lines[0], "Мұрағаттық анықтама / Архивная справка");
+        assert!(
+            lines.contains(&"Негіздеме / Основание: Қор 12, тізбе 3, іс 45"),
+            "{answer}"
+        );
+        // The covering text is optional beside the document, and follows it.
+        typed.answer = "Қосымша: 2 парақ".into();
+        assert!(
+            answer_text(&regulation, step, &typed)
+                .unwrap()
+                .ends_with("\n\nҚосымша: 2 парақ")
+        );
+        // A step without an output records the text, which is then required.
+        let plain = regulation
+            .channel("provider")
+            .and_then(|c| c.steps.iter().find(|s| s.id == "P8"))
+            .unwrap();
+        assert!(matches!(
+            answer_text(&regulation, plain, &Typed::default()),
+            Err(StaffError::Required(Field::Answer))
+        ));
     }
 }
