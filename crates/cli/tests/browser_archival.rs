@@ -165,24 +165,62 @@ fn from_the_worklist(b: &Browser, member: &str, id: &str) {
     b.click(&format!("#worklist tr[data-id='{id}'] a"));
 }
 
-/// The head (their IIN and agent) opens the card at `step`, writes the `reference` and signs it
-/// with the EDS; the answer's report says valid.
+/// What the head writes into the archival reference of 004 Annex 7 (its fields on the card), the
+/// applicant being `subject`; the signed answer shows each line with its Kazakh and Russian label.
+const ANNEX_7: [(&str, &str); 4] = [
+    ("reference_kind", "Еңбек өтілі туралы / О трудовом стаже"),
+    ("period", "1994–1999"),
+    (
+        "content",
+        "«Қызылорда күріш» АҚ-да жұмыс істегені расталады.",
+    ),
+    ("basis", "Қор 112, тізбе 3, іс 41"),
+];
+
+/// The head (their IIN and agent) opens the card at `step`, fills the reference's fields (004
+/// Annex 7) and the covering `reference` text and signs it with the EDS; the answer's report says
+/// valid.
 fn head_signs_reference(
     b: &Browser,
     widths: &Viewports,
     (head, layer): (&str, &Layer),
-    id: &str,
+    (id, subject): (&str, &str),
     step: &str,
     reference: &str,
 ) {
     staff_sign_in(b, "/office/login", "#worklist", head);
     b.goto(&layer.on(&format!("/office/applications/{id}")));
     at_step(b, step);
+    b.wait_for("#output");
+    b.fill("#output-applicant", subject);
+    for (code, value) in ANNEX_7 {
+        b.fill(&format!("#output-{code}"), value);
+    }
     b.fill("#answer-input", reference);
     widths.desk(b, "head-signs", &["#answer-input", "#sign-answer"]);
     b.click("#sign-answer");
     after_signing(b, "#answer-report");
     assert_valid(b, "#answer-report");
+}
+
+/// The answer shown is the archival reference of Annex 7: its title, each field with its labels in
+/// Kazakh and Russian, then the covering text.
+fn assert_is_the_reference(shown: &str, subject: &str, reference: &str) {
+    let lines: Vec<&str> = shown.lines().map(str::trim).collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"Мұрағаттық анықтама / Архивная справка"),
+        "{shown}"
+    );
+    for line in [
+        format!(
+            "Арыз беруші (Т.А.Ә. немесе мекеме атауы) / Заявитель (Ф.И.О. или наименование учреждения): {subject}"
+        ),
+        "Негіздеме / Основание: Қор 112, тізбе 3, іс 41".to_owned(),
+        reference.to_owned(),
+    ] {
+        assert!(lines.contains(&line.as_str()), "{line:?} in {shown}");
+    }
 }
 
 /// The regional archival reference on the portal, in Kazakh: the registry's name and birth date
@@ -303,7 +341,14 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
          расталады (қор 112, тізбе 3, іс 41).",
         person.full_name, person.birth_date
     );
-    head_signs_reference(&b, &widths, (&head, &head_layer), &id, "P11", &reference);
+    head_signs_reference(
+        &b,
+        &widths,
+        (&head, &head_layer),
+        (&id, &person.full_name),
+        "P11",
+        &reference,
+    );
     b.reload_until("#status", &status(REGIONAL, "completed", lang), ENGINE);
     b.screenshot("head-signed");
 
@@ -311,7 +356,7 @@ fn the_regional_archival_reference_goes_through_the_portal_to_a_signed_reference
     portal_sign_in(&b, &individual);
     open_in_cabinet(&b, &id);
     assert_eq!(b.text("#status"), status(REGIONAL, "completed", lang));
-    assert_eq!(b.text("#answer"), reference);
+    assert_is_the_reference(&b.text("#answer"), &person.full_name, &reference);
     widths.check(&b, "applicant-completed", &["#answer", "#copy-pdf"]);
     let (archive_kk, archive_ru) = organisation_names(ARCHIVE);
     let verify = certified_copy(
@@ -465,7 +510,14 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
          (фонд 112, опись 3, дело 41).",
         person.full_name, person.birth_date
     );
-    head_signs_reference(&b, &widths, (&head, &head_layer), &id, "P13", &reference);
+    head_signs_reference(
+        &b,
+        &widths,
+        (&head, &head_layer),
+        (&id, &person.full_name),
+        "P13",
+        &reference,
+    );
 
     // The status comes back to the PSC (P14); the operator prints the certified copy and hands it
     // over (P15, 004 §7.17).
@@ -473,7 +525,7 @@ fn the_regional_archival_reference_is_taken_at_the_counter_and_its_answer_comes_
     card(&b, &id);
     b.reload_until("#step", "P15 ", ENGINE);
     b.wait_for_text("#status", &status(REGIONAL, "completed", lang));
-    assert_eq!(b.text("#answer"), reference);
+    assert_is_the_reference(&b.text("#answer"), &person.full_name, &reference);
     assert_prints_copy(&b, &id);
     widths.desk(&b, "operator-card-p15", &["#print-copy", "#done"]);
     let operator_name = registered(&demo.data(), &operator).full_name;

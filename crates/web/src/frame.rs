@@ -77,7 +77,7 @@ header a{color:#fff}nav a,nav span{margin-left:.8em}nav .current{font-weight:bol
 main{max-width:60em;margin:1.5em auto;padding:0 1.5em}section{margin-bottom:2em}\
 .error{color:#b00020}.inline{display:inline}tr.overdue{background:#fde7e9}tr.soon{background:#fff4ce}\
 .from-registry{background:#eef2f5}.badge{background:#00587a;color:#fff;border-radius:.3em;padding:0 .4em;font-size:.8em}\
-img.diagram{max-width:100%;border:1px solid #ddd}pre{white-space:pre-wrap}blockquote{border-left:4px solid #00587a;margin-left:0;padding-left:1em}\
+img.diagram{max-width:100%;border:1px solid #ddd}pre{white-space:pre-wrap}blockquote{border-left:4px solid #00587a;margin-left:0;padding-left:1em;white-space:pre-line}\
 .report[data-valid=true] .verdict{color:#0a7d32}.report[data-valid=false] .verdict{color:#b00020}table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}\
 header{flex-wrap:wrap}textarea,input,select{max-width:100%;box-sizing:border-box}td,th,code{overflow-wrap:anywhere}";
 

@@ -359,8 +359,9 @@ async fn intake_view(state: &AppState, at: &AtDesk, view: IntakeView<'_>) -> Mar
                     (form_fields(lang, &fields_for(regulation, applying), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&branch.code)))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
-                        @for (i, label) in counter::documents_for(channel, applying).iter().enumerate() {
-                            p { label { input type="checkbox" name="document" value=(i) id={ "document-" (i) }; " " (text(lang, label)) } }
+                        @for (i, document) in counter::documents_for(channel, applying).iter().enumerate() {
+                            p { label { input type="checkbox" name="document" value=(i) id={ "document-" (i) }; " " (text(lang, &document.label))
+                                @if document.optional { " " small { "(" (t(lang, "front.if_applicable")) ")" } } } }
                         }
                     }
                     p { label { (t(lang, "psc.scans")) " " input type="file" name="scan" id="scans" multiple; } br; small { (t(lang, "portal.attachment_limit")) } }

@@ -397,17 +397,19 @@ fn deposit_and_state_register_numbers_are_the_seeds() {
         include_str!("../../../../regulations/state-register.toml"),
     )
     .unwrap();
-    // 003 Std-5 §4: 43 working days; four kinds of object (annexes 1–4).
+    // 003 Std-5 §4: 43 working days; four kinds of object (annexes 1–4), each a category of every
+    // recipient with its own form.
     assert_eq!(
         (register.term.base.amount, register.term.base.unit),
         (43, TimeUnit::WorkingDays)
     );
-    let kinds = register
-        .form
-        .iter()
-        .find(|f| f.code == "object_type")
-        .unwrap();
-    assert_eq!(kinds.choices.len(), 4);
+    for recipient in Recipient::ALL {
+        assert_eq!(
+            register.categories_of("provider", recipient).len(),
+            4,
+            "{recipient:?}"
+        );
+    }
     for r in [&deposit, &register] {
         assert_eq!(
             queue_and_counter(r, "provider"),

@@ -150,12 +150,11 @@ pub const CONSENT_REQUIRED: &str = "consent_required";
 pub fn documents_for<'c>(
     channel: &'c Channel,
     applying: Applying<'_>,
-) -> Vec<&'c qyzmet_domain::regulation::Text> {
+) -> Vec<&'c qyzmet_domain::regulation::Document> {
     channel
         .documents
         .iter()
         .filter(|d| applying.concerns(&d.recipients, &d.categories))
-        .map(|d| &d.label)
         .collect()
 }
 
@@ -269,9 +268,12 @@ pub async fn take<G: Gateway>(
         .iter()
         .enumerate()
         .partition(|(i, _)| intake.presented.contains(i));
+    // A document the standard asks for only in some cases (`optional`) is not missing when absent.
     let missing: Vec<ListedDocument> = missing
         .into_iter()
-        .map(|(_, l)| ListedDocument {
+        .filter(|(_, d)| !d.optional)
+        .map(|(_, d)| &d.label)
+        .map(|l| ListedDocument {
             kk: l.kk.clone(),
             ru: l.ru.clone(),
             en: l.en.clone(),
@@ -399,8 +401,8 @@ fn journal_numbering<G: Gateway>(engine: &Engine<G>, branch: &str, now: Timestam
 }
 
 /// The documents presented, in Russian (the journal's language, 002 Annex 3).
-fn presented_labels(presented: &[(usize, &&qyzmet_domain::regulation::Text)]) -> Vec<String> {
-    presented.iter().map(|(_, l)| l.ru.clone()).collect()
+fn presented_labels(presented: &[(usize, &&qyzmet_domain::regulation::Document)]) -> Vec<String> {
+    presented.iter().map(|(_, d)| d.label.ru.clone()).collect()
 }
 
 /// The application the intake opens.
