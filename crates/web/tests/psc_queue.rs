@@ -22,6 +22,7 @@ both_backends!(
     operators_call_in_order_and_never_the_same_ticket,
     the_board_measures_waits_and_service_against_the_limits,
     only_the_branchs_staff_see_its_queue,
+    a_providers_front_office_keeps_its_own_queue_against_its_channels_limits,
 );
 
 const BRANCH: &str = "kyzylorda-psc-city-1";
@@ -596,4 +597,120 @@ async fn only_the_branchs_staff_see_its_queue(store: &Store) {
         store.ticket(BRANCH, &id).await.unwrap().unwrap().started_ms,
         None
     );
+}
+
+/// The Communications and Informatization Committee takes KKM conclusions at its own desk (003
+/// Std-2 §4.2: at most 15 minutes in the queue, 15 at the counter).
+const COMMITTEE: &str = "communications-informatization-committee";
+const KKM: &str = "kkm-conclusion";
+
+async fn a_providers_front_office_keeps_its_own_queue_against_its_channels_limits(store: &Store) {
+    let platform = Platform::new(store).await;
+    let clerk_iin = appoint(store, 121, COMMITTEE, Role::Clerk).await;
+    let mut clerk = signed_in(&platform, &clerk_iin).await;
+    let mut kiosk = platform.client();
+
+    // The committee's kiosk offers the services it takes at its desk, not another provider's nor
+    // the PSC's; a PSC branch keeps no front office and a provider no PSC kiosk.
+    let page = kiosk.get(&format!("/front/{COMMITTEE}/kiosk")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let offered = page.text();
+    for service in [KKM, "state-register", "ca-accreditation"] {
+        assert!(
+            offered.contains(&format!("value=\"{service}\"")),
+            "{service}"
+        );
+    }
+    for service in [NCA, "deposit", DUPLICATE] {
+        assert!(
+            !offered.contains(&format!("value=\"{service}\"")),
+            "{service}"
+        );
+    }
+    for path in [
+        format!("/front/{BRANCH}/kiosk"),
+        format!("/psc/{COMMITTEE}/kiosk"),
+    ] {
+        assert_eq!(
+            kiosk.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // A ticket from the terminal, called by the clerk to the window at /front/queue.
+    let form = kiosk.get(&format!("/front/{COMMITTEE}/kiosk")).await;
+    let taken = kiosk
+        .post(
+            &format!("/front/{COMMITTEE}/tickets"),
+            &[
+                ("csrf", &form.csrf()),
+                ("service", KKM),
+                ("recipient", "legal_entity"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.text());
+    assert!(
+        taken
+            .location()
+            .starts_with(&format!("/front/{COMMITTEE}/tickets/"))
+    );
+    let queue = clerk.get("/front/queue").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.text());
+    let called = clerk
+        .post_pairs("/front/queue/call", &call(queue.csrf(), "7"))
+        .await;
+    assert_eq!(called.status, StatusCode::SEE_OTHER, "{}", called.text());
+    assert_eq!(called.location(), "/front/queue");
+    let queue = clerk.get("/front/queue").await;
+    let id = ticket_id(&queue);
+    let start = format!("/front/queue/tickets/{id}/start");
+    let started = clerk.post(&start, &[("csrf", &queue.csrf())]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.text());
+    let queue = clerk.get("/front/queue").await;
+    assert!(queue.text().contains(&format!(
+        "href=\"/front/intake/{KKM}?recipient=legal_entity"
+    )));
+    // The PSC's pages are not the clerk's.
+    assert_eq!(clerk.get("/psc/queue").await.status, StatusCode::NOT_FOUND);
+
+    // The board judges the desk's day against the provider channel's 15 minutes.
+    let at = |minute: i64| {
+        "2026-03-03T05:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+            + minute * MINUTE
+    };
+    let ticket = NewTicket {
+        id: "0195b0a0-0000-7000-8000-0000000000f1",
+        branch: COMMITTEE,
+        service: KKM,
+        recipient: "legal_entity",
+    };
+    store.take_ticket(&ticket, at(0)).await.unwrap();
+    let next = store
+        .call_next(COMMITTEE, "7", &clerk_iin, at(16))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    store
+        .move_ticket(COMMITTEE, &next.id, &clerk_iin, Move::Start, at(16))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .move_ticket(COMMITTEE, &next.id, &clerk_iin, Move::Finish, at(30))
+        .await
+        .unwrap()
+        .unwrap();
+    let board = clerk.get("/front/board?day=2026-03-03").await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text());
+    assert_eq!(board.by_id("wait-A001").unwrap(), "16 / 15");
+    assert_eq!(
+        board.tag_attribute("wait-A001", "class").as_deref(),
+        Some("over")
+    );
+    assert_eq!(board.by_id("counter-A001").unwrap(), "14 / 15");
 }
