@@ -694,7 +694,7 @@ pub async fn receipt(
         html! {
             article.receipt id="receipt" {
                 h1 { (title) " N " span id="receipt-number" { (number) } }
-                p { (org_name(lang, &branch)) }
+                p { (org_name(lang, branch)) }
                 p { (t(lang, "office.applicant")) ": " strong id="receipt-applicant" { (record.counter.applicant_name.as_deref().unwrap_or(&row.applicant)) } " (" (row.applicant) ")" }
                 p { (t(lang, "psc.documents")) ":" }
                 ul id="receipt-documents" {
@@ -702,7 +702,7 @@ pub async fn receipt(
                     @for a in &attachments { li { (a.name) " — SHA-256 " code { (a.sha256) } } }
                 }
                 p { (t(lang, "stats.service")) ": " span id="receipt-service" { (service) } " — " (t(lang, "psc.accepted")) }
-                p { (t(lang, "psc.issue_at")) ": " span id="receipt-issue" { (when(row.due_ms)) } ", " (org_address(lang, &branch))
+                p { (t(lang, "psc.issue_at")) ": " span id="receipt-issue" { (when(row.due_ms)) } ", " (org_address(lang, branch))
                     @if let Some(window) = &record.counter.window { ", " (t(lang, "psc.window")) " " (window) } }
                 p { (t(lang, "psc.phone")) ": " (branch.phone.clone().unwrap_or_default()) }
                 p { (t(lang, "psc.operator")) ": " span id="receipt-operator" { (operator) } " ____________ (" (t(lang, "psc.signature")) ")" }
@@ -1051,7 +1051,7 @@ pub async fn copy(
         "{} / {}, {}",
         branch.name_kk,
         branch.name_ru,
-        org_address(Lang::Ru, &branch)
+        org_address(Lang::Ru, branch)
     );
     crate::copy::render(
         &state,

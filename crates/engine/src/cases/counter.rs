@@ -343,13 +343,16 @@ pub async fn take<G: Gateway>(
     Ok(Ok(Taken::Opened { id, complete }))
 }
 
+/// The applicant category chosen (if the service tells them apart) and the form's values.
+type CheckedForm = (Option<String>, BTreeMap<String, String>);
+
 /// The category and the form as checked: the addressee is the desk's organisation (002 Annex 2),
 /// registry fields take the registries' values, and the consent is required.
 fn checked_form(
     regulation: &Regulation,
     intake: &Intake,
     found: &Found,
-) -> Result<(Option<String>, BTreeMap<String, String>), Vec<FieldError>> {
+) -> Result<CheckedForm, Vec<FieldError>> {
     let category = category_of(
         regulation,
         intake.desk.channel(),
@@ -409,7 +412,7 @@ fn presented_labels(presented: &[(usize, &&qyzmet_domain::regulation::Document)]
 fn start(
     intake: &Intake,
     found: &Found,
-    (category, form): (Option<String>, BTreeMap<String, String>),
+    (category, form): CheckedForm,
     presented: Vec<String>,
 ) -> Start {
     let window: String = intake.window.trim().chars().take(16).collect();

@@ -406,7 +406,7 @@ impl<G: Gateway> Records<'_, G> {
             );
         }
         if self.has(StepRecord::Answer) {
-            recorded.answer = Some(answer_text(self.regulation, self.step, &self.typed)?);
+            recorded.answer = Some(answer_text(self.regulation, self.step, self.typed)?);
         }
         if self.has(StepRecord::AnswerSignature) {
             // The answer typed in this very step is part of what is signed.
