@@ -105,6 +105,8 @@ pub const TABLES: &[&str] = &[
     "pki_trust",
     "pki_trust_crl",
     "pki_trust_host",
+    // 0012
+    "queue_booking",
 ];
 
 /// Tables whose rows refer to rows of the same table: (table, key column, parent column).

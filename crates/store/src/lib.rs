@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod backup;
 pub mod bench;
+pub mod booking;
 pub mod calendar;
 pub mod directory;
 pub mod documents;

@@ -59,7 +59,8 @@ pub async fn cabinet(
         p { (t(lang, "cabinet.signed_in_as")) " " strong id="who" { (applicant.iin) }
             @if let Some(bin) = &applicant.bin { " (" (t(lang, "cabinet.for_entity")) " " (bin) ")" }
             " " (sign_out_form(&applicant.session.row.csrf, lang)) }
-        p { a href="/services" id="to-services" { (t(lang, "portal.catalogue")) } }
+        p { a href="/services" id="to-services" { (t(lang, "portal.catalogue")) }
+            " · " a href="/cabinet/bookings" id="to-bookings" { (t(lang, "booking.mine")) } }
         p id="quota" { (t(lang, "cabinet.quota")) ": " (used) " / " (limit) " B"
             @if used >= limit { " — " span.error { (t(lang, "portal.quota_exceeded")) } } }
         (applications_table(lang, &rows))

@@ -5,6 +5,7 @@ mod api;
 mod application;
 mod assets;
 mod auth;
+mod booking;
 mod cabinet;
 mod copy;
 mod desk;
@@ -213,6 +214,7 @@ pub fn router(state: AppState) -> Router {
         .merge(verification_routes())
         .merge(office_routes())
         .merge(psc_routes())
+        .merge(booking_routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -389,6 +391,18 @@ fn desk_routes(at: &str) -> Router<AppState> {
         .route(&path("/applications/{id}/copy.pdf"), post(psc::copy))
         .route(&path("/journal"), get(psc::journal))
         .route(&path("/journal.csv"), get(psc::journal_csv))
+}
+
+/// Booking a place in a PSC branch's electronic queue (003 Std-1 §8.2): the applicant's pages and
+/// the check-in at the branch's entrance terminal. PSC branches only: a provider's own desk takes
+/// no booking (Std-1 §8.1), so there is no `/front/{branch}/check-in`.
+fn booking_routes() -> Router<AppState> {
+    Router::new()
+        .route("/queue/book", get(booking::page).post(booking::book))
+        .route("/cabinet/bookings", get(booking::list))
+        .route("/cabinet/bookings/{id}", get(booking::confirmation))
+        .route("/cabinet/bookings/{id}/cancel", post(booking::cancel))
+        .route("/psc/{branch}/check-in", post(booking::check_in))
 }
 
 /// `405` in words: a link followed to an address that changes state (which only a form's POST with

@@ -154,6 +154,17 @@ fn kiosk_page(
                     button type="submit" id="kiosk-take" { (t(lang, "queue.take")) }
                 }
             }
+            // A place booked through the portal (003 Std-1 §8.2); providers' desks take no booking.
+            @if desk == Desk::Psc {
+                h2 { (t(lang, "booking.kiosk.title")) }
+                form method="post" action={ "/psc/" (branch.code) "/check-in" } id="check-in-form" {
+                    input type="hidden" name="csrf" value=(token);
+                    p { label { (t(lang, "booking.kiosk.code")) " "
+                        input name="code" id="check-in-code" required maxlength="16" size="8" autocomplete="off";
+                    } }
+                    button type="submit" id="check-in" { (t(lang, "booking.kiosk.check_in")) }
+                }
+            }
         },
     )
 }
@@ -224,7 +235,7 @@ fn with_kiosk_form(state: &AppState, token: &str, mut response: Response) -> Res
 }
 
 /// The terminal again, with what was wrong, on a fresh form.
-fn kiosk_again(
+pub(crate) fn kiosk_again(
     state: &AppState,
     (lang, desk): (Lang, Desk),
     branch: &Organisation,
@@ -240,7 +251,7 @@ fn kiosk_again(
 }
 
 /// Why an anonymous ticket is not issued now.
-enum NotNow {
+pub(crate) enum NotNow {
     /// Too many from this client address or at this branch: try again after this long.
     TooMany(std::time::Duration),
     /// This form already took its ticket.
@@ -249,7 +260,11 @@ enum NotNow {
 
 /// An anonymous write: bounded per client address and per branch, and one ticket per form (the
 /// terminal shows a fresh form with each ticket; a script replaying one form is refused).
-fn admit_ticket(state: &AppState, branch: &Organisation, csrf: &str) -> Result<(), NotNow> {
+pub(crate) fn admit_ticket(
+    state: &AppState,
+    branch: &Organisation,
+    csrf: &str,
+) -> Result<(), NotNow> {
     let client = crate::limits::RequestContext::client();
     state
         .limits

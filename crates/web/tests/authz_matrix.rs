@@ -25,7 +25,7 @@
 //! TSA), registration and sign-in (`/register`, `/login`, `/login/challenge`, `/logout`,
 //! `/office/login`), the catalogue and service pages, public verification (`/verify`, and
 //! `/verify/{id}` of a document its owner published under an unguessable id), the PSC entrance
-//! terminal (`/psc/{branch}/kiosk`, taking a ticket). The JSON submission API
+//! terminal (`/psc/{branch}/kiosk`, taking a ticket, checking a booking in by its code). The JSON submission API
 //! (`POST /api/services/{code}/applications`) has no session: it is authorised by the CMS, whose
 //! signer must be the applicant (portal_office.rs). The ticket page of the terminal is public by
 //! branch and id; it is in the matrix to show that another branch does not find the ticket.
@@ -541,6 +541,22 @@ async fn attach(alice: &mut Client, draft: &str, csrf: &str, bytes: &[u8]) {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
 }
 
+/// The `skip`-th slot of a PSC branch that starts at least an hour from now: its day and HH:MM.
+fn booking_slot(skip: usize) -> (String, String) {
+    use qyzmet_store::booking::{bookable_days, slot_start_ms, slot_text, slots_on};
+    let calendar = qyzmet_domain::calendar::Calendar::kazakhstan();
+    let later = jiff::Timestamp::now().as_millisecond() + 3_600_000;
+    let mut found = Vec::new();
+    for day in bookable_days(&calendar, later).unwrap() {
+        for slot in slots_on(&calendar, day) {
+            if slot_start_ms(&calendar, day, slot).unwrap() > later {
+                found.push((day.to_string(), slot_text(slot)));
+            }
+        }
+    }
+    found.swap_remove(skip)
+}
+
 async fn every_role_against_every_endpoint(store: &Store) {
     let platform = Platform::new(store).await;
     support::give_a_flat(&platform, &platform.alice.iin, CADASTRAL, None).await;
@@ -666,6 +682,40 @@ async fn every_role_against_every_endpoint(store: &Store) {
     let tickets = store.tickets_of_day(PSC_BRANCH, &day).await.unwrap();
     assert_eq!(tickets.len(), 2);
     let (first, second) = (tickets[0].id.clone(), tickets[1].id.clone());
+
+    // Alice's booking of a place in the branch's queue (003 Std-1 §8.2), and a free slot to book.
+    let (booked_day, booked_slot) = booking_slot(0);
+    let form = alice
+        .get(&format!(
+            "/queue/book?service={QUEUE_SERVICE}&branch={PSC_BRANCH}&day={booked_day}"
+        ))
+        .await;
+    let page = alice
+        .post(
+            "/queue/book",
+            &[
+                ("csrf", &form.csrf()),
+                ("service", QUEUE_SERVICE),
+                ("branch", PSC_BRANCH),
+                ("recipient", "individual"),
+                ("day", &booked_day),
+                ("slot", &booked_slot),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let booking = page
+        .location()
+        .strip_prefix("/cabinet/bookings/")
+        .unwrap()
+        .to_owned();
+    let booking_code = store
+        .booking_of(&booking, &platform.alice.iin)
+        .await
+        .unwrap()
+        .unwrap()
+        .code;
+    let (free_day, free_slot) = booking_slot(1);
 
     // The attachment of the application in work, as its card links it.
     let mut clerk = platform.signed_in(&platform.clerk, "/office/login").await;
@@ -918,6 +968,37 @@ async fn every_role_against_every_endpoint(store: &Store) {
             &format!("GET /psc/{OTHER_BRANCH}/tickets/{first}"),
             Public,
             &[],
+        ),
+        // Booking a place in a PSC queue (003 Std-1 §8.2): any proven applicant books; each sees
+        // and cancels only their own bookings.
+        Row::new("GET /queue/book", Portal, &[Alice, Bob]),
+        Row::form(
+            "/queue/book",
+            Portal,
+            &[Alice, Bob],
+            &[
+                csrf,
+                ("service", QUEUE_SERVICE),
+                ("branch", PSC_BRANCH),
+                ("recipient", "individual"),
+                ("day", &free_day),
+                ("slot", &free_slot),
+            ],
+        ),
+        Row::new("GET /cabinet/bookings", Portal, &[Alice])
+            .own(&[Bob])
+            .shows(&booking_code),
+        Row::new(
+            &format!("GET /cabinet/bookings/{booking}"),
+            Portal,
+            &[Alice],
+        )
+        .shows(&booking_code),
+        Row::form(
+            &format!("/cabinet/bookings/{booking}/cancel"),
+            Portal,
+            &[Alice],
+            &[csrf],
         ),
         // Last: deleting the answered appeal hides it from its author too.
         Row::form(
