@@ -18,8 +18,8 @@ use std::time::Duration;
 use qyzmet_domain::regulation::Recipient;
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
-    Browser, Viewports, accept_intake, at_step, browser, card, regulation, shown, staff_sign_in,
-    status,
+    Browser, Viewports, accept_intake, at_step, browser, card, regulation, scan_and_consent, shown,
+    staff_sign_in, status,
 };
 
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
@@ -93,19 +93,7 @@ fn present(b: &Browser, unticked: &[usize]) {
     for i in (0..listed).filter(|i| !unticked.contains(i)) {
         b.click(&format!("#document-{i}"));
     }
-    let scan = b.artifact("scan.pdf");
-    std::fs::write(&scan, "%PDF-1.4\n% a scanned page\n").expect("write the scan");
-    b.upload("#scans", &scan.canonicalize().expect("the scan's path"));
-    b.click("#consent");
-    let invalid = b.script(
-        "return Array.from(document.querySelectorAll('#intake-form :invalid')).map(e => e.id || e.name);",
-        vec![],
-    );
-    assert_eq!(
-        invalid,
-        serde_json::json!([]),
-        "fields the browser will not submit"
-    );
+    scan_and_consent(b, "scan.pdf", "%PDF-1.4\n% a scanned page\n");
 }
 
 /// The application's id from `/front/applications/<id>/<tail>`.

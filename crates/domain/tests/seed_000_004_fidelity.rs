@@ -5,10 +5,13 @@
 //! seed 004 the Annex 7 output with its fields and its two signers, the Annex 6 header, no invented
 //! lengths, and the written decisions on the extensions' grounds and the manual entry's time.
 
+mod seeds;
+use seeds::load;
+
 use std::collections::BTreeMap;
 
 use qyzmet_domain::regulation::form::{check as check_form, rule};
-use qyzmet_domain::regulation::{Field, FieldType, Recipient, Regulation, Step, UnitKind, check};
+use qyzmet_domain::regulation::{Field, FieldType, Recipient, Regulation, Step, UnitKind};
 
 const APPEAL: &str = include_str!("../../../regulations/appeal.toml");
 const COMPLAINT: &str = include_str!("../../../regulations/complaint.toml");
@@ -16,19 +19,6 @@ const ARCHIVAL: &str = include_str!("../../../regulations/archival-reference-reg
 
 /// 000 Annex 1 row 9 and Annex 2 row 11: «Мәтін 255 символдан аса алмайды».
 const SEED_000_CONTENT_LIMIT: u32 = 255;
-
-fn load(name: &str, text: &str) -> Regulation {
-    check(name, text).unwrap_or_else(|problems| {
-        panic!(
-            "{}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
 
 /// The form a recipient fills (none of these services tells applicant categories apart).
 fn form_of(r: &Regulation, recipient: Recipient) -> Vec<&Field> {

@@ -4,26 +4,16 @@
 //! tables of each Annex 2 in seconds, the channels, the payment, EDS and registry checks with their
 //! messages, the questionnaire of Annex 3 — and the values the files decide where the seed is silent.
 
+mod seeds;
+use seeds::load;
+
 use qyzmet_domain::regulation::{
-    Channel, GatewayCall, Outcome, Recipient, Regulation, Step, StepKind, TimeUnit, check,
+    Channel, GatewayCall, Outcome, Recipient, Regulation, Step, StepKind, TimeUnit,
 };
 
 const APOSTILLE: &str = include_str!("../../../regulations/apostille-archival.toml");
 const CENTRAL: &str = include_str!("../../../regulations/archival-reference-central.toml");
 const MASS_MEDIA: &str = include_str!("../../../regulations/mass-media-registration.toml");
-
-fn load(name: &str, text: &str) -> Regulation {
-    check(name, text).unwrap_or_else(|problems| {
-        panic!(
-            "{}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
 
 fn all() -> [(&'static str, Regulation); 3] {
     [

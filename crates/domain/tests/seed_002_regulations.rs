@@ -2,9 +2,12 @@
 //! The three PSC e-services of seed 002 annex 1 as regulation files: what the seed says (§3–§4, annexes
 //! 1–3) and the numbers taken where it is silent (§9, B1–B10), each with its source.
 
+mod seeds;
+use seeds::load;
+
 use qyzmet_domain::regulation::{
     Channel, FieldType, GatewayCall, Outcome, Recipient, Regulation, Step, StepKind, TimeUnit,
-    UnitKind, check,
+    UnitKind,
 };
 
 const LE_DUPLICATE: &str =
@@ -12,19 +15,6 @@ const LE_DUPLICATE: &str =
 const RE_PRESENCE: &str =
     include_str!("../../../regulations/real-estate-presence-certificate.toml");
 const RE_RIGHTS: &str = include_str!("../../../regulations/real-estate-rights-certificate.toml");
-
-fn load(name: &str, text: &str) -> Regulation {
-    check(name, text).unwrap_or_else(|problems| {
-        panic!(
-            "{}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
 
 /// The three files in the order of annex 1.
 fn all() -> [Regulation; 3] {

@@ -5,10 +5,13 @@
 //! §9 (and Std-4's §10) is the channels' list of documents; and the choices the seed leaves open are
 //! written down as decisions.
 
+mod seeds;
+use seeds::load;
+
 use qyzmet_domain::regulation::form::fields_for;
 use qyzmet_domain::regulation::{
     Applying, Channel, Field, FieldType, Recipient, RegistryValue, Regulation, StepKind,
-    StepRecord, TimeUnit, check,
+    StepRecord, TimeUnit,
 };
 
 const KKM: &str = include_str!("../../../regulations/kkm-conclusion.toml");
@@ -18,19 +21,6 @@ const REGISTER: &str = include_str!("../../../regulations/state-register.toml");
 
 use Recipient::{Individual, LegalEntity, Representative};
 const EVERYONE: [Recipient; 3] = [Individual, LegalEntity, Representative];
-
-fn load(name: &str, text: &str) -> Regulation {
-    check(name, text).unwrap_or_else(|problems| {
-        panic!(
-            "{}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
 
 /// Whether `source` cites `clause` as a whole ("Annex 2 Q1" is not cited by "Annex 2 Q12").
 fn cites(source: Option<&str>, clause: &str) -> bool {

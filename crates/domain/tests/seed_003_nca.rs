@@ -6,27 +6,16 @@
 //! brings at the provider and at the PSC; then §9's list of categories, the counter's limit (§4.1 ¶4:
 //! the whole visit, not each step), the seed's limits and the decisions on the spec's ambiguities.
 
+mod seeds;
+use seeds::load;
+
 use qyzmet_domain::regulation::form::fields_for;
 use qyzmet_domain::regulation::{
     Applying, Field, FieldType, Outcome, Recipient, RegistryValue, Regulation, StepKind, TimeUnit,
-    check,
 };
 
 const ISSUANCE: &str = include_str!("../../../regulations/nca-certificates.toml");
 const REVOCATION: &str = include_str!("../../../regulations/nca-certificate-revocation.toml");
-
-fn load(name: &str, text: &str) -> Regulation {
-    check(name, text).unwrap_or_else(|problems| {
-        panic!(
-            "{}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
 
 fn issuance() -> Regulation {
     load("nca-certificates.toml", ISSUANCE)

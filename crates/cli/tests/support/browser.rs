@@ -1266,6 +1266,12 @@ pub fn present_documents(
             b.click(&format!("#document-{i}"));
         }
     }
+    scan_and_consent(b, scan, content);
+}
+
+/// On the intake form: scans the application (a file `scan` with `content`), records the consent
+/// and checks the browser would send the form.
+pub fn scan_and_consent(b: &Browser, scan: &str, content: &str) {
     let scan = b.artifact(scan);
     std::fs::write(&scan, content).expect("write the scan");
     b.upload("#scans", &scan.canonicalize().expect("the scan's path"));
