@@ -366,17 +366,10 @@ pub async fn ticket(
 /// Whether the member of staff at the desk serves its queue (the desk's operators; the board is
 /// also the head's): staff of the desk without the role are refused (403). Staff of no such desk
 /// found no page already (the `AtDesk` extractor's 404).
-fn serving(at: &AtDesk, or_head: bool) -> Result<(), Response> {
+fn not_serving(at: &AtDesk, or_head: bool) -> Option<Response> {
     let staff = &at.staff;
-    if staff.has(operator_role(at.desk)) || (or_head && staff.has(Role::Head)) {
-        Ok(())
-    } else {
-        Err(refused(
-            StatusCode::FORBIDDEN,
-            staff.lang,
-            "queue.forbidden",
-        ))
-    }
+    let serves = staff.has(operator_role(at.desk)) || (or_head && staff.has(Role::Head));
+    (!serves).then(|| refused(StatusCode::FORBIDDEN, staff.lang, "queue.forbidden"))
 }
 
 fn staff_nav(at: &AtDesk) -> Markup {
@@ -411,7 +404,7 @@ pub async fn workstation(
     headers: HeaderMap,
     Query(query): Query<WorkstationQuery>,
 ) -> Response {
-    if let Err(response) = serving(&at, false) {
+    if let Some(response) = not_serving(&at, false) {
         return response;
     }
     let (staff, branch) = (&at.staff, &at.office);
@@ -556,7 +549,7 @@ pub async fn call_next(
     if let Err(refused) = Csrf::check(&staff.session, &form.csrf, lang) {
         return refused;
     }
-    if let Err(response) = serving(&at, false) {
+    if let Some(response) = not_serving(&at, false) {
         return response;
     }
     let window = form.window.trim();
@@ -593,7 +586,7 @@ async fn move_ticket(state: &AppState, at: &AtDesk, id: &str, csrf: &str, what: 
     if let Err(refused) = Csrf::check(&staff.session, csrf, lang) {
         return refused;
     }
-    if let Err(response) = serving(at, false) {
+    if let Some(response) = not_serving(at, false) {
         return response;
     }
     match state
@@ -659,7 +652,7 @@ pub async fn board(
     Query(query): Query<BoardQuery>,
 ) -> Response {
     let (lang, branch) = (at.staff.lang, &at.office);
-    if let Err(response) = serving(&at, true) {
+    if let Some(response) = not_serving(&at, true) {
         return response;
     }
     let now = now_ms();
