@@ -609,11 +609,14 @@ async fn keep_draft(
     Ok((draft, data))
 }
 
-/// The form's errors as (field, message) for the fields shown.
+/// The form's errors as (field, message) for the fields shown and the applicant category.
 fn problems_of(lang: Lang, errors: &[FieldError], fields: &[&Field]) -> Vec<(String, String)> {
     errors
         .iter()
         .filter_map(|e| {
+            if e.field == CATEGORY {
+                return Some((e.field.clone(), t(lang, "front.category_required")));
+            }
             let field = fields.iter().find(|f| f.code == e.field)?;
             Some((field.code.clone(), field_message(lang, e, Some(field))))
         })
@@ -659,18 +662,19 @@ pub async fn apply_post(
         Err(e) => return internal(e),
     };
     let draft_id = &draft.id;
-    let category = category_of(
+    let errors = form_errors(
+        &applicant,
         regulation,
         channel,
-        recipient_of(&applicant),
-        data.values.get(CATEGORY).map(String::as_str),
+        &fields,
+        &data.values,
+        &registry,
     );
-    let checked = check(&fields, &data.values, &registry, &providers(regulation));
-    match category.map_err(|e| vec![e]).and(checked) {
-        Err(errors) if form.preparing => {
+    match errors {
+        Some(errors) if form.preparing => {
             let problems = problems_of(lang, &errors, &fields);
-            let status = StatusCode::BAD_REQUEST;
             let values = &data.values;
+            let status = StatusCode::BAD_REQUEST;
             render_form(
                 &state,
                 &applicant,
@@ -682,12 +686,30 @@ pub async fn apply_post(
             )
             .await
         }
-        Ok(_) if form.preparing => {
-            Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response()
-        }
+        None if form.preparing => Redirect::to(&format!("/drafts/{draft_id}/sign")).into_response(),
         _ => Redirect::to(&format!("/services/{code}/apply?draft={draft_id}&saved=1"))
             .into_response(),
     }
+}
+
+/// What is wrong with the draft's values: the applicant category (where the service tells them
+/// apart) first, then each field's first error.
+fn form_errors(
+    applicant: &Applicant,
+    regulation: &Regulation,
+    channel: &str,
+    fields: &[&Field],
+    values: &BTreeMap<String, String>,
+    registry: &BTreeMap<RegistryValue, String>,
+) -> Option<Vec<FieldError>> {
+    let chosen = values.get(CATEGORY).map(String::as_str);
+    let category = category_of(regulation, channel, recipient_of(applicant), chosen).err();
+    let checked = check(fields, values, registry, &providers(regulation)).err();
+    let errors: Vec<FieldError> = category
+        .into_iter()
+        .chain(checked.into_iter().flatten())
+        .collect();
+    (!errors.is_empty()).then_some(errors)
 }
 
 /// A file a multipart body carried, its name cleaned ([`sanitize_file_name`]).
