@@ -141,7 +141,11 @@ fn a_providers_clerk_takes_a_state_register_application_and_the_provider_issues_
         b.text("#receipt-service"),
         shown(lang, &regulation(SERVICE).regulation.name)
     );
-    assert!(!b.text("#receipt-number").trim().is_empty());
+    let number = b.text("#receipt-number");
+    assert!(
+        !number.trim().is_empty(),
+        "the journal's number on the receipt"
+    );
     viewports.check(&b, "receipt", &["#receipt-number"]);
 
     // The desk's list and journal have it.
@@ -168,6 +172,11 @@ fn a_providers_clerk_takes_a_state_register_application_and_the_provider_issues_
     b.click("#done");
     b.wait_for_text("#status", &status(SERVICE, "issued", lang));
     viewports.desk(&b, "card-issued", &["#status"]);
+    // The Register's own number (taken at C1) does not replace the journal's on the receipt.
+    b.goto("/front/journal");
+    b.wait_for_text(&format!("#journal tr[data-id='{id}'] td.accepted"), &number);
+    b.goto(&format!("/front/applications/{id}/receipt"));
+    b.wait_for_text("#receipt-number", &number);
     viewports.assert_fit();
 }
 

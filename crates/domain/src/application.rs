@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// The keys of the record that are not form values: a regulation's form field may not take one
 /// (`regulation check` refuses it as `form.code.reserved`). A test keeps it equal to the keys of a
 /// record with every part filled.
-pub const RESERVED_KEYS: [&str; 32] = [
+pub const RESERVED_KEYS: [&str; 33] = [
     "category",
     "attachments",
     "payment",
@@ -29,6 +29,7 @@ pub const RESERVED_KEYS: [&str; 32] = [
     "window",
     "ticket",
     "registration_number",
+    "journal_number",
     "executor",
     "executor_name",
     "execution_due",
@@ -149,6 +150,10 @@ pub struct Recorded {
     /// The register's number, taken with the registration step (000 §14.1; 002 Annex 3 col. 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_number: Option<String>,
+    /// The desk's journal number given at the intake (002 Annex 3 col. 1), kept when a later step
+    /// takes the service's own register's number (003 Std-4's depositary, Std-5's Register).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_number: Option<String>,
     /// The executor the head assigned (IIN), their name and the execution's due date (000 §14.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executor: Option<String>,
@@ -255,6 +260,15 @@ fn text_values<'de, D: serde::Deserializer<'de>>(
 }
 
 impl Application {
+    /// The number of the desk's journal the application is registered under (the receipt's).
+    pub fn journal_number(&self) -> Option<&str> {
+        let recorded = &self.recorded;
+        recorded
+            .journal_number
+            .as_deref()
+            .or(recorded.registration_number.as_deref())
+    }
+
     /// The record as the JSON object the engine stores.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
@@ -390,6 +404,7 @@ mod tests {
             },
             recorded: Recorded {
                 registration_number: text(),
+                journal_number: text(),
                 executor: text(),
                 executor_name: text(),
                 execution_due: text(),

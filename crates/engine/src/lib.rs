@@ -757,8 +757,10 @@ impl<G: Gateway> Engine<G> {
         }
         if let Some(numbering) = number {
             let number = next_number(&mut tx, &numbering.register).await?;
+            let number = format!("{}{number}", numbering.prefix);
             let recorded = Recorded {
-                registration_number: Some(format!("{}{number}", numbering.prefix)),
+                registration_number: Some(number.clone()),
+                journal_number: Some(number),
                 ..Recorded::default()
             };
             merge_data(&mut row, &recorded)?;

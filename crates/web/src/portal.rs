@@ -657,19 +657,12 @@ pub async fn apply_post(
             Ok(kept) => kept,
             Err(response) => return response,
         };
-    let registry = match registry_values(&state, &applicant).await {
-        Ok(r) => r,
+    let draft_id = &draft.id;
+    let service = (regulation, channel);
+    let errors = match form_errors(&state, &applicant, service, &fields, &data.values).await {
+        Ok(errors) => errors,
         Err(e) => return internal(e),
     };
-    let draft_id = &draft.id;
-    let errors = form_errors(
-        &applicant,
-        regulation,
-        channel,
-        &fields,
-        &data.values,
-        &registry,
-    );
     match errors {
         Some(errors) if form.preparing => {
             let problems = problems_of(lang, &errors, &fields);
@@ -694,22 +687,22 @@ pub async fn apply_post(
 
 /// What is wrong with the draft's values: the applicant category (where the service tells them
 /// apart) first, then each field's first error.
-fn form_errors(
+async fn form_errors(
+    state: &AppState,
     applicant: &Applicant,
-    regulation: &Regulation,
-    channel: &str,
+    (regulation, channel): (&Regulation, &str),
     fields: &[&Field],
     values: &BTreeMap<String, String>,
-    registry: &BTreeMap<RegistryValue, String>,
-) -> Option<Vec<FieldError>> {
+) -> Result<Option<Vec<FieldError>>, qyzmet_store::StoreError> {
+    let registry = registry_values(state, applicant).await?;
     let chosen = values.get(CATEGORY).map(String::as_str);
     let category = category_of(regulation, channel, recipient_of(applicant), chosen).err();
-    let checked = check(fields, values, registry, &providers(regulation)).err();
+    let checked = check(fields, values, &registry, &providers(regulation)).err();
     let errors: Vec<FieldError> = category
         .into_iter()
         .chain(checked.into_iter().flatten())
         .collect();
-    (!errors.is_empty()).then_some(errors)
+    Ok((!errors.is_empty()).then_some(errors))
 }
 
 /// A file a multipart body carried, its name cleaned ([`sanitize_file_name`]).

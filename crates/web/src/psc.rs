@@ -190,14 +190,14 @@ fn request_row(at: &AtDesk, row: &InstanceRow, regulation: Option<&Regulation>) 
     let record = Application::from_json(&row.data);
     html! {
         tr data-id=(row.id) {
-            td { a href={ "/office/applications/" (row.id) } { (record.recorded.registration_number.as_deref().unwrap_or(&row.id[..8.min(row.id.len())])) } }
+            td { a href={ "/office/applications/" (row.id) } { (record.journal_number().unwrap_or(&row.id[..8.min(row.id.len())])) } }
             td { (regulation.map(|r| text(lang, &r.name)).unwrap_or(row.regulation.clone())) }
             td { (record.counter.applicant_name.as_deref().unwrap_or(&row.applicant)) }
             td.status { (status_label(lang, regulation, row)) }
             td { @if row.closed_ms.is_none() { (step_label(lang, regulation, row)) } }
             td { (when(row.due_ms)) }
             td {
-                @if record.recorded.registration_number.is_some() { a href=(paper("receipt")) { (t(lang, "psc.receipt")) } " " }
+                @if record.journal_number().is_some() { a href=(paper("receipt")) { (t(lang, "psc.receipt")) } " " }
                 @if !record.recorded.missing_documents.is_empty() { a href=(paper("refusal")) { (t(lang, "psc.refusal_receipt")) } " " }
                 @if record.recorded.answer_signature.is_some() { (crate::copy::print_button(&paper("copy.pdf"), &staff.session.row.csrf, &format!("print-copy-{}", row.id), &t(lang, "psc.print_copy"))) }
             }
@@ -672,7 +672,7 @@ pub async fn receipt(
         Err(r) => return r,
     };
     let record = Application::from_json(&row.data);
-    let Some(number) = record.recorded.registration_number.as_deref() else {
+    let Some(number) = record.journal_number() else {
         return crate::pages::not_found(UserLang(lang)).await;
     };
     let regulation = regulation_of(&state, &row).await;
@@ -877,11 +877,7 @@ async fn journal_rows(
         let loaded = regulation_of(state, row).await;
         let regulation = loaded.as_ref().map(|l| &l.regulation);
         let record = Application::from_json(&row.data);
-        let number = record
-            .recorded
-            .registration_number
-            .as_deref()
-            .unwrap_or_default();
+        let number = record.journal_number().unwrap_or_default();
         let name = record.counter.applicant_name.as_deref().unwrap_or_default();
         let form = regulation
             .map(|r| text(lang, &r.name))
