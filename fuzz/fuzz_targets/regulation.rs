@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
 use qyzmet_domain::regulation::form::{check as check_form, fields_for};
-use qyzmet_domain::regulation::{bpmn, check, svg};
+use qyzmet_domain::regulation::{Applying, bpmn, check, svg};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -24,7 +24,20 @@ fuzz_target!(|data: &[u8]| {
         let _ = svg(&regulation, channel, "ru");
     }
     for recipient in regulation.recipients.iter().copied() {
-        let fields = fields_for(&regulation, recipient);
+        let fields = fields_for(&regulation, Applying::as_recipient(recipient));
         let _ = check_form(&fields, &BTreeMap::new(), &BTreeMap::new(), &[]);
+        // Every category's form too.
+        for category in regulation
+            .categories
+            .iter()
+            .filter(|c| c.recipient == recipient)
+        {
+            let applying = Applying {
+                recipient,
+                category: Some(category.code.as_str()),
+            };
+            let fields = fields_for(&regulation, applying);
+            let _ = check_form(&fields, &BTreeMap::new(), &BTreeMap::new(), &[]);
+        }
     }
 });
