@@ -36,12 +36,12 @@
 
 use jiff::civil::{Date, Time};
 use qyzmet_domain::calendar::{Calendar, Schedule};
-use qyzmet_domain::queue::{day_of, ticket_number};
+use qyzmet_domain::queue::day_of;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::Event;
-use crate::queue::{Ticket, astana_day};
+use crate::queue::{NewTicket, Ticket, astana_day, insert_ticket};
 use crate::{Backend, Result, Store, StoreError};
 
 /// A slot's length.
@@ -618,44 +618,15 @@ impl Store {
         if now_ms >= booking.ends_ms() {
             return Ok(Err(Refusal::TooLate));
         }
-        let issued: i64 =
-            sqlx::query("SELECT COUNT(*) FROM queue_ticket WHERE branch = $1 AND day = $2")
-                .bind(branch)
-                .bind(&day)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-        let sequence = u32::try_from(issued + 1)
-            .map_err(|_| StoreError::Invalid("too many tickets in a day".into()))?;
-        let ticket = Ticket {
-            id: ticket_id.to_owned(),
-            branch: branch.to_owned(),
-            day,
-            number: ticket_number(sequence),
-            service: booking.service.clone(),
-            recipient: booking.recipient.clone(),
-            // The booked place in the queue order: the slot's start, or now when later.
-            taken_ms: now_ms.max(booking.starts_ms),
-            called_ms: None,
-            window: None,
-            operator: None,
-            started_ms: None,
-            finished_ms: None,
-            outcome: None,
+        let new = NewTicket {
+            id: ticket_id,
+            branch,
+            service: &booking.service,
+            recipient: &booking.recipient,
         };
-        sqlx::query(
-            "INSERT INTO queue_ticket (id, branch, day, number, service, recipient, taken_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&ticket.id)
-        .bind(&ticket.branch)
-        .bind(&ticket.day)
-        .bind(&ticket.number)
-        .bind(&ticket.service)
-        .bind(&ticket.recipient)
-        .bind(ticket.taken_ms)
-        .execute(&mut *tx)
-        .await?;
+        // The booked place in the queue order: the slot's start, or now when later.
+        let taken_ms = now_ms.max(booking.starts_ms);
+        let ticket = insert_ticket(&mut tx, &new, day, taken_ms).await?;
         sqlx::query("UPDATE queue_booking SET ticket = $1 WHERE id = $2 AND ticket IS NULL")
             .bind(&ticket.id)
             .bind(&booking.id)

@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::Event;
-use crate::{Backend, Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError, Tx};
 
 /// A ticket as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +123,55 @@ pub fn astana_day(now_ms: i64) -> Result<String> {
         .ok_or_else(|| StoreError::Invalid(format!("time {now_ms} ms is out of range")))
 }
 
+/// Inserts the next ticket of the branch's day, numbered in this transaction (whose caller has
+/// locked the branch's row on PostgreSQL, so no number is given twice or skipped), taken at
+/// `taken_ms` (the terminal's moment, or a booked slot's start).
+pub(crate) async fn insert_ticket(
+    tx: &mut Tx,
+    new: &NewTicket<'_>,
+    day: String,
+    taken_ms: i64,
+) -> Result<Ticket> {
+    let issued: i64 =
+        sqlx::query("SELECT COUNT(*) FROM queue_ticket WHERE branch = $1 AND day = $2")
+            .bind(new.branch)
+            .bind(&day)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+    let sequence = u32::try_from(issued + 1)
+        .map_err(|_| StoreError::Invalid("too many tickets in a day".into()))?;
+    let ticket = Ticket {
+        id: new.id.to_owned(),
+        branch: new.branch.to_owned(),
+        day,
+        number: ticket_number(sequence),
+        service: new.service.to_owned(),
+        recipient: new.recipient.to_owned(),
+        taken_ms,
+        called_ms: None,
+        window: None,
+        operator: None,
+        started_ms: None,
+        finished_ms: None,
+        outcome: None,
+    };
+    sqlx::query(
+        "INSERT INTO queue_ticket (id, branch, day, number, service, recipient, taken_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&ticket.id)
+    .bind(&ticket.branch)
+    .bind(&ticket.day)
+    .bind(&ticket.number)
+    .bind(&ticket.service)
+    .bind(&ticket.recipient)
+    .bind(taken_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(ticket)
+}
+
 impl Store {
     /// Issues the next ticket of the branch's day at `now_ms`, numbered in the transaction that
     /// inserts it (so no number is given twice or skipped).
@@ -137,43 +186,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         }
-        let issued: i64 =
-            sqlx::query("SELECT COUNT(*) FROM queue_ticket WHERE branch = $1 AND day = $2")
-                .bind(new.branch)
-                .bind(&day)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-        let sequence = u32::try_from(issued + 1)
-            .map_err(|_| StoreError::Invalid("too many tickets in a day".into()))?;
-        let ticket = Ticket {
-            id: new.id.to_owned(),
-            branch: new.branch.to_owned(),
-            day,
-            number: ticket_number(sequence),
-            service: new.service.to_owned(),
-            recipient: new.recipient.to_owned(),
-            taken_ms: now_ms,
-            called_ms: None,
-            window: None,
-            operator: None,
-            started_ms: None,
-            finished_ms: None,
-            outcome: None,
-        };
-        sqlx::query(
-            "INSERT INTO queue_ticket (id, branch, day, number, service, recipient, taken_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&ticket.id)
-        .bind(&ticket.branch)
-        .bind(&ticket.day)
-        .bind(&ticket.number)
-        .bind(&ticket.service)
-        .bind(&ticket.recipient)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+        let ticket = insert_ticket(&mut tx, new, day, now_ms).await?;
         tx.commit(&[Event {
             actor: "anonymous",
             action: "queue.take",

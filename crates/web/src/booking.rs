@@ -502,18 +502,12 @@ pub async fn list(
     .into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct CancelForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// The applicant cancels their own booking (another's is "not found").
 pub async fn cancel(
     State(state): State<AppState>,
     applicant: Applicant,
     Path(id): Path<String>,
-    Form(form): Form<CancelForm>,
+    Form(form): Form<crate::cabinet::CsrfOnly>,
 ) -> Result<Response, WebError> {
     if let Err(refused) = Csrf::check(&applicant.session, &form.csrf, applicant.lang) {
         return Ok(refused);
