@@ -123,7 +123,7 @@ fn no_store_function_writes_outside_an_audited_transaction() {
         "pki.rs::insert_certificate",
         "portal.rs::create_account",
         "portal.rs::settle_draft",
-        "queue.rs::take_ticket",
+        "queue.rs::insert_ticket",
         "mail.rs::claim_mail",
     ] {
         assert!(
