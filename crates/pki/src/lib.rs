@@ -18,6 +18,7 @@ pub mod name;
 pub mod name_compare;
 pub mod ocsp;
 pub mod path;
+pub mod pkcs10;
 pub mod pkcs12;
 pub mod report;
 pub mod revocation;
