@@ -572,7 +572,11 @@ async fn every_role_against_every_endpoint(store: &Store) {
     let page = alice
         .post(
             "/services/mass-media-registration/apply",
-            &[("csrf", &form.csrf()), ("action", "prepare")],
+            &[
+                ("csrf", &form.csrf()),
+                ("medium_name", "Таң"),
+                ("action", "prepare"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());

@@ -560,7 +560,11 @@ async fn the_application_form_keeps_its_rules(store: &Store) {
     let page = browser
         .post(
             "/services/mass-media-registration/apply",
-            &[("csrf", &form.csrf()), ("action", "prepare")],
+            &[
+                ("csrf", &form.csrf()),
+                ("medium_name", "Таң"),
+                ("action", "prepare"),
+            ],
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());

@@ -29,13 +29,13 @@ impl fmt::Display for Problem {
     }
 }
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn report(
+    pub(super) fn report(
         &mut self,
         element: impl Into<String>,
         rule: &'static str,
@@ -49,7 +49,7 @@ impl Checker<'_> {
         });
     }
 
-    fn text(&mut self, element: &str, text: &Text) {
+    pub(super) fn text(&mut self, element: &str, text: &Text) {
         for (language, value) in [("kk", &text.kk), ("ru", &text.ru)] {
             if value.trim().is_empty() {
                 self.report(
@@ -196,6 +196,9 @@ fn check_regulation(c: &mut Checker<'_>, r: &Regulation) {
         }
     }
     check_reports(c, r);
+    if let Some(register) = &r.register {
+        super::register::check(c, r, register);
+    }
     if r.portal_space_limit && r.channel("portal").is_none() {
         c.report(
             "portal_space_limit",

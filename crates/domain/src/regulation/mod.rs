@@ -10,6 +10,7 @@ mod check;
 pub mod document;
 pub mod form;
 mod layout;
+pub mod register;
 mod registry_value;
 mod svg;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use bpmn::bpmn;
 pub use check::{Problem, check, parse};
 pub use document::DocumentTemplate;
+pub use register::{Amendment, EntryNumber, Register, RegisterField, RegisterWrite};
 pub use registry_value::{Principal, RegistryValue, Subject};
 pub use svg::svg;
 
@@ -709,6 +711,9 @@ pub struct Regulation {
     /// ones until the author deletes non-current ones (000 §18.2, §11.2).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub portal_space_limit: bool,
+    /// The public register the service's result feeds (issue 20), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<Register>,
 }
 
 impl Regulation {
