@@ -1,10 +1,19 @@
 //! The regulations the engine runs: the shipped files (compiled in by `build.rs`), optionally
 //! overridden or extended by a directory at start-up, and every older version an open instance still
 //! runs on, read back from the database by its SHA-256.
+//!
+//! An administrator may activate another version of a service (the console, migration 0014): the
+//! database names it, and it replaces the compiled-in (or directory) file for new applications on
+//! every node. A node learns of an activation by [`Catalogue::refresh`]: one primary-key read of the
+//! activation counter, and the activations themselves (a row per service) only when the counter
+//! moved. The doors that start applications (a submission, a counter's intake) refresh first, and
+//! [`Catalogue::watch`] refreshes every second so that the pages follow too. An application keeps
+//! the version it started on.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use qyzmet_domain::regulation::{Problem, Regulation, check, parse};
 use qyzmet_store::Store;
@@ -47,9 +56,26 @@ pub fn version_of(text: &str) -> String {
 
 #[derive(Debug, Default)]
 pub struct Catalogue {
+    /// The compiled-in files and the directory's: the default of each service.
     current: BTreeMap<String, Arc<Loaded>>,
     versions: RwLock<HashMap<String, Arc<Loaded>>>,
+    /// The versions the database activated, by service: they replace `current` for new
+    /// applications. Each is lent out for the life of the process (see [`Catalogue::keep`]).
+    activated: RwLock<BTreeMap<String, &'static Arc<Loaded>>>,
+    /// Every activated version this node has held, by version.
+    kept: Mutex<HashMap<String, &'static Arc<Loaded>>>,
+    /// The activation counter last read, and when.
+    seen: Mutex<Seen>,
 }
+
+#[derive(Debug, Default)]
+struct Seen {
+    serial: i64,
+    at: Option<Instant>,
+}
+
+/// How often [`Catalogue::watch`] reads the activation counter.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Catalogue {
     /// Every shipped regulation; all must pass `regulation check`.
@@ -140,13 +166,90 @@ impl Catalogue {
         }
     }
 
-    /// The current version of a service.
+    /// The current version of a service: the one the database activated, else the default.
     pub fn get(&self, code: &str) -> Option<Arc<Loaded>> {
+        let activated = self
+            .activated
+            .read()
+            .ok()
+            .and_then(|a| a.get(code).map(|l| Arc::clone(l)));
+        activated.or_else(|| self.current.get(code).cloned())
+    }
+
+    /// The compiled-in (or directory) version of a service, whatever the database activated.
+    pub fn default_version(&self, code: &str) -> Option<Arc<Loaded>> {
         self.current.get(code).cloned()
     }
 
+    /// The current version of every service, by code.
     pub fn all(&self) -> impl Iterator<Item = &Arc<Loaded>> {
-        self.current.values()
+        let mut all: BTreeMap<&str, &Arc<Loaded>> = self
+            .current
+            .iter()
+            .map(|(code, loaded)| (code.as_str(), loaded))
+            .collect();
+        if let Ok(activated) = self.activated.read() {
+            for loaded in activated.values() {
+                let loaded: &'static Arc<Loaded> = loaded;
+                all.insert(loaded.regulation.code.as_str(), loaded);
+            }
+        }
+        all.into_values().collect::<Vec<_>>().into_iter()
+    }
+
+    /// An activated version lent out for the rest of the process, once per version. The pages
+    /// borrow the catalogue's regulations ([`Catalogue::all`]), so a version that replaces another
+    /// while they read must outlive them; a node keeps every version it has seen anyway
+    /// (`versions`), and activations are an administrator's rare act, so this holds no more.
+    fn keep(&self, loaded: Arc<Loaded>) -> &'static Arc<Loaded> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.entry(loaded.version.clone())
+            .or_insert_with(|| Box::leak(Box::new(loaded)))
+    }
+
+    /// Reads the activation counter unless it was read within `max_age`, and when it moved, the
+    /// activations; true when this node's current versions changed.
+    pub async fn refresh(&self, store: &Store, max_age: Duration) -> Result<bool, EngineError> {
+        {
+            let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if seen.at.is_some_and(|at| at.elapsed() < max_age) {
+                return Ok(false);
+            }
+        }
+        let serial = store.activation_serial().await?;
+        let known = self.seen.lock().unwrap_or_else(|e| e.into_inner()).serial;
+        if serial <= known {
+            self.seen.lock().unwrap_or_else(|e| e.into_inner()).at = Some(Instant::now());
+            return Ok(false);
+        }
+        let mut activated = BTreeMap::new();
+        for activation in store.activations().await? {
+            let loaded = self.version(store, &activation.version).await?;
+            activated.insert(activation.code, self.keep(loaded));
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if serial <= seen.serial {
+            // Another refresh installed as new a state meanwhile.
+            return Ok(false);
+        }
+        if let Ok(mut current) = self.activated.write() {
+            *current = activated;
+        }
+        *seen = Seen {
+            serial,
+            at: Some(Instant::now()),
+        };
+        Ok(true)
+    }
+
+    /// Refreshes every [`WATCH_INTERVAL`] until `stop` turns true.
+    pub async fn watch(&self, store: &Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            if let Err(e) = self.refresh(store, WATCH_INTERVAL).await {
+                tracing::warn!(error = %e, "regulation activations");
+            }
+            let _ = tokio::time::timeout(WATCH_INTERVAL, stop.changed()).await;
+        }
     }
 
     /// Records the current versions in the database, so that instances can name them.

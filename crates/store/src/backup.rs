@@ -107,6 +107,10 @@ pub const TABLES: &[&str] = &[
     "pki_trust_host",
     // 0012
     "queue_booking",
+    // 0014
+    "regulation_upload",
+    "regulation_activation",
+    "regulation_activation_counter",
 ];
 
 /// Tables whose rows refer to rows of the same table: (table, key column, parent column).

@@ -223,3 +223,169 @@ impl Store {
             .collect()
     }
 }
+
+/// The most organisations one page of the console lists.
+pub const ORGANISATION_PAGE: i64 = 50;
+
+/// Gives `member` their role in their organisation; false when they have it already. The caller
+/// commits with the grant's audit entry ([`Store::grant_staff_role`]).
+pub async fn grant_role(tx: &mut crate::Tx, member: &StaffMember) -> Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO staff (iin, organisation, role, position_kk, position_ru) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(member.iin.to_string())
+    .bind(&member.organisation)
+    .bind(member.role.as_str())
+    .bind(&member.position_kk)
+    .bind(&member.position_ru)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Takes a role away; false when the person did not have it.
+pub async fn revoke_role(
+    tx: &mut crate::Tx,
+    iin: Iin,
+    organisation: &str,
+    role: Role,
+) -> Result<bool> {
+    let deleted =
+        sqlx::query("DELETE FROM staff WHERE iin = $1 AND organisation = $2 AND role = $3")
+            .bind(iin.to_string())
+            .bind(organisation)
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// What a change of a staff role did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleChange {
+    Done,
+    /// Nothing to do: the person had the role already (grant) or did not have it (revoke).
+    Unchanged,
+}
+
+impl Store {
+    /// One page of organisations whose code or name contains `filter` (case as typed), ordered by
+    /// code, from `offset`; at most [`ORGANISATION_PAGE`] plus one (the caller shows whether there
+    /// is a next page). Services and topics are not read.
+    pub async fn organisations_page(&self, filter: &str, offset: i64) -> Result<Vec<Organisation>> {
+        let pattern = format!(
+            "%{}%",
+            filter
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT * FROM organisation WHERE code LIKE $1 ESCAPE '\\' OR name_kk LIKE $1 ESCAPE '\\' \
+             OR name_ru LIKE $1 ESCAPE '\\' OR name_en LIKE $1 ESCAPE '\\' ORDER BY code LIMIT $2 OFFSET $3",
+        )
+        .bind(pattern)
+        .bind(ORGANISATION_PAGE + 1)
+        .bind(offset.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| organisation_from_row(row, Vec::new(), Vec::new()))
+            .collect()
+    }
+
+    /// The staff of one organisation, at most `limit`.
+    pub async fn staff_of(&self, organisation: &str, limit: i64) -> Result<Vec<StaffMember>> {
+        let rows = sqlx::query(
+            "SELECT iin, organisation, role, position_kk, position_ru FROM staff \
+             WHERE organisation = $1 ORDER BY role, iin LIMIT $2",
+        )
+        .bind(organisation)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let iin: String = r.try_get(0)?;
+                let role: String = r.try_get(2)?;
+                Ok(StaffMember {
+                    iin: Iin::parse(&iin)
+                        .map_err(|e| StoreError::Corrupt(format!("staff.iin: {e}")))?,
+                    organisation: r.try_get(1)?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Corrupt(format!("staff.role {role:?}")))?,
+                    position_kk: r.try_get(3)?,
+                    position_ru: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One organisation without its services and topics.
+    pub async fn organisation(&self, code: &str) -> Result<Option<Organisation>> {
+        let row = sqlx::query("SELECT * FROM organisation WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|row| organisation_from_row(row, Vec::new(), Vec::new()))
+            .transpose()
+    }
+
+    /// Gives a person a role in an organisation whose kind employs it, audited with `actor`.
+    pub async fn grant_staff_role(&self, member: &StaffMember, actor: &str) -> Result<RoleChange> {
+        let kind = self
+            .organisation(&member.organisation)
+            .await?
+            .map(|o| o.kind)
+            .ok_or_else(|| StoreError::Invalid("organisation: no such organisation".into()))?;
+        if !member.role.fits(kind) {
+            return Err(StoreError::Invalid(format!(
+                "role: {} does not fit an organisation of kind {}",
+                member.role.as_str(),
+                kind.as_str()
+            )));
+        }
+        let mut tx = self.begin_write().await?;
+        if !grant_role(&mut tx, member).await? {
+            tx.rollback().await?;
+            return Ok(RoleChange::Unchanged);
+        }
+        tx.commit(&[Event {
+            actor,
+            action: "staff.appoint",
+            object_kind: "staff",
+            object_id: &member.iin.to_string(),
+            details: serde_json::json!({ "organisation": member.organisation, "role": member.role }),
+        }])
+        .await?;
+        Ok(RoleChange::Done)
+    }
+
+    /// Takes a person's role in an organisation away, audited with `actor`.
+    pub async fn revoke_staff_role(
+        &self,
+        iin: Iin,
+        organisation: &str,
+        role: Role,
+        actor: &str,
+    ) -> Result<RoleChange> {
+        let mut tx = self.begin_write().await?;
+        if !revoke_role(&mut tx, iin, organisation, role).await? {
+            tx.rollback().await?;
+            return Ok(RoleChange::Unchanged);
+        }
+        tx.commit(&[Event {
+            actor,
+            action: "staff.dismiss",
+            object_kind: "staff",
+            object_id: &iin.to_string(),
+            details: serde_json::json!({ "organisation": organisation, "role": role }),
+        }])
+        .await?;
+        Ok(RoleChange::Done)
+    }
+}

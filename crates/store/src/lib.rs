@@ -14,12 +14,14 @@ pub mod booking;
 pub mod calendar;
 pub mod directory;
 pub mod documents;
+pub mod health;
 pub mod mail;
 pub mod pki;
 pub mod portal;
 pub mod queue;
 pub mod registry;
 pub mod registry_csv;
+pub mod regulation;
 pub mod statistics;
 #[cfg(feature = "test-support")]
 pub mod testing;

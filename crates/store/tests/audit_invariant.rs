@@ -125,6 +125,11 @@ fn no_store_function_writes_outside_an_audited_transaction() {
         "portal.rs::settle_draft",
         "queue.rs::insert_ticket",
         "mail.rs::claim_mail",
+        "directory.rs::grant_role",
+        "directory.rs::revoke_role",
+        "regulation.rs::insert_upload",
+        "regulation.rs::activate",
+        "calendar.rs::import_calendar_decree",
     ] {
         assert!(
             writers.contains(expected),

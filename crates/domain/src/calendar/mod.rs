@@ -23,7 +23,9 @@
 mod rules;
 mod working_time;
 
-pub use rules::{CalendarRules, FixedHoliday, HolidayKind, MovableHoliday, RulesError, Transfer};
+pub use rules::{
+    Act, CalendarRules, Decree, FixedHoliday, HolidayKind, MovableHoliday, RulesError, Transfer,
+};
 pub use working_time::{Interval, Schedule, WorkingTimeError};
 
 use jiff::civil::{Date, Weekday};

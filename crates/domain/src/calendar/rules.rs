@@ -158,3 +158,78 @@ fn toml_date<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
 fn optional_toml_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
     toml_date(d).map(Some)
 }
+
+/// A legal act that changes the calendar, as an administrator enters it: a transfer of a day off
+/// (Labour Code art. 85 p. 3) or a holiday on one date, with the act cited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decree {
+    /// `day_off` becomes a day off; `working_day`, if given, a working day instead.
+    Transfer {
+        day_off: Date,
+        working_day: Option<Date>,
+    },
+    /// A holiday on `date`, moved to the next working day when it falls on a day off if `kind` is
+    /// national.
+    Holiday {
+        date: Date,
+        kind: HolidayKind,
+        name_kk: String,
+        name_ru: String,
+    },
+}
+
+/// The act a [`Decree`] comes from: all three are required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Act {
+    pub name: String,
+    pub number: String,
+    pub date: Date,
+}
+
+impl Act {
+    /// The citation stored with the rule: «name No. number of date».
+    pub fn citation(&self) -> String {
+        format!(
+            "{} No. {} of {}",
+            self.name.trim(),
+            self.number.trim(),
+            self.date
+        )
+    }
+}
+
+impl Decree {
+    /// The rules document's block for this decree (appended to the document; TOML adds each
+    /// `[[transfer]]` or `[[movable]]` table to its array wherever it stands).
+    pub fn to_toml(&self, act: &Act) -> String {
+        let quoted = |s: &str| toml::Value::String(s.trim().to_owned()).to_string();
+        let citation = quoted(&act.citation());
+        match self {
+            Decree::Transfer {
+                day_off,
+                working_day,
+            } => {
+                let working = working_day
+                    .map(|d| format!("working_day = {d}\n"))
+                    .unwrap_or_default();
+                format!("\n[[transfer]]\nday_off = {day_off}\n{working}decree = {citation}\n")
+            }
+            Decree::Holiday {
+                date,
+                kind,
+                name_kk,
+                name_ru,
+            } => {
+                let kind = match kind {
+                    HolidayKind::National => "national",
+                    HolidayKind::Religious => "religious",
+                };
+                format!(
+                    "\n[[movable]]\ndate = {date}\nkind = \"{kind}\"\nname_kk = {}\nname_ru = {}\nlaw = {citation}\n",
+                    quoted(name_kk),
+                    quoted(name_ru)
+                )
+            }
+        }
+    }
+}

@@ -335,3 +335,35 @@ fn the_official_2026_calendar_is_reproduced() {
         365 - 104 - 14
     );
 }
+
+#[test]
+fn a_decree_appended_to_the_rules_changes_the_days_it_names() {
+    let act = Act {
+        name: "Order of the Minister of Labour \"On the transfer\"".into(),
+        number: "12-ө".into(),
+        date: date(2026, 10, 1),
+    };
+    let transfer = Decree::Transfer {
+        day_off: date(2026, 12, 18),
+        working_day: Some(date(2026, 12, 26)),
+    };
+    let holiday = Decree::Holiday {
+        date: date(2026, 11, 10),
+        kind: HolidayKind::Religious,
+        name_kk: "Мереке \"жаңа\"".into(),
+        name_ru: "Праздник".into(),
+    };
+    let text = format!(
+        "{KAZAKHSTAN_RULES}{}{}",
+        transfer.to_toml(&act),
+        holiday.to_toml(&act)
+    );
+    let calendar = Calendar::new(&CalendarRules::from_toml(&text).unwrap()).unwrap();
+    assert!(!calendar.is_working_day(date(2026, 12, 18)).unwrap());
+    assert!(calendar.is_working_day(date(2026, 12, 26)).unwrap());
+    assert!(!calendar.is_working_day(date(2026, 11, 10)).unwrap());
+    assert!(kz().is_working_day(date(2026, 11, 10)).unwrap());
+    assert!(text.contains(
+        "Order of the Minister of Labour \\\"On the transfer\\\" No. 12-ө of 2026-10-01"
+    ));
+}

@@ -227,6 +227,11 @@ pub async fn take<G: Gateway>(
     intake: Intake,
     now: Timestamp,
 ) -> Result<Result<Taken, Refusal>, EngineError> {
+    // The version an administrator activated on any node is the one a new application starts on.
+    engine
+        .catalogue()
+        .refresh(engine.store(), std::time::Duration::ZERO)
+        .await?;
     let Some(loaded) = engine.catalogue().get(&intake.service) else {
         return Ok(Err(Refusal::NoService));
     };

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::time::Duration;
 
 use qyzmet_domain::application::{
     Application, AttachmentRef, Payment, SignatureCheck, SignedDocument,
@@ -211,6 +212,8 @@ pub async fn submit(
     judge: Option<&impl JudgeSignature>,
     application: SignedApplication,
 ) -> Result<Result<Accepted, Refusal>, EngineError> {
+    // The version an administrator activated on any node is the one a new application starts on.
+    node.catalogue.refresh(node.store, Duration::ZERO).await?;
     let Some(loaded) = node.catalogue.get(&application.service) else {
         return Ok(Err(Refusal::NoService));
     };
