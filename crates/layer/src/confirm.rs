@@ -5,6 +5,8 @@ use std::io::{BufRead, Write};
 
 use sha2::{Digest, Sha256};
 
+use crate::generation::KeyPurpose;
+
 /// How the agent obtains consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirm {
@@ -63,6 +65,17 @@ pub enum Subject<'a> {
     /// A request the loaded keys cannot serve, and why: the reason tells the page about the keys, so it
     /// is said only if the person agrees (declined, the page hears the same as for any refusal).
     Unservable(&'a str),
+    /// `generateRequest`: a new key pair of this purpose and algorithm, kept encrypted in the key
+    /// directory until its certificate is installed, and a certificate request for it.
+    NewKey {
+        purpose: KeyPurpose,
+        algorithm: &'a str,
+    },
+    /// `installCertificate`: the certificate (its holder in [`ConsentRequest::holder`]) saved with the key
+    /// generated for it as a new key store file.
+    Install { serial: &'a str, file: &'a str },
+    /// `installCertificate` of a certificate no key generated here matches: whether the page may be told.
+    NoGeneratedKey,
 }
 
 /// How much of a text document the question shows.
@@ -87,6 +100,10 @@ struct Words {
     digests: fn(&str, usize, &str) -> String,
     digests_warning: &'static str,
     unservable: fn(&str, &str, &str) -> String,
+    purpose: fn(KeyPurpose) -> &'static str,
+    new_key: fn(&str, &str, &str) -> String,
+    install: fn(&str, &str, &str, &str) -> String,
+    no_generated_key: fn(&str) -> String,
 }
 
 const ENGLISH: Words = Words {
@@ -113,6 +130,30 @@ const ENGLISH: Words = Words {
     unservable: |who, reason, holder| {
         format!(
             "{who} for a signature this agent cannot make: {reason}.\nThe key it would use: {holder}.\n\
+             Tell the page so? If not, it is told you declined. [y/N] "
+        )
+    },
+    purpose: |purpose| match purpose {
+        KeyPurpose::Sign => "signing",
+        KeyPurpose::Auth => "authentication",
+        KeyPurpose::Tls => "TLS server",
+    },
+    new_key: |who, purpose, algorithm| {
+        format!(
+            "{who} to create a new {purpose} key ({algorithm}) and a certificate request for it.\n\
+             The key stays on this computer, encrypted with your key stores' password, until its \
+             certificate is installed.\nCreate it? [y/N] "
+        )
+    },
+    install: |who, holder, serial, file| {
+        format!(
+            "{who} to save the certificate of {holder} (serial number {serial}) with the key made for it, \
+             as the key store {file}.\nSave it? [y/N] "
+        )
+    },
+    no_generated_key: |who| {
+        format!(
+            "{who} to install a certificate for which this agent made no key.\n\
              Tell the page so? If not, it is told you declined. [y/N] "
         )
     },
@@ -147,6 +188,30 @@ const KAZAKH: Words = Words {
              Бетке осыны айтасыз ба? Әйтпесе, бас тартқаныңыз айтылады. [y/N] "
         )
     },
+    purpose: |purpose| match purpose {
+        KeyPurpose::Sign => "қол қою",
+        KeyPurpose::Auth => "аутентификация",
+        KeyPurpose::Tls => "TLS сервер",
+    },
+    new_key: |who, purpose, algorithm| {
+        format!(
+            "{who} жаңа {purpose} кілтін ({algorithm}) және оған сертификатқа сұрау салуды жасауды сұрайды.\n\
+             Кілт сертификаты орнатылғанша осы компьютерде кілт қоймаларыңыздың құпиясөзімен шифрланып \
+             сақталады.\nЖасайсыз ба? [y/N] "
+        )
+    },
+    install: |who, holder, serial, file| {
+        format!(
+            "{who} {holder} сертификатын (сериялық нөмірі {serial}) оған жасалған кілтпен бірге {file} \
+             кілт қоймасы ретінде сақтауды сұрайды.\nСақтайсыз ба? [y/N] "
+        )
+    },
+    no_generated_key: |who| {
+        format!(
+            "{who} бұл агент кілт жасамаған сертификатты орнатуды сұрайды.\n\
+             Бетке осыны айтасыз ба? Әйтпесе, бас тартқаныңыз айтылады. [y/N] "
+        )
+    },
 };
 
 const RUSSIAN: Words = Words {
@@ -169,6 +234,30 @@ const RUSSIAN: Words = Words {
     unservable: |who, reason, holder| {
         format!(
             "{who} подпись, которую этот агент сделать не может: {reason}.\nБыл бы использован ключ: {holder}.\n\
+             Сообщить это странице? Если нет, ей будет сказано, что вы отказались. [y/N] "
+        )
+    },
+    purpose: |purpose| match purpose {
+        KeyPurpose::Sign => "подписи",
+        KeyPurpose::Auth => "аутентификации",
+        KeyPurpose::Tls => "TLS-сервера",
+    },
+    new_key: |who, purpose, algorithm| {
+        format!(
+            "{who} создать новый ключ {purpose} ({algorithm}) и запрос на сертификат для него.\n\
+             Ключ останется на этом компьютере, зашифрованный паролем ваших хранилищ ключей, пока не \
+             будет установлен его сертификат.\nСоздать? [y/N] "
+        )
+    },
+    install: |who, holder, serial, file| {
+        format!(
+            "{who} сохранить сертификат {holder} (серийный номер {serial}) вместе с созданным для него \
+             ключом как хранилище ключей {file}.\nСохранить? [y/N] "
+        )
+    },
+    no_generated_key: |who| {
+        format!(
+            "{who} установить сертификат, для которого этот агент не создавал ключа.\n\
              Сообщить это странице? Если нет, ей будет сказано, что вы отказались. [y/N] "
         )
     },
@@ -230,6 +319,13 @@ impl ConsentRequest<'_> {
                 format!("{question}{}\n{}", words.digests_warning, words.sign)
             }
             Subject::Unservable(reason) => (words.unservable)(&who, &printable(reason), &holder),
+            Subject::NewKey { purpose, algorithm } => {
+                (words.new_key)(&who, (words.purpose)(purpose), &printable(algorithm))
+            }
+            Subject::Install { serial, file } => {
+                (words.install)(&who, &holder, &printable(serial), &printable(file))
+            }
+            Subject::NoGeneratedKey => (words.no_generated_key)(&who),
         }
     }
 }
@@ -373,6 +469,40 @@ mod tests {
         assert_eq!(Locale::named("kz"), Locale::Kazakh);
         assert_eq!(Locale::named("ru"), Locale::Russian);
         assert_eq!(Locale::named("de"), Locale::English);
+    }
+
+    #[test]
+    fn new_keys_and_installs_are_asked_in_the_pages_language() {
+        let new_key = Subject::NewKey {
+            purpose: KeyPurpose::Sign,
+            algorithm: "RSA2048",
+        };
+        let kazakh = question(new_key, Locale::Kazakh);
+        assert!(
+            kazakh.starts_with("https://portal.example беті жаңа қол қою кілтін (RSA2048)"),
+            "{kazakh}"
+        );
+        assert!(kazakh.ends_with("Жасайсыз ба? [y/N] "), "{kazakh}");
+        let russian = question(
+            Subject::Install {
+                serial: "01AB",
+                file: "sign-900101400001-01AB.p12\u{1b}[2J",
+            },
+            Locale::Russian,
+        );
+        assert!(
+            russian.starts_with(
+                "Страница https://portal.example просит сохранить сертификат CN=ТӨЛЕУОВ ЕРҒАЛИ (серийный номер 01AB)"
+            ),
+            "{russian}"
+        );
+        assert!(russian.contains("01AB.p12\\u{1b}[2J"), "{russian}");
+        let english = question(Subject::NoGeneratedKey, Locale::English);
+        assert!(
+            english.contains("for which this agent made no key"),
+            "{english}"
+        );
+        assert!(english.contains("If not, it is told you declined."));
     }
 
     #[test]

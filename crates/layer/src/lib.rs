@@ -39,6 +39,7 @@
 mod basics;
 mod common_utils;
 mod confirm;
+mod generation;
 mod keys;
 mod origin;
 mod protocol;
@@ -49,10 +50,12 @@ pub mod testing;
 mod xml;
 
 pub use confirm::{Confirm, ConsentRequest, Locale, Subject};
+pub use generation::{KeyPurpose, MAX_PENDING, MODULE_KEYS};
 pub use keys::{KeyType, key_info};
 pub use origin::{AllowedOrigins, Origin, OriginError};
 pub use server::{LocalCertificate, TlsConfig, serve};
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use qyzmet_pki::pkcs12::KeyStore;
@@ -90,6 +93,9 @@ pub struct Agent {
     revocation: Option<Arc<dyn RevocationSource>>,
     /// The RFC 3161 TSA for `tsaProfile` ([`Agent::with_time_stamp_authority`]).
     tsa: Option<String>,
+    /// Where `kz.gov.pki.qyzmet.keys` keeps generated keys and writes key stores
+    /// ([`Agent::with_key_directory`]).
+    key_directory: Option<generation::KeyDirectory>,
 }
 
 impl Agent {
@@ -140,6 +146,7 @@ impl Agent {
             roots: Vec::new(),
             revocation: None,
             tsa: None,
+            key_directory: None,
         })
     }
 
@@ -165,6 +172,21 @@ impl Agent {
     /// for a time-stamp is refused saying so.
     pub fn with_time_stamp_authority(mut self, url: impl Into<String>) -> Agent {
         self.tsa = Some(url.into());
+        self
+    }
+
+    /// The directory where `generateRequest` keeps a new key (encrypted with `password`, the key stores'
+    /// password) until `installCertificate` writes it with its certificate into a new PKCS#12 there. Without
+    /// one, both methods are refused saying so.
+    pub fn with_key_directory(
+        mut self,
+        path: impl Into<PathBuf>,
+        password: impl Into<String>,
+    ) -> Agent {
+        self.key_directory = Some(generation::KeyDirectory {
+            path: path.into(),
+            password: password.into(),
+        });
         self
     }
 

@@ -20,8 +20,9 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Value, json};
 
 use crate::confirm::{ConsentRequest, Locale, Subject};
+use crate::generation::MODULE_KEYS;
 use crate::keys::{Choice, Chosen, Unservable};
-use crate::{Agent, STORAGE_PKCS12, basics, common_utils};
+use crate::{Agent, STORAGE_PKCS12, basics, common_utils, generation};
 
 pub const MODULE_COMMON_UTILS: &str = "kz.gov.pki.knca.commonUtils";
 pub const MODULE_BASICS: &str = "kz.gov.pki.knca.basics";
@@ -91,8 +92,12 @@ pub(crate) async fn answer(
         Some(MODULE_BASICS) => {
             basics_answer(basics::answer(agent, session, method, args, origin).await)
         }
+        Some(MODULE_KEYS) => {
+            basics_answer(generation::answer(agent, session, method, args, origin).await)
+        }
         Some(other) => common_answer(Err(Failure::new(format!(
-            "unknown module {other}: this agent has {MODULE_COMMON_UTILS} and {MODULE_BASICS}"
+            "unknown module {other}: this agent has {MODULE_COMMON_UTILS}, {MODULE_BASICS} and \
+             {MODULE_KEYS}"
         )))),
         None => common_answer(Err(Failure::new("the request names no module"))),
     };

@@ -54,6 +54,11 @@ pub struct LayerArgs {
     /// The RFC 3161 time-stamping authority `tsaProfile: {}` asks (e.g. http://127.0.0.1:8080/pki/tsa).
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
+    /// Where a key generated for a certificate request waits (encrypted with the key stores' password)
+    /// and where its key store is written when the certificate is installed. Default: the directory of
+    /// the first --p12.
+    #[arg(long, value_name = "DIR")]
+    key_dir: Option<PathBuf>,
 }
 
 pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
@@ -85,8 +90,12 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
     } else {
         AllowedOrigins::new(args.allow_origin.clone())
     };
-    let stores = match read_key_stores(&args) {
-        Ok(stores) => stores,
+    let (stores, password) = match read_key_stores(&args) {
+        Ok(read) => read,
+        Err(message) => return Ok(usage(message)),
+    };
+    let key_dir = match key_directory(&args) {
+        Ok(dir) => dir,
         Err(message) => return Ok(usage(message)),
     };
     let confirm = match auto_consent_test {
@@ -109,6 +118,7 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
     if let Some(tsa) = &args.tsa {
         agent = agent.with_time_stamp_authority(tsa.clone());
     }
+    agent = agent.with_key_directory(key_dir.clone(), password);
     let (tls, fingerprint) = match tls_config(&args) {
         Ok(tls) => tls,
         Err(message) => return Ok(usage(message)),
@@ -128,6 +138,7 @@ pub async fn run(args: LayerArgs) -> anyhow::Result<Outcome> {
             );
         }
     }
+    eprintln!("new keys and installed certificates: {}", key_dir.display());
     if let Some(fingerprint) = fingerprint {
         eprintln!(
             "TLS certificate: self-signed for 127.0.0.1 and localhost, made now (SHA-256 {fingerprint}); \
@@ -191,7 +202,23 @@ fn parse_origin(text: &str) -> Result<Origin, String> {
     Origin::parse(text).map_err(|e| e.to_string())
 }
 
-fn read_key_stores(args: &LayerArgs) -> Result<Vec<KeyStore>, String> {
+/// --key-dir, or the directory of the first --p12; it must exist.
+fn key_directory(args: &LayerArgs) -> Result<PathBuf, String> {
+    let dir = match &args.key_dir {
+        Some(dir) => dir.clone(),
+        None => match args.p12.first().and_then(|p| p.parent()) {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    if !dir.is_dir() {
+        return Err(format!("--key-dir {}: not a directory", dir.display()));
+    }
+    Ok(dir)
+}
+
+/// The key stores, and the password they open with (new keys are encrypted with it too).
+fn read_key_stores(args: &LayerArgs) -> Result<(Vec<KeyStore>, String), String> {
     let password = read_secret(&args.password_file)
         .map_err(|e| format!("{e:#}"))
         .and_then(|bytes| {
@@ -202,7 +229,8 @@ fn read_key_stores(args: &LayerArgs) -> Result<Vec<KeyStore>, String> {
                 )
             })
         })?;
-    args.p12
+    let stores = args
+        .p12
         .iter()
         .map(|path| {
             let bytes =
@@ -210,7 +238,8 @@ fn read_key_stores(args: &LayerArgs) -> Result<Vec<KeyStore>, String> {
             KeyStore::from_pkcs12(&bytes, &password)
                 .map_err(|e| format!("--p12 {}: {e}", path.display()))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((stores, password))
 }
 
 /// The socket's protection, and the fingerprint of a certificate made now (the person compares it with what
