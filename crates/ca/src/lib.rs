@@ -45,6 +45,7 @@ impl From<qyzmet_store::SqlError> for CaError {
 
 pub type Result<T, E = CaError> = std::result::Result<T, E>;
 
+pub mod signer;
 pub mod trust;
 
 /// The codes of the hierarchy, used in URLs (`/pki/nca.crl`) and the register.
@@ -94,7 +95,9 @@ pub struct Authorities {
     pub cas: Vec<Authority>,
     /// Delegated OCSP responders, one per CA: (CA code, responder).
     pub responders: Vec<(String, Authority)>,
-    pub tsa: Authority,
+    /// `None` when the services' keys are under another passphrase than the CAs' (the CA signer's
+    /// case: it needs the CA keys only).
+    pub tsa: Option<Authority>,
 }
 
 impl Authorities {
@@ -219,11 +222,25 @@ pub struct Service {
 }
 
 impl Service {
-    /// Creates the whole hierarchy in one transaction, with an empty first CRL per CA.
+    /// Creates the whole hierarchy in one transaction, with an empty first CRL per CA, every key
+    /// under one passphrase (`qyzmet pki init`; a deployment with a CA signer uses [`Self::init_with`]).
     pub async fn init(
         &self,
         algorithm: KeyAlgorithm,
         passphrase: &[u8],
+        actor: &str,
+    ) -> Result<Authorities> {
+        self.init_with(algorithm, passphrase, passphrase, actor)
+            .await
+    }
+
+    /// Creates the hierarchy with the CA keys under `ca_passphrase`, which only the CA signer holds,
+    /// and the OCSP responders' and the TSA's under `services_passphrase`, which the web nodes hold.
+    pub async fn init_with(
+        &self,
+        algorithm: KeyAlgorithm,
+        ca_passphrase: &[u8],
+        services_passphrase: &[u8],
         actor: &str,
     ) -> Result<Authorities> {
         if !self.store.authorities().await?.is_empty() {
@@ -293,7 +310,7 @@ impl Service {
             audit.push(
                 register::insert_authority(
                     &mut tx,
-                    &authority_record(ca, role, parent, passphrase)?,
+                    &authority_record(ca, role, parent, ca_passphrase)?,
                     actor,
                 )
                 .await?,
@@ -303,7 +320,7 @@ impl Service {
             audit.push(
                 register::insert_authority(
                     &mut tx,
-                    &authority_record(responder, "ocsp", Some(ca_code), passphrase)?,
+                    &authority_record(responder, "ocsp", Some(ca_code), services_passphrase)?,
                     actor,
                 )
                 .await?,
@@ -312,7 +329,7 @@ impl Service {
         audit.push(
             register::insert_authority(
                 &mut tx,
-                &authority_record(&tsa, "tsa", Some(code::NCA), passphrase)?,
+                &authority_record(&tsa, "tsa", Some(code::NCA), services_passphrase)?,
                 actor,
             )
             .await?,
@@ -341,7 +358,7 @@ impl Service {
         let authorities = Authorities {
             cas: vec![root, nca, gov],
             responders,
-            tsa,
+            tsa: Some(tsa),
         };
         for ca in &authorities.cas {
             publish_crl_in(&mut tx, &mut audit, ca, actor).await?;
@@ -350,7 +367,8 @@ impl Service {
         Ok(authorities)
     }
 
-    /// Unlocks the hierarchy with the passphrase.
+    /// Unlocks the hierarchy with the passphrase: the CAs' keys, and the OCSP responders' and the
+    /// TSA's when they are under the same passphrase (else those are left out).
     pub async fn load(&self, passphrase: &[u8]) -> Result<Authorities> {
         let records = self.store.authorities().await?;
         if records.is_empty() {
@@ -360,7 +378,12 @@ impl Service {
         for record in &records {
             let certificate = Certificate::from_der(&record.certificate_der)
                 .map_err(|e| StoreError::Corrupt(format!("pki_authority {}: {e}", record.code)))?;
-            let key = PrivateKey::from_encrypted_pem(&record.key_pem, passphrase)?;
+            let is_ca = matches!(record.role.as_str(), "root_ca" | "issuing_ca");
+            let key = match PrivateKey::from_encrypted_pem(&record.key_pem, passphrase) {
+                Ok(key) => key,
+                Err(_) if !is_ca => continue,
+                Err(e) => return Err(e.into()),
+            };
             unlocked.push((
                 record,
                 Authority {
@@ -407,7 +430,6 @@ impl Service {
                 }
             }
         }
-        let tsa = tsa.ok_or_else(|| StoreError::Corrupt("no TSA in pki_authority".into()))?;
         Ok(Authorities {
             cas,
             responders,
@@ -495,6 +517,25 @@ impl Service {
         issue: &Issue,
         actor: &str,
     ) -> Result<Certificate> {
+        let mut tx = self.store.begin_write().await?;
+        let mut audit = Vec::new();
+        let certificate = self
+            .issue_in(&mut tx, &mut audit, authorities, ca_code, issue, actor)
+            .await?;
+        tx.commit(&events(&audit)).await?;
+        Ok(certificate)
+    }
+
+    /// [`Self::issue`] inside the caller's transaction (the CA signer's, with its journal).
+    pub async fn issue_in(
+        &self,
+        tx: &mut qyzmet_store::Tx,
+        audit: &mut Vec<OwnedEvent>,
+        authorities: &Authorities,
+        ca_code: &str,
+        issue: &Issue,
+        actor: &str,
+    ) -> Result<Certificate> {
         let ca = authorities.ca(ca_code)?;
         if ca_code == code::ROOT {
             return Err(CaError::Invalid(
@@ -502,14 +543,14 @@ impl Service {
             ));
         }
         let certificate = ca.issue(issue, &self.endpoints)?;
-        let mut tx = self.store.begin_write().await?;
-        let issued = register::insert_certificate(
-            &mut tx,
-            &certificate_record(ca_code, issue.profile.code(), &certificate)?,
-            actor,
-        )
-        .await?;
-        tx.commit(&[issued.as_event()]).await?;
+        audit.push(
+            register::insert_certificate(
+                tx,
+                &certificate_record(ca_code, issue.profile.code(), &certificate)?,
+                actor,
+            )
+            .await?,
+        );
         Ok(certificate)
     }
 
@@ -551,23 +592,40 @@ impl Service {
     ) -> Result<CertificateRecord> {
         let serial = serial.trim().to_uppercase();
         let mut tx = self.store.begin_write().await?;
-        let (record, revoked) = register::mark_revoked(
-            &mut tx,
-            &serial,
-            &at.to_string(),
-            i64::from(reason.code()),
-            actor,
-        )
-        .await?;
-        let mut audit = vec![revoked];
-        let ca = authorities.ca(&record.issuer)?;
-        publish_crl_in(&mut tx, &mut audit, ca, actor).await?;
+        let mut audit = Vec::new();
+        let (record, _) = self
+            .revoke_in(&mut tx, &mut audit, authorities, &serial, reason, at, actor)
+            .await?;
         tx.commit(&events(&audit)).await?;
-        Ok(CertificateRecord {
-            revoked_at: Some(at.to_string()),
-            revocation_reason: Some(i64::from(reason.code())),
-            ..record
-        })
+        Ok(record)
+    }
+
+    /// [`Self::revoke`] inside the caller's transaction: the revoked record and the new CRL.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn revoke_in(
+        &self,
+        tx: &mut qyzmet_store::Tx,
+        audit: &mut Vec<OwnedEvent>,
+        authorities: &Authorities,
+        serial: &str,
+        reason: RevocationReason,
+        at: Timestamp,
+        actor: &str,
+    ) -> Result<(CertificateRecord, CrlRecord)> {
+        let (record, revoked) =
+            register::mark_revoked(tx, serial, &at.to_string(), i64::from(reason.code()), actor)
+                .await?;
+        audit.push(revoked);
+        let ca = authorities.ca(&record.issuer)?;
+        let crl = publish_crl_in(tx, audit, ca, actor).await?;
+        Ok((
+            CertificateRecord {
+                revoked_at: Some(at.to_string()),
+                revocation_reason: Some(i64::from(reason.code())),
+                ..record
+            },
+            crl,
+        ))
     }
 
     /// Publishes a fresh CRL of one CA (e.g. daily, before the previous one's nextUpdate).
@@ -587,7 +645,7 @@ impl Service {
 }
 
 /// Issues and records the CA's next CRL in `tx`, its audit event added to `audit`.
-async fn publish_crl_in(
+pub(crate) async fn publish_crl_in(
     tx: &mut qyzmet_store::Tx,
     audit: &mut Vec<OwnedEvent>,
     ca: &Authority,

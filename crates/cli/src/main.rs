@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: Box<commands::pki::PkiCommand>,
     },
+    /// The CA signer: the one process that holds the certification authorities' keys.
+    Ca {
+        #[command(subcommand)]
+        command: commands::ca::CaCommand,
+    },
     /// What the deployment trusts beyond its own CAs: external roots, intermediate CAs, their CRLs.
     Trust {
         #[command(subcommand)]
@@ -103,7 +108,11 @@ fn main() -> ExitCode {
     // kills the process.
     if !matches!(
         cli.command,
-        Command::Demo(_) | Command::Serve(_) | Command::Layer(_) | Command::Bench { .. }
+        Command::Demo(_)
+            | Command::Serve(_)
+            | Command::Layer(_)
+            | Command::Bench { .. }
+            | Command::Ca { .. }
     ) {
         sigpipe::reset();
     }
@@ -135,6 +144,7 @@ fn main() -> ExitCode {
             Command::Bench { command } => commands::bench::run(command).await,
             Command::Simulate(args) => commands::simulate::run_command(args).await,
             Command::Pki { command } => commands::pki::run(*command).await,
+            Command::Ca { command } => commands::ca::run(command).await,
             Command::Trust { command } => commands::trust::run(command).await,
             Command::Layer(args) => commands::layer::run(args).await,
             // The verifier may fetch CRLs and OCSP answers with a blocking client.

@@ -199,6 +199,30 @@ pub struct Recorded {
     pub forwarded_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_by: Option<String>,
+    /// The certificates the certification authority issued on the application (003 Std-1 §6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<IssuedCertificate>,
+    /// The serial numbers (upper-case hex) the certification authority revoked on the application
+    /// (003 Std-1 Annexes 9–12).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<String>,
+}
+
+/// A certificate issued on an application: what the applicant's cabinet shows and the agent installs
+/// beside the key it generated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCertificate {
+    /// Serial number, upper-case hex.
+    pub serial: String,
+    /// What it is for: the form field whose PKCS#10 request it answers (`signature_public_key`,
+    /// `authentication_public_key`, `pkcs10_request`).
+    pub request_field: String,
+    /// The certificate profile (`sign`, `auth`, `tls`).
+    pub profile: String,
+    /// The certificate, DER in base64.
+    pub der: String,
+    /// Valid until (RFC 3339).
+    pub not_after: String,
 }
 
 impl Recorded {

@@ -104,10 +104,24 @@ pub enum AnswerCode {
     Scripted,
     /// A scripted gateway's refusal (tests, `simulate`).
     ScriptedRefusal,
+    /// This node has no CA signer: the step waits for one.
+    NoCaSigner,
+    /// The CA signer could not be reached; data: why.
+    CaSignerUnreachable,
+    /// The CA signer refused; data: its code and why.
+    CaRefused,
+    /// The application carries no request for a certificate.
+    NoCertificateRequest,
+    /// The CA issued the certificates; data: their serial numbers.
+    CertificatesIssued,
+    /// The application names no certificate to revoke.
+    NoCertificateNamed,
+    /// The CA revoked the certificates and published its CRL; data: their serial numbers.
+    CertificatesRevoked,
 }
 
 impl AnswerCode {
-    pub const ALL: [AnswerCode; 22] = [
+    pub const ALL: [AnswerCode; 29] = [
         AnswerCode::RegistryPersonFound,
         AnswerCode::RegistryEntityFound,
         AnswerCode::RegistryPersonMissing,
@@ -130,6 +144,13 @@ impl AnswerCode {
         AnswerCode::DocumentIssued,
         AnswerCode::Scripted,
         AnswerCode::ScriptedRefusal,
+        AnswerCode::NoCaSigner,
+        AnswerCode::CaSignerUnreachable,
+        AnswerCode::CaRefused,
+        AnswerCode::NoCertificateRequest,
+        AnswerCode::CertificatesIssued,
+        AnswerCode::NoCertificateNamed,
+        AnswerCode::CertificatesRevoked,
     ];
 
     /// The stable code an answer records.
@@ -157,6 +178,13 @@ impl AnswerCode {
             AnswerCode::DocumentIssued => "DOCUMENT_ISSUED",
             AnswerCode::Scripted => "SCRIPTED",
             AnswerCode::ScriptedRefusal => "SCRIPTED_REFUSAL",
+            AnswerCode::NoCaSigner => "NO_CA_SIGNER",
+            AnswerCode::CaSignerUnreachable => "CA_SIGNER_UNREACHABLE",
+            AnswerCode::CaRefused => "CA_REFUSED",
+            AnswerCode::NoCertificateRequest => "NO_CERTIFICATE_REQUEST",
+            AnswerCode::CertificatesIssued => "CERTIFICATES_ISSUED",
+            AnswerCode::NoCertificateNamed => "NO_CERTIFICATE_NAMED",
+            AnswerCode::CertificatesRevoked => "CERTIFICATES_REVOKED",
         }
     }
 
@@ -451,6 +479,10 @@ impl Gateway for InProcess {
             // The receivers share this database: delivery and status sync are the recorded message.
             Some(GatewayCall::Deliver | GatewayCall::StatusSync) | None => {
                 Answer::coded(true, AnswerCode::Delivered, None)
+            }
+            // The engine asks the CA signer before the move's transaction (`certification`).
+            Some(GatewayCall::IssueCertificate | GatewayCall::RevokeCertificate) => {
+                Answer::coded(false, AnswerCode::NoCaSigner, None)
             }
         })
     }

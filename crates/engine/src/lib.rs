@@ -13,9 +13,11 @@
 
 pub mod cases;
 pub mod catalogue;
+pub mod certification;
 pub mod gateway;
 mod group;
 mod registers;
+mod registers_feed;
 pub mod simulate;
 
 use std::collections::HashMap;
@@ -44,7 +46,7 @@ use qyzmet_store::{Store, StoreError, Tx};
 use sha2::{Digest, Sha256};
 
 pub use catalogue::{Catalogue, CatalogueError, Loaded};
-pub use gateway::{Answer, Gateway, InProcess, Scripted};
+pub use gateway::{Answer, AnswerCode, Gateway, InProcess, Scripted};
 pub use group::GroupCommit;
 
 #[derive(Debug, thiserror::Error)]
@@ -214,6 +216,8 @@ pub struct Engine<G> {
     /// The platform information system's signing key: every gateway message it sends is signed
     /// (a detached CMS over the payload). None: messages go unsigned.
     signer: Option<Arc<KeyStore>>,
+    /// The CA signer the steps calling the certification authority ask. None: they wait.
+    certification: Option<Arc<qyzmet_ca::signer::Client>>,
 }
 
 impl<G> Clone for Engine<G> {
@@ -221,6 +225,7 @@ impl<G> Clone for Engine<G> {
         Engine {
             inner: self.inner.clone(),
             signer: self.signer.clone(),
+            certification: self.certification.clone(),
         }
     }
 }
@@ -302,6 +307,8 @@ struct Pending {
     done: Vec<String>,
     /// Instances moved, each with the move count it had before.
     moved: Vec<(InstanceRow, i64)>,
+    /// Register entries the moves write (issue 20).
+    feeds: Vec<registers_feed::Feed>,
 }
 
 impl Pending {
@@ -328,6 +335,7 @@ impl Pending {
         self.notifications.retain(|n| n.instance != id);
         self.jobs.retain(|j| j.instance != id);
         self.moved.retain(|(row, _)| row.id != id);
+        self.feeds.retain(|f| f.instance != id);
     }
 
     /// Takes another start's rows into this transaction's.
@@ -338,6 +346,7 @@ impl Pending {
         self.jobs.extend(other.jobs);
         self.done.extend(other.done);
         self.moved.extend(other.moved);
+        self.feeds.extend(other.feeds);
     }
 
     /// Writes the rows and commits the transaction with the audit entries. A transaction that has
@@ -359,7 +368,8 @@ impl Pending {
         insert_notifications(&mut tx, &self.notifications).await?;
         delete_jobs(&mut tx, &self.done).await?;
         enqueue_jobs(&mut tx, &self.jobs).await?;
-        let events: Vec<Event<'_>> = self
+        let entered = registers_feed::write(&mut tx, &self.feeds).await?;
+        let mut events: Vec<Event<'_>> = self
             .entries
             .iter()
             .map(|(actor, action, id, details)| Event {
@@ -370,6 +380,7 @@ impl Pending {
                 details: details.clone(),
             })
             .collect();
+        events.extend(entered.iter().map(|e| e.as_event()));
         tx.commit(&events).await?;
         Ok(())
     }
@@ -390,7 +401,14 @@ impl<G: Gateway> Engine<G> {
                 gateway,
             }),
             signer: None,
+            certification: None,
         }
+    }
+
+    /// Asks this CA signer the steps that call the certification authority.
+    pub fn with_ca_signer(mut self, client: qyzmet_ca::signer::Client) -> Self {
+        self.certification = Some(Arc::new(client));
+        self
     }
 
     /// Signs every gateway message with this key store from now on.
@@ -649,6 +667,17 @@ impl<G: Gateway> Engine<G> {
             row.message = Some(serde_json::to_string(failure).unwrap_or_default());
         }
         let next = self.arrive(regulation, row, now)?;
+        let year = now
+            .to_zoned(self.inner.calendar.time_zone().clone())
+            .year();
+        let held = (from.as_str(), step_move.failure.is_none());
+        pending.feeds.extend(registers_feed::feed(
+            regulation,
+            row,
+            held,
+            &actor,
+            (now, year),
+        )?);
         if row.status != previous_status || step_move.failure.is_some() || row.closed_ms.is_some() {
             pending.notifications.push(NotificationRow {
                 id: format!("{}:{}:status", row.id, row.moves),
@@ -905,6 +934,7 @@ impl<G: Gateway> Engine<G> {
     /// Runs up to `limit` due system steps in one transaction; returns how many moved.
     pub async fn run_jobs(&self, limit: i64, now: Timestamp) -> Result<usize> {
         let store = &self.inner.store;
+        let mut prefetched = self.ask_certification_authority(limit, now).await?;
         let mut tx = store.begin_write().await?;
         let jobs = claim_jobs(&mut tx, store.backend(), ms(now), limit).await?;
         if jobs.is_empty() {
@@ -926,7 +956,14 @@ impl<G: Gateway> Engine<G> {
             }
             let loaded = self.loaded(&row).await?;
             if self
-                .run_system_step(&mut tx, &mut pending, &loaded, &mut row, now)
+                .run_system_step(
+                    &mut tx,
+                    &mut pending,
+                    &loaded,
+                    &mut row,
+                    &mut prefetched,
+                    now,
+                )
                 .await?
             {
                 pending.moved.push((row, job.moves));
@@ -952,6 +989,41 @@ impl<G: Gateway> Engine<G> {
         Ok(moved)
     }
 
+    /// The CA signer's answers for the due jobs at steps that call it, asked outside any
+    /// transaction (see `certification`). A job another node takes meanwhile is answered from the
+    /// signer's journal when that node asks with the same id.
+    async fn ask_certification_authority(
+        &self,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<certification::Prefetched> {
+        let mut answers = certification::Prefetched::new();
+        let Some(client) = &self.certification else {
+            return Ok(answers);
+        };
+        let store = &self.inner.store;
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        let jobs = claim_jobs(&mut conn, store.backend(), ms(now), limit).await?;
+        drop(conn);
+        for (job, row) in jobs {
+            if row.moves != job.moves || row.closed_ms.is_some() {
+                continue;
+            }
+            let loaded = self.loaded(&row).await?;
+            let call = workflow::channel(&loaded.regulation, &row.channel)
+                .and_then(|channel| workflow::step(channel, &row.step))
+                .ok()
+                .and_then(|step| step.call);
+            if let Some(call @ (GatewayCall::IssueCertificate | GatewayCall::RevokeCertificate)) =
+                call
+            {
+                let answer = certification::ask(client, &row, call).await;
+                answers.insert(certification::message_id(&row, call), answer);
+            }
+        }
+        Ok(answers)
+    }
+
     /// Asks the gateway and moves on; false when an action's receiver refused and the step must be
     /// retried.
     async fn run_system_step(
@@ -960,6 +1032,7 @@ impl<G: Gateway> Engine<G> {
         pending: &mut Pending,
         loaded: &Loaded,
         row: &mut InstanceRow,
+        prefetched: &mut certification::Prefetched,
         now: Timestamp,
     ) -> Result<bool> {
         let regulation = &loaded.regulation;
@@ -976,6 +1049,9 @@ impl<G: Gateway> Engine<G> {
             Some(GatewayCall::EdsCheck) => "eds-verifier",
             Some(GatewayCall::PaymentCheck) => "payment-gateway",
             Some(GatewayCall::Notify) => "applicant",
+            Some(GatewayCall::IssueCertificate | GatewayCall::RevokeCertificate) => {
+                "certification-authority"
+            }
             Some(GatewayCall::Deliver | GatewayCall::StatusSync) | None => next_unit,
         };
         let payload = serde_json::json!({
@@ -1003,7 +1079,12 @@ impl<G: Gateway> Engine<G> {
             ),
             None => None,
         };
-        let answer = self.inner.gateway.answer(tx, &request, now).await?;
+        let answer = match step.call {
+            Some(GatewayCall::IssueCertificate | GatewayCall::RevokeCertificate) => prefetched
+                .remove(&request.id)
+                .unwrap_or_else(|| Answer::coded(false, AnswerCode::NoCaSigner, None)),
+            _ => self.inner.gateway.answer(tx, &request, now).await?,
+        };
         pending.messages.push(MessageRow {
             id: request.id.clone(),
             instance: row.id.clone(),

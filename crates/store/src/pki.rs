@@ -220,7 +220,76 @@ pub async fn revoked_by(tx: &mut Tx, issuer: &str) -> Result<Vec<CertificateReco
     rows.iter().map(certificate_from_row).collect()
 }
 
+/// The answer the CA signer gave a request id before, if any (its journal, read in the answering
+/// transaction so that two nodes retrying the same move cannot both be answered anew).
+pub async fn ca_request_answer(tx: &mut Tx, id: &str) -> Result<Option<(String, String)>> {
+    let row = sqlx::query("SELECT action, answer FROM ca_request WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match row {
+        Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// Journals the CA signer's answer to a request, in the transaction of what it did.
+pub async fn record_ca_request(
+    tx: &mut Tx,
+    id: &str,
+    actor: &str,
+    action: &str,
+    answer: &str,
+) -> Result<OwnedEvent> {
+    sqlx::query(
+        "INSERT INTO ca_request (id, actor, action, answer, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(actor)
+    .bind(action)
+    .bind(answer)
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await?;
+    Ok(OwnedEvent::from(Event {
+        actor,
+        action: "pki.signer.request",
+        object_kind: "ca_request",
+        object_id: id,
+        details: serde_json::json!({ "action": action }),
+    }))
+}
+
 impl Store {
+    /// Whether a person holds a staff role in an organisation of the given kind (the CA signer's
+    /// check that a request's signer is a registration-centre operator).
+    pub async fn holds_role(&self, iin: &str, role: &str, organisation_kind: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 FROM staff s JOIN organisation o ON o.code = s.organisation \
+             WHERE s.iin = $1 AND s.role = $2 AND o.kind = $3 LIMIT 1",
+        )
+        .bind(iin)
+        .bind(role)
+        .bind(organisation_kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The newest CRL of every issuer this deployment publishes (DER): what the CA signer judges
+    /// its callers' certificates against, without the network.
+    pub async fn latest_crls(&self) -> Result<Vec<Vec<u8>>> {
+        let rows = sqlx::query(
+            "SELECT c.crl FROM pki_crl c WHERE c.number = \
+             (SELECT MAX(n.number) FROM pki_crl n WHERE n.issuer = c.issuer)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| decode(&row.try_get::<String, _>(0)?, "pki_crl.crl"))
+            .collect()
+    }
+
     pub async fn authorities(&self) -> Result<Vec<AuthorityRecord>> {
         let rows = sqlx::query("SELECT code, role, parent, certificate, key_pem FROM pki_authority ORDER BY created_at, code")
             .fetch_all(self.pool())

@@ -21,7 +21,7 @@ pub const DEMO_PASSWORD: &str = "qyzmet-demo-2026";
 /// Service: NCA certificates and deposit; the Communications and Informatization Committee: KKM
 /// conclusions, CA accreditation, the state register), and an operator and the head of a
 /// Kyzylorda PSC branch (004 Annex 2).
-const DEMO_STAFF: [(&str, &[Role]); 6] = [
+const DEMO_STAFF: [(&str, &[Role]); 7] = [
     (
         "national-archive",
         &[Role::Clerk, Role::Executor, Role::Head],
@@ -43,6 +43,8 @@ const DEMO_STAFF: [(&str, &[Role]); 6] = [
         &[Role::Clerk, Role::Executor, Role::Head],
     ),
     ("kyzylorda-psc-city-1", &[Role::PscOperator, Role::Head]),
+    // The registration centre's operator, whose key the CA signer accepts (issue 20).
+    ("nca-rk", &[Role::CaOperator]),
 ];
 /// The demo's providers whose clerks land at their front office.
 const FRONT_OFFICES: [&str; 2] = [
@@ -52,6 +54,9 @@ const FRONT_OFFICES: [&str; 2] = [
 /// The file stem of the key with which the state databases answered for in process sign what
 /// they issue (002 §3.6).
 pub const REGISTERS_KEY: &str = "registers";
+/// The file stem of the platform's own key: the engine signs its gateway messages and its requests
+/// to the CA signer with it.
+pub const ENGINE_KEY: &str = "engine";
 
 pub struct DemoLogin {
     pub label: String,
@@ -115,6 +120,17 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
         4_417,
     )
     .context("the registers' BIN")?;
+    let platform_bin = (4_418..4_440)
+        .find_map(|n| {
+            Bin::compose(
+                2001,
+                3,
+                EntityKind::ResidentLegalEntity,
+                Division::HeadUnit,
+                n,
+            )
+        })
+        .context("the platform's BIN")?;
     for (body, roles) in DEMO_STAFF {
         for &role in roles {
             let Some(member) = staff
@@ -146,10 +162,21 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
                     bin: registers_bin,
                 });
                 holders.push(DemoHolder {
-                    holder: system,
+                    holder: system.clone(),
                     ca: code::GOV,
                     label: "state databases' information system".into(),
                     file: REGISTERS_KEY.into(),
+                });
+                let mut platform = system;
+                platform.organisation = Some(Organisation {
+                    name: "Ұлттық оператор / Национальный оператор".into(),
+                    bin: platform_bin,
+                });
+                holders.push(DemoHolder {
+                    holder: platform,
+                    ca: code::GOV,
+                    label: "the platform's information system (engine)".into(),
+                    file: ENGINE_KEY.into(),
                 });
             }
             holders.push(DemoHolder {

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bench_copies;
 pub mod bench_submit;
 pub mod bench_verify;
+pub mod ca;
 pub mod calendar;
 pub mod demo_accounts;
 pub mod demo_pki;

@@ -85,6 +85,11 @@ pub struct ServeArgs {
         requires = "gateway_key"
     )]
     gateway_key_password_file: Option<PathBuf>,
+    /// The CA signer's socket (`qyzmet ca serve --socket`): the engine asks it to issue and revoke
+    /// the certificates applications ask for, signing with the gateway key, whose certificate the
+    /// signer must be given (`--engine-certificate`).
+    #[arg(long, env = "QYZMET_CA_SIGNER", requires = "gateway_key")]
+    ca_signer: Option<PathBuf>,
     /// The PKCS#12 key store with which the state databases this node answers for in process sign
     /// the documents they issue (002 §3.6); without it they issue none.
     #[arg(
@@ -153,7 +158,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Rejected);
         }
     };
-    let keys = demo_pki::prepare(&store, &args.store.data, &url, &holders).await?;
+    let mut keys = demo_pki::prepare(&store, &args.store, &url, &holders).await?;
     let catalogue = Catalogue::shipped()?;
     println!("Qyzmet demo on {}", describe(&args.store));
     println!("  portal:            {url}/services?lang=kk");
@@ -197,9 +202,11 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
         .context("the demo registers' key")?,
         demo_pki::DEMO_P12_PASSWORD,
     )?;
+    let signer = keys.signer.take();
     let node = Node {
         trust: Some(keys.trust),
         gateway_key: None,
+        ca_signer: signer.as_ref().map(|s| s.client.clone()),
         registers_key: Some(registers_key),
         mailer,
         settings: qyzmet_web::Settings {
@@ -212,7 +219,11 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
             ..qyzmet_web::Settings::default()
         },
     };
-    run_server(store, listener, catalogue, node).await
+    let outcome = run_server(store, listener, catalogue, node).await;
+    if let Some(mut signer) = signer {
+        let _ = signer.process.kill().await;
+    }
+    outcome
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -326,9 +337,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
             .map_or(default, Duration::from_secs)
             .max(Duration::from_secs(1))
     };
+    let ca_signer = args.ca_signer.as_ref().and_then(|socket| {
+        let key = gateway_key.clone()?;
+        Some(qyzmet_ca::signer::Client::new(
+            socket.clone(),
+            Arc::new(key),
+        ))
+    });
     let node = Node {
         trust,
         gateway_key,
+        ca_signer,
         registers_key,
         mailer: mailer(&args.mail, &public_url)?,
         settings: qyzmet_web::Settings {
@@ -395,6 +414,8 @@ fn key_store(
 struct Node {
     trust: Option<Arc<qyzmet_ca::TrustServices>>,
     gateway_key: Option<KeyStore>,
+    /// The CA signer the engine asks (signed with `gateway_key`, the platform's own key).
+    ca_signer: Option<qyzmet_ca::signer::Client>,
     /// The key the state databases answered for in process sign their documents with.
     registers_key: Option<KeyStore>,
     mailer: Option<qyzmet_mail::Mailer>,
@@ -457,6 +478,9 @@ async fn run_server(
     );
     if let Some(keys) = node.gateway_key {
         engine = engine.signing_with(keys);
+    }
+    if let Some(client) = node.ca_signer {
+        engine = engine.with_ca_signer(client);
     }
     engine.register_regulations().await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -242,11 +242,17 @@ pub enum GatewayCall {
     StatusSync,
     /// A notification to the applicant.
     Notify,
+    /// The certification authority issues the certificates the application's PKCS#10 requests ask
+    /// for (003 Std-1 §6), through the CA signer; they become the application's `certificates`.
+    IssueCertificate,
+    /// The certification authority revokes the certificates the application names and publishes
+    /// its new CRL (003 Std-1 §6, Annexes 9–12); their serials become the application's `revoked`.
+    RevokeCertificate,
 }
 
 impl GatewayCall {
     /// Every call, in declaration order.
-    pub const ALL: [GatewayCall; 7] = [
+    pub const ALL: [GatewayCall; 9] = [
         GatewayCall::RegistryLookup,
         GatewayCall::IssueDocument,
         GatewayCall::EdsCheck,
@@ -254,6 +260,8 @@ impl GatewayCall {
         GatewayCall::Deliver,
         GatewayCall::StatusSync,
         GatewayCall::Notify,
+        GatewayCall::IssueCertificate,
+        GatewayCall::RevokeCertificate,
     ];
 
     /// The name a regulation file writes (and the gateway's message records as its service).
@@ -266,6 +274,8 @@ impl GatewayCall {
             GatewayCall::Deliver => "deliver",
             GatewayCall::StatusSync => "status_sync",
             GatewayCall::Notify => "notify",
+            GatewayCall::IssueCertificate => "issue_certificate",
+            GatewayCall::RevokeCertificate => "revoke_certificate",
         }
     }
 }
