@@ -668,7 +668,7 @@ impl<G: Gateway> Engine<G> {
         }
         let next = self.arrive(regulation, row, now)?;
         let year = now
-            .to_zoned(self.inner.calendar.time_zone().clone())
+            .to_zoned_datetime(self.inner.calendar.time_zone().clone())
             .year();
         let held = (from.as_str(), step_move.failure.is_none());
         pending.feeds.extend(registers_feed::feed(

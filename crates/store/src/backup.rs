@@ -107,10 +107,14 @@ pub const TABLES: &[&str] = &[
     "pki_trust_host",
     // 0012
     "queue_booking",
+    // 0013
+    "register_entry",
     // 0014
     "regulation_upload",
     "regulation_activation",
     "regulation_activation_counter",
+    // 0015
+    "ca_request",
 ];
 
 /// Tables whose rows refer to rows of the same table: (table, key column, parent column).

@@ -19,6 +19,7 @@ pub mod mail;
 pub mod pki;
 pub mod portal;
 pub mod queue;
+pub mod register_entry;
 pub mod registry;
 pub mod registry_csv;
 pub mod regulation;
