@@ -42,6 +42,11 @@ pub struct Serving {
 }
 
 impl Serving {
+    /// The process id of the node.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `qyzmet serve` with `args` (the command's environment as given) and waits for its
     /// first line.
     pub fn start(command: &mut Command) -> Serving {
