@@ -20,6 +20,7 @@ mod pki;
 mod portal;
 mod psc;
 mod psc_queue;
+mod public_registers;
 mod regulations;
 mod session;
 pub mod statistics;
@@ -327,6 +328,11 @@ fn verification_routes() -> Router<AppState> {
         )
         .route("/verify/{id}", get(verify::document))
         .route("/verify/{id}/document.p7s", get(verify::download))
+        // The public registers the services' results feed (issue 20)
+        .route("/registers", get(public_registers::list))
+        .route("/registers/{code}", get(public_registers::search))
+        .route("/registers/{code}/{number}", get(public_registers::entry))
+        .route("/api/registers/{code}", get(public_registers::api_search))
 }
 
 /// The back office: sign-in, the work list, the card and its acts, statistics.

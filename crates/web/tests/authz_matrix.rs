@@ -25,7 +25,8 @@
 //! TSA), registration and sign-in (`/register`, `/login`, `/login/challenge`, `/logout`,
 //! `/office/login`), the catalogue and service pages, public verification (`/verify`, and
 //! `/verify/{id}` of a document its owner published under an unguessable id), the PSC entrance
-//! terminal (`/psc/{branch}/kiosk`, taking a ticket, checking a booking in by its code). The JSON submission API
+//! terminal (`/psc/{branch}/kiosk`, taking a ticket, checking a booking in by its code), the public
+//! registers (`/registers…`, `/api/registers/{code}`: in the matrix to show every role reads them). The JSON submission API
 //! (`POST /api/services/{code}/applications`) has no session: it is authorised by the CMS, whose
 //! signer must be the applicant (portal_office.rs). The ticket page of the terminal is public by
 //! branch and id; it is in the matrix to show that another branch does not find the ticket.
@@ -973,6 +974,13 @@ async fn every_role_against_every_endpoint(store: &Store) {
             Public,
             &[],
         ),
+        // The public registers the results feed (issue 20): anyone reads them; an unknown register
+        // is not found.
+        Row::new("GET /registers", Public, &ROLES).shows("id=\"registers\""),
+        Row::new("GET /registers/kkm?q=x", Public, &ROLES).shows("id=\"register-search\""),
+        Row::new("GET /api/registers/kkm?q=x", Public, &ROLES).shows("\"register\":\"kkm\""),
+        Row::new("GET /registers/no-such-register", Public, &[]),
+        Row::new("GET /registers/kkm/ККМ-1900-1", Public, &[]),
         // Booking a place in a PSC queue (003 Std-1 §8.2): any proven applicant books; each sees
         // and cancels only their own bookings.
         Row::new("GET /queue/book", Portal, &[Alice, Bob]),

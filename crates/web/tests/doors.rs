@@ -1307,6 +1307,7 @@ async fn every_door_of_every_regulation(store: &Store) {
     // Every service, on each channel with a door: one application to its result.
     let mut staff_clients = HashMap::new();
     let mut results: BTreeMap<String, Vec<(String, Taken)>> = BTreeMap::new();
+    let mut completed: Vec<(String, String, String)> = Vec::new();
     let mut channels: BTreeSet<(String, String)> = BTreeSet::new();
     for walk in &walks {
         channels.insert((walk.service.clone(), walk.channel.clone()));
@@ -1322,13 +1323,16 @@ async fn every_door_of_every_regulation(store: &Store) {
                 .map_err(|why| format!("application {id} {why}")),
             None => Err("no application reached its first staff step".into()),
         };
+        if let (Some(id), Ok(_)) = (taken, &outcome) {
+            completed.push((service.clone(), channel.clone(), id.clone()));
+        }
         results
             .entry(service.clone())
             .or_default()
             .push((channel.clone(), outcome));
     }
 
-    let mut failures = Vec::new();
+    let mut failures = registers_found(&world, &completed).await;
     let mut combinations: BTreeMap<(String, String, &str), bool> = BTreeMap::new();
     let mut by_door: BTreeMap<Door, (usize, usize)> = BTreeMap::new();
     for walk in &walks {
@@ -1411,6 +1415,94 @@ async fn every_door_of_every_regulation(store: &Store) {
         services_without_door.is_empty(),
         "services nobody can apply for: {services_without_door:?}"
     );
+}
+
+// --- The registers the results feed (issue 20) -----------------------------------------------------
+
+/// For every application taken to its result whose regulation feeds a register: the entry is there,
+/// written with the result's move, and the public search finds it by its number and by a value, on
+/// the page and in the JSON API, and its page shows it. Returns what failed.
+async fn registers_found(world: &World, completed: &[(String, String, String)]) -> Vec<String> {
+    let platform = &world.platform;
+    let mut failures = Vec::new();
+    let mut registers = BTreeSet::new();
+    let mut anonymous = platform.client();
+    for (service, channel, id) in completed {
+        let loaded = platform.state.catalogue.get(service).unwrap();
+        let Some(register) = &loaded.regulation.register else {
+            continue;
+        };
+        let code = register.code.as_str();
+        let what = format!("{service}/{channel}: register {code}");
+        let entries = platform
+            .state
+            .store
+            .register_entries_of(id, "answer_signature")
+            .await
+            .unwrap();
+        let Some(entry) = entries.iter().find(|e| e.register == code) else {
+            failures.push(format!("{what}: no entry for application {id}"));
+            continue;
+        };
+        registers.insert(code.to_owned());
+        let number = entry.number.clone();
+        let value = entry.fields[0]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let page = anonymous
+            .get(&format!("/registers/{code}?q={}", urlencode(&number)))
+            .await;
+        if page.status != StatusCode::OK || !page.text().contains(&number) {
+            failures.push(format!("{what}: the search page does not find {number}"));
+        }
+        let api = anonymous
+            .get(&format!("/api/registers/{code}?q={}", urlencode(&value)))
+            .await;
+        let json: serde_json::Value = serde_json::from_slice(&api.body).unwrap_or_default();
+        let found = json["entries"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|e| e["number"] == number.as_str()));
+        if api.status != StatusCode::OK || !found {
+            failures.push(format!(
+                "{what}: the API does not find {number} by {value:?}"
+            ));
+        }
+        let shown = anonymous
+            .get(&format!("/registers/{code}/{}", urlencode(&number)))
+            .await;
+        if shown.status != StatusCode::OK || !shown.text().contains(&value) {
+            failures.push(format!(
+                "{what}: the entry page of {number} does not show {value:?}"
+            ));
+        }
+        println!("  register {code}: {number} ({service}/{channel})");
+    }
+    for expected in [
+        "kkm",
+        "accredited-cas",
+        "depositary",
+        "e-resources",
+        "mass-media",
+    ] {
+        if !registers.contains(expected) {
+            failures.push(format!(
+                "no completed application entered the register {expected}"
+            ));
+        }
+    }
+    failures
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 qyzmet_store::both_backends!(every_door_of_every_regulation);
