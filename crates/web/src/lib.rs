@@ -1,6 +1,11 @@
 //! The HTTP face of Qyzmet: pages in Kazakh, Russian and English, and a JSON API. Only this
 //! crate knows HTTP and HTML; it calls the store and the domain, and holds no state of its own.
 
+mod admin;
+mod admin_calendar;
+mod admin_directory;
+mod admin_health;
+mod admin_regulations;
 mod api;
 mod application;
 mod assets;
@@ -216,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .merge(office_routes())
         .merge(psc_routes())
         .merge(booking_routes())
+        .merge(admin_routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -409,6 +415,49 @@ fn booking_routes() -> Router<AppState> {
         .route("/cabinet/bookings/{id}", get(booking::confirmation))
         .route("/cabinet/bookings/{id}/cancel", post(booking::cancel))
         .route("/psc/{branch}/check-in", post(booking::check_in))
+}
+
+/// The administrator's console (issue 20): health, regulation files, organisations and staff
+/// roles, the calendar's decrees; every route the administrator's only (`admin::Admin`).
+fn admin_routes() -> Router<AppState> {
+    admin_health::started();
+    Router::new()
+        .route("/admin", get(admin_health::home))
+        .route("/admin/regulations", get(admin_regulations::list))
+        .route("/admin/regulations/{code}", get(admin_regulations::service))
+        .route(
+            "/admin/regulations/{code}/uploads",
+            post(admin_regulations::upload).layer(DefaultBodyLimit::max(
+                qyzmet_engine::cases::regulations::MAX_FILE + 64 * 1024,
+            )),
+        )
+        .route(
+            "/admin/regulations/{code}/versions/{version}/activate",
+            post(admin_regulations::reactivate),
+        )
+        .route(
+            "/admin/regulation-uploads/{id}",
+            get(admin_regulations::upload_page),
+        )
+        .route(
+            "/admin/regulation-uploads/{id}/activate",
+            post(admin_regulations::activate),
+        )
+        .route("/admin/organisations", get(admin_directory::organisations))
+        .route(
+            "/admin/organisations/{code}",
+            get(admin_directory::organisation),
+        )
+        .route(
+            "/admin/organisations/{code}/staff",
+            post(admin_directory::grant),
+        )
+        .route(
+            "/admin/organisations/{code}/staff/revoke",
+            post(admin_directory::revoke),
+        )
+        .route("/admin/calendar", get(admin_calendar::calendar))
+        .route("/admin/calendar/decrees", post(admin_calendar::decree))
 }
 
 /// `405` in words: a link followed to an address that changes state (which only a form's POST with
