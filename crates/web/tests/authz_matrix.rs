@@ -31,8 +31,9 @@
 //! signer must be the applicant (portal_office.rs). The ticket page of the terminal is public by
 //! branch and id; it is in the matrix to show that another branch does not find the ticket.
 //!
-//! The CA operator (of the NCA) and the administrator (of the national operator) have no web
-//! endpoints of their own yet (they work through the `qyzmet` CLI: `pki`, `registry`, `audit`,
+//! The administrator (of the national operator) has the console under `/admin` (issue 20), which
+//! no one else reaches: other staff find nothing there (404). The CA operator (of the NCA) and the
+//! administrator have no other web endpoints of their own (they work through the `qyzmet` CLI: `pki`, `registry`, `audit`,
 //! `calendar`); they sign in to the back office like any staff, and their columns show that being
 //! staff of an authority or of the operator opens no state body's, PSC's or applicant's object.
 #![allow(clippy::unwrap_used)]
@@ -458,6 +459,16 @@ impl Watched<'_> {
             .map(|r| format!("{}@{}", r.id, r.step))
             .collect();
         writeln!(s, "{taken:?}").unwrap();
+        // What the administrator's console changes.
+        writeln!(
+            s,
+            "{:?} {:?} {} {:?}",
+            store.staff_of(MINISTRY, 1000).await.unwrap(),
+            store.activations().await.unwrap(),
+            store.regulation_uploads("appeal").await.unwrap().len(),
+            store.calendar_rules().await.unwrap().map(|d| d.len()),
+        )
+        .unwrap();
         s
     }
 }
@@ -732,6 +743,20 @@ async fn every_role_against_every_endpoint(store: &Store) {
         .find("/office/attachments/")
         .expect("an attachment link");
     let attachment_path = text[at..at + text[at..].find('"').unwrap()].to_owned();
+
+    // An uploaded regulation file for the administrator's console: the appeal's own text, so
+    // that activating it changes no application of the rows after it.
+    let appeal = platform.state.catalogue.get("appeal").unwrap();
+    let (upload, _) = qyzmet_engine::cases::regulations::upload(
+        store,
+        &platform.state.catalogue,
+        "appeal",
+        appeal.text.clone(),
+        "test",
+        0,
+    )
+    .await
+    .unwrap();
 
     let mut people = people(&platform).await;
     drop((alice, operator, clerk, kiosk));
@@ -1020,6 +1045,84 @@ async fn every_role_against_every_endpoint(store: &Store) {
             &[csrf],
         )
         .refusals(&[409]),
+        // The administrator's console (issue 20): the administrator's only.
+        Row::new("GET /admin", Office, &[Role::Administrator]).shows("id=\"health\""),
+        Row::new("GET /admin/regulations", Office, &[Role::Administrator])
+            .shows("id=\"regulations\""),
+        Row::new(
+            "GET /admin/regulations/appeal",
+            Office,
+            &[Role::Administrator],
+        )
+        .shows("upload-form"),
+        Row::file(
+            "/admin/regulations/appeal/uploads",
+            Office,
+            &[Role::Administrator],
+            &[csrf],
+            ("file", "appeal.toml", appeal.text.as_bytes()),
+        ),
+        Row::new(
+            &format!("GET /admin/regulation-uploads/{}", upload.id),
+            Office,
+            &[Role::Administrator],
+        )
+        .shows(&upload.version),
+        Row::form(
+            &format!("/admin/regulation-uploads/{}/activate", upload.id),
+            Office,
+            &[Role::Administrator],
+            &[csrf],
+        ),
+        Row::form(
+            &format!(
+                "/admin/regulations/appeal/versions/{}/activate",
+                appeal.version
+            ),
+            Office,
+            &[Role::Administrator],
+            &[csrf],
+        ),
+        Row::new("GET /admin/organisations", Office, &[Role::Administrator])
+            .shows(&format!("data-code=\"{MINISTRY}\"")),
+        Row::new(
+            &format!("GET /admin/organisations/{MINISTRY}"),
+            Office,
+            &[Role::Administrator],
+        )
+        .shows("grant-form"),
+        Row::form(
+            &format!("/admin/organisations/{MINISTRY}/staff"),
+            Office,
+            &[Role::Administrator],
+            &[
+                csrf,
+                ("iin", &platform.nurlan.iin),
+                ("role", "executor"),
+                ("position_kk", "Бас маман"),
+                ("position_ru", "Главный специалист"),
+            ],
+        ),
+        Row::form(
+            &format!("/admin/organisations/{MINISTRY}/staff/revoke"),
+            Office,
+            &[Role::Administrator],
+            &[csrf, ("iin", &platform.nurlan.iin), ("role", "executor")],
+        ),
+        Row::new("GET /admin/calendar", Office, &[Role::Administrator]).shows("decree-form"),
+        Row::form(
+            "/admin/calendar/decrees",
+            Office,
+            &[Role::Administrator],
+            &[
+                csrf,
+                ("kind", "transfer"),
+                ("day", "2026-12-18"),
+                ("act_name", "Приказ о переносе"),
+                ("act_number", "1"),
+                ("act_date", "2026-10-01"),
+            ],
+        ),
         // Proving an account (issue 16): a proven person goes on to their cabinet; each sees and
         // sets only their own e-mail and password; only a PSC's operator hands out codes.
         Row::new("GET /cabinet/prove", Portal, &[Alice, Bob]),
