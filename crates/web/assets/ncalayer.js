@@ -6,6 +6,8 @@
  *   const info = await QyzmetLayer.getKeyInfo(); // {subjectDn, issuerDn, serialNumber, certNotBefore, pem, ...}
  *   const cms = await QyzmetLayer.signCms(base64, {keyType: 'SIGNATURE', attach: true}); // base64 DER CMS
  *   const signed = await QyzmetLayer.signXml(xml, {keyType: 'AUTHENTICATION'}); // the document, signed
+ *   const made = await QyzmetLayer.generateRequest({algorithm: 'RSA2048', purpose: 'sign'}); // {request, keyId}
+ *   const saved = await QyzmetLayer.installCertificate(base64Der); // {file, purpose, serialNumber, ...}
  *
  * The agent's address is wss://127.0.0.1:13579 unless the page's URL has ?layer=ws://127.0.0.1:13579 or
  * <html data-layer-url="…"> says otherwise (a page served over http cannot open wss:// to a self-signed
@@ -24,6 +26,7 @@
 
   var DEFAULT_URL = 'wss://127.0.0.1:13579';
   var COMMON_UTILS = 'kz.gov.pki.knca.commonUtils';
+  var KEYS = 'kz.gov.pki.qyzmet.keys';
   var STORAGE = 'PKCS12';
   var CANCELED = 'action.canceled';
   var LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
@@ -184,13 +187,14 @@
     return opening;
   }
 
-  /* One commonUtils request; queued behind the previous one. */
-  function call(method, args) {
+  /* One request to `module` (commonUtils unless named); queued behind the previous one. The agent's
+     basics-style answers mirror their result as code/responseObject, so one reader serves both. */
+  function call(method, args, module) {
     var run = function () {
       return connect().then(function () {
         return new Promise(function (resolve, reject) {
           pending.push({ resolve: resolve, reject: reject });
-          socket.send(JSON.stringify({ module: COMMON_UTILS, method: method, args: args }));
+          socket.send(JSON.stringify({ module: module || COMMON_UTILS, method: method, args: args }));
         });
       });
     };
@@ -238,6 +242,28 @@
     signXml: function (xml, options) {
       var keyType = (options && options.keyType) || 'SIGNATURE';
       return call('signXml', [STORAGE, keyType, xml, '', '']);
+    },
+
+    /*
+     * `qyzmet layer` only (module kz.gov.pki.qyzmet.keys; NCALayer has no such method): a new key pair made
+     * and kept on this computer, and a PKCS#10 request signed with it. options: {algorithm: 'RSA2048' |
+     * 'P256' | 'GOST2004' | 'GOST2015', purpose: 'sign' | 'auth' | 'tls', subject: {commonName, iin, bin,
+     * dnsNames}, locale}. Resolves with {request: base64 DER, keyId, algorithm, purpose}.
+     */
+    generateRequest: function (options) {
+      return call('generateRequest', options || {}, KEYS);
+    },
+
+    /*
+     * `qyzmet layer` only: the certificate issued for a request generateRequest made (base64 DER or PEM)
+     * saved with its key as a new key store. options: {chain: [base64 DER], locale}. Resolves with
+     * {file, purpose, keyType, serialNumber, subjectDn}.
+     */
+    installCertificate: function (certificate, options) {
+      var args = { certificate: certificate };
+      if (options && options.chain) { args.chain = options.chain; }
+      if (options && options.locale) { args.locale = options.locale; }
+      return call('installCertificate', args, KEYS);
     },
 
     close: function () {

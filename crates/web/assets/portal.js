@@ -6,7 +6,11 @@
  *  - form[data-eds-optional] [data-eds-attach]: the same for registration (a legal entity's employee);
  *  - form[data-eds-sign]: sign the form's data-document (base64) with the SIGNATURE key, attached, and submit;
  *  - textarea[data-max]: a character counter, and seed 000's dialog when the text is over the limit;
- *  - button[data-print]: prints the page (a receipt at a PSC counter).
+ *  - button[data-print]: prints the page (a receipt at a PSC counter);
+ *  - [data-keygen-button]: has the signing agent make a key pair and a PKCS#10 request for the field
+ *    beside it (kz.gov.pki.qyzmet.keys generateRequest); the field stays a textarea one may paste into;
+ *  - [data-install-certificate]: has the agent install an issued certificate beside its key
+ *    (installCertificate), saying the outcome in the page's language.
  */
 (function (window, document) {
   'use strict';
@@ -104,6 +108,65 @@
       if (length <= max) { warned = false; }
     });
   });
+  /* The outcome of an agent call in words: the page's sentence, and the agent's own message after a
+     failure (it names what went wrong on the person's computer). */
+  function say(status, text, detail) {
+    if (!status) { return; }
+    status.textContent = detail ? text + ' (' + detail + ')' : text;
+  }
+
+  function agentFailure(box, status, error, failed, canceled) {
+    if (error && error.canceled) { say(status, box.getAttribute(canceled)); return; }
+    say(status, box.getAttribute(failed), error && error.message ? error.message : String(error));
+  }
+
+  document.querySelectorAll('[data-keygen-button]').forEach(function (button) {
+    var box = button.closest('[data-keygen-for]');
+    if (!box || !window.QyzmetLayer) { return; }
+    var field = document.getElementById(box.getAttribute('data-keygen-for'));
+    var status = box.querySelector('[data-keygen-status]');
+    button.addEventListener('click', function () {
+      var subject = { iin: box.getAttribute('data-keygen-iin') };
+      if (box.getAttribute('data-keygen-bin')) { subject.bin = box.getAttribute('data-keygen-bin'); }
+      var hosts = box.querySelector('[data-keygen-hosts]');
+      if (hosts) {
+        subject.dnsNames = hosts.value.split(/[\s,;]+/).filter(function (name) { return name; });
+      }
+      button.disabled = true;
+      say(status, box.getAttribute('data-msg-working'));
+      window.QyzmetLayer.generateRequest({
+        algorithm: box.getAttribute('data-keygen-algorithm'),
+        purpose: box.getAttribute('data-keygen-purpose'),
+        subject: subject,
+        locale: box.getAttribute('data-keygen-locale')
+      }).then(function (made) {
+        field.value = made.request;
+        field.dispatchEvent(new Event('input'));
+        say(status, box.getAttribute('data-msg-done'));
+      }, function (error) {
+        agentFailure(box, status, error, 'data-msg-failed', 'data-msg-canceled');
+      }).then(function () { button.disabled = false; });
+    });
+  });
+
+  document.querySelectorAll('[data-install-certificate]').forEach(function (button) {
+    var box = button.closest('[data-msg-installed]');
+    if (!box || !window.QyzmetLayer) { return; }
+    var status = button.parentNode.querySelector('[data-install-status]');
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      say(status, box.getAttribute('data-msg-working'));
+      window.QyzmetLayer.installCertificate(button.getAttribute('data-install-certificate'), {
+        locale: box.getAttribute('data-locale')
+      }).then(function (saved) {
+        say(status, box.getAttribute('data-msg-installed') + ' ' + saved.file);
+      }, function (error) {
+        agentFailure(box, status, error, 'data-msg-failed', 'data-msg-canceled');
+        button.disabled = false;
+      });
+    });
+  });
+
   Array.prototype.forEach.call(document.querySelectorAll('button[data-print]'), function (button) {
     button.addEventListener('click', function () { window.print(); });
   });

@@ -7,6 +7,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
 use maud::{Markup, html};
 use qyzmet_domain::regulation::Regulation;
 use qyzmet_store::workflow::{InstanceRow, NotificationRow};
@@ -222,6 +223,11 @@ fn application_page(lang: Lang, csrf: &str, shown: &Shown) -> Markup {
                 }
             }
             @if recorded.answer_signature.is_some() { (result_section(lang, csrf, row, shown.published.as_deref())) }
+            @if !recorded.certificates.is_empty() {
+                (crate::keygen::certificates_section(lang, &row.id, &recorded.certificates))
+                script src="/assets/ncalayer.js" {}
+                script src="/assets/portal.js" {}
+            }
             p { a href={ "/cabinet/applications/" (row.id) "/application.p7s" } id="application-cms" download { (t(lang, "cabinet.own_cms")) } }
             @if row.closed_ms.is_some() { (after_the_end(lang, csrf, row, shown.questionnaire)) }
         },
@@ -516,4 +522,51 @@ pub(crate) async fn publish_answer(
         )
         .await
         .map_err(internal)
+}
+
+/// `GET /cabinet/applications/{id}/certificates/{serial}.cer`: an issued certificate (DER) of the
+/// applicant's own application; another person's, or an unknown serial, is "not found".
+pub async fn certificate_download(
+    State(state): State<AppState>,
+    applicant: Applicant,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let row = match own(&state, &applicant, &id, |_| true).await {
+        Ok(row) => row,
+        Err(refused) => return refused.response(applicant.lang),
+    };
+    let serial = file.strip_suffix(".cer");
+    let recorded = record_of(&row).recorded;
+    let found = serial.and_then(|serial| {
+        recorded
+            .certificates
+            .iter()
+            .find(|c| c.serial.eq_ignore_ascii_case(serial))
+    });
+    let der = found.and_then(|c| {
+        base64::engine::general_purpose::STANDARD
+            .decode(&c.der)
+            .ok()
+            .map(|der| (c, der))
+    });
+    match der {
+        Some((certificate, der)) => {
+            let name: String = format!("{}-{}.cer", certificate.profile, certificate.serial)
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+                .collect();
+            (
+                [
+                    (header::CONTENT_TYPE, "application/pkix-cert".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                der,
+            )
+                .into_response()
+        }
+        None => crate::pages::not_found(UserLang(applicant.lang)).await,
+    }
 }

@@ -18,6 +18,7 @@ pub mod error;
 mod frame;
 pub mod i18n;
 mod identity;
+mod keygen;
 pub mod limits;
 mod office;
 mod pages;
@@ -316,6 +317,10 @@ fn portal_routes() -> Router<AppState> {
         .route(
             "/cabinet/applications/{id}/questionnaire",
             post(cabinet::questionnaire),
+        )
+        .route(
+            "/cabinet/applications/{id}/certificates/{file}",
+            get(cabinet::certificate_download),
         )
         .route("/cabinet/applications/{id}/delete", post(cabinet::delete))
         .route("/cabinet/applications/{id}/publish", post(cabinet::publish))

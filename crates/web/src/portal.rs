@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::api::{UserLang, internal};
 use crate::i18n::{Lang, t};
+use crate::keygen::{self, Keygen};
 use crate::pages::{layout, message_page, text};
 use crate::session::{Applicant, Csrf, now_ms, sha256_hex};
 
@@ -386,6 +387,12 @@ async fn render_form(
     let fields = fields_for(regulation, applying_of(applicant, values));
     let name = text(lang, &regulation.name);
     let chosen = values.get(CATEGORY).map(String::as_str).unwrap_or_default();
+    let keygen = Keygen {
+        iin: &applicant.iin,
+        bin: applicant.bin.as_deref(),
+        recipient: recipient_of(applicant),
+    };
+    let requests = fields.iter().any(|f| keygen::purpose_of(f).is_some());
     let markup = layout(
         lang,
         &name,
@@ -409,7 +416,7 @@ async fn render_form(
                 input type="hidden" name="csrf" value=(applicant.session.row.csrf);
                 input type="hidden" name="draft" value=[draft.map(|d| d.id.as_str())];
                 @if !categories.is_empty() { input type="hidden" name="category" value=(chosen); }
-                (form_fields(lang, &fields, &registry, values, problems, &names, &providers(regulation)))
+                (form_fields(lang, &fields, &registry, values, problems, &names, &providers(regulation), Some(&keygen)))
                 p {
                     button type="submit" name="action" value="save" id="save-draft" { (t(lang, "portal.save_draft")) }
                     " "
@@ -436,6 +443,7 @@ async fn render_form(
             } @else {
                 p { small { (t(lang, "portal.attach_after_save")) } }
             }
+            @if requests { script src="/assets/ncalayer.js" {} }
             script src="/assets/portal.js" {}
         },
     );
@@ -444,7 +452,10 @@ async fn render_form(
 
 /// The inputs of a regulation's form: registry fields read-only with their registry values, the
 /// others as typed, each with its error in the person's language. `organisations` are the codes an
-/// organisation field offers.
+/// organisation field offers; `keygen` (the portal's) puts the signing agent's button beside each
+/// PKCS#10 request field.
+// The form's parts as the portal and the counter hold them; a struct of them would only be unpacked here.
+#[allow(clippy::too_many_arguments)]
 pub fn form_fields(
     lang: Lang,
     fields: &[&qyzmet_domain::regulation::Field],
@@ -453,6 +464,7 @@ pub fn form_fields(
     problems: &[(String, String)],
     names: &BTreeMap<String, String>,
     organisations: &[String],
+    keygen: Option<&Keygen<'_>>,
 ) -> Markup {
     let problem_of = |code: &str| problems.iter().find(|(f, _)| f == code).map(|(_, m)| m);
     html! {
@@ -471,6 +483,7 @@ pub fn form_fields(
                         FieldType::LongText => {
                             textarea id=(id) name=(field.code) rows="6" cols="70" data-max=[field.max_length] required[field.required] { (value) }
                             @if let Some(max) = field.max_length { br; small { span data-count-for=(id) { (value.chars().count()) } " / " (max) } }
+                            @if let Some(keygen) = keygen { (keygen.beside(lang, field, &id)) }
                         }
                         FieldType::Organisation => {
                             select id=(id) name=(field.code) required[field.required] {
@@ -702,6 +715,7 @@ async fn form_errors(
         .into_iter()
         .chain(checked.into_iter().flatten())
         .collect();
+    let errors = keygen::with_request_errors(errors, fields, values);
     Ok((!errors.is_empty()).then_some(errors))
 }
 
@@ -910,6 +924,10 @@ async fn prepare(
                 &registry,
                 &providers(&regulation.regulation),
             )
+        })
+        .and_then(|values| match keygen::check(&fields, &data.values) {
+            errors if errors.is_empty() => Ok(values),
+            errors => Err(errors),
         })
         .map_err(|_| {
             Redirect::to(&format!(

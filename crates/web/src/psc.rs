@@ -356,7 +356,7 @@ async fn intake_view(state: &AppState, at: &AtDesk, view: IntakeView<'_>) -> Mar
                     input type="hidden" name="lookup_poa" value=(query.poa);
                     input type="hidden" name="ticket" value=(query.ticket);
                     p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
-                    (form_fields(lang, &fields_for(regulation, applying), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&branch.code)))
+                    (form_fields(lang, &fields_for(regulation, applying), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&branch.code), None))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
                         @for (i, document) in counter::documents_for(channel, applying).iter().enumerate() {
