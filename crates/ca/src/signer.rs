@@ -29,13 +29,13 @@ use base64::engine::general_purpose::STANDARD as B64;
 use der::Encode;
 use jiff::Timestamp;
 use qyzmet_domain::application::Application;
-use qyzmet_domain::ids::Iin;
+use qyzmet_domain::ids::{Bin, Iin};
 use qyzmet_domain::regulation::GatewayCall;
 use qyzmet_domain::regulation::parse as parse_regulation;
 use qyzmet_domain::workflow;
 use qyzmet_pki::authority::{CertificationRequest, Issue, Profile, serial_hex, validity_of};
 use qyzmet_pki::crl::RevocationReason;
-use qyzmet_pki::name::Holder;
+use qyzmet_pki::name::{Holder, Identity, Organisation};
 use qyzmet_pki::pkcs12::KeyStore;
 use qyzmet_pki::verify::Expectation;
 use qyzmet_store::audit::{Event, OwnedEvent, events};
@@ -237,6 +237,10 @@ impl Signer {
         };
         let reply = match self.execute(&caller, &envelope, now).await {
             Ok(reply) => reply,
+            Err(
+                CaError::Invalid(detail)
+                | CaError::Store(qyzmet_store::StoreError::Invalid(detail)),
+            ) => Reply::refused(Refusal::Invalid, detail),
             Err(e) => Reply::refused(Refusal::Unavailable, e.to_string()),
         };
         if matches!(reply, Reply::Refused { .. }) {
@@ -424,11 +428,25 @@ impl Signer {
                         format!("{request_field}: no request in the application"),
                     )));
                 };
+                // A legal entity's certificate goes to the employee who signed its application,
+                // with the entity's BIN (003 Std-1 Annex 4), as the verified signature says.
+                let (holder_iin, organisation) = match Bin::parse(&applicant) {
+                    Ok(bin) => match entity_signer(&data, bin) {
+                        Some(signer) => signer,
+                        None => {
+                            return Ok(Err(Reply::refused(
+                                Refusal::Application,
+                                format!("{application}: no signature of an employee of {bin}"),
+                            )));
+                        }
+                    },
+                    Err(_) => (applicant.clone(), None),
+                };
                 self.issue_plan(
                     code::NCA,
                     profile_of_field(request_field),
                     csr,
-                    &applicant,
+                    (&holder_iin, organisation),
                     now,
                 )
                 .await
@@ -460,6 +478,14 @@ impl Signer {
                     record.iin.as_deref() == Some(who.as_str())
                         || record.bin.as_deref() == Some(who.as_str())
                 });
+                if record.revoked_at.is_some() {
+                    // Already in the CRL: what the application asks for holds.
+                    let crl_number = match self.service.store.latest_crl(&record.issuer).await? {
+                        Some(crl) => crl.number,
+                        None => 0,
+                    };
+                    return Ok(Err(Reply::Revoked { serial, crl_number }));
+                }
                 if !holder_matches {
                     return Ok(Err(Reply::refused(
                         Refusal::Application,
@@ -491,7 +517,7 @@ impl Signer {
                 if self.authorities.ca(ca).is_err() || ca == code::ROOT {
                     return invalid(format!("ca {ca:?}: nca or gov"));
                 }
-                self.issue_plan(ca, profile_of_field(profile), csr, holder_iin, now)
+                self.issue_plan(ca, profile_of_field(profile), csr, (holder_iin, None), now)
                     .await
             }
             Command::Revoke { serial, reason } => {
@@ -518,7 +544,7 @@ impl Signer {
         ca: &str,
         profile: fn(Vec<String>) -> Profile,
         csr: &str,
-        holder_iin: &str,
+        (holder_iin, organisation): (&str, Option<Organisation>),
         now: Timestamp,
     ) -> Result<Result<Planned, Reply>, CaError> {
         let invalid = |detail: String| Ok(Err(Reply::refused(Refusal::Invalid, detail)));
@@ -548,7 +574,7 @@ impl Signer {
             name: person.given_name.clone(),
             patronymic: person.patronymic.clone(),
             iin,
-            organisation: None,
+            organisation,
             email: None,
         };
         Ok(Ok(Planned::Issue {
@@ -643,6 +669,19 @@ fn profile_of_field(field: &str) -> fn(Vec<String>) -> Profile {
         "pkcs10_request" => |dns_names| Profile::Tls { dns_names },
         _ => |_| Profile::Signing { role: None },
     }
+}
+
+/// The employee of `bin` who signed the application, by the certificates its signature carries
+/// (verified at submission and by the EDS check step): their IIN and the entity.
+fn entity_signer(application: &Application, bin: Bin) -> Option<(String, Option<Organisation>)> {
+    let signed = application.signed.as_ref()?;
+    let cms = qyzmet_pki::cms::parse(&B64.decode(&signed.signature).ok()?).ok()?;
+    cms.certificates.iter().find_map(|der| {
+        let certificate = <Certificate as der::Decode>::from_der(der).ok()?;
+        let identity = Identity::of(&certificate.tbs_certificate.subject);
+        let organisation = identity.organisation.filter(|o| o.bin == bin)?;
+        Some((identity.iin?.to_string(), Some(organisation)))
+    })
 }
 
 /// The serial numbers an application names, upper-case hex.

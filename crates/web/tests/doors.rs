@@ -448,6 +448,13 @@ fn reason(page: &Page) -> String {
 
 /// What a person types into an empty field of this type (choices and organisations from the
 /// options offered).
+/// The forms' fields that carry a PKCS#10 request (003 Std-1 Annexes 1, 3, 4, 6–8).
+const KEY_REQUEST_FIELDS: [&str; 3] = [
+    "signature_public_key",
+    "authentication_public_key",
+    "pkcs10_request",
+];
+
 fn typed(world: &World, party: &Party<'_>, field: &Field, offered: &[String]) -> String {
     let code = field.code.as_str();
     let principal = party.power.as_ref().map(|(_, p)| p);
@@ -471,13 +478,29 @@ fn typed(world: &World, party: &Party<'_>, field: &Field, offered: &[String]) ->
         FieldType::Choice | FieldType::Organisation => {
             offered.first().cloned().unwrap_or_else(|| "0".into())
         }
+        // A key pair made as the person's agent would, its PKCS#10 signed with the new key.
+        FieldType::LongText if KEY_REQUEST_FIELDS.contains(&code) => {
+            let key =
+                qyzmet_pki::PrivateKey::generate(qyzmet_pki::KeyAlgorithm::EcdsaP256).unwrap();
+            let subject = qyzmet_ca::authority_name("Өтініш беруші").unwrap();
+            let dns = if code == "pkcs10_request" {
+                vec!["example.kz".to_owned()]
+            } else {
+                vec![]
+            };
+            base64::engine::general_purpose::STANDARD
+                .encode(qyzmet_pki::pkcs10::build(&key, subject, &dns).unwrap())
+        }
         FieldType::LongText => "Мұрағаттық анықтама беруіңізді сұраймын.".into(),
         _ if code.contains("power_of_attorney") => party
             .power
             .as_ref()
             .map(|(number, _)| number.clone())
             .unwrap_or_default(),
-        _ if code.contains("serial") => "4F2A9C01".into(),
+        // The person's own authentication certificate (the walks sign with the signing one).
+        _ if code.contains("serial") => qyzmet_pki::authority::serial_hex(
+            &party.person.auth.certificate.tbs_certificate.serial_number,
+        ),
         _ => format!("{}: {}", field.label.kk, party.person.surname),
     };
     match field.max_length {

@@ -56,6 +56,8 @@ pub struct Who {
 
 pub struct Platform {
     pub state: AppState,
+    /// The directory of the CA signer's socket (the signer runs on the test's runtime).
+    pub signer_dir: Arc<tempfile::TempDir>,
     pub verifier: Arc<Verifier>,
     /// Applicants with accounts.
     pub alice: Who,
@@ -355,6 +357,25 @@ impl Platform {
             Profile::Signing { role: None },
         )
         .await;
+        // The CA signer (issue 20) on a socket of its own, the engine's key its only caller besides
+        // the CA operators: the steps that issue and revoke certificates ask it.
+        let engine_key = issue(
+            &service,
+            &authorities,
+            code::GOV,
+            &holder("Платформа", "Жүйе", people[8].0, None),
+            Profile::Signing { role: None },
+        )
+        .await;
+        let signer_dir = Arc::new(tempfile::tempdir().unwrap());
+        let socket = signer_dir.path().join("ca.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        let signer = qyzmet_ca::signer::Signer::new(
+            service.clone(),
+            authorities.clone(),
+            vec![engine_key.certificate.clone()],
+        );
+        tokio::spawn(Arc::new(signer).serve(listener));
         let calendar = Arc::new(Calendar::kazakhstan());
         let catalogue = Arc::new(Catalogue::shipped().unwrap());
         let engine = Engine::new(
@@ -366,6 +387,8 @@ impl Platform {
                 registers_key: Some(Arc::new(registers_key)),
             },
         );
+        let engine =
+            engine.with_ca_signer(qyzmet_ca::signer::Client::new(socket, Arc::new(engine_key)));
         engine.register_regulations().await.unwrap();
         let state = AppState {
             engine,
@@ -376,6 +399,7 @@ impl Platform {
         let mut next = || whos.next().unwrap();
         Platform {
             state,
+            signer_dir,
             verifier,
             alice: next(),
             bob: next(),
