@@ -65,7 +65,13 @@ impl Admin {
                     a href="/admin/regulations" id="to-regulations" { (t(lang, "admin.regulations")) } " · "
                     a href="/admin/organisations" id="to-organisations" { (t(lang, "admin.organisations")) } " · "
                     a href="/admin/calendar" id="to-calendar" { (t(lang, "admin.calendar")) } " · "
-                    a href="/office" { (t(lang, "office.title")) }
+                    a href="/office" { (t(lang, "office.title")) } " · "
+                    span id="who" { (self.0.iin) " — " (t(lang, "role.administrator")) }
+                    " "
+                    form method="post" action="/logout" class="inline" {
+                        input type="hidden" name="csrf" value=(self.token());
+                        button type="submit" id="sign-out" { (t(lang, "auth.sign_out")) }
+                    }
                 }
                 h1 { (title) }
                 (body)

@@ -20,8 +20,8 @@ pub const DEMO_PASSWORD: &str = "qyzmet-demo-2026";
 /// providers of seed 003 who take applications at their own front office (the State Technical
 /// Service: NCA certificates and deposit; the Communications and Informatization Committee: KKM
 /// conclusions, CA accreditation, the state register), and an operator and the head of a
-/// Kyzylorda PSC branch (004 Annex 2).
-const DEMO_STAFF: [(&str, &[Role]); 7] = [
+/// Kyzylorda PSC branch (004 Annex 2), and the national operator's administrator.
+const DEMO_STAFF: [(&str, &[Role]); 8] = [
     (
         "national-archive",
         &[Role::Clerk, Role::Executor, Role::Head],
@@ -45,6 +45,8 @@ const DEMO_STAFF: [(&str, &[Role]); 7] = [
     ("kyzylorda-psc-city-1", &[Role::PscOperator, Role::Head]),
     // The registration centre's operator, whose key the CA signer accepts (issue 20).
     ("nca-rk", &[Role::CaOperator]),
+    // The national operator's administrator, who keeps the console at /admin (issue 20).
+    ("national-operator", &[Role::Administrator]),
 ];
 /// The demo's providers whose clerks land at their front office.
 const FRONT_OFFICES: [&str; 2] = [
@@ -149,6 +151,8 @@ pub async fn prepare(store: &Store) -> anyhow::Result<(Vec<DemoLogin>, Vec<DemoH
                 iin: person.iin.to_string(),
                 path: match role {
                     Role::PscOperator => "/office/login?next=/psc",
+                    Role::Administrator => "/office/login?next=/admin",
+                    Role::CaOperator => "/office/login?next=/ca",
                     // The providers of seed 003 take applications at their own front office.
                     Role::Clerk if FRONT_OFFICES.contains(&body) => "/office/login?next=/front",
                     _ => "/office/login",

@@ -216,6 +216,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<Outcome> {
                 false,
             ),
             public_url,
+            ca_signer: signer.as_ref().map(|s| s.client.socket().to_path_buf()),
             ..qyzmet_web::Settings::default()
         },
     };
@@ -357,6 +358,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
                 args.insecure_cookies,
             ),
             behind_proxy: args.behind_proxy,
+            ca_signer: args.ca_signer.clone(),
             proxy_hops: usize::from(args.proxy_hops),
             header_read_timeout: seconds(
                 args.header_read_timeout,
@@ -489,6 +491,11 @@ async fn run_server(
         let stopped = stopped.clone();
         async move { engine.work(stopped).await }
     });
+    // The regulation versions an administrator activates on any node (issue 20).
+    let watcher = tokio::spawn({
+        let (catalogue, store, stopped) = (catalogue.clone(), store.clone(), stopped.clone());
+        async move { catalogue.watch(&store, stopped).await }
+    });
     let mail_worker = node
         .mailer
         .map(|mailer| tokio::spawn(mailer.work(store.clone(), catalogue.clone(), stopped)));
@@ -500,6 +507,7 @@ async fn run_server(
     qyzmet_web::serve(listener, state).await?;
     let _ = stop.send(true);
     let _ = worker.await;
+    let _ = watcher.await;
     if let Some(mail_worker) = mail_worker {
         let _ = mail_worker.await;
     }
