@@ -3,7 +3,7 @@
 //!
 //! [`build`] is what the applicant's signing agent answers `generateRequest` with: the request is signed
 //! with the new key itself ([`PrivateKey::sign`], so RSA, P-256 and GOST alike), which is the proof of
-//! possession the CA checks before it takes the public key. [`from_text`] reads the Base64 (or PEM) a form
+//! possession the CA checks before it takes the public key. [`from_text`] reads the Base64 a form
 //! field carries and checks that self-signature ([`CertificationRequest::parse`]); a refusal says which of
 //! [`TextError`]'s rules the text broke, so the page can name it in the person's language.
 
@@ -82,7 +82,7 @@ pub enum TextError {
     /// Longer than [`MAX_TEXT`].
     #[error("the request is longer than {MAX_TEXT} characters")]
     TooLarge,
-    /// Neither Base64 nor PEM.
+    /// Not Base64.
     #[error("the request is not Base64: {0}")]
     Encoding(String),
     /// Base64, but not the DER of a PKCS#10 request.
@@ -110,40 +110,14 @@ impl TextError {
     }
 }
 
-/// The DER a form's text carries: Base64 (line breaks and spaces ignored, padding required as RFC 4648
-/// writes it) or a PEM `CERTIFICATE REQUEST` (`NEW CERTIFICATE REQUEST`, as some tools write, too).
+/// The DER a form's text carries: Base64 (standard alphabet, padded as RFC 4648 writes it; line
+/// breaks and spaces ignored, as tools wrap it), as the CA signer reads the field. PEM armour is
+/// refused as not Base64: the form asks for the Base64 alone.
 pub fn der_of_text(text: &str) -> Result<Vec<u8>, TextError> {
     if text.len() > MAX_TEXT {
         return Err(TextError::TooLarge);
     }
-    let trimmed = text.trim();
-    let body: String = if trimmed.starts_with("-----BEGIN") {
-        let mut lines = trimmed.lines().map(str::trim);
-        let first = lines.next().unwrap_or_default();
-        if first != "-----BEGIN CERTIFICATE REQUEST-----"
-            && first != "-----BEGIN NEW CERTIFICATE REQUEST-----"
-        {
-            return Err(TextError::Encoding(format!("PEM label {first}")));
-        }
-        let mut body = String::new();
-        let mut ended = false;
-        for line in lines {
-            if line.starts_with("-----END") {
-                ended = true;
-                break;
-            }
-            body.push_str(line);
-        }
-        if !ended {
-            return Err(TextError::Encoding("PEM without its END line".into()));
-        }
-        body
-    } else {
-        trimmed
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect()
-    };
+    let body: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     if body.is_empty() {
         return Err(TextError::Encoding("empty".into()));
     }
@@ -182,18 +156,22 @@ mod tests {
             let read = from_text(&text).expect("reads");
             assert_eq!(read.public_key, key.public_key_info().expect("spki"));
             assert_eq!(read.dns_names, ["qyzmet.kz"]);
-            // Wrapped in lines, and as PEM.
+            // Wrapped in lines, as tools write it.
             let wrapped: Vec<String> = text
                 .as_bytes()
                 .chunks(64)
                 .map(|c| String::from_utf8_lossy(c).into_owned())
                 .collect();
             assert!(from_text(&wrapped.join("\r\n")).is_ok());
+            // PEM armour is not the field's format.
             let pem = format!(
                 "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
                 wrapped.join("\n")
             );
-            assert!(from_text(&pem).is_ok());
+            assert_eq!(
+                from_text(&pem).map(|_| ()).map_err(|e| e.code()),
+                Err("pkcs10_encoding")
+            );
         }
     }
 

@@ -36,7 +36,7 @@ pub(crate) fn purpose_of(field: &Field) -> Option<&'static str> {
         .map(|(_, purpose)| *purpose)
 }
 
-/// Each request field's first problem: not Base64 or PEM, not a PKCS#10 request, an algorithm the
+/// Each request field's first problem: not Base64, not a PKCS#10 request, an algorithm the
 /// platform does not know, a signature that does not verify with the request's own key (whoever sent
 /// it does not hold the key, or it was altered), or longer than the bound. Empty fields are the form
 /// check's (`required`).
