@@ -130,7 +130,7 @@ fn the_ca_keys_live_in_the_signer_only_and_it_obeys_only_operators_and_the_engin
             );
         }
         assert!(
-            !memory_contains(web, &[passphrase.clone()]),
+            !memory_contains(web, std::slice::from_ref(&passphrase)),
             "the web process holds the CA passphrase"
         );
 

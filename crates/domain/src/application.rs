@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// The keys of the record that are not form values: a regulation's form field may not take one
 /// (`regulation check` refuses it as `form.code.reserved`). A test keeps it equal to the keys of a
 /// record with every part filled.
-pub const RESERVED_KEYS: [&str; 33] = [
+pub const RESERVED_KEYS: [&str; 35] = [
     "category",
     "attachments",
     "payment",
@@ -47,6 +47,8 @@ pub const RESERVED_KEYS: [&str; 33] = [
     "journal_received",
     "forwarded_from",
     "forwarded_by",
+    "certificates",
+    "revoked",
 ];
 
 /// A file the applicant attached (stored apart; the record keeps its name, hash and size).
@@ -450,6 +452,14 @@ mod tests {
                 journal_received: Some(2),
                 forwarded_from: text(),
                 forwarded_by: text(),
+                certificates: vec![IssuedCertificate {
+                    serial: "01".into(),
+                    request_field: "signature_public_key".into(),
+                    profile: "signing".into(),
+                    der: "MA==".into(),
+                    not_after: "t".into(),
+                }],
+                revoked: vec!["01".into()],
             },
             form: BTreeMap::new(),
         };

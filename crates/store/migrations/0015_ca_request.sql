@@ -8,3 +8,7 @@ CREATE TABLE ca_request (
     answer   TEXT NOT NULL,
     at       TEXT NOT NULL
 );
+
+-- The CA operator's console lists the CA's actions (issued, revoked, CRLs, the signer's answers and
+-- refusals) from the audit log by action.
+CREATE INDEX audit_log_action ON audit_log (action, seq);

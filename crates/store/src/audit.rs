@@ -195,6 +195,34 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The newest `limit` entries whose action starts with `prefix` (`pki.`: the CA's actions),
+    /// newest first.
+    pub async fn recent_audit_of_actions(
+        &self,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        // The range of the index on (action, seq): every action from `prefix` up to, not
+        // including, the prefix with its last byte raised.
+        let mut upper = prefix.as_bytes().to_vec();
+        if let Some(last) = upper.last_mut() {
+            *last += 1;
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM audit_log WHERE action >= $1 AND action < $2 ORDER BY seq DESC LIMIT $3"
+        ))
+        .bind(prefix)
+        .bind(String::from_utf8_lossy(&upper).into_owned())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(entry_from_row).collect::<Result<_, _>>()?)
+    }
+}
+
 /// The entries about one object, oldest first.
 pub(crate) async fn entries_of(
     pool: &sqlx::AnyPool,

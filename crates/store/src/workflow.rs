@@ -612,7 +612,46 @@ pub struct Tally {
     pub moves: i64,
 }
 
+/// An open application whose system step is queued (waiting for another system), with its tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedStep {
+    pub id: String,
+    pub step: String,
+    pub applicant: String,
+    pub attempts: i32,
+    pub run_at_ms: i64,
+}
+
 impl Store {
+    /// Up to `limit` open applications of a regulation whose system step is queued, the oldest
+    /// due first: what a CA operator sees waiting for the certification authority.
+    pub async fn waiting_for_systems(
+        &self,
+        regulation: &str,
+        limit: i64,
+    ) -> Result<Vec<QueuedStep>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.step, i.applicant, j.attempts, j.run_at_ms FROM workflow_instance i \
+             JOIN workflow_job j ON j.instance = i.id \
+             WHERE i.regulation = $1 AND i.closed_ms IS NULL ORDER BY j.run_at_ms, i.id LIMIT $2",
+        )
+        .bind(regulation)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueuedStep {
+                    id: row.try_get(0)?,
+                    step: row.try_get(1)?,
+                    applicant: row.try_get(2)?,
+                    attempts: row.try_get(3)?,
+                    run_at_ms: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
     /// Up to `limit` open applications of a regulation waiting for a person.
     pub async fn waiting_for_people(&self, regulation: &str, limit: i64) -> Result<Vec<Waiting>> {
         let rows = sqlx::query(

@@ -11,6 +11,7 @@ mod application;
 mod assets;
 mod auth;
 mod booking;
+mod ca_console;
 mod cabinet;
 mod copy;
 mod desk;
@@ -99,6 +100,9 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// A request's signature verifications wait for a turn and run within this.
     pub verification_budget: Duration,
+    /// The CA signer's socket, to which the CA operators' signed requests are passed (`None`: the
+    /// console shows the register and says that requests cannot be made from this node).
+    pub ca_signer: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -204,6 +208,7 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             verification_budget: Duration::from_secs(10),
+            ca_signer: None,
         }
     }
 }
@@ -223,6 +228,7 @@ pub fn router(state: AppState) -> Router {
         .merge(psc_routes())
         .merge(booking_routes())
         .merge(admin_routes())
+        .merge(ca_routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -424,6 +430,16 @@ fn booking_routes() -> Router<AppState> {
 
 /// The administrator's console (issue 20): health, regulation files, organisations and staff
 /// roles, the calendar's decrees; every route the administrator's only (`admin::Admin`).
+/// The CA operator's console (issue 20).
+fn ca_routes() -> Router<AppState> {
+    Router::new()
+        .route("/ca", get(ca_console::home))
+        .route("/ca/envelope", post(ca_console::envelope))
+        .route("/ca/requests", post(ca_console::request))
+        .route("/ca/audit", get(ca_console::audit))
+        .route("/ca/certificates/{serial}", get(ca_console::certificate))
+}
+
 fn admin_routes() -> Router<AppState> {
     admin_health::started();
     Router::new()

@@ -106,6 +106,7 @@ fn nav(staff: &Staff, front: bool) -> Markup {
     html! {
         nav.office {
             @if staff.has(Role::Administrator) { a href="/admin" id="to-admin" { (t(lang, "admin.title")) } " · " }
+            @if staff.has(Role::CaOperator) { a href="/ca" id="to-ca" { (t(lang, "ca.title")) } " · " }
             @if staff.has(Role::PscOperator) { a href="/psc" id="to-counter" { (t(lang, "psc.counter")) } " · " }
             @if front { a href="/front" id="to-front" { (t(lang, "front.counter")) } " · " }
             a href="/office" id="to-worklist" { (t(lang, "office.worklist")) } " · "

@@ -764,6 +764,14 @@ async fn every_role_against_every_endpoint(store: &Store) {
     use Realm::{Office, Portal, Public};
     use Role::{Alice, Bob, Clerk, Head, Psc};
     let csrf = ("csrf", CSRF);
+    let alice_serial = qyzmet_pki::authority::serial_hex(
+        &platform
+            .alice
+            .signing
+            .certificate
+            .tbs_certificate
+            .serial_number,
+    );
     let rows = vec![
         // The portal: drafts.
         Row::new(
@@ -1045,6 +1053,33 @@ async fn every_role_against_every_endpoint(store: &Store) {
             &[csrf],
         )
         .refusals(&[409]),
+        // The CA operator's console (issue 20): the CA operator's only; a request passes to the
+        // CA signer, which refuses bytes that are no signed request (a page saying so).
+        Row::new("GET /ca", Office, &[Role::CaOperator]).shows("id=\"register\""),
+        Row::new("GET /ca/audit", Office, &[Role::CaOperator]).shows("id=\"ca-audit\""),
+        Row::new(
+            &format!("GET /ca/certificates/{alice_serial}"),
+            Office,
+            &[Role::CaOperator],
+        ),
+        Row::form(
+            "/ca/envelope",
+            Office,
+            &[Role::CaOperator],
+            &[csrf, ("action", "publish_crl"), ("ca", "nca")],
+        ),
+        Row::form(
+            "/ca/requests",
+            Office,
+            &[Role::CaOperator],
+            &[
+                csrf,
+                ("action", "publish_crl"),
+                ("ca", "nca"),
+                ("cms", "bm90IGEgQ01T"),
+            ],
+        )
+        .shows("id=\"refused\""),
         // The administrator's console (issue 20): the administrator's only.
         Row::new("GET /admin", Office, &[Role::Administrator]).shows("id=\"health\""),
         Row::new("GET /admin/regulations", Office, &[Role::Administrator])

@@ -387,13 +387,22 @@ impl Platform {
                 registers_key: Some(Arc::new(registers_key)),
             },
         );
-        let engine =
-            engine.with_ca_signer(qyzmet_ca::signer::Client::new(socket, Arc::new(engine_key)));
+        let engine = engine.with_ca_signer(qyzmet_ca::signer::Client::new(
+            socket.clone(),
+            Arc::new(engine_key),
+        ));
         engine.register_regulations().await.unwrap();
         let state = AppState {
             engine,
             verifier: Some(verifier.clone()),
             ..AppState::new(store.clone(), calendar, catalogue, None)
+        };
+        let state = AppState {
+            settings: qyzmet_web::Settings {
+                ca_signer: Some(socket),
+                ..state.settings.clone()
+            },
+            ..state
         };
         let mut whos = whos.into_iter();
         let mut next = || whos.next().unwrap();
