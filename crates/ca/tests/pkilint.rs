@@ -220,7 +220,11 @@ async fn documents(store: &Store, algorithm: KeyAlgorithm, dir: &Path) -> Vec<Do
     out.push(Document::certificate(
         dir,
         &format!("{alg}-tsa"),
-        &authorities.tsa.as_ref().expect("one passphrase unlocks the TSA").certificate,
+        &authorities
+            .tsa
+            .as_ref()
+            .expect("one passphrase unlocks the TSA")
+            .certificate,
         Profile::TimeStamping,
     ));
 

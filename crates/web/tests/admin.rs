@@ -121,7 +121,12 @@ async fn a_changed_regulation_is_activated_and_only_new_applications_use_it(stor
     assert_eq!(version_of(store, &after).await, new_version);
     assert_eq!(version_of(store, &before).await, shipped.version);
     // The catalogue shows the new name.
-    assert!(alice.get("/services?lang=ru").await.shows("Новая редакция: "));
+    assert!(
+        alice
+            .get("/services?lang=ru")
+            .await
+            .shows("Новая редакция: ")
+    );
 
     // The shipped version activated again from the service's page.
     let service = admin.get(&format!("/admin/regulations/{SERVICE}")).await;
