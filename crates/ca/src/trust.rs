@@ -12,7 +12,8 @@ use qyzmet_pki::authority::validity_of;
 use qyzmet_pki::crl::RevocationList;
 use qyzmet_pki::fetch::{NetworkIssuers, NetworkRevocation};
 use qyzmet_pki::name::display;
-use qyzmet_pki::revocation::CrlSet;
+use qyzmet_pki::report::{RevocationEvidence, RevocationStatus};
+use qyzmet_pki::revocation::{CrlSet, RevocationQuery, RevocationSource};
 use qyzmet_pki::verify::Verifier;
 use qyzmet_store::Store;
 use qyzmet_store::trust::{TrustRole, TrustedCertificate, TrustedCrl};
@@ -98,9 +99,95 @@ impl TrustSet {
     }
 }
 
-/// The node's verifier from the store (see [`TrustSet::verifier`]).
-pub async fn node_verifier(store: &Store) -> Result<Option<Verifier>> {
-    Ok(TrustSet::load(store).await?.verifier())
+/// The deployment's own CRLs as the database has them now, in front of the network: a node judges
+/// its own CAs' certificates by the newest CRL the CA signer published (issue 20: a certificate
+/// revoked through the revocation service is refused at once), not by one fetched and cached until
+/// its nextUpdate a day later. What they do not cover goes to the network source.
+pub struct OwnCrls {
+    crls: std::sync::RwLock<Arc<CrlSet>>,
+    /// The newest CRL number per issuer the set was built from.
+    numbers: std::sync::Mutex<Vec<(String, i64)>>,
+    network: NetworkRevocation,
+}
+
+impl RevocationSource for OwnCrls {
+    fn check(&self, query: &RevocationQuery<'_>) -> RevocationEvidence {
+        let own = self
+            .crls
+            .read()
+            .map(|crls| crls.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        let evidence = own.check(query);
+        match evidence.status {
+            RevocationStatus::Unknown { .. } => self.network.check(query),
+            _ => evidence,
+        }
+    }
+}
+
+impl OwnCrls {
+    /// Reads the newest CRLs again when the CA signer has published one since (one grouped query
+    /// otherwise); true when the set changed.
+    pub async fn refresh(&self, store: &Store) -> Result<bool> {
+        let numbers = store.crl_numbers().await?;
+        let unchanged = self
+            .numbers
+            .lock()
+            .map(|known| *known == numbers)
+            .unwrap_or(false);
+        if unchanged {
+            return Ok(false);
+        }
+        let crls = Arc::new(CrlSet::new(store.latest_crls().await?));
+        if let Ok(mut set) = self.crls.write() {
+            *set = crls;
+        }
+        if let Ok(mut known) = self.numbers.lock() {
+            *known = numbers;
+        }
+        Ok(true)
+    }
+
+    /// Refreshes every second until `stopped` says so.
+    pub async fn watch(
+        self: Arc<Self>,
+        store: Store,
+        mut stopped: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                    if let Err(e) = self.refresh(&store).await {
+                        tracing::warn!("refreshing the deployment's CRLs: {e}");
+                    }
+                }
+                _ = stopped.changed() => return,
+            }
+        }
+    }
+}
+
+/// The node's verifier with its own CAs' CRLs read live from the database (see [`OwnCrls`]), and
+/// the source to keep fresh; None before the CAs exist.
+pub async fn live_verifier(store: &Store) -> Result<Option<(Verifier, Arc<OwnCrls>)>> {
+    let set = TrustSet::load(store).await?;
+    if set.anchors.is_empty() {
+        return Ok(None);
+    }
+    let own = Arc::new(OwnCrls {
+        crls: std::sync::RwLock::new(Arc::new(CrlSet::new(Vec::new()))),
+        numbers: std::sync::Mutex::new(Vec::new()),
+        network: NetworkRevocation::new(CrlSet::new(set.crls.clone()), false),
+    });
+    own.refresh(store).await?;
+    let verifier = Verifier::new(set.anchors.clone(), own.clone())
+        .with_intermediates(&set.intermediates)
+        .with_ca_revocation_optional(&set.ca_revocation_optional)
+        .with_issuer_source(Arc::new(NetworkIssuers::new(
+            &set.issuer_hosts,
+            &[set.anchors.as_slice(), set.intermediates.as_slice()].concat(),
+        )));
+    Ok(Some((verifier, own)))
 }
 
 fn fingerprint(der: &[u8]) -> String {

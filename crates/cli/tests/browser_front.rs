@@ -15,94 +15,16 @@ mod support;
 
 use std::time::Duration;
 
-use qyzmet_domain::regulation::Recipient;
 use qyzmet_web::i18n::{Lang, t};
 use support::browser::{
-    Browser, Viewports, accept_intake, at_step, browser, card, regulation, scan_and_consent, shown,
-    staff_sign_in, status,
+    Browser, Viewports, accept_intake, at_step, browser, card, fill_required, front_id, look_up,
+    present, regulation, shown, staff_sign_in, status,
 };
 
 /// How long the engine's worker may take over system steps (it polls every 200 ms).
 const ENGINE: Duration = Duration::from_secs(30);
 const COMMITTEE: &str = "communications-informatization-committee";
 const TECHNICAL_SERVICE: &str = "state-technical-service";
-
-/// At the front office: opens the intake of `code`, chooses the individual and the first
-/// category the provider channel serves for them, looks `iin` up; returns the name found.
-fn look_up(b: &Browser, code: &str, iin: &str) -> String {
-    b.goto("/front");
-    b.wait_for(&format!("#services a[data-service='{code}']"));
-    b.click(&format!("#services a[data-service='{code}']"));
-    b.wait_for("#lookup-form");
-    b.select("#recipient", "individual");
-    let loaded = regulation(code);
-    if let Some(category) = loaded
-        .regulation
-        .categories_of("provider", Recipient::Individual)
-        .first()
-    {
-        b.select("#category", &category.code);
-    }
-    b.fill("#lookup-iin", iin);
-    b.click("#look-up");
-    b.wait_for("#found-name");
-    let found = b.text("#found-name");
-    assert!(found.contains(iin), "the registry's person: {found}");
-    found.split(" — ").next().unwrap_or_default().to_owned()
-}
-
-/// Types what the person says into every required field the registries did not fill: a choice's
-/// first option, a date, an e-mail, a phone, a number, or words.
-fn fill_required(b: &Browser, iin: &str) {
-    let empty = b.script(
-        "return Array.from(document.querySelectorAll('#intake-form [required]'))
-           .filter(e => !e.readOnly && !e.value && e.type !== 'checkbox' && e.type !== 'file')
-           .map(e => [e.id, e.tagName.toLowerCase(), e.type || '']);",
-        vec![],
-    );
-    for field in empty.as_array().cloned().unwrap_or_default() {
-        let id = field[0].as_str().unwrap_or_default();
-        let css = format!("#{id}");
-        match (field[1].as_str(), field[2].as_str()) {
-            (Some("select"), _) => {
-                let first = b.script(
-                    "return Array.from(document.querySelector(arguments[0]).options)
-                       .map(o => o.value).find(v => v) || '';",
-                    vec![serde_json::json!(css)],
-                );
-                b.select(&css, first.as_str().unwrap_or_default());
-            }
-            (_, Some("date")) => b.set_value(&css, "2026-12-01"),
-            (_, Some("email")) => b.fill(&css, "aliya@mail.kz"),
-            (_, Some("tel")) => b.fill(&css, "+7 701 123 45 67"),
-            (_, Some("number")) => b.fill(&css, "1"),
-            _ if id.ends_with("iin") => b.fill(&css, iin),
-            _ => b.fill(&css, "Ақпараттық жүйе «Тексеру»"),
-        }
-    }
-}
-
-/// Ticks every document (but those at `unticked`), scans one page, records the consent.
-fn present(b: &Browser, unticked: &[usize]) {
-    let listed = b.script(
-        "return document.querySelectorAll('#documents input[type=checkbox]').length;",
-        vec![],
-    );
-    let listed = listed.as_u64().unwrap_or_default() as usize;
-    assert!(listed > 0, "the channel lists the documents to bring");
-    for i in (0..listed).filter(|i| !unticked.contains(i)) {
-        b.click(&format!("#document-{i}"));
-    }
-    scan_and_consent(b, "scan.pdf", "%PDF-1.4\n% a scanned page\n");
-}
-
-/// The application's id from `/front/applications/<id>/<tail>`.
-fn front_id(path: &str, tail: &str) -> String {
-    path.strip_prefix("/front/applications/")
-        .and_then(|rest| rest.strip_suffix(tail))
-        .unwrap_or_else(|| panic!("`/front/applications/<id>{tail}`, not {path}"))
-        .to_owned()
-}
 
 #[test]
 fn a_providers_clerk_takes_a_state_register_application_and_the_provider_issues_the_certificate() {
@@ -128,7 +50,7 @@ fn a_providers_clerk_takes_a_state_register_application_and_the_provider_issues_
     viewports.desk(&b, "front-office", &["#services"]);
 
     let name = look_up(&b, SERVICE, &individual);
-    fill_required(&b, &individual);
+    fill_required(&b, "#intake-form", &individual);
     present(&b, &[]);
     viewports.desk(&b, "intake-filled", &["#accept"]);
     accept_intake(&b);
@@ -198,7 +120,7 @@ fn a_deposit_without_the_listed_documents_gets_the_refusal_receipt() {
     staff_sign_in(&b, "/office/login?next=/front", "#services", &clerk);
     b.wait_for_text("h1", &t(lang, "front.counter"));
     look_up(&b, SERVICE, &individual);
-    fill_required(&b, &individual);
+    fill_required(&b, "#intake-form", &individual);
     present(&b, &[0]);
     accept_intake(&b);
     b.wait_for("article.refusal");

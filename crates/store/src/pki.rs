@@ -276,6 +276,17 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// The newest CRL number of every issuer, by issuer: what tells a node that a CRL was published.
+    pub async fn crl_numbers(&self) -> Result<Vec<(String, i64)>> {
+        let rows =
+            sqlx::query("SELECT issuer, MAX(number) FROM pki_crl GROUP BY issuer ORDER BY issuer")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
     /// The newest CRL of every issuer this deployment publishes (DER): what the CA signer judges
     /// its callers' certificates against, without the network.
     pub async fn latest_crls(&self) -> Result<Vec<Vec<u8>>> {

@@ -206,7 +206,7 @@ async fn the_cabinet_shows_issued_certificates_to_their_owner(store: &Store) {
         "certificates": [{
             "serial": serial,
             "request_field": "signature_public_key",
-            "profile": "sign",
+            "profile": "signing",
             "der": STANDARD.encode(&der),
             "not_after": "2027-05-01T00:00:00Z",
         }],
@@ -245,7 +245,7 @@ async fn the_cabinet_shows_issued_certificates_to_their_owner(store: &Store) {
     let page = alice.get(&format!("/cabinet/applications/{id}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     assert!(page.shows(&en("certificates.title")));
-    assert!(page.shows(&en("certificates.purpose.sign")));
+    assert!(page.shows(&en("certificates.purpose.signing")));
     assert!(page.text().contains(&serial));
     assert!(page.shows("2027-05-01"), "valid until, Astana time");
     assert_eq!(

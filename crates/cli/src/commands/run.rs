@@ -468,7 +468,10 @@ async fn run_server(
 ) -> anyhow::Result<Outcome> {
     let calendar = Arc::new(store.calendar().await?);
     let catalogue = Arc::new(catalogue);
-    let verifier = qyzmet_ca::trust::node_verifier(&store).await?.map(Arc::new);
+    let (verifier, own_crls) = match qyzmet_ca::trust::live_verifier(&store).await? {
+        Some((verifier, own)) => (Some(Arc::new(verifier)), Some(own)),
+        None => (None, None),
+    };
     let mut engine = Engine::new(
         store.clone(),
         catalogue.clone(),
@@ -496,6 +499,7 @@ async fn run_server(
         let (catalogue, store, stopped) = (catalogue.clone(), store.clone(), stopped.clone());
         async move { catalogue.watch(&store, stopped).await }
     });
+    let crl_watch = own_crls.map(|own| tokio::spawn(own.watch(store.clone(), stopped.clone())));
     let mail_worker = node
         .mailer
         .map(|mailer| tokio::spawn(mailer.work(store.clone(), catalogue.clone(), stopped)));
@@ -507,6 +511,9 @@ async fn run_server(
     qyzmet_web::serve(listener, state).await?;
     let _ = stop.send(true);
     let _ = worker.await;
+    if let Some(crl_watch) = crl_watch {
+        let _ = crl_watch.await;
+    }
     let _ = watcher.await;
     if let Some(mail_worker) = mail_worker {
         let _ = mail_worker.await;

@@ -255,15 +255,26 @@ impl Layer {
     /// Starts the agent of the demo person `iin`, its stderr to `log`, and waits (at most 30 s)
     /// for the address it prints first.
     pub fn start(demo: &Demo, iin: &str, log: &Path) -> Layer {
-        let (signing, auth, password) = demo.keys(iin);
+        let (signing, auth, _) = demo.keys(iin);
+        let key_dir = signing.parent().map(Path::to_path_buf).unwrap_or_default();
+        Layer::start_with(demo, &[&signing, &auth], &key_dir, log)
+    }
+
+    /// Starts an agent with the key stores `stores` (under the demo's password) and `key_dir`,
+    /// where it keeps the keys it generates and writes the key stores it installs.
+    pub fn start_with(demo: &Demo, stores: &[&Path], key_dir: &Path, log: &Path) -> Layer {
+        let password = demo.data().join("keys").join("password.txt");
         let stderr =
             std::fs::File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
             .arg("layer")
-            .arg("--p12")
-            .arg(&signing)
-            .arg("--p12")
-            .arg(&auth)
+            .args(
+                stores
+                    .iter()
+                    .flat_map(|store| [std::ffi::OsStr::new("--p12"), store.as_os_str()]),
+            )
+            .arg("--key-dir")
+            .arg(key_dir)
             .arg("--password-file")
             .arg(&password)
             .args(["--listen", "127.0.0.1:0", "--yes"])
@@ -1588,4 +1599,81 @@ impl Viewports {
             problems.join("\n")
         );
     }
+}
+
+/// At the front office: opens the intake of `code`, chooses the individual and the first
+/// category the provider channel serves for them, looks `iin` up; returns the name found.
+pub fn look_up(b: &Browser, code: &str, iin: &str) -> String {
+    b.goto("/front");
+    b.wait_for(&format!("#services a[data-service='{code}']"));
+    b.click(&format!("#services a[data-service='{code}']"));
+    b.wait_for("#lookup-form");
+    b.select("#recipient", "individual");
+    let loaded = regulation(code);
+    if let Some(category) = loaded
+        .regulation
+        .categories_of("provider", qyzmet_domain::regulation::Recipient::Individual)
+        .first()
+    {
+        b.select("#category", &category.code);
+    }
+    b.fill("#lookup-iin", iin);
+    b.click("#look-up");
+    b.wait_for("#found-name");
+    let found = b.text("#found-name");
+    assert!(found.contains(iin), "the registry's person: {found}");
+    found.split(" — ").next().unwrap_or_default().to_owned()
+}
+
+/// Types what the person says into every required field of `form` the registries did not fill: a choice's
+/// first option, a date, an e-mail, a phone, a number, or words.
+pub fn fill_required(b: &Browser, form: &str, iin: &str) {
+    let empty = b.script(
+        "return Array.from(document.querySelectorAll(arguments[0] + ' [required]'))
+           .filter(e => !e.readOnly && !e.value && e.type !== 'checkbox' && e.type !== 'file')
+           .map(e => [e.id, e.tagName.toLowerCase(), e.type || '']);",
+        vec![serde_json::json!(form)],
+    );
+    for field in empty.as_array().cloned().unwrap_or_default() {
+        let id = field[0].as_str().unwrap_or_default();
+        let css = format!("#{id}");
+        match (field[1].as_str(), field[2].as_str()) {
+            (Some("select"), _) => {
+                let first = b.script(
+                    "return Array.from(document.querySelector(arguments[0]).options)
+                       .map(o => o.value).find(v => v) || '';",
+                    vec![serde_json::json!(css)],
+                );
+                b.select(&css, first.as_str().unwrap_or_default());
+            }
+            (_, Some("date")) => b.set_value(&css, "2026-12-01"),
+            (_, Some("email")) => b.fill(&css, "aliya@mail.kz"),
+            (_, Some("tel")) => b.fill(&css, "+7 701 123 45 67"),
+            (_, Some("number")) => b.fill(&css, "1"),
+            _ if id.ends_with("iin") => b.fill(&css, iin),
+            _ => b.fill(&css, "Ақпараттық жүйе «Тексеру»"),
+        }
+    }
+}
+
+/// Ticks every document (but those at `unticked`), scans one page, records the consent.
+pub fn present(b: &Browser, unticked: &[usize]) {
+    let listed = b.script(
+        "return document.querySelectorAll('#documents input[type=checkbox]').length;",
+        vec![],
+    );
+    let listed = listed.as_u64().unwrap_or_default() as usize;
+    assert!(listed > 0, "the channel lists the documents to bring");
+    for i in (0..listed).filter(|i| !unticked.contains(i)) {
+        b.click(&format!("#document-{i}"));
+    }
+    scan_and_consent(b, "scan.pdf", "%PDF-1.4\n% a scanned page\n");
+}
+
+/// The application's id from `/front/applications/<id>/<tail>`.
+pub fn front_id(path: &str, tail: &str) -> String {
+    path.strip_prefix("/front/applications/")
+        .and_then(|rest| rest.strip_suffix(tail))
+        .unwrap_or_else(|| panic!("`/front/applications/<id>{tail}`, not {path}"))
+        .to_owned()
 }
