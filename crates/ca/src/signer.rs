@@ -431,7 +431,7 @@ impl Signer {
                 // A legal entity's certificate goes to the employee who signed its application,
                 // with the entity's BIN (003 Std-1 Annex 4), as the verified signature says.
                 let (holder_iin, organisation) = match Bin::parse(&applicant) {
-                    Ok(bin) => match entity_signer(&data, bin) {
+                    Ok(bin) => match entity_holder(&data, bin) {
                         Some(signer) => signer,
                         None => {
                             return Ok(Err(Reply::refused(
@@ -671,9 +671,20 @@ fn profile_of_field(field: &str) -> fn(Vec<String>) -> Profile {
     }
 }
 
-/// The employee of `bin` who signed the application, by the certificates its signature carries
-/// (verified at submission and by the EDS check step): their IIN and the entity.
-fn entity_signer(application: &Application, bin: Bin) -> Option<(String, Option<Organisation>)> {
+/// The employee of `bin` the certificate goes to: at a counter, the one whose identity document
+/// the operator checked (the form's `iin`, the registry's, with the entity's name cut to X.520's 64
+/// characters); on the portal, the one who signed the application, by
+/// the certificates its signature carries (verified at submission and by the EDS check step).
+fn entity_holder(application: &Application, bin: Bin) -> Option<(String, Option<Organisation>)> {
+    if application.counter.consent.is_some() {
+        let iin = application.form.get("iin")?;
+        let name = application
+            .form
+            .get("organisation_name")
+            .map(|name| name.chars().take(64).collect())
+            .unwrap_or_else(|| bin.to_string());
+        return Some((iin.clone(), Some(Organisation { name, bin })));
+    }
     let signed = application.signed.as_ref()?;
     let cms = qyzmet_pki::cms::parse(&B64.decode(&signed.signature).ok()?).ok()?;
     cms.certificates.iter().find_map(|der| {

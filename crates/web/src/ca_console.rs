@@ -19,6 +19,7 @@ use jiff::Timestamp;
 use maud::{Markup, html};
 use qyzmet_ca::signer::{Command, Envelope, Refusal, Reply, forward};
 use qyzmet_domain::directory::Role;
+use qyzmet_domain::regulation::GatewayCall;
 use qyzmet_store::pki::{CertificateQuery, CertificateRecord};
 use serde::Deserialize;
 
@@ -34,8 +35,6 @@ pub const PAGE_ROWS: i64 = 50;
 const AUDIT_ROWS: i64 = 100;
 /// Applications waiting, per service.
 const WAITING_ROWS: i64 = 20;
-/// The services whose steps call the certification authority (003 Std-1).
-const CA_SERVICES: [&str; 2] = ["nca-certificates", "nca-certificate-revocation"];
 /// The longest PKCS#10 text accepted (an RSA-4096 request in PEM is under 4 KiB).
 const MAX_CSR: usize = 16 * 1024;
 
@@ -136,13 +135,13 @@ pub async fn home(
     let query = search.query()?;
     let certificates = state.store.certificates(&query, PAGE_ROWS).await?;
     let mut waiting = Vec::new();
-    for service in CA_SERVICES {
+    for service in ca_services(&state) {
         for queued in state
             .store
-            .waiting_for_systems(service, WAITING_ROWS)
+            .waiting_for_systems(&service, WAITING_ROWS)
             .await?
         {
-            waiting.push((service, queued));
+            waiting.push((service.clone(), queued));
         }
     }
     let csrf = operator.0.session.row.csrf.clone();
@@ -163,6 +162,23 @@ pub async fn home(
         (request_forms(lang, &csrf, state.settings.ca_signer.is_some()))
     };
     Ok(operator.page(&t(lang, "ca.title"), body))
+}
+
+/// The services with a step that calls the certification authority, as their regulations say.
+fn ca_services(state: &AppState) -> Vec<String> {
+    state
+        .catalogue
+        .all()
+        .filter(|loaded| {
+            loaded.regulation.channels.iter().any(|channel| {
+                channel.steps.iter().any(|step| {
+                    step.calls(GatewayCall::IssueCertificate)
+                        || step.calls(GatewayCall::RevokeCertificate)
+                })
+            })
+        })
+        .map(|loaded| loaded.regulation.code.clone())
+        .collect()
 }
 
 fn search_form(lang: Lang, search: &Search) -> Markup {

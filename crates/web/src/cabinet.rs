@@ -224,7 +224,7 @@ fn application_page(lang: Lang, csrf: &str, shown: &Shown) -> Markup {
             }
             @if recorded.answer_signature.is_some() { (result_section(lang, csrf, row, shown.published.as_deref())) }
             @if !recorded.certificates.is_empty() {
-                (crate::keygen::certificates_section(lang, &row.id, &recorded.certificates))
+                (crate::keygen::certificates_section(lang, Some(&format!("/cabinet/applications/{}", row.id)), &recorded.certificates))
                 script src="/assets/ncalayer.js" {}
                 script src="/assets/portal.js" {}
             }

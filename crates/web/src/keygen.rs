@@ -10,12 +10,9 @@
 //! names, with the certificate each asks for. The check needs the PKI crate, which the domain must not
 //! depend on, so it lives at the web edge.
 
-use std::collections::BTreeMap;
-
 use maud::{Markup, html};
 use qyzmet_domain::application::IssuedCertificate;
 use qyzmet_domain::regulation::{Field, Recipient};
-use qyzmet_domain::validation::FieldError;
 
 use crate::i18n::{Lang, t};
 use crate::pages::when_text;
@@ -36,40 +33,8 @@ pub(crate) fn purpose_of(field: &Field) -> Option<&'static str> {
         .map(|(_, purpose)| *purpose)
 }
 
-/// Each request field's first problem: not Base64, not a PKCS#10 request, an algorithm the
-/// platform does not know, a signature that does not verify with the request's own key (whoever sent
-/// it does not hold the key, or it was altered), or longer than the bound. Empty fields are the form
-/// check's (`required`).
-pub(crate) fn check(fields: &[&Field], values: &BTreeMap<String, String>) -> Vec<FieldError> {
-    fields
-        .iter()
-        .filter(|field| purpose_of(field).is_some())
-        .filter_map(|field| {
-            let value = values.get(&field.code)?.trim();
-            if value.is_empty() {
-                return None;
-            }
-            qyzmet_pki::pkcs10::from_text(value)
-                .err()
-                .map(|e| FieldError::new(&field.code, e.code().to_owned()))
-        })
-        .collect()
-}
-
-/// `errors` (the form's check) with each request field's problem added where that field has none yet:
-/// a field shows its first error.
-pub(crate) fn with_request_errors(
-    mut errors: Vec<FieldError>,
-    fields: &[&Field],
-    values: &BTreeMap<String, String>,
-) -> Vec<FieldError> {
-    for error in check(fields, values) {
-        if !errors.iter().any(|e| e.field == error.field) {
-            errors.push(error);
-        }
-    }
-    errors
-}
+/// The form's request fields' problems (the engine's check, which every door runs).
+pub(crate) use qyzmet_engine::cases::key_requests::{errors as check, with_request_errors};
 
 /// What the generate buttons ask the agent for: the applicant's IIN and BIN as the request's subject
 /// hint (the CA writes the proven identity whatever the request says), and the signing key's algorithm.
@@ -116,10 +81,10 @@ impl Keygen<'_> {
 }
 
 /// The certificates the CA issued on an application: purpose, serial number, validity, the DER to
-/// download, and the button that has the person's agent install each beside the key it generated.
+/// download (under `download_base`, the cabinet's application), and the button that has the person's agent install each beside the key it generated.
 pub(crate) fn certificates_section(
     lang: Lang,
-    application: &str,
+    download_base: Option<&str>,
     certificates: &[IssuedCertificate],
 ) -> Markup {
     if certificates.is_empty() {
@@ -143,8 +108,10 @@ pub(crate) fn certificates_section(
                         td { code { (certificate.serial) } }
                         td { (when_text(&certificate.not_after)) }
                         td {
-                            a href={ "/cabinet/applications/" (application) "/certificates/" (certificate.serial) ".cer" } download { (t(lang, "certificates.download")) }
-                            " "
+                            @if let Some(base) = download_base {
+                                a href={ (base) "/certificates/" (certificate.serial) ".cer" } download { (t(lang, "certificates.download")) }
+                                " "
+                            }
                             button type="button" id={ "install-" (certificate.serial) } data-install-certificate=(certificate.der) { (t(lang, "certificates.install")) }
                             " " output data-install-status role="status" {}
                         }

@@ -394,6 +394,9 @@ fn reports(lang: Lang, card: &Card) -> Markup {
             blockquote id="answer" { (answer) }
             @if let Some(report) = &card.answer { (report_view(lang, report, "answer-report")) }
         }
+        // At the counter the station's agent installs them onto the applicant's carrier (003
+        // Std-1 §6 ¶3); the platform keeps no key.
+        (crate::keygen::certificates_section(lang, None, &recorded.certificates))
     }
 }
 

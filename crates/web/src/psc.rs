@@ -39,6 +39,7 @@ use crate::api::{UserLang, internal};
 use crate::cabinet::{regulation_of, status_label, step_label};
 use crate::desk::{AtDesk, Desk};
 use crate::i18n::{Lang, t};
+use crate::keygen::Keygen;
 use crate::pages::{layout, message_page, text, when};
 use crate::portal::{
     MAX_ATTACHMENT, MAX_ATTACHMENTS, Upload, field_message, form_fields, organisation_names,
@@ -356,7 +357,7 @@ async fn intake_view(state: &AppState, at: &AtDesk, view: IntakeView<'_>) -> Mar
                     input type="hidden" name="lookup_poa" value=(query.poa);
                     input type="hidden" name="ticket" value=(query.ticket);
                     p { label { (t(lang, "psc.window")) " " input name="window" id="window" value=(query.window) maxlength="16" size="4"; } }
-                    (form_fields(lang, &fields_for(regulation, applying), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&branch.code), None))
+                    (form_fields(lang, &fields_for(regulation, applying), &subject.subject.values(), &values, &view.problems, &names, std::slice::from_ref(&branch.code), Some(&counter_keygen(query, applying.recipient))))
                     fieldset id="documents" {
                         legend { (t(lang, "psc.documents")) }
                         @for (i, document) in counter::documents_for(channel, applying).iter().enumerate() {
@@ -368,9 +369,22 @@ async fn intake_view(state: &AppState, at: &AtDesk, view: IntakeView<'_>) -> Mar
                     p { label { input type="checkbox" name="consent" value="1" id="consent"; " " (t(lang, "psc.consent")) } (crate::pages::field_error(&view.problems, "consent")) }
                     button type="submit" id="accept" { (t(lang, "psc.accept")) }
                 }
+                // The station's signing agent makes the key pairs a form asks requests for
+                // (003 Std-1 §6 ¶3: at the counter, onto the applicant's carrier).
+                script src="/assets/ncalayer.js" {}
+                script src="/assets/portal.js" {}
             }
         },
     )
+}
+
+/// The station's agent's key generation at the counter: the person looked up (and the entity).
+fn counter_keygen(query: &IntakeQuery, recipient: Recipient) -> Keygen<'_> {
+    Keygen {
+        iin: &query.iin,
+        bin: (!query.bin.is_empty()).then_some(query.bin.as_str()),
+        recipient,
+    }
 }
 
 impl IntakeQuery {

@@ -383,7 +383,11 @@ fn checked_form(
         &registry,
         std::slice::from_ref(&intake.branch),
     );
-    let mut errors = checked.as_ref().err().cloned().unwrap_or_default();
+    let mut errors = super::key_requests::with_request_errors(
+        checked.as_ref().err().cloned().unwrap_or_default(),
+        &fields,
+        &typed,
+    );
     if let Err(e) = &category {
         errors.insert(0, e.clone());
     }

@@ -4,6 +4,7 @@
 //! take the same path.
 
 pub mod counter;
+pub mod key_requests;
 pub mod regulations;
 pub mod staff;
 pub mod subject;

@@ -276,9 +276,15 @@ pub async fn submit(
         category,
     };
     let fields = fields_for(regulation, applying);
+    let requests = super::key_requests::errors(&fields, &application.form);
     let form = match check(&fields, &application.form, &registry, &regulation.providers) {
+        Ok(_) if !requests.is_empty() => return Ok(Err(Refusal::Form(requests))),
         Ok(form) => form,
-        Err(errors) => return Ok(Err(Refusal::Form(errors))),
+        Err(errors) => {
+            let errors =
+                super::key_requests::with_request_errors(errors, &fields, &application.form);
+            return Ok(Err(Refusal::Form(errors)));
+        }
     };
     // The addressee field chooses the provider (000 Annex 1 row 8); else the one asked for, else
     // the regulation's first.

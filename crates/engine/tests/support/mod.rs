@@ -87,6 +87,27 @@ pub fn rightful(regulation: &Regulation, row: &InstanceRow) -> Option<By> {
     }
 }
 
+/// The number a step that records the registration number takes, as the staff use case gives it
+/// (the register of the step's series for the recipient; the year fixed, the tests' clock is).
+fn numbering(regulation: &Regulation, row: &InstanceRow) -> Option<qyzmet_engine::Numbering> {
+    let step = regulation
+        .channel(&row.channel)?
+        .steps
+        .iter()
+        .find(|s| s.id == row.step)?;
+    if !step
+        .records
+        .contains(&qyzmet_domain::regulation::StepRecord::RegistrationNumber)
+    {
+        return None;
+    }
+    let series = step.numbering_series(&row.recipient)?;
+    Some(qyzmet_engine::Numbering {
+        register: format!("{}:{}:{series}", row.provider, row.regulation),
+        prefix: format!("{series}-"),
+    })
+}
+
 /// Runs the application to its end: system steps through the job queue, people's steps by the
 /// rightful person, each answer from `decisions`. Returns the row at the end.
 pub async fn drive(
@@ -103,10 +124,9 @@ pub async fn drive(
         }
         let by = rightful(regulation, &row).expect("a person's step when no job is queued");
         let holds = decide(decisions, id, row.moves);
-        engine
-            .act(&[Act::new(id, row.step.clone(), by, holds)], now())
-            .await
-            .unwrap();
+        let mut act = Act::new(id, row.step.clone(), by, holds);
+        act.number = numbering(regulation, &row);
+        engine.act(&[act], now()).await.unwrap();
     }
     panic!("application {id} did not finish in 200 moves");
 }
