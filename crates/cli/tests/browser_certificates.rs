@@ -285,3 +285,75 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("base64")
 }
+
+/// At the State Technical Service's own counter (003 Std-1 §6 ¶3): the clerk's station has its
+/// signing agent make the key pair on the applicant's carrier (the agent's key directory stands for
+/// it), the intake carries the PKCS#10, the CA signer issues when the clerk has recorded the request,
+/// and the station's agent installs the certificate onto the carrier, which OpenSSL opens.
+#[test]
+fn at_the_providers_counter_the_key_is_made_on_the_applicants_carrier_and_the_certificate_installed()
+ {
+    let lang = Lang::Ru;
+    let Some(b) = browser("certificate_at_the_counter", "ru") else {
+        return;
+    };
+    let demo = b.server();
+    let individual = demo.login("individual");
+    let clerk = demo.login(&format!("clerk of {TECHNICAL_SERVICE}"));
+    let (signing, auth, password) = demo.keys(&clerk);
+    let carrier = b.artifact("carrier");
+    std::fs::create_dir_all(&carrier).expect("the carrier");
+    let station = Layer::start_with(demo, &[&signing, &auth], &carrier, &b.artifact("layer.log"));
+
+    staff_sign_in(&b, "/office/login?next=/front", "#services", &clerk);
+    look_up(&b, "nca-certificates", &individual);
+    let intake = b.path();
+    b.goto(&station.on(&intake));
+    b.wait_for("#intake-form");
+    b.click("#keygen-signature_public_key");
+    b.wait_until("the station's agent fills the PKCS#10 request", || {
+        b.script(
+            "return document.getElementById('field-signature_public_key').value.length;",
+            vec![],
+        )
+        .as_u64()
+        .unwrap_or_default()
+            > 100
+    });
+    fill_required(&b, "#intake-form", &individual);
+    present(&b, &[]);
+    accept_intake(&b);
+    let id = front_id(&b.path(), "/receipt");
+    b.goto(&station.on(&format!("/office/applications/{id}")));
+    at_step(&b, "S5");
+    b.click("#done");
+    b.reload_until(
+        "#status",
+        &status("nca-certificates", "issued", lang),
+        ENGINE,
+    );
+    // The act's redirect dropped the agent's address: the card again, with it.
+    b.goto(&station.on(&format!("/office/applications/{id}")));
+    b.wait_for("#certificates");
+    let serial = offered_serial(&b);
+    b.screenshot("counter-issued");
+    b.click(&format!("#install-{serial}"));
+    b.wait_until("the station's agent installs the certificate", || {
+        b.try_text("[data-install-status]")
+            .is_some_and(|s| s.contains(".p12"))
+    });
+    let store = installed_store(&carrier, &serial);
+    let opened = Command::new("openssl")
+        .args(["pkcs12", "-nokeys", "-passin"])
+        .arg(format!("file:{}", password.display()))
+        .arg("-in")
+        .arg(&store)
+        .output()
+        .expect("openssl pkcs12");
+    let printed = String::from_utf8_lossy(&opened.stdout);
+    assert!(
+        opened.status.success() && printed.contains(&individual),
+        "openssl pkcs12: {printed}{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+}
