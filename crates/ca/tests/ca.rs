@@ -18,6 +18,7 @@ use qyzmet_store::{Store, both_backends};
 
 both_backends!(
     the_hierarchy_is_created_once_and_unlocked_by_its_passphrase,
+    the_services_passphrase_unlocks_no_ca_key,
     issue_search_revoke_and_the_crl_agree
 );
 
@@ -91,6 +92,28 @@ async fn the_hierarchy_is_created_once_and_unlocked_by_its_passphrase(store: &St
             record.code
         );
     }
+}
+
+/// With the CA keys and the services' keys under two passphrases (issue 20), the services'
+/// passphrase a web node holds unlocks the OCSP responders and the TSA and no CA; the CA signer's
+/// unlocks the CAs and leaves the services' keys locked.
+async fn the_services_passphrase_unlocks_no_ca_key(store: &Store) {
+    let service = service(store);
+    let services = b"the services' passphrase";
+    service
+        .init_with(KeyAlgorithm::EcdsaP256, PASSPHRASE, services, "admin:test")
+        .await
+        .unwrap();
+    let node = service.load_services(services).await.unwrap();
+    assert!(node.certificate(code::NCA).is_some());
+    assert!(matches!(
+        service.load(services).await,
+        Err(CaError::Pki(PkiError::WrongPassword))
+    ));
+    let signer = service.load(PASSPHRASE).await.unwrap();
+    assert_eq!(signer.cas.len(), 3);
+    assert!(signer.tsa.is_none() && signer.responders.is_empty());
+    assert!(service.load_services(PASSPHRASE).await.is_err());
 }
 
 async fn issue_search_revoke_and_the_crl_agree(store: &Store) {

@@ -106,6 +106,11 @@ pub enum PkiCommand {
     Init {
         #[arg(long, default_value = "p256")]
         algorithm: KeyAlgorithm,
+        /// File whose first line is the passphrase of the OCSP responders' and the TSA's keys, the
+        /// one web nodes get; the CA keys stay under the CA passphrase, which only `qyzmet ca serve`
+        /// reads. Without it every key is under the CA passphrase.
+        #[arg(long)]
+        services_passphrase_file: Option<PathBuf>,
         #[command(flatten)]
         authority: CaArgs,
     },
@@ -248,11 +253,19 @@ pub async fn run(command: PkiCommand) -> anyhow::Result<Outcome> {
     match command {
         PkiCommand::Init {
             algorithm,
+            services_passphrase_file,
             authority,
         } => {
             let passphrase = authority.passphrase.read()?;
+            let services = match &services_passphrase_file {
+                Some(file) => read_secret(file)?,
+                None => passphrase.clone(),
+            };
             let service = service(&authority, open(&authority.store).await?);
-            match service.init(algorithm, &passphrase, CLI_ACTOR).await {
+            match service
+                .init_with(algorithm, &passphrase, &services, CLI_ACTOR)
+                .await
+            {
                 Ok(authorities) => {
                     for ca in &authorities.cas {
                         println!(
