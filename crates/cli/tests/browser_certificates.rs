@@ -31,6 +31,20 @@ use x509_cert::Certificate;
 const ENGINE: Duration = Duration::from_secs(30);
 const TECHNICAL_SERVICE: &str = "state-technical-service";
 
+/// Has the page's agent make the signing key pair and waits until its PKCS#10 fills the field.
+fn generate_signing_key(b: &Browser) {
+    b.click("#keygen-signature_public_key");
+    b.wait_until("the agent fills the PKCS#10 request", || {
+        b.script(
+            "return document.getElementById('field-signature_public_key').value.length;",
+            vec![],
+        )
+        .as_u64()
+        .unwrap_or_default()
+            > 100
+    });
+}
+
 /// The serial of the certificate the cabinet offers to install.
 fn offered_serial(b: &Browser) -> String {
     let id = b.script(
@@ -132,16 +146,7 @@ fn a_certificate_is_applied_for_issued_used_revoked_and_then_refused() {
     portal_sign_in(&b, &individual);
     b.goto(&agent.on("/services/nca-certificates/apply?category=resident_individual"));
     b.wait_for("#application-form");
-    b.click("#keygen-signature_public_key");
-    b.wait_until("the agent fills the PKCS#10 request", || {
-        b.script(
-            "return document.getElementById('field-signature_public_key').value.length;",
-            vec![],
-        )
-        .as_u64()
-        .unwrap_or_default()
-            > 100
-    });
+    generate_signing_key(&b);
     fill_required(&b, "#application-form", &individual);
     viewports.check(&b, "nca-form", &["#application-form"]);
     let id = sign_and_submit(&b, &agent, "nca-sign");
@@ -310,16 +315,7 @@ fn at_the_providers_counter_the_key_is_made_on_the_applicants_carrier_and_the_ce
     let intake = b.path();
     b.goto(&station.on(&intake));
     b.wait_for("#intake-form");
-    b.click("#keygen-signature_public_key");
-    b.wait_until("the station's agent fills the PKCS#10 request", || {
-        b.script(
-            "return document.getElementById('field-signature_public_key').value.length;",
-            vec![],
-        )
-        .as_u64()
-        .unwrap_or_default()
-            > 100
-    });
+    generate_signing_key(&b);
     fill_required(&b, "#intake-form", &individual);
     present(&b, &[]);
     accept_intake(&b);

@@ -206,21 +206,7 @@ impl Store {
         .bind(organisation)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let iin: String = r.try_get(0)?;
-                let role: String = r.try_get(2)?;
-                Ok(StaffMember {
-                    iin: Iin::parse(&iin)
-                        .map_err(|e| StoreError::Corrupt(format!("staff.iin: {e}")))?,
-                    organisation: r.try_get(1)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| StoreError::Corrupt(format!("staff.role {role:?}")))?,
-                    position_kk: r.try_get(3)?,
-                    position_ru: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(staff_member_from_row).collect()
     }
 }
 
@@ -307,21 +293,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let iin: String = r.try_get(0)?;
-                let role: String = r.try_get(2)?;
-                Ok(StaffMember {
-                    iin: Iin::parse(&iin)
-                        .map_err(|e| StoreError::Corrupt(format!("staff.iin: {e}")))?,
-                    organisation: r.try_get(1)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| StoreError::Corrupt(format!("staff.role {role:?}")))?,
-                    position_kk: r.try_get(3)?,
-                    position_ru: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(staff_member_from_row).collect()
     }
 
     /// One organisation without its services and topics.
@@ -388,4 +360,18 @@ impl Store {
         .await?;
         Ok(RoleChange::Done)
     }
+}
+
+/// A staff row (`iin, organisation, role, position_kk, position_ru`) as a member.
+fn staff_member_from_row(r: &AnyRow) -> Result<StaffMember> {
+    let iin: String = r.try_get(0)?;
+    let role: String = r.try_get(2)?;
+    Ok(StaffMember {
+        iin: Iin::parse(&iin).map_err(|e| StoreError::Corrupt(format!("staff.iin: {e}")))?,
+        organisation: r.try_get(1)?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("staff.role {role:?}")))?,
+        position_kk: r.try_get(3)?,
+        position_ru: r.try_get(4)?,
+    })
 }
