@@ -265,7 +265,7 @@ async fn the_cabinet_shows_issued_certificates_to_their_owner(store: &Store) {
         file.headers["content-disposition"]
             .to_str()
             .unwrap()
-            .contains(&format!("sign-{serial}.cer"))
+            .contains(&format!("signing-{serial}.cer"))
     );
     assert_eq!(
         alice
