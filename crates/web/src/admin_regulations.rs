@@ -58,7 +58,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin) -> Result<Respons
     let lang = admin.lang();
     let activated = state.store.activations().await?;
     let mut services: Vec<_> = state.catalogue.all().collect();
-    services.sort_by_key(|l| text(lang, &l.regulation.name));
+    services.sort_by_key(|l| crate::i18n::collation_key(&text(lang, &l.regulation.name)));
     let body = html! {
         table id="regulations" {
             tr { th { (t(lang, "admin.regulation.service")) } th { (t(lang, "admin.regulation.active")) } th { (t(lang, "admin.regulation.source")) } }

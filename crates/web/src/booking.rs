@@ -104,7 +104,7 @@ fn psc_services(state: &AppState, lang: Lang) -> Vec<(String, String)> {
         .filter(|l| l.regulation.channel(Desk::Psc.channel()).is_some())
         .map(|l| (l.regulation.code.clone(), text(lang, &l.regulation.name)))
         .collect();
-    services.sort_by(|a, b| a.1.cmp(&b.1));
+    services.sort_by_key(|(_, name)| crate::i18n::collation_key(name));
     services
 }
 

@@ -3,6 +3,27 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// The Kazakh Cyrillic alphabet in its order (42 letters). The Russian alphabet is a subsequence
+/// of it in the same order, so one order serves names in both state languages; Unicode's order
+/// puts Ә, Ғ, Қ, Ң, Ө, Ұ, Ү, Һ, І after Я (the catalogue had Қ after Э).
+const CYRILLIC_ORDER: &str = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя";
+
+/// A key that sorts names as a reader of Kazakh or Russian expects: letters by the alphabet,
+/// case ignored, punctuation («», quotes, dashes) and spaces not counted; Latin letters and
+/// digits before Cyrillic, in their own order.
+pub fn collation_key(text: &str) -> Vec<u32> {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .map(
+            |c| match CYRILLIC_ORDER.chars().position(|letter| letter == c) {
+                Some(index) => 0x1_0000 + index as u32,
+                None => c as u32,
+            },
+        )
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
@@ -66,6 +87,38 @@ pub fn t(lang: Lang, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_by_the_kazakh_alphabet_case_and_punctuation_aside() {
+        let mut names = vec![
+            "Электрондық",
+            "«Қазақстан»",
+            "Ұлттық",
+            "азаматтық",
+            "Әкімдік",
+            "Бірегей",
+            "Іс",
+            "Мұрағат",
+        ];
+        names.sort_by_key(|n| collation_key(n));
+        assert_eq!(
+            names,
+            [
+                "азаматтық",
+                "Әкімдік",
+                "Бірегей",
+                "«Қазақстан»",
+                "Мұрағат",
+                "Ұлттық",
+                "Іс",
+                "Электрондық",
+            ]
+        );
+        // Russian: Ё between Е and Ж, as the alphabet has it.
+        let mut names = vec!["Жалоба", "Ёлка", "Есть"];
+        names.sort_by_key(|n| collation_key(n));
+        assert_eq!(names, ["Есть", "Ёлка", "Жалоба"]);
+    }
 
     #[test]
     fn every_locale_has_every_key() {

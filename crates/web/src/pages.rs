@@ -55,7 +55,9 @@ pub async fn landing(
     } else {
         StatusCode::OK
     };
+    let title = t(lang, "landing.title");
     let body = html! {
+        h1 { (title) }
         p { (t(lang, "landing.intro")) }
         section {
             h2 { (t(lang, "landing.today")) }
@@ -76,7 +78,7 @@ pub async fn landing(
             ul { @for part in ["portal", "backoffice", "pki", "psc", "gateway", "regulations"] { li { (t(lang, &format!("part.{part}"))) } } }
         }
     };
-    let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, "Qyzmet", body));
+    let mut response = with_lang_cookie(lang, query.lang.is_some(), layout(lang, &title, body));
     *response.status_mut() = status;
     Ok(response)
 }

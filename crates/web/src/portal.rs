@@ -146,7 +146,7 @@ fn portal_channel(regulation: &Regulation) -> Option<&str> {
 pub async fn catalogue(State(state): State<AppState>, UserLang(lang): UserLang) -> Response {
     let title = t(lang, "portal.catalogue");
     let mut services: Vec<_> = state.catalogue.all().collect();
-    services.sort_by_key(|l| text(lang, &l.regulation.name));
+    services.sort_by_key(|l| crate::i18n::collation_key(&text(lang, &l.regulation.name)));
     layout(
         lang,
         &title,

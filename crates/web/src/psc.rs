@@ -139,7 +139,7 @@ pub async fn home(State(state): State<AppState>, at: AtDesk) -> Response {
         .map(|l| &l.regulation)
         .filter(|r| at.desk.serves(r, &branch.code))
         .collect();
-    services.sort_by_key(|r| text(lang, &r.name));
+    services.sort_by_key(|r| crate::i18n::collation_key(&text(lang, &r.name)));
     let mut requests = Vec::new();
     for row in &rows {
         let loaded = regulation_of(&state, row).await;

@@ -185,7 +185,7 @@ fn offered(
         .filter(|l| branch.services.is_empty() || branch.services.contains(&l.regulation.code))
         .map(|l| (l.regulation.code.clone(), text(lang, &l.regulation.name)))
         .collect();
-    services.sort_by(|a, b| a.1.cmp(&b.1));
+    services.sort_by_key(|(_, name)| crate::i18n::collation_key(name));
     services
 }
 

@@ -95,6 +95,16 @@ async fn the_landing_page_speaks_kazakh_and_russian(store: &Store) {
         &kk.body[..200.min(kk.body.len())]
     );
     assert!(kk.body.contains(&t(Lang::Kk, "app.tagline")));
+    // The page says what it is, in a heading and in its title (issue 21: it had neither).
+    let heading = t(Lang::Kk, "landing.title");
+    assert!(
+        kk.body.contains(&format!("<h1>{heading}</h1>")),
+        "a heading"
+    );
+    assert!(
+        kk.body
+            .contains(&format!("<title>{heading} — Qyzmet</title>"))
+    );
     assert!(
         kk.headers[header::SET_COOKIE]
             .to_str()
